@@ -1,0 +1,64 @@
+// Fails (exit 1) when an import crosses the layer boundaries of DESIGN.md:
+// host -> core, protocol; worker -> core, protocol; webview -> protocol; nothing imports host;
+// protocol may only `import type` from core; only src/host and src/extension.ts may import `vscode`.
+// tsc enforces the `vscode` rule too (tsconfig.json has `types: ["node"]`); this script also covers
+// relative imports between layers, which no tsconfig can forbid.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, sep } from 'node:path';
+import { builtinModules } from 'node:module';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const src = join(root, 'src');
+const layerOf = (abs) => {
+  const rel = relative(src, abs).split(sep);
+  if (rel[0] === '..') return 'outside';
+  if (rel.length === 1) return rel[0].replace(/\.ts$/, ''); // extension, cli
+  return rel[0];
+};
+const allowed = {
+  core: new Set(['core']),
+  protocol: new Set(['protocol']),
+  worker: new Set(['worker', 'core', 'protocol']),
+  webview: new Set(['webview', 'protocol']),
+  host: new Set(['host', 'core', 'protocol']),
+  extension: new Set(['host', 'core', 'protocol']),
+  cli: new Set(['core', 'protocol']),
+};
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (/\.(ts|tsx|mts)$/.test(name)) files.push(p);
+  }
+};
+walk(src);
+const problems = [];
+const importRe = /(?:^|\n)\s*(import\s+(type\s+)?[^'"]*?from\s*|import\s*|export\s+(type\s+)?[^'"]*?from\s*)['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+for (const file of files) {
+  const from = layerOf(file);
+  const text = readFileSync(file, 'utf8');
+  for (const m of text.matchAll(importRe)) {
+    const spec = m[4] ?? m[5] ?? m[6];
+    const typeOnly = Boolean(m[2] || m[3]);
+    const where = relative(root, file);
+    if (spec === 'vscode') {
+      if (from !== 'host' && from !== 'extension') problems.push(`${where}: imports 'vscode' (only src/host may)`);
+      continue;
+    }
+    if (!spec.startsWith('.')) {
+      const bare = spec.replace(/^node:/, '');
+      if (from === 'webview' && (builtinModules.includes(bare) || spec.startsWith('node:')))
+        problems.push(`${where}: webview imports Node module '${spec}'`);
+      continue;
+    }
+    const to = layerOf(resolve(file, '..', spec));
+    if (to === from || allowed[from]?.has(to)) continue;
+    if (from === 'protocol' && to === 'core' && typeOnly) continue;
+    problems.push(`${where}: ${from} may not import ${to} ('${spec}')`);
+  }
+}
+if (problems.length) {
+  console.error('Layer boundaries crossed (see DESIGN.md "Layout"):\n  ' + problems.join('\n  '));
+  process.exit(1);
+}

@@ -1,0 +1,46 @@
+// Findings: plain data produced by src/core (DESIGN.md "Findings"). host/ maps them to VS Code
+// diagnostics, the panel lists them, the CLI prints them. Codes are stable: tests, settings and
+// quick fixes key on them.
+import type { Initializer, OptimizerSpec } from './spec';
+
+export const FINDING_CODES = [
+  'symmetric-units', 'dead-units', 'zero-gradient', 'vanishing-gradient', 'exploding-gradient',
+  'non-finite', 'saturated-units', 'collapsed-output', 'loss-plateau', 'poor-init-scale',
+] as const;
+export type FindingCode = (typeof FINDING_CODES)[number];
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A structured fix: the panel re-runs with it applied; the editor turns it into a quick fix. */
+export type Fix =
+  | { kind: 'initializer'; layer: number; target: 'kernel' | 'bias'; value: Initializer; label: string }
+  | { kind: 'activation'; layer: number; value: string; label: string }
+  | { kind: 'learningRate'; value: number; label: string }
+  | { kind: 'optimizer'; value: OptimizerSpec; label: string };
+
+/** Where a finding's layer is defined in the user's source (1-based, as DESIGN.md's CLI prints). */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+  endLine?: number;
+  endColumn?: number;
+}
+
+export interface Finding {
+  code: FindingCode | string;
+  severity: Severity;
+  /** Index into spec.layers; -1 for whole-model findings (loss, output). */
+  layer: number;
+  /** Units concerned, when the finding is about some units of a layer. */
+  units?: number[];
+  /** Training step at which the finding first held (0 = at initialisation, before training). */
+  firstStep: number;
+  /** Step of the latest probe at which it still held. */
+  lastStep?: number;
+  message: string;
+  evidence: Record<string, number | string | boolean | number[]>;
+  fixes: Fix[];
+  source?: SourcePosition;
+}
+
+export const SEVERITY_ORDER: Record<Severity, number> = { error: 0, warning: 1, info: 2 };
