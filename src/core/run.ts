@@ -1,0 +1,93 @@
+// One training run with diagnostics, summarised as DESIGN.md's JSON result. Shared by the CLI and the
+// benchmarks (the extension's training process drives the same pieces and streams them instead).
+import type { LoadedBackend } from './backend';
+import type { BackendInfo, EvalEvent, TrainingEvent } from './events';
+import type { Finding } from './findings';
+import type { MnistData } from './mnist';
+import type { ModelSpec } from './spec';
+import type { ProbeReport } from './diagnostics/types';
+import type { LayerSource } from './importers/types';
+import { createDiagnosticsEngine } from './diagnostics/engine';
+import { train, DEFAULT_PROBE_EVERY } from './trainer';
+import { SEVERITY_ORDER } from './findings';
+
+export interface RunOptions {
+  backend: LoadedBackend;
+  data: MnistData;
+  probeEvery?: number;
+  evalEvery?: number;
+  shuffle?: boolean;
+  thresholds?: Record<string, number>;
+  signal?: AbortSignal;
+  onEvent?: (e: TrainingEvent) => void;
+  onProbeReport?: (r: ProbeReport) => void;
+  /** Source file the spec came from and its layers' positions: findings about a layer get `source`. */
+  source?: { file: string; layers: LayerSource[] };
+}
+
+/** DESIGN.md's `--json` object. */
+export interface RunSummary {
+  spec: ModelSpec;
+  backend: BackendInfo['name'];
+  backendInfo: BackendInfo;
+  steps: number;
+  stopped: boolean;
+  testAccuracy: number;
+  testLoss: number;
+  trainMs: number;
+  probeMs: number;
+  evalMs: number;
+  /** Final test-set predictions per class. */
+  predictedCounts: number[];
+  findings: Finding[];
+}
+
+export function attachSources(findings: Finding[], source: RunOptions['source']): Finding[] {
+  if (!source) return findings;
+  return findings.map((f) => {
+    const layer = source.layers.find((s) => s.layer === f.layer);
+    const range = layer ? (layer.weights ?? layer.definition) : undefined;
+    if (!range) return f;
+    return { ...f, source: { file: source.file, line: range.line, column: range.column, endLine: range.endLine, endColumn: range.endColumn } };
+  });
+}
+
+export function sortFindings(findings: Finding[]): Finding[] {
+  return [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.layer - b.layer || a.code.localeCompare(b.code));
+}
+
+export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Promise<RunSummary> {
+  const engine = createDiagnosticsEngine({ thresholds: opts.thresholds });
+  let finalEval: EvalEvent | undefined;
+  const result = await train(spec, {
+    backend: opts.backend,
+    data: opts.data,
+    probeEvery: opts.probeEvery ?? DEFAULT_PROBE_EVERY,
+    evalEvery: opts.evalEvery ?? 0,
+    shuffle: opts.shuffle,
+    signal: opts.signal,
+    onEvent: (e) => {
+      if (e.type === 'eval' && e.final) finalEval = e;
+      opts.onEvent?.(e);
+    },
+    onProbe: (p) => {
+      const report = engine.onProbe(p);
+      opts.onProbeReport?.(report);
+    },
+  });
+  const findings = sortFindings(attachSources(engine.onEnd(result.end, finalEval ?? result.finalEval), opts.source));
+  return {
+    spec,
+    backend: opts.backend.info.name,
+    backendInfo: opts.backend.info,
+    steps: result.end.steps,
+    stopped: result.end.stopped,
+    testAccuracy: result.end.testAccuracy,
+    testLoss: result.end.testLoss,
+    trainMs: Math.round(result.end.trainMs),
+    probeMs: Math.round(result.end.probeMs),
+    evalMs: Math.round(result.end.evalMs),
+    predictedCounts: result.finalEval?.predictedCounts ?? [],
+    findings,
+  };
+}

@@ -1,0 +1,378 @@
+// The trainer: an MLP on MNIST with TensorFlow.js, minimising softmax cross-entropy.
+//
+// Forward and backward passes are written out with tfjs ops (no tape): an MLP's gradients are a few
+// matrix products, and writing them explicitly lets one pass serve both the training step and the
+// probe (which needs every layer's pre-activations and gradients), avoids the tape's bookkeeping per
+// step, and keeps the op count per step small. test/unit/trainer.test.ts checks these gradients
+// against tf.grads.
+//
+// The softmax and the loss are computed in JS (float64) from the logits, which are read back every
+// step anyway to report the loss: stable log-sum-exp, exact batch accuracy, and dLoss/dLogits uploaded
+// as one small tensor.
+import type { Tensor, Tensor2D, Variable, Optimizer, NamedTensorMap } from '@tensorflow/tfjs-core';
+import type { LoadedBackend, TF } from './backend';
+import type { EndEvent, EvalEvent, ProbeData, TrainingEvent, LayerProbe } from './events';
+import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares } from './mnist';
+import { type ModelSpec, type Activation, fanIn, parameterCount, NUM_CLASSES } from './spec';
+import { initialValues } from './initializers';
+import { Rng } from './rng';
+
+export interface TrainerOptions {
+  backend: LoadedBackend;
+  data: MnistData;
+  /** Probe every N steps (and once at step 0). 0 disables probing. Default 50. */
+  probeEvery?: number;
+  /** Size of the fixed probe batch (the first N test images). Default 256. */
+  probeExamples?: number;
+  /** Evaluate on the full test set every N steps; 0 = only the final evaluation. Default 0. */
+  evalEvery?: number;
+  /** Shuffle the training set each epoch (from the spec's seed) instead of taking batches in order. */
+  shuffle?: boolean;
+  /** Cooperative stop, checked between steps. */
+  signal?: AbortSignal;
+  onEvent?: (e: TrainingEvent) => void;
+  onProbe?: (p: ProbeData) => void;
+  /** Milliseconds; injectable for tests. */
+  clock?: () => number;
+  /** Yield to the event loop when this many ms have passed since the last yield (default 100), so IPC gets through. */
+  yieldEveryMs?: number;
+}
+
+export interface TrainResult {
+  end: EndEvent;
+  finalEval?: EvalEvent;
+}
+
+export const DEFAULT_PROBE_EVERY = 50;
+export const DEFAULT_PROBE_EXAMPLES = 256;
+const EVAL_CHUNK = 2000;
+const LEAKY_RELU_ALPHA = 0.2; // tf.layers' leakyReLU default
+const SELU_ALPHA = 1.6732632423543772;
+const SELU_SCALE = 1.0507009873554805;
+
+let runCounter = 0;
+
+type FusedActivation = 'linear' | 'relu' | 'elu' | 'sigmoid' | 'leakyrelu';
+const FUSED: Partial<Record<Activation, FusedActivation>> = {
+  linear: 'linear', relu: 'relu', elu: 'elu', sigmoid: 'sigmoid', leakyRelu: 'leakyrelu', softmax: 'linear',
+};
+
+function makeOptimizer(tf: TF, spec: ModelSpec): Optimizer {
+  const o = spec.optimizer;
+  switch (o.type) {
+    case 'sgd': return tf.train.sgd(o.learningRate);
+    case 'momentum': return tf.train.momentum(o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false);
+    case 'adam': return tf.train.adam(o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7);
+    case 'rmsprop': return tf.train.rmsprop(o.learningRate, o.decay ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7);
+  }
+}
+
+/** Mean cross-entropy, correct count and dLoss/dLogits (softmax − one-hot) / n, from logits read back as floats. */
+export function softmaxCrossEntropy(logits: Float32Array, labels: ArrayLike<number>, n: number, wantGrad: boolean, probs?: Float32Array): { loss: number; correct: number; grad?: Float32Array; predicted: Uint8Array } {
+  const grad = wantGrad ? new Float32Array(n * NUM_CLASSES) : undefined;
+  const predicted = new Uint8Array(n);
+  let loss = 0;
+  let correct = 0;
+  for (let r = 0; r < n; r++) {
+    const o = r * NUM_CLASSES;
+    let max = -Infinity;
+    let arg = 0;
+    for (let c = 0; c < NUM_CLASSES; c++) {
+      const v = logits[o + c];
+      if (v > max) { max = v; arg = c; }
+    }
+    let sum = 0;
+    for (let c = 0; c < NUM_CLASSES; c++) sum += Math.exp(logits[o + c] - max);
+    const logSum = max + Math.log(sum);
+    const label = labels[r];
+    loss += logSum - logits[o + label];
+    predicted[r] = arg;
+    if (arg === label) correct++;
+    if (grad || probs) {
+      for (let c = 0; c < NUM_CLASSES; c++) {
+        const p = Math.exp(logits[o + c] - logSum);
+        if (probs) probs[o + c] = p;
+        if (grad) grad[o + c] = (p - (c === label ? 1 : 0)) / n;
+      }
+    }
+  }
+  return { loss: loss / n, correct, grad, predicted };
+}
+
+interface Pass {
+  /** Layer outputs; outputs[0] is the input batch, outputs[l + 1] layer l's activation (the last is the logits). */
+  outputs: Tensor2D[];
+  /** Pre-activations, only when kept for a probe. */
+  pre: Tensor2D[];
+}
+
+/** The network: variables, forward and backward. Owns every tensor it creates. */
+class Mlp {
+  readonly kernels: Variable[] = [];
+  readonly biases: Variable[] = [];
+
+  constructor(private readonly tf: TF, private readonly spec: ModelSpec) {
+    const id = ++runCounter;
+    spec.layers.forEach((layer, l) => {
+      const fin = fanIn(spec, l);
+      const k = initialValues(layer.kernelInitializer, fin * layer.units, fin, layer.units, Rng.derive(spec.seed, l, 0));
+      const b = initialValues(layer.biasInitializer, layer.units, fin, layer.units, Rng.derive(spec.seed, l, 1));
+      // tf.variable shares the initial tensor's data and keeps its own reference: dispose ours.
+      const kt = tf.tensor2d(k, [fin, layer.units]);
+      const bt = tf.tensor1d(b);
+      this.kernels.push(tf.variable(kt, true, `gl${id}_kernel${l}`));
+      this.biases.push(tf.variable(bt, true, `gl${id}_bias${l}`));
+      kt.dispose();
+      bt.dispose();
+    });
+  }
+
+  private activate(z: Tensor2D, activation: Activation): Tensor2D {
+    const tf = this.tf;
+    switch (activation) {
+      case 'relu': return tf.relu(z);
+      case 'sigmoid': return tf.sigmoid(z);
+      case 'tanh': return tf.tanh(z);
+      case 'elu': return tf.elu(z);
+      case 'selu': return tf.selu(z);
+      case 'leakyRelu': return tf.leakyRelu(z, LEAKY_RELU_ALPHA);
+      case 'linear':
+      case 'softmax': return z; // softmax is applied in JS together with the loss
+    }
+  }
+
+  /** Forward pass. With keepPre, also returns each layer's pre-activation (probes). Caller disposes (except x). */
+  forward(x: Tensor2D, keepPre: boolean): Pass {
+    const tf = this.tf;
+    const outputs: Tensor2D[] = [x];
+    const pre: Tensor2D[] = [];
+    this.spec.layers.forEach((layer, l) => {
+      const h = outputs[l];
+      const fused = FUSED[layer.activation];
+      if (!keepPre && fused) {
+        outputs.push(tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l], activation: fused, leakyreluAlpha: LEAKY_RELU_ALPHA }) as Tensor2D);
+      } else {
+        const z = tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l] }) as Tensor2D;
+        if (keepPre) pre.push(z);
+        const a = this.activate(z, layer.activation);
+        outputs.push(a);
+      }
+    });
+    return { outputs, pre };
+  }
+
+  /** d activation / d pre-activation, expressed through the activation's output h. */
+  private activationGrad(h: Tensor2D, activation: Activation): Tensor2D {
+    const tf = this.tf;
+    switch (activation) {
+      case 'relu': return tf.step(h) as Tensor2D; // 1 where h > 0 (relu'(0) = 0, as tf.relu's gradient)
+      case 'sigmoid': return tf.mul(h, tf.sub(1, h)) as Tensor2D;
+      case 'tanh': return tf.sub(1, tf.square(h)) as Tensor2D;
+      case 'elu': return tf.where(tf.greater(h, 0), tf.onesLike(h), tf.add(h, 1)) as Tensor2D;
+      case 'selu': return tf.where(tf.greater(h, 0), tf.fill(h.shape, SELU_SCALE), tf.add(h, SELU_SCALE * SELU_ALPHA)) as Tensor2D;
+      case 'leakyRelu': return tf.where(tf.greater(h, 0), tf.onesLike(h), tf.fill(h.shape, LEAKY_RELU_ALPHA));
+      case 'linear':
+      case 'softmax': return tf.onesLike(h);
+    }
+  }
+
+  /** Gradients of the mean loss for every kernel and bias, given dLoss/dLogits. Returned tensors are the caller's. */
+  backward(pass: Pass, dLogits: Tensor2D): { kernels: Tensor2D[]; biases: Tensor[] } {
+    const tf = this.tf;
+    const L = this.spec.layers.length;
+    const kernels: Tensor2D[] = new Array(L);
+    const biases: Tensor[] = new Array(L);
+    let dz = dLogits;
+    for (let l = L - 1; l >= 0; l--) {
+      const hPrev = pass.outputs[l];
+      tf.tidy(() => {
+        // An explicit transpose then a plain matMul: on the wasm backend, matMul with a transposed
+        // operand is several times slower than the transpose itself (docs/performance.md).
+        kernels[l] = tf.keep(tf.matMul(tf.transpose(hPrev), dz));
+        biases[l] = tf.keep(tf.sum(dz, 0));
+      });
+      if (l > 0) {
+        const next = tf.tidy(() => {
+          const dh = tf.matMul(dz, tf.transpose(this.kernels[l]));
+          return tf.mul(dh, this.activationGrad(pass.outputs[l], this.spec.layers[l - 1].activation)) as Tensor2D;
+        });
+        if (dz !== dLogits) dz.dispose();
+        dz = next;
+      }
+    }
+    if (dz !== dLogits) dz.dispose();
+    return { kernels, biases };
+  }
+
+  dispose(): void {
+    for (const v of [...this.kernels, ...this.biases]) v.dispose();
+  }
+}
+
+function disposePass(pass: Pass): void {
+  // outputs[0] is the caller's input.
+  for (let i = 1; i < pass.outputs.length; i++) pass.outputs[i].dispose();
+  for (const z of pass.pre) if (!pass.outputs.includes(z)) z.dispose();
+}
+
+/**
+ * Trains `spec` on `data`. Emits start / step / eval / end events (numbers only) and hands probe data
+ * to `onProbe`. Resolves with the end event and the final evaluation; throws on backend failures
+ * (the caller reports them as an error event). Leaves no tensor behind.
+ */
+export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<TrainResult> {
+  const { tf, info } = opts.backend;
+  const { data } = opts;
+  const clock = opts.clock ?? (() => performance.now());
+  const emit = opts.onEvent ?? (() => undefined);
+  const probeEvery = opts.probeEvery ?? DEFAULT_PROBE_EVERY;
+  const probeN = Math.min(opts.probeExamples ?? DEFAULT_PROBE_EXAMPLES, data.test.count);
+  const evalEvery = opts.evalEvery ?? 0;
+  const yieldEveryMs = opts.yieldEveryMs ?? 100;
+  const B = spec.batchSize;
+  const N = data.train.count;
+  const L = spec.layers.length;
+
+  const model = new Mlp(tf, spec);
+  const optimizer = makeOptimizer(tf, spec);
+  const probeIdx = Array.from({ length: probeN }, (_, i) => i);
+  const probeX = opts.onProbe && probeEvery > 0 ? tf.tensor2d(batchImages(data.test, probeIdx), [probeN, IMAGE_SIZE]) : undefined;
+  const probeLabels = data.test.labels.slice(0, probeN);
+  const classPrior = classShares(data.train.labels);
+  const recentLosses: number[] = [];
+  let probeMs = 0;
+  let evalMs = 0;
+  let finalEval: EvalEvent | undefined;
+
+  const evaluate = (step: number, final: boolean): EvalEvent => {
+    const t0 = clock();
+    const split: MnistSplit = data.test;
+    const predictedCounts = new Array(NUM_CLASSES).fill(0);
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < split.count; start += EVAL_CHUNK) {
+      const n = Math.min(EVAL_CHUNK, split.count - start);
+      const idx = Array.from({ length: n }, (_, i) => start + i);
+      const x = tf.tensor2d(batchImages(split, idx), [n, IMAGE_SIZE]);
+      const pass = model.forward(x, false);
+      const logits = pass.outputs[L].dataSync() as Float32Array;
+      disposePass(pass);
+      x.dispose();
+      const r = softmaxCrossEntropy(logits, split.labels.subarray(start, start + n), n, false);
+      lossSum += r.loss * n;
+      correct += r.correct;
+      for (const p of r.predicted) predictedCounts[p]++;
+    }
+    const ev: EvalEvent = { type: 'eval', step, testLoss: lossSum / split.count, testAccuracy: correct / split.count, predictedCounts, testExamples: split.count, final };
+    evalMs += clock() - t0;
+    emit(ev);
+    return ev;
+  };
+
+  const probe = (step: number): void => {
+    if (!probeX || !opts.onProbe) return;
+    const t0 = clock();
+    const pass = model.forward(probeX, true);
+    const logits = pass.outputs[L].dataSync() as Float32Array;
+    const probs = new Float32Array(logits.length);
+    const ce = softmaxCrossEntropy(logits, probeLabels, probeN, true, probs);
+    const dLogits = tf.tensor2d(ce.grad!, [probeN, NUM_CLASSES]);
+    const grads = model.backward(pass, dLogits);
+    const layers: LayerProbe[] = spec.layers.map((layer, l) => ({
+      layer: l,
+      activation: layer.activation,
+      units: layer.units,
+      fanIn: fanIn(spec, l),
+      weights: model.kernels[l].dataSync() as Float32Array,
+      bias: model.biases[l].dataSync() as Float32Array,
+      weightGrad: grads.kernels[l].dataSync() as Float32Array,
+      biasGrad: grads.biases[l].dataSync() as Float32Array,
+      preActivations: pass.pre[l].dataSync() as Float32Array,
+      outputs: l === L - 1 ? probs : (pass.outputs[l + 1].dataSync() as Float32Array),
+    }));
+    dLogits.dispose();
+    for (const t of [...grads.kernels, ...grads.biases]) t.dispose();
+    disposePass(pass);
+    opts.onProbe({
+      step, totalSteps: spec.steps, examples: probeN, labels: probeLabels, loss: ce.loss,
+      recentLosses: recentLosses.splice(0), layers, spec, classPrior, learningRate: spec.optimizer.learningRate,
+    });
+    probeMs += clock() - t0;
+  };
+
+  emit({
+    type: 'start', spec, backend: info, parameterCount: parameterCount(spec), totalSteps: spec.steps,
+    probeEvery: probeX ? probeEvery : 0, evalEvery, trainExamples: N, testExamples: data.test.count, probeExamples: probeX ? probeN : 0,
+  });
+
+  let order: Uint32Array | undefined;
+  let epoch = -1;
+  const labelsBatch = new Uint8Array(B);
+  const idx = new Uint32Array(B);
+  let step = 0;
+  let stopped = false;
+  let lastYield = clock();
+  const t0 = clock();
+  try {
+    probe(0);
+    for (; step < spec.steps; step++) {
+      if (opts.signal?.aborted) {
+        stopped = true;
+        break;
+      }
+      for (let r = 0; r < B; r++) {
+        const k = step * B + r;
+        if (opts.shuffle) {
+          const e = Math.floor(k / N);
+          if (e !== epoch) {
+            epoch = e;
+            order = Rng.derive(spec.seed, 1000 + e).permutation(N);
+          }
+          idx[r] = order![k % N];
+        } else {
+          idx[r] = k % N;
+        }
+        labelsBatch[r] = data.train.labels[idx[r]];
+      }
+      const x = tf.tensor2d(batchImages(data.train, idx), [B, IMAGE_SIZE]);
+      const pass = model.forward(x, false);
+      const logits = pass.outputs[L].dataSync() as Float32Array;
+      const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
+      const dLogits = tf.tensor2d(ce.grad!, [B, NUM_CLASSES]);
+      const grads = model.backward(pass, dLogits);
+      disposePass(pass);
+      x.dispose();
+      dLogits.dispose();
+      const named: NamedTensorMap = {};
+      for (let l = 0; l < L; l++) {
+        named[model.kernels[l].name] = grads.kernels[l];
+        named[model.biases[l].name] = grads.biases[l];
+      }
+      optimizer.applyGradients(named);
+      for (const t of Object.values(named)) t.dispose();
+
+      recentLosses.push(ce.loss);
+      emit({ type: 'step', step: step + 1, loss: ce.loss, batchAccuracy: ce.correct / B });
+      const done = step + 1;
+      if (probeEvery > 0 && done % probeEvery === 0) probe(done);
+      if (evalEvery > 0 && done % evalEvery === 0 && done < spec.steps) evaluate(done, false);
+      if (clock() - lastYield >= yieldEveryMs) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        lastYield = clock();
+      }
+    }
+    const trainMs = clock() - t0 - evalMs;
+    if (step > 0 && probeEvery > 0 && step % probeEvery !== 0) probe(step);
+    finalEval = evaluate(step, true);
+    const end: EndEvent = {
+      type: 'end', steps: step, stopped, testAccuracy: finalEval.testAccuracy, testLoss: finalEval.testLoss,
+      trainMs, probeMs, evalMs,
+    };
+    emit(end);
+    return { end, finalEval };
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+    probeX?.dispose();
+  }
+}
