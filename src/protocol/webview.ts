@@ -1,0 +1,458 @@
+// Messages between the extension host and the training panel's webview, and the run state both
+// sides build from them.
+//
+// Direction is in the name (GitLens style): *Command goes webview → host, *Notification goes
+// host → webview. One constant per message, each with an `is()` guard and a `create()` helper.
+// Both sides treat every inbound message as `unknown`: a message the guard rejects is dropped and
+// logged, never acted on. Strings from messages are only ever rendered as text.
+//
+// Flow: the webview posts ReadyCommand → the host answers DidSnapshotNotification (every run so far)
+// → then deltas (DidStartRun, DidStartTraining, DidStepBatch, DidEval, DidProbe, DidEndRun), at most
+// ~8 flushes per second. Host and webview fold the same notifications into the same RunState with
+// `RunStore.apply`, so a snapshot is always exactly what the deltas would have built.
+import type { BackendInfo, EndEvent } from '../core/events';
+import type { Finding, Fix } from '../core/findings';
+import type { Histogram, LayerReport, ProbeReport } from '../core/diagnostics/types';
+import type { ModelSpec } from '../core/spec';
+
+// ---------------------------------------------------------------------------------------------
+// Run state
+
+export type RunStatus = 'pending' | 'running' | 'finished' | 'stopped' | 'error';
+export const RUN_STATUSES: readonly RunStatus[] = ['pending', 'running', 'finished', 'stopped', 'error'];
+
+/** What the trainer's start event says about a run (numbers and names only). */
+export interface RunStartInfo {
+  backend: BackendInfo;
+  totalSteps: number;
+  parameterCount: number;
+  probeEvery: number;
+  evalEvery: number;
+  trainExamples: number;
+  testExamples: number;
+  probeExamples: number;
+}
+
+export interface EvalPoint {
+  step: number;
+  testLoss: number | null;
+  testAccuracy: number;
+  /** Test images predicted as each class (length 10). */
+  predictedCounts: number[];
+  final: boolean;
+}
+
+/** One layer of one probe, compacted for the history heat-maps (bin edges live in RunState.layerEdges). */
+export interface LayerFrame {
+  layer: number;
+  gradNorm: number[];
+  gradZeros: number;
+  weights: number[];
+  weightZeros: number;
+}
+
+export interface ProbeFrame {
+  step: number;
+  layers: LayerFrame[];
+}
+
+export interface LayerEdges {
+  layer: number;
+  gradNorm: { scale: 'linear' | 'log10'; edges: number[] };
+  weights: { scale: 'linear' | 'log10'; edges: number[] };
+}
+
+export interface RunState {
+  runId: string;
+  label: string;
+  compareWithRunId?: string;
+  /** File the model came from (shown, and used to reveal a finding's source). */
+  sourceFile?: string;
+  status: RunStatus;
+  /** Error or stop reason. */
+  message?: string;
+  /** The validated spec from the trainer's start event; until then, the spec the run was asked for (unvalidated). */
+  spec?: ModelSpec;
+  start?: RunStartInfo;
+  /** Host clock, epoch ms. */
+  startedAt: number;
+  /** Host-measured ms since startedAt at the latest update (so the webview's clock never matters). */
+  elapsedMs: number;
+  /** Parallel arrays, one entry per training step received (null = non-finite loss). */
+  steps: number[];
+  loss: (number | null)[];
+  batchAccuracy: (number | null)[];
+  evals: EvalPoint[];
+  layerEdges: LayerEdges[];
+  probes: ProbeFrame[];
+  latestProbe?: ProbeReport;
+  /** Findings that hold now; after the end, the final findings. */
+  findings: Finding[];
+  end?: EndEvent;
+}
+
+/** Bounds that keep a long run's state small enough to post and to keep in webview state. */
+export const LIMITS = {
+  maxRuns: 8,
+  maxProbeFrames: 400,
+  /** State saved with setState (survives a window reload) keeps this many loss points per run. */
+  maxPersistedSteps: 4000,
+  maxPersistedFrames: 100,
+  maxPersistedRuns: 2,
+  /** A PNG export larger than this (as a data: URL) is refused. */
+  maxPngChars: 30_000_000,
+} as const;
+
+/** A ReLU-family unit active on fewer than this share of probe inputs counts as dead (SageMaker Debugger's DeadRelu rule). */
+export const DEAD_ACTIVITY = 0.01;
+export const RELU_FAMILY: readonly string[] = ['relu', 'leakyRelu', 'elu', 'selu'];
+
+/** Dead units of a layer report: ReLU-family units with activity below DEAD_ACTIVITY (0 for other activations). */
+export function deadUnits(layer: Pick<LayerReport, 'activation' | 'activity'>): number[] {
+  if (!RELU_FAMILY.includes(layer.activation)) return [];
+  const out: number[] = [];
+  layer.activity.forEach((a, i) => { if (a < DEAD_ACTIVITY) out.push(i); });
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation helpers (no dependencies; shared by both guards)
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isStr = (v: unknown, max = 10_000): v is string => typeof v === 'string' && v.length <= max;
+const isNum = (v: unknown): v is number => typeof v === 'number' && !Number.isNaN(v);
+const isFiniteNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** JSON turns NaN and ±Infinity into null, so a loss may arrive as null. */
+const isNumOrNull = (v: unknown): v is number | null => v === null || isNum(v);
+const isInt = (v: unknown, min = 0, max = Number.MAX_SAFE_INTEGER): v is number => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+const isBool = (v: unknown): v is boolean => typeof v === 'boolean';
+const opt = <T>(v: unknown, g: (x: unknown) => x is T): boolean => v === undefined || g(v);
+const arrayOf = (v: unknown, g: (x: unknown) => boolean, max = 2_000_000): v is unknown[] => Array.isArray(v) && v.length <= max && v.every(g);
+export const isRunId = (v: unknown): v is string => typeof v === 'string' && /^[A-Za-z0-9_.:-]{1,100}$/.test(v);
+
+const isInitializer = (v: unknown): boolean => {
+  if (isStr(v, 50)) return true;
+  if (!isObj(v) || !isStr(v.type, 50)) return false;
+  return Object.entries(v).every(([k, x]) => k === 'type' || isFiniteNum(x));
+};
+
+/** A structured fix (src/core/findings.ts Fix), shape only: applyFix checks it against the spec. */
+export function isFix(v: unknown): v is Fix {
+  if (!isObj(v) || !isStr(v.label, 500)) return false;
+  switch (v.kind) {
+    case 'initializer': return isInt(v.layer, 0, 64) && (v.target === 'kernel' || v.target === 'bias') && isInitializer(v.value);
+    case 'activation': return isInt(v.layer, 0, 64) && isStr(v.value, 50);
+    case 'learningRate': return isFiniteNum(v.value) && v.value > 0;
+    case 'optimizer': return isObj(v.value) && isStr(v.value.type, 50) && isFiniteNum(v.value.learningRate)
+      && Object.entries(v.value).every(([k, x]) => k === 'type' || isFiniteNum(x) || isBool(x));
+    default: return false;
+  }
+}
+
+const isEvidenceValue = (v: unknown): boolean => isNumOrNull(v) || isStr(v, 2000) || isBool(v) || arrayOf(v, isNumOrNull, 100_000);
+
+export function isFinding(v: unknown): v is Finding {
+  return isObj(v) && isStr(v.code, 100) && (v.severity === 'error' || v.severity === 'warning' || v.severity === 'info')
+    && isInt(v.layer, -1, 64) && isInt(v.firstStep) && opt(v.lastStep, (x): x is number => isInt(x))
+    && isStr(v.message, 5000) && opt(v.units, (x): x is number[] => arrayOf(x, (u) => isInt(u), 100_000))
+    && isObj(v.evidence) && Object.keys(v.evidence).length <= 100 && Object.values(v.evidence).every(isEvidenceValue)
+    && arrayOf(v.fixes, isFix, 50)
+    && opt(v.source, (s): s is Obj => isObj(s) && isStr(s.file, 4096) && isInt(s.line, 1) && isInt(s.column, 1));
+}
+
+const isHistogram = (v: unknown): v is Histogram => isObj(v) && (v.scale === 'linear' || v.scale === 'log10')
+  && arrayOf(v.edges, isNum, 1025) && arrayOf(v.counts, (c) => isInt(c), 1024) && (v.edges as unknown[]).length === (v.counts as unknown[]).length + 1
+  && isInt(v.zeros) && isInt(v.nonFinite) && isInt(v.clamped) && isNumOrNull(v.min) && isNumOrNull(v.max);
+
+const isLayerReport = (v: unknown): v is LayerReport => isObj(v) && isInt(v.layer, 0, 64) && isInt(v.units, 1, 100_000)
+  && isStr(v.activation, 50) && isHistogram(v.gradNorm) && isHistogram(v.weights)
+  && arrayOf(v.activity, isNum, 100_000) && isInt(v.effectiveWidth) && isNumOrNull(v.meanAbsGrad) && isNumOrNull(v.gradNormTotal);
+
+export function isProbeReport(v: unknown): v is ProbeReport {
+  return isObj(v) && isInt(v.step) && isNumOrNull(v.loss) && arrayOf(v.layers, isLayerReport, 64) && arrayOf(v.findings, isFinding, 500);
+}
+
+const isBackendInfo = (v: unknown): v is BackendInfo => isObj(v) && isStr(v.name, 50) && isStr(v.requested, 50)
+  && arrayOf(v.skipped, (s) => isObj(s) && isStr(s.name, 50) && isStr(s.reason, 2000), 10);
+
+const isStartInfo = (v: unknown): v is RunStartInfo => isObj(v) && isBackendInfo(v.backend)
+  && ['totalSteps', 'parameterCount', 'probeEvery', 'evalEvery', 'trainExamples', 'testExamples', 'probeExamples'].every((k) => isInt(v[k]));
+
+const isEvalPoint = (v: unknown): v is EvalPoint => isObj(v) && isInt(v.step) && isNumOrNull(v.testLoss)
+  && isFiniteNum(v.testAccuracy) && arrayOf(v.predictedCounts, (c) => isInt(c), 10) && isBool(v.final);
+
+const isEndEvent = (v: unknown): v is EndEvent => isObj(v) && v.type === 'end' && isInt(v.steps) && isBool(v.stopped)
+  && isNumOrNull(v.testAccuracy) && isNumOrNull(v.testLoss) && isNum(v.trainMs) && isNum(v.probeMs) && isNum(v.evalMs);
+
+/** Shape check of a model spec as it travels (the host validates specs for real with core's validateSpec). */
+const isSpecShape = (v: unknown): v is ModelSpec => isObj(v) && isStr(v.name, 200)
+  && arrayOf(v.layers, (l) => isObj(l) && isInt(l.units, 1, 100_000) && isStr(l.activation, 50), 64)
+  && isObj(v.optimizer) && isInt(v.batchSize, 1) && isInt(v.steps, 1);
+
+const isLayerEdges = (v: unknown): v is LayerEdges => isObj(v) && isInt(v.layer, 0, 64)
+  && [v.gradNorm, v.weights].every((h) => isObj(h) && (h.scale === 'linear' || h.scale === 'log10') && arrayOf(h.edges, isNum, 1025));
+
+const isLayerFrame = (v: unknown): v is LayerFrame => isObj(v) && isInt(v.layer, 0, 64)
+  && arrayOf(v.gradNorm, (c) => isInt(c), 1024) && arrayOf(v.weights, (c) => isInt(c), 1024) && isInt(v.gradZeros) && isInt(v.weightZeros);
+
+/** Full check of a run state (a snapshot from the host, or state restored after a reload). */
+export function isRunState(v: unknown): v is RunState {
+  if (!isObj(v)) return false;
+  return isRunId(v.runId) && isStr(v.label, 500) && opt(v.compareWithRunId, isRunId) && opt(v.sourceFile, (x): x is string => isStr(x, 4096))
+    && RUN_STATUSES.includes(v.status as RunStatus) && opt(v.message, (x): x is string => isStr(x, 5000))
+    && opt(v.spec, isSpecShape) && opt(v.start, isStartInfo) && isFiniteNum(v.startedAt) && isFiniteNum(v.elapsedMs)
+    && arrayOf(v.steps, (s) => isInt(s)) && arrayOf(v.loss, isNumOrNull) && arrayOf(v.batchAccuracy, isNumOrNull)
+    && (v.steps as unknown[]).length === (v.loss as unknown[]).length && (v.steps as unknown[]).length === (v.batchAccuracy as unknown[]).length
+    && arrayOf(v.evals, isEvalPoint, 100_000) && arrayOf(v.layerEdges, isLayerEdges, 64)
+    && arrayOf(v.probes, (p) => isObj(p) && isInt(p.step) && arrayOf(p.layers, isLayerFrame, 64), 100_000)
+    && opt(v.latestProbe, isProbeReport) && arrayOf(v.findings, isFinding, 500) && opt(v.end, isEndEvent);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Message constants
+
+export interface MessageType<T extends string, M extends { type: T }> {
+  readonly type: T;
+  is(m: unknown): m is M;
+  create(fields: Omit<M, 'type'>): M;
+}
+
+function messageType<M extends { type: string }>(type: M['type'], check: (m: Obj) => boolean): MessageType<M['type'], M> {
+  return {
+    type,
+    is: (m: unknown): m is M => isObj(m) && m.type === type && check(m),
+    create: (fields) => ({ type, ...fields }) as M,
+  };
+}
+
+// Webview → host ---------------------------------------------------------------------------
+
+/** The webview's script has loaded and listens: the host answers with a snapshot. */
+export interface ReadyCommandMessage { type: 'ready' }
+export const ReadyCommand = messageType<ReadyCommandMessage>('ready', () => true);
+
+/** The Stop button: stop the run between two steps. */
+export interface StopTrainingCommandMessage { type: 'stopTraining'; runId: string }
+export const StopTrainingCommand = messageType<StopTrainingCommandMessage>('stopTraining', (m) => isRunId(m.runId));
+
+/** "Re-run with this fix": the host accepts only a fix one of the run's findings offered. */
+export interface RerunWithFixCommandMessage { type: 'rerunWithFix'; runId: string; fix: Fix }
+export const RerunWithFixCommand = messageType<RerunWithFixCommandMessage>('rerunWithFix', (m) => isRunId(m.runId) && isFix(m.fix));
+
+/** Export a run: JSON of the run state (the host builds it), or PNG of the charts (data: a data:image/png;base64 URL). */
+export interface ExportRunCommandMessage { type: 'exportRun'; runId: string; format: 'json' | 'png'; data?: string }
+export const ExportRunCommand = messageType<ExportRunCommandMessage>('exportRun', (m) => isRunId(m.runId)
+  && (m.format === 'json' ? m.data === undefined
+    : m.format === 'png' && typeof m.data === 'string' && m.data.length <= LIMITS.maxPngChars && /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/.test(m.data)));
+
+/** Open the source line of finding `findingIndex` of the run (the host looks the position up itself). */
+export interface RevealSourceCommandMessage { type: 'revealSource'; runId: string; findingIndex: number }
+export const RevealSourceCommand = messageType<RevealSourceCommandMessage>('revealSource', (m) => isRunId(m.runId) && isInt(m.findingIndex, 0, 499));
+
+export type WebviewCommand = ReadyCommandMessage | StopTrainingCommandMessage | RerunWithFixCommandMessage | ExportRunCommandMessage | RevealSourceCommandMessage;
+const COMMANDS = [ReadyCommand, StopTrainingCommand, RerunWithFixCommand, ExportRunCommand, RevealSourceCommand] as const;
+
+/** The command a webview message is, or undefined (drop and log it). */
+export function parseWebviewCommand(m: unknown): WebviewCommand | undefined {
+  for (const c of COMMANDS) if (c.is(m)) return m as WebviewCommand;
+  return undefined;
+}
+
+// Host → webview ---------------------------------------------------------------------------
+
+/** Every run so far (replaces the webview's state), and the run to show. */
+export interface DidSnapshotNotificationMessage { type: 'snapshot'; runs: RunState[]; activeRunId?: string }
+export const DidSnapshotNotification = messageType<DidSnapshotNotificationMessage>('snapshot',
+  (m) => arrayOf(m.runs, isRunState, LIMITS.maxRuns) && opt(m.activeRunId, isRunId));
+
+/** A run was started (before its process reports anything). It becomes the shown run. */
+export interface DidStartRunNotificationMessage { type: 'startRun'; run: RunState }
+export const DidStartRunNotification = messageType<DidStartRunNotificationMessage>('startRun', (m) => isRunState(m.run));
+
+/** The training process validated the spec, loaded data and backend, and starts stepping. */
+export interface DidStartTrainingNotificationMessage { type: 'startTraining'; runId: string; spec: ModelSpec; start: RunStartInfo }
+export const DidStartTrainingNotification = messageType<DidStartTrainingNotificationMessage>('startTraining',
+  (m) => isRunId(m.runId) && isSpecShape(m.spec) && isStartInfo(m.start));
+
+/** Steps since the previous batch (throttled: ~8 batches per second). */
+export interface DidStepBatchNotificationMessage {
+  type: 'steps'; runId: string; steps: number[]; loss: (number | null)[]; batchAccuracy: (number | null)[]; elapsedMs: number;
+}
+export const DidStepBatchNotification = messageType<DidStepBatchNotificationMessage>('steps', (m) => isRunId(m.runId)
+  && arrayOf(m.steps, (s) => isInt(s), 1_000_000) && arrayOf(m.loss, isNumOrNull, 1_000_000) && arrayOf(m.batchAccuracy, isNumOrNull, 1_000_000)
+  && (m.steps as unknown[]).length === (m.loss as unknown[]).length && (m.steps as unknown[]).length === (m.batchAccuracy as unknown[]).length
+  && isFiniteNum(m.elapsedMs));
+
+/** A test-set evaluation. */
+export interface DidEvalNotificationMessage { type: 'eval'; runId: string; eval: EvalPoint }
+export const DidEvalNotification = messageType<DidEvalNotificationMessage>('eval', (m) => isRunId(m.runId) && isEvalPoint(m.eval));
+
+/** A diagnostics probe: histograms, unit activity and the findings that hold now. */
+export interface DidProbeNotificationMessage { type: 'probe'; runId: string; report: ProbeReport }
+export const DidProbeNotification = messageType<DidProbeNotificationMessage>('probe', (m) => isRunId(m.runId) && isProbeReport(m.report));
+
+/** The run ended: final numbers and final findings (each optional: a run can fail before it has them). */
+export interface DidEndRunNotificationMessage {
+  type: 'endRun'; runId: string; status: Exclude<RunStatus, 'pending' | 'running'>; message?: string;
+  end?: EndEvent; findings?: Finding[]; elapsedMs: number;
+}
+export const DidEndRunNotification = messageType<DidEndRunNotificationMessage>('endRun', (m) => isRunId(m.runId)
+  && (m.status === 'finished' || m.status === 'stopped' || m.status === 'error') && opt(m.message, (x): x is string => isStr(x, 5000))
+  && opt(m.end, isEndEvent) && opt(m.findings, (f): f is Finding[] => arrayOf(f, isFinding, 500)) && isFiniteNum(m.elapsedMs));
+
+export type HostNotification =
+  | DidSnapshotNotificationMessage | DidStartRunNotificationMessage | DidStartTrainingNotificationMessage
+  | DidStepBatchNotificationMessage | DidEvalNotificationMessage | DidProbeNotificationMessage | DidEndRunNotificationMessage;
+const NOTIFICATIONS = [DidSnapshotNotification, DidStartRunNotification, DidStartTrainingNotification, DidStepBatchNotification,
+  DidEvalNotification, DidProbeNotification, DidEndRunNotification] as const;
+
+/** The notification a host message is, or undefined (drop and log it). */
+export function parseHostNotification(m: unknown): HostNotification | undefined {
+  for (const n of NOTIFICATIONS) if (n.is(m)) return m as HostNotification;
+  return undefined;
+}
+
+/** A short, safe description of a rejected message for logs (never the message itself). */
+export function describeRejected(m: unknown): string {
+  if (!isObj(m)) return `not an object (${Array.isArray(m) ? 'array' : typeof m})`;
+  const type = typeof m.type === 'string' ? JSON.stringify(m.type.slice(0, 40)) : typeof m.type;
+  return `type ${type}, keys ${Object.keys(m).slice(0, 10).map((k) => k.slice(0, 30)).join(',')}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The reducer both sides run
+
+export function newRunState(fields: { runId: string; label: string; compareWithRunId?: string; sourceFile?: string; spec?: ModelSpec; startedAt: number }): RunState {
+  const run: RunState = {
+    runId: fields.runId, label: fields.label, status: 'pending', startedAt: fields.startedAt, elapsedMs: 0,
+    steps: [], loss: [], batchAccuracy: [], evals: [], layerEdges: [], probes: [], findings: [],
+  };
+  if (fields.compareWithRunId !== undefined) run.compareWithRunId = fields.compareWithRunId;
+  if (fields.sourceFile !== undefined) run.sourceFile = fields.sourceFile;
+  if (fields.spec !== undefined) run.spec = fields.spec;
+  return run;
+}
+
+export function frameOf(report: ProbeReport): ProbeFrame {
+  return {
+    step: report.step,
+    layers: report.layers.map((l) => ({ layer: l.layer, gradNorm: l.gradNorm.counts, gradZeros: l.gradNorm.zeros, weights: l.weights.counts, weightZeros: l.weights.zeros })),
+  };
+}
+
+/** Halve a history by dropping every other entry (keeps the first and the latest). */
+function thin<T>(xs: T[]): T[] {
+  return xs.filter((_, i) => i % 2 === 0 || i === xs.length - 1);
+}
+
+export class RunStore {
+  runs: RunState[] = [];
+  activeRunId: string | undefined;
+
+  get(runId: string | undefined): RunState | undefined {
+    return runId === undefined ? undefined : this.runs.find((r) => r.runId === runId);
+  }
+
+  get active(): RunState | undefined {
+    return this.get(this.activeRunId) ?? this.runs[this.runs.length - 1];
+  }
+
+  /** Folds one notification into the state. Returns false when it refers to an unknown run (ignored). */
+  apply(n: HostNotification): boolean {
+    if (n.type === 'snapshot') {
+      this.runs = n.runs;
+      this.activeRunId = n.activeRunId ?? n.runs[n.runs.length - 1]?.runId;
+      return true;
+    }
+    if (n.type === 'startRun') {
+      this.runs = this.runs.filter((r) => r.runId !== n.run.runId);
+      this.runs.push(n.run);
+      this.activeRunId = n.run.runId;
+      this.evict();
+      return true;
+    }
+    const run = this.get(n.runId);
+    if (!run) return false;
+    switch (n.type) {
+      case 'startTraining':
+        run.spec = n.spec;
+        run.start = n.start;
+        if (run.status === 'pending') run.status = 'running';
+        break;
+      case 'steps':
+        for (let i = 0; i < n.steps.length; i++) {
+          run.steps.push(n.steps[i]);
+          run.loss.push(n.loss[i]);
+          run.batchAccuracy.push(n.batchAccuracy[i]);
+        }
+        run.elapsedMs = n.elapsedMs;
+        if (run.status === 'pending') run.status = 'running';
+        break;
+      case 'eval':
+        run.evals = run.evals.filter((e) => e.step !== n.eval.step || e.final !== n.eval.final);
+        run.evals.push(n.eval);
+        break;
+      case 'probe': {
+        const r = n.report;
+        for (const l of r.layers) {
+          if (!run.layerEdges.some((e) => e.layer === l.layer)) {
+            run.layerEdges.push({ layer: l.layer, gradNorm: { scale: l.gradNorm.scale, edges: l.gradNorm.edges }, weights: { scale: l.weights.scale, edges: l.weights.edges } });
+          }
+        }
+        run.probes.push(frameOf(r));
+        if (run.probes.length > LIMITS.maxProbeFrames) run.probes = thin(run.probes);
+        run.latestProbe = r;
+        run.findings = r.findings;
+        break;
+      }
+      case 'endRun':
+        run.status = n.status;
+        if (n.message !== undefined) run.message = n.message;
+        if (n.end) run.end = n.end;
+        if (n.findings) run.findings = n.findings;
+        run.elapsedMs = n.elapsedMs;
+        break;
+    }
+    return true;
+  }
+
+  /** Drops the oldest ended runs beyond LIMITS.maxRuns, keeping the active run and the run it compares with. */
+  private evict(): void {
+    while (this.runs.length > LIMITS.maxRuns) {
+      const keep = new Set([this.activeRunId, this.active?.compareWithRunId]);
+      const i = this.runs.findIndex((r) => !keep.has(r.runId) && r.status !== 'running' && r.status !== 'pending');
+      if (i < 0) break;
+      this.runs.splice(i, 1);
+    }
+  }
+}
+
+/** The state worth keeping across a window reload: the shown run and the one it compares with, thinned. */
+export function persistableRuns(store: RunStore): { runs: RunState[]; activeRunId?: string } {
+  const active = store.active;
+  if (!active) return { runs: [] };
+  const other = store.get(active.compareWithRunId);
+  const runs = (other ? [other, active] : [active]).slice(-LIMITS.maxPersistedRuns).map((r) => {
+    const copy: RunState = { ...r };
+    if (r.steps.length > LIMITS.maxPersistedSteps) {
+      const every = Math.ceil(r.steps.length / LIMITS.maxPersistedSteps);
+      const keep = (_: unknown, i: number) => i % every === 0 || i === r.steps.length - 1;
+      copy.steps = r.steps.filter(keep);
+      copy.loss = r.loss.filter(keep);
+      copy.batchAccuracy = r.batchAccuracy.filter(keep);
+    }
+    let probes = r.probes;
+    while (probes.length > LIMITS.maxPersistedFrames) probes = thin(probes);
+    copy.probes = probes;
+    return copy;
+  });
+  return { runs, activeRunId: active.runId };
+}
+
+/** After a window reload the training processes are gone: runs that were still going are marked stopped. */
+export function markInterrupted(runs: RunState[]): RunState[] {
+  return runs.map((r) => (r.status === 'running' || r.status === 'pending'
+    ? { ...r, status: 'stopped', message: 'interrupted: the window was reloaded while training' }
+    : r));
+}
