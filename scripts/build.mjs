@@ -54,6 +54,9 @@ const require = createRequire(import.meta.url);
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 mkdirSync('dist', { recursive: true });
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join('dist', f));
+// The panel's chart library CSS sits next to the webview bundle (the webview may load only media/).
+mkdirSync('media', { recursive: true });
+copyFileSync(join(dirname(require.resolve('uplot/package.json')), 'dist', 'uPlot.min.css'), join('media', 'uPlot.min.css'));
 
 if (watch) {
   await Promise.all(contexts.map((c) => c.watch()));

@@ -14,6 +14,7 @@ import type { BackendInfo, EndEvent } from '../core/events';
 import type { Finding, Fix } from '../core/findings';
 import type { Histogram, LayerReport, ProbeReport } from '../core/diagnostics/types';
 import type { ModelSpec } from '../core/spec';
+import type { TrainerToHostMessage } from './training';
 
 // ---------------------------------------------------------------------------------------------
 // Run state
@@ -455,4 +456,105 @@ export function markInterrupted(runs: RunState[]): RunState[] {
   return runs.map((r) => (r.status === 'running' || r.status === 'pending'
     ? { ...r, status: 'stopped', message: 'interrupted: the window was reloaded while training' }
     : r));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host side: turning the training process's messages into notifications
+
+/**
+ * Translates what the training process reports (src/protocol/training.ts) into panel notifications.
+ * Steps are held back and released as one DidStepBatch by `flushSteps()` (the panel calls it every
+ * 125 ms); any other notification of a run first releases that run's held steps, so order is kept.
+ * Pure apart from the injected clock: the panel uses it, and so does the stream recorder of the tests.
+ */
+export class NotificationFeed {
+  private readonly pending = new Map<string, { steps: number[]; loss: (number | null)[]; batchAccuracy: (number | null)[] }>();
+  private readonly startedAt = new Map<string, number>();
+  private readonly ends = new Map<string, { end?: EndEvent; findings?: Finding[] }>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  beginRun(run: { runId: string; label: string; spec?: ModelSpec; compareWithRunId?: string; sourceFile?: string }): HostNotification[] {
+    const startedAt = this.clock();
+    this.startedAt.set(run.runId, startedAt);
+    return [DidStartRunNotification.create({ run: newRunState({ ...run, startedAt }) })];
+  }
+
+  /** Notifications for one message of the training process (none for steps: they wait for flushSteps). */
+  trainerMessage(msg: TrainerToHostMessage): HostNotification[] {
+    const runId = msg.runId;
+    if (!this.startedAt.has(runId)) return [];
+    if (msg.type === 'event' && msg.event.type === 'step') {
+      const e = msg.event;
+      let p = this.pending.get(runId);
+      if (!p) this.pending.set(runId, (p = { steps: [], loss: [], batchAccuracy: [] }));
+      p.steps.push(e.step);
+      p.loss.push(Number.isFinite(e.loss) ? e.loss : null);
+      p.batchAccuracy.push(Number.isFinite(e.batchAccuracy) ? e.batchAccuracy : null);
+      return [];
+    }
+    const out = this.flushSteps(runId);
+    if (msg.type === 'probe') {
+      out.push(DidProbeNotification.create({ runId, report: msg.report }));
+    } else if (msg.type === 'finished') {
+      const end = this.ends.get(runId)?.end;
+      this.ends.set(runId, { end, findings: msg.findings });
+      out.push(this.endNotification(runId, end?.stopped ? 'stopped' : 'finished'));
+    } else {
+      const e = msg.event;
+      switch (e.type) {
+        case 'start': {
+          const { backend, totalSteps, parameterCount, probeEvery, evalEvery, trainExamples, testExamples, probeExamples } = e;
+          out.push(DidStartTrainingNotification.create({ runId, spec: e.spec, start: { backend, totalSteps, parameterCount, probeEvery, evalEvery, trainExamples, testExamples, probeExamples } }));
+          break;
+        }
+        case 'eval':
+          out.push(DidEvalNotification.create({
+            runId, eval: { step: e.step, testLoss: Number.isFinite(e.testLoss) ? e.testLoss : null, testAccuracy: e.testAccuracy, predictedCounts: e.predictedCounts, final: e.final },
+          }));
+          break;
+        case 'end':
+          this.ends.set(runId, { ...this.ends.get(runId), end: e });
+          break;
+        case 'error':
+          out.push(this.endNotification(runId, 'error', e.message));
+          break;
+      }
+    }
+    return out;
+  }
+
+  /** The run is over (the training process exited, was stopped or failed). */
+  endRun(runId: string, outcome: { status: 'finished' | 'stopped' | 'error'; message?: string }): HostNotification[] {
+    if (!this.startedAt.has(runId)) return [];
+    return [...this.flushSteps(runId), this.endNotification(runId, outcome.status, outcome.message)];
+  }
+
+  /** Held steps as DidStepBatch notifications: of one run, or of every run. */
+  flushSteps(runId?: string): HostNotification[] {
+    const out: HostNotification[] = [];
+    for (const [id, p] of this.pending) {
+      if (runId !== undefined && id !== runId) continue;
+      this.pending.delete(id);
+      if (p.steps.length > 0) out.push(DidStepBatchNotification.create({ runId: id, ...p, elapsedMs: this.elapsed(id) }));
+    }
+    return out;
+  }
+
+  get hasPendingSteps(): boolean {
+    return this.pending.size > 0;
+  }
+
+  private elapsed(runId: string): number {
+    return Math.max(0, this.clock() - (this.startedAt.get(runId) ?? this.clock()));
+  }
+
+  private endNotification(runId: string, status: 'finished' | 'stopped' | 'error', message?: string): HostNotification {
+    const { end, findings } = this.ends.get(runId) ?? {};
+    const n = DidEndRunNotification.create({ runId, status, elapsedMs: this.elapsed(runId) });
+    if (message !== undefined) n.message = message.slice(0, 5000);
+    if (end) n.end = end;
+    if (findings) n.findings = findings;
+    return n;
+  }
 }

@@ -1,0 +1,333 @@
+// The training panel: one webview beside the editor that shows every run of the session live.
+//
+// Protocol (src/protocol/webview.ts): the webview says ready → the host posts a snapshot of every
+// run so far → then deltas, flushed at most every 125 ms. Host and webview fold the same
+// notifications into the same RunState, so the host always holds what a fresh webview needs: the
+// panel does not retain its context when hidden; when shown again the webview reloads, says ready
+// and gets a snapshot. The webview keeps a thinned copy with setState, which `revive` receives after
+// a window reload. Every message from the webview is validated before use and fixes are accepted
+// only if one of the run's findings offered them.
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { type TrainerToHostMessage, isTrainerToHostMessage } from '../protocol/training';
+import {
+  type HostNotification, type RunState, type WebviewCommand, DidSnapshotNotification, NotificationFeed, RunStore,
+  describeRejected, isFix, isRunState, markInterrupted, parseWebviewCommand,
+} from '../protocol/webview';
+import type { Fix } from '../core/findings';
+import { type ModelSpec, validateSpec } from '../core/spec';
+import { applyFix } from '../core/fixes';
+
+/** Implemented by the extension's run manager. */
+export interface PanelHost {
+  /** Start a new run ("Re-run with this fix"); compareWithRunId: the run to show it next to. */
+  startRun(spec: unknown, label: string, compareWithRunId?: string): void;
+  stopRun(runId: string): void;
+  /** Where the panel logs dropped messages and failures (default: console). */
+  log?(message: string): void;
+}
+
+/** Live updates are flushed at most this often (tfjs-layers' yieldEvery default). */
+export const FLUSH_MS = 125;
+
+/** Stable JSON (sorted keys) for comparing a fix from the webview with the fixes findings offered. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
+function safeFileName(label: string, ext: string): string {
+  const base = label.replace(/[^A-Za-z0-9._ +()-]+/g, '_').replace(/\s+/g, '-').slice(0, 80) || 'run';
+  return `${base}.${ext}`;
+}
+
+export class TrainingPanel {
+  static readonly viewType = 'gradientLens.trainingPanel';
+  static currentPanel: TrainingPanel | undefined;
+
+  private readonly store = new RunStore();
+  private readonly feed = new NotificationFeed();
+  private readonly offeredFixes = new Map<string, Set<string>>();
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly didDispose = new vscode.EventEmitter<void>();
+  readonly onDidDispose: vscode.Event<void> = this.didDispose.event;
+  private queue: HostNotification[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The webview's script has said ready since it was (re)loaded. */
+  private ready = false;
+  private disposed = false;
+
+  /** Opens the panel beside the editor (or reveals it) without taking focus. */
+  static createOrShow(extensionUri: vscode.Uri, host: PanelHost): TrainingPanel {
+    const existing = TrainingPanel.currentPanel;
+    if (existing) {
+      existing.host = host;
+      existing.panel.reveal(vscode.ViewColumn.Beside, true);
+      return existing;
+    }
+    const panel = vscode.window.createWebviewPanel(TrainingPanel.viewType, 'Gradient Lens',
+      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, TrainingPanel.webviewOptions(extensionUri));
+    return (TrainingPanel.currentPanel = new TrainingPanel(panel, extensionUri, host, undefined));
+  }
+
+  /** For the WebviewPanelSerializer: `state` is what the webview last saved with setState (untrusted). */
+  static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: unknown, host: PanelHost): TrainingPanel {
+    TrainingPanel.currentPanel?.dispose();
+    panel.webview.options = TrainingPanel.webviewOptions(extensionUri);
+    return (TrainingPanel.currentPanel = new TrainingPanel(panel, extensionUri, host, state));
+  }
+
+  private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
+    return {
+      enableScripts: true,
+      enableCommandUris: false,
+      localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'media')],
+      retainContextWhenHidden: false,
+    };
+  }
+
+  private constructor(private readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private host: PanelHost, state: unknown) {
+    this.restore(state);
+    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidChangeViewState(() => {
+        if (panel.visible) {
+          // A retained webview would not say ready again; a reloaded one gets a second, identical snapshot.
+          this.postSnapshot();
+        } else {
+          // Hidden: the content is torn down; nothing is posted until it says ready again.
+          this.ready = false;
+          this.queue = [];
+        }
+      }),
+    );
+  }
+
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void {
+    const checked = validateSpec(run.spec);
+    this.emit(this.feed.beginRun({
+      runId: run.runId, label: run.label, compareWithRunId: run.compareWithRunId, sourceFile: run.sourceFile,
+      spec: checked.ok ? checked.spec : undefined,
+    }));
+    this.panel.title = `Gradient Lens: ${run.label}`;
+  }
+
+  /** Every message of the training process for a run begun with beginRun, as it arrives. */
+  handleTrainerMessage(msg: TrainerToHostMessage): void {
+    if (!isTrainerToHostMessage(msg)) {
+      this.log(`dropped a malformed training-process message (${describeRejected(msg)})`);
+      return;
+    }
+    if (msg.type === 'probe') this.rememberFixes(msg.runId, msg.report.findings.flatMap((f) => f.fixes));
+    if (msg.type === 'finished') this.rememberFixes(msg.runId, msg.findings.flatMap((f) => f.fixes));
+    this.emit(this.feed.trainerMessage(msg));
+  }
+
+  endRun(runId: string, outcome: { status: 'finished' | 'stopped' | 'error'; message?: string }): void {
+    this.emit(this.feed.endRun(runId, outcome));
+  }
+
+  /** The run state as exported to JSON (undefined for an unknown run). */
+  runState(runId: string): RunState | undefined {
+    return this.store.get(runId);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (TrainingPanel.currentPanel === this) TrainingPanel.currentPanel = undefined;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.panel.dispose();
+    for (const d of this.disposables.splice(0)) d.dispose();
+    this.didDispose.fire();
+    this.didDispose.dispose();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  private restore(state: unknown): void {
+    if (typeof state !== 'object' || state === null) return;
+    const s = state as { runs?: unknown; activeRunId?: unknown };
+    if (!Array.isArray(s.runs)) return;
+    const runs = s.runs.filter((r): r is RunState => isRunState(r));
+    if (runs.length !== s.runs.length) this.log(`revive: dropped ${s.runs.length - runs.length} invalid run(s) from the saved panel state`);
+    this.store.apply(DidSnapshotNotification.create({
+      runs: markInterrupted(runs),
+      ...(typeof s.activeRunId === 'string' && runs.some((r) => r.runId === s.activeRunId) ? { activeRunId: s.activeRunId } : {}),
+    }));
+    for (const r of this.store.runs) {
+      this.rememberFixes(r.runId, r.findings.flatMap((f) => f.fixes));
+    }
+  }
+
+  private rememberFixes(runId: string, fixes: Fix[]): void {
+    let set = this.offeredFixes.get(runId);
+    if (!set) this.offeredFixes.set(runId, (set = new Set()));
+    for (const f of fixes) set.add(canonical(f));
+  }
+
+  private emit(notifications: HostNotification[]): void {
+    for (const n of notifications) {
+      this.store.apply(n);
+      if (this.ready && this.panel.visible) this.queue.push(n);
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.disposed) return;
+    if (this.queue.length === 0 && !this.feed.hasPendingSteps) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flush();
+    }, FLUSH_MS);
+  }
+
+  private flush(): void {
+    if (this.disposed) return;
+    this.emit(this.feed.flushSteps());
+    const batch = this.queue;
+    this.queue = [];
+    for (const n of batch) void this.panel.webview.postMessage(n);
+  }
+
+  private postSnapshot(): void {
+    // Held steps go into the store first, so the snapshot is complete and nothing older follows it.
+    for (const n of this.feed.flushSteps()) this.store.apply(n);
+    this.queue = [];
+    void this.panel.webview.postMessage(DidSnapshotNotification.create({ runs: this.store.runs, activeRunId: this.store.active?.runId }));
+  }
+
+  private onMessage(m: unknown): void {
+    const cmd = parseWebviewCommand(m);
+    if (!cmd) {
+      this.log(`dropped a malformed message from the panel webview (${describeRejected(m)})`);
+      return;
+    }
+    this.handleCommand(cmd).catch((e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      this.log(`panel command ${cmd.type} failed: ${message}`);
+      void vscode.window.showErrorMessage(`Gradient Lens: ${message}`);
+    });
+  }
+
+  private async handleCommand(cmd: WebviewCommand): Promise<void> {
+    if (cmd.type === 'ready') {
+      this.ready = true;
+      this.postSnapshot();
+      return;
+    }
+    const run = this.store.get(cmd.runId);
+    if (!run) {
+      this.log(`dropped ${cmd.type}: unknown run ${cmd.runId}`);
+      return;
+    }
+    switch (cmd.type) {
+      case 'stopTraining':
+        if (run.status === 'running' || run.status === 'pending') this.host.stopRun(run.runId);
+        return;
+      case 'rerunWithFix':
+        return this.rerunWithFix(run, cmd.fix);
+      case 'exportRun':
+        return cmd.format === 'json' ? this.exportJson(run) : this.exportPng(run, cmd.data ?? '');
+      case 'revealSource':
+        return this.revealSource(run, cmd.findingIndex);
+    }
+  }
+
+  private rerunWithFix(run: RunState, fix: Fix): void {
+    if (!isFix(fix) || !this.offeredFixes.get(run.runId)?.has(canonical(fix))) {
+      this.log(`dropped rerunWithFix for ${run.runId}: that fix was not offered by any finding of the run`);
+      return;
+    }
+    const checked = validateSpec(run.spec);
+    if (!checked.ok) throw new Error(`run "${run.label}" has no valid model spec to re-run`);
+    const spec: ModelSpec = applyFix(checked.spec, fix);
+    this.host.startRun(spec, spec.name, run.runId);
+  }
+
+  private async exportJson(run: RunState): Promise<void> {
+    const uri = await vscode.window.showSaveDialog({
+      title: 'Export run as JSON', filters: { JSON: ['json'] }, defaultUri: this.defaultExportUri(run, 'json'),
+    });
+    if (!uri) return;
+    const body = { exportedBy: 'Gradient Lens', version: 1, exportedAt: new Date().toISOString(), run };
+    await vscode.workspace.fs.writeFile(uri, Buffer.from(JSON.stringify(body, null, 2) + '\n', 'utf8'));
+    void vscode.window.showInformationMessage(`Gradient Lens: exported ${run.label} to ${uri.fsPath}`);
+  }
+
+  private async exportPng(run: RunState, dataUrl: string): Promise<void> {
+    const bytes = Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+    const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+    if (bytes.length < 8 || signature.some((b, i) => bytes[i] !== b)) {
+      this.log('dropped exportRun png: the data is not a PNG image');
+      return;
+    }
+    const uri = await vscode.window.showSaveDialog({
+      title: 'Export charts as PNG', filters: { 'PNG image': ['png'] }, defaultUri: this.defaultExportUri(run, 'png'),
+    });
+    if (!uri) return;
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    void vscode.window.showInformationMessage(`Gradient Lens: saved the charts of ${run.label} to ${uri.fsPath}`);
+  }
+
+  private defaultExportUri(run: RunState, ext: string): vscode.Uri | undefined {
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    return folder ? vscode.Uri.joinPath(folder, safeFileName(run.label, ext)) : undefined;
+  }
+
+  private async revealSource(run: RunState, findingIndex: number): Promise<void> {
+    const source = run.findings[findingIndex]?.source;
+    if (!source) return;
+    // Only the file this run was trained from: the position comes from our own findings, not from the webview.
+    if (run.sourceFile === undefined || source.file !== run.sourceFile) {
+      this.log(`revealSource: ${source.file} is not the source of run ${run.runId}`);
+      return;
+    }
+    await fs.access(source.file);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(source.file));
+    const pos = new vscode.Position(Math.max(0, source.line - 1), Math.max(0, source.column - 1));
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, selection: new vscode.Range(pos, pos) });
+  }
+
+  private log(message: string): void {
+    if (this.host.log) this.host.log(`[panel] ${message}`);
+    else console.warn(`[gradient-lens panel] ${message}`);
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const media = (name: string) => webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', name)).toString();
+    const nonce = randomBytes(16).toString('base64');
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    // Nothing from a run is interpolated here: every run arrives later by postMessage and is rendered as text.
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${media('uPlot.min.css')}">
+<link rel="stylesheet" href="${media('panel.css')}">
+<title>Gradient Lens</title>
+</head>
+<body>
+<main id="app" aria-live="off"></main>
+<script nonce="${nonce}" src="${media('webview.js')}"></script>
+</body>
+</html>`;
+  }
+}
