@@ -44,8 +44,15 @@ for (const e of entries) {
   const { in: entry, out, ...opts } = e;
   contexts.push(await esbuild.context({ entryPoints: [entry], outfile: out, ...opts }));
 }
+// Tests that need tfjs-core's ES-module-only side effects (its gradient registry) are bundled.
+const bundledTests = ['test/unit/gradients.test.ts'];
 contexts.push(await esbuild.context({
-  entryPoints: [...walk('src').filter((f) => !f.startsWith('src/webview')), ...walk('test')],
+  entryPoints: bundledTests, outdir: 'out/test/unit', bundle: true, platform: 'node', target: 'node20', format: 'cjs',
+  mainFields: ['module', 'main'], // one tfjs-core copy: the ES-module one the gradient registry extends
+  external: ['@tensorflow/tfjs-node', 'vscode'], sourcemap: true, logLevel: 'warning',
+}));
+contexts.push(await esbuild.context({
+  entryPoints: [...walk('src').filter((f) => !f.startsWith('src/webview')), ...walk('test').filter((f) => !bundledTests.includes(f))],
   outdir: 'out', outbase: '.', bundle: false, platform: 'node', target: 'node20', format: 'cjs',
   sourcemap: true, logLevel: 'warning',
 }));

@@ -29,10 +29,10 @@ export interface BackendLoaders {
   cpu(): Promise<TF>;
 }
 
-const quiet = (tf: TF): void => {
-  // Our own code never asks for these; silence tfjs's "install tfjs-node" banner and the
-  // platform re-registration warning in the CLI's output.
-  tf.env().set('IS_TEST', true);
+const prod = (tf: TF): void => {
+  // Production mode: no per-kernel debug checks, no deprecation / re-registration warnings in the
+  // CLI's output.
+  tf.env().set('PROD', true);
 };
 
 function wasmDir(): string {
@@ -59,7 +59,7 @@ export const defaultLoaders: BackendLoaders = {
   },
   async wasm() {
     const tf = require('@tensorflow/tfjs-core') as TF;
-    quiet(tf);
+    prod(tf);
     const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
     wasm.setWasmPaths(wasmDir() + '/');
     if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
@@ -68,7 +68,7 @@ export const defaultLoaders: BackendLoaders = {
   },
   async cpu() {
     const tf = require('@tensorflow/tfjs-core') as TF;
-    quiet(tf);
+    prod(tf);
     require('@tensorflow/tfjs-backend-cpu');
     if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
     await tf.ready();

@@ -48,7 +48,7 @@ export function parseIdx(buf: Uint8Array, file: string, expectedRank: number): I
   const have = buf.length - headerBytes;
   if (have < count) throw new DataError(file, `truncated: header promises ${dims.join('×')} = ${count} bytes of data, file has ${have}`);
   if (have > count) throw new DataError(file, `${have - count} unexpected trailing bytes after ${dims.join('×')} values`);
-  return { dims, data: buf.subarray(headerBytes) };
+  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + headerBytes, count) };
 }
 
 export function readIdxFile(path: string, expectedRank: number): IdxArray {
