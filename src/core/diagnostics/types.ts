@@ -48,6 +48,11 @@ export interface ProbeReport {
 export interface DiagnosticsOptions {
   /** Overrides of detector thresholds by name (see thresholds.ts); unknown keys are ignored. */
   thresholds?: Partial<Record<string, number>>;
+  /**
+   * Share of each class in the test labels (length 10), for collapsed-output's evidence. Without it
+   * the test share is reported only when every prediction is one class (it then equals the accuracy).
+   */
+  testClassPrior?: number[];
 }
 
 export interface DiagnosticsEngine {

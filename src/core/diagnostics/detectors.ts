@@ -1,0 +1,299 @@
+// One detector per finding code. Each looks at one probe (plus the loss history) and returns the
+// findings that hold *on this probe*; the engine applies the two-consecutive-probes rule on top.
+// Criteria and thresholds: thresholds.ts and docs/findings.md.
+import type { Finding, Fix } from '../findings';
+import type { ProbeData } from '../events';
+import type { ModelSpec } from '../spec';
+import type { LayerStats } from './layerStats';
+import type { Thresholds } from './thresholds';
+import { flatThreshold } from './layerStats';
+import { constantValue } from './initScale';
+import {
+  activationFix, adamFix, biasZerosFix, dedupeFixes, kernelInitFix, layerName, learningRateFix, pct, sci,
+  smallUniformFix, unitList,
+} from './fixes';
+
+export const CHANCE_LOSS = Math.log(10);
+
+export interface DetectorContext {
+  probe: ProbeData;
+  spec: ModelSpec;
+  stats: LayerStats[];
+  t: Thresholds;
+  /** Probe loss at step 0 (or the first probe). */
+  initialLoss: number;
+  /** Training losses so far, index k = step k + 1. */
+  losses: number[];
+  /** Lowest mean loss over a probe interval so far (before this probe's interval). */
+  lowestIntervalMean: number;
+  /** Dead units per layer at the first probe (tells "dead from the start" apart from "died in training"). */
+  initialDead: Map<number, number>;
+}
+
+type Candidate = Omit<Finding, 'firstStep' | 'lastStep'>;
+
+const hidden = (ctx: DetectorContext): LayerStats[] => ctx.stats.slice(0, -1);
+const usable = (s: LayerStats): boolean => !s.anyNonFinite;
+
+export function detectNonFinite(ctx: DetectorContext): Candidate[] {
+  const out: Candidate[] = [];
+  const badLosses = ctx.probe.recentLosses.filter((l) => !Number.isFinite(l)).length;
+  if (!Number.isFinite(ctx.probe.loss) || badLosses > 0) {
+    out.push({
+      code: 'non-finite', severity: 'error', layer: -1,
+      message: `The loss became ${Number.isNaN(ctx.probe.loss) ? 'NaN' : ctx.probe.loss} (${badLosses} of the last ${ctx.probe.recentLosses.length} training steps had a NaN or infinite loss). Once a NaN appears it spreads to every weight it touches, and the model cannot recover. Usually the learning rate is too large.`,
+      evidence: { probeLoss: String(ctx.probe.loss), nonFiniteStepLosses: badLosses, recentSteps: ctx.probe.recentLosses.length, learningRate: ctx.probe.learningRate },
+      fixes: [learningRateFix(ctx.probe.learningRate, 0.1)],
+    });
+  }
+  for (const s of ctx.stats) {
+    if (!s.anyNonFinite) continue;
+    const nf = s.nonFinite;
+    const where = [nf.weights && `${nf.weights} weights`, nf.bias && `${nf.bias} biases`, nf.weightGrad && `${nf.weightGrad} weight gradients`, nf.biasGrad && `${nf.biasGrad} bias gradients`, nf.activations && `${nf.activations} activations`].filter(Boolean).join(', ');
+    out.push({
+      code: 'non-finite', severity: 'error', layer: s.layer,
+      message: `${layerName(ctx.spec, s.layer)} has NaN or infinite values: ${where}. The other checks of this layer are suspended (their numbers would be meaningless). Usually the learning rate is too large.`,
+      evidence: { ...nf },
+      fixes: [learningRateFix(ctx.probe.learningRate, 0.1)],
+    });
+  }
+  return out;
+}
+
+export function detectExploding(ctx: DetectorContext): Candidate[] {
+  const out: Candidate[] = [];
+  const { t, probe } = ctx;
+  const finite = probe.recentLosses.filter(Number.isFinite);
+  const maxRecent = finite.length ? Math.max(...finite) : probe.loss;
+  const reference = Math.max(Number.isFinite(ctx.initialLoss) ? ctx.initialLoss : CHANCE_LOSS, CHANCE_LOSS);
+  const intervalMean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : probe.loss;
+  const blowUp = Number.isFinite(maxRecent) && maxRecent > t.explodingLossFactor * reference;
+  // sustained: the interval's mean loss stays well above both where training started and the best it reached
+  const base = Math.max(CHANCE_LOSS, Math.min(reference, ctx.lowestIntervalMean));
+  const rise = Number.isFinite(intervalMean) && intervalMean > t.explodingRiseFactor * base;
+  if (blowUp || rise) {
+    out.push({
+      code: 'exploding-gradient', severity: 'error', layer: -1,
+      message: blowUp
+        ? `The training loss blew up to ${sci(maxRecent)}, more than ${t.explodingLossFactor}× its starting value (${sci(reference)}). The updates are so large that each step overshoots: lower the learning rate.`
+        : `The training loss stays at ${sci(intervalMean)} (mean of the last ${finite.length} steps), more than ${t.explodingRiseFactor}× ${sci(base)}: training has diverged. The updates are too large: lower the learning rate.`,
+      evidence: { maxRecentLoss: maxRecent, intervalMeanLoss: intervalMean, referenceLoss: reference, baseLoss: base, learningRate: probe.learningRate },
+      fixes: dedupeFixes([learningRateFix(probe.learningRate, 0.1), ...(ctx.spec.optimizer.type === 'sgd' ? [adamFix()] : [])]),
+    });
+  }
+  for (const s of ctx.stats) {
+    if (!usable(s) || !(s.gradNormTotal > t.explodingGradNorm)) continue;
+    out.push({
+      code: 'exploding-gradient', severity: 'error', layer: s.layer,
+      message: `The weight gradient of ${layerName(ctx.spec, s.layer)} has norm ${sci(s.gradNormTotal)} (above ${sci(t.explodingGradNorm)}): one step of SGD moves the weights by learning rate × that much. Lower the learning rate.`,
+      evidence: { gradNorm: s.gradNormTotal, threshold: t.explodingGradNorm, meanAbsGrad: s.meanAbsGrad, learningRate: probe.learningRate },
+      fixes: [learningRateFix(probe.learningRate, 0.1)],
+    });
+  }
+  return out;
+}
+
+/** Why a layer's weight gradient dL/dW = inputsᵀ · δ is exactly zero. */
+function zeroGradCause(ctx: DetectorContext, s: LayerStats): { cause: string; text: string; fixes: Fix[] } {
+  const { spec, stats } = ctx;
+  const prev = s.layer > 0 ? stats[s.layer - 1] : undefined;
+  const next = stats[s.layer + 1];
+  if (prev && prev.outputsAllZero) {
+    return {
+      cause: 'inputs-zero',
+      text: `its inputs, the outputs of ${layerName(spec, prev.layer)}, are all exactly 0, and dL/dW = inputsᵀ·δ`,
+      fixes: [kernelInitFix(spec, prev.layer)],
+    };
+  }
+  if (s.activation === 'relu' && s.preActivationsAllNonPositive) {
+    const fixes: Fix[] = [kernelInitFix(spec, s.layer)];
+    const b = constantValue(spec.layers[s.layer].biasInitializer);
+    if (b !== undefined && b < 0) fixes.push(biasZerosFix(s.layer));
+    return { cause: 'relu-inactive', text: 'every pre-activation is ≤ 0, where relu passes no gradient (relu′ = 0)', fixes };
+  }
+  if (next && next.zeroKernel) {
+    return {
+      cause: 'next-weights-zero',
+      text: `the weights of the next layer, ${layerName(spec, next.layer)}, are all 0, so no error signal flows back`,
+      fixes: [kernelInitFix(spec, next.layer)],
+    };
+  }
+  return { cause: 'unknown', text: 'the error signal reaching it is 0', fixes: [kernelInitFix(spec, s.layer)] };
+}
+
+export function detectZeroGradient(ctx: DetectorContext): Candidate[] {
+  const out: Candidate[] = [];
+  for (const s of ctx.stats) {
+    if (!usable(s) || !s.zeroGrad) continue;
+    const why = zeroGradCause(ctx, s);
+    out.push({
+      code: 'zero-gradient', severity: 'error', layer: s.layer,
+      message: `Every weight gradient of ${layerName(ctx.spec, s.layer)} is exactly 0, because ${why.text}. Its weights never change, whatever the learning rate.`,
+      evidence: { meanAbsGrad: 0, nonZeroGradients: 0, weights: s.fanIn * s.units, biasGradientZero: s.zeroBiasGrad, cause: why.cause },
+      fixes: why.fixes,
+    });
+  }
+  return out;
+}
+
+export function detectDeadUnits(ctx: DetectorContext): Candidate[] {
+  const out: Candidate[] = [];
+  const { t, spec } = ctx;
+  for (const s of hidden(ctx)) {
+    if (!usable(s) || s.deadUnits.length === 0) continue;
+    const share = s.deadUnits.length / s.units;
+    const severity = share >= t.deadLayerErrorShare ? 'error' : share >= t.deadLayerWarnShare ? 'warning' : 'info';
+    const layerSpec = spec.layers[s.layer];
+    const k = constantValue(layerSpec.kernelInitializer);
+    const b = constantValue(layerSpec.biasInitializer);
+    const fromStart = (ctx.initialDead.get(s.layer) ?? 0) >= s.deadUnits.length;
+    let why: string;
+    let fixes: Fix[];
+    if (k !== undefined && k <= 0 && (b ?? 0) <= 0 && b !== undefined) {
+      why = `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : '≤ 0'}; relu outputs 0 there and its gradient is 0, so these units never receive a gradient and never change.`;
+      fixes = [kernelInitFix(spec, s.layer), smallUniformFix(s.layer), ...(b < 0 ? [biasZerosFix(s.layer)] : [])];
+    } else if (b !== undefined && b < 0 && fromStart) {
+      why = `The bias starts at ${b}, which pushes the pre-activations below 0 for almost every input; relu′ = 0 there, so the units get no gradient and cannot recover.`;
+      fixes = [biasZerosFix(s.layer), activationFix(s.layer, 'leakyRelu')];
+    } else if (fromStart) {
+      why = 'They were inactive from the start: their pre-activations are ≤ 0 for almost every input, so relu passes no gradient to them.';
+      fixes = [kernelInitFix(spec, s.layer), activationFix(s.layer, 'leakyRelu')];
+    } else {
+      why = 'They died during training: a large update pushed their pre-activations below 0 for every input, and relu passes no gradient there, so they cannot recover.';
+      fixes = [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(s.layer, 'leakyRelu')];
+    }
+    out.push({
+      code: 'dead-units', severity, layer: s.layer, units: s.deadUnits,
+      message: `${s.deadUnits.length} of the ${s.units} relu units of ${layerName(spec, s.layer)} (${pct(share)}) output 0 for ${t.deadActiveShare > 0 ? `over ${pct(1 - t.deadActiveShare)} of` : 'all'} the ${ctx.probe.examples} probe images (${unitList(s.deadUnits)}). ${why}`,
+      evidence: {
+        deadUnits: s.deadUnits.length, units: s.units, share, probeExamples: ctx.probe.examples,
+        activeShareThreshold: t.deadActiveShare, deadFromStart: fromStart,
+        meanActivityOfDead: s.deadUnits.reduce((a, j) => a + s.activity[j], 0) / s.deadUnits.length,
+      },
+      fixes: dedupeFixes(fixes),
+    });
+  }
+  return out;
+}
+
+export function detectSymmetric(ctx: DetectorContext): Candidate[] {
+  const out: Candidate[] = [];
+  const { t, spec } = ctx;
+  for (const s of hidden(ctx)) {
+    if (!usable(s) || s.groups.duplicates.length === 0) continue;
+    const width = s.groups.effectiveWidth;
+    const inGroups = s.groups.duplicates.flat().sort((a, b) => a - b);
+    const largest = s.groups.duplicates[0].length;
+    const severity = width <= t.symmetryErrorWidthShare * s.units ? 'error' : 'warning';
+    const all = width === 1;
+    const gradsZero = s.zeroGrad;
+    out.push({
+      code: 'symmetric-units', severity, layer: s.layer, units: inGroups,
+      message: all
+        ? `All ${s.units} units of ${layerName(spec, s.layer)} are identical (same incoming weights and bias), so the layer acts as a single unit: effective width 1 of ${s.units}. ${gradsZero ? 'Their gradients are all 0 here, so they stay identical.' : 'Identical units receive identical gradients, so training cannot make them differ.'} Start from random weights to break the symmetry.`
+        : `${inGroups.length} units of ${layerName(spec, s.layer)} form ${s.groups.duplicates.length} group${s.groups.duplicates.length > 1 ? 's' : ''} of identical units (largest: ${largest}); the layer acts as ${width} distinct units instead of ${s.units}.`,
+      evidence: {
+        effectiveWidth: width, units: s.units, duplicateGroups: s.groups.duplicates.length, largestGroup: largest,
+        tolerance: t.symmetryRelTolerance * s.groups.scale, weightScale: s.groups.scale, gradientsZero: gradsZero,
+      },
+      fixes: [kernelInitFix(spec, s.layer), smallUniformFix(s.layer)],
+    });
+  }
+  return out;
+}
+
+export function detectVanishing(ctx: DetectorContext): Candidate[] {
+  const out: Candidate[] = [];
+  const { t, spec, stats } = ctx;
+  const outStats = stats[stats.length - 1];
+  const outMean = usable(outStats) ? outStats.meanAbsGrad : Number.NaN;
+  for (const s of hidden(ctx)) {
+    if (!usable(s) || s.zeroGrad) continue;
+    const ratio = outMean > 0 ? s.meanAbsGrad / outMean : Number.NaN;
+    const tiny = s.meanAbsGrad < t.vanishingMeanAbsGrad;
+    const shrunk = ratio < t.vanishingRatio;
+    if (!tiny && !shrunk) continue;
+    const act = s.activation;
+    const fixes: Fix[] = [kernelInitFix(spec, s.layer)];
+    if (act === 'sigmoid' || act === 'tanh') fixes.push(activationFix(s.layer, 'relu'));
+    out.push({
+      code: 'vanishing-gradient', severity: 'warning', layer: s.layer,
+      message: `The weight gradients of ${layerName(spec, s.layer)} are tiny: mean |dL/dW| = ${sci(s.meanAbsGrad)}${Number.isFinite(ratio) ? `, ${sci(ratio)} × the output layer's (${sci(outMean)})` : ''}. On the way back to the input the error signal is multiplied, layer after layer, by small weights${act === 'sigmoid' ? ' and by sigmoid′ ≤ 0.25' : act === 'tanh' ? ' and by tanh′ ≤ 1' : ''}, so this layer barely learns.`,
+      evidence: { meanAbsGrad: s.meanAbsGrad, outputMeanAbsGrad: outMean, ratioToOutput: ratio, meanAbsGradThreshold: t.vanishingMeanAbsGrad, ratioThreshold: t.vanishingRatio },
+      fixes: dedupeFixes(fixes),
+    });
+  }
+  return out;
+}
+
+export function detectSaturated(ctx: DetectorContext): Candidate[] {
+  const out: Candidate[] = [];
+  const { t, spec } = ctx;
+  for (const s of hidden(ctx)) {
+    if (!usable(s) || (s.activation !== 'sigmoid' && s.activation !== 'tanh')) continue;
+    const share = s.saturatedUnits.length / s.units;
+    if (share < t.saturatedLayerShare || s.saturatedUnits.length === 0) continue;
+    const z = flatThreshold(s.activation, t.saturationDerivativeShare);
+    out.push({
+      code: 'saturated-units', severity: 'warning', layer: s.layer, units: s.saturatedUnits,
+      message: `${s.saturatedUnits.length} of the ${s.units} ${s.activation} units of ${layerName(spec, s.layer)} (${pct(share)}) sit in the flat part of ${s.activation} (|pre-activation| > ${z.toFixed(2)}, where its slope is below ${pct(t.saturationDerivativeShare)} of its maximum) for most probe images; ${pct(s.flatShare)} of all unit outputs are saturated. Gradients through them are nearly 0. The initial weights are too large for ${s.fanIn} inputs: scale them to the fan-in.`,
+      evidence: { saturatedUnits: s.saturatedUnits.length, units: s.units, share, flatShare: s.flatShare, flatPreActivation: z, weightStd: s.weightStd },
+      fixes: [kernelInitFix(spec, s.layer)],
+    });
+  }
+  return out;
+}
+
+/** Live collapse check on the probe batch (the final one uses the whole test set: see engine.onEnd). */
+export function detectCollapsedLive(ctx: DetectorContext): Candidate[] {
+  const { probe, stats, t } = ctx;
+  if (probe.step === 0) return [];
+  const o = stats[stats.length - 1];
+  if (!usable(o)) return [];
+  let best = 0;
+  for (let c = 1; c < o.activity.length; c++) if (o.activity[c] > o.activity[best]) best = c;
+  const share = o.activity[best];
+  if (share < t.collapsedShare) return [];
+  return [collapsedFinding(best, share, probe.classPrior[best], undefined, probe.examples, 'probe images')];
+}
+
+export function collapsedFinding(cls: number, share: number, prior: number | undefined, testShare: number | undefined, n: number, what: string): Candidate {
+  const priorText = prior !== undefined ? `; digit ${cls} is ${pct(prior, 2)} of the training labels` : '';
+  const testText = testShare !== undefined ? ` and ${pct(testShare, 2)} of the test set, so the accuracy is about that share` : '';
+  const evidence: Finding['evidence'] = { class: cls, predictedShare: share, predictions: n };
+  if (prior !== undefined) evidence.trainPrior = prior;
+  if (testShare !== undefined) evidence.testShare = testShare;
+  return {
+    code: 'collapsed-output', severity: 'error', layer: -1,
+    message: `The model predicts digit ${cls} for ${pct(share, 1)} of the ${n} ${what}${priorText}${testText}. A model that gets no usable signal from the pixels falls back to the most common class.`,
+    evidence,
+    fixes: [],
+  };
+}
+
+export function detectPlateau(ctx: DetectorContext): Candidate[] {
+  const { t, losses, probe } = ctx;
+  const w = Math.floor(t.plateauWindow);
+  if (w < 2 || losses.length < w) return [];
+  const win = losses.slice(losses.length - w);
+  if (!win.every(Number.isFinite)) return [];
+  const half = Math.floor(w / 2);
+  const m1 = win.slice(0, half).reduce((a, b) => a + b, 0) / half;
+  const m2 = win.slice(half).reduce((a, b) => a + b, 0) / (w - half);
+  const rel = (m1 - m2) / m1;
+  if (!(rel < t.plateauMinRelDecrease) || !(m2 > t.plateauMinLossShareOfChance * CHANCE_LOSS)) return [];
+  const fixes: Fix[] = [];
+  if (ctx.spec.optimizer.learningRate < 0.05) fixes.push(learningRateFix(ctx.spec.optimizer.learningRate, 10));
+  if (ctx.spec.optimizer.type !== 'adam') fixes.push(adamFix());
+  return [{
+    code: 'loss-plateau', severity: 'warning', layer: -1,
+    message: `The training loss is not decreasing: ${sci(m1)} → ${sci(m2)} (mean of each half of the last ${w} steps, ${pct(Math.max(rel, 0), 1)} lower), while still above ${sci(t.plateauMinLossShareOfChance * CHANCE_LOSS)} (chance level is ln 10 = 2.30). Nothing else explains it, so the steps are likely too small to make progress (learning rate ${probe.learningRate}).`,
+    evidence: { window: w, firstHalfMean: m1, secondHalfMean: m2, relativeDecrease: rel, learningRate: probe.learningRate },
+    fixes,
+  }];
+}
+
+export const DETECTORS = [
+  detectNonFinite, detectExploding, detectZeroGradient, detectDeadUnits, detectSymmetric, detectVanishing,
+  detectSaturated, detectCollapsedLive, detectPlateau,
+];

@@ -1,0 +1,65 @@
+// Structured fixes (src/core/findings.ts Fix) and the wording shared by findings.
+import type { Fix } from '../findings';
+import type { Activation, Initializer, ModelSpec, OptimizerSpec } from '../spec';
+import { describeInitializer, fanIn } from '../spec';
+import { recommendedInitializer } from './initScale';
+
+/** "layers[0] (784 → 100 relu)": the spec's JSON path plus the shape, so learners can find it. */
+export function layerName(spec: ModelSpec, layer: number): string {
+  if (layer < 0 || layer >= spec.layers.length) return 'the model';
+  const l = spec.layers[layer];
+  return `layers[${layer}] (${fanIn(spec, layer)} → ${l.units} ${l.activation})`;
+}
+
+export function kernelInitFix(spec: ModelSpec, layer: number): Fix {
+  const r = recommendedInitializer(spec.layers[layer].activation);
+  return { kind: 'initializer', layer, target: 'kernel', value: r.value, label: `Initialise layers[${layer}]'s weights with ${r.label}` };
+}
+
+/** The seed question's working variant: small random weights U(−0.01, 0.01). */
+export function smallUniformFix(layer: number): Fix {
+  const value: Initializer = { type: 'randomUniform', minval: -0.01, maxval: 0.01 };
+  return { kind: 'initializer', layer, target: 'kernel', value, label: `Initialise layers[${layer}]'s weights with small random values U(−0.01, 0.01)` };
+}
+
+export function biasZerosFix(layer: number): Fix {
+  return { kind: 'initializer', layer, target: 'bias', value: 'zeros', label: `Initialise layers[${layer}]'s bias with zeros` };
+}
+
+export function activationFix(layer: number, value: Activation): Fix {
+  return { kind: 'activation', layer, value, label: `Use ${value} in layers[${layer}]` };
+}
+
+export function learningRateFix(current: number, factor: number): Fix {
+  const value = Number((current * factor).toPrecision(3));
+  return { kind: 'learningRate', value, label: `${factor < 1 ? 'Lower' : 'Raise'} the learning rate from ${current} to ${value}` };
+}
+
+export function adamFix(): Fix {
+  const value: OptimizerSpec = { type: 'adam', learningRate: 0.001 };
+  return { kind: 'optimizer', value, label: 'Use Adam with learning rate 0.001' };
+}
+
+export function sameFix(a: Fix, b: Fix): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export function dedupeFixes(fixes: Fix[]): Fix[] {
+  const out: Fix[] = [];
+  for (const f of fixes) if (!out.some((g) => sameFix(f, g))) out.push(f);
+  return out;
+}
+
+export const pct = (x: number, digits = 0): string => `${(x * 100).toFixed(digits)}%`;
+export const sci = (x: number): string => (x === 0 ? '0' : Math.abs(x) >= 0.01 && Math.abs(x) < 1e4 ? x.toPrecision(3) : x.toExponential(1));
+export const initText = (i: Initializer): string => describeInitializer(i);
+
+/** "units 0–99" / "units 3, 17, 42 and 5 more" */
+export function unitList(units: number[], max = 6): string {
+  if (units.length === 0) return 'no units';
+  const sorted = [...units].sort((a, b) => a - b);
+  const contiguous = sorted[sorted.length - 1] - sorted[0] === sorted.length - 1;
+  if (contiguous && sorted.length > 2) return `units ${sorted[0]}–${sorted[sorted.length - 1]}`;
+  const head = sorted.slice(0, max).join(', ');
+  return sorted.length > max ? `units ${head} and ${sorted.length - max} more` : `unit${sorted.length > 1 ? 's' : ''} ${head}`;
+}

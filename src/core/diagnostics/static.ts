@@ -1,0 +1,77 @@
+// Findings that follow from the spec alone, before any training (`gradient-lens check`, the editor's
+// squiggles on save). The importers attach source positions to them.
+import type { Finding } from '../findings';
+import type { ModelSpec } from '../spec';
+import { describeInitializer } from '../spec';
+import { checkInitScale, constantValue, initializerMoments, layerShape, type InitScaleCheck } from './initScale';
+import { resolveThresholds, type Thresholds } from './thresholds';
+import { biasZerosFix, kernelInitFix, layerName, sci, smallUniformFix } from './fixes';
+
+/** Activations whose outputs are never negative (so a layer fed by them sees inputs >= 0). */
+const NON_NEGATIVE_OUTPUTS = new Set(['relu', 'sigmoid', 'softmax']);
+
+export function initScaleFinding(spec: ModelSpec, c: InitScaleCheck, measured: boolean): Finding {
+  const { reference: r } = c;
+  const refs = `He ${sci(r.he)}, Glorot ${sci(r.glorot)}, LeCun ${sci(r.leCun)}`;
+  const what = measured ? 'measured on the initial weights' : `from ${describeInitializer(spec.layers[c.layer].kernelInitializer)}`;
+  const consequence = c.direction === 'large'
+    ? (spec.layers[c.layer].activation === 'sigmoid' || spec.layers[c.layer].activation === 'tanh'
+      ? 'Pre-activations start far outside the useful range, where the activation is flat and passes almost no gradient.'
+      : 'Pre-activations and logits start far too large, so the first updates are erratic and the model can settle on worse weights.')
+    : 'Signals shrink at every such layer, on the way forward and on the way back, so training starts very slowly.';
+  return {
+    code: 'poor-init-scale', severity: 'warning', layer: c.layer, firstStep: 0,
+    message: `The initial weights of ${layerName(spec, c.layer)} have scale ${sci(c.scale)} (${what}), ${sci(c.ratio)}× the ${c.direction === 'large' ? 'largest' : 'smallest'} standard choice for ${c.fanIn} inputs (${refs}). ${consequence}`,
+    evidence: { scale: c.scale, ratio: c.ratio, fanIn: c.fanIn, fanOut: c.fanOut, heStd: r.he, glorotStd: r.glorot, leCunStd: r.leCun, direction: c.direction, measured },
+    fixes: [kernelInitFix(spec, c.layer)],
+  };
+}
+
+/**
+ * Static findings:
+ * - symmetric-units: a hidden layer with a constant kernel (zeros, ones, constant) and a constant
+ *   bias whose units stay identical in training: the next layer's kernel is constant too (so every
+ *   unit receives the same error signal), or the units are dead (they never change). With random
+ *   weights after it, the symmetry breaks at the first step: reported as info.
+ * - dead-units: such a ReLU layer whose pre-activations are <= 0 for every input (zero kernel and
+ *   bias <= 0, or a negative kernel on non-negative inputs and bias <= 0).
+ * - poor-init-scale: initializer scale outside [0.1 ×, 10 ×] the Glorot / He / LeCun range for the
+ *   fan-in (too small is only flagged for hidden layers). A zero-initialised softmax layer is fine.
+ */
+export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<string, number>> | Thresholds): Finding[] {
+  const t = resolveThresholds(thresholds);
+  const out: Finding[] = [];
+  spec.layers.forEach((l, i) => {
+    const { fanIn, fanOut, isOutput } = layerShape(spec, i);
+    if (!isOutput) {
+      const k = constantValue(l.kernelInitializer);
+      const b = constantValue(l.biasInitializer);
+      const nextK = constantValue(spec.layers[i + 1].kernelInitializer);
+      const nonNegInputs = i === 0 || NON_NEGATIVE_OUTPUTS.has(spec.layers[i - 1].activation);
+      const dead = l.activation === 'relu' && k !== undefined && b !== undefined && b <= 0 && (k === 0 || (k < 0 && nonNegInputs));
+      if (k !== undefined && b !== undefined) {
+        const stays = nextK !== undefined || dead;
+        out.push({
+          code: 'symmetric-units', severity: stays ? 'error' : 'info', layer: i, units: Array.from({ length: l.units }, (_, j) => j), firstStep: 0,
+          message: stays
+            ? `All ${l.units} units of ${layerName(spec, i)} start identical (weights ${describeInitializer(l.kernelInitializer)}, bias ${describeInitializer(l.biasInitializer)}) and ${dead ? 'never change (they are dead, see below)' : `receive identical gradients, because the next layer's weights are constant too (${describeInitializer(spec.layers[i + 1].kernelInitializer)})`}: the layer acts as a single unit. Start from random weights.`
+            : `All ${l.units} units of ${layerName(spec, i)} start identical (weights ${describeInitializer(l.kernelInitializer)}); the random weights of the next layer give them different gradients, so the symmetry breaks at the first step. Random initial weights are still the usual choice.`,
+          evidence: { effectiveWidth: 1, units: l.units, kernelConstant: k, biasConstant: b, nextKernelConstant: nextK !== undefined, predicted: true },
+          fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
+        });
+      }
+      if (dead) {
+        out.push({
+          code: 'dead-units', severity: 'error', layer: i, units: Array.from({ length: l.units }, (_, j) => j), firstStep: 0,
+          message: `All ${l.units} relu units of ${layerName(spec, i)} will output 0 for every image: with weights ${describeInitializer(l.kernelInitializer)} and bias ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : '≤ 0'}${i === 0 ? ` (pixels are ≥ 0)` : ''}; relu′ is 0 there, so they never receive a gradient and the layer never learns.`,
+          evidence: { deadUnits: l.units, units: l.units, share: 1, kernelConstant: k!, biasConstant: b!, predicted: true },
+          fixes: [kernelInitFix(spec, i), smallUniformFix(i), ...(b! < 0 ? [biasZerosFix(i)] : [])],
+        });
+      }
+    }
+    const m = initializerMoments(l.kernelInitializer, fanIn, fanOut);
+    const c = checkInitScale(i, fanIn, fanOut, m.mean, m.std, isOutput, t);
+    if (c) out.push(initScaleFinding(spec, c, false));
+  });
+  return out;
+}

@@ -1,0 +1,88 @@
+// Groups the units of a layer whose incoming weights and bias agree within a tolerance relative to
+// the layer's weight scale (the root mean square of its weights and biases: unlike the largest
+// weight, a few huge weights cannot inflate it). "Identical" units trained from a symmetric start differ only by float
+// round-off (around the 6th significant digit), so exact comparison would miss them, and units
+// from a random start differ by about the weight scale itself: a relative tolerance of 1e-3 sits
+// far from both.
+
+export interface UnitGroups {
+  /** Group index of each unit (0-based, in order of first appearance by projection). */
+  groupOf: Int32Array;
+  /** Number of distinct units (groups). */
+  effectiveWidth: number;
+  /** Groups with more than one unit, each sorted ascending, largest group first. */
+  duplicates: number[][];
+  /** Root mean square of the layer's weights and biases; the tolerance is relative to it. */
+  scale: number;
+}
+
+/**
+ * Units are compared by the max-norm distance of (kernel column, bias). To avoid comparing every
+ * pair, units are sorted by their projection on a fixed pseudo-random direction r: two units within
+ * tolerance tol have projections within tol·‖r‖₁, so only neighbours in that window are compared.
+ */
+export function groupUnits(weights: Float32Array, bias: Float32Array, fanIn: number, units: number, relTolerance: number): UnitGroups {
+  const dim = fanIn + 1;
+  const vec = new Float32Array(units * dim);
+  let sq = 0;
+  for (let i = 0; i < fanIn; i++) {
+    const row = i * units;
+    for (let j = 0; j < units; j++) {
+      const w = weights[row + j];
+      vec[j * dim + i] = w;
+      sq += w * w;
+    }
+  }
+  for (let j = 0; j < units; j++) {
+    vec[j * dim + fanIn] = bias[j];
+    sq += bias[j] * bias[j];
+  }
+  const scale = units > 0 ? Math.sqrt(sq / (units * dim)) : 0;
+  const tol = relTolerance * scale;
+
+  let seed = 0x9e3779b9;
+  const r = new Float64Array(dim);
+  let rNorm1 = 0;
+  for (let i = 0; i < dim; i++) {
+    seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+    r[i] = (seed / 0x100000000) * 2 - 1;
+    rNorm1 += Math.abs(r[i]);
+  }
+  const proj = new Float64Array(units);
+  for (let j = 0; j < units; j++) {
+    let p = 0;
+    const base = j * dim;
+    for (let i = 0; i < dim; i++) p += r[i] * vec[base + i];
+    proj[j] = p;
+  }
+  // slack for the rounding of the projections themselves
+  const window = tol * rNorm1 + 1e-9 * (scale * rNorm1 + 1e-30);
+
+  const order = Array.from({ length: units }, (_, j) => j).sort((a, b) => proj[a] - proj[b]);
+  const reps: number[] = [];
+  const groupOf = new Int32Array(units).fill(-1);
+  const members: number[][] = [];
+  for (const j of order) {
+    let found = -1;
+    for (let k = reps.length - 1; k >= 0; k--) {
+      const rep = reps[k];
+      if (proj[rep] < proj[j] - window) break;
+      if (withinTolerance(vec, rep * dim, j * dim, dim, tol)) { found = k; break; }
+    }
+    if (found < 0) {
+      reps.push(j);
+      members.push([j]);
+      groupOf[j] = reps.length - 1;
+    } else {
+      members[found].push(j);
+      groupOf[j] = found;
+    }
+  }
+  const duplicates = members.filter((m) => m.length > 1).map((m) => m.sort((a, b) => a - b)).sort((a, b) => b.length - a.length || a[0] - b[0]);
+  return { groupOf, effectiveWidth: reps.length, duplicates, scale };
+}
+
+function withinTolerance(v: Float32Array, a: number, b: number, n: number, tol: number): boolean {
+  for (let i = 0; i < n; i++) if (Math.abs(v[a + i] - v[b + i]) > tol) return false;
+  return true;
+}
