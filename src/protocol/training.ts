@@ -5,6 +5,7 @@
 import type { TrainingEvent, BackendRequest } from '../core/events';
 import type { ProbeReport } from '../core/diagnostics/types';
 import type { Finding } from '../core/findings';
+import type { LayerSource } from '../core/importers/types';
 
 export interface TrainOptions {
   backend: BackendRequest;
@@ -15,6 +16,8 @@ export interface TrainOptions {
   /** Detector threshold overrides (gradientLens.thresholds.*). */
   thresholds?: Record<string, number>;
   shuffle?: boolean;
+  /** The source file the spec was imported from and its layers' positions: findings get `source`. */
+  source?: { file: string; layers: LayerSource[] };
 }
 
 export interface StartTrainingCommand {
@@ -53,6 +56,21 @@ export interface DidFinishNotification {
 
 export type TrainerToHostMessage = DidEmitEventNotification | DidProbeNotification | DidFinishNotification;
 
+/**
+ * Start-up progress of the training process (before the `start` event): loading MNIST, loading the
+ * backend. Shown in the progress notification only; deliberately outside TrainerToHostMessage, which
+ * is what the panel receives.
+ */
+export interface DidReportStatusNotification {
+  type: 'status';
+  runId: string;
+  phase: 'loadingData' | 'loadingBackend' | 'training';
+  message: string;
+}
+
+/** Everything the training process may send. */
+export type TrainerProcessMessage = TrainerToHostMessage | DidReportStatusNotification;
+
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRunId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 100;
 
@@ -63,7 +81,17 @@ export function isHostToTrainerMessage(m: unknown): m is HostToTrainerMessage {
   const o = m.options;
   return typeof o.backend === 'string' && ['auto', 'tensorflow', 'wasm', 'cpu'].includes(o.backend)
     && typeof o.probeEvery === 'number' && typeof o.evalEvery === 'number'
-    && (o.dataDir === undefined || typeof o.dataDir === 'string');
+    && (o.dataDir === undefined || typeof o.dataDir === 'string')
+    && (o.shuffle === undefined || typeof o.shuffle === 'boolean')
+    && (o.source === undefined || (isObj(o.source) && typeof o.source.file === 'string' && Array.isArray(o.source.layers)))
+    && (o.thresholds === undefined || (isObj(o.thresholds) && Object.values(o.thresholds).every((v) => typeof v === 'number' && Number.isFinite(v))));
+}
+
+const STATUS_PHASES: readonly unknown[] = ['loadingData', 'loadingBackend', 'training'];
+
+export function isTrainerProcessMessage(m: unknown): m is TrainerProcessMessage {
+  if (isObj(m) && m.type === 'status') return isRunId(m.runId) && STATUS_PHASES.includes(m.phase) && typeof m.message === 'string';
+  return isTrainerToHostMessage(m);
 }
 
 export function isTrainerToHostMessage(m: unknown): m is TrainerToHostMessage {

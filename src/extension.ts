@@ -1,0 +1,86 @@
+// Entry of the extension: wiring only. Commands are a table (host/commands.ts) registered in one loop;
+// settings live in host/config.ts; runs in host/runManager.ts. TensorFlow.js is never loaded here: it
+// runs in the training process (dist/worker.js) that the run manager forks for each run.
+import * as vscode from 'vscode';
+import { performance } from 'node:perf_hooks';
+import { Config } from './host/config';
+import { COMMANDS, type Ctx } from './host/commands';
+import { RunManager, type RunRecord, type RunRequest, type RunView, type RunHost } from './host/runManager';
+
+/** What activate() returns: for tests and other extensions (`vscode.extensions.getExtension(...).exports`). */
+export interface GradientLensApi {
+  /** Milliseconds spent in activate(). */
+  readonly activationMs: number;
+  /** Runs of this session, oldest first (the last 50). */
+  readonly runs: readonly RunRecord[];
+  /** The run that is training now. */
+  readonly currentRun: RunRecord | undefined;
+  readonly lastRun: RunRecord | undefined;
+  /** pid of the current training process (tests kill it to check crash handling). */
+  trainingProcessPid(): number | undefined;
+  /** Starts a run without UI; resolves when it has ended (undefined if it never started). */
+  startRun(request: RunRequest): Promise<RunRecord | undefined>;
+  stopRun(runId?: string): boolean;
+  readonly onDidStartRun: vscode.Event<RunRecord>;
+  readonly onDidEndRun: vscode.Event<RunRecord>;
+  /** Throttled progress of the current run (≈ 4 per second). */
+  readonly onDidProgress: vscode.Event<RunRecord>;
+}
+
+/** The panel, once src/host/panel.ts exists: (re)opens it and returns it. */
+interface PanelBinding {
+  open(host: RunHost): RunView | undefined;
+  current(): RunView | undefined;
+}
+
+let manager: RunManager | undefined;
+
+export function activate(context: vscode.ExtensionContext): GradientLensApi {
+  const t0 = performance.now();
+  const log = vscode.window.createOutputChannel('Gradient Lens', { log: true });
+  context.subscriptions.push(log);
+  const config = new Config();
+  const panel = bindPanel(context);
+  const runs = new RunManager({
+    workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
+    config,
+    log,
+    openView: (host) => panel.open(host),
+    currentView: () => panel.current(),
+  });
+  manager = runs;
+  context.subscriptions.push(runs);
+
+  const ctx: Ctx = { context, config, runs, log };
+  for (const [id, factory] of Object.entries(COMMANDS)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
+  }
+  context.subscriptions.push(runs.onDidEndRun((r) => {
+    if (r.sourceFile && ctx.editor) ctx.editor.showRuntimeFindings(vscode.Uri.file(r.sourceFile), r.findings);
+  }));
+
+  const activationMs = performance.now() - t0;
+  log.info(`activated in ${activationMs.toFixed(1)} ms (extension host ${process.version}, ${vscode.env.appHost})`);
+  return {
+    activationMs,
+    get runs() { return runs.allRuns; },
+    get currentRun() { return runs.currentRun; },
+    get lastRun() { return runs.allRuns[runs.allRuns.length - 1]; },
+    trainingProcessPid: () => runs.trainingProcessPid,
+    startRun: (request) => runs.start(request),
+    stopRun: (runId) => runs.stopRun(runId),
+    onDidStartRun: runs.onDidStartRun,
+    onDidEndRun: runs.onDidEndRun,
+    onDidProgress: runs.onDidProgress,
+  };
+}
+
+function bindPanel(_context: vscode.ExtensionContext): PanelBinding {
+  // Until src/host/panel.ts lands there is no panel: runs still train, report progress and findings.
+  return { open: () => undefined, current: () => undefined };
+}
+
+export function deactivate(): void {
+  manager?.dispose();
+  manager = undefined;
+}

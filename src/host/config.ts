@@ -1,0 +1,71 @@
+// gradientLens.* settings behind typed getters (one place that knows the keys, their defaults and their
+// limits; package.json `contributes.configuration` documents them for users).
+import * as vscode from 'vscode';
+import type { BackendRequest } from '../core/events';
+
+const SECTION = 'gradientLens';
+const BACKENDS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+
+export class Config {
+  private get cfg(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration(SECTION);
+  }
+
+  /** Settings that only apply to the next run. */
+  static affectsTraining(e: vscode.ConfigurationChangeEvent): boolean {
+    return e.affectsConfiguration(SECTION);
+  }
+
+  get backend(): BackendRequest {
+    const v = this.cfg.get<string>('backend', 'auto');
+    return (BACKENDS as readonly string[]).includes(v) ? (v as BackendRequest) : 'auto';
+  }
+
+  /**
+   * Folder of MNIST IDX files, or undefined for the embedded copy. Restricted in untrusted workspaces
+   * (package.json `capabilities.untrustedWorkspaces.restrictedConfigurations`): there VS Code returns
+   * only the user's value, never the workspace's.
+   */
+  get dataFolder(): string | undefined {
+    const v = this.cfg.get<string>('dataFolder', '').trim();
+    if (!v) return undefined;
+    if (v.startsWith('~/')) return (process.env.HOME ?? '') + v.slice(1);
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    const absolute = v.startsWith('/') || /^[A-Za-z]:[\\/]/.test(v);
+    return absolute || !folder ? v : `${folder}/${v}`;
+  }
+
+  get probeEvery(): number {
+    return clampInt(this.cfg.get<number>('probeEvery', 50), 1, 100_000, 50);
+  }
+
+  get evalEvery(): number {
+    return clampInt(this.cfg.get<number>('evalEvery', 0), 0, 1_000_000, 0);
+  }
+
+  /** Detector threshold overrides; non-numbers are dropped. */
+  get thresholds(): Record<string, number> {
+    const raw = this.cfg.get<Record<string, unknown>>('thresholds', {}) ?? {};
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(raw)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    return out;
+  }
+
+  get shuffle(): boolean {
+    return this.cfg.get<boolean>('shuffle', false) === true;
+  }
+
+  get openPanelOnStart(): boolean {
+    return this.cfg.get<boolean>('openPanelOnStart', true) !== false;
+  }
+
+  /** V8 heap limit of the training process, in MB. */
+  get maxMemoryMb(): number {
+    return clampInt(this.cfg.get<number>('trainingProcess.maxMemoryMb', 2048), 256, 65_536, 2048);
+  }
+}
+
+function clampInt(v: unknown, min: number, max: number, fallback: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return fallback;
+  return Math.min(max, Math.max(min, Math.round(v)));
+}

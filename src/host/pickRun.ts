@@ -1,0 +1,152 @@
+// "Train MNIST MLP": what to train. A QuickPick of the built-in presets (seed runs, healthy baselines),
+// "Custom…" (a short sequence of validated inputs) and "Model in <file>" when the active editor holds a
+// model file the importers can read.
+import * as vscode from 'vscode';
+import { basename } from 'node:path';
+import { PRESETS, type Preset } from '../core/presets';
+import {
+  ACTIVATIONS, NAMED_INITIALIZERS, OPTIMIZERS, describeArchitecture, validateSpec,
+  type Activation, type NamedInitializer, type OptimizerType,
+} from '../core/spec';
+import { importSource } from '../core/importers/index';
+import type { ImportResult } from '../core/importers/types';
+
+export interface RunChoice {
+  spec: unknown;
+  label: string;
+  sourceFile?: string;
+}
+
+interface Item extends vscode.QuickPickItem {
+  choose?: () => Promise<RunChoice | undefined> | RunChoice | undefined;
+}
+
+/** The model in a document, when an importer recognises it. */
+export function importDocument(doc: vscode.TextDocument): ImportResult | undefined {
+  try {
+    return importSource(doc.fileName, doc.getText());
+  } catch {
+    return undefined; // an importer bug must not break the QuickPick
+  }
+}
+
+/** A run from a document's model, or a message saying why it cannot be trained. */
+export function choiceFromDocument(doc: vscode.TextDocument, imported = importDocument(doc)): RunChoice | string {
+  const name = basename(doc.fileName);
+  if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, tfjs or a JSON spec).`;
+  if (!imported.spec.ok) return `the model in ${name} cannot be trained: ${imported.spec.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+  return { spec: imported.spec.spec, label: name, sourceFile: doc.uri.fsPath };
+}
+
+function presetItem(p: Preset): Item {
+  return { label: p.id, description: describeArchitecture(p.spec), detail: p.description, choose: () => ({ spec: p.spec, label: p.id }) };
+}
+
+export async function pickRun(): Promise<RunChoice | undefined> {
+  const items: Item[] = [];
+  const doc = vscode.window.activeTextEditor?.document;
+  if (doc && vscode.workspace.isTrusted) {
+    const imported = importDocument(doc);
+    if (imported) {
+      const c = choiceFromDocument(doc, imported);
+      items.push({ kind: vscode.QuickPickItemKind.Separator, label: 'Active editor' });
+      items.push({
+        label: `$(file-code) Model in ${basename(doc.fileName)}`,
+        description: imported.spec.ok ? describeArchitecture(imported.spec.spec) : 'cannot be trained',
+        detail: typeof c === 'string' ? c : `${imported.language} · findings land on its lines`,
+        choose: () => {
+          if (typeof c === 'string') {
+            void vscode.window.showErrorMessage(`Gradient Lens: ${c}`);
+            return undefined;
+          }
+          return c;
+        },
+      });
+    }
+  }
+  items.push({ kind: vscode.QuickPickItemKind.Separator, label: 'Seed runs (the question this tool answers)' });
+  items.push(...PRESETS.filter((p) => p.seed).map(presetItem));
+  items.push({ kind: vscode.QuickPickItemKind.Separator, label: 'Healthy baselines and teaching cases' });
+  items.push(...PRESETS.filter((p) => !p.seed).map(presetItem));
+  items.push({ kind: vscode.QuickPickItemKind.Separator, label: '' });
+  items.push({ label: '$(settings) Custom…', detail: 'Hidden sizes, activation, initializer, optimizer, learning rate, steps', choose: customRun });
+
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Gradient Lens: Train MNIST MLP',
+    placeHolder: 'Pick a model to train on MNIST',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  return picked?.choose ? picked.choose() : undefined;
+}
+
+const intIn = (min: number, max: number) => (v: string): string | undefined => {
+  const n = Number(v.trim());
+  return Number.isInteger(n) && n >= min && n <= max ? undefined : `Enter a whole number from ${min} to ${max}.`;
+};
+
+/** Validates "100" / "256, 128" / "" (no hidden layer = softmax regression). */
+export function parseHiddenSizes(text: string): number[] | string {
+  const t = text.trim();
+  if (!t) return [];
+  const parts = t.split(/[\s,]+/).filter(Boolean);
+  if (parts.length > 15) return 'At most 15 hidden layers.';
+  const sizes = parts.map(Number);
+  const bad = parts.find((p, i) => !Number.isInteger(sizes[i]) || sizes[i] < 1 || sizes[i] > 4096);
+  return bad === undefined ? sizes : `"${bad}" is not a layer size (a whole number from 1 to 4096). Example: 256, 128`;
+}
+
+export function parseLearningRate(text: string): number | string {
+  const n = Number(text.trim());
+  return text.trim() !== '' && Number.isFinite(n) && n > 0 && n <= 10 ? n : 'Enter a number greater than 0 and at most 10, e.g. 0.5 or 1e-3.';
+}
+
+async function customRun(): Promise<RunChoice | undefined> {
+  const title = 'Gradient Lens: custom MLP';
+  const sizesText = await vscode.window.showInputBox({
+    title: `${title} (1/6)`, prompt: 'Hidden layer sizes, comma separated (empty = softmax regression 784 → 10)', value: '100',
+    validateInput: (v) => { const r = parseHiddenSizes(v); return typeof r === 'string' ? r : undefined; },
+  });
+  if (sizesText === undefined) return undefined;
+  const sizes = parseHiddenSizes(sizesText) as number[];
+  let activation: Activation = 'relu';
+  if (sizes.length > 0) {
+    const a = await vscode.window.showQuickPick(ACTIVATIONS.filter((x) => x !== 'softmax').map((x) => ({ label: x })), { title: `${title} (2/6)`, placeHolder: 'Activation of the hidden layers' });
+    if (!a) return undefined;
+    activation = a.label as Activation;
+  }
+  const initItems = [
+    ...NAMED_INITIALIZERS.map((x) => ({ label: x as string, value: x as NamedInitializer | { type: 'randomUniform'; minval: number; maxval: number } | { type: 'randomNormal'; mean: number; stddev: number } })),
+    { label: 'randomUniform(−0.01, 0.01)', value: { type: 'randomUniform' as const, minval: -0.01, maxval: 0.01 } },
+    { label: 'randomNormal(0, 1)', value: { type: 'randomNormal' as const, mean: 0, stddev: 1 } },
+  ];
+  const init = await vscode.window.showQuickPick(initItems, { title: `${title} (3/6)`, placeHolder: 'Kernel initializer of every layer (biases start at zero)' });
+  if (!init) return undefined;
+  const opt = await vscode.window.showQuickPick(OPTIMIZERS.map((x) => ({ label: x })), { title: `${title} (4/6)`, placeHolder: 'Optimizer' });
+  if (!opt) return undefined;
+  const lrText = await vscode.window.showInputBox({
+    title: `${title} (5/6)`, prompt: 'Learning rate', value: opt.label === 'sgd' ? '0.5' : opt.label === 'momentum' ? '0.05' : '0.001',
+    validateInput: (v) => { const r = parseLearningRate(v); return typeof r === 'string' ? r : undefined; },
+  });
+  if (lrText === undefined) return undefined;
+  const stepsText = await vscode.window.showInputBox({
+    title: `${title} (6/6)`, prompt: 'Training steps (batches of 100)', value: '1000', validateInput: intIn(1, 1_000_000),
+  });
+  if (stepsText === undefined) return undefined;
+  const name = `custom ${sizes.length ? `${sizes.join('-')} ${activation}` : 'softmax'} ${init.label} ${opt.label}`;
+  const spec = {
+    name,
+    layers: [
+      ...sizes.map((units) => ({ units, activation, kernelInitializer: init.value })),
+      { units: 10, activation: 'softmax', kernelInitializer: init.value },
+    ],
+    optimizer: { type: opt.label as OptimizerType, learningRate: parseLearningRate(lrText) as number },
+    steps: Number(stepsText.trim()),
+  };
+  const checked = validateSpec(spec);
+  if (!checked.ok) {
+    void vscode.window.showErrorMessage(`Gradient Lens: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    return undefined;
+  }
+  return { spec: checked.spec, label: name };
+}

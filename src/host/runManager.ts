@@ -1,0 +1,348 @@
+// Owns the training runs of this window: one at a time, each in its own training process
+// (trainerProcess.ts). Feeds the panel, the progress notification and the status bar, keeps a record
+// of every run for the API that tests use, and turns a dead process into a message the user can act on.
+import * as vscode from 'vscode';
+import type { Finding } from '../core/findings';
+import type { BackendInfo, EndEvent, EvalEvent, StartEvent } from '../core/events';
+import type { ProbeReport } from '../core/diagnostics/types';
+import type { TrainOptions, TrainerProcessMessage, TrainerToHostMessage } from '../protocol/training';
+import type { Config } from './config';
+import { TrainerProcess, type ProcessOutcome } from './trainerProcess';
+
+export type RunStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'error';
+
+/** Everything known about one run; plain data (tests read it through the API). */
+export interface RunRecord {
+  runId: string;
+  label: string;
+  /** The spec as requested (unvalidated); `start.spec` is the validated one. */
+  spec: unknown;
+  sourceFile?: string;
+  compareWithRunId?: string;
+  status: RunStatus;
+  /** Why it stopped or failed, for people. */
+  message?: string;
+  /** 'spec' | 'data' | 'backend' | 'training' | 'process' for errors. */
+  errorKind?: string;
+  backend?: BackendInfo;
+  start?: StartEvent;
+  step: number;
+  totalSteps?: number;
+  lastLoss?: number;
+  lastProbe?: ProbeReport;
+  finalEval?: EvalEvent;
+  end?: EndEvent;
+  /** Final findings (or the latest probe's when the run did not finish). */
+  findings: Finding[];
+  pid?: number;
+  exitCode?: number | null;
+  signal?: string | null;
+  stderrTail?: string;
+  /** Stopped by SIGKILL after the cooperative stop did not land in time. */
+  killed?: boolean;
+  startedAt: number;
+  endedAt?: number;
+}
+
+export interface RunRequest {
+  spec: unknown;
+  label: string;
+  sourceFile?: string;
+  /** For runs of a source file: its layers' positions, so findings carry `source`. */
+  source?: TrainOptions['source'];
+  compareWithRunId?: string;
+  /** What to do when a run is already going: ask (modal), replace it, or refuse with a message. Default ask. */
+  ifRunning?: 'ask' | 'replace' | 'refuse';
+}
+
+/** The panel as the run manager sees it (src/host/panel.ts's TrainingPanel implements it). */
+export interface RunView {
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void;
+  handleTrainerMessage(msg: TrainerToHostMessage): void;
+  endRun(runId: string, outcome: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
+}
+
+/** What the panel calls back ("Re-run with this fix", its Stop button). Same shape as panel.ts's PanelHost. */
+export interface RunHost {
+  startRun(spec: unknown, label: string, compareWithRunId?: string): void;
+  stopRun(runId: string): void;
+}
+
+export interface RunManagerOptions {
+  workerPath: string;
+  config: Config;
+  log: vscode.LogOutputChannel;
+  /** Opens (or reveals) the panel; undefined when no panel is available. */
+  openView: (host: RunHost) => RunView | undefined;
+  /** The panel if it is open, without opening it. */
+  currentView: () => RunView | undefined;
+}
+
+const PROGRESS_EVERY_MS = 250;
+const MAX_REPLAY = 20_000;
+const MAX_RUNS_KEPT = 50;
+
+interface ActiveRun {
+  record: RunRecord;
+  process: TrainerProcess;
+  done: Promise<RunRecord>;
+  replay: TrainerToHostMessage[];
+}
+
+export class RunManager implements RunHost, vscode.Disposable {
+  private readonly runs: RunRecord[] = [];
+  private active: ActiveRun | undefined;
+  private lastReplay: { record: RunRecord; messages: TrainerToHostMessage[] } | undefined;
+  private seq = 0;
+  private readonly statusItem: vscode.StatusBarItem;
+  private readonly didStart = new vscode.EventEmitter<RunRecord>();
+  private readonly didEnd = new vscode.EventEmitter<RunRecord>();
+  private readonly didStep = new vscode.EventEmitter<RunRecord>();
+  readonly onDidStartRun = this.didStart.event;
+  readonly onDidEndRun = this.didEnd.event;
+  /** Fired at most every PROGRESS_EVERY_MS while a run trains. */
+  readonly onDidProgress = this.didStep.event;
+
+  constructor(private readonly o: RunManagerOptions) {
+    this.statusItem = vscode.window.createStatusBarItem('gradientLens.run', vscode.StatusBarAlignment.Left, 10);
+    this.statusItem.name = 'Gradient Lens training';
+    this.statusItem.command = 'gradientLens.showPanel';
+  }
+
+  get allRuns(): readonly RunRecord[] {
+    return this.runs;
+  }
+
+  get currentRun(): RunRecord | undefined {
+    return this.active?.record;
+  }
+
+  get trainingProcessPid(): number | undefined {
+    return this.active?.process.pid;
+  }
+
+  /** RunHost (the panel's "Re-run with this fix"): fire and forget; startRun shows failures itself. */
+  startRun(spec: unknown, label: string, compareWithRunId?: string): void {
+    void this.start({ spec, label, compareWithRunId, ifRunning: 'ask' });
+  }
+
+  stopRun(runId?: string): boolean {
+    const a = this.active;
+    if (!a || (runId !== undefined && a.record.runId !== runId)) return false;
+    this.o.log.info(`stopping run ${a.record.runId}`);
+    a.process.stop();
+    return true;
+  }
+
+  /** Opens the panel and shows the latest run in it (replayed) when the panel was closed. */
+  showPanel(): RunView | undefined {
+    const existing = this.o.currentView();
+    const view = this.o.openView(this);
+    if (!view || existing) return view;
+    const last = this.active ? { record: this.active.record, messages: this.active.replay } : this.lastReplay;
+    if (last) {
+      const r = last.record;
+      view.beginRun({ runId: r.runId, label: r.label, spec: r.spec, compareWithRunId: r.compareWithRunId, sourceFile: r.sourceFile });
+      for (const m of last.messages) view.handleTrainerMessage(m);
+      if (r.status === 'finished' || r.status === 'stopped' || r.status === 'error') view.endRun(r.runId, { status: r.status, message: r.message });
+    }
+    return view;
+  }
+
+  /** Resolves when the run has ended (or undefined when it never started: refused or cancelled). */
+  async start(req: RunRequest): Promise<RunRecord | undefined> {
+    if (this.active) {
+      const cur = this.active.record;
+      const where = cur.totalSteps ? ` (step ${cur.step}/${cur.totalSteps})` : '';
+      const policy = req.ifRunning ?? 'ask';
+      if (policy === 'refuse') {
+        void vscode.window.showInformationMessage(`Gradient Lens: "${cur.label}" is still training${where}. Stop it first to start "${req.label}".`);
+        return undefined;
+      }
+      if (policy === 'ask') {
+        const replace = 'Stop It and Start New';
+        const pick = await vscode.window.showWarningMessage(
+          `"${cur.label}" is still training${where}.`,
+          { modal: true, detail: `Stop it and train "${req.label}" instead? Only one run trains at a time.` },
+          replace,
+        );
+        if (pick !== replace) return undefined;
+      }
+      const prev = this.active;
+      if (prev) {
+        prev.process.stop();
+        await prev.done;
+      }
+      if (this.active) return undefined; // someone else started a run meanwhile
+    }
+    return this.launch(req);
+  }
+
+  private launch(req: RunRequest): Promise<RunRecord> {
+    const c = this.o.config;
+    const runId = `run-${Date.now().toString(36)}-${++this.seq}`;
+    const record: RunRecord = {
+      runId, label: req.label, spec: req.spec, sourceFile: req.sourceFile, compareWithRunId: req.compareWithRunId,
+      status: 'starting', step: 0, findings: [], startedAt: Date.now(),
+    };
+    this.runs.push(record);
+    if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
+    const options: TrainOptions = {
+      backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle, source: req.source,
+    };
+    this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery})`);
+
+    const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
+    view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, sourceFile: req.sourceFile });
+
+    const replay: TrainerToHostMessage[] = [];
+    let progress: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+    let reported = 0;
+    let lastReport = 0;
+    const report = (force = false): void => {
+      const now = Date.now();
+      if (!force && now - lastReport < PROGRESS_EVERY_MS) return;
+      lastReport = now;
+      const total = record.totalSteps ?? 0;
+      const pct = total ? (100 * record.step) / total : 0;
+      const loss = record.lastLoss === undefined ? '' : ` · loss ${record.lastLoss.toFixed(4)}`;
+      const message = total ? `step ${record.step}/${total}${loss}` : undefined;
+      progress?.report({ increment: pct - reported, message });
+      reported = pct;
+      this.statusItem.text = `$(loading~spin) ${record.label}${total ? ` ${record.step}/${total}` : ''}`;
+      this.didStep.fire(record);
+    };
+
+    const onMessage = (m: TrainerProcessMessage): void => {
+      if (m.type === 'status') {
+        progress?.report({ message: m.message });
+        return;
+      }
+      if (replay.length < MAX_REPLAY) replay.push(m);
+      (this.o.currentView() ?? view)?.handleTrainerMessage(m);
+      if (m.type === 'event') {
+        const e = m.event;
+        switch (e.type) {
+          case 'start':
+            record.status = 'running';
+            record.start = e;
+            record.backend = e.backend;
+            record.totalSteps = e.totalSteps;
+            this.o.log.info(`run ${runId}: training ${e.totalSteps} steps on ${e.backend.name}${e.backend.skipped.length ? ` (skipped ${e.backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
+            report(true);
+            break;
+          case 'step':
+            record.step = e.step;
+            record.lastLoss = e.loss;
+            report();
+            break;
+          case 'eval':
+            if (e.final) record.finalEval = e;
+            break;
+          case 'end':
+            record.end = e;
+            break;
+          case 'error':
+            break;
+        }
+      } else if (m.type === 'probe') {
+        record.lastProbe = m.report;
+        record.findings = m.report.findings;
+      } else if (m.type === 'finished') {
+        record.findings = m.findings;
+      }
+    };
+
+    const proc = new TrainerProcess({
+      workerPath: this.o.workerPath, runId, spec: req.spec, options, maxMemoryMb: c.maxMemoryMb, onMessage,
+      log: (line) => this.o.log.warn(line),
+    });
+    record.pid = proc.pid;
+    this.statusItem.text = `$(loading~spin) ${record.label}`;
+    this.statusItem.tooltip = 'Gradient Lens is training — click to show the panel';
+    this.statusItem.show();
+
+    const done = proc.done.then((outcome) => {
+      this.settle(record, outcome);
+      if (this.active?.record === record) {
+        this.active = undefined;
+        void vscode.commands.executeCommand('setContext', 'gradientLens.training', false);
+      }
+      this.lastReplay = { record, messages: replay };
+      this.statusItem.hide();
+      (this.o.currentView() ?? view)?.endRun(runId, { status: record.status as 'finished' | 'stopped' | 'error', message: record.message });
+      this.announce(record);
+      this.didEnd.fire(record);
+      return record;
+    });
+    this.active = { record, process: proc, done, replay };
+    void vscode.commands.executeCommand('setContext', 'gradientLens.training', true);
+    this.didStart.fire(record);
+
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Gradient Lens: ${req.label}`, cancellable: true },
+      (p, token) => {
+        progress = p;
+        p.report({ message: 'Starting the training process…' });
+        token.onCancellationRequested(() => this.stopRun(runId));
+        return done;
+      },
+    );
+    return done;
+  }
+
+  private settle(record: RunRecord, outcome: ProcessOutcome): void {
+    record.endedAt = Date.now();
+    switch (outcome.status) {
+      case 'finished':
+        record.status = 'finished';
+        record.findings = outcome.findings;
+        break;
+      case 'stopped':
+        record.status = 'stopped';
+        record.killed = outcome.killed;
+        if (outcome.findings) record.findings = outcome.findings;
+        record.message = outcome.killed
+          ? `stopped: the training process did not stop in time and was killed at step ${record.step}`
+          : `stopped at step ${record.step}${record.totalSteps ? ` of ${record.totalSteps}` : ''}`;
+        break;
+      case 'error':
+        record.status = 'error';
+        record.message = outcome.message;
+        record.errorKind = outcome.kind;
+        record.exitCode = outcome.exitCode;
+        record.signal = outcome.signal;
+        record.stderrTail = outcome.stderrTail;
+        break;
+    }
+    const acc = record.end ? ` · test accuracy ${record.end.testAccuracy.toFixed(4)}` : '';
+    const ms = record.endedAt - record.startedAt;
+    this.o.log.info(`run ${record.runId} "${record.label}": ${record.status}${acc} · ${record.findings.length} finding(s) · ${ms} ms${record.message ? ` · ${record.message}` : ''}`);
+    if (record.stderrTail && record.status === 'error') this.o.log.error(`stderr of the training process:\n${record.stderrTail}`);
+  }
+
+  private announce(r: RunRecord): void {
+    if (r.status === 'error') {
+      const what = r.errorKind === 'spec' ? 'cannot train this model' : r.errorKind === 'data' ? 'cannot read MNIST' : r.errorKind === 'backend' ? 'no usable TensorFlow.js backend' : 'training failed';
+      void vscode.window.showErrorMessage(`Gradient Lens: "${r.label}" ${what}: ${r.message}`, 'Show Log').then((pick) => {
+        if (pick === 'Show Log') this.o.log.show(true);
+      });
+      return;
+    }
+    if (r.status === 'finished' && r.end) {
+      const codes = [...new Set(r.findings.map((f) => f.code))];
+      const summary = codes.length ? `${r.findings.length} finding(s): ${codes.join(', ')}` : 'no findings';
+      void vscode.window.showInformationMessage(`Gradient Lens: "${r.label}" test accuracy ${r.end.testAccuracy.toFixed(4)} · ${summary}`, 'Show Panel').then((pick) => {
+        if (pick === 'Show Panel') this.showPanel();
+      });
+    }
+  }
+
+  dispose(): void {
+    this.active?.process.kill();
+    this.statusItem.dispose();
+    this.didStart.dispose();
+    this.didEnd.dispose();
+    this.didStep.dispose();
+  }
+}

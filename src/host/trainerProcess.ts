@@ -1,0 +1,133 @@
+// Host side of one training process (dist/worker.js, see src/worker/trainingProcess.ts for why it is a
+// forked process). Forks it, validates every message it sends, keeps the tail of its stderr, and turns
+// its exit into one outcome: finished, stopped, or error (with the exit code / signal and stderr tail).
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Finding } from '../core/findings';
+import {
+  isTrainerProcessMessage,
+  type StartTrainingCommand,
+  type StopTrainingCommand,
+  type TrainOptions,
+  type TrainerProcessMessage,
+} from '../protocol/training';
+
+/** How long a cooperative stop may take before the process is killed. */
+export const STOP_GRACE_MS = 3000;
+const STDERR_TAIL_CHARS = 4000;
+
+export type ProcessOutcome =
+  | { status: 'finished'; findings: Finding[] }
+  | { status: 'stopped'; killed: boolean; findings?: Finding[] }
+  | { status: 'error'; message: string; kind: string; exitCode: number | null; signal: NodeJS.Signals | null; stderrTail: string };
+
+export interface TrainerProcessOptions {
+  workerPath: string;
+  runId: string;
+  spec: unknown;
+  options: TrainOptions;
+  maxMemoryMb: number;
+  onMessage: (msg: TrainerProcessMessage) => void;
+  /** Diagnostics of the process itself (stderr lines, malformed messages). */
+  log: (line: string) => void;
+}
+
+export class TrainerProcess {
+  readonly done: Promise<ProcessOutcome>;
+  private readonly child: ChildProcess;
+  private stderrTail = '';
+  private finished: Finding[] | undefined;
+  private trainerError: { message: string; kind: string } | undefined;
+  private stopRequested = false;
+  private killedForStop = false;
+  private exited = false;
+  private killTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly o: TrainerProcessOptions) {
+    this.child = fork(o.workerPath, [], {
+      execArgv: [`--max-old-space-size=${o.maxMemoryMb}`],
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'json',
+      // The extension host of desktop VS Code is Electron with ELECTRON_RUN_AS_NODE=1, which fork
+      // inherits, so process.execPath runs as plain Node there as well.
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+    });
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+      for (const line of chunk.split('\n')) if (line.trim()) o.log(`[training process] ${line}`);
+    });
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stdout?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n')) if (line.trim()) o.log(`[training process] ${line}`);
+    });
+    this.child.on('message', (m: unknown) => this.onMessage(m));
+    this.done = new Promise<ProcessOutcome>((resolve) => {
+      let spawnError: Error | undefined;
+      this.child.once('error', (e) => {
+        spawnError = e;
+        // 'exit' may never come when the spawn itself failed.
+        if (this.child.pid === undefined) finish(null, null);
+      });
+      const finish = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (this.exited) return;
+        this.exited = true;
+        clearTimeout(this.killTimer);
+        resolve(this.outcome(code, signal, spawnError));
+      };
+      this.child.once('exit', (code, signal) => finish(code, signal));
+    });
+    const start: StartTrainingCommand = { type: 'startTraining', runId: o.runId, spec: o.spec, options: o.options };
+    this.child.send(start, (e) => { if (e) o.log(`could not send startTraining: ${e.message}`); });
+  }
+
+  get pid(): number | undefined {
+    return this.exited ? undefined : this.child.pid;
+  }
+
+  /** Cooperative stop; SIGKILL if the process has not exited after STOP_GRACE_MS. */
+  stop(graceMs = STOP_GRACE_MS): void {
+    if (this.exited || this.stopRequested) return;
+    this.stopRequested = true;
+    const msg: StopTrainingCommand = { type: 'stopTraining', runId: this.o.runId };
+    if (this.child.connected) this.child.send(msg, () => undefined);
+    this.killTimer = setTimeout(() => {
+      if (this.exited) return;
+      this.killedForStop = true;
+      this.o.log(`training process ${this.child.pid} did not stop within ${graceMs} ms; killing it`);
+      this.child.kill('SIGKILL');
+    }, graceMs);
+  }
+
+  /** Immediate kill (extension deactivation). */
+  kill(): void {
+    if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  private onMessage(m: unknown): void {
+    if (!isTrainerProcessMessage(m) || m.runId !== this.o.runId) {
+      this.o.log(`ignored a malformed message from the training process: ${JSON.stringify(m)?.slice(0, 200)}`);
+      return;
+    }
+    if (m.type === 'finished') this.finished = m.findings;
+    if (m.type === 'event' && m.event.type === 'error') this.trainerError = { message: m.event.message, kind: m.event.kind };
+    this.o.onMessage(m);
+  }
+
+  private outcome(code: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined): ProcessOutcome {
+    const base = { exitCode: code, signal, stderrTail: this.stderrTail.trim() };
+    if (spawnError && this.child.pid === undefined) {
+      return { status: 'error', kind: 'process', message: `could not start the training process: ${spawnError.message}`, ...base };
+    }
+    if (this.trainerError) return { status: 'error', ...this.trainerError, ...base };
+    if (this.stopRequested) return { status: 'stopped', killed: this.killedForStop, findings: this.finished };
+    if (this.finished) return { status: 'finished', findings: this.finished };
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail) ? ' (out of memory: raise gradientLens.trainingProcess.maxMemoryMb)' : '';
+    const tail = this.stderrTail ? `: ${lastLines(this.stderrTail, 3)}` : '';
+    return { status: 'error', kind: 'process', message: `the training process ${how} before the run ended${oom}${tail}`, ...base };
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
+}

@@ -1,0 +1,31 @@
+// Entry of the integration suite inside the extension host (`extensionTestsPath`): runs every
+// out/test/integration/*.test.js with mocha. The same module works under @vscode/test-electron and
+// under code-server's test harness (scripts/integration.mjs picks the route).
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import Mocha from 'mocha';
+
+export function run(): Promise<void> {
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
+  const grep = process.env.GRADIENT_LENS_TEST_GREP;
+  if (grep) mocha.grep(grep);
+  const dir = __dirname;
+  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.test.js')).sort()) mocha.addFile(path.join(dir, f));
+  return new Promise((resolve, reject) => {
+    try {
+      const failed: string[] = [];
+      const runner = mocha.run((failures) => {
+        const passed = runner.stats?.passes ?? 0;
+        // scripts/integration.mjs reads the report file (the harness itself only reports an exit code).
+        console.log(`mocha: ${passed} passed, ${failures} failed`);
+        const report = process.env.GRADIENT_LENS_TEST_REPORT;
+        if (report) fs.writeFileSync(report, JSON.stringify({ passed, failed: failures, failures: failed }, null, 2));
+        if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
+        else resolve();
+      });
+      runner.on('fail', (test, err) => failed.push(`${test.fullTitle()}: ${String((err as Error)?.message ?? err).split('\n')[0]}`));
+    } catch (e) {
+      reject(e);
+    }
+  });
+}
