@@ -29,7 +29,7 @@ export function niceCeil(x: number): number {
  */
 export function weightEdges(initialMaxAbs: number, glorotStd: number, bins = WEIGHT_BINS): number[] {
   const r = niceCeil(Math.max(1.5 * (Number.isFinite(initialMaxAbs) ? initialMaxAbs : 0), 4 * glorotStd));
-  return Array.from({ length: bins + 1 }, (_, i) => -r + (2 * r * i) / bins);
+  return Array.from({ length: bins + 1 }, (_, i) => ((2 * i - bins) * r) / bins);
 }
 
 function emptyHistogram(scale: Histogram['scale'], edges: number[]): Histogram {
@@ -73,16 +73,17 @@ export function linearHistogram(values: ArrayLike<number>, edges: number[]): His
   const h = emptyHistogram('linear', edges);
   const bins = edges.length - 1;
   const lo = edges[0];
-  const width = (edges[bins] - lo) / bins;
+  const perUnit = bins / (edges[bins] - lo);
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (!Number.isFinite(v)) { h.nonFinite++; continue; }
     track(h, v);
     if (v === 0) h.zeros++;
-    let b = Math.floor((v - lo) / width);
+    // [a, b) bins; the nudge keeps a value sitting on an edge (0 in a symmetric range) out of round-off's reach
+    let b = Math.floor((v - lo) * perUnit + 1e-9);
     if (b < 0 || b >= bins) {
       // the top edge itself belongs to the last bin
-      if (!(b === bins && v === edges[bins])) h.clamped++;
+      if (!(b === bins && v <= edges[bins] + 1e-9 / perUnit)) h.clamped++;
       b = b < 0 ? 0 : bins - 1;
     }
     h.counts[b]++;
