@@ -1,6 +1,195 @@
-// PLACEHOLDER until the importers land (issue 6): recognises no source file.
-import type { ImportResult } from './types';
+// importSource: read the model defined in a user's file (TF1-style Python, Keras, tfjs JS/TS, or a JSON
+// spec) into a validated model spec, the source ranges of each layer, notes for what could not be
+// followed, and the static findings anchored at the layers' weight lines. Pure and total: any text
+// gives a result or `undefined` (not a model file), never an exception.
+import { type ModelSpec, type SpecProblem, INPUT_SIZE, validateSpec } from '../spec';
+import type { Finding } from '../findings';
+import { staticFindings } from '../diagnostics/static';
+import type { Span } from './ast';
+import { type InitSite, type Interpretation, interpret } from './interpret';
+import { readJson, spanOfPath } from './json';
+import { parseJavaScript } from './javascript';
+import { LineMap } from './positions';
+import { parsePython } from './python';
+import type { ImportNote, ImportResult, InitializerSite, LayerSource, SourceLanguage, SourceRange } from './types';
 
-export function importSource(_fileName: string, _text: string): ImportResult | undefined {
+/** Files larger than this (characters) are not read unless they are `*.mlp.json` specs. */
+export const MAX_SOURCE_CHARS = 1_000_000;
+
+type Kind = 'python' | 'js' | 'ts' | 'json';
+
+export function sourceKind(fileName: string): Kind | undefined {
+  const lower = fileName.toLowerCase();
+  const ext = lower.slice(lower.lastIndexOf('.') + 1);
+  if (lower.lastIndexOf('.') < 0) return undefined;
+  if (ext === 'py' || ext === 'pyw') return 'python';
+  if (ext === 'js' || ext === 'mjs' || ext === 'cjs' || ext === 'jsx') return 'js';
+  if (ext === 'ts' || ext === 'mts' || ext === 'cts' || ext === 'tsx') return lower.endsWith('.d.ts') ? undefined : 'ts';
+  if (ext === 'json' || ext === 'jsonc') return 'json';
   return undefined;
+}
+
+/** The spec's name: the file's base name without extensions (`mnist_mlp_zeros.py` → `mnist_mlp_zeros`). */
+export function specNameOf(fileName: string): string {
+  const base = fileName.split(/[\\/]/).pop() ?? fileName;
+  const name = base.replace(/\.mlp\.jsonc?$/i, '').replace(/\.[^.]*$/, '');
+  return (name.trim() === '' ? 'model' : name).slice(0, 200);
+}
+
+export function importSource(fileName: string, text: string): ImportResult | undefined {
+  const kind = sourceKind(fileName);
+  if (!kind) return undefined;
+  const forceSpec = /\.mlp\.jsonc?$/i.test(fileName);
+  if (text.length > MAX_SOURCE_CHARS && !forceSpec) return undefined;
+  try {
+    return kind === 'json' ? importJson(fileName, text, forceSpec) : importCode(fileName, text, kind);
+  } catch (e) {
+    // A bug here must not take the editor down: report it on the first line instead.
+    const lines = new LineMap(text);
+    return {
+      fileName, language: kind === 'json' ? 'json' : kind === 'python' ? 'python-tf1' : 'tfjs',
+      spec: { ok: false, problems: [{ path: '$', message: 'the importer failed on this file' }] }, layers: [],
+      notes: [{ range: lines.range({ from: 0, to: 0 }), message: `Gradient Lens could not read this file (internal error: ${e instanceof Error ? e.message : String(e)})`, severity: 'info' }],
+      staticFindings: [],
+    };
+  }
+}
+
+function siteOf(site: InitSite | undefined, lines: LineMap, text: string): InitializerSite | undefined {
+  if (!site || site.shared) return undefined;
+  const out: InitializerSite = { range: lines.range(site.span), idiom: site.idiom, prefix: site.prefix };
+  if (site.shape) out.shape = text.slice(site.shape.from, site.shape.to);
+  if (site.v2) out.v2 = true;
+  return out;
+}
+
+function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'): ImportResult | undefined {
+  const program = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
+  const it = interpret(program, kind === 'python' ? 'python' : 'js', text);
+  if (!it.looksLikeModel) return undefined;
+  const lines = new LineMap(text);
+  const language: SourceLanguage = kind === 'python' ? (it.style === 'tf1' ? 'python-tf1' : 'keras') : 'tfjs';
+  const notes: ImportNote[] = it.notes.map((n) => ({ range: lines.range(n.span), message: n.message, severity: 'info' }));
+  const note = (span: Span, message: string, severity: ImportNote['severity'] = 'info') => notes.push({ range: lines.range(span), message, severity });
+  const fileStart: Span = { from: 0, to: 0 };
+  const modelSpan = it.modelSpan ?? fileStart;
+
+  const raw = buildRawSpec(fileName, it, note, modelSpan, language);
+  const spec = validateSpec(raw);
+  const layers: LayerSource[] = it.layers.map((l, i) => {
+    const src: LayerSource = { layer: i, weights: lines.range(l.weightsSpan), definition: lines.range(l.definition) };
+    if (l.biasSpan) src.bias = lines.range(l.biasSpan);
+    if (l.activationSpan) src.activation = lines.range(l.activationSpan);
+    const k = siteOf(l.kernel?.site, lines, text);
+    const b = siteOf(l.bias?.site, lines, text);
+    if (k) src.kernelInitializer = k;
+    if (b) src.biasInitializer = b;
+    if (l.activationSite?.idiom === 'string') src.activationString = lines.range(l.activationSite.span);
+    return src;
+  });
+  if (!spec.ok) for (const p of spec.problems) notes.push(problemNote(p, layers, lines.range(modelSpan)));
+  const result: ImportResult = {
+    fileName, language, spec, layers, notes, staticFindings: [],
+    modelRange: it.modelSpan ? lines.range(it.modelSpan) : undefined,
+  };
+  if (it.optimizer?.lrSpan) result.learningRate = lines.range(it.optimizer.lrSpan);
+  if (it.batch) result.batchSize = lines.range(it.batch.span);
+  if (it.steps) result.steps = lines.range(it.steps.span);
+  if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec), result);
+  return result;
+}
+
+function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage): Record<string, unknown> {
+  const rawLayers = it.layers.map((l, i) => {
+    const last = i === it.layers.length - 1;
+    const expectedIn = i === 0 ? INPUT_SIZE : it.layers[i - 1].units;
+    const rows = l.kernelShape?.[0];
+    if (rows !== undefined && expectedIn !== undefined && rows !== expectedIn) {
+      note(l.weightsSpan, `this layer's weights take ${rows} inputs, but it receives ${expectedIn} (${i === 0 ? 'the 784 pixels' : `the ${expectedIn} units of the layer before`})`, 'warning');
+    }
+    if (l.biasShape?.length === 1 && l.units !== undefined && l.biasShape[0] !== undefined && l.biasShape[0] !== l.units) {
+      note(l.biasSpan ?? l.definition, `this bias has ${l.biasShape[0]} entries, but the layer has ${l.units} units`, 'warning');
+    }
+    let activation = l.activation;
+    if (last && (activation === undefined || activation === 'linear')) {
+      if (!(it.fromLogits || l.logits)) {
+        note(l.definition, 'the output layer has no softmax: Gradient Lens trains with softmax cross-entropy, so these outputs are treated as logits (softmax)');
+      }
+      activation = 'softmax';
+    }
+    if (activation === undefined) activation = 'linear';
+    let kernel = l.kernel?.init;
+    if (kernel === undefined) {
+      note(l.weightsSpan, "this layer's initial weights could not be read: the model spec uses glorotUniform (the Keras default) instead");
+      kernel = 'glorotUniform';
+    }
+    let bias = l.bias?.init;
+    if (!l.useBias) {
+      note(l.definition, 'this layer has no bias; Gradient Lens layers always have one, so it is trained with a bias that starts at zero');
+      bias = 'zeros';
+    } else if (bias === undefined) {
+      note(l.biasSpan ?? l.definition, "this layer's initial bias could not be read: the model spec uses zeros instead");
+      bias = 'zeros';
+    }
+    return { units: l.units, activation, kernelInitializer: kernel, biasInitializer: bias };
+  });
+  if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras) and tf.layers.dense (tfjs)', 'warning');
+  const raw: Record<string, unknown> = { name: specNameOf(fileName), layers: rawLayers };
+  if (it.optimizer) raw.optimizer = it.optimizer.spec;
+  else if (it.layers.length > 0) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
+  if (it.batch) raw.batchSize = it.batch.value;
+  else if (it.layers.length > 0) note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)' : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
+  if (it.steps) raw.steps = it.steps.value;
+  else if (it.layers.length > 0 && language === 'python-tf1') note(modelSpan, 'no training loop found: using 1000 steps (the default)');
+  return raw;
+}
+
+function problemNote(p: SpecProblem, layers: LayerSource[], model: SourceRange): ImportNote {
+  const m = /^\$\.layers\[(\d+)\]/.exec(p.path);
+  const layer = m ? layers[Number(m[1])] : undefined;
+  const range = layer ? (/Initializer/.test(p.path) ? layer.weights ?? layer.definition : layer.definition) : model;
+  return { range, message: `the model read from this file is not valid: ${p.path}: ${p.message}`, severity: 'warning' };
+}
+
+/** Attaches `source` (the layer's weights range; the model for whole-model findings) to findings. */
+export function anchorFindings(findings: Finding[], result: ImportResult): Finding[] {
+  return findings.map((f) => {
+    const l = f.layer >= 0 ? result.layers[f.layer] : undefined;
+    const r = l ? l.weights ?? l.definition : result.modelRange;
+    if (!r) return f;
+    return { ...f, source: { file: result.fileName, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn } };
+  });
+}
+
+function importJson(fileName: string, text: string, forceSpec: boolean): ImportResult | undefined {
+  const read = readJson(text, forceSpec);
+  if (!read.isSpec) return undefined;
+  const lines = new LineMap(text);
+  const notes: ImportNote[] = read.errors.map((e) => ({ range: lines.range(e.span), message: e.message, severity: 'error' }));
+  const value = read.value && typeof read.value === 'object' && !Array.isArray(read.value) && (read.value as Record<string, unknown>).name === undefined
+    ? { ...(read.value as Record<string, unknown>), name: specNameOf(fileName) }
+    : read.value;
+  const spec = validateSpec(value);
+  const rootSpan: Span = read.root ? { from: read.root.offset, to: read.root.offset + read.root.length } : { from: 0, to: 0 };
+  const layers: LayerSource[] = read.layers.map((l, i) => {
+    const src: LayerSource = { layer: i, definition: lines.range(l.definition), weights: lines.range(l.kernel ?? l.definition) };
+    if (l.bias) src.bias = lines.range(l.bias);
+    if (l.activation) src.activation = lines.range(l.activation);
+    if (l.kernelSite) src.kernelInitializer = { range: lines.range(l.kernelSite.span), idiom: 'json', prefix: '' };
+    if (l.biasSite) src.biasInitializer = { range: lines.range(l.biasSite.span), idiom: 'json', prefix: '' };
+    if (l.activation && text[l.activation.from] === '"') src.activationString = lines.range(l.activation);
+    return src;
+  });
+  if (!spec.ok) {
+    for (const p of spec.problems) {
+      const s = spanOfPath(read.root, p.path) ?? rootSpan;
+      notes.push({ range: lines.range(s), message: `${p.path}: ${p.message}`, severity: 'error' });
+    }
+  }
+  const result: ImportResult = { fileName, language: 'json', spec, layers, notes, staticFindings: [], modelRange: lines.range(rootSpan) };
+  if (read.learningRate) result.learningRate = lines.range(read.learningRate);
+  if (read.batchSize) result.batchSize = lines.range(read.batchSize);
+  if (read.steps) result.steps = lines.range(read.steps);
+  if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec as ModelSpec), result);
+  return result;
 }

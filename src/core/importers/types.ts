@@ -13,6 +13,26 @@ export interface SourceRange {
 
 export type SourceLanguage = 'python-tf1' | 'keras' | 'tfjs' | 'json';
 
+/**
+ * How an initializer is written, so a quick fix can rewrite it in the same idiom:
+ * `tf1` a TF1 tensor (`tf.zeros([784, 100])`), `tf1-initializer` (`tf.zeros_initializer()`),
+ * `keras-string` (`'zeros'`), `keras-object` (`tf.keras.initializers.Zeros()`), `tfjs-string` (`'zeros'`),
+ * `tfjs-object` (`tf.initializers.zeros()`), `tfjs-tensor` (`tf.zeros([784, 100])` in tf.variable), `json`.
+ */
+export type InitializerIdiom = 'tf1' | 'tf1-initializer' | 'keras-string' | 'keras-object' | 'tfjs-string' | 'tfjs-object' | 'tfjs-tensor' | 'json';
+
+/** Where a layer's initializer is written in the source: the expression a quick fix replaces. */
+export interface InitializerSite {
+  range: SourceRange;
+  idiom: InitializerIdiom;
+  /** Module prefix written in the source (`tf`, `tf.compat.v1`, `tf.keras.initializers`); '' if none. */
+  prefix: string;
+  /** TF1 tensors: the shape argument as written (`[784, 100]`, `[n_in, n_hidden]`). */
+  shape?: string;
+  /** TF2 spelling (`tf.random.uniform`) rather than TF1 (`tf.random_uniform`). */
+  v2?: boolean;
+}
+
 export interface LayerSource {
   layer: number;
   /** The expression that creates the kernel (e.g. `tf.Variable(tf.zeros([784, 100]))`) — findings anchor here. */
@@ -21,12 +41,19 @@ export interface LayerSource {
   activation?: SourceRange;
   /** The whole definition (a Dense(...) call, or the weight line for TF1 code). */
   definition: SourceRange;
+  /** Where the kernel / bias initializer is written, when a fix can rewrite it (absent for defaults and shared helpers). */
+  kernelInitializer?: InitializerSite;
+  biasInitializer?: InitializerSite;
+  /** Where the activation is written as a string (`'relu'`, `"relu"`), when a fix can rewrite it. */
+  activationString?: SourceRange;
 }
 
 /** Something in the source that could not be followed; shown as an information diagnostic. */
 export interface ImportNote {
   range: SourceRange;
   message: string;
+  /** `info` (default): a construct not followed; `warning`: the extracted model is invalid here (spec problem). */
+  severity?: 'info' | 'warning' | 'error';
 }
 
 export interface TextEdit {
@@ -35,6 +62,8 @@ export interface TextEdit {
 }
 
 export interface ImportResult {
+  /** The file name importSource was given (findings' `source.file`). */
+  fileName: string;
   language: SourceLanguage;
   /** The extracted spec, validated (problems carry the spec's JSON paths). */
   spec: SpecResult;
@@ -44,4 +73,9 @@ export interface ImportResult {
   modelRange?: SourceRange;
   /** Static findings (no training) with `source` set. */
   staticFindings: Finding[];
+  /** Where the learning rate is written as a number literal (for learning-rate fixes). */
+  learningRate?: SourceRange;
+  /** Where the batch size and the step count (loop / epochs) come from. */
+  batchSize?: SourceRange;
+  steps?: SourceRange;
 }

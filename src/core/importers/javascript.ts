@@ -1,0 +1,299 @@
+// JavaScript / TypeScript front end: @lezer/javascript (with its TS dialect for .ts files) lowered into
+// ast.ts. Function bodies become `def`s (inlined by the interpreter when called); bodies of arrow
+// functions passed as values (e.g. an async IIFE) are read in place.
+import { parser } from '@lezer/javascript';
+import type { SyntaxNode } from '@lezer/common';
+import { type Expr, type Kwarg, type Stmt, MAX_DEPTH } from './ast';
+
+const jsParser = parser;
+const tsParser = parser.configure({ dialect: 'ts' });
+
+export function parseJavaScript(text: string, typescript: boolean): Stmt[] {
+  const tree = (typescript ? tsParser : jsParser).parse(text);
+  return new JsLowering(text).statements(tree.topNode, 0);
+}
+
+const children = (n: SyntaxNode): SyntaxNode[] => {
+  const out: SyntaxNode[] = [];
+  for (let c = n.firstChild; c; c = c.nextSibling) out.push(c);
+  return out;
+};
+const PUNCT = new Set(['(', ')', '[', ']', '{', '}', ',', ':', '.', ';', '?.', '⚠', 'LineComment', 'BlockComment', 'TypeAnnotation', 'TypeArgList']);
+const FUNCTIONS = new Set(['ArrowFunction', 'FunctionExpression']);
+
+/** JS string literal → value (common escapes). */
+export function unquoteJs(raw: string): string | undefined {
+  const q = raw[0];
+  if ((q !== '"' && q !== "'") || raw.length < 2 || raw[raw.length - 1] !== q) return undefined;
+  return raw.slice(1, -1).replace(/\\(u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|.)/gs, (_, c: string) => {
+    if (c[0] === 'u' && c.length > 1) return String.fromCodePoint(parseInt(c.replace(/[u{}]/g, ''), 16));
+    if (c[0] === 'x' && c.length === 3) return String.fromCharCode(parseInt(c.slice(1), 16));
+    return ({ n: '\n', t: '\t', r: '\r', '0': '\0', b: '\b', f: '\f', v: '\v' } as Record<string, string>)[c] ?? c;
+  });
+}
+
+class JsLowering {
+  constructor(private readonly text: string) {}
+
+  private src(n: SyntaxNode): string {
+    return this.text.slice(n.from, n.to);
+  }
+
+  statements(parent: SyntaxNode, depth: number): Stmt[] {
+    const out: Stmt[] = [];
+    for (const c of children(parent)) this.statement(c, depth, out);
+    return out;
+  }
+
+  private fnDef(name: string, fn: SyntaxNode, depth: number): Stmt | undefined {
+    const cs = children(fn);
+    const body = cs.find((c) => c.name === 'Block');
+    const params: { name: string; dflt?: Expr }[] = [];
+    const paramList = cs.find((c) => c.name === 'ParamList');
+    if (paramList) {
+      const ps = children(paramList);
+      for (let i = 0; i < ps.length; i++) {
+        if (ps[i].name !== 'VariableDefinition') continue;
+        const p: { name: string; dflt?: Expr } = { name: this.src(ps[i]) };
+        let j = i + 1;
+        if (ps[j]?.name === 'TypeAnnotation') j++;
+        if (ps[j]?.name === 'Equals' && ps[j + 1]) p.dflt = this.expr(ps[j + 1], depth + 1);
+        params.push(p);
+      }
+    } else {
+      const single = cs.find((c) => c.name === 'VariableDefinition');
+      if (single) params.push({ name: this.src(single) });
+    }
+    let stmts: Stmt[];
+    if (body) stmts = this.statements(body, depth + 1);
+    else {
+      // `(x) => expr`: the expression is the return value.
+      const arrow = cs.findIndex((c) => c.name === 'Arrow');
+      const e = arrow >= 0 ? cs.slice(arrow + 1).find((c) => !PUNCT.has(c.name)) : undefined;
+      if (!e) return undefined;
+      stmts = [{ k: 'return', e: this.expr(e, depth + 1), from: e.from, to: e.to }];
+    }
+    return { k: 'def', name, params, body: stmts, from: fn.from, to: fn.to };
+  }
+
+  /** Bodies of function values inside an expression (an async IIFE, callbacks), read in place. */
+  private hoistBodies(n: SyntaxNode, depth: number, out: Stmt[]): void {
+    if (depth > MAX_DEPTH) return;
+    for (const c of children(n)) {
+      if (FUNCTIONS.has(c.name)) {
+        const d = this.fnDef('', c, depth + 1);
+        if (d && d.k === 'def') out.push({ k: 'block', body: d.body, from: d.from, to: d.to });
+      } else if (c.name !== 'ClassExpression') this.hoistBodies(c, depth + 1, out);
+    }
+  }
+
+  private statement(n: SyntaxNode, depth: number, out: Stmt[]): void {
+    if (depth > MAX_DEPTH) return;
+    const span = { from: n.from, to: n.to };
+    switch (n.name) {
+      case 'VariableDeclaration': {
+        const cs = children(n);
+        for (let i = 0; i < cs.length; i++) {
+          const target = cs[i];
+          if (target.name !== 'VariableDefinition' && target.name !== 'ArrayPattern' && target.name !== 'ObjectPattern') continue;
+          let j = i + 1;
+          if (cs[j]?.name === 'TypeAnnotation') j++;
+          if (cs[j]?.name !== 'Equals' || !cs[j + 1]) continue;
+          const valueNode = cs[j + 1];
+          if (target.name === 'VariableDefinition' && FUNCTIONS.has(valueNode.name)) {
+            const d = this.fnDef(this.src(target), valueNode, depth + 1);
+            if (d) out.push(d);
+          } else {
+            const t: Expr = target.name === 'VariableDefinition'
+              ? { k: 'name', id: this.src(target), from: target.from, to: target.to }
+              : { k: 'other', what: 'destructuring', from: target.from, to: target.to };
+            out.push({ k: 'assign', targets: [t], value: this.expr(valueNode, depth + 1), from: target.from, to: valueNode.to });
+            this.hoistBodies(valueNode, depth + 1, out);
+          }
+          i = j + 1;
+        }
+        return;
+      }
+      case 'ExpressionStatement': {
+        const e = children(n).find((c) => !PUNCT.has(c.name));
+        if (!e) return;
+        if (e.name === 'AssignmentExpression') {
+          const cs = children(e);
+          const eq = cs.findIndex((c) => c.name === 'Equals');
+          if (eq > 0 && cs[eq + 1]) {
+            out.push({ k: 'assign', targets: [this.expr(cs[0], depth + 1)], value: this.expr(cs[eq + 1], depth + 1), ...span });
+            this.hoistBodies(cs[eq + 1], depth + 1, out);
+          }
+          return;
+        }
+        out.push({ k: 'expr', e: this.expr(e, depth + 1), ...span });
+        this.hoistBodies(e, depth + 1, out);
+        return;
+      }
+      case 'FunctionDeclaration': {
+        const name = children(n).find((c) => c.name === 'VariableDefinition');
+        const d = this.fnDef(name ? this.src(name) : '', n, depth + 1);
+        if (d) out.push(d);
+        return;
+      }
+      case 'ReturnStatement': {
+        const e = children(n).find((c) => c.name !== 'return' && !PUNCT.has(c.name));
+        out.push({ k: 'return', e: e ? this.expr(e, depth + 1) : undefined, ...span });
+        return;
+      }
+      case 'ForStatement':
+      case 'WhileStatement':
+      case 'DoStatement': {
+        const cs = children(n);
+        const spec = cs.find((c) => c.name === 'ForSpec');
+        const bodyNode = cs[cs.length - 1];
+        let count: Expr | undefined;
+        let countStart: Expr | undefined;
+        if (spec) {
+          // for (let i = A; i < N; i++)
+          const ss = children(spec);
+          const decl = ss.find((c) => c.name === 'VariableDeclaration');
+          const cond = ss.find((c) => c.name === 'BinaryExpression');
+          if (decl && cond) {
+            const dcs = children(decl);
+            const eq = dcs.findIndex((c) => c.name === 'Equals');
+            const ccs = children(cond);
+            if (eq >= 0 && dcs[eq + 1] && ccs.length === 3 && this.src(ccs[1]) === '<') {
+              countStart = this.expr(dcs[eq + 1], depth + 1);
+              count = this.expr(ccs[2], depth + 1);
+            }
+          }
+        }
+        const body = bodyNode && bodyNode !== spec ? this.bodyOf(bodyNode, depth + 1) : [];
+        out.push({ k: 'loop', iter: undefined, count, countStart, target: undefined, body, header: { from: n.from, to: bodyNode ? bodyNode.from : n.to }, ...span });
+        return;
+      }
+      case 'Block':
+      case 'IfStatement':
+      case 'TryStatement':
+      case 'LabeledStatement':
+      case 'ExportDeclaration':
+      case 'ClassDeclaration':
+      case 'ClassBody':
+      case 'CatchClause':
+      case 'FinallyClause': {
+        const body: Stmt[] = [];
+        for (const c of children(n)) {
+          if (c.name === 'MethodDeclaration') {
+            const d = this.fnDef('', c, depth + 1);
+            if (d && d.k === 'def') body.push({ k: 'block', body: d.body, from: d.from, to: d.to });
+          } else this.statement(c, depth + 1, body);
+        }
+        out.push({ k: 'block', body, ...span });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private bodyOf(n: SyntaxNode, depth: number): Stmt[] {
+    if (n.name === 'Block') return this.statements(n, depth);
+    const out: Stmt[] = [];
+    this.statement(n, depth, out);
+    return out;
+  }
+
+  expr(n: SyntaxNode, depth: number): Expr {
+    const span = { from: n.from, to: n.to };
+    if (depth > MAX_DEPTH) return { k: 'other', what: 'too deeply nested', ...span };
+    switch (n.name) {
+      case 'Number': {
+        const raw = this.src(n).replace(/_/g, '').replace(/n$/, '');
+        const v = Number(raw);
+        return Number.isFinite(v) ? { k: 'num', v, ...span } : { k: 'other', what: 'number', ...span };
+      }
+      case 'String': {
+        const v = unquoteJs(this.src(n));
+        return v === undefined ? { k: 'other', what: 'string', ...span } : { k: 'str', v, ...span };
+      }
+      case 'TemplateString': {
+        const raw = this.src(n);
+        if (children(n).some((c) => c.name === 'Interpolation')) return { k: 'other', what: 'template string', ...span };
+        return { k: 'str', v: raw.slice(1, raw.endsWith('`') && raw.length > 1 ? -1 : undefined), ...span };
+      }
+      case 'BooleanLiteral':
+        return { k: 'const', v: this.src(n) === 'true', ...span };
+      case 'null':
+        return { k: 'const', v: null, ...span };
+      case 'VariableName':
+        return this.src(n) === 'undefined' ? { k: 'const', v: null, ...span } : { k: 'name', id: this.src(n), ...span };
+      case 'ParenthesizedExpression':
+      case 'AsExpression':
+      case 'SatisfiesExpression':
+      case 'NonNullExpression':
+      case 'AwaitExpression': {
+        const inner = children(n).filter((c) => !PUNCT.has(c.name) && c.name !== 'await' && c.name !== 'as' && c.name !== 'satisfies' && c.name !== 'LogicOp' && !/^Type|TypeName$/.test(c.name));
+        return inner[0] ? this.expr(inner[0], depth + 1) : { k: 'other', what: n.name, ...span };
+      }
+      case 'MemberExpression': {
+        const cs = children(n);
+        const obj = cs[0] ? this.expr(cs[0], depth + 1) : { k: 'other' as const, what: 'member', ...span };
+        const prop = cs.find((c) => c.name === 'PropertyName' || c.name === 'PrivatePropertyName');
+        if (prop) return { k: 'member', obj, prop: this.src(prop), ...span };
+        const idx = cs.slice(1).find((c) => !PUNCT.has(c.name));
+        const index = idx ? this.expr(idx, depth + 1) : undefined;
+        if (index?.k === 'str') return { k: 'member', obj, prop: index.v, ...span };
+        return { k: 'index', obj, index, ...span };
+      }
+      case 'CallExpression':
+      case 'NewExpression': {
+        const cs = children(n).filter((c) => c.name !== 'new' && c.name !== 'TypeArgList');
+        const callee = cs[0] ? this.expr(cs[0], depth + 1) : { k: 'other' as const, what: 'call', ...span };
+        const argList = cs.find((c) => c.name === 'ArgList');
+        const args: Expr[] = [];
+        if (argList) {
+          const as = children(argList).filter((c) => !PUNCT.has(c.name));
+          for (let i = 0; i < as.length; i++) {
+            if (as[i].name === 'Spread') {
+              args.push({ k: 'other', what: 'spread arguments', from: as[i].from, to: as[i + 1]?.to ?? as[i].to });
+              i++;
+            } else args.push(this.expr(as[i], depth + 1));
+          }
+        }
+        return { k: 'call', callee, args, kwargs: [], ...span };
+      }
+      case 'ArrayExpression':
+        return { k: 'list', items: children(n).filter((c) => !PUNCT.has(c.name)).map((c) => this.expr(c, depth + 1)), ...span };
+      case 'ObjectExpression': {
+        const entries: Kwarg[] = [];
+        for (const p of children(n)) {
+          if (p.name !== 'Property') continue;
+          const pc = children(p);
+          const keyNode = pc[0];
+          if (!keyNode) continue;
+          let key: string | undefined;
+          if (keyNode.name === 'PropertyDefinition' || keyNode.name === 'PropertyName') key = this.src(keyNode);
+          else if (keyNode.name === 'String') key = unquoteJs(this.src(keyNode));
+          else if (keyNode.name === 'Number') key = this.src(keyNode);
+          if (key === undefined) continue;
+          const colon = pc.findIndex((c) => c.name === ':');
+          const valueNode = colon >= 0 ? pc.slice(colon + 1).find((c) => !PUNCT.has(c.name)) : undefined;
+          const value: Expr = valueNode
+            ? this.expr(valueNode, depth + 1)
+            : pc.length === 1 ? { k: 'name', id: key, from: keyNode.from, to: keyNode.to } : { k: 'other', what: 'method', from: p.from, to: p.to };
+          entries.push({ name: key, value, from: p.from, to: p.to });
+        }
+        return { k: 'object', entries, ...span };
+      }
+      case 'UnaryExpression': {
+        const cs = children(n);
+        const op = cs[0] ? this.src(cs[0]) : '';
+        const arg = cs[1] ? this.expr(cs[1], depth + 1) : { k: 'other' as const, what: 'unary', ...span };
+        return { k: 'unary', op, arg, ...span };
+      }
+      case 'BinaryExpression': {
+        const cs = children(n);
+        if (cs.length !== 3) return { k: 'other', what: 'expression', ...span };
+        return { k: 'bin', op: this.src(cs[1]), left: this.expr(cs[0], depth + 1), right: this.expr(cs[2], depth + 1), ...span };
+      }
+      default:
+        return { k: 'other', what: n.name, ...span };
+    }
+  }
+}
