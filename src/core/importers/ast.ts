@@ -36,8 +36,8 @@ export type Stmt =
   | (Span & { k: 'loop'; iter: Expr | undefined; count: Expr | undefined; countStart?: Expr; target: Expr | undefined; body: Stmt[]; header: Span })
   | (Span & { k: 'def'; name: string; params: { name: string; dflt?: Expr }[]; body: Stmt[] })
   | (Span & { k: 'return'; e: Expr | undefined })
-  /** if/with/try/class/...: bodies whose statements are read in order. */
-  | (Span & { k: 'block'; body: Stmt[] });
+  /** if/with/try/class/...: bodies whose statements are read in order; `fnBody`: a function body read in place (a `return` ends it). */
+  | (Span & { k: 'block'; body: Stmt[]; fnBody?: boolean });
 
 /** Nesting deeper than this is lowered to `other` (fuzzed input must not overflow the stack). */
 export const MAX_DEPTH = 120;

@@ -198,7 +198,7 @@ class Interpreter {
 
   run(program: Stmt[]): Interpretation {
     const global = new Scope();
-    this.block(program, global);
+    this.runBody(program, global);
     // Functions never called here (`def main(_)` run by tf.app.run, `async function train()`): read their bodies too.
     for (const { def, scope } of this.defs) {
       if (this.called.has(def)) continue;
@@ -206,9 +206,7 @@ class Interpreter {
       for (const p of def.params) local.set(p.name, p.dflt ? this.eval(p.dflt, scope) : UNKNOWN);
       this.callDepth++;
       try {
-        this.block(def.body, local);
-      } catch (e) {
-        if (!(e instanceof ReturnSignal)) throw e;
+        this.runBody(def.body, local);
       } finally {
         this.callDepth--;
       }
@@ -217,6 +215,17 @@ class Interpreter {
   }
 
   // ---- statements ---------------------------------------------------------------------------
+
+  /** Runs statements up to a `return` (whose value it gives). */
+  private runBody(stmts: Stmt[], scope: Scope): Val {
+    try {
+      this.block(stmts, scope);
+      return NONE;
+    } catch (r) {
+      if (r instanceof ReturnSignal) return r.value;
+      throw r;
+    }
+  }
 
   private block(stmts: Stmt[], scope: Scope): void {
     for (const s of stmts) this.stmt(s, scope);
@@ -240,7 +249,8 @@ class Interpreter {
       case 'return':
         throw new ReturnSignal(s.e ? this.eval(s.e, scope) : NONE);
       case 'block':
-        this.block(s.body, scope);
+        if (!s.fnBody) this.block(s.body, scope);
+        else this.runBody(s.body, new Scope(scope));
         return;
       case 'loop': {
         let count: number | undefined;
@@ -408,11 +418,7 @@ class Interpreter {
     this.callSite = outer ?? e;
     this.callDepth++;
     try {
-      this.block(f.def.body, local);
-      return NONE;
-    } catch (r) {
-      if (r instanceof ReturnSignal) return r.value;
-      throw r;
+      return this.runBody(f.def.body, local);
     } finally {
       this.callDepth--;
       this.callSite = outer;

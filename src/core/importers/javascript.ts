@@ -82,7 +82,7 @@ class JsLowering {
     for (const c of children(n)) {
       if (FUNCTIONS.has(c.name)) {
         const d = this.fnDef('', c, depth + 1);
-        if (d && d.k === 'def') out.push({ k: 'block', body: d.body, from: d.from, to: d.to });
+        if (d && d.k === 'def') out.push({ k: 'block', body: d.body, fnBody: true, from: d.from, to: d.to });
       } else if (c.name !== 'ClassExpression') this.hoistBodies(c, depth + 1, out);
     }
   }
@@ -181,7 +181,7 @@ class JsLowering {
         for (const c of children(n)) {
           if (c.name === 'MethodDeclaration') {
             const d = this.fnDef('', c, depth + 1);
-            if (d && d.k === 'def') body.push({ k: 'block', body: d.body, from: d.from, to: d.to });
+            if (d && d.k === 'def') body.push({ k: 'block', body: d.body, fnBody: true, from: d.from, to: d.to });
           } else this.statement(c, depth + 1, body);
         }
         out.push({ k: 'block', body, ...span });
