@@ -9,6 +9,7 @@ import { fixToEdit, formatNumber } from '../../src/core/importers/fixes';
 import type { ImportResult, SourceRange, TextEdit } from '../../src/core/importers/types';
 import type { Fix } from '../../src/core/findings';
 import type { Initializer, ModelSpec } from '../../src/core/spec';
+import { ACTIVATIONS, DEFAULTS, NAMED_INITIALIZERS, OPTIMIZERS } from '../../src/core/spec';
 import { PRESETS } from '../../src/core/presets';
 
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
@@ -327,4 +328,14 @@ y = tf.nn.softmax(tf.matmul(h, w([100, 10])) + w([10]))
   assert.equal(r.layers[0].kernelInitializer, undefined);
   assert.equal(fixToEdit(r, src, initFix(0, 'heNormal')), undefined);
   assert.equal(r.staticFindings[0]?.source?.line, 5);
+});
+
+test('the JSON schema contributed for *.mlp.json lists exactly the names of src/core/spec.ts', () => {
+  const schema = JSON.parse(readFileSync(resolve(__dirname, '../../../schemas/modelSpec.schema.json'), 'utf8'));
+  const d = schema.definitions;
+  assert.deepEqual(d.layer.properties.activation.enum, [...ACTIVATIONS]);
+  assert.deepEqual(d.initializer.oneOf[0].enum, [...NAMED_INITIALIZERS]);
+  assert.deepEqual(d.optimizer.properties.type.enum, [...OPTIMIZERS]);
+  assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'batchSize', 'description', 'layers', 'name', 'optimizer', 'seed', 'steps']);
+  assert.deepEqual([schema.properties.batchSize.default, schema.properties.steps.default, schema.properties.seed.default], [DEFAULTS.batchSize, DEFAULTS.steps, DEFAULTS.seed]);
 });
