@@ -234,7 +234,11 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const L = spec.layers.length;
 
   const model = new Mlp(tf, spec);
-  const optimizer = makeOptimizer(tf, spec);
+  // Plain SGD is applied directly: the learning rate is folded into dLoss/dLogits (in JS, for free),
+  // so each parameter update is one subtraction instead of tf.train.sgd's multiply-and-add.
+  const plainSgd = spec.optimizer.type === 'sgd';
+  const learningRate = spec.optimizer.learningRate;
+  const optimizer = plainSgd ? undefined : makeOptimizer(tf, spec);
   const probeIdx = Array.from({ length: probeN }, (_, i) => i);
   const probeX = opts.onProbe && probeEvery > 0 ? tf.tensor2d(batchImages(data.test, probeIdx), [probeN, IMAGE_SIZE]) : undefined;
   const probeLabels = data.test.labels.slice(0, probeN);
@@ -338,18 +342,28 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       const pass = model.forward(x, false);
       const logits = pass.outputs[L].dataSync() as Float32Array;
       const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
+      if (plainSgd) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
       const dLogits = tf.tensor2d(ce.grad!, [B, NUM_CLASSES]);
       const grads = model.backward(pass, dLogits);
       disposePass(pass);
       x.dispose();
       dLogits.dispose();
-      const named: NamedTensorMap = {};
-      for (let l = 0; l < L; l++) {
-        named[model.kernels[l].name] = grads.kernels[l];
-        named[model.biases[l].name] = grads.biases[l];
+      if (optimizer) {
+        const named: NamedTensorMap = {};
+        for (let l = 0; l < L; l++) {
+          named[model.kernels[l].name] = grads.kernels[l];
+          named[model.biases[l].name] = grads.biases[l];
+        }
+        optimizer.applyGradients(named);
+      } else {
+        tf.tidy(() => {
+          for (let l = 0; l < L; l++) {
+            model.kernels[l].assign(tf.sub(model.kernels[l], grads.kernels[l]));
+            model.biases[l].assign(tf.sub(model.biases[l], grads.biases[l]));
+          }
+        });
       }
-      optimizer.applyGradients(named);
-      for (const t of Object.values(named)) t.dispose();
+      tf.dispose([...grads.kernels, ...grads.biases]);
 
       recentLosses.push(ce.loss);
       emit({ type: 'step', step: step + 1, loss: ce.loss, batchAccuracy: ce.correct / B });
@@ -372,7 +386,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     return { end, finalEval };
   } finally {
     model.dispose();
-    optimizer.dispose();
+    optimizer?.dispose();
     probeX?.dispose();
   }
 }

@@ -47,7 +47,7 @@ test('batches are scaled to [0, 1] when taken', () => {
   const d = loadMnist(fakeMnist(4, 2));
   const b = batchImages(d.train, [1]);
   assert.equal(b.length, 784);
-  assert.equal(b[0], Math.fround((784 % 256) / 255));
+  assert.equal(b[0], Math.fround((784 % 256) * (1 / 255)));
   assert.ok(b.every((v) => v >= 0 && v <= 1));
 });
 
