@@ -1,0 +1,135 @@
+// Quick fixes for Gradient Lens diagnostics (code-actions-sample style): context.diagnostics is
+// filtered by our source and codes, each finding's structured fixes become edits in the file's own
+// idiom (core/importers/fixes.ts), `action.diagnostics` links them, and exactly one action — the
+// first fix that has an edit — is preferred. Each diagnostic also gets "Fix and re-train", which
+// applies that fix and trains the file again.
+import * as vscode from 'vscode';
+import { applyFix } from '../core/fixes';
+import type { Finding, Fix } from '../core/findings';
+import { fixToEdit } from '../core/importers/fixes';
+import type { ImportResult, TextEdit } from '../core/importers/types';
+import { type EditorDeps, type EditorDiagnostics, MODEL_SELECTOR, RUNTIME_SOURCE, STATIC_SOURCE, toRange } from './editorDiagnostics';
+
+export const FIX_AND_RETRAIN_COMMAND = 'gradientLens.fixAndRetrain';
+
+const codeOf = (d: vscode.Diagnostic): string | undefined => {
+  const c = d.code;
+  if (c === undefined) return undefined;
+  return typeof c === 'object' ? String(c.value) : String(c);
+};
+
+function toWorkspaceEdit(doc: vscode.TextDocument, edit: TextEdit): vscode.WorkspaceEdit {
+  const we = new vscode.WorkspaceEdit();
+  we.replace(doc.uri, toRange(doc, edit.range), edit.newText);
+  return we;
+}
+
+export class GradientLensCodeActions implements vscode.CodeActionProvider {
+  static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
+
+  constructor(private readonly diagnostics: EditorDiagnostics) {}
+
+  /** The finding a diagnostic shows: same code, on the same line (static findings, then the last run's). */
+  private findingFor(d: vscode.Diagnostic, doc: vscode.TextDocument, result: ImportResult): Finding | undefined {
+    const code = codeOf(d);
+    const pool = d.source === RUNTIME_SOURCE ? this.diagnostics.runtimeFindings(doc.uri) : result.staticFindings;
+    const onLine = (f: Finding): boolean => {
+      const l = f.layer >= 0 ? result.layers[f.layer] : undefined;
+      const r = l ? l.weights ?? l.definition : result.modelRange;
+      return r !== undefined && r.line - 1 === d.range.start.line;
+    };
+    const same = pool.filter((f) => f.code === code);
+    return same.find(onLine) ?? (same.length === 1 ? same[0] : undefined);
+  }
+
+  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    if (context.only && !context.only.contains(vscode.CodeActionKind.QuickFix) && !vscode.CodeActionKind.QuickFix.contains(context.only)) return [];
+    const ours = context.diagnostics.filter((d) => (d.source === STATIC_SOURCE || d.source === RUNTIME_SOURCE) && codeOf(d) !== undefined);
+    if (ours.length === 0) return [];
+    const result = this.diagnostics.importDocument(doc);
+    if (!result) return [];
+    const text = doc.getText();
+    const byEdit = new Map<string, vscode.CodeAction>();
+    const retrain: vscode.CodeAction[] = [];
+    let preferred = false;
+    for (const d of ours) {
+      const finding = this.findingFor(d, doc, result);
+      if (!finding) continue;
+      let retrainFix: Fix | undefined;
+      for (const fix of finding.fixes) {
+        const edit = fixToEdit(result, text, fix);
+        if (!edit) continue;
+        retrainFix ??= fix;
+        const key = `${edit.range.line}:${edit.range.column}:${edit.range.endLine}:${edit.range.endColumn}:${edit.newText}`;
+        const existing = byEdit.get(key);
+        if (existing) {
+          existing.diagnostics = [...(existing.diagnostics ?? []), d];
+          continue;
+        }
+        const action = new vscode.CodeAction(fix.label, vscode.CodeActionKind.QuickFix);
+        action.edit = toWorkspaceEdit(doc, edit);
+        action.diagnostics = [d];
+        if (!preferred) {
+          action.isPreferred = true;
+          preferred = true;
+        }
+        byEdit.set(key, action);
+      }
+      retrainFix ??= finding.fixes[0];
+      if (retrainFix && !retrain.some((a) => a.title.endsWith(retrainFix!.label))) {
+        const action = new vscode.CodeAction(`Fix and re-train: ${retrainFix.label}`, vscode.CodeActionKind.QuickFix);
+        action.command = { command: FIX_AND_RETRAIN_COMMAND, title: action.title, arguments: [doc.uri, retrainFix] };
+        action.diagnostics = [d];
+        retrain.push(action);
+      }
+    }
+    return [...byEdit.values(), ...retrain];
+  }
+}
+
+const isFix = (v: unknown): v is Fix => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string' && typeof (v as { label?: unknown }).label === 'string';
+
+/**
+ * `gradientLens.fixAndRetrain(uri, fix)`: writes the fix into the file when it can be written there
+ * and trains the file; a fix the source cannot express (e.g. a default initializer) trains the
+ * file's spec with the fix applied instead.
+ */
+export async function fixAndRetrain(diagnostics: EditorDiagnostics, deps: EditorDeps, uriArg: unknown, fixArg: unknown): Promise<unknown> {
+  if (!(uriArg instanceof vscode.Uri) || !isFix(fixArg)) {
+    void vscode.window.showErrorMessage('Gradient Lens: "Fix and re-train" needs a file and a fix (run it from a quick fix).');
+    return undefined;
+  }
+  const doc = await vscode.workspace.openTextDocument(uriArg);
+  const result = diagnostics.importDocument(doc);
+  if (!result) {
+    void vscode.window.showErrorMessage(`Gradient Lens: ${vscode.workspace.asRelativePath(doc.uri)} no longer defines a model.`);
+    return undefined;
+  }
+  const edit = fixToEdit(result, doc.getText(), fixArg);
+  if (edit) {
+    const applied = await vscode.workspace.applyEdit(toWorkspaceEdit(doc, edit));
+    if (!applied) {
+      void vscode.window.showErrorMessage('Gradient Lens: the fix could not be applied to the file.');
+      return undefined;
+    }
+    return deps.trainDocument(doc.uri);
+  }
+  if (!result.spec.ok) {
+    void vscode.window.showErrorMessage('Gradient Lens: the model in this file cannot be trained (see the Problems panel).');
+    return undefined;
+  }
+  try {
+    const spec = applyFix(result.spec.spec, fixArg);
+    return await vscode.commands.executeCommand('gradientLens.train', { spec, label: spec.name });
+  } catch (e) {
+    void vscode.window.showErrorMessage(`Gradient Lens: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
+}
+
+export function registerCodeActions(context: vscode.ExtensionContext, diagnostics: EditorDiagnostics, deps: EditorDeps): void {
+  context.subscriptions.push(
+    vscode.languages.registerCodeActionsProvider(MODEL_SELECTOR, new GradientLensCodeActions(diagnostics), GradientLensCodeActions.metadata),
+    vscode.commands.registerCommand(FIX_AND_RETRAIN_COMMAND, (uri: unknown, fix: unknown) => fixAndRetrain(diagnostics, deps, uri, fix)),
+  );
+}

@@ -1,0 +1,202 @@
+// The editor side of issue 6: the model in the open file is read by the importers (src/core/importers)
+// while the user types (debounced), and its static findings, import notes and — after a training run
+// of that file — runtime findings become diagnostics on the lines that define each layer, in one
+// DiagnosticCollection ('gradient-lens'). Quick fixes (codeActions.ts) and the "Train this model"
+// CodeLens (codeLens.ts) read the same cached import; editorFeatures.ts wires them together. Findings
+// become diagnostics only here (STYLE.md 8).
+import * as vscode from 'vscode';
+import { importSource } from '../core/importers/index';
+import type { ImportNote, ImportResult, SourceRange } from '../core/importers/types';
+import type { Finding, Severity } from '../core/findings';
+
+export const DIAGNOSTIC_COLLECTION = 'gradient-lens';
+/** `Diagnostic.source` of static findings and notes / of findings from a training run. */
+export const STATIC_SOURCE = 'Gradient Lens';
+export const RUNTIME_SOURCE = 'Gradient Lens (training)';
+/** Code of import notes (constructs not followed); findings use their own stable codes. */
+export const NOTE_CODE = 'import-note';
+export const DEBOUNCE_MS = 300;
+
+/** Languages whose documents may define a model (by file extension, importSource decides). */
+export const MODEL_SELECTOR: vscode.DocumentFilter[] = ['python', 'javascript', 'typescript', 'javascriptreact', 'typescriptreact', 'json', 'jsonc']
+  .flatMap((language) => [{ language, scheme: 'file' }, { language, scheme: 'untitled' }]);
+
+export interface EditorFeatures {
+  /** Shows a training run's findings on the lines of their layers; replaces that file's previous run. */
+  showRuntimeFindings(uri: vscode.Uri, findings: Finding[]): void;
+  /** The model in a document (cached per document version), or undefined when it defines none. */
+  importDocument(doc: vscode.TextDocument): ImportResult | undefined;
+}
+
+export interface EditorDeps {
+  /** Trains the model of a file (the extension's gradientLens.trainFile); used by "Fix and re-train". */
+  trainDocument(uri: vscode.Uri): Promise<unknown>;
+}
+
+const EXT_OF_LANGUAGE: Record<string, string> = {
+  python: '.py', javascript: '.js', javascriptreact: '.jsx', typescript: '.ts', typescriptreact: '.tsx', json: '.json', jsonc: '.json',
+};
+
+/** The name importSource dispatches on: untitled documents get the extension of their language. */
+export function importFileName(doc: vscode.TextDocument): string {
+  const name = doc.fileName;
+  const base = name.split(/[\\/]/).pop() ?? name;
+  if (doc.uri.scheme !== 'file' && !base.includes('.')) return name + (EXT_OF_LANGUAGE[doc.languageId] ?? '');
+  return name;
+}
+
+/** 1-based importer range → VS Code range, clamped into the document (vscode-eslint style). */
+export function toRange(doc: vscode.TextDocument | undefined, r: SourceRange): vscode.Range {
+  const range = new vscode.Range(Math.max(0, r.line - 1), Math.max(0, r.column - 1), Math.max(0, r.endLine - 1), Math.max(0, r.endColumn - 1));
+  return doc ? doc.validateRange(range) : range;
+}
+
+const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information,
+};
+
+const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) >= 0.01 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2))
+  : Array.isArray(v) ? (v.length > 8 ? `[${v.slice(0, 8).map(fmt).join(', ')}, … ${v.length} values]` : `[${v.map(fmt).join(', ')}]`) : String(v));
+
+/** "deadUnits 100 · share 1 · …" — the numbers behind a finding, for related information. */
+export function evidenceText(f: Finding): string {
+  return Object.entries(f.evidence).map(([k, v]) => `${k} ${fmt(v)}`).join(' · ');
+}
+
+interface RuntimeEntry {
+  findings: Finding[];
+  /** The spec the run trained (JSON): the findings hold while the file still defines it. */
+  specKey: string | undefined;
+}
+
+/** Owns the collection, the per-document import cache and the runtime findings of each file. */
+export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
+  readonly collection = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_COLLECTION);
+  private readonly cache = new Map<string, { version: number; result: ImportResult | undefined }>();
+  private readonly runtime = new Map<string, RuntimeEntry>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  /** Fires after a document's diagnostics were recomputed (CodeLens refresh, tests). */
+  readonly onDidUpdate = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.collection, this.changed];
+
+  constructor(private readonly docsUri: vscode.Uri) {
+    this.disposables.push(
+      vscode.workspace.onDidOpenTextDocument((d) => this.update(d)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length > 0) this.schedule(e.document);
+      }),
+      vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
+    );
+    for (const d of vscode.workspace.textDocuments) this.update(d);
+  }
+
+  importDocument(doc: vscode.TextDocument): ImportResult | undefined {
+    const key = doc.uri.toString();
+    const hit = this.cache.get(key);
+    if (hit && hit.version === doc.version) return hit.result;
+    let result: ImportResult | undefined;
+    try {
+      result = importSource(importFileName(doc), doc.getText());
+    } catch {
+      result = undefined; // importSource is total; this only guards the extension host against a bug
+    }
+    this.cache.set(key, { version: doc.version, result });
+    return result;
+  }
+
+  /** Runtime findings of a file, as the code actions need them. */
+  runtimeFindings(uri: vscode.Uri): Finding[] {
+    return this.runtime.get(uri.toString())?.findings ?? [];
+  }
+
+  showRuntimeFindings(uri: vscode.Uri, findings: Finding[]): void {
+    const key = uri.toString();
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
+    const result = doc ? this.importDocument(doc) : undefined;
+    this.runtime.set(key, { findings, specKey: result?.spec.ok ? JSON.stringify(result.spec.spec) : undefined });
+    if (doc) this.update(doc);
+    else this.collection.set(uri, findings.map((f) => this.findingDiagnostic(f, undefined, undefined, uri, true)));
+  }
+
+  private schedule(doc: vscode.TextDocument): void {
+    const key = doc.uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.set(key, setTimeout(() => {
+      this.timers.delete(key);
+      this.update(doc);
+    }, DEBOUNCE_MS));
+  }
+
+  private forget(uri: vscode.Uri): void {
+    const key = uri.toString();
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    this.cache.delete(key);
+    this.runtime.delete(key);
+    this.collection.delete(uri);
+  }
+
+  /** Recomputes a document's diagnostics now. */
+  update(doc: vscode.TextDocument): void {
+    if (doc.isClosed || !vscode.languages.match(MODEL_SELECTOR, doc)) return;
+    const key = doc.uri.toString();
+    const result = this.importDocument(doc);
+    const run = this.runtime.get(key);
+    // A change that alters the model invalidates the last run's findings; other edits re-anchor them.
+    if (run && (!result?.spec.ok || (run.specKey !== undefined && JSON.stringify(result.spec.spec) !== run.specKey))) this.runtime.delete(key);
+    const diagnostics: vscode.Diagnostic[] = [];
+    if (result) {
+      for (const n of result.notes) diagnostics.push(this.noteDiagnostic(n, doc));
+      for (const f of result.staticFindings) diagnostics.push(this.findingDiagnostic(f, result, doc, doc.uri, false));
+      for (const f of this.runtime.get(key)?.findings ?? []) diagnostics.push(this.findingDiagnostic(f, result, doc, doc.uri, true));
+    }
+    this.collection.set(doc.uri, diagnostics);
+    this.changed.fire(doc.uri);
+  }
+
+  private codeFor(code: string, page: 'findings' | 'importers'): { value: string; target: vscode.Uri } {
+    const target = page === 'findings' ? this.docsUri : vscode.Uri.joinPath(this.docsUri, '..', 'importers.md');
+    return { value: code, target: target.with({ fragment: code }) };
+  }
+
+  private noteDiagnostic(n: ImportNote, doc: vscode.TextDocument): vscode.Diagnostic {
+    const d = new vscode.Diagnostic(toRange(doc, n.range), `Gradient Lens: ${n.message}`, SEVERITY[n.severity ?? 'info']);
+    d.source = STATIC_SOURCE;
+    d.code = this.codeFor(NOTE_CODE, 'importers');
+    return d;
+  }
+
+  /** Where a finding lands: its layer's weights in the current text, else the position it carries. */
+  private findingRange(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined): vscode.Range {
+    const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
+    const r = layer ? layer.weights ?? layer.definition : f.layer < 0 && result?.modelRange ? result.modelRange : undefined;
+    if (r) return toRange(doc, r);
+    if (f.source) {
+      return toRange(doc, { line: f.source.line, column: f.source.column, endLine: f.source.endLine ?? f.source.line, endColumn: f.source.endColumn ?? f.source.column + 1 });
+    }
+    return toRange(doc, { line: 1, column: 1, endLine: 1, endColumn: 1 });
+  }
+
+  findingDiagnostic(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined, uri: vscode.Uri, runtime: boolean): vscode.Diagnostic {
+    const range = this.findingRange(f, result, doc);
+    const when = runtime ? (f.firstStep === 0 ? ' (training run: from the start)' : ` (training run: from step ${f.firstStep})`) : '';
+    const d = new vscode.Diagnostic(range, `${f.message}${when}`, SEVERITY[f.severity] ?? vscode.DiagnosticSeverity.Information);
+    d.source = runtime ? RUNTIME_SOURCE : STATIC_SOURCE;
+    d.code = this.codeFor(f.code, 'findings');
+    const related: vscode.DiagnosticRelatedInformation[] = [];
+    const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
+    const evidence = evidenceText(f);
+    if (evidence) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), `evidence: ${evidence}`));
+    if (layer?.activation) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.activation)), "this layer's activation"));
+    if (layer?.bias) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.bias)), "this layer's bias"));
+    if (related.length) d.relatedInformation = related;
+    return d;
+  }
+
+  dispose(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    for (const d of this.disposables) d.dispose();
+  }
+}

@@ -1,0 +1,138 @@
+// Editor features of issue 6 inside a real VS Code extension host: the static warning of the
+// tutorial-style zeros MLP lands on its hidden weight line in vscode.languages.getDiagnostics, the
+// preferred quick fix rewrites that line and the warning goes away, the CodeLens offers training, and
+// training the file puts runtime findings on the same line. Fixtures are copied to a temp folder, so
+// the tests never modify test/fixtures.
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import type { GradientLensApi } from '../../src/extension';
+
+const EXT_ID = 'gradient-lens.gradient-lens';
+const FIXTURES = resolve(__dirname, '../../../test/fixtures');
+const STATIC_SOURCE = 'Gradient Lens';
+const RUNTIME_SOURCE = 'Gradient Lens (training)';
+const HIDDEN_WEIGHT_LINE = 8; // 0-based: line 9 of mnist_mlp_zeros.py, `W1 = tf.Variable(tf.zeros([784, 100]))`
+
+const codeOf = (d: vscode.Diagnostic): string | undefined => (typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code));
+
+async function waitFor<T>(what: string, get: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = get();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ours = (uri: vscode.Uri, source = STATIC_SOURCE): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
+const findingsOn = (uri: vscode.Uri, line: number, source = STATIC_SOURCE): vscode.Diagnostic[] =>
+  ours(uri, source).filter((d) => d.range.start.line === line && (codeOf(d) === 'dead-units' || codeOf(d) === 'symmetric-units'));
+
+describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', function () {
+  this.timeout(180_000);
+  let dir: string;
+  let api: GradientLensApi;
+
+  const open = async (fixture: string): Promise<vscode.TextDocument> => {
+    const file = join(dir, fixture);
+    copyFileSync(join(FIXTURES, fixture), file);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    await vscode.window.showTextDocument(doc);
+    return doc;
+  };
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<GradientLensApi>(EXT_ID);
+    assert.ok(ext, `extension ${EXT_ID} is not installed in this extension host`);
+    api = await ext.activate();
+    dir = mkdtempSync(join(tmpdir(), 'gradient-lens-editor-'));
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows the static warning of the zeros MLP on its hidden weight line, and none on the output layer', async () => {
+    const doc = await open('mnist_mlp_zeros.py');
+    const diags = await waitFor('the static findings of mnist_mlp_zeros.py', () => {
+      const d = findingsOn(doc.uri, HIDDEN_WEIGHT_LINE);
+      return d.length >= 2 ? d : undefined;
+    });
+    assert.deepEqual(diags.map(codeOf).sort(), ['dead-units', 'symmetric-units']);
+    for (const d of diags) {
+      assert.ok(d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning, `severity ${d.severity}`);
+      assert.equal(doc.getText(d.range), 'tf.Variable(tf.zeros([784, 100]))');
+      assert.ok(typeof d.code === 'object' && d.code.target.path.endsWith('/docs/findings.md') && d.code.target.fragment === codeOf(d), 'codeDescription links docs/findings.md#code');
+    }
+    const outputLine = doc.getText().split('\n').findIndex((l) => l.startsWith('W2 = '));
+    assert.deepEqual(findingsOn(doc.uri, outputLine), []);
+  });
+
+  it('offers a preferred quick fix that rewrites the line; the warning then goes away', async () => {
+    const doc = await open('mnist_mlp_zeros.py');
+    const diag = await waitFor('the symmetric-units warning', () => findingsOn(doc.uri, HIDDEN_WEIGHT_LINE).find((d) => codeOf(d) === 'symmetric-units'));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const mine = actions.filter((a) => a.edit || a.command?.command === 'gradientLens.fixAndRetrain');
+    const preferred = mine.filter((a) => a.isPreferred);
+    assert.equal(preferred.length, 1, `one preferred fix among: ${mine.map((a) => a.title).join(' | ')}`);
+    assert.ok(mine.some((a) => a.command?.command === 'gradientLens.fixAndRetrain'), 'a "Fix and re-train" action');
+    assert.ok(await vscode.workspace.applyEdit(preferred[0].edit!), 'edit applied');
+    const line = doc.lineAt(HIDDEN_WEIGHT_LINE).text;
+    assert.match(line, /^W1 = tf\.Variable\(tf\.random_(normal|uniform)\(\[784, 100\], /);
+    await waitFor('the warning to go away', () => findingsOn(doc.uri, HIDDEN_WEIGHT_LINE).length === 0, 10_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('gives no warning on the softmax-only tutorial file, and a "Train this model" CodeLens', async () => {
+    const doc = await open('mnist_softmax.py');
+    let lenses: vscode.CodeLens[] = [];
+    const deadline = Date.now() + 20_000;
+    while (!lenses.some((l) => l.command?.command === 'gradientLens.trainFile') && Date.now() < deadline) {
+      lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri)) ?? [];
+      if (lenses.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    const train = lenses.find((l) => l.command?.command === 'gradientLens.trainFile');
+    assert.ok(train, `lenses: ${lenses.map((l) => l.command?.title).join(' | ')}`);
+    assert.deepEqual(train.command?.arguments?.map(String), [doc.uri.toString()]);
+    assert.equal(train.range.start.line, doc.getText().split('\n').findIndex((l) => l.startsWith('W = ')));
+    assert.deepEqual(ours(doc.uri).filter((d) => d.severity <= vscode.DiagnosticSeverity.Warning), []);
+  });
+
+  it('the JSON spec: warning on the layer, quick fix writes "heNormal"', async () => {
+    const doc = await open('seed-mlp-zeros.mlp.json');
+    const line = doc.getText().split('\n').findIndex((l) => l.includes('"units": 100'));
+    const diag = await waitFor('the JSON spec warning', () => findingsOn(doc.uri, line)[0]);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const preferred = actions.find((a) => a.isPreferred && a.edit);
+    assert.ok(preferred);
+    assert.ok(await vscode.workspace.applyEdit(preferred.edit!));
+    assert.match(doc.lineAt(line).text, /"kernelInitializer": "heNormal"/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('training the file puts runtime findings (dead units) on the hidden weight line', async function () {
+    if (!vscode.workspace.isTrusted) this.skip(); // training a file's model needs a trusted workspace; the harness disables trust
+    const doc = await open('mnist_mlp_zeros.py');
+    await vscode.commands.executeCommand('gradientLens.trainFile', doc.uri, { ifRunning: 'replace' });
+    const runtime = await waitFor('runtime findings on the hidden weight line', () => {
+      const d = ours(doc.uri, RUNTIME_SOURCE);
+      return d.length > 0 ? d : undefined;
+    }, 150_000);
+    const dead = runtime.find((d) => codeOf(d) === 'dead-units');
+    assert.ok(dead, `runtime findings: ${runtime.map(codeOf).join(', ')}`);
+    assert.equal(dead.range.start.line, HIDDEN_WEIGHT_LINE);
+    assert.ok((dead.relatedInformation ?? []).some((r) => /evidence/.test(r.message)), 'related information carries the evidence');
+    assert.ok(api.lastRun, 'the run is recorded');
+    // An edit that changes the model invalidates them.
+    const edit = new vscode.WorkspaceEdit();
+    edit.replace(doc.uri, doc.lineAt(HIDDEN_WEIGHT_LINE).range, 'W1 = tf.Variable(tf.random_uniform([784, 100], -0.01, 0.01))');
+    assert.ok(await vscode.workspace.applyEdit(edit));
+    await waitFor('the runtime findings to be cleared', () => ours(doc.uri, RUNTIME_SOURCE).length === 0, 10_000);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
