@@ -158,13 +158,18 @@ export function detectDeadUnits(ctx: DetectorContext): Candidate[] {
     } else if (fromStart) {
       why = 'They were inactive from the start: their pre-activations are ≤ 0 for almost every input, so relu passes no gradient to them.';
       fixes = [kernelInitFix(spec, s.layer), activationFix(s.layer, 'leakyRelu')];
+    } else if ((ctx.initialDead.get(s.layer) ?? 0) > 0) {
+      why = 'Some were inactive from the start, the others died during training (an update pushed their pre-activations below 0 for every input); relu passes no gradient there, so they cannot recover.';
+      fixes = [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(s.layer, 'leakyRelu')];
     } else {
-      why = 'They died during training: a large update pushed their pre-activations below 0 for every input, and relu passes no gradient there, so they cannot recover.';
+      why = 'They died during training: an update pushed their pre-activations below 0 for every input, and relu passes no gradient there, so they cannot recover.';
       fixes = [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(s.layer, 'leakyRelu')];
     }
+    const whole = s.deadUnits.length === s.units;
+    const neverActive = s.deadUnits.every((j) => s.activity[j] === 0);
     out.push({
       code: 'dead-units', severity, layer: s.layer, units: s.deadUnits,
-      message: `${s.deadUnits.length} of the ${s.units} relu units of ${layerName(spec, s.layer)} (${pct(share)}) output 0 for ${t.deadActiveShare > 0 ? `over ${pct(1 - t.deadActiveShare)} of` : 'all'} the ${ctx.probe.examples} probe images (${unitList(s.deadUnits)}). ${why}`,
+      message: `${whole ? `All ${s.units} relu units` : `${s.deadUnits.length} of the ${s.units} relu units`} of ${layerName(spec, s.layer)}${whole ? '' : ` (${pct(share)}: ${unitList(s.deadUnits)})`} output 0 for ${neverActive ? 'every one of' : `more than ${pct(1 - t.deadActiveShare)} of`} the ${ctx.probe.examples} probe images. ${why}`,
       evidence: {
         deadUnits: s.deadUnits.length, units: s.units, share, probeExamples: ctx.probe.examples,
         activeShareThreshold: t.deadActiveShare, deadFromStart: fromStart,
@@ -254,18 +259,23 @@ export function detectCollapsedLive(ctx: DetectorContext): Candidate[] {
   for (let c = 1; c < o.activity.length; c++) if (o.activity[c] > o.activity[best]) best = c;
   const share = o.activity[best];
   if (share < t.collapsedShare) return [];
-  return [collapsedFinding(best, share, probe.classPrior[best], undefined, probe.examples, 'probe images')];
+  return [collapsedFinding(best, share, probe.classPrior, undefined, probe.examples, 'probe images')];
 }
 
-export function collapsedFinding(cls: number, share: number, prior: number | undefined, testShare: number | undefined, n: number, what: string): Candidate {
-  const priorText = prior !== undefined ? `; digit ${cls} is ${pct(prior, 2)} of the training labels` : '';
-  const testText = testShare !== undefined ? ` and ${pct(testShare, 2)} of the test set, so the accuracy is about that share` : '';
+export function collapsedFinding(cls: number, share: number, prior: number[], testShare: number | undefined, n: number, what: string): Candidate {
+  const p = prior[cls];
+  const mostCommon = prior.length > 0 && prior.every((q) => q <= p);
+  const priorText = p !== undefined ? `; digit ${cls} is ${mostCommon ? 'the most common digit, ' : ''}${pct(p, 2)} of the training labels` : '';
+  const testText = testShare !== undefined ? ` and ${pct(testShare, 2)} of the test set, so the accuracy is that share` : '';
+  const why = mostCommon
+    ? 'A model that gets no usable signal from the pixels can only learn its output bias, which settles on the most common class.'
+    : 'Its hidden layers pass no usable signal from the pixels, so the output hardly depends on the image.';
   const evidence: Finding['evidence'] = { class: cls, predictedShare: share, predictions: n };
-  if (prior !== undefined) evidence.trainPrior = prior;
+  if (p !== undefined) evidence.trainPrior = p;
   if (testShare !== undefined) evidence.testShare = testShare;
   return {
     code: 'collapsed-output', severity: 'error', layer: -1,
-    message: `The model predicts digit ${cls} for ${pct(share, 1)} of the ${n} ${what}${priorText}${testText}. A model that gets no usable signal from the pixels falls back to the most common class.`,
+    message: `The model predicts digit ${cls} for ${pct(share, 1)} of the ${n} ${what}${priorText}${testText}. ${why}`,
     evidence,
     fixes: [],
   };

@@ -136,7 +136,9 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
   const onEnd = (end: EndEvent, finalEval: EvalEvent | undefined): Finding[] => {
     const lr = spec?.optimizer.learningRate ?? 0;
     let out = shown.filter((f) => f.code !== 'collapsed-output');
-    if (finalEval && finalEval.testExamples > 0) {
+    // argmax over NaN outputs means nothing: with non-finite outputs the collapse check is skipped
+    const nanOutputs = !Number.isFinite(end.testLoss) || out.some((f) => f.code === 'non-finite');
+    if (finalEval && finalEval.testExamples > 0 && !nanOutputs) {
       const counts = finalEval.predictedCounts;
       let cls = 0;
       for (let c = 1; c < counts.length; c++) if (counts[c] > counts[cls]) cls = c;
@@ -145,7 +147,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
         // The test-set share of the class: given, or exact when every prediction is that class (accuracy = its share).
         const testShare = options.testClassPrior?.[cls] ?? (counts[cls] === finalEval.testExamples ? finalEval.testAccuracy : undefined);
         const live = streaks.get(`collapsed-output@-1`);
-        const f = collapsedFinding(cls, share, classPrior[cls], testShare, finalEval.testExamples, 'test images');
+        const f = collapsedFinding(cls, share, classPrior, testShare, finalEval.testExamples, 'test images');
         out.push({ ...f, evidence: { ...f.evidence, testAccuracy: finalEval.testAccuracy }, firstStep: live ?? finalEval.step, lastStep: finalEval.step });
       }
     }
