@@ -143,6 +143,8 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     const key = doc.uri.toString();
     const result = this.importDocument(doc);
     const run = this.runtime.get(key);
+    // Findings shown while the file was closed: the spec they hold for is the one it defines when opened.
+    if (run && run.specKey === undefined && result?.spec.ok) run.specKey = JSON.stringify(result.spec.spec);
     // A change that alters the model invalidates the last run's findings; other edits re-anchor them.
     if (run && (!result?.spec.ok || (run.specKey !== undefined && JSON.stringify(result.spec.spec) !== run.specKey))) this.runtime.delete(key);
     const diagnostics: vscode.Diagnostic[] = [];

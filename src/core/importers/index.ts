@@ -133,7 +133,7 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
     }
     return { units: l.units, activation, kernelInitializer: kernel, biasInitializer: bias };
   });
-  if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras) and tf.layers.dense (tfjs)', 'warning');
+  if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras) and tf.layers.dense (tfjs)');
   const raw: Record<string, unknown> = { name: specNameOf(fileName), layers: rawLayers };
   if (it.optimizer) raw.optimizer = it.optimizer.spec;
   else if (it.layers.length > 0) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
