@@ -472,3 +472,32 @@ describe('input checks', () => {
     assert.throws(() => engine.onProbe(probe(0, [l0], spec)), /probe has 1 layers but the spec has 2/);
   });
 });
+
+describe('end of run', () => {
+  test('onEnd works without any probe (probing off): the final collapse check still runs', () => {
+    const engine = createDiagnosticsEngine();
+    const fs = engine.onEnd(
+      { type: 'end', steps: 10, stopped: true, testAccuracy: 0.098, testLoss: 2.3, trainMs: 1, probeMs: 0, evalMs: 0 },
+      { type: 'eval', step: 10, testLoss: 2.3, testAccuracy: 0.098, predictedCounts: [10000, 0, 0, 0, 0, 0, 0, 0, 0, 0], testExamples: 10000, final: true },
+    );
+    assert.deepEqual(codes(fs), ['collapsed-output@-1']);
+    assert.equal(fs[0].evidence.testShare, 0.098);
+    assert.ok(fs[0].fixes.length > 0);
+  });
+  test('a NaN test loss → non-finite, and no collapse verdict on NaN outputs; evidence stays JSON-safe', () => {
+    const engine = createDiagnosticsEngine();
+    const fs = engine.onEnd(
+      { type: 'end', steps: 10, stopped: false, testAccuracy: 0.098, testLoss: Number.NaN, trainMs: 1, probeMs: 0, evalMs: 0 },
+      { type: 'eval', step: 10, testLoss: Number.NaN, testAccuracy: 0.098, predictedCounts: [10000, 0, 0, 0, 0, 0, 0, 0, 0, 0], testExamples: 10000, final: true },
+    );
+    assert.deepEqual(codes(fs), ['non-finite@-1']);
+    assert.deepEqual(JSON.parse(JSON.stringify(fs)), fs);
+  });
+  test('vanishing evidence with a zero output gradient stays JSON-safe', () => {
+    const spec = specOf([{ units: 8, activation: 'sigmoid' }]);
+    const fs = feed(spec, () => [layer(0, { ...healthyHidden(8, 'sigmoid'), g: () => 1e-9 }), outputLayer(1, 8, { g: () => 0 })], [0, 50]).last.findings;
+    const v = find(fs, 'vanishing-gradient', 0)!;
+    assert.equal(v.evidence.ratioToOutput, 'NaN');
+    assert.deepEqual(JSON.parse(JSON.stringify(fs)), fs);
+  });
+});

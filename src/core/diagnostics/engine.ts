@@ -45,8 +45,17 @@ function checkProbe(p: ProbeData): void {
   });
 }
 
+/** Evidence crosses process boundaries as JSON, where NaN and ±Infinity would turn into null: keep them as text. */
+function jsonSafe(f: Finding): Finding {
+  const bad = Object.values(f.evidence).some((v) => typeof v === 'number' && !Number.isFinite(v));
+  if (!bad) return f;
+  const evidence: Finding['evidence'] = {};
+  for (const [k, v] of Object.entries(f.evidence)) evidence[k] = typeof v === 'number' && !Number.isFinite(v) ? String(v) : v;
+  return { ...f, evidence };
+}
+
 function sortFindings(fs: Finding[]): Finding[] {
-  return fs.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.layer - b.layer || a.code.localeCompare(b.code));
+  return fs.map(jsonSafe).sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || a.layer - b.layer || a.code.localeCompare(b.code));
 }
 
 const keyOf = (f: { code: string; layer: number }): string => `${f.code}@${f.layer}`;
