@@ -95,6 +95,8 @@ function writeUserSettings(profile) {
     'security.workspace.trust.enabled': false,
     'chat.disableAIFeatures': true,
     'workbench.tips.enabled': false,
+    'git.openRepositoryInParentFolders': 'never',
+    'extensions.ignoreRecommendations': true,
   }, null, 2));
 }
 

@@ -236,30 +236,42 @@ async function uiTest() {
       log('picked seed-mlp-zeros; waiting for the panel and the end of the run');
       const frame = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
       const acc = frame.locator('[data-testid="final-accuracy"]');
-      await acc.first().waitFor({ state: 'visible', timeout: 180_000 });
-      const first = accuracyOf(await acc.first().textContent());
+      // Each run's accuracy cell exists from its start ("–") and holds a number once the run has ended.
+      const finalAccuracies = async () => {
+        const out = [];
+        for (const el of await acc.all()) {
+          const v = accuracyOf(await el.textContent());
+          if (Number.isFinite(v)) out.push({ runId: await el.getAttribute('data-run-id'), value: v });
+        }
+        return out;
+      };
+      const waitForAccuracy = async (pred, ms, what) => {
+        const deadline = Date.now() + ms;
+        for (;;) {
+          const found = (await finalAccuracies()).find(pred);
+          if (found) return found;
+          if (Date.now() > deadline) throw new Error(`${what} never showed a final test accuracy (${ms / 1000} s)`);
+          await page.waitForTimeout(500);
+        }
+      };
+      await acc.first().waitFor({ state: 'attached', timeout: 60_000 });
+      await page.screenshot({ path: join(outDir, 'ui-2-panel-open.png') });
+      const first = await waitForAccuracy(() => true, 180_000, 'the seed-mlp-zeros run');
       const dead = frame.locator('[data-testid="finding"][data-code="dead-units"]');
+      await dead.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
       const deadCount = await dead.count();
-      await page.screenshot({ path: join(outDir, 'ui-2-first-run.png') });
-      log(`first run: final accuracy ${first}, dead-units findings ${deadCount}`);
-      if (!(first >= 0.1 && first <= 0.12)) throw new Error(`seed-mlp-zeros final accuracy shown as ${first}, expected ≈ 0.11`);
+      await page.screenshot({ path: join(outDir, 'ui-3-first-run.png') });
+      log(`first run ${first.runId}: final accuracy ${first.value}, dead-units findings ${deadCount}`);
+      if (!(first.value >= 0.1 && first.value <= 0.12)) throw new Error(`seed-mlp-zeros final accuracy shown as ${first.value}, expected ≈ 0.11`);
       if (deadCount < 1) throw new Error('the panel lists no dead-units finding for seed-mlp-zeros');
       const fixInDead = dead.first().locator('[data-testid="rerun-fix"]');
       const fixButton = (await fixInDead.count()) > 0 ? fixInDead.first() : frame.locator('[data-testid="rerun-fix"]').first();
       log(`pressing "${((await fixButton.textContent()) ?? '').trim()}"`);
       await fixButton.click();
-      const deadline = Date.now() + 240_000;
-      for (;;) {
-        const texts = await acc.allTextContents();
-        if (texts.length >= 2) {
-          const second = accuracyOf(texts[1]);
-          await page.screenshot({ path: join(outDir, 'ui-3-rerun.png') });
-          if (second > 0.9) { log(`re-run with the fix: final accuracy ${second}`); break; }
-          throw new Error(`the re-run with the fix reached only ${second}`);
-        }
-        if (Date.now() > deadline) throw new Error('the re-run never showed a final accuracy');
-        await page.waitForTimeout(500);
-      }
+      const second = await waitForAccuracy((a) => a.runId !== first.runId, 240_000, 'the re-run with the fix');
+      await page.screenshot({ path: join(outDir, 'ui-4-rerun.png') });
+      log(`re-run ${second.runId} with the fix: final accuracy ${second.value}`);
+      if (!(second.value > 0.9)) throw new Error(`the re-run with the fix reached only ${second.value}`);
     })(), UI_TIMEOUT_MS, 'the UI test');
     tally.passed++;
     log(`PASSED ${what} (${Math.round((Date.now() - t0) / 1000)} s)`);

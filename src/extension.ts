@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { performance } from 'node:perf_hooks';
 import { Config } from './host/config';
 import { COMMANDS, type Ctx } from './host/commands';
-import { RunManager, type RunRecord, type RunRequest, type RunView, type RunHost } from './host/runManager';
+import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
+import { TrainingPanel } from './host/panel';
 
 /** What activate() returns: for tests and other extensions (`vscode.extensions.getExtension(...).exports`). */
 export interface GradientLensApi {
@@ -27,12 +28,6 @@ export interface GradientLensApi {
   readonly onDidProgress: vscode.Event<RunRecord>;
 }
 
-/** The panel, once src/host/panel.ts exists: (re)opens it and returns it. */
-interface PanelBinding {
-  open(host: RunHost): RunView | undefined;
-  current(): RunView | undefined;
-}
-
 let manager: RunManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): GradientLensApi {
@@ -40,16 +35,19 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const log = vscode.window.createOutputChannel('Gradient Lens', { log: true });
   context.subscriptions.push(log);
   const config = new Config();
-  const panel = bindPanel(context);
   const runs = new RunManager({
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
     config,
     log,
-    openView: (host) => panel.open(host),
-    currentView: () => panel.current(),
+    openView: (host) => TrainingPanel.createOrShow(context.extensionUri, host),
+    currentView: () => TrainingPanel.currentPanel,
   });
   manager = runs;
-  context.subscriptions.push(runs);
+  context.subscriptions.push(runs, { dispose: () => TrainingPanel.currentPanel?.dispose() });
+  // After a window reload VS Code restores the panel and activates us (onWebviewPanel:…) to fill it.
+  context.subscriptions.push(vscode.window.registerWebviewPanelSerializer(TrainingPanel.viewType, {
+    deserializeWebviewPanel: async (panel, state) => { TrainingPanel.revive(panel, context.extensionUri, state, runs); },
+  }));
 
   const ctx: Ctx = { context, config, runs, log };
   for (const [id, factory] of Object.entries(COMMANDS)) {
@@ -73,11 +71,6 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     onDidEndRun: runs.onDidEndRun,
     onDidProgress: runs.onDidProgress,
   };
-}
-
-function bindPanel(_context: vscode.ExtensionContext): PanelBinding {
-  // Until src/host/panel.ts lands there is no panel: runs still train, report progress and findings.
-  return { open: () => undefined, current: () => undefined };
 }
 
 export function deactivate(): void {

@@ -126,6 +126,11 @@ export class RunManager implements RunHost, vscode.Disposable {
     void this.start({ spec, label, compareWithRunId, ifRunning: 'ask' });
   }
 
+  /** PanelHost.log: what the panel dropped or failed at. */
+  log(message: string): void {
+    this.o.log.warn(`[panel] ${message}`);
+  }
+
   stopRun(runId?: string): boolean {
     const a = this.active;
     if (!a || (runId !== undefined && a.record.runId !== runId)) return false;
