@@ -16,6 +16,12 @@ import type { Histogram, LayerReport, ProbeReport } from '../core/diagnostics/ty
 import type { ModelSpec } from '../core/spec';
 import type { TrainerToHostMessage } from './training';
 
+// The webview may import only this layer: the core data shapes it renders are re-exported as types.
+export type { Histogram, LayerReport, ProbeReport } from '../core/diagnostics/types';
+export type { Finding, Fix, Severity } from '../core/findings';
+export type { ModelSpec } from '../core/spec';
+export type { EndEvent } from '../core/events';
+
 // ---------------------------------------------------------------------------------------------
 // Run state
 
@@ -361,14 +367,15 @@ export class RunStore {
 
   /** Folds one notification into the state. Returns false when it refers to an unknown run (ignored). */
   apply(n: HostNotification): boolean {
+    // Runs are copied in: the store mutates its runs, and the notification may still be queued for posting.
     if (n.type === 'snapshot') {
-      this.runs = n.runs;
+      this.runs = structuredClone(n.runs);
       this.activeRunId = n.activeRunId ?? n.runs[n.runs.length - 1]?.runId;
       return true;
     }
     if (n.type === 'startRun') {
       this.runs = this.runs.filter((r) => r.runId !== n.run.runId);
-      this.runs.push(n.run);
+      this.runs.push(structuredClone(n.run));
       this.activeRunId = n.run.runId;
       this.evict();
       return true;

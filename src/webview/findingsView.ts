@@ -1,0 +1,81 @@
+// The findings list of the shown run: severity, code, layer, first step, the explanation, the
+// evidence numbers, the source line, and each fix as a "Re-run with this fix" button.
+import type { Finding, RunState } from '../protocol/webview';
+import { clear, fmt, h } from './dom';
+
+const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
+
+function evidenceValue(v: Finding['evidence'][string]): string {
+  if (Array.isArray(v)) {
+    const shown = v.slice(0, 12).map((x) => fmt(x)).join(', ');
+    return v.length > 12 ? `${v.length} values: ${shown}, …` : `[${shown}]`;
+  }
+  if (typeof v === 'number') return fmt(v);
+  if (v === null) return 'non-finite';
+  return String(v);
+}
+
+function layerText(f: Finding, run: RunState): string {
+  if (f.layer < 0) return 'whole model';
+  const l = run.spec?.layers[f.layer];
+  return l ? `layer ${f.layer} (${l.units} ${l.activation})` : `layer ${f.layer}`;
+}
+
+export interface FindingActions {
+  rerun(runId: string, findingIndex: number, fixIndex: number): void;
+  reveal(runId: string, findingIndex: number): void;
+}
+
+export class FindingsView {
+  private shown: Finding[] | undefined;
+  private shownRun = '';
+
+  constructor(private readonly list: HTMLElement, private readonly actions: FindingActions) {}
+
+  update(run: RunState | undefined): void {
+    if (run?.findings === this.shown && run?.runId === this.shownRun && this.list.childElementCount > 0) return;
+    this.shown = run?.findings;
+    this.shownRun = run?.runId ?? '';
+    clear(this.list);
+    if (!run) return;
+    if (run.findings.length === 0) {
+      const ended = run.status !== 'running' && run.status !== 'pending';
+      this.list.append(h('li', { class: 'empty' }, ended ? 'No findings: nothing suggests this network fails to learn.' : 'No findings yet (a finding is shown once it holds on two consecutive probes).'));
+      return;
+    }
+    const order = run.findings.map((f, i) => ({ f, i })).sort((a, b) => (SEVERITY_RANK[a.f.severity] ?? 3) - (SEVERITY_RANK[b.f.severity] ?? 3) || a.f.layer - b.f.layer);
+    order.forEach(({ f, i }, k) => this.list.append(this.item(run, f, i, k < 2)));
+  }
+
+  private item(run: RunState, f: Finding, index: number, open: boolean): HTMLElement {
+    const when = f.lastStep !== undefined && f.lastStep !== f.firstStep ? `since step ${f.firstStep}, still at step ${f.lastStep}` : `since step ${f.firstStep}`;
+    const evidence = h('dl', { class: 'evidence' });
+    for (const [k, v] of Object.entries(f.evidence)) evidence.append(h('dt', {}, k), h('dd', {}, evidenceValue(v)));
+    const fixes = h('div', { class: 'fixes' });
+    f.fixes.forEach((fix, j) => {
+      const b = h('button', { type: 'button', 'data-testid': 'rerun-fix', 'data-fix-index': j, 'data-finding-index': index, title: `Start a new run with this change and compare it with ${run.label}` },
+        `Re-run with this fix: ${fix.label}`);
+      b.addEventListener('click', () => this.actions.rerun(run.runId, index, j));
+      fixes.append(b);
+    });
+    const source = f.source
+      ? (() => {
+        const name = f.source.file.split(/[\\/]/).pop() ?? f.source.file;
+        const b = h('button', { type: 'button', class: 'link', 'data-testid': 'reveal-source', title: `Open ${f.source.file} at line ${f.source.line}` }, `${name}:${f.source.line}`);
+        b.addEventListener('click', () => this.actions.reveal(run.runId, index));
+        return b;
+      })()
+      : null;
+    return h('li', { class: `finding severity-${f.severity}`, 'data-testid': 'finding', 'data-code': f.code, 'data-severity': f.severity, 'data-layer': f.layer, tabindex: -1 },
+      h('div', { class: 'finding-head' },
+        h('span', { class: 'severity' }, f.severity),
+        h('code', { class: 'code' }, f.code),
+        h('span', { class: 'where' }, layerText(f, run)),
+        h('span', { class: 'when' }, when),
+        source),
+      h('p', { class: 'message' }, f.message),
+      Object.keys(f.evidence).length ? h('details', { class: 'evidence-box', open: open }, h('summary', {}, 'Evidence'), evidence) : null,
+      f.units && f.units.length ? h('p', { class: 'units' }, `Units: ${f.units.length <= 20 ? f.units.join(', ') : `${f.units.slice(0, 20).join(', ')}, … (${f.units.length} in all)`}`) : null,
+      f.fixes.length ? fixes : null);
+  }
+}

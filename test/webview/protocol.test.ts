@@ -1,0 +1,128 @@
+// The panel protocol in plain Node: guards accept what the host and webview send and reject
+// malformed or hostile messages; NotificationFeed batches steps and keeps order; RunStore folds a
+// snapshot and the deltas into the same state; the persisted state is thinned.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  type HostNotification, DidStepBatchNotification, ExportRunCommand, LIMITS, NotificationFeed, RerunWithFixCommand, RunStore,
+  StopTrainingCommand, deadUnits, describeRejected, isRunState, parseHostNotification, parseWebviewCommand, persistableRuns, markInterrupted,
+} from '../../src/protocol/webview';
+import type { TrainerToHostMessage } from '../../src/protocol/training';
+import { findPreset } from '../../src/core/presets';
+import { loadStream } from './harness';
+
+const zeros = loadStream('seed-mlp-zeros');
+
+test('every notification of a recorded real run passes the guard, and the stream rebuilds the run', () => {
+  const store = new RunStore();
+  for (const n of zeros.notifications) {
+    const parsed = parseHostNotification(JSON.parse(JSON.stringify(n)));
+    assert.ok(parsed, `rejected: ${describeRejected(n)}`);
+    assert.ok(store.apply(parsed));
+  }
+  const run = store.get('run-1')!;
+  assert.equal(run.status, 'finished');
+  assert.equal(run.steps.length, 1000);
+  assert.deepEqual(run.steps, Array.from({ length: 1000 }, (_, i) => i + 1), 'steps arrive once each, in order');
+  assert.equal(run.probes.length, 21, 'a probe at step 0 and every 50 steps');
+  assert.deepEqual(deadUnits(run.latestProbe!.layers[0]).length, 100);
+  assert.ok(isRunState(JSON.parse(JSON.stringify(run))));
+});
+
+test('a snapshot of the state so far followed by the remaining deltas equals the full stream', () => {
+  const full = new RunStore();
+  for (const n of zeros.notifications) full.apply(n as unknown as HostNotification);
+  const cut = 40;
+  const first = new RunStore();
+  for (const n of zeros.notifications.slice(0, cut)) first.apply(n as unknown as HostNotification);
+  const late = new RunStore();
+  const snap = parseHostNotification(JSON.parse(JSON.stringify({ type: 'snapshot', runs: first.runs, activeRunId: first.active?.runId })));
+  assert.ok(snap);
+  late.apply(snap);
+  for (const n of zeros.notifications.slice(cut)) late.apply(n as unknown as HostNotification);
+  assert.deepEqual(JSON.parse(JSON.stringify(late.runs)), JSON.parse(JSON.stringify(full.runs)));
+});
+
+test('NotificationFeed holds steps until a flush and releases them before any later notification of the run', () => {
+  let now = 1000;
+  const feed = new NotificationFeed(() => now);
+  const spec = findPreset('seed-mlp-zeros')!.spec;
+  const [start] = feed.beginRun({ runId: 'r1', label: 'x', spec });
+  assert.equal(start.type, 'startRun');
+  const step = (k: number): TrainerToHostMessage => ({ type: 'event', runId: 'r1', event: { type: 'step', step: k, loss: k === 3 ? NaN : 2, batchAccuracy: 0.1 } });
+  assert.deepEqual(feed.trainerMessage(step(1)), []);
+  assert.deepEqual(feed.trainerMessage(step(2)), []);
+  assert.deepEqual(feed.trainerMessage(step(3)), []);
+  assert.deepEqual(feed.trainerMessage({ type: 'event', runId: 'unknown', event: { type: 'step', step: 1, loss: 1, batchAccuracy: 0 } }), [], 'runs not begun are ignored');
+  now = 1125;
+  const out = feed.trainerMessage({ type: 'event', runId: 'r1', event: { type: 'eval', step: 3, testLoss: 2, testAccuracy: 0.1, predictedCounts: [0, 10, 0, 0, 0, 0, 0, 0, 0, 0], testExamples: 10, final: false } });
+  assert.deepEqual(out.map((n) => n.type), ['steps', 'eval']);
+  const batch = out[0];
+  assert.ok(DidStepBatchNotification.is(batch));
+  assert.deepEqual(batch.steps, [1, 2, 3]);
+  assert.deepEqual(batch.loss, [2, 2, null], 'NaN travels as null');
+  assert.equal(batch.elapsedMs, 125);
+  assert.deepEqual(feed.flushSteps(), []);
+  assert.equal(feed.hasPendingSteps, false);
+  const end = feed.endRun('r1', { status: 'error', message: 'worker crashed' });
+  assert.deepEqual(end.map((n) => n.type), ['endRun']);
+  assert.equal((end[0] as { message?: string }).message, 'worker crashed');
+});
+
+test('webview commands: well-formed ones pass, malformed and hostile ones are rejected', () => {
+  const fix = { kind: 'initializer', layer: 0, target: 'kernel', value: 'heNormal', label: 'He' };
+  assert.ok(parseWebviewCommand({ type: 'ready' }));
+  assert.ok(StopTrainingCommand.is({ type: 'stopTraining', runId: 'run-1' }));
+  assert.ok(RerunWithFixCommand.is({ type: 'rerunWithFix', runId: 'run-1', fix }));
+  assert.ok(ExportRunCommand.is({ type: 'exportRun', runId: 'run-1', format: 'json' }));
+  assert.ok(ExportRunCommand.is({ type: 'exportRun', runId: 'run-1', format: 'png', data: 'data:image/png;base64,iVBORw0KGgo=' }));
+  const bad: unknown[] = [
+    undefined, null, 'ready', [{ type: 'ready' }], { type: 'Ready' }, { type: 'stopTraining' }, { type: 'stopTraining', runId: '../../x' },
+    { type: 'stopTraining', runId: 'a'.repeat(101) }, { type: 'stopTraining', runId: { toString: () => 'run-1' } },
+    { type: 'rerunWithFix', runId: 'run-1', fix: { ...fix, kind: 'shell', command: 'rm -rf /' } },
+    { type: 'rerunWithFix', runId: 'run-1', fix: { ...fix, layer: -1 } },
+    { type: 'rerunWithFix', runId: 'run-1', fix: { ...fix, value: { type: 'randomUniform', minval: 'a' } } },
+    { type: 'exportRun', runId: 'run-1', format: 'html', data: '<script>' },
+    { type: 'exportRun', runId: 'run-1', format: 'json', data: 'x' },
+    { type: 'exportRun', runId: 'run-1', format: 'png', data: 'data:text/html;base64,PHNjcmlwdD4=' },
+    { type: 'exportRun', runId: 'run-1', format: 'png', data: 'data:image/png;base64,<script>' },
+    { type: 'exportRun', runId: 'run-1', format: 'png', data: 'data:image/png;base64,' + 'A'.repeat(LIMITS.maxPngChars) },
+    { type: 'revealSource', runId: 'run-1', findingIndex: -1 }, { type: 'revealSource', runId: 'run-1', findingIndex: 1.5 },
+  ];
+  for (const m of bad) assert.equal(parseWebviewCommand(m), undefined, `accepted ${describeRejected(m)}`);
+});
+
+test('host notifications: wrong types, lengths and markup in enum fields are rejected', () => {
+  const bad: unknown[] = [
+    { type: 'steps', runId: 'run-1', steps: [1], loss: [1, 2], batchAccuracy: [0], elapsedMs: 0 },
+    { type: 'steps', runId: 'run-1', steps: [1.5], loss: [1], batchAccuracy: [0], elapsedMs: 0 },
+    { type: 'steps', runId: 'run-1', steps: [1], loss: ['1'], batchAccuracy: [0], elapsedMs: 0 },
+    { type: 'endRun', runId: 'run-1', status: '<b>finished</b>', elapsedMs: 0 },
+    { type: 'eval', runId: 'run-1', eval: { step: 1, testLoss: 1, testAccuracy: 'high', predictedCounts: [], final: false } },
+    { type: 'snapshot', runs: new Array(LIMITS.maxRuns + 1).fill(null) },
+    { type: 'startRun', run: { runId: 'r', label: 'x', status: 'running' } },
+  ];
+  for (const m of bad) assert.equal(parseHostNotification(m), undefined, `accepted ${JSON.stringify(m).slice(0, 80)}`);
+  // describeRejected never echoes message content.
+  assert.doesNotMatch(describeRejected({ type: '<script>alert(1)</script>'.repeat(10), payload: 'secret' }), /secret/);
+});
+
+test('persisted state is thinned to the limits and a reload marks unfinished runs as interrupted', () => {
+  const store = new RunStore();
+  for (const n of zeros.notifications) store.apply(n as unknown as HostNotification);
+  const run = store.get('run-1')!;
+  // Make it a long, still-running run.
+  for (let k = 1001; k <= 12_000; k++) { run.steps.push(k); run.loss.push(2); run.batchAccuracy.push(0.1); }
+  run.status = 'running';
+  const saved = persistableRuns(store);
+  assert.equal(saved.runs.length, 1);
+  const s = saved.runs[0];
+  assert.ok(s.steps.length <= LIMITS.maxPersistedSteps + 1, `${s.steps.length}`);
+  assert.equal(s.steps[s.steps.length - 1], 12_000, 'the latest step is kept');
+  assert.equal(s.status, 'running', 'hide/show keeps the status');
+  assert.equal(run.steps.length, 12_000, 'the live state is not modified');
+  const revived = markInterrupted(saved.runs);
+  assert.equal(revived[0].status, 'stopped');
+  assert.match(revived[0].message!, /reloaded/);
+  assert.ok(isRunState(JSON.parse(JSON.stringify(revived[0]))));
+});
