@@ -68,25 +68,34 @@ export function logHistogram(values: ArrayLike<number>, edges: number[]): Histog
   return finish(h);
 }
 
-/** Linear histogram; exact zeros are counted in their bin and also in `zeros`. */
+/** Linear histogram; exact zeros are counted in their bin and also in `zeros`. One tight pass: it runs on every kernel at every probe. */
 export function linearHistogram(values: ArrayLike<number>, edges: number[]): Histogram {
-  const h = emptyHistogram('linear', edges);
   const bins = edges.length - 1;
   const lo = edges[0];
-  const perUnit = bins / (edges[bins] - lo);
-  for (let i = 0; i < values.length; i++) {
+  const hi = edges[bins];
+  const perUnit = bins / (hi - lo);
+  const hiTolerance = 1e-9 / perUnit;
+  const counts = new Float64Array(bins);
+  let zeros = 0;
+  let nonFinite = 0;
+  let clamped = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  const n = values.length;
+  for (let i = 0; i < n; i++) {
     const v = values[i];
-    if (!Number.isFinite(v)) { h.nonFinite++; continue; }
-    track(h, v);
-    if (v === 0) h.zeros++;
+    if (v - v !== 0) { nonFinite++; continue; } // NaN or ±Infinity
+    if (v < min) min = v;
+    if (v > max) max = v;
+    if (v === 0) zeros++;
     // [a, b) bins; the nudge keeps a value sitting on an edge (0 in a symmetric range) out of round-off's reach
     let b = Math.floor((v - lo) * perUnit + 1e-9);
-    if (b < 0 || b >= bins) {
+    if (b < 0) { b = 0; clamped++; } else if (b >= bins) {
       // the top edge itself belongs to the last bin
-      if (!(b === bins && v <= edges[bins] + 1e-9 / perUnit)) h.clamped++;
-      b = b < 0 ? 0 : bins - 1;
+      if (!(b === bins && v <= hi + hiTolerance)) clamped++;
+      b = bins - 1;
     }
-    h.counts[b]++;
+    counts[b]++;
   }
-  return finish(h);
+  return finish({ scale: 'linear', edges, counts: Array.from(counts), zeros, nonFinite, clamped, min, max });
 }

@@ -58,47 +58,120 @@ export function flatThreshold(activation: string, share: number): number {
 
 const isReluLike = (a: string): boolean => a === 'relu' || a === 'leakyRelu' || a === 'elu' || a === 'selu';
 
-export function computeLayerStats(p: LayerProbe, examples: number, t: Thresholds, isOutput: boolean): LayerStats {
-  const { units, fanIn } = p;
-  const nonFinite: NonFiniteCounts = { weights: 0, bias: 0, weightGrad: 0, biasGrad: 0, activations: 0 };
+// The passes over the probe's arrays are small monomorphic functions: V8 optimises them early and
+// keeps them optimised, which matters because they run on every layer at every probe.
 
+interface KernelPass {
+  unitGradSq: Float64Array;
+  absSum: number;
+  sqSum: number;
+  zeroGrad: boolean;
+  wSum: number;
+  wSq: number;
+  wMax: number;
+  zeroKernel: boolean;
+  badGrad: number;
+  badWeights: number;
+}
+
+function kernelPass(ws: Float32Array, wg: Float32Array, fanIn: number, units: number): KernelPass {
   const unitGradSq = new Float64Array(units);
-  let absSum = 0;
-  let sqSum = 0;
-  let zeroGrad = true;
-  let wSum = 0;
-  let wSq = 0;
-  let wMax = 0;
-  let zeroKernel = true;
-  const n = fanIn * units;
+  let absSum = 0, sqSum = 0, wSum = 0, wSq = 0, wMax = 0, badGrad = 0, badWeights = 0, nonZeroGrad = 0, nonZeroW = 0;
   for (let i = 0; i < fanIn; i++) {
     const row = i * units;
     for (let j = 0; j < units; j++) {
-      const g = p.weightGrad[row + j];
-      const w = p.weights[row + j];
-      if (Number.isFinite(g)) {
-        if (g !== 0) zeroGrad = false;
-        const a = Math.abs(g);
-        absSum += a;
-        sqSum += g * g;
-        unitGradSq[j] += g * g;
+      const g = wg[row + j];
+      if (g - g === 0) { // finite
+        if (g !== 0) {
+          nonZeroGrad++;
+          absSum += Math.abs(g);
+          const g2 = g * g;
+          sqSum += g2;
+          unitGradSq[j] += g2;
+        }
       } else {
-        nonFinite.weightGrad++;
-        zeroGrad = false;
+        badGrad++;
         unitGradSq[j] = Number.NaN;
       }
-      if (Number.isFinite(w)) {
-        if (w !== 0) zeroKernel = false;
-        wSum += w;
-        wSq += w * w;
-        const a = Math.abs(w);
-        if (a > wMax) wMax = a;
+      const w = ws[row + j];
+      if (w - w === 0) {
+        if (w !== 0) {
+          nonZeroW++;
+          wSum += w;
+          wSq += w * w;
+          const a = Math.abs(w);
+          if (a > wMax) wMax = a;
+        }
       } else {
-        nonFinite.weights++;
-        zeroKernel = false;
+        badWeights++;
       }
     }
   }
+  return {
+    unitGradSq, absSum, sqSum, wSum, wSq, wMax, badGrad, badWeights,
+    zeroGrad: nonZeroGrad === 0 && badGrad === 0, zeroKernel: nonZeroW === 0 && badWeights === 0,
+  };
+}
+
+interface ActivityPass {
+  activeCount: Float64Array;
+  flatPairs: number;
+  outputsAllZero: boolean;
+  preNonPositive: boolean;
+  bad: number;
+}
+
+/** mode 0: output > 0 (relu); 1: pre-activation > 0 (leaky relu, elu, selu); 2: |z| <= flatZ (sigmoid, tanh); 3: always (linear). */
+function hiddenActivityPass(z: Float32Array, out: Float32Array, examples: number, units: number, mode: number, flatZ: number): ActivityPass {
+  const activeCount = new Float64Array(units);
+  let flatPairs = 0, bad = 0, nonZeroOut = 0, positivePre = 0;
+  for (let e = 0; e < examples; e++) {
+    const base = e * units;
+    for (let j = 0; j < units; j++) {
+      const zz = z[base + j];
+      const o = out[base + j];
+      if (o - o !== 0 || zz - zz !== 0) { bad++; continue; }
+      if (o !== 0) nonZeroOut++;
+      if (zz > 0) positivePre++;
+      if (mode === 0) {
+        if (o > 0) activeCount[j]++;
+      } else if (mode === 1) {
+        if (zz > 0) activeCount[j]++;
+      } else if (mode === 2) {
+        if (zz > flatZ || zz < -flatZ) flatPairs++;
+        else activeCount[j]++;
+      } else {
+        activeCount[j]++;
+      }
+    }
+  }
+  return { activeCount, flatPairs, bad, outputsAllZero: nonZeroOut === 0, preNonPositive: positivePre === 0 };
+}
+
+/** Output layer: a class unit is "active" on the inputs it wins (its share of the predictions). */
+function outputActivityPass(z: Float32Array, out: Float32Array, examples: number, units: number): ActivityPass {
+  const activeCount = new Float64Array(units);
+  let bad = 0, nonZeroOut = 0, positivePre = 0;
+  for (let e = 0; e < examples; e++) {
+    let best = 0;
+    let bestV = -Infinity;
+    for (let j = 0; j < units; j++) {
+      const v = out[e * units + j];
+      if (v - v !== 0) bad++;
+      if (v > bestV) { bestV = v; best = j; }
+      if (v !== 0) nonZeroOut++;
+      if (z[e * units + j] > 0) positivePre++;
+    }
+    activeCount[best]++;
+  }
+  return { activeCount, flatPairs: 0, bad, outputsAllZero: nonZeroOut === 0, preNonPositive: positivePre === 0 };
+}
+
+export function computeLayerStats(p: LayerProbe, examples: number, t: Thresholds, isOutput: boolean): LayerStats {
+  const { units, fanIn } = p;
+  const n = fanIn * units;
+  const k = kernelPass(p.weights, p.weightGrad, fanIn, units);
+  const nonFinite: NonFiniteCounts = { weights: k.badWeights, bias: 0, weightGrad: k.badGrad, biasGrad: 0, activations: 0 };
   let zeroBiasGrad = true;
   for (let j = 0; j < units; j++) {
     if (!Number.isFinite(p.bias[j])) nonFinite.bias++;
@@ -107,73 +180,35 @@ export function computeLayerStats(p: LayerProbe, examples: number, t: Thresholds
     else if (g !== 0) zeroBiasGrad = false;
   }
   const unitGradNorm = new Float64Array(units);
-  for (let j = 0; j < units; j++) unitGradNorm[j] = Math.sqrt(unitGradSq[j]);
-  const wMean = n > 0 ? wSum / n : 0;
-  const wStd = n > 0 ? Math.sqrt(Math.max(0, wSq / n - wMean * wMean)) : 0;
+  for (let j = 0; j < units; j++) unitGradNorm[j] = Math.sqrt(k.unitGradSq[j]);
+  const wMean = n > 0 ? k.wSum / n : 0;
+  const wStd = n > 0 ? Math.sqrt(Math.max(0, k.wSq / n - wMean * wMean)) : 0;
 
-  // activity over the probe batch
   const act = p.activation;
-  const flatZ = act === 'sigmoid' || act === 'tanh' ? flatThreshold(act, t.saturationDerivativeShare) : Infinity;
-  const activeCount = new Float64Array(units);
-  let flatPairs = 0;
-  let outputsAllZero = true;
-  let preNonPositive = true;
-  const z = p.preActivations;
-  const out = p.outputs;
-  if (isOutput) {
-    // output layer: a class unit is "active" on the inputs it wins (its share of the predictions)
-    for (let e = 0; e < examples; e++) {
-      let best = 0;
-      let bestV = -Infinity;
-      for (let j = 0; j < units; j++) {
-        const v = out[e * units + j];
-        if (!Number.isFinite(v)) nonFinite.activations++;
-        if (v > bestV) { bestV = v; best = j; }
-        if (v !== 0) outputsAllZero = false;
-        if (z[e * units + j] > 0) preNonPositive = false;
-      }
-      activeCount[best]++;
-    }
-  } else {
-    for (let e = 0; e < examples; e++) {
-      const base = e * units;
-      for (let j = 0; j < units; j++) {
-        const zz = z[base + j];
-        const o = out[base + j];
-        if (!Number.isFinite(o) || !Number.isFinite(zz)) { nonFinite.activations++; continue; }
-        if (o !== 0) outputsAllZero = false;
-        if (zz > 0) preNonPositive = false;
-        if (isReluLike(act)) {
-          if (act === 'relu' ? o > 0 : zz > 0) activeCount[j]++;
-        } else if (act === 'sigmoid' || act === 'tanh') {
-          if (Math.abs(zz) > flatZ) flatPairs++;
-          else activeCount[j]++;
-        } else {
-          activeCount[j]++;
-        }
-      }
-    }
-  }
-  const activity = Array.from(activeCount, (c) => (examples > 0 ? c / examples : 0));
+  const squashing = act === 'sigmoid' || act === 'tanh';
+  const flatZ = squashing ? flatThreshold(act, t.saturationDerivativeShare) : Infinity;
+  const mode = act === 'relu' ? 0 : isReluLike(act) ? 1 : squashing ? 2 : 3;
+  const a = isOutput
+    ? outputActivityPass(p.preActivations, p.outputs, examples, units)
+    : hiddenActivityPass(p.preActivations, p.outputs, examples, units, mode, flatZ);
+  nonFinite.activations = a.bad;
+
+  const activity = Array.from(a.activeCount, (c) => (examples > 0 ? c / examples : 0));
   const deadUnits: number[] = [];
   const saturatedUnits: number[] = [];
-  if (!isOutput && act === 'relu') {
-    activity.forEach((a, j) => { if (a < t.deadActiveShare) deadUnits.push(j); });
-  }
-  if (!isOutput && (act === 'sigmoid' || act === 'tanh')) {
-    activity.forEach((a, j) => { if (1 - a > t.saturatedInputShare) saturatedUnits.push(j); });
-  }
+  if (!isOutput && act === 'relu') activity.forEach((x, j) => { if (x < t.deadActiveShare) deadUnits.push(j); });
+  if (!isOutput && squashing) activity.forEach((x, j) => { if (1 - x > t.saturatedInputShare) saturatedUnits.push(j); });
 
   const anyNonFinite = Object.values(nonFinite).some((c) => c > 0);
-  const groups = anyNonFinite
-    ? { groupOf: new Int32Array(units).map((_, j) => j), effectiveWidth: units, duplicates: [], scale: Number.NaN }
+  const groups: UnitGroups = anyNonFinite
+    ? { groupOf: Int32Array.from({ length: units }, (_, j) => j), effectiveWidth: units, duplicates: [], scale: Number.NaN }
     : groupUnits(p.weights, p.bias, fanIn, units, t.symmetryRelTolerance);
 
   return {
     layer: p.layer, units, fanIn, activation: act, nonFinite, anyNonFinite,
-    unitGradNorm, meanAbsGrad: n > 0 ? absSum / n : 0, gradNormTotal: Math.sqrt(sqSum), zeroGrad, zeroBiasGrad,
-    weightMean: wMean, weightStd: wStd, weightMaxAbs: wMax, zeroKernel,
-    activity, deadUnits, saturatedUnits, flatShare: examples * units > 0 ? flatPairs / (examples * units) : 0,
-    groups, outputsAllZero, preActivationsAllNonPositive: preNonPositive,
+    unitGradNorm, meanAbsGrad: n > 0 ? k.absSum / n : 0, gradNormTotal: Math.sqrt(k.sqSum), zeroGrad: k.zeroGrad, zeroBiasGrad,
+    weightMean: wMean, weightStd: wStd, weightMaxAbs: k.wMax, zeroKernel: k.zeroKernel,
+    activity, deadUnits, saturatedUnits, flatShare: examples * units > 0 ? a.flatPairs / (examples * units) : 0,
+    groups, outputsAllZero: a.outputsAllZero, preActivationsAllNonPositive: a.preNonPositive,
   };
 }

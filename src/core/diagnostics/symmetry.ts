@@ -23,23 +23,7 @@ export interface UnitGroups {
  */
 export function groupUnits(weights: Float32Array, bias: Float32Array, fanIn: number, units: number, relTolerance: number): UnitGroups {
   const dim = fanIn + 1;
-  const vec = new Float32Array(units * dim);
-  let sq = 0;
-  for (let i = 0; i < fanIn; i++) {
-    const row = i * units;
-    for (let j = 0; j < units; j++) {
-      const w = weights[row + j];
-      vec[j * dim + i] = w;
-      sq += w * w;
-    }
-  }
-  for (let j = 0; j < units; j++) {
-    vec[j * dim + fanIn] = bias[j];
-    sq += bias[j] * bias[j];
-  }
-  const scale = units > 0 ? Math.sqrt(sq / (units * dim)) : 0;
-  const tol = relTolerance * scale;
-
+  // fixed pseudo-random direction (LCG), one entry per input plus one for the bias
   let seed = 0x9e3779b9;
   const r = new Float64Array(dim);
   let rNorm1 = 0;
@@ -48,15 +32,33 @@ export function groupUnits(weights: Float32Array, bias: Float32Array, fanIn: num
     r[i] = (seed / 0x100000000) * 2 - 1;
     rNorm1 += Math.abs(r[i]);
   }
+  // projections and scale in one row-major pass over the kernel (no transpose)
   const proj = new Float64Array(units);
-  for (let j = 0; j < units; j++) {
-    let p = 0;
-    const base = j * dim;
-    for (let i = 0; i < dim; i++) p += r[i] * vec[base + i];
-    proj[j] = p;
+  let sq = 0;
+  for (let i = 0; i < fanIn; i++) {
+    const row = i * units;
+    const ri = r[i];
+    for (let j = 0; j < units; j++) {
+      const w = weights[row + j];
+      proj[j] += ri * w;
+      sq += w * w;
+    }
   }
+  const rb = r[fanIn];
+  for (let j = 0; j < units; j++) {
+    proj[j] += rb * bias[j];
+    sq += bias[j] * bias[j];
+  }
+  const scale = units > 0 ? Math.sqrt(sq / (units * dim)) : 0;
+  const tol = relTolerance * scale;
   // slack for the rounding of the projections themselves
   const window = tol * rNorm1 + 1e-9 * (scale * rNorm1 + 1e-30);
+
+  const same = (a: number, b: number): boolean => {
+    if (Math.abs(bias[a] - bias[b]) > tol) return false;
+    for (let i = 0; i < fanIn; i++) if (Math.abs(weights[i * units + a] - weights[i * units + b]) > tol) return false;
+    return true;
+  };
 
   const order = Array.from({ length: units }, (_, j) => j).sort((a, b) => proj[a] - proj[b]);
   const reps: number[] = [];
@@ -67,7 +69,7 @@ export function groupUnits(weights: Float32Array, bias: Float32Array, fanIn: num
     for (let k = reps.length - 1; k >= 0; k--) {
       const rep = reps[k];
       if (proj[rep] < proj[j] - window) break;
-      if (withinTolerance(vec, rep * dim, j * dim, dim, tol)) { found = k; break; }
+      if (same(rep, j)) { found = k; break; }
     }
     if (found < 0) {
       reps.push(j);
@@ -80,9 +82,4 @@ export function groupUnits(weights: Float32Array, bias: Float32Array, fanIn: num
   }
   const duplicates = members.filter((m) => m.length > 1).map((m) => m.sort((a, b) => a - b)).sort((a, b) => b.length - a.length || a[0] - b[0]);
   return { groupOf, effectiveWidth: reps.length, duplicates, scale };
-}
-
-function withinTolerance(v: Float32Array, a: number, b: number, n: number, tol: number): boolean {
-  for (let i = 0; i < n; i++) if (Math.abs(v[a + i] - v[b + i]) > tol) return false;
-  return true;
 }
