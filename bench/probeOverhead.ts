@@ -75,16 +75,22 @@ async function main(): Promise<void> {
 
   const without = median(plain);
   const withProbe = median(probed);
-  // Two estimates. A/B: median loop time with probes vs without (catches indirect costs, but other
-  // processes' load adds noise). In-run: time spent inside probes / the rest of the same run's loop
-  // (the probe is the only extra work, so this is robust to load). The headline is the larger.
-  const abOverhead = (withProbe - without) / without;
+  // Two estimates. A/B: per pair of runs (without, with), the relative difference of loop times; the
+  // median over pairs (catches indirect costs, but other processes' load adds noise). In-run: time
+  // spent inside probes / the rest of the same run's loop (the probe is the only extra work, so it is
+  // robust to load). The headline is the larger of the two, unless the machine is so busy that the
+  // runs without probes vary by more than 10% among themselves: then A/B is noise and in-run counts.
+  const abOverhead = median(probed.map((t, i) => (t - plain[i]) / plain[i]));
   const inRun = median(probed.map((t, i) => probeMs[i] / (t - probeMs[i])));
-  const overhead = Math.max(abOverhead, inRun);
+  const mean = plain.reduce((a, b) => a + b, 0) / plain.length;
+  const spread = Math.sqrt(plain.reduce((a, b) => a + (b - mean) ** 2, 0) / plain.length) / mean;
+  const busy = spread > 0.1;
+  const overhead = busy ? inRun : Math.max(abOverhead, inRun);
   const result = {
     backend: backend.info.name, steps, reps, probeEvery, probeExamples: DEFAULT_PROBE_EXAMPLES, probes,
     trainMsWithout: Math.round(without), trainMsWith: Math.round(withProbe), overheadPercent: Number((overhead * 100).toFixed(1)),
     abOverheadPercent: Number((abOverhead * 100).toFixed(1)), inRunOverheadPercent: Number((inRun * 100).toFixed(1)),
+    runSpreadPercent: Number((spread * 100).toFixed(1)), busy,
     probeMs: Math.round(median(probeMs)), engineMs: Math.round(median(engineMs)),
     runsWithout: plain.map(Math.round), runsWith: probed.map(Math.round),
   };
@@ -96,7 +102,8 @@ async function main(): Promise<void> {
   console.log(`  without probes: ${result.trainMsWithout} ms   (runs: ${result.runsWithout.join(', ')})`);
   console.log(`  with probes:    ${result.trainMsWith} ms   (runs: ${result.runsWith.join(', ')}; ${probes} probes of ${DEFAULT_PROBE_EXAMPLES} images every ${probeEvery} steps)`);
   console.log(`  inside probes:  ${result.probeMs} ms, of which the diagnostics engine ${result.engineMs} ms`);
-  console.log(`  A/B (median with vs without): ${result.abOverheadPercent}%   in-run (probe time / rest of the loop): ${result.inRunOverheadPercent}%`);
+  console.log(`  A/B (median over pairs): ${result.abOverheadPercent}%   in-run (probe time / rest of the loop): ${result.inRunOverheadPercent}%`);
+  if (busy) console.log(`  (runs without probes vary by ${result.runSpreadPercent}%: the machine is busy, A/B is noise; the headline is the in-run figure)`);
   console.log(`probe overhead: ${result.overheadPercent}%`);
 }
 

@@ -8,7 +8,9 @@ import { gradNormEdges, linearHistogram, logHistogram, weightEdges, niceCeil } f
 import { resolveThresholds, ThresholdError, THRESHOLDS, unknownThresholdNames } from '../../src/core/diagnostics/thresholds';
 import { flatThreshold } from '../../src/core/diagnostics/layerStats';
 import type { EndEvent, EvalEvent, LayerProbe, ProbeData } from '../../src/core/events';
-import type { Finding } from '../../src/core/findings';
+import { FINDING_CODES, type Finding } from '../../src/core/findings';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseSpec, type Activation, type ModelSpec } from '../../src/core/spec';
 
 // ---- synthetic probes -------------------------------------------------------------------------
@@ -499,5 +501,15 @@ describe('end of run', () => {
     const v = find(fs, 'vanishing-gradient', 0)!;
     assert.equal(v.evidence.ratioToOutput, 'NaN');
     assert.deepEqual(JSON.parse(JSON.stringify(fs)), fs);
+  });
+});
+
+describe('docs/findings.md', () => {
+  test('has an anchored section for every finding code and names every threshold', () => {
+    const md = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'findings.md'), 'utf8');
+    for (const code of FINDING_CODES) {
+      assert.ok(md.includes(`<a id="${code}"></a>\n## ${code}\n`), `section for ${code}`);
+    }
+    for (const name of Object.keys(THRESHOLDS)) assert.ok(md.includes(`\`${name}\``), `threshold ${name} documented`);
   });
 });
