@@ -43,6 +43,8 @@ export class RunChart {
   private plot: uPlot | undefined;
   private shape = '';
   points = 0;
+  /** Series drawn, x excluded. */
+  seriesCount = 0;
 
   constructor(private readonly container: HTMLElement, private readonly kind: 'loss' | 'accuracy', private readonly height = 220) {}
 
@@ -62,7 +64,6 @@ export class RunChart {
         series.push({ label: `${r.label} (loss)`, stroke: theme.series[colour(i)], width: 1, alpha: 0.3, points: { show: false }, spanGaps: true });
         series.push({ label: `${r.label} (smoothed)`, stroke: theme.smoothed[colour(i)], width: 2, points: { show: false }, spanGaps: true });
       });
-      this.points = runs.length ? runs[runs.length - 1].steps.length : 0;
     } else {
       const tables = runs.map((r) => {
         const evals = [...r.evals].sort((a, b) => a.step - b.step).filter((e, i, xs) => i === 0 || xs[i - 1].step !== e.step);
@@ -72,13 +73,23 @@ export class RunChart {
       runs.forEach((r, i) => {
         series.push({ label: `${r.label} (test accuracy)`, stroke: theme.series[colour(i)], width: 2, points: { show: true, size: 6, fill: theme.series[colour(i)] }, spanGaps: true });
       });
-      this.points = runs.length ? tables[tables.length - 1][0].length : 0;
     }
 
+    this.seriesCount = series.length - 1;
     if (this.plot && shape === this.shape) {
       this.plot.setData(data, true);
-      return;
+    } else {
+      this.create(width, maxStep, series, data, theme, shape);
     }
+    // Points of the shown run (its first series) as uPlot holds them: what is drawn, not what was received.
+    const shownSeries = this.kind === 'loss' ? 2 * (runs.length - 1) + 1 : runs.length;
+    const ys = runs.length && this.plot ? this.plot.data[shownSeries] : undefined;
+    let points = 0;
+    if (ys) for (let i = 0; i < ys.length; i++) if (ys[i] !== null && ys[i] !== undefined) points++;
+    this.points = points;
+  }
+
+  private create(width: number, maxStep: number, series: uPlot.Series[], data: uPlot.AlignedData, theme: Theme, shape: string): void {
     this.plot?.destroy();
     this.shape = shape;
     const opts: uPlot.Options = {
@@ -90,7 +101,8 @@ export class RunChart {
       axes: axes(theme, 'step', this.kind === 'loss' ? 'cross-entropy' : 'test accuracy'),
       series,
       cursor: { drag: { x: false, y: false } },
-      legend: { show: true, live: true },
+      // The panel draws one legend for both charts (run colours); uPlot's would repeat long run names per series.
+      legend: { show: false },
     };
     this.plot = new uPlot(opts, data, this.container);
   }
@@ -105,7 +117,7 @@ export class HistogramChart {
   private plot: uPlot | undefined;
   private shape = '';
 
-  constructor(private readonly container: HTMLElement, private readonly height = 140) {}
+  constructor(private readonly container: HTMLElement, private readonly height = 170) {}
 
   update(labels: string[], counts: number[], theme: Theme, colour: string, title: string): void {
     const width = Math.max(160, this.container.clientWidth || 300);
@@ -120,11 +132,11 @@ export class HistogramChart {
     this.shape = shape;
     const n = counts.length;
     const ticks = [...new Set([0, Math.floor(n / 4), Math.floor(n / 2), Math.floor((3 * n) / 4), n - 1])].filter((i) => i >= 0 && i < n);
-    const a = axes(theme, title, 'count');
+    const a = axes(theme, title, 'count', (_u, splits) => splits.map((v) => (v >= 10_000 ? `${Math.round(v / 1000)}k` : String(Math.round(v)))));
     a[0] = { ...a[0], splits: () => ticks, values: (_u, splits) => splits.map((i) => labels[i] ?? '') };
     this.plot = new uPlot({
       width, height: this.height,
-      scales: { x: { time: false, range: () => [-0.5, n - 0.5] }, y: { auto: true, range: (_u, _min, max) => [0, Math.max(1, max)] } },
+      scales: { x: { time: false, range: () => [-0.5, n - 0.5] }, y: { auto: true, range: (_u, _min, max) => [0, Math.max(1, Math.ceil(max * 1.1))] } },
       axes: a,
       series: [{ label: 'bin' }, { label: 'count', stroke: colour, fill: colour, alpha: 0.85, paths: uPlot.paths.bars!({ size: [0.9, 40], align: 0 }), points: { show: false } }],
       cursor: { drag: { x: false, y: false } },

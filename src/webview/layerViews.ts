@@ -8,7 +8,7 @@ import { type Theme, clear, fmt, h, sizeCanvas } from './dom';
 /** Bin labels and counts of a histogram; log10 scales get a leading "= 0" bin (zeros are not in any log bin). */
 export function binsOf(scale: 'linear' | 'log10', edges: number[], counts: number[], zeros: number): { labels: string[]; counts: number[] } {
   // Round-off near zero (an edge of 2.8e-17 between -0.1 and 0.1) is shown as 0.
-  const span = Math.max(...edges.map((e) => Math.abs(e)).filter(Number.isFinite), 0);
+  const span = scale === 'linear' ? Math.max(...edges.map((e) => Math.abs(e)).filter(Number.isFinite), 0) : 0;
   const labels = counts.map((_, i) => fmt(Math.abs(edges[i]) < span * 1e-9 ? 0 : edges[i], 2));
   if (scale === 'log10') return { labels: ['0', ...labels], counts: [zeros, ...counts] };
   return { labels, counts };
@@ -154,7 +154,7 @@ export class LayerViews {
     const gradSummary = h('p', { class: 'grad-summary' });
     const legend = h('p', { class: 'legend' },
       h('span', { class: 'swatch swatch-dead' }), ' dead (active on < 1% of probe inputs)  ',
-      h('span', { class: 'swatch swatch-active' }), ' active (darker = more often)  ',
+      h('span', { class: 'swatch swatch-active' }), ' active (stronger colour = active on more inputs)  ',
       h('span', { class: 'swatch swatch-saturated' }), ' saturated');
     const root = h('section', { class: 'layer', 'data-testid': 'layer', 'data-layer': l.layer, 'aria-label': `Layer ${l.layer}` },
       h('h3', {}, `Layer ${l.layer}: ${l.units} ${l.activation} units`, fanIn ? ` (fan-in ${fanIn})` : ''),

@@ -45,6 +45,7 @@ const compareTable = h('table', { class: 'compare', 'data-testid': 'compare' },
   h('caption', {}, 'Runs'),
   h('thead', {}, h('tr', {}, ...['Run', 'Status', 'Backend', 'Steps', 'Final test accuracy', 'Final test loss', 'Training time', 'Findings'].map((t) => h('th', { scope: 'col' }, t)))),
   compareBody);
+const runLegend = h('ul', { class: 'run-legend', 'aria-label': 'Line colours' });
 const lossBox = h('div', { class: 'chart' });
 const accBox = h('div', { class: 'chart' });
 const lossSummary = h('p', { class: 'chart-summary', id: 'loss-summary' });
@@ -57,6 +58,7 @@ const tablesBody = h('div', { class: 'tables-body' });
 const tables = h('details', { class: 'tables', 'data-testid': 'data-tables' }, h('summary', {}, 'Chart data as tables (for screen readers)'), tablesBody);
 const content = h('div', { class: 'content' },
   compareTable,
+  runLegend,
   h('section', { class: 'charts', 'aria-label': 'Charts' }, lossFigure, accFigure),
   h('section', { 'aria-labelledby': 'findings-h' }, h('h2', { id: 'findings-h' }, 'Findings'), findingsList),
   h('section', { 'aria-labelledby': 'layers-h' }, h('h2', { id: 'layers-h' }, 'Hidden layers'), layersBox),
@@ -169,6 +171,16 @@ function renderCompare(runs: RunState[]): void {
   compareTable.hidden = runs.length === 0;
 }
 
+function renderLegend(runs: RunState[]): void {
+  clear(runLegend);
+  runs.forEach((r, i) => {
+    const swatch = h('span', { class: 'line-swatch', 'aria-hidden': 'true' });
+    swatch.style.background = theme.series[i === runs.length - 1 ? 0 : 1];
+    runLegend.append(h('li', { 'data-run-id': r.runId }, swatch, r.label, h('span', { class: 'legend-role' }, i === runs.length - 1 ? (runs.length > 1 ? ' (this run)' : '') : ' (compared with)')));
+  });
+  runLegend.hidden = runs.length === 0;
+}
+
 function renderSummaries(runs: RunState[]): void {
   const parts = runs.map((r) => {
     const s = smoothed.of(r);
@@ -178,12 +190,14 @@ function renderSummaries(runs: RunState[]): void {
   });
   lossSummary.textContent = parts.join(' ');
   lossFigure.setAttribute('data-points', String(lossChart.points));
+  lossFigure.setAttribute('data-series', String(lossChart.seriesCount));
   accSummary.textContent = runs.map((r) => {
     const acc = r.evals.filter((e) => !e.final || !r.evals.some((x) => x.step === e.step && x !== e));
     const last = acc[acc.length - 1];
     return `${r.label}: ${r.evals.length} evaluation${r.evals.length === 1 ? '' : 's'}${last ? `, latest test accuracy ${last.testAccuracy.toFixed(4)} at step ${last.step}` : ''}.`;
   }).join(' ');
   accFigure.setAttribute('data-points', String(accChart.points));
+  accFigure.setAttribute('data-series', String(accChart.seriesCount));
 }
 
 function table(caption: string, head: string[], rows: (string | number)[][]): HTMLElement {
@@ -234,6 +248,7 @@ function render(): void {
   renderCompare(runs);
   lossChart.update(runs, smoothed, theme);
   accChart.update(runs, smoothed, theme);
+  renderLegend(runs);
   renderSummaries(runs);
   findingsView.update(run);
   layerViews.update(run, theme);
