@@ -88,6 +88,11 @@ const SCENARIOS: Scenario[] = [
       assert.ok(last.meanAbsGrad > 0);
       // the weights did move: identical units, not frozen ones
       assert.ok(last.weights.max - last.weights.min > 0);
+      // at step 0 the hidden gradient really is exactly 0 (the output weights start at 0), but only
+      // there: the two-probe rule keeps that blip off the screen for the whole run
+      assert.equal(reports[0].layers[0].gradNorm.zeros, 100);
+      assert.ok(reports.slice(1).every((p) => p.layers[0].gradNorm.zeros === 0));
+      assert.ok(reports.every((p) => !find(p.findings, 'zero-gradient')));
     },
   },
   {
@@ -103,6 +108,24 @@ const SCENARIOS: Scenario[] = [
       const d = find(r.findings, 'dead-units', 0)!;
       assert.ok(d.fixes.some((f) => f.kind === 'initializer' && f.target === 'bias' && f.value === 'zeros'));
       assert.match(d.message, /bias starts at -3/);
+    },
+  },
+  {
+    id: 'relu-dies-lr-1',
+    label: 'He-initialised ReLU MLP with SGD learning rate 1: large early updates push half the units below 0 for every image, where they stay (dead, died in training)',
+    spec: spec('relu-dies-lr-1', [
+      { units: 100, activation: 'relu', kernelInitializer: 'heNormal' },
+      { units: 10, activation: 'softmax' },
+    ], sgd(1), 300),
+    expected: [{ code: 'dead-units', layer: 0 }],
+    forbidden: ['symmetric-units', 'zero-gradient', 'collapsed-output', 'non-finite', 'poor-init-scale'],
+    check: (r, reports) => {
+      const d = find(r.findings, 'dead-units', 0)!;
+      assert.equal(d.evidence.deadFromStart, false);
+      assert.ok(d.firstStep > 0);
+      assert.equal(reports[0].layers[0].activity.filter((a) => a < 0.01).length, 0, 'no unit is dead at initialisation');
+      assert.deepEqual(d.fixes[0], { kind: 'learningRate', value: 0.1, label: 'Lower the learning rate from 1 to 0.1' });
+      assert.ok(d.fixes.some((f) => f.kind === 'activation' && f.value === 'leakyRelu'));
     },
   },
   {
