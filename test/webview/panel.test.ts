@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { type PanelPage, type Win, launch, loadStream, openPanel, screenshotPath } from './harness';
-import { RerunWithFixCommand } from '../../src/protocol/webview';
+import { ExportRunCommand, RerunWithFixCommand } from '../../src/protocol/webview';
 
 let browser: Browser;
 before(async () => { browser = await launch(); });
@@ -264,4 +264,40 @@ test('a long run stays responsive (mocked acquireVsCodeApi): 20,000 steps render
   console.log(`# 80 batches, 20,000 steps delivered and rendered in ${ms} ms (benchmark figure, not asserted)`);
   assert.deepEqual(p.errors, []);
   await p.page.close();
+});
+
+test('exports (mocked acquireVsCodeApi): Export JSON asks the host for the run, Export PNG posts a real PNG of the charts', async () => {
+  const p = await openPanel(browser, { theme: 'dark' });
+  await feed(p, zeros.notifications);
+  const page = p.page;
+  let n = (await p.posted()).length;
+  await page.locator('[data-testid="export-json"]').click();
+  assert.deepEqual((await p.posted()).slice(n), [{ type: 'exportRun', runId: 'run-1', format: 'json' }]);
+  n = (await p.posted()).length;
+  await page.locator('[data-testid="export-png"]').click();
+  const [msg] = (await p.posted()).slice(n) as N[];
+  assert.ok(ExportRunCommand.is(msg), 'the PNG export passes the host\'s guard');
+  assert.equal(msg.format, 'png');
+  const png = Buffer.from(String(msg.data).split(',')[1], 'base64');
+  assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
+  const width = png.readUInt32BE(16);
+  const height = png.readUInt32BE(20);
+  assert.ok(width >= 400 && height >= 600, `loss, accuracy and layer charts stacked: ${width}×${height}`);
+  assert.deepEqual(p.errors, []);
+  await page.close();
+});
+
+test('high-contrast theme (mocked acquireVsCodeApi): theme colours come from the --vscode-* variables', async () => {
+  const p = await openPanel(browser, { theme: 'high-contrast' });
+  await feed(p, zeros.notifications);
+  const page = p.page;
+  const colours = await page.locator('body').evaluate((b) => {
+    const g = globalThis as unknown as { getComputedStyle(e: unknown): { color: string; backgroundColor: string } };
+    return { fg: g.getComputedStyle(b).color, bg: g.getComputedStyle(b).backgroundColor };
+  });
+  assert.deepEqual(colours, { fg: 'rgb(255, 255, 255)', bg: 'rgb(0, 0, 0)' });
+  const border = await page.locator('[data-testid="finding"]').first().evaluate((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { borderTopColor: string } }).getComputedStyle(e).borderTopColor);
+  assert.equal(border, 'rgb(111, 195, 223)', 'contrast borders in high contrast');
+  await page.screenshot({ path: screenshotPath('panel-seed-mlp-zeros-high-contrast.png'), fullPage: true });
+  await page.close();
 });
