@@ -196,6 +196,10 @@ function renderSummaries(runs: RunState[]): void {
     const last = acc[acc.length - 1];
     return `${r.label}: ${r.evals.length} evaluation${r.evals.length === 1 ? '' : 's'}${last ? `, latest test accuracy ${last.testAccuracy.toFixed(4)} at step ${last.step}` : ''}.`;
   }).join(' ');
+  const main = runs[runs.length - 1];
+  if (main && main.start && main.start.evalEvery === 0 && (main.status === 'running' || main.status === 'pending')) {
+    accSummary.textContent += ' Test accuracy is measured once, at the end (set gradientLens.evalEvery to see it during training).';
+  }
   accFigure.setAttribute('data-points', String(accChart.points));
   accFigure.setAttribute('data-series', String(accChart.seriesCount));
 }

@@ -81,6 +81,19 @@ test('seed-mlp-zeros stream (mocked acquireVsCodeApi): the panel says ready, the
   assert.equal(await text(p, '[data-testid="final-accuracy"][data-run-id="run-1"]'), want.toFixed(4));
   assert.ok(Math.abs(want - 0.1135) < 0.01, `the recorded run predicts one class (${want})`);
 
+  // The text alternative of the charts: tables a screen reader can walk.
+  await page.locator('[data-testid="data-tables"] summary').click();
+  await p.settle();
+  const tables = page.locator('[data-testid="data-tables"] table');
+  const captions = await tables.locator('caption').allTextContents();
+  const evalTable = tables.filter({ has: page.locator('caption', { hasText: 'test accuracy per evaluation' }) });
+  assert.equal(await evalTable.locator('tbody tr').count(), evals, `captions: ${captions.join(' | ')}`);
+  const layerTable = tables.filter({ has: page.locator('caption', { hasText: 'layers at probe step 1000' }) });
+  assert.deepEqual(await layerTable.locator('tbody tr').first().locator('td').allTextContents(), ['0', '100', 'relu', '100', '1', '0', '0']);
+  const lossRows = await tables.filter({ has: page.locator('caption', { hasText: 'training loss' }) }).locator('tbody tr').count();
+  assert.ok(lossRows >= 50 && lossRows <= 52, `${lossRows} loss rows`);
+  await page.locator('[data-testid="data-tables"] summary').click();
+
   assert.deepEqual(await p.cspViolations(), [], 'nothing violates the webview CSP');
   assert.deepEqual(p.errors, []);
   await page.screenshot({ path: screenshotPath('panel-seed-mlp-zeros-dark.png'), fullPage: true });
