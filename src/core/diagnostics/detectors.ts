@@ -28,6 +28,8 @@ export interface DetectorContext {
   lowestIntervalMean: number;
   /** Dead units per layer at the first probe (tells "dead from the start" apart from "died in training"). */
   initialDead: Map<number, number>;
+  /** Effective width per layer at the first probe. */
+  initialWidth: Map<number, number>;
 }
 
 type Candidate = Omit<Finding, 'firstStep' | 'lastStep'>;
@@ -93,23 +95,37 @@ export function detectExploding(ctx: DetectorContext): Candidate[] {
   return out;
 }
 
+/** Whether a ReLU layer's units were all dead at the first probe (else they died during training). */
+const deadAtStart = (ctx: DetectorContext, s: LayerStats): boolean => (ctx.initialDead.get(s.layer) ?? 0) >= s.units;
+
 /** Why a layer's weight gradient dL/dW = inputsᵀ · δ is exactly zero. */
 function zeroGradCause(ctx: DetectorContext, s: LayerStats): { cause: string; text: string; fixes: Fix[] } {
   const { spec, stats } = ctx;
   const prev = s.layer > 0 ? stats[s.layer - 1] : undefined;
   const next = stats[s.layer + 1];
+  /** The fixes for a layer whose units pass nothing: by why they do. */
+  const inactiveFixes = (l: LayerStats): Fix[] => {
+    if (l.activation === 'relu' && !deadAtStart(ctx, l)) return [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(l.layer, 'leakyRelu')];
+    const fixes: Fix[] = [];
+    const b = constantValue(spec.layers[l.layer].biasInitializer);
+    if (b !== undefined && b < 0) fixes.push(biasZerosFix(l.layer));
+    if (constantValue(spec.layers[l.layer].kernelInitializer) !== undefined || fixes.length === 0) fixes.push(kernelInitFix(spec, l.layer));
+    return fixes;
+  };
   if (prev && prev.outputsAllZero) {
     return {
       cause: 'inputs-zero',
       text: `its inputs, the outputs of ${layerName(spec, prev.layer)}, are all exactly 0, and dL/dW = inputsᵀ·δ`,
-      fixes: [kernelInitFix(spec, prev.layer)],
+      fixes: inactiveFixes(prev),
     };
   }
   if (s.activation === 'relu' && s.preActivationsAllNonPositive) {
-    const fixes: Fix[] = [kernelInitFix(spec, s.layer)];
-    const b = constantValue(spec.layers[s.layer].biasInitializer);
-    if (b !== undefined && b < 0) fixes.push(biasZerosFix(s.layer));
-    return { cause: 'relu-inactive', text: 'every pre-activation is ≤ 0, where relu passes no gradient (relu′ = 0)', fixes };
+    const during = !deadAtStart(ctx, s);
+    return {
+      cause: 'relu-inactive',
+      text: `every pre-activation is ≤ 0${during ? ' (the units died during training)' : ''}, where relu passes no gradient (relu′ = 0)`,
+      fixes: inactiveFixes(s),
+    };
   }
   if (next && next.zeroKernel) {
     return {
@@ -186,9 +202,15 @@ export function detectSymmetric(ctx: DetectorContext): Candidate[] {
   const { t, spec } = ctx;
   for (const s of hidden(ctx)) {
     if (!usable(s) || s.groups.duplicates.length === 0) continue;
-    const width = s.groups.effectiveWidth;
-    const inGroups = s.groups.duplicates.flat().sort((a, b) => a - b);
-    const largest = s.groups.duplicates[0].length;
+    // Dead units that came to look alike during training (e.g. after a huge update) are dead-units'
+    // business: their weights no longer matter. Symmetry present from the start is always reported.
+    const dead = new Set(s.deadUnits);
+    const fromStart = (ctx.initialWidth.get(s.layer) ?? s.units) < s.units;
+    const groups = fromStart ? s.groups.duplicates : s.groups.duplicates.filter((g) => !g.every((j) => dead.has(j)));
+    if (groups.length === 0) continue;
+    const width = s.units - groups.reduce((a, g) => a + g.length - 1, 0);
+    const inGroups = groups.flat().sort((a, b) => a - b);
+    const largest = groups[0].length;
     const severity = width <= t.symmetryErrorWidthShare * s.units ? 'error' : 'warning';
     const all = width === 1;
     const gradsZero = s.zeroGrad;
@@ -196,9 +218,9 @@ export function detectSymmetric(ctx: DetectorContext): Candidate[] {
       code: 'symmetric-units', severity, layer: s.layer, units: inGroups,
       message: all
         ? `All ${s.units} units of ${layerName(spec, s.layer)} are identical (same incoming weights and bias), so the layer acts as a single unit: effective width 1 of ${s.units}. ${gradsZero ? 'Their gradients are all 0 here, so they stay identical.' : 'Identical units receive identical gradients, so training cannot make them differ.'} Start from random weights to break the symmetry.`
-        : `${inGroups.length} units of ${layerName(spec, s.layer)} form ${s.groups.duplicates.length} group${s.groups.duplicates.length > 1 ? 's' : ''} of identical units (largest: ${largest}); the layer acts as ${width} distinct units instead of ${s.units}.`,
+        : `${inGroups.length} units of ${layerName(spec, s.layer)} form ${groups.length} group${groups.length > 1 ? 's' : ''} of identical units (largest: ${largest}); the layer acts as ${width} distinct units instead of ${s.units}. Identical units receive identical gradients, so they stay identical.`,
       evidence: {
-        effectiveWidth: width, units: s.units, duplicateGroups: s.groups.duplicates.length, largestGroup: largest,
+        effectiveWidth: width, units: s.units, duplicateGroups: groups.length, largestGroup: largest, symmetricFromStart: fromStart,
         tolerance: t.symmetryRelTolerance * s.groups.scale, weightScale: s.groups.scale, gradientsZero: gradsZero,
       },
       fixes: [kernelInitFix(spec, s.layer), smallUniformFix(s.layer)],

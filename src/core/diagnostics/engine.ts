@@ -69,6 +69,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
   let losses: number[] = [];
   let lowestIntervalMean = Infinity;
   const initialDead = new Map<number, number>();
+  const initialWidth = new Map<number, number>();
   let initFindings: Finding[] = [];
   /** Findings that held on the previous probe, with the step their streak began. */
   let streaks = new Map<string, number>();
@@ -111,7 +112,10 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
     if (first) {
       weightEdgesByLayer = stats.map((s) => weightEdges(s.weightMaxAbs, referenceScales(s.fanIn, s.units).glorot));
       initialLoss = p.loss;
-      stats.forEach((s) => initialDead.set(s.layer, s.deadUnits.length));
+      stats.forEach((s) => {
+        initialDead.set(s.layer, s.deadUnits.length);
+        initialWidth.set(s.layer, s.groups.effectiveWidth);
+      });
       // Initial scale: measured on the real initial weights when the first probe is at step 0, else from the spec.
       initFindings = p.step === 0
         ? stats.flatMap((s) => {
@@ -123,7 +127,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
     for (const x of p.recentLosses) losses.push(x);
     if (losses.length > MAX_LOSS_HISTORY) losses = losses.slice(losses.length - Math.max(MAX_LOSS_HISTORY / 2, t.plateauWindow));
 
-    const ctx: DetectorContext = { probe: p, spec: p.spec, stats, t, initialLoss, losses, lowestIntervalMean, initialDead };
+    const ctx: DetectorContext = { probe: p, spec: p.spec, stats, t, initialLoss, losses, lowestIntervalMean, initialDead, initialWidth };
     const candidates = DETECTORS.flatMap((d) => d(ctx));
     const finite = p.recentLosses.filter(Number.isFinite);
     if (finite.length > 0) lowestIntervalMean = Math.min(lowestIntervalMean, finite.reduce((a, b) => a + b, 0) / finite.length);
