@@ -28,6 +28,19 @@ async function waitFor<T>(what: string, get: () => T | undefined | false, timeou
   }
 }
 
+/** Quick fixes at a range; retried while another provider (e.g. the JSON language server starting up) cancels the request. */
+async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 const ours = (uri: vscode.Uri, source = STATIC_SOURCE): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
 const findingsOn = (uri: vscode.Uri, line: number, source = STATIC_SOURCE): vscode.Diagnostic[] =>
   ours(uri, source).filter((d) => d.range.start.line === line && (codeOf(d) === 'dead-units' || codeOf(d) === 'symmetric-units'));
@@ -76,7 +89,7 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
   it('offers a preferred quick fix that rewrites the line; the warning then goes away', async () => {
     const doc = await open('mnist_mlp_zeros.py');
     const diag = await waitFor('the symmetric-units warning', () => findingsOn(doc.uri, HIDDEN_WEIGHT_LINE).find((d) => codeOf(d) === 'symmetric-units'));
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await quickFixes(doc.uri, diag.range);
     const mine = actions.filter((a) => a.edit || a.command?.command === 'gradientLens.fixAndRetrain');
     const preferred = mine.filter((a) => a.isPreferred);
     assert.equal(preferred.length, 1, `one preferred fix among: ${mine.map((a) => a.title).join(' | ')}`);
@@ -107,7 +120,7 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
     const doc = await open('seed-mlp-zeros.mlp.json');
     const line = doc.getText().split('\n').findIndex((l) => l.includes('"units": 100'));
     const diag = await waitFor('the JSON spec warning', () => findingsOn(doc.uri, line)[0]);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value);
+    const actions = await quickFixes(doc.uri, diag.range);
     const preferred = actions.find((a) => a.isPreferred && a.edit);
     assert.ok(preferred);
     assert.ok(await vscode.workspace.applyEdit(preferred.edit!));
