@@ -236,6 +236,7 @@ export class TrainingPanel {
       case 'rerunWithFix':
         return this.rerunWithFix(run, cmd.fix);
       case 'exportRun':
+        this.emit(this.feed.flushSteps(run.runId)); // the export includes steps still held for the next flush
         return cmd.format === 'json' ? this.exportJson(run) : this.exportPng(run, cmd.data ?? '');
       case 'revealSource':
         return this.revealSource(run, cmd.findingIndex);

@@ -1,0 +1,291 @@
+// src/host/panel.ts (TrainingPanel) in plain Node with a FAKE `vscode` module: a unit test cannot
+// drive a real webview from the webview side, so the API surface the panel uses is faked here
+// (createWebviewPanel, postMessage, onDidReceiveMessage, view state, save dialog, workspace.fs).
+// Its happy path in real VS Code is the code-server UI test (scripts/integration.mjs). Recorded real
+// trainer messages are replayed through it: seed-mlp-zeros → findings → "Re-run with this fix".
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import Module from 'node:module';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type HostNotification, RunStore, parseHostNotification } from '../../src/protocol/webview';
+import type { TrainerToHostMessage } from '../../src/protocol/training';
+import type { Finding } from '../../src/core/findings';
+import { findPreset } from '../../src/core/presets';
+
+// ---- the fake vscode module -------------------------------------------------------------------
+type Listener<T> = (e: T) => void;
+class EventEmitter<T> {
+  private listeners: Listener<T>[] = [];
+  event = (l: Listener<T>) => { this.listeners.push(l); return { dispose: () => { this.listeners = this.listeners.filter((x) => x !== l); } }; };
+  fire(e: T): void { for (const l of [...this.listeners]) l(e); }
+  dispose(): void { this.listeners = []; }
+}
+class Uri {
+  constructor(readonly fsPath: string) {}
+  get path(): string { return this.fsPath; }
+  toString(): string { return `https://file+.vscode-resource.test${this.fsPath}`; }
+  static file(p: string): Uri { return new Uri(p); }
+  static joinPath(u: Uri, ...parts: string[]): Uri { return new Uri(join(u.fsPath, ...parts)); }
+}
+interface FakePanel {
+  posted: unknown[];
+  html: string;
+  title: string;
+  visible: boolean;
+  options: Record<string, unknown>;
+  receive(m: unknown): void;
+  setVisible(v: boolean): void;
+  disposed: boolean;
+}
+const fake = {
+  panels: [] as FakePanel[],
+  logs: [] as string[],
+  infos: [] as string[],
+  errors: [] as string[],
+  saveTo: undefined as Uri | undefined,
+};
+const vscodeFake = {
+  Uri, EventEmitter,
+  ViewColumn: { One: 1, Beside: -2 },
+  Position: class { constructor(readonly line: number, readonly character: number) {} },
+  Range: class { constructor(readonly start: unknown, readonly end: unknown) {} },
+  window: {
+    createWebviewPanel: (_viewType: string, title: string, _show: unknown, options: Record<string, unknown>) => {
+      const receive = new EventEmitter<unknown>();
+      const dispose = new EventEmitter<void>();
+      const viewState = new EventEmitter<unknown>();
+      const posted: unknown[] = [];
+      const panel = {
+        title, visible: true, iconPath: undefined as unknown, disposed: false,
+        webview: {
+          html: '', options, cspSource: 'https://file+.vscode-resource.test',
+          asWebviewUri: (u: Uri) => u.toString(),
+          postMessage: async (m: unknown) => { posted.push(JSON.parse(JSON.stringify(m))); return true; },
+          onDidReceiveMessage: receive.event,
+        },
+        reveal: () => undefined,
+        onDidDispose: dispose.event,
+        onDidChangeViewState: viewState.event,
+        dispose: () => { if (!panel.disposed) { panel.disposed = true; dispose.fire(); } },
+      };
+      const handle: FakePanel = {
+        posted,
+        get html() { return panel.webview.html; },
+        get title() { return panel.title; },
+        get visible() { return panel.visible; },
+        get disposed() { return panel.disposed; },
+        options,
+        receive: (m) => receive.fire(m),
+        setVisible: (v) => { panel.visible = v; viewState.fire({ webviewPanel: panel }); },
+      };
+      fake.panels.push(handle);
+      return panel;
+    },
+    showSaveDialog: async () => fake.saveTo,
+    showInformationMessage: async (m: string) => { fake.infos.push(m); },
+    showErrorMessage: async (m: string) => { fake.errors.push(m); },
+  },
+  workspace: {
+    workspaceFolders: undefined,
+    fs: { writeFile: async (u: Uri, bytes: Uint8Array) => { (await import('node:fs')).writeFileSync(u.fsPath, bytes); } },
+  },
+};
+const M = Module as unknown as { _resolveFilename: (req: string, ...rest: unknown[]) => string };
+const resolve = M._resolveFilename;
+M._resolveFilename = (req, ...rest) => (req === 'vscode' ? 'vscode' : resolve(req, ...rest));
+require.cache.vscode = { id: 'vscode', filename: 'vscode', loaded: true, exports: vscodeFake } as unknown as NodeJS.Module;
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { TrainingPanel, FLUSH_MS } = require('../../src/host/panel') as {
+  FLUSH_MS: number;
+  TrainingPanel: {
+    currentPanel: { dispose(): void } | undefined;
+    createOrShow(uri: Uri, host: unknown): TPanel;
+    revive(panel: unknown, uri: Uri, state: unknown, host: unknown): TPanel;
+  };
+};
+interface TPanel {
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void;
+  handleTrainerMessage(m: TrainerToHostMessage): void;
+  endRun(runId: string, o: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
+  dispose(): void;
+}
+
+// ---- helpers ------------------------------------------------------------------------------------
+const ext = new Uri('/ext');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const started: { spec: unknown; label: string; compareWithRunId?: string }[] = [];
+const stopped: string[] = [];
+const host = {
+  startRun: (spec: unknown, label: string, compareWithRunId?: string) => { started.push({ spec, label, compareWithRunId }); },
+  stopRun: (runId: string) => { stopped.push(runId); },
+  log: (m: string) => { fake.logs.push(m); },
+};
+const seedSpec = findPreset('seed-mlp-zeros')!.spec;
+/** The seed-mlp-zeros run as the training process reported it (from the recorded panel stream). */
+function finalFindings(): Finding[] {
+  const s = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'streams', 'seed-mlp-zeros.json'), 'utf8')) as { notifications: HostNotification[] };
+  const end = s.notifications.filter((n) => n.type === 'endRun').pop() as { findings: Finding[] };
+  return end.findings;
+}
+function replayInto(posted: unknown[]): RunStore {
+  const store = new RunStore();
+  for (const m of posted) {
+    const n = parseHostNotification(m);
+    assert.ok(n, `the panel posted something the webview would drop: ${JSON.stringify(m).slice(0, 120)}`);
+    store.apply(n);
+  }
+  return store;
+}
+
+beforeEach(() => {
+  TrainingPanel.currentPanel?.dispose();
+  fake.panels.length = 0;
+  fake.logs.length = 0;
+  started.length = 0;
+  stopped.length = 0;
+});
+
+test('FAKE vscode: the webview HTML is locked down (CSP default-src none, script by a fresh nonce, media/ only, no run data)', () => {
+  const a = TrainingPanel.createOrShow(ext, host);
+  a.beginRun({ runId: 'r1', label: '<script>alert(1)</script>', spec: seedSpec });
+  const p = fake.panels[0];
+  assert.deepEqual((p.options.localResourceRoots as Uri[]).map((u) => u.fsPath), ['/ext/media']);
+  assert.equal(p.options.enableScripts, true);
+  const csp = /content="([^"]+)"/.exec(p.html)![1];
+  assert.match(csp, /^default-src 'none'; /);
+  const nonce = /'nonce-([A-Za-z0-9+/=]+)'/.exec(csp)![1];
+  assert.ok(Buffer.from(nonce, 'base64').length >= 16);
+  assert.equal([...p.html.matchAll(/<script /g)].length, 1);
+  assert.match(p.html, new RegExp(`<script nonce="${nonce.replace(/[+/]/g, '\\$&')}" src="[^"]+/ext/media/webview.js"></script>`));
+  assert.doesNotMatch(p.html, /alert\(1\)/, 'no run data in the HTML');
+  a.dispose();
+  TrainingPanel.createOrShow(ext, host);
+  const nonce2 = /'nonce-([A-Za-z0-9+/=]+)'/.exec(fake.panels[1].html)![1];
+  assert.notEqual(nonce2, nonce);
+});
+
+test('FAKE vscode: nothing is posted before ready; ready gets a snapshot; then step batches at most every 125 ms, in order', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  const p = fake.panels[0];
+  panel.beginRun({ runId: 'r1', label: 'seed', spec: seedSpec });
+  assert.equal(p.posted.length, 0, 'the webview has not said ready');
+  p.receive({ type: 'ready' });
+  assert.equal((p.posted[0] as { type: string }).type, 'snapshot');
+  // ~1000 steps over ~1 s, as the trainer reports them.
+  const t0 = Date.now();
+  for (let k = 1; k <= 1000; k++) {
+    panel.handleTrainerMessage({ type: 'event', runId: 'r1', event: { type: 'step', step: k, loss: 2.3, batchAccuracy: 0.1 } });
+    if (k % 10 === 0) await sleep(10);
+  }
+  await sleep(FLUSH_MS * 2);
+  const seconds = (Date.now() - t0) / 1000;
+  const batches = p.posted.filter((m) => (m as { type: string }).type === 'steps').length;
+  assert.ok(batches <= Math.ceil(seconds * (1000 / FLUSH_MS)) + 1, `${batches} batches in ${seconds.toFixed(2)} s`);
+  assert.ok(batches >= 2, `${batches}`);
+  const store = replayInto(p.posted);
+  assert.deepEqual(store.get('r1')!.steps, Array.from({ length: 1000 }, (_, i) => i + 1));
+  console.log(`# ${batches} step batches for 1000 steps in ${seconds.toFixed(2)} s`);
+});
+
+test('FAKE vscode: hidden → nothing posted; shown again → one snapshot with everything, including what happened meanwhile', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  const p = fake.panels[0];
+  p.receive({ type: 'ready' });
+  panel.beginRun({ runId: 'r1', label: 'seed', spec: seedSpec });
+  await sleep(FLUSH_MS + 30);
+  p.setVisible(false);
+  const before = p.posted.length;
+  for (let k = 1; k <= 300; k++) panel.handleTrainerMessage({ type: 'event', runId: 'r1', event: { type: 'step', step: k, loss: 2, batchAccuracy: 0.1 } });
+  await sleep(FLUSH_MS + 30);
+  assert.equal(p.posted.length, before, 'nothing posted while hidden');
+  p.setVisible(true);
+  p.receive({ type: 'ready' }); // the reloaded webview
+  const after = p.posted.slice(before);
+  assert.ok(after.every((m) => (m as { type: string }).type === 'snapshot'));
+  const snap = parseHostNotification(after[after.length - 1]);
+  assert.ok(snap && snap.type === 'snapshot');
+  assert.equal(snap.runs[0].steps.length, 300);
+});
+
+test('FAKE vscode: "Re-run with this fix" starts the fixed spec next to the run; a fix no finding offered, or a malformed message, is dropped and logged', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  const p = fake.panels[0];
+  p.receive({ type: 'ready' });
+  panel.beginRun({ runId: 'run-1', label: 'seed-mlp-zeros', spec: seedSpec });
+  panel.handleTrainerMessage({ type: 'event', runId: 'run-1', event: { type: 'step', step: 1, loss: 2.3, batchAccuracy: 0.1 } });
+  p.receive({ type: 'stopTraining', runId: 'run-1', extra: '<ignored>' });
+  assert.deepEqual(stopped, ['run-1'], 'Stop on a running run reaches the host');
+  panel.handleTrainerMessage({ type: 'finished', runId: 'run-1', findings: finalFindings() });
+  const dead = finalFindings().find((f) => f.code === 'dead-units')!;
+  p.receive({ type: 'rerunWithFix', runId: 'run-1', fix: dead.fixes[1] });
+  await sleep(5);
+  assert.equal(started.length, 1);
+  assert.equal(started[0].compareWithRunId, 'run-1');
+  const spec = started[0].spec as typeof seedSpec;
+  assert.deepEqual(spec.layers[0].kernelInitializer, dead.fixes[1].kind === 'initializer' ? dead.fixes[1].value : undefined);
+  assert.deepEqual(spec.layers[1], seedSpec.layers[1]);
+  assert.equal(started[0].label, spec.name);
+
+  const hostile: unknown[] = [
+    { type: 'rerunWithFix', runId: 'run-1', fix: { kind: 'learningRate', value: 1e9, label: 'not offered' } },
+    { type: 'rerunWithFix', runId: 'nope', fix: dead.fixes[0] },
+    { type: 'rerunWithFix', runId: 'run-1', fix: { ...dead.fixes[0], label: 'changed label' } },
+    { type: 'stopTraining', runId: 'run-1' },
+    { type: 'exportRun', runId: 'run-1', format: 'png', data: 'data:image/png;base64,PHNjcmlwdD4=' },
+    { type: 'eval', code: 'process.exit(1)' },
+    'ready', null,
+  ];
+  for (const m of hostile) p.receive(m);
+  await sleep(5);
+  assert.equal(started.length, 1, 'no other run was started');
+  assert.equal(stopped.length, 1, 'Stop on a finished run does nothing');
+  assert.ok(fake.logs.some((l) => /not offered/.test(l)), fake.logs.join('\n'));
+  assert.ok(fake.logs.some((l) => /unknown run nope/.test(l)));
+  assert.ok(fake.logs.some((l) => /not a PNG/.test(l)));
+  assert.equal(fake.logs.filter((l) => /dropped a malformed message from the panel webview/.test(l)).length, 3);
+});
+
+test('FAKE vscode: JSON export writes the run; revive restores saved state and marks an unfinished run as interrupted', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  const p = fake.panels[0];
+  p.receive({ type: 'ready' });
+  panel.beginRun({ runId: 'run-1', label: 'seed', spec: seedSpec });
+  panel.handleTrainerMessage({ type: 'event', runId: 'run-1', event: { type: 'step', step: 1, loss: 2.3, batchAccuracy: 0.1 } });
+  const dir = mkdtempSync(join(tmpdir(), 'gl-panel-'));
+  let exported: { run: Record<string, unknown> };
+  try {
+    fake.saveTo = Uri.file(join(dir, 'run.json'));
+    p.receive({ type: 'exportRun', runId: 'run-1', format: 'json' });
+    await sleep(50);
+    exported = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8'));
+    assert.equal(exported.run.runId, 'run-1');
+    assert.deepEqual(exported.run.steps, [1], 'steps held for the next flush are exported too');
+    assert.deepEqual(exported.run.spec, seedSpec);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // What the webview saved with setState, handed to revive after a window reload.
+  const state = { version: 1, runs: [{ ...exported.run, status: 'running' }], activeRunId: 'run-1' };
+  const webviewPanel = (vscodeFake.window.createWebviewPanel('x', 'Gradient Lens', {}, {}));
+  const revived = fake.panels[fake.panels.length - 1];
+  TrainingPanel.revive(webviewPanel, ext, state, host);
+  assert.match(revived.html, /default-src 'none'/);
+  revived.receive({ type: 'ready' });
+  const snap = parseHostNotification(revived.posted[0]);
+  assert.ok(snap && snap.type === 'snapshot');
+  assert.equal(snap.runs[0].runId, 'run-1');
+  assert.equal(snap.runs[0].status, 'stopped');
+  assert.match(snap.runs[0].message ?? '', /reloaded/);
+  // Garbage state is ignored.
+  const other = vscodeFake.window.createWebviewPanel('x', 'Gradient Lens', {}, {});
+  TrainingPanel.revive(other, ext, { runs: [{ runId: '<x>' }, 'junk'] }, host);
+  const p3 = fake.panels[fake.panels.length - 1];
+  p3.receive({ type: 'ready' });
+  const snap3 = parseHostNotification(p3.posted[0]);
+  assert.ok(snap3 && snap3.type === 'snapshot');
+  assert.equal(snap3.runs.length, 0);
+  assert.ok(fake.logs.some((l) => /dropped 2 invalid run/.test(l)));
+});
