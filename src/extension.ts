@@ -7,6 +7,7 @@ import { Config } from './host/config';
 import { COMMANDS, type Ctx } from './host/commands';
 import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
+import { registerEditorFeatures } from './host/editorFeatures';
 
 /** What activate() returns: for tests and other extensions (`vscode.extensions.getExtension(...).exports`). */
 export interface GradientLensApi {
@@ -49,7 +50,10 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     deserializeWebviewPanel: async (panel, state) => { TrainingPanel.revive(panel, context.extensionUri, state, runs); },
   }));
 
-  const ctx: Ctx = { context, config, runs, log };
+  const editor = registerEditorFeatures(context, {
+    trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
+  });
+  const ctx: Ctx = { context, config, runs, log, editor };
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }

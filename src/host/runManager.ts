@@ -2,6 +2,7 @@
 // (trainerProcess.ts). Feeds the panel, the progress notification and the status bar, keeps a record
 // of every run for the API that tests use, and turns a dead process into a message the user can act on.
 import * as vscode from 'vscode';
+import { performance } from 'node:perf_hooks';
 import type { Finding } from '../core/findings';
 import type { BackendInfo, EndEvent, EvalEvent, StartEvent } from '../core/events';
 import type { ProbeReport } from '../core/diagnostics/types';
@@ -42,6 +43,8 @@ export interface RunRecord {
   killed?: boolean;
   startedAt: number;
   endedAt?: number;
+  /** Extension-host time spent handling this run's messages (validation, records, panel): total, largest single message, count. */
+  hostMs: { total: number; max: number; messages: number };
 }
 
 export interface RunRequest {
@@ -188,7 +191,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     const runId = `run-${Date.now().toString(36)}-${++this.seq}`;
     const record: RunRecord = {
       runId, label: req.label, spec: req.spec, sourceFile: req.sourceFile, compareWithRunId: req.compareWithRunId,
-      status: 'starting', step: 0, findings: [], startedAt: Date.now(),
+      status: 'starting', step: 0, findings: [], startedAt: Date.now(), hostMs: { total: 0, max: 0, messages: 0 },
     };
     this.runs.push(record);
     if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
@@ -219,6 +222,14 @@ export class RunManager implements RunHost, vscode.Disposable {
     };
 
     const onMessage = (m: TrainerProcessMessage): void => {
+      const t0 = performance.now();
+      handle(m);
+      const dt = performance.now() - t0;
+      record.hostMs.total += dt;
+      record.hostMs.messages++;
+      if (dt > record.hostMs.max) record.hostMs.max = dt;
+    };
+    const handle = (m: TrainerProcessMessage): void => {
       if (m.type === 'status') {
         progress?.report({ message: m.message });
         return;

@@ -1,7 +1,7 @@
 // Runs inside a real VS Code extension host (code-server here, desktop VS Code through
 // @vscode/test-electron elsewhere): real training processes, real tfjs, real MNIST.
 import * as assert from 'node:assert/strict';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord, RunRequest } from '../../src/host/runManager';
@@ -136,15 +136,21 @@ describe('Gradient Lens extension (in the extension host)', function () {
 
   it('keeps the extension host responsive during a full seed-MLP run (event-loop delay p99 < 20 ms)', async () => {
     const h = monitorEventLoopDelay({ resolution: 5 });
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
     h.enable();
     const r = await api.startRun(preset('seed-mlp-zeros'));
     h.disable();
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
     assert.ok(r);
     assert.equal(r.status, 'finished', `${r.status}: ${r.message}`);
     assert.equal(r.end?.steps, 1000);
     const p99 = h.percentile(99) / 1e6;
     const max = h.max / 1e6;
-    console.log(`      extension-host event-loop delay during seed-mlp-zeros (1000 steps, ${r.backend?.name}): p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms; test accuracy ${r.end!.testAccuracy.toFixed(4)}, trainMs ${Math.round(r.end!.trainMs)}`);
+    // The histogram records the whole timer interval (5 ms resolution included), so an idle loop shows ≈ 5 ms.
+    console.log(`      extension-host event-loop delay during seed-mlp-zeros (1000 steps, ${r.backend?.name}): p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (5 ms timer)`);
+    console.log(`      host work for the run: ${r.hostMs.messages} messages, ${r.hostMs.total.toFixed(0)} ms total, largest ${r.hostMs.max.toFixed(1)} ms; extension-host process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms over ${wallMs.toFixed(0)} ms wall; test accuracy ${r.end!.testAccuracy.toFixed(4)}, trainMs ${Math.round(r.end!.trainMs)}`);
     assert.ok(r.end!.testAccuracy >= 0.1 && r.end!.testAccuracy <= 0.12, `seed-mlp-zeros accuracy ${r.end!.testAccuracy}`);
     assert.ok(p99 < 20, `event-loop delay p99 ${p99.toFixed(1)} ms`);
   });

@@ -4,8 +4,22 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import Mocha from 'mocha';
+import * as vscode from 'vscode';
 
-export function run(): Promise<void> {
+const EXT_ID = 'gradient-lens.gradient-lens';
+
+/** Activation as VS Code performs it (loading dist/extension.js + activate()), when not active yet. */
+async function measureActivation(): Promise<number | undefined> {
+  const ext = vscode.extensions.getExtension(EXT_ID);
+  if (!ext || ext.isActive) return undefined;
+  const t0 = performance.now();
+  await ext.activate();
+  return performance.now() - t0;
+}
+
+export async function run(): Promise<void> {
+  const activationMs = await measureActivation();
+  if (activationMs !== undefined) console.log(`activation (load dist/extension.js + activate()): ${activationMs.toFixed(1)} ms`);
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });
   const grep = process.env.GRADIENT_LENS_TEST_GREP;
   if (grep) mocha.grep(grep);
@@ -19,7 +33,7 @@ export function run(): Promise<void> {
         // scripts/integration.mjs reads the report file (the harness itself only reports an exit code).
         console.log(`mocha: ${passed} passed, ${failures} failed`);
         const report = process.env.GRADIENT_LENS_TEST_REPORT;
-        if (report) fs.writeFileSync(report, JSON.stringify({ passed, failed: failures, failures: failed }, null, 2));
+        if (report) fs.writeFileSync(report, JSON.stringify({ passed, failed: failures, failures: failed, activationMs }, null, 2));
         if (failures > 0) reject(new Error(`${failures} integration test(s) failed`));
         else resolve();
       });
