@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { importSource } from '../../src/core/importers/index';
+import { MAX_SOURCE_CHARS, importSource } from '../../src/core/importers/index';
 import { fixToEdit, formatNumber } from '../../src/core/importers/fixes';
 import type { ImportResult, SourceRange, TextEdit } from '../../src/core/importers/types';
 import type { Fix } from '../../src/core/findings';
@@ -338,4 +338,13 @@ test('the JSON schema contributed for *.mlp.json lists exactly the names of src/
   assert.deepEqual(d.optimizer.properties.type.enum, [...OPTIMIZERS]);
   assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'batchSize', 'description', 'layers', 'name', 'optimizer', 'seed', 'steps']);
   assert.deepEqual([schema.properties.batchSize.default, schema.properties.steps.default, schema.properties.seed.default], [DEFAULTS.batchSize, DEFAULTS.steps, DEFAULTS.seed]);
+});
+
+test('CRLF line endings give the same lines and columns; oversized files are not read', () => {
+  const { text } = fixture('mnist_mlp_zeros.py');
+  const lf = read('a.py', text);
+  const crlf = read('a.py', text.replace(/\n/g, '\r\n'));
+  assert.deepEqual(crlf.layers, lf.layers);
+  assert.deepEqual(crlf.staticFindings.map((f) => f.source), lf.staticFindings.map((f) => f.source));
+  assert.equal(importSource('big.py', text + '#'.repeat(MAX_SOURCE_CHARS)), undefined);
 });

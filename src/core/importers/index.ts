@@ -13,8 +13,8 @@ import { LineMap } from './positions';
 import { parsePython } from './python';
 import type { ImportNote, ImportResult, InitializerSite, LayerSource, SourceLanguage, SourceRange } from './types';
 
-/** Files larger than this (characters) are not read unless they are `*.mlp.json` specs. */
-export const MAX_SOURCE_CHARS = 1_000_000;
+/** Files larger than this (characters) are not read unless they are `*.mlp.json` specs: parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller. */
+export const MAX_SOURCE_CHARS = 200_000;
 
 type Kind = 'python' | 'js' | 'ts' | 'json';
 
