@@ -348,3 +348,18 @@ test('CRLF line endings give the same lines and columns; oversized files are not
   assert.deepEqual(crlf.staticFindings.map((f) => f.source), lf.staticFindings.map((f) => f.source));
   assert.equal(importSource('big.py', text + '#'.repeat(MAX_SOURCE_CHARS)), undefined);
 });
+
+test('a training loop whose length is unknown keeps the default step count, with a note on the loop', () => {
+  const src = `import tensorflow as tf
+x = tf.placeholder(tf.float32, [None, 784])
+W = tf.Variable(tf.zeros([784, 10]))
+y = tf.nn.softmax(tf.matmul(x, W))
+train = tf.train.GradientDescentOptimizer(0.5).minimize(loss)
+while True:
+    bx, by = mnist.train.next_batch(50)
+`;
+  const r = read('while.py', src);
+  const spec = specOf(r);
+  assert.deepEqual([spec.batchSize, spec.steps], [50, 1000]);
+  assert.deepEqual(r.notes.filter((n) => /1000 steps/.test(n.message)).map((n) => n.range.line), [6]);
+});

@@ -140,7 +140,7 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
   if (it.batch) raw.batchSize = it.batch.value;
   else if (it.layers.length > 0) note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)' : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
   if (it.steps) raw.steps = it.steps.value;
-  else if (it.layers.length > 0 && language === 'python-tf1') note(modelSpan, 'no training loop found: using 1000 steps (the default)');
+  else if (it.layers.length > 0 && language === 'python-tf1' && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
   return raw;
 }
 

@@ -654,14 +654,20 @@ class Interpreter {
 
   private recordSteps(perIteration: number, e: Span, batchDraw = false): void {
     let steps = perIteration;
-    for (const l of this.loopStack) {
-      if (l.count === undefined) {
-        this.note(l.header, 'could not tell how many times this loop runs: the step count is a guess (1 per loop)');
-        continue;
-      }
-      steps *= l.count;
+    const unknown = this.loopStack.find((l) => l.count === undefined);
+    if (unknown) {
+      this.note(unknown.header, 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)');
+      return;
     }
-    if (this.loopStack.length === 0 && batchDraw) this.note(e, 'this batch is not drawn inside a `for _ in range(N)` loop: counted as one step');
+    for (const l of this.loopStack) steps *= l.count!;
+    if (this.loopStack.length === 0 && batchDraw) {
+      this.note(e, 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)');
+      return;
+    }
+    if (steps < 1) {
+      this.note(this.loopStack[0]?.header ?? e, `this training loop runs ${steps} times: using 1000 steps (the default of the model spec)`);
+      return;
+    }
     this.steps = { value: steps, span: this.loopStack[0]?.header ?? e };
   }
 
