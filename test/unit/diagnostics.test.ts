@@ -365,7 +365,16 @@ describe('saturated-units', () => {
     assert.equal(find(run(() => 4, 'sigmoid').findings, 'saturated-units'), undefined);
     assert.ok(find(run(() => 6, 'sigmoid').findings, 'saturated-units'));
   });
-  void spec;
+  test('saturated from the start → initializer fix; saturated later in training → learning-rate fix first', () => {
+    const fromStart = find(run((e) => (e % 4 === 0 ? 0.5 : 8)).findings, 'saturated-units')!;
+    assert.equal(fromStart.evidence.saturatedFromStart, true);
+    assert.equal(fromStart.fixes[0].kind, 'initializer');
+    const later = feed(spec, (st) => [layer(0, { ...healthyHidden(10, 'tanh'), z: (e) => (st === 0 ? 0.5 : 8 * (e % 2 ? 1 : -1)) }), outputLayer(1, 10)], [0, 50, 100]).last.findings;
+    const f = find(later, 'saturated-units', 0)!;
+    assert.equal(f.evidence.saturatedFromStart, false);
+    assert.equal(f.fixes[0].kind, 'learningRate');
+    assert.match(f.message, /during training/);
+  });
 });
 
 describe('non-finite and exploding', () => {

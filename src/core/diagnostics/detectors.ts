@@ -30,6 +30,8 @@ export interface DetectorContext {
   initialDead: Map<number, number>;
   /** Effective width per layer at the first probe. */
   initialWidth: Map<number, number>;
+  /** Saturated units per layer at the first probe. */
+  initialSaturated: Map<number, number>;
 }
 
 type Candidate = Omit<Finding, 'firstStep' | 'lastStep'>;
@@ -261,11 +263,15 @@ export function detectSaturated(ctx: DetectorContext): Candidate[] {
     const share = s.saturatedUnits.length / s.units;
     if (share < t.saturatedLayerShare || s.saturatedUnits.length === 0) continue;
     const z = flatThreshold(s.activation, t.saturationDerivativeShare);
+    const atStart = (ctx.initialSaturated.get(s.layer) ?? 0) >= t.saturatedLayerShare * s.units;
+    const whole = s.saturatedUnits.length === s.units;
     out.push({
       code: 'saturated-units', severity: 'warning', layer: s.layer, units: s.saturatedUnits,
-      message: `${s.saturatedUnits.length} of the ${s.units} ${s.activation} units of ${layerName(spec, s.layer)} (${pct(share)}) sit in the flat part of ${s.activation} (|pre-activation| > ${z.toFixed(2)}, where its slope is below ${pct(t.saturationDerivativeShare)} of its maximum) for most probe images; ${pct(s.flatShare)} of all unit outputs are saturated. Gradients through them are nearly 0. The initial weights are too large for ${s.fanIn} inputs: scale them to the fan-in.`,
-      evidence: { saturatedUnits: s.saturatedUnits.length, units: s.units, share, flatShare: s.flatShare, flatPreActivation: z, weightStd: s.weightStd },
-      fixes: [kernelInitFix(spec, s.layer)],
+      message: `${whole ? `All ${s.units}` : `${s.saturatedUnits.length} of the ${s.units}`} ${s.activation} units of ${layerName(spec, s.layer)}${whole ? '' : ` (${pct(share)})`} sit in the flat part of ${s.activation} for most probe images (|pre-activation| > ${z.toFixed(2)}, where its slope is below ${pct(t.saturationDerivativeShare)} of its maximum); ${pct(s.flatShare)} of all the layer's outputs are saturated. Gradients through them are nearly 0, so they learn very slowly. ${atStart
+        ? `They start there: the initial weights (std ${sci(s.weightStd)}) are too large for ${s.fanIn} inputs. Scale them to the fan-in.`
+        : 'They got there during training: large updates grew their weights. Lower the learning rate.'}`,
+      evidence: { saturatedUnits: s.saturatedUnits.length, units: s.units, share, flatShare: s.flatShare, flatPreActivation: z, weightStd: s.weightStd, saturatedFromStart: atStart },
+      fixes: atStart ? [kernelInitFix(spec, s.layer)] : [learningRateFix(ctx.probe.learningRate, 0.1), kernelInitFix(spec, s.layer)],
     });
   }
   return out;

@@ -70,6 +70,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
   let lowestIntervalMean = Infinity;
   const initialDead = new Map<number, number>();
   const initialWidth = new Map<number, number>();
+  const initialSaturated = new Map<number, number>();
   let initFindings: Finding[] = [];
   /** Findings that held on the previous probe, with the step their streak began. */
   let streaks = new Map<string, number>();
@@ -115,6 +116,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
       stats.forEach((s) => {
         initialDead.set(s.layer, s.deadUnits.length);
         initialWidth.set(s.layer, s.groups.effectiveWidth);
+        initialSaturated.set(s.layer, s.saturatedUnits.length);
       });
       // Initial scale: measured on the real initial weights when the first probe is at step 0, else from the spec.
       initFindings = p.step === 0
@@ -127,7 +129,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
     for (const x of p.recentLosses) losses.push(x);
     if (losses.length > MAX_LOSS_HISTORY) losses = losses.slice(losses.length - Math.max(MAX_LOSS_HISTORY / 2, t.plateauWindow));
 
-    const ctx: DetectorContext = { probe: p, spec: p.spec, stats, t, initialLoss, losses, lowestIntervalMean, initialDead, initialWidth };
+    const ctx: DetectorContext = { probe: p, spec: p.spec, stats, t, initialLoss, losses, lowestIntervalMean, initialDead, initialWidth, initialSaturated };
     const candidates = DETECTORS.flatMap((d) => d(ctx));
     const finite = p.recentLosses.filter(Number.isFinite);
     if (finite.length > 0) lowestIntervalMean = Math.min(lowestIntervalMean, finite.reduce((a, b) => a + b, 0) / finite.length);
