@@ -16,6 +16,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
+import { format } from 'node:util';
 import { ensureCodeServer, installExtension, startCodeServer } from './codeServer.mjs';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
@@ -71,6 +72,7 @@ function readReport(file) {
 
 function countSuite(what, report, exitCode) {
   if (report && Number.isInteger(report.passed) && Number.isInteger(report.failed)) {
+    if (typeof report.activationMs === 'number') console.log(`integration: activation of the extension (load + activate) ${report.activationMs.toFixed(1)} ms`);
     tally.passed += report.passed;
     tally.failed += report.failed;
     for (const t of report.failures ?? []) failures.push(`${what}: ${t}`);
@@ -147,7 +149,8 @@ async function suiteCodeServer() {
     const exited = new Promise((r) => { resolveExit = r; });
     await page.exposeFunction('codeAutomationExit', (code) => { resolveExit(code); });
     await page.exposeFunction('codeAutomationLog', (type, entry) => {
-      const line = Array.isArray(entry) ? entry.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ') : String(entry);
+      // The harness forwards console calls as their raw arguments (printf-style format strings included).
+      const line = Array.isArray(entry) ? format(...entry) : String(entry);
       suiteLog.push(line);
       (type === 'error' ? console.error : console.log)(line);
     });

@@ -8,6 +8,7 @@ import type { BackendInfo, EndEvent, EvalEvent, StartEvent } from '../core/event
 import type { ProbeReport } from '../core/diagnostics/types';
 import type { TrainOptions, TrainerProcessMessage, TrainerToHostMessage } from '../protocol/training';
 import type { Config } from './config';
+import { THRESHOLD_NAMES, unknownThresholdNames } from '../core/diagnostics/thresholds';
 import { TrainerProcess, type ProcessOutcome } from './trainerProcess';
 
 export type RunStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'error';
@@ -198,6 +199,12 @@ export class RunManager implements RunHost, vscode.Disposable {
     const options: TrainOptions = {
       backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle, source: req.source,
     };
+    const unknownThresholds = unknownThresholdNames(options.thresholds);
+    if (unknownThresholds.length) {
+      const msg = `gradientLens.thresholds: unknown name(s) ${unknownThresholds.join(', ')} ignored (known: ${THRESHOLD_NAMES.join(', ')})`;
+      this.o.log.warn(msg);
+      void vscode.window.showWarningMessage(`Gradient Lens: ${msg}`);
+    }
     this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery})`);
 
     const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
@@ -339,7 +346,7 @@ export class RunManager implements RunHost, vscode.Disposable {
 
   private announce(r: RunRecord): void {
     if (r.status === 'error') {
-      const what = r.errorKind === 'spec' ? 'cannot train this model' : r.errorKind === 'data' ? 'cannot read MNIST' : r.errorKind === 'backend' ? 'no usable TensorFlow.js backend' : 'training failed';
+      const what = r.errorKind === 'settings' ? 'has a bad setting' : r.errorKind === 'spec' ? 'cannot train this model' : r.errorKind === 'data' ? 'cannot read MNIST' : r.errorKind === 'backend' ? 'no usable TensorFlow.js backend' : 'training failed';
       void vscode.window.showErrorMessage(`Gradient Lens: "${r.label}" ${what}: ${r.message}`, 'Show Log').then((pick) => {
         if (pick === 'Show Log') this.o.log.show(true);
       });

@@ -16,6 +16,7 @@ import { attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError } from '../core/backend';
 import { loadMnist, DataError } from '../core/mnist';
 import { validateSpec } from '../core/spec';
+import { ThresholdError } from '../core/diagnostics/thresholds';
 import type { TrainingEvent } from '../core/events';
 import {
   isHostToTrainerMessage,
@@ -36,6 +37,7 @@ function send(msg: TrainerProcessMessage): Promise<void> {
 function errorKind(e: unknown): string {
   if (e instanceof DataError) return 'data';
   if (e instanceof BackendError) return 'backend';
+  if (e instanceof ThresholdError) return 'settings';
   return 'training';
 }
 
@@ -89,7 +91,7 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     await emitError(message, errorKind(e), lastStep || undefined);
-    if (!(e instanceof DataError || e instanceof BackendError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
+    if (!(e instanceof DataError || e instanceof BackendError || e instanceof ThresholdError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
     return finish(1);
   }
 }

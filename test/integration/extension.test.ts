@@ -134,6 +134,26 @@ describe('Gradient Lens extension (in the extension host)', function () {
     assert.equal(second?.status, 'finished', `${second?.status}: ${second?.message}`);
   });
 
+  it('passes gradientLens.* settings to the training process (backend, thresholds)', async () => {
+    const cfg = () => vscode.workspace.getConfiguration('gradientLens');
+    try {
+      await cfg().update('backend', 'cpu', vscode.ConfigurationTarget.Global);
+      const r = await api.startRun(preset('seed-softmax-zeros', 10));
+      assert.equal(r?.status, 'finished', `${r?.status}: ${r?.message}`);
+      assert.equal(r?.backend?.name, 'cpu');
+      assert.equal(r?.backend?.requested, 'cpu');
+
+      await cfg().update('thresholds', { deadActiveShare: -1 }, vscode.ConfigurationTarget.Global);
+      const bad = await api.startRun(preset('seed-softmax-zeros', 10));
+      assert.equal(bad?.status, 'error');
+      assert.equal(bad?.errorKind, 'settings');
+      assert.match(bad?.message ?? '', /deadActiveShare/);
+    } finally {
+      await cfg().update('backend', undefined, vscode.ConfigurationTarget.Global);
+      await cfg().update('thresholds', undefined, vscode.ConfigurationTarget.Global);
+    }
+  });
+
   it('keeps the extension host responsive during a full seed-MLP run (event-loop delay p99 < 20 ms)', async () => {
     const h = monitorEventLoopDelay({ resolution: 5 });
     const cpu0 = process.cpuUsage();
