@@ -224,6 +224,18 @@ describe('symmetry grouping', () => {
     const g = groupUnits(w, Float32Array.from([0, 0.1]), fanIn, 2, 1e-3);
     assert.equal(g.effectiveWidth, 2);
   });
+  test('a wide layer (784 → 1024, 3 planted copies) groups exactly the copies', () => {
+    const wide = 1024;
+    const r = rng(21);
+    const w = Float32Array.from({ length: 784 * wide }, () => 0.05 * r());
+    const copy = (from: number, to: number) => { for (let i = 0; i < 784; i++) w[i * wide + to] = w[i * wide + from] * (1 + 1e-7); };
+    copy(10, 500);
+    copy(10, 1000);
+    copy(3, 4);
+    const g = groupUnits(w, new Float32Array(wide), 784, wide, 1e-3);
+    assert.equal(g.effectiveWidth, wide - 3);
+    assert.deepEqual(g.duplicates, [[10, 500, 1000], [3, 4]]);
+  });
   test('all-zero layer: one group', () => {
     const g = groupUnits(new Float32Array(fanIn * units), new Float32Array(units), fanIn, units, 1e-3);
     assert.equal(g.effectiveWidth, 1);
