@@ -363,3 +363,20 @@ while True:
   assert.deepEqual([spec.batchSize, spec.steps], [50, 1000]);
   assert.deepEqual(r.notes.filter((n) => /1000 steps/.test(n.message)).map((n) => n.range.line), [6]);
 });
+
+test('activation layers (Keras ReLU() / Softmax(), tfjs tf.layers.reLU()) set the activation of the dense layer before them', () => {
+  const keras = read('act.py', `from tensorflow.keras import layers, models
+model = models.Sequential([layers.Dense(64, input_shape=(784,)), layers.ReLU(), layers.Dense(10), layers.Softmax()])
+model.compile(optimizer='sgd', loss='categorical_crossentropy')
+model.fit(x, y, batch_size=60000, epochs=3)
+`);
+  const s = specOf(keras);
+  assert.deepEqual(s.layers.map((l) => [l.units, l.activation]), [[64, 'relu'], [10, 'softmax']]);
+  assert.deepEqual([s.optimizer, s.batchSize, s.steps], [{ type: 'sgd', learningRate: 0.01 }, 60000, 3]);
+  assert.deepEqual(keras.notes, []);
+  const tfjs = read('act.js', `import * as tf from '@tensorflow/tfjs';
+const model = tf.sequential({ layers: [tf.layers.dense({ units: 32, inputShape: [784] }), tf.layers.reLU(), tf.layers.dense({ units: 10 }), tf.layers.softmax()] });
+model.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
+`);
+  assert.deepEqual(specOf(tfjs).layers.map((l) => [l.units, l.activation]), [[32, 'relu'], [10, 'softmax']]);
+});

@@ -543,6 +543,11 @@ class Interpreter {
       this.note(e, `could not read the activation of ${this.src(e)}`);
       return { t: 'passLayer', what: 'activation', span: e };
     }
+    // Activation layers: Keras ReLU() / Softmax() / LeakyReLU() / ELU(), tfjs tf.layers.reLU() / softmax() / ...
+    if ((capital || (this.dialect === 'js' && dotted.includes('layers.'))) && ['relu', 'softmax', 'leakyrelu', 'elu'].includes(n)) {
+      this.looksLikeModel = true;
+      return { t: 'activationLayer', activation: ACTIVATION_NAMES[n], span: e };
+    }
     if ((capital || this.dialect === 'js') && ['flatten', 'inputlayer', 'reshape', 'dropout', 'input'].includes(n)) {
       this.looksLikeModel = true;
       if (n === 'input' && !(this.dialect === 'js' && dotted.includes('layers'))) return { t: 'tensor', source: 'input', activated: true };
