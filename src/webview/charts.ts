@@ -53,7 +53,7 @@ export class RunChart {
     const width = Math.max(200, this.container.clientWidth || 600);
     const maxStep = Math.max(1, ...runs.map((r) => r.start?.totalSteps ?? r.spec?.steps ?? r.steps[r.steps.length - 1] ?? 1));
     const colour = (i: number) => (i === runs.length - 1 ? 0 : 1);
-    const shape = `${this.kind}|${runs.map((r) => r.runId + ':' + r.label).join('|')}|${theme.kind}|${theme.fg}|${theme.series.join()}|${maxStep}|${width}`;
+    const shape = `${this.kind}|${runs.map((r) => r.runId + ':' + r.label).join('|')}|${theme.key}|${maxStep}|${width}`;
 
     let data: uPlot.AlignedData;
     const series: uPlot.Series[] = [{ label: 'step' }];
@@ -123,7 +123,7 @@ export class HistogramChart {
     const width = Math.max(160, this.container.clientWidth || 300);
     const xs = counts.map((_, i) => i);
     const data: uPlot.AlignedData = [xs, counts];
-    const shape = `${labels.join()}|${theme.kind}|${theme.fg}|${colour}|${width}`;
+    const shape = `${labels.join()}|${theme.key}|${colour}|${width}`;
     if (this.plot && shape === this.shape) {
       this.plot.setData(data, true);
       return;

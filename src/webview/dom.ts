@@ -40,6 +40,8 @@ export function fmtMs(ms: number): string {
 
 export interface Theme {
   kind: 'light' | 'dark' | 'high-contrast';
+  /** Changes whenever any colour does: views repaint when it changes. */
+  key: string;
   fg: string;
   muted: string;
   bg: string;
@@ -66,7 +68,7 @@ export function readTheme(): Theme {
   const s = getComputedStyle(body);
   const dark = kind !== 'light';
   const fg = cssVar(s, '--vscode-editor-foreground', dark ? '#cccccc' : '#333333');
-  return {
+  const theme: Omit<Theme, 'key'> = {
     kind,
     fg,
     muted: cssVar(s, '--vscode-descriptionForeground', dark ? '#9d9d9d' : '#717171'),
@@ -79,6 +81,7 @@ export function readTheme(): Theme {
     warning: cssVar(s, '--vscode-charts-yellow', '#cca700'),
     active: cssVar(s, '--vscode-charts-green', '#89d185'),
   };
+  return { ...theme, key: JSON.stringify(theme) };
 }
 
 /** Sets up a canvas for crisp drawing at the device pixel ratio; returns its 2D context in CSS pixels. */

@@ -36,7 +36,12 @@ export class FindingsView {
     if (run?.findings === this.shown && run?.runId === this.shownRun && this.list.childElementCount > 0) return;
     this.shown = run?.findings;
     this.shownRun = run?.runId ?? '';
+    // The list is rebuilt at each probe while training: keep keyboard focus on the same button.
+    const focused = document.activeElement instanceof HTMLElement && this.list.contains(document.activeElement) ? document.activeElement : undefined;
+    const item = focused?.closest('[data-testid="finding"]');
+    const focusKey = item ? `${item.getAttribute('data-code')}|${item.getAttribute('data-layer')}|${focused!.getAttribute('data-testid')}|${focused!.getAttribute('data-fix-index')}` : undefined;
     clear(this.list);
+    if (focusKey) queueMicrotask(() => this.refocus(focusKey));
     if (!run) return;
     if (run.findings.length === 0) {
       const ended = run.status !== 'running' && run.status !== 'pending';
@@ -45,6 +50,16 @@ export class FindingsView {
     }
     const order = run.findings.map((f, i) => ({ f, i })).sort((a, b) => (SEVERITY_RANK[a.f.severity] ?? 3) - (SEVERITY_RANK[b.f.severity] ?? 3) || a.f.layer - b.f.layer);
     order.forEach(({ f, i }, k) => this.list.append(this.item(run, f, i, k < 2)));
+  }
+
+  private refocus(key: string): void {
+    const [code, layer, testid, fix] = key.split('|');
+    for (const item of this.list.querySelectorAll<HTMLElement>('[data-testid="finding"]')) {
+      if (item.getAttribute('data-code') !== code || item.getAttribute('data-layer') !== layer) continue;
+      const target = [...item.querySelectorAll<HTMLElement>(`[data-testid="${testid}"]`)].find((b) => (b.getAttribute('data-fix-index') ?? 'null') === fix) ?? item;
+      target.focus();
+      return;
+    }
   }
 
   private item(run: RunState, f: Finding, index: number, open: boolean): HTMLElement {

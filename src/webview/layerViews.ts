@@ -94,6 +94,7 @@ interface LayerView {
 export class LayerViews {
   private views = new Map<number, LayerView>();
   private key = '';
+  private fillKey = '';
 
   constructor(private readonly container: HTMLElement) {}
 
@@ -101,7 +102,7 @@ export class LayerViews {
     const report = run?.latestProbe;
     const last = run?.spec ? run.spec.layers.length - 1 : Math.max(-1, ...(report?.layers.map((l) => l.layer) ?? []));
     const hidden = report?.layers.filter((l) => l.layer < last) ?? [];
-    const key = `${run?.runId}|${hidden.map((l) => `${l.layer}:${l.units}`).join()}|${theme.kind}|${theme.fg}`;
+    const key = `${run?.runId}|${hidden.map((l) => `${l.layer}:${l.units}`).join()}|${theme.key}`;
     if (key !== this.key) {
       this.key = key;
       this.views.clear();
@@ -121,6 +122,10 @@ export class LayerViews {
       }
     }
     if (!run || !report) return;
+    // Only a new probe (or a resize / theme change, via the keys) changes what the layer views show.
+    const fillKey = `${key}|${report.step}|${run.probes.length}|${this.container.clientWidth}`;
+    if (fillKey === this.fillKey) return;
+    this.fillKey = fillKey;
     for (const l of hidden) {
       const view = this.views.get(l.layer);
       const edges = run.layerEdges.find((e) => e.layer === l.layer);

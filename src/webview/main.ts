@@ -366,7 +366,10 @@ exportPng.addEventListener('click', () => {
 tables.addEventListener('toggle', () => renderTables(shownRuns()));
 
 // Theme changes: VS Code swaps the body's vscode-light / vscode-dark / vscode-high-contrast class.
-new MutationObserver(() => { theme = readTheme(); scheduleRender(); }).observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+// Switching between two dark themes keeps the class and changes the variables VS Code sets on <html>.
+const themeObserver = new MutationObserver(() => { theme = readTheme(); scheduleRender(); });
+themeObserver.observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
+themeObserver.observe(document.documentElement, { attributes: true, attributeFilter: ['class', 'style'] });
 new ResizeObserver(() => scheduleRender()).observe(app);
 
 restoreState();

@@ -314,3 +314,26 @@ test('high-contrast theme (mocked acquireVsCodeApi): theme colours come from the
   await page.screenshot({ path: screenshotPath('panel-seed-mlp-zeros-high-contrast.png'), fullPage: true });
   await page.close();
 });
+
+test('theme switch while open (mocked acquireVsCodeApi): canvases are repainted with the new --vscode-* colours', async () => {
+  const p = await openPanel(browser, { theme: 'dark' });
+  await feed(p, zeros.notifications);
+  const page = p.page;
+  const share = (r: number, g: number, b: number) => page.locator('[data-testid="unit-map"][data-layer="0"] canvas').evaluate((c, rgb) => {
+    const canvas = c as unknown as { getContext(k: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } }; width: number; height: number };
+    const d = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - rgb[0]) < 40 && Math.abs(d[i + 1] - rgb[1]) < 40 && Math.abs(d[i + 2] - rgb[2]) < 40 && d[i + 3] > 100) n++;
+    return n / (d.length / 4);
+  }, [r, g, b]);
+  assert.ok((await share(0, 200, 255)) < 0.05);
+  // What VS Code does on a theme change: new variable values on <html>.
+  await page.evaluate(() => {
+    const d = (globalThis as unknown as { document: { documentElement: { style: { setProperty(k: string, v: string): void } } } }).document;
+    d.documentElement.style.setProperty('--vscode-charts-red', '#00c8ff');
+  });
+  await p.settle();
+  assert.ok((await share(0, 200, 255)) > 0.3, 'dead units are now painted in the new colour');
+  assert.deepEqual(p.errors, []);
+  await page.close();
+});
