@@ -349,7 +349,6 @@ class Interpreter {
       if (l.t === 'tensor' && r.t === 'var') return this.addBias(l, r, e);
       if (r.t === 'tensor' && l.t === 'var') return this.addBias(r, l, e);
     }
-    if (l.t === 'tensor' || r.t === 'tensor') this.looksLikeModel = true;
     return UNKNOWN;
   }
 
@@ -443,6 +442,12 @@ class Interpreter {
     const inInitializers = /(^|\.)initializers?\./.test(dotted) || /initializer$/.test(n);
     const capital = /^[A-Z]/.test(name);
 
+    // PyTorch modules (nn.Sequential, nn.Linear, nn.ReLU, optim.SGD) are not Keras: not read.
+    if (py && capital && /(^|\.)(nn|torch|optim)\./.test(dotted) && !dotted.startsWith('tf.')) {
+      A();
+      return UNKNOWN;
+    }
+
     // --- TF1 graph building ---
     if (py && n === 'placeholder') {
       this.looksLikeModel = true;
@@ -450,13 +455,11 @@ class Interpreter {
       return { t: 'placeholder', shape: this.shapeOf(kw.get('shape')?.v ?? args[1]), span: e };
     }
     if (n === 'variable' && (py ? capital : dotted.endsWith('.variable'))) {
-      this.looksLikeModel = true;
       const { args, kw } = A();
       const init = kw.get('initialvalue')?.v ?? args[0];
       return this.makeVar(init, e, e.args[0] ?? e.kwargs.find((k) => norm(k.name) === 'initialvalue')?.value);
     }
     if (py && n === 'getvariable') {
-      this.looksLikeModel = true;
       const { args, kw } = A();
       const shape = this.shapeOf(kw.get('shape')?.v ?? args[1]);
       const initV = kw.get('initializer')?.v ?? args[3];
@@ -582,7 +585,6 @@ class Interpreter {
       const f = n === 'int' ? Math.trunc : n === 'float' ? (x: number) => x : n === 'ceil' ? Math.ceil : n === 'floor' ? Math.floor : Math.round;
       return { t: 'num', v: f(a.v), span: e };
     }
-    if (n === 'interactivesession' || n === 'session') this.looksLikeModel = true;
     // Unknown call: evaluate arguments for their effects (e.g. an inline optimizer).
     A();
     return UNKNOWN;
@@ -602,7 +604,6 @@ class Interpreter {
     if (a.t === 'placeholder') a = this.placeholderTensor(a);
     if (a.t !== 'tensor' || w.t !== 'var') {
       if (a.t === 'tensor' || w.t === 'var') {
-        this.looksLikeModel = true;
         this.note(e, `could not follow this product (${this.src(e)}): expected an input or layer output times a tf.Variable`);
       }
       return UNKNOWN;
@@ -802,13 +803,11 @@ class Interpreter {
     const type = map[base];
     if (!type) {
       if (tf1 || isTfjs || ['adagrad', 'adadelta', 'adamax', 'nadam', 'ftrl', 'adamw'].includes(base)) {
-        this.looksLikeModel = true;
         this.note(e, `the optimizer ${this.src(e)} is not supported (sgd, momentum, adam, rmsprop are)`);
         return { t: 'unknown' };
       }
       return undefined;
     }
-    this.looksLikeModel = true;
     const { args, kw } = A();
     const defaults: Record<OptimizerType, number> = { sgd: isKeras ? 0.01 : NaN, momentum: NaN, adam: 0.001, rmsprop: 0.001 };
     const lrEntry = kw.get('learningrate') ?? kw.get('lr');
