@@ -63,3 +63,10 @@ test('init scale: > 10× or < 0.1× the Glorot/He/LeCun range for the fan-in; to
   assert.deepEqual(summary(off), ['warning poor-init-scale@0']);
   assert.match(off[0].message, /784 inputs/);
 });
+
+test('tanh with all zeros (and zeros after it) is frozen, not dead: symmetric-units and zero-gradient, no dead-units', () => {
+  const tanhZeros = parseSpec({ name: 's', layers: [{ units: 100, activation: 'tanh', kernelInitializer: 'zeros' }, { units: 10, activation: 'softmax', kernelInitializer: 'zeros' }] });
+  assert.deepEqual(summary(staticFindings(tanhZeros)), ['error symmetric-units@0', 'error zero-gradient@0']);
+  // sigmoid(0) = 0.5 is not zero: its gradients flow (see the sigmoid case above)
+  for (const fix of staticFindings(tanhZeros)[1].fixes) assert.deepEqual(staticFindings(applyFix(tanhZeros, fix)).filter((f) => f.severity !== 'info'), []);
+});

@@ -96,6 +96,20 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: 'tanh-zeros',
+    label: 'tanh MLP, all zeros: tanh(0) = 0 feeds the output layer zeros and its zero weights send nothing back, so every weight gradient is exactly 0 (frozen, yet not dead: tanh has slope 1 at 0)',
+    spec: spec('tanh-zeros', [
+      { units: 100, activation: 'tanh', kernelInitializer: 'zeros' },
+      { units: 10, activation: 'softmax', kernelInitializer: 'zeros' },
+    ], sgd(0.5), 300),
+    expected: [{ code: 'zero-gradient', layer: 0 }, { code: 'zero-gradient', layer: 1 }, { code: 'symmetric-units', layer: 0 }, { code: 'collapsed-output', layer: -1 }],
+    forbidden: ['dead-units', 'saturated-units', 'vanishing-gradient', 'exploding-gradient', 'non-finite', 'loss-plateau'],
+    check: (r) => {
+      assert.equal(find(r.findings, 'zero-gradient', 0)!.evidence.cause, 'next-weights-zero');
+      assert.equal(find(r.findings, 'zero-gradient', 1)!.evidence.cause, 'inputs-zero');
+    },
+  },
+  {
     id: 'relu-negative-bias',
     label: 'ReLU layer with random weights and bias −3: every unit is inactive on every image (dead), but the units all differ (not symmetric)',
     spec: spec('relu-negative-bias', [

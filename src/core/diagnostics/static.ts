@@ -9,6 +9,8 @@ import { biasZerosFix, kernelInitFix, layerName, sci, smallUniformFix } from './
 
 /** Activations whose outputs are never negative (so a layer fed by them sees inputs >= 0). */
 const NON_NEGATIVE_OUTPUTS = new Set(['relu', 'sigmoid', 'softmax']);
+/** Activations with f(0) = 0. */
+const ZERO_AT_ZERO = new Set(['relu', 'tanh', 'linear', 'leakyRelu', 'elu', 'selu']);
 
 export function initScaleFinding(spec: ModelSpec, c: InitScaleCheck, measured: boolean): Finding {
   const { reference: r } = c;
@@ -35,6 +37,8 @@ export function initScaleFinding(spec: ModelSpec, c: InitScaleCheck, measured: b
  *   weights after it, the symmetry breaks at the first step: reported as info.
  * - dead-units: such a ReLU layer whose pre-activations are <= 0 for every input (zero kernel and
  *   bias <= 0, or a negative kernel on non-negative inputs and bias <= 0).
+ * - zero-gradient: such a layer with an activation where f(0) = 0 (not ReLU: that is dead-units),
+ *   zero weights and bias, and zero weights after it: it outputs 0 and no error signal comes back.
  * - poor-init-scale: initializer scale outside [0.1 ×, 10 ×] the Glorot / He / LeCun range for the
  *   fan-in (too small is only flagged for hidden layers). A zero-initialised softmax layer is fine.
  */
@@ -57,6 +61,17 @@ export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<stri
             ? `All ${l.units} units of ${layerName(spec, i)} start identical (weights ${describeInitializer(l.kernelInitializer)}, bias ${describeInitializer(l.biasInitializer)}) and ${dead ? 'never change (they are dead, see below)' : `receive identical gradients, because the next layer's weights are constant too (${describeInitializer(spec.layers[i + 1].kernelInitializer)})`}: the layer acts as a single unit. Start from random weights.`
             : `All ${l.units} units of ${layerName(spec, i)} start identical (weights ${describeInitializer(l.kernelInitializer)}); the random weights of the next layer give them different gradients, so the symmetry breaks at the first step. Random initial weights are still the usual choice.`,
           evidence: { effectiveWidth: 1, units: l.units, kernelConstant: k, biasConstant: b, nextKernelConstant: nextK !== undefined, predicted: true },
+          fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
+        });
+      }
+      // f(0) = 0 (tanh, linear, leaky ReLU, ELU, SELU) with zero weights and bias: the layer outputs exactly 0,
+      // so the next layer's weight gradient is 0; with zero weights after it, no error signal comes back
+      // either. Frozen, though not dead (these activations have a slope at 0). ReLU is covered by dead-units.
+      if (l.activation !== 'relu' && ZERO_AT_ZERO.has(l.activation) && k === 0 && b === 0 && nextK === 0) {
+        out.push({
+          code: 'zero-gradient', severity: 'error', layer: i, firstStep: 0,
+          message: `${layerName(spec, i)} will output exactly 0 for every image (${l.activation}(0) = 0 with zero weights and bias), so the weight gradient of the next layer, inputsᵀ·δ, is 0; and since the next layer's weights are 0 too, no error signal flows back to this one. Neither layer's weights will ever change: only the output bias learns.`,
+          evidence: { kernelConstant: 0, biasConstant: 0, nextKernelConstant: true, predicted: true },
           fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
         });
       }
