@@ -166,10 +166,13 @@ describe('Gradient Lens extension (in the extension host)', function () {
     assert.ok(r);
     assert.equal(r.status, 'finished', `${r.status}: ${r.message}`);
     assert.equal(r.end?.steps, 1000);
-    const p99 = h.percentile(99) / 1e6;
-    const max = h.max / 1e6;
-    // The histogram records the whole timer interval (5 ms resolution included), so an idle loop shows ≈ 5 ms.
-    console.log(`      extension-host event-loop delay during seed-mlp-zeros (1000 steps, ${r.backend?.name}): p50 ${(h.percentile(50) / 1e6).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (5 ms timer)`);
+    // monitorEventLoopDelay records the whole interval between its timer's callbacks, i.e. the
+    // resolution (5 ms) plus the delay (an idle loop reads ≈ 5 ms). The delay is the excess.
+    const RESOLUTION_MS = 5;
+    const interval = (p: number): number => h.percentile(p) / 1e6;
+    const p99 = interval(99) - RESOLUTION_MS;
+    const max = h.max / 1e6 - RESOLUTION_MS;
+    console.log(`      extension-host event-loop delay during seed-mlp-zeros (1000 steps, ${r.backend?.name}): p50 ${(interval(50) - RESOLUTION_MS).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (timer intervals p99 ${interval(99).toFixed(1)} ms at ${RESOLUTION_MS} ms resolution)`);
     console.log(`      host work for the run: ${r.hostMs.messages} messages, ${r.hostMs.total.toFixed(0)} ms total, largest ${r.hostMs.max.toFixed(1)} ms; extension-host process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms over ${wallMs.toFixed(0)} ms wall; test accuracy ${r.end!.testAccuracy.toFixed(4)}, trainMs ${Math.round(r.end!.trainMs)}`);
     assert.ok(r.end!.testAccuracy >= 0.1 && r.end!.testAccuracy <= 0.12, `seed-mlp-zeros accuracy ${r.end!.testAccuracy}`);
     assert.ok(p99 < 20, `event-loop delay p99 ${p99.toFixed(1)} ms`);
