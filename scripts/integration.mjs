@@ -118,11 +118,12 @@ async function suiteElectron() {
       launchArgs: [${JSON.stringify(workspace)}, '--disable-extensions', '--disable-workspace-trust'],
       extensionTestsEnv: { GRADIENT_LENS_TEST_REPORT: ${JSON.stringify(report)} },
     }).then(() => process.exit(0), (e) => { console.error(String(e)); process.exit(1); });`;
-  const needXvfb = process.platform === 'linux' && !process.env.DISPLAY;
+  const needXvfb = process.platform === 'linux' && !process.env.DISPLAY && spawnSync('sh', ['-c', 'command -v xvfb-run']).status === 0;
   const [cmd, cmdArgs] = needXvfb ? ['xvfb-run', ['-a', process.execPath, '-e', script]] : [process.execPath, ['-e', script]];
   const code = await new Promise((resolve) => {
     const child = spawn(cmd, cmdArgs, { stdio: 'inherit', cwd: root });
     const t = setTimeout(() => { child.kill('SIGKILL'); }, SUITE_TIMEOUT_MS);
+    child.on('error', (e) => { clearTimeout(t); console.error(`integration: could not start ${cmd}: ${e.message}`); resolve(1); });
     child.on('exit', (c) => { clearTimeout(t); resolve(c ?? 1); });
   });
   countSuite('suite (electron)', readReport(report), code);
