@@ -1,6 +1,7 @@
 // Runs inside a real VS Code extension host (code-server here, desktop VS Code through
 // @vscode/test-electron elsewhere): real training processes, real tfjs, real MNIST.
 import * as assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
@@ -76,6 +77,22 @@ describe('Gradient Lens extension (in the extension host)', function () {
     assert.ok(dead, `no dead-units finding on layer 0; findings: ${r.findings.map((f) => `${f.code}@${f.layer}`).join(', ') || 'none'}`);
     assert.equal(api.lastRun?.runId, r.runId);
     assert.equal(api.trainingProcessPid(), undefined, 'the training process outlived its run');
+    // tfjs-core registers its engine as a global when it loads: it must never load in the extension host.
+    assert.equal((globalThis as Record<string, unknown>)._tfengine, undefined, 'TensorFlow.js was loaded in the extension host');
+  });
+
+  it('trains the model of a source file; its findings point at the line that defines the weights', async () => {
+    const file = vscode.Uri.file(path.resolve(__dirname, '../../../test/integration/workspace/mnist_zeros.py'));
+    const r = await vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.trainFile', file, { ifRunning: 'replace' });
+    assert.ok(r, 'no run');
+    assert.equal(r.status, 'finished', `${r.status}: ${r.message}`);
+    assert.equal(r.sourceFile, file.fsPath);
+    assert.equal(r.end?.steps, 1000); // `for _ in range(1000)` in the file
+    const dead = r.findings.find((f) => f.code === 'dead-units' && f.layer === 0);
+    assert.ok(dead, `findings: ${r.findings.map((f) => f.code).join(', ')}`);
+    assert.equal(dead.source?.file, file.fsPath);
+    assert.equal(dead.source?.line, 7, 'W1 = tf.Variable(tf.zeros([784, 100])) is line 7');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('rejects a bad spec with a message naming the problem, and keeps working', async () => {
