@@ -389,3 +389,33 @@ opt = optim.SGD(model.parameters(), lr=0.1)
 `), undefined);
   assert.equal(importSource('counter.py', 'import tensorflow as tf\nstep = tf.Variable(0)\nopt = tf.keras.optimizers.Adam()\n'), undefined);
 });
+
+test('arithmetic in shapes and scales: constants, products, math.sqrt (TF mnist.py style)', () => {
+  const src = `import math
+import tensorflow as tf
+IMAGE_SIZE = 28
+IMAGE_PIXELS = IMAGE_SIZE * IMAGE_SIZE
+hidden1_units = 128
+images = tf.placeholder(tf.float32, shape=(None, IMAGE_PIXELS))
+with tf.name_scope('hidden1'):
+    weights = tf.Variable(tf.truncated_normal([IMAGE_PIXELS, hidden1_units], stddev=1.0 / math.sqrt(float(IMAGE_PIXELS))), name='weights')
+    biases = tf.Variable(tf.zeros([hidden1_units]), name='biases')
+    hidden1 = tf.nn.relu(tf.matmul(images, weights) + biases)
+with tf.name_scope('softmax_linear'):
+    weights = tf.Variable(tf.truncated_normal([hidden1_units, 10], stddev=1.0 / math.sqrt(float(hidden1_units))), name='weights')
+    biases = tf.Variable(tf.zeros([10]), name='biases')
+    logits = tf.matmul(hidden1, weights) + biases
+loss = tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits)
+train_op = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+for step in range(2000):
+    feed = data_sets.train.next_batch(100)
+`;
+  const r = read('mnist_tf.py', src);
+  const spec = specOf(r);
+  assert.deepEqual(spec.layers, [
+    { units: 128, activation: 'relu', kernelInitializer: { type: 'truncatedNormal', mean: 0, stddev: 1 / 28 }, biasInitializer: 'zeros' },
+    { units: 10, activation: 'softmax', kernelInitializer: { type: 'truncatedNormal', mean: 0, stddev: 1 / Math.sqrt(128) }, biasInitializer: 'zeros' },
+  ]);
+  assert.deepEqual([spec.optimizer.learningRate, spec.batchSize, spec.steps], [0.01, 100, 2000]);
+  assert.deepEqual(r.notes, []);
+});

@@ -578,6 +578,12 @@ class Interpreter {
       const fl = kw.get('fromlogits')?.v;
       return { t: 'loss', fromLogits: fl?.t === 'bool' && fl.v };
     }
+    if (['sqrt', 'abs', 'exp', 'log'].includes(n) && e.args.length === 1) {
+      const a = A().args[0];
+      if (a?.t !== 'num') return UNKNOWN;
+      const v = n === 'sqrt' ? Math.sqrt(a.v) : n === 'abs' ? Math.abs(a.v) : n === 'exp' ? Math.exp(a.v) : Math.log(a.v);
+      return Number.isFinite(v) ? { t: 'num', v, span: e } : UNKNOWN;
+    }
     if (n === 'int' || n === 'float' || n === 'round' || n === 'floor' || n === 'ceil') {
       const { args } = A();
       const a = args[0];
