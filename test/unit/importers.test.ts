@@ -419,3 +419,26 @@ for step in range(2000):
   assert.deepEqual([spec.optimizer.learningRate, spec.batchSize, spec.steps], [0.01, 100, 2000]);
   assert.deepEqual(r.notes, []);
 });
+
+test('tf.get_variable with TF1 initializer objects: read, flagged, and fixed as initializer objects', () => {
+  const src = `import tensorflow as tf
+x = tf.placeholder(tf.float32, [None, 784])
+W1 = tf.get_variable("W1", shape=[784, 64], initializer=tf.zeros_initializer())
+b1 = tf.get_variable("b1", shape=[64], initializer=tf.constant_initializer(0.0))
+h1 = tf.nn.relu(tf.matmul(x, W1) + b1)
+W2 = tf.get_variable("W2", [64, 10])
+b2 = tf.get_variable("b2", [10], initializer=tf.zeros_initializer())
+logits = tf.matmul(h1, W2) + b2
+opt = tf.train.AdamOptimizer().minimize(tf.losses.softmax_cross_entropy(y, logits))
+`;
+  const r = read('getvar.py', src);
+  const spec = specOf(r);
+  assert.deepEqual(spec.layers, [
+    { units: 64, activation: 'relu', kernelInitializer: 'zeros', biasInitializer: 'zeros' },
+    { units: 10, activation: 'softmax', kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' },
+  ]);
+  assert.deepEqual(spec.optimizer, { type: 'adam', learningRate: 0.001, epsilon: 1e-8 });
+  assert.ok(r.staticFindings.some((f) => f.code === 'dead-units' && f.source?.line === 3));
+  assert.deepEqual(fixToEdit(r, src, initFix(0, 'heNormal')), { range: rangeOf(src, 'tf.zeros_initializer()'), newText: 'tf.keras.initializers.he_normal()' });
+  assert.equal(fixToEdit(r, src, initFix(0, U01))?.newText, 'tf.random_uniform_initializer(-0.01, 0.01)');
+});
