@@ -3,7 +3,7 @@
 import type { LoadedBackend } from './backend';
 import type { BackendInfo, EvalEvent, TrainingEvent } from './events';
 import type { Finding } from './findings';
-import type { MnistData } from './mnist';
+import { type MnistData, classShares } from './mnist';
 import type { ModelSpec } from './spec';
 import type { ProbeReport } from './diagnostics/types';
 import type { LayerSource } from './importers/types';
@@ -57,7 +57,7 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Promise<RunSummary> {
-  const engine = createDiagnosticsEngine({ thresholds: opts.thresholds });
+  const engine = createDiagnosticsEngine({ thresholds: opts.thresholds, testClassPrior: classShares(opts.data.test.labels) });
   let finalEval: EvalEvent | undefined;
   const result = await train(spec, {
     backend: opts.backend,
