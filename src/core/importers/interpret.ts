@@ -356,15 +356,17 @@ class Interpreter {
     // A layer object applied to a tensor (Keras functional API), or a user function.
     const name = lastName(e.callee);
     const dotted = dottedName(e.callee);
+    let calleeEvaluated = false;
     if (e.callee.k === 'call' || (dotted !== undefined && scope.get(dotted) !== undefined) || (e.callee.k === 'name' && scope.get(e.callee.id))) {
       const f = this.eval(e.callee, scope);
+      calleeEvaluated = true;
       if (f.t === 'func') return this.invoke(f, e, scope);
       if (f.t === 'layer' || f.t === 'activationLayer' || f.t === 'passLayer') return this.applyLayer(f, e.args[0] ? this.eval(e.args[0], scope) : UNKNOWN, e);
       if (f.t !== 'unknown' && e.callee.k !== 'member') return UNKNOWN;
     }
     if (name === undefined) {
-      this.eval(e.callee, scope);
-      for (const a of e.args) this.eval(a, scope);
+      if (!calleeEvaluated) this.eval(e.callee, scope);
+      this.argsOf(e, scope, true);
       return UNKNOWN;
     }
     // Method calls on known objects.
