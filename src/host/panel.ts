@@ -310,7 +310,7 @@ export class TrainingPanel {
     const csp = [
       "default-src 'none'",
       `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource} data:`,
+      `img-src ${webview.cspSource}`,
       `font-src ${webview.cspSource}`,
       `script-src 'nonce-${nonce}'`,
     ].join('; ');

@@ -1,14 +1,15 @@
 // A page that mimics a VS Code webview for the panel bundle, in headless Debian Chromium
-// (playwright-core). What is real: the built bundle media/webview.js, media/panel.css, uPlot's CSS, the
-// same Content-Security-Policy as src/host/panel.ts (default-src 'none', scripts by nonce), and the
-// message path (window 'message' events). What is mocked, because VS Code is not there:
-// acquireVsCodeApi (records postMessage and setState) and the theme variables VS Code injects
-// (a subset of the Dark Modern / Light Modern values).
+// (playwright-core). What is real: the HTML src/host/panel.ts generates (Content-Security-Policy
+// default-src 'none', script by nonce), the built bundle media/webview.js, media/panel.css, uPlot's
+// CSS, and the message path (window 'message' events). What is mocked, because VS Code is not there:
+// acquireVsCodeApi (records postMessage and setState), the `vscode` module panel.ts runs against
+// (fakeVscode.ts), and the theme VS Code injects (a subset of the Dark Modern / Light Modern values).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { realPanelHtml } from './fakeVscode';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const MEDIA = join(ROOT, 'media');
@@ -93,38 +94,41 @@ export async function openPanel(browser: Browser, opts: { theme?: ThemeKind; sta
   const errors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') warnings.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  const nonce = randomBytes(16).toString('base64');
-  // The same policy src/host/panel.ts sets, with this page's origin as the webview's cspSource.
-  const csp = ["default-src 'none'", `style-src ${ORIGIN}`, `img-src ${ORIGIN} data:`, `font-src ${ORIGIN}`, `script-src 'nonce-${nonce}'`].join('; ');
-  const themeCss = `:root {\n${Object.entries(THEMES[theme]).map(([k, v]) => `  --vscode-${k}: ${v};`).join('\n')}\n}\n`;
+  // The exact HTML src/host/panel.ts gives the webview (its CSP, nonce and script tag), with this
+  // page's origin as the webview resource origin. VS Code adds the theme: a body class and the
+  // --vscode-* variables on <html> (set here the way VS Code does, from script, before the bundle runs).
   const bodyClass = theme === 'light' ? 'vscode-light' : theme === 'dark' ? 'vscode-dark' : 'vscode-high-contrast';
-  const html = `<!DOCTYPE html>
-<html lang="en"><head><meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<link rel="stylesheet" href="${ORIGIN}/theme.css">
-<link rel="stylesheet" href="${ORIGIN}/media/uPlot.min.css">
-<link rel="stylesheet" href="${ORIGIN}/media/panel.css">
-<script nonce="${nonce}">
-  // MOCK of VS Code's webview API: records what the panel posts and saves.
-  window.__posted = [];
-  window.__state = ${JSON.stringify(opts.state ?? null)};
-  window.__csp = [];
-  document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
-  window.acquireVsCodeApi = () => ({
-    postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
-    getState: () => window.__state ?? undefined,
-    setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
-  });
-</script>
-</head><body class="${bodyClass}">
-<main id="app"></main>
-<script nonce="${nonce}" src="${ORIGIN}/media/webview.js"></script>
-</body></html>`;
+  const html = realPanelHtml(ORIGIN).replace('<body>', `<body class="${bodyClass}">`);
+  assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none';/);
+  await page.addInitScript(({ vars, state }) => {
+    // MOCK of VS Code's webview API: records what the panel posts and saves.
+    type Doc = {
+      documentElement: { style: { setProperty(k: string, v: string): void } } | null;
+      addEventListener(t: string, l: (e: { violatedDirective: string; blockedURI: string }) => void): void;
+    };
+    const w = globalThis as unknown as Win & { acquireVsCodeApi: unknown; document: Doc; MutationObserver: new (cb: () => void) => { observe(n: unknown, o: unknown): void; disconnect(): void } };
+    w.__posted = [];
+    w.__state = state;
+    w.__csp = [];
+    w.acquireVsCodeApi = () => ({
+      postMessage: (m: unknown) => w.__posted.push(JSON.parse(JSON.stringify(m))),
+      getState: () => w.__state ?? undefined,
+      setState: (s: unknown) => { w.__state = JSON.parse(JSON.stringify(s)); },
+    });
+    w.document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));
+    // <html> does not exist yet when this runs: set the variables as soon as it does.
+    const observer = new w.MutationObserver(() => {
+      const root = w.document.documentElement;
+      if (!root) return;
+      observer.disconnect();
+      for (const [k, v] of Object.entries(vars)) root.style.setProperty(`--vscode-${k}`, v);
+    });
+    observer.observe(w.document, { childList: true });
+  }, { vars: THEMES[theme], state: opts.state ?? null });
   await page.route(`${ORIGIN}/**`, async (route) => {
     const path = new URL(route.request().url()).pathname;
     if (path === '/index.html') return route.fulfill({ contentType: 'text/html', body: html });
-    if (path === '/theme.css') return route.fulfill({ contentType: 'text/css', body: themeCss });
-    const m = /^\/media\/([A-Za-z0-9_.-]+)$/.exec(path);
+    const m = /^\/ext\/media\/([A-Za-z0-9_.-]+)$/.exec(path);
     if (m && existsSync(join(MEDIA, m[1]))) {
       const type = m[1].endsWith('.js') ? 'text/javascript' : m[1].endsWith('.css') ? 'text/css' : 'application/octet-stream';
       return route.fulfill({ contentType: type, body: readFileSync(join(MEDIA, m[1])) });

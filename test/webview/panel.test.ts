@@ -1,7 +1,8 @@
 // The real panel bundle (media/webview.js) in headless Debian Chromium, fed recorded message streams
 // of real runs (test/fixtures/streams, recorded by recordStream.ts from the real trainer and
-// diagnostics engine). The VS Code webview API is MOCKED (see harness.ts): acquireVsCodeApi records
-// what the panel posts. Assertions are about what a person sees on the page.
+// diagnostics engine), inside the exact HTML and CSP src/host/panel.ts generates. The VS Code webview
+// API is MOCKED (see harness.ts): acquireVsCodeApi records what the panel posts, and panel.ts runs
+// against a fake `vscode` module to produce its HTML. Assertions are about what a person sees.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';

@@ -5,7 +5,6 @@
 // trainer messages are replayed through it: seed-mlp-zeros → findings → "Re-run with this fix".
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import Module from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,105 +12,7 @@ import { type HostNotification, RunStore, parseHostNotification } from '../../sr
 import type { TrainerToHostMessage } from '../../src/protocol/training';
 import type { Finding } from '../../src/core/findings';
 import { findPreset } from '../../src/core/presets';
-
-// ---- the fake vscode module -------------------------------------------------------------------
-type Listener<T> = (e: T) => void;
-class EventEmitter<T> {
-  private listeners: Listener<T>[] = [];
-  event = (l: Listener<T>) => { this.listeners.push(l); return { dispose: () => { this.listeners = this.listeners.filter((x) => x !== l); } }; };
-  fire(e: T): void { for (const l of [...this.listeners]) l(e); }
-  dispose(): void { this.listeners = []; }
-}
-class Uri {
-  constructor(readonly fsPath: string) {}
-  get path(): string { return this.fsPath; }
-  toString(): string { return `https://file+.vscode-resource.test${this.fsPath}`; }
-  static file(p: string): Uri { return new Uri(p); }
-  static joinPath(u: Uri, ...parts: string[]): Uri { return new Uri(join(u.fsPath, ...parts)); }
-}
-interface FakePanel {
-  posted: unknown[];
-  html: string;
-  title: string;
-  visible: boolean;
-  options: Record<string, unknown>;
-  receive(m: unknown): void;
-  setVisible(v: boolean): void;
-  disposed: boolean;
-}
-const fake = {
-  panels: [] as FakePanel[],
-  logs: [] as string[],
-  infos: [] as string[],
-  errors: [] as string[],
-  saveTo: undefined as Uri | undefined,
-};
-const vscodeFake = {
-  Uri, EventEmitter,
-  ViewColumn: { One: 1, Beside: -2 },
-  Position: class { constructor(readonly line: number, readonly character: number) {} },
-  Range: class { constructor(readonly start: unknown, readonly end: unknown) {} },
-  window: {
-    createWebviewPanel: (_viewType: string, title: string, _show: unknown, options: Record<string, unknown>) => {
-      const receive = new EventEmitter<unknown>();
-      const dispose = new EventEmitter<void>();
-      const viewState = new EventEmitter<unknown>();
-      const posted: unknown[] = [];
-      const panel = {
-        title, visible: true, iconPath: undefined as unknown, disposed: false,
-        webview: {
-          html: '', options, cspSource: 'https://file+.vscode-resource.test',
-          asWebviewUri: (u: Uri) => u.toString(),
-          postMessage: async (m: unknown) => { posted.push(JSON.parse(JSON.stringify(m))); return true; },
-          onDidReceiveMessage: receive.event,
-        },
-        reveal: () => undefined,
-        onDidDispose: dispose.event,
-        onDidChangeViewState: viewState.event,
-        dispose: () => { if (!panel.disposed) { panel.disposed = true; dispose.fire(); } },
-      };
-      const handle: FakePanel = {
-        posted,
-        get html() { return panel.webview.html; },
-        get title() { return panel.title; },
-        get visible() { return panel.visible; },
-        get disposed() { return panel.disposed; },
-        options,
-        receive: (m) => receive.fire(m),
-        setVisible: (v) => { panel.visible = v; viewState.fire({ webviewPanel: panel }); },
-      };
-      fake.panels.push(handle);
-      return panel;
-    },
-    showSaveDialog: async () => fake.saveTo,
-    showInformationMessage: async (m: string) => { fake.infos.push(m); },
-    showErrorMessage: async (m: string) => { fake.errors.push(m); },
-  },
-  workspace: {
-    workspaceFolders: undefined,
-    fs: { writeFile: async (u: Uri, bytes: Uint8Array) => { (await import('node:fs')).writeFileSync(u.fsPath, bytes); } },
-  },
-};
-const M = Module as unknown as { _resolveFilename: (req: string, ...rest: unknown[]) => string };
-const resolve = M._resolveFilename;
-M._resolveFilename = (req, ...rest) => (req === 'vscode' ? 'vscode' : resolve(req, ...rest));
-require.cache.vscode = { id: 'vscode', filename: 'vscode', loaded: true, exports: vscodeFake } as unknown as NodeJS.Module;
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { TrainingPanel, FLUSH_MS } = require('../../src/host/panel') as {
-  FLUSH_MS: number;
-  TrainingPanel: {
-    currentPanel: { dispose(): void } | undefined;
-    createOrShow(uri: Uri, host: unknown): TPanel;
-    revive(panel: unknown, uri: Uri, state: unknown, host: unknown): TPanel;
-  };
-};
-interface TPanel {
-  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void;
-  handleTrainerMessage(m: TrainerToHostMessage): void;
-  endRun(runId: string, o: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
-  dispose(): void;
-}
+import { type TPanel, FLUSH_MS, TrainingPanel, Uri, fake, vscodeFake } from './fakeVscode';
 
 // ---- helpers ------------------------------------------------------------------------------------
 const ext = new Uri('/ext');
