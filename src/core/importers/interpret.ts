@@ -733,10 +733,8 @@ class Interpreter {
           break;
         }
       }
-      if (!init) {
-        this.note(e, `could not read the arguments of ${this.src(e)}`);
-        return { t: 'unknown' };
-      }
+      // Unreadable arguments: unknown (whoever uses the value as weights notes it; tf.constant is used elsewhere too).
+      if (!init) return { t: 'unknown' };
       const idiom: InitializerIdiom = js ? 'tfjs-tensor' : 'tf1';
       return { t: 'initTensor', rec: { init, site: { span: e, idiom, prefix: root, shape: shapeExpr, v2 } }, shape };
     }
@@ -769,10 +767,7 @@ class Interpreter {
     } else known = false;
     // Unknown initializers (variance_scaling, orthogonal...) read as unknown; whoever uses them notes it.
     if (!known) return undefined;
-    if (!init) {
-      this.note(e, `could not read the arguments of ${this.src(e)}`);
-      return { t: 'unknown' };
-    }
+    if (!init) return { t: 'unknown' };
     const idiom: InitializerIdiom = js ? 'tfjs-object' : tf1Style ? 'tf1-initializer' : 'keras-object';
     return { t: 'initializer', rec: { init, site: { span: e, idiom, prefix: prefixParts.join('.') } } };
   }
