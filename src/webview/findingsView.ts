@@ -1,6 +1,6 @@
 // The findings list of the shown run: severity, code, layer, first step, the explanation, the
 // evidence numbers, the source line, and each fix as a "Re-run with this fix" button.
-import type { Finding, RunState } from '../protocol/webview';
+import type { Finding, Fix, RunState } from '../protocol/webview';
 import { clear, fmt, h } from './dom';
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
@@ -22,7 +22,8 @@ function layerText(f: Finding, run: RunState): string {
 }
 
 export interface FindingActions {
-  rerun(runId: string, findingIndex: number, fixIndex: number): void;
+  /** The fix object as rendered, so a click always sends the fix its button shows. */
+  rerun(runId: string, fix: Fix): void;
   reveal(runId: string, findingIndex: number): void;
 }
 
@@ -70,7 +71,7 @@ export class FindingsView {
     f.fixes.forEach((fix, j) => {
       const b = h('button', { type: 'button', 'data-testid': 'rerun-fix', 'data-fix-index': j, 'data-finding-index': index, title: `Start a new run with this change and compare it with ${run.label}` },
         `Re-run with this fix: ${fix.label}`);
-      b.addEventListener('click', () => this.actions.rerun(run.runId, index, j));
+      b.addEventListener('click', () => this.actions.rerun(run.runId, fix));
       fixes.append(b);
     });
     const source = f.source

@@ -68,10 +68,7 @@ app.append(header, message, empty, content);
 const lossChart = new RunChart(lossBox, 'loss');
 const accChart = new RunChart(accBox, 'accuracy', 180);
 const findingsView = new FindingsView(findingsList, {
-  rerun: (runId, findingIndex, fixIndex) => {
-    const fix = store.get(runId)?.findings[findingIndex]?.fixes[fixIndex];
-    if (fix) vscode.postMessage(RerunWithFixCommand.create({ runId, fix }));
-  },
+  rerun: (runId, fix) => vscode.postMessage(RerunWithFixCommand.create({ runId, fix })),
   reveal: (runId, findingIndex) => vscode.postMessage(RevealSourceCommand.create({ runId, findingIndex })),
 });
 const layerViews = new LayerViews(layersBox);
@@ -112,8 +109,8 @@ function lastStep(r: RunState): number {
 
 function backendText(r: RunState): string {
   const b = r.start?.backend;
-  if (!b) return 'backend: starting…';
-  const extra = b.name === 'wasm' ? ` (${b.simd ? 'SIMD' : 'no SIMD'}${b.threads ? `, ${b.threads} threads` : ''})` : '';
+  if (!b) return 'starting…';
+  const extra = b.name === 'wasm' ? ` (${b.simd ? 'SIMD' : 'no SIMD'}${b.threads ? `, ${b.threads} thread${b.threads === 1 ? '' : 's'}` : ''})` : '';
   return `${b.name}${extra}`;
 }
 

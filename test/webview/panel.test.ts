@@ -177,6 +177,8 @@ test('mid-run (mocked acquireVsCodeApi): Stop posts stopTraining for the running
   const half = zeros.notifications.findIndex((n: N) => n.type === 'steps' && n.steps[n.steps.length - 1] >= 500);
   await feed(p, zeros.notifications.slice(0, half + 1));
   assert.equal(await text(p, '[data-testid="run-status"]'), 'running');
+  assert.match(await text(p, '[data-testid="run-header"]'), /Step 5\d\d \/ 1000/);
+  await p.page.screenshot({ path: screenshotPath('panel-running-dark.png'), fullPage: true });
   const stop = p.page.locator('[data-testid="stop"]');
   assert.equal(await stop.isEnabled(), true);
   await stop.click();
