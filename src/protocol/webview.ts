@@ -100,7 +100,10 @@ export interface RunState {
 
 /** Bounds that keep a long run's state small enough to post and to keep in webview state. */
 export const LIMITS = {
+  /** Runs the store keeps (older ended runs are evicted). */
   maxRuns: 8,
+  /** Runs a snapshot may carry (above maxRuns: running runs are never evicted). */
+  maxSnapshotRuns: 32,
   maxProbeFrames: 400,
   /** State saved with setState (survives a window reload) keeps this many loss points per run. */
   maxPersistedSteps: 4000,
@@ -271,7 +274,7 @@ export function parseWebviewCommand(m: unknown): WebviewCommand | undefined {
 /** Every run so far (replaces the webview's state), and the run to show. */
 export interface DidSnapshotNotificationMessage { type: 'snapshot'; runs: RunState[]; activeRunId?: string }
 export const DidSnapshotNotification = messageType<DidSnapshotNotificationMessage>('snapshot',
-  (m) => arrayOf(m.runs, isRunState, LIMITS.maxRuns) && opt(m.activeRunId, isRunId));
+  (m) => arrayOf(m.runs, isRunState, LIMITS.maxSnapshotRuns) && opt(m.activeRunId, isRunId));
 
 /** A run was started (before its process reports anything). It becomes the shown run. */
 export interface DidStartRunNotificationMessage { type: 'startRun'; run: RunState }

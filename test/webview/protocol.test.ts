@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  type HostNotification, DidStepBatchNotification, ExportRunCommand, LIMITS, NotificationFeed, RerunWithFixCommand, RunStore,
-  StopTrainingCommand, deadUnits, describeRejected, isRunState, parseHostNotification, parseWebviewCommand, persistableRuns, markInterrupted,
+  type HostNotification, DidSnapshotNotification, DidStepBatchNotification, ExportRunCommand, LIMITS, NotificationFeed, RerunWithFixCommand, RunStore,
+  StopTrainingCommand, deadUnits, describeRejected, isRunState, parseHostNotification, parseWebviewCommand, persistableRuns, markInterrupted, newRunState,
 } from '../../src/protocol/webview';
 import type { TrainerToHostMessage } from '../../src/protocol/training';
 import { findPreset } from '../../src/core/presets';
@@ -99,7 +99,7 @@ test('host notifications: wrong types, lengths and markup in enum fields are rej
     { type: 'steps', runId: 'run-1', steps: [1], loss: ['1'], batchAccuracy: [0], elapsedMs: 0 },
     { type: 'endRun', runId: 'run-1', status: '<b>finished</b>', elapsedMs: 0 },
     { type: 'eval', runId: 'run-1', eval: { step: 1, testLoss: 1, testAccuracy: 'high', predictedCounts: [], final: false } },
-    { type: 'snapshot', runs: new Array(LIMITS.maxRuns + 1).fill(null) },
+    { type: 'snapshot', runs: new Array(LIMITS.maxSnapshotRuns + 1).fill(null) },
     { type: 'startRun', run: { runId: 'r', label: 'x', status: 'running' } },
   ];
   for (const m of bad) assert.equal(parseHostNotification(m), undefined, `accepted ${JSON.stringify(m).slice(0, 80)}`);
@@ -125,4 +125,19 @@ test('persisted state is thinned to the limits and a reload marks unfinished run
   assert.equal(revived[0].status, 'stopped');
   assert.match(revived[0].message!, /reloaded/);
   assert.ok(isRunState(JSON.parse(JSON.stringify(revived[0]))));
+});
+
+test('RunStore keeps at most LIMITS.maxRuns runs, dropping the oldest ended ones but never the shown run or the one it compares with', () => {
+  const store = new RunStore();
+  const begin = (id: string, compareWithRunId?: string) => store.apply({ type: 'startRun', run: { ...newRunState({ runId: id, label: id, startedAt: 0, compareWithRunId }) } });
+  const end = (id: string) => store.apply({ type: 'endRun', runId: id, status: 'finished', elapsedMs: 1 });
+  begin('first'); end('first');
+  for (let i = 1; i < LIMITS.maxRuns; i++) { begin(`r${i}`); end(`r${i}`); }
+  assert.equal(store.runs.length, LIMITS.maxRuns);
+  begin('fixed', 'first'); // "Re-run with this fix" on the oldest run, picked in the run list
+  assert.equal(store.runs.length, LIMITS.maxRuns);
+  assert.ok(store.get('first'), 'the compared-with run is kept');
+  assert.equal(store.active?.runId, 'fixed');
+  assert.equal(store.get('r1'), undefined, 'the oldest ended run went first');
+  assert.ok(DidSnapshotNotification.is(JSON.parse(JSON.stringify({ type: 'snapshot', runs: store.runs }))));
 });
