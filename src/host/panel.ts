@@ -99,8 +99,10 @@ export class TrainingPanel {
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       panel.onDidChangeViewState(() => {
         if (panel.visible) {
-          // A retained webview would not say ready again; a reloaded one gets a second, identical snapshot.
+          // A retained webview would not say ready again, so it gets a snapshot and deltas now; a reloading
+          // one may miss them, but it says ready when its script runs and gets a complete snapshot then.
           this.postSnapshot();
+          this.ready = true;
         } else {
           // Hidden: the content is torn down; nothing is posted until it says ready again.
           this.ready = false;
