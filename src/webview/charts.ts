@@ -53,16 +53,18 @@ export class RunChart {
     const width = Math.max(200, this.container.clientWidth || 600);
     const maxStep = Math.max(1, ...runs.map((r) => r.start?.totalSteps ?? r.spec?.steps ?? r.steps[r.steps.length - 1] ?? 1));
     const colour = (i: number) => (i === runs.length - 1 ? 0 : 1);
+    // Short series names (the run names are in the panel's legend); the hover readout shows their values.
+    const who = (i: number) => (runs.length === 1 ? '' : i === runs.length - 1 ? 'this run: ' : 'compared: ');
     const shape = `${this.kind}|${runs.map((r) => r.runId + ':' + r.label).join('|')}|${theme.key}|${maxStep}|${width}`;
 
     let data: uPlot.AlignedData;
-    const series: uPlot.Series[] = [{ label: 'step' }];
+    const series: uPlot.Series[] = [{ label: 'step', value: (_u, v) => (v === null ? '–' : String(v)) }];
     if (this.kind === 'loss') {
       const tables = runs.map((r) => [r.steps, r.loss, smoothed.of(r)] as uPlot.AlignedData);
       data = tables.length === 1 ? tables[0] : tables.length ? uPlot.join(tables) : [[]];
       runs.forEach((r, i) => {
-        series.push({ label: `${r.label} (loss)`, stroke: theme.series[colour(i)], width: 1, alpha: 0.3, points: { show: false }, spanGaps: true });
-        series.push({ label: `${r.label} (smoothed)`, stroke: theme.smoothed[colour(i)], width: 2, points: { show: false }, spanGaps: true });
+        series.push({ label: `${who(i)}loss`, stroke: theme.series[colour(i)], width: 1, alpha: 0.3, points: { show: false }, spanGaps: true });
+        series.push({ label: `${who(i)}smoothed`, stroke: theme.smoothed[colour(i)], width: 2, points: { show: false }, spanGaps: true });
       });
     } else {
       const tables = runs.map((r) => {
@@ -71,7 +73,7 @@ export class RunChart {
       });
       data = tables.length === 1 ? tables[0] : tables.length ? uPlot.join(tables) : [[]];
       runs.forEach((r, i) => {
-        series.push({ label: `${r.label} (test accuracy)`, stroke: theme.series[colour(i)], width: 2, points: { show: true, size: 6, fill: theme.series[colour(i)] }, spanGaps: true });
+        series.push({ label: `${who(i)}test accuracy`, stroke: theme.series[colour(i)], width: 2, points: { show: true, size: 6, fill: theme.series[colour(i)] }, spanGaps: true });
       });
     }
 
@@ -101,8 +103,7 @@ export class RunChart {
       axes: axes(theme, 'step', this.kind === 'loss' ? 'cross-entropy' : 'test accuracy'),
       series,
       cursor: { drag: { x: false, y: false } },
-      // The panel draws one legend for both charts (run colours); uPlot's would repeat long run names per series.
-      legend: { show: false },
+      legend: { show: true, live: true },
     };
     this.plot = new uPlot(opts, data, this.container);
   }

@@ -88,6 +88,8 @@ interface LayerView {
   gradHeat: HTMLCanvasElement;
   weightHeat: HTMLCanvasElement;
   heatCaption: HTMLElement[];
+  /** The layer report the unit map shows (read by its hover text). */
+  holder: { report?: LayerReport };
 }
 
 /** The hidden-layer section of the shown run. */
@@ -148,6 +150,18 @@ export class LayerViews {
   private createView(l: LayerReport, run: RunState): LayerView {
     const fanIn = l.layer === 0 ? 784 : run.spec?.layers[l.layer - 1]?.units;
     const unitCanvas = h('canvas', { role: 'img', class: 'unit-canvas' });
+    // Hover: which unit, and how often it is active (from the latest probe of the shown run).
+    const holder: { report?: LayerReport } = {};
+    unitCanvas.addEventListener('mousemove', (e) => {
+      const report = holder.report;
+      if (!report) return;
+      const n = report.activity.length;
+      const cols = Math.max(1, Math.ceil(Math.sqrt(n)));
+      const cell = unitCanvas.clientWidth / cols;
+      const unit = Math.floor(e.offsetY / cell) * cols + Math.floor(e.offsetX / cell);
+      const a = report.activity[unit];
+      unitCanvas.title = a === undefined ? '' : `unit ${unit}: active on ${(a * 100).toFixed(1)}% of probe inputs${deadUnits(report).includes(unit) ? ' (dead)' : ''}`;
+    });
     const unitSummary = h('p', { class: 'unit-summary' });
     const unitMap = h('div', { 'data-testid': 'unit-map', 'data-layer': l.layer, class: 'unit-map' }, unitCanvas, unitSummary);
     const gradBox = h('div', { class: 'hist' });
@@ -170,10 +184,11 @@ export class LayerViews {
         h('figure', {}, h('figcaption', {}, 'Weights (latest probe)'), weightBox),
         h('figure', {}, heatCaption[0], gradHeat),
         h('figure', {}, heatCaption[1], weightHeat)));
-    return { root, unitMap, unitCanvas, unitSummary, width, gradSummary, gradHist: new HistogramChart(gradBox), weightHist: new HistogramChart(weightBox), gradHeat, weightHeat, heatCaption };
+    return { root, unitMap, unitCanvas, unitSummary, width, gradSummary, gradHist: new HistogramChart(gradBox), weightHist: new HistogramChart(weightBox), gradHeat, weightHeat, heatCaption, holder };
   }
 
   private fill(v: LayerView, l: LayerReport, run: RunState, step: number, edges: LayerEdges | undefined, theme: Theme): void {
+    v.holder.report = l;
     const dead = deadUnits(l);
     const relu = RELU_FAMILY.includes(l.activation);
     const saturated = relu ? 0 : l.activity.filter((a) => a < DEAD_ACTIVITY).length;
