@@ -1,6 +1,8 @@
 // gradientLens.* settings behind typed getters (one place that knows the keys, their defaults and their
 // limits; package.json `contributes.configuration` documents them for users).
 import * as vscode from 'vscode';
+import { homedir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { BackendRequest } from '../core/events';
 
 const SECTION = 'gradientLens';
@@ -29,10 +31,9 @@ export class Config {
   get dataFolder(): string | undefined {
     const v = this.cfg.get<string>('dataFolder', '').trim();
     if (!v) return undefined;
-    if (v.startsWith('~/')) return (process.env.HOME ?? '') + v.slice(1);
+    if (v === '~' || v.startsWith('~/')) return join(homedir(), v.slice(1));
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-    const absolute = v.startsWith('/') || /^[A-Za-z]:[\\/]/.test(v);
-    return absolute || !folder ? v : `${folder}/${v}`;
+    return isAbsolute(v) || !folder ? v : resolve(folder, v);
   }
 
   get probeEvery(): number {

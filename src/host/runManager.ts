@@ -242,7 +242,8 @@ export class RunManager implements RunHost, vscode.Disposable {
         return;
       }
       if (replay.length < MAX_REPLAY) replay.push(m);
-      (this.o.currentView() ?? view)?.handleTrainerMessage(m);
+      // The panel open now (it may have been closed, or reopened and replayed, since the run began).
+      this.o.currentView()?.handleTrainerMessage(m);
       if (m.type === 'event') {
         const e = m.event;
         switch (e.type) {
@@ -293,7 +294,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       }
       this.lastReplay = { record, messages: replay };
       this.statusItem.hide();
-      (this.o.currentView() ?? view)?.endRun(runId, { status: record.status as 'finished' | 'stopped' | 'error', message: record.message });
+      this.o.currentView()?.endRun(runId, { status: record.status as 'finished' | 'stopped' | 'error', message: record.message });
       this.announce(record);
       this.didEnd.fire(record);
       return record;

@@ -151,7 +151,7 @@ describe('Gradient Lens extension (in the extension host)', function () {
     assert.equal(second?.status, 'finished', `${second?.status}: ${second?.message}`);
   });
 
-  it('passes gradientLens.* settings to the training process (backend, thresholds)', async () => {
+  it('passes gradientLens.* settings to the training process (backend, thresholds, data folder)', async () => {
     const cfg = () => vscode.workspace.getConfiguration('gradientLens');
     try {
       await cfg().update('backend', 'cpu', vscode.ConfigurationTarget.Global);
@@ -165,7 +165,15 @@ describe('Gradient Lens extension (in the extension host)', function () {
       assert.equal(bad?.status, 'error');
       assert.equal(bad?.errorKind, 'settings');
       assert.match(bad?.message ?? '', /deadActiveShare/);
+      await cfg().update('thresholds', undefined, vscode.ConfigurationTarget.Global);
+
+      await cfg().update('dataFolder', '/nonexistent/mnist-folder', vscode.ConfigurationTarget.Global);
+      const noData = await api.startRun(preset('seed-softmax-zeros', 10));
+      assert.equal(noData?.status, 'error');
+      assert.equal(noData?.errorKind, 'data');
+      assert.match(noData?.message ?? '', /\/nonexistent\/mnist-folder/);
     } finally {
+      await cfg().update('dataFolder', undefined, vscode.ConfigurationTarget.Global);
       await cfg().update('backend', undefined, vscode.ConfigurationTarget.Global);
       await cfg().update('thresholds', undefined, vscode.ConfigurationTarget.Global);
     }
