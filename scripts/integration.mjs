@@ -189,7 +189,8 @@ function buildVsix() {
 }
 
 async function runPaletteCommand(page, title) {
-  for (let attempt = 1; attempt <= 6; attempt++) {
+  // A freshly started workbench may not list an extension's commands for the first seconds: reopen and retry.
+  for (let attempt = 1; attempt <= 10; attempt++) {
     await page.keyboard.press('Escape');
     await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget .quick-input-box input');
@@ -197,13 +198,13 @@ async function runPaletteCommand(page, title) {
       await input.waitFor({ state: 'visible', timeout: 10_000 });
       await input.fill(`>${title}`);
       const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
-      await row.waitFor({ state: 'visible', timeout: 10_000 });
+      await row.waitFor({ state: 'visible', timeout: 5_000 });
       await page.screenshot({ path: join(outDir, 'ui-1-palette.png') });
       await row.click();
       return;
     } catch (e) {
       log(`palette attempt ${attempt}: "${title}" not listed yet (${e.message.split('\n')[0]})`);
-      await page.waitForTimeout(2000);
+      await page.waitForTimeout(1000);
     }
   }
   throw new Error(`the Command Palette never listed "${title}"`);
@@ -234,6 +235,10 @@ async function uiTest() {
       await page.locator('.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
       await runPaletteCommand(page, 'Train MNIST MLP');
       const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'seed-mlp-zeros' }).first();
+      // Our QuickPick: the presets with their one-line descriptions (screenshot), then type and pick.
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Train MNIST MLP' }).waitFor({ state: 'visible', timeout: 20_000 });
+      await row.waitFor({ state: 'visible', timeout: 20_000 });
+      await page.screenshot({ path: join(outDir, 'ui-1b-quickpick.png') });
       await page.locator('.quick-input-widget .quick-input-box input').fill('seed-mlp-zeros');
       await row.waitFor({ state: 'visible', timeout: 20_000 });
       await row.click();
