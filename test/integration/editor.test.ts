@@ -4,7 +4,7 @@
 // training the file puts runtime findings on the same line. Fixtures are copied to a temp folder, so
 // the tests never modify test/fixtures.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
@@ -41,6 +41,12 @@ async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.
   }
 }
 
+/** Discards a test's edits: the training panel may hold the focus, so the document is shown first. */
+async function revertAndClose(doc: vscode.TextDocument): Promise<void> {
+  await vscode.window.showTextDocument(doc);
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+}
+
 const ours = (uri: vscode.Uri, source = STATIC_SOURCE): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
 const findingsOn = (uri: vscode.Uri, line: number, source = STATIC_SOURCE): vscode.Diagnostic[] =>
   ours(uri, source).filter((d) => d.range.start.line === line && (codeOf(d) === 'dead-units' || codeOf(d) === 'symmetric-units'));
@@ -50,8 +56,12 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
   let dir: string;
   let api: GradientLensApi;
 
+  let copies = 0;
+  /** A fresh copy of a fixture per test (own folder, same name), so no test sees another's edits. */
   const open = async (fixture: string): Promise<vscode.TextDocument> => {
-    const file = join(dir, fixture);
+    const folder = join(dir, String(++copies));
+    mkdirSync(folder);
+    const file = join(folder, fixture);
     copyFileSync(join(FIXTURES, fixture), file);
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     await vscode.window.showTextDocument(doc);
@@ -98,7 +108,7 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
     const line = doc.lineAt(HIDDEN_WEIGHT_LINE).text;
     assert.match(line, /^W1 = tf\.Variable\(tf\.random_(normal|uniform)\(\[784, 100\], /);
     await waitFor('the warning to go away', () => findingsOn(doc.uri, HIDDEN_WEIGHT_LINE).length === 0, 10_000);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await revertAndClose(doc);
   });
 
   it('gives no warning on the softmax-only tutorial file, and a "Train this model" CodeLens', async () => {
@@ -125,7 +135,23 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
     assert.ok(preferred);
     assert.ok(await vscode.workspace.applyEdit(preferred.edit!));
     assert.match(doc.lineAt(line).text, /"kernelInitializer": "heNormal"/);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await revertAndClose(doc);
+  });
+
+  it('"Fix and re-train" rewrites the line and trains the fixed model, which learns', async function () {
+    if (!vscode.workspace.isTrusted) this.skip();
+    const doc = await open('mnist_mlp_zeros.py');
+    const diag = await waitFor('the dead-units warning', () => findingsOn(doc.uri, HIDDEN_WEIGHT_LINE).find((d) => codeOf(d) === 'dead-units'));
+    const action = (await quickFixes(doc.uri, diag.range)).find((a) => a.command?.command === 'gradientLens.fixAndRetrain');
+    assert.ok(action?.command, 'a "Fix and re-train" action');
+    const runsBefore = api.runs.length;
+    await vscode.commands.executeCommand(action.command.command, ...(action.command.arguments ?? []));
+    assert.match(doc.lineAt(HIDDEN_WEIGHT_LINE).text, /^W1 = tf\.Variable\(tf\.random_(normal|uniform)\(\[784, 100\], /);
+    const run = await waitFor('the re-training run to end', () => api.runs.length > runsBefore && api.lastRun?.finalEval ? api.lastRun : undefined, 150_000);
+    assert.equal(run.sourceFile, doc.uri.fsPath);
+    assert.ok(run.finalEval!.testAccuracy > 0.9, `test accuracy after the fix: ${run.finalEval!.testAccuracy}`);
+    await waitFor('no dead-units finding on the line any more', () => ![...findingsOn(doc.uri, HIDDEN_WEIGHT_LINE), ...findingsOn(doc.uri, HIDDEN_WEIGHT_LINE, RUNTIME_SOURCE)].some((d) => codeOf(d) === 'dead-units'), 10_000);
+    await revertAndClose(doc);
   });
 
   it('training the file puts runtime findings (dead units) on the hidden weight line', async function () {
@@ -146,6 +172,6 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
     edit.replace(doc.uri, doc.lineAt(HIDDEN_WEIGHT_LINE).range, 'W1 = tf.Variable(tf.random_uniform([784, 100], -0.01, 0.01))');
     assert.ok(await vscode.workspace.applyEdit(edit));
     await waitFor('the runtime findings to be cleared', () => ours(doc.uri, RUNTIME_SOURCE).length === 0, 10_000);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await revertAndClose(doc);
   });
 });
