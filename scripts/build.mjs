@@ -20,6 +20,8 @@ execFileSync(process.execPath, ['scripts/checkBoundaries.mjs'], { stdio: 'inheri
 const node = {
   bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: !production,
   minify: production, external: ['vscode', '@tensorflow/tfjs-node'], logLevel: 'warning',
+  // jsonc-parser's CommonJS entry is a UMD wrapper whose relative requires esbuild cannot follow.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 const entries = [
   { in: 'src/extension.ts', out: 'dist/extension.js', ...node },
