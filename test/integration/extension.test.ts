@@ -95,6 +95,25 @@ describe('Gradient Lens extension (in the extension host)', function () {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('offers "Model in <file>" first in the QuickPick when the active editor holds a model file', async () => {
+    const file = vscode.Uri.file(path.resolve(__dirname, '../../../test/integration/workspace/mnist_zeros.py'));
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
+    const before = api.runs.length;
+    const picked = vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.train');
+    // Accept the first QuickPick item once the QuickPick is up (accepting earlier does nothing).
+    await waitFor('the QuickPick to accept its first item', () => {
+      if (api.runs.length > before) return true;
+      void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return false;
+    }, 30_000);
+    const r = await picked;
+    assert.ok(r, 'no run');
+    assert.equal(r.sourceFile, file.fsPath, `the first item trained "${r.label}"`);
+    assert.equal(r.label, 'mnist_zeros.py');
+    assert.equal(r.status, 'finished', `${r.status}: ${r.message}`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('rejects a bad spec with a message naming the problem, and keeps working', async () => {
     const r = await api.startRun({ spec: { layers: [{ units: 7, activation: 'softmax' }] }, label: 'bad spec', ifRunning: 'replace' });
     assert.ok(r);
