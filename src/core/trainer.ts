@@ -73,6 +73,7 @@ export function softmaxCrossEntropy(logits: Float32Array, labels: ArrayLike<numb
   const predicted = new Uint8Array(n);
   let loss = 0;
   let correct = 0;
+  const exps = new Float64Array(NUM_CLASSES);
   for (let r = 0; r < n; r++) {
     const o = r * NUM_CLASSES;
     let max = -Infinity;
@@ -82,15 +83,14 @@ export function softmaxCrossEntropy(logits: Float32Array, labels: ArrayLike<numb
       if (v > max) { max = v; arg = c; }
     }
     let sum = 0;
-    for (let c = 0; c < NUM_CLASSES; c++) sum += Math.exp(logits[o + c] - max);
-    const logSum = max + Math.log(sum);
+    for (let c = 0; c < NUM_CLASSES; c++) sum += (exps[c] = Math.exp(logits[o + c] - max));
     const label = labels[r];
-    loss += logSum - logits[o + label];
+    loss += max + Math.log(sum) - logits[o + label];
     predicted[r] = arg;
     if (arg === label) correct++;
     if (grad || probs) {
       for (let c = 0; c < NUM_CLASSES; c++) {
-        const p = Math.exp(logits[o + c] - logSum);
+        const p = exps[c] / sum;
         if (probs) probs[o + c] = p;
         if (grad) grad[o + c] = (p - (c === label ? 1 : 0)) / n;
       }
