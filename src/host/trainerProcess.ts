@@ -63,8 +63,10 @@ export class TrainerProcess {
     this.child.on('message', (m: unknown) => this.onMessage(m));
     this.done = new Promise<ProcessOutcome>((resolve) => {
       let spawnError: Error | undefined;
-      this.child.once('error', (e) => {
-        spawnError = e;
+      // `on`, not `once`: a second 'error' without a listener would throw in the extension host.
+      this.child.on('error', (e) => {
+        o.log(`training process error: ${e.message}`);
+        spawnError ??= e;
         // 'exit' may never come when the spawn itself failed.
         if (this.child.pid === undefined) finish(null, null);
       });
