@@ -27,7 +27,7 @@ const keepProduction = process.argv.includes('--keep-production-build');
 const ALLOWED = [
   /^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^license(\.md|\.txt)?$/i,
   /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
-  /^docs\/findings\.md$/, /^media\/[\w.-]+\.(js|css|svg|png)$/,
+  /^docs\/[\w-]+\.md$/, /^schemas\/[\w.-]+\.json$/, /^media\/[\w.-]+\.(js|css|svg|png)$/,
 ];
 const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
   'dist/mnist/train-images-idx3-ubyte.gz', 'dist/mnist/train-labels-idx1-ubyte.gz', 'dist/mnist/t10k-images-idx3-ubyte.gz', 'dist/mnist/t10k-labels-idx1-ubyte.gz'];
@@ -63,9 +63,12 @@ function buildAndStage() {
   }
   const top = readdirSync('.').filter((f) => /^(package\.json|readme\.md|changelog\.md|license(\.md|\.txt)?|\.vscodeignore)$/i.test(f));
   for (const f of top) copyFileSync(f, join(stage, f));
-  if (existsSync('docs/findings.md')) {
-    mkdirSync(join(stage, 'docs'), { recursive: true });
-    copyFileSync('docs/findings.md', join(stage, 'docs', 'findings.md'));
+  // docs/ (findings.md: the diagnostics' codeDescription links; importers.md: import notes; the README's
+  // links) and schemas/ (the *.mlp.json schema contributed through jsonValidation).
+  for (const [dir, re] of [['docs', /\.md$/], ['schemas', /\.json$/]]) {
+    if (!existsSync(dir)) continue;
+    mkdirSync(join(stage, dir), { recursive: true });
+    for (const f of readdirSync(dir)) if (re.test(f)) copyFileSync(join(dir, f), join(stage, dir, f));
   }
   return ['dist/extension.js', 'dist/worker.js', 'media/webview.js'].every((f) => !existsSync(f) || isProductionBundle(join(stage, f)));
 }

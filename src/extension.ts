@@ -57,9 +57,21 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }
-  context.subscriptions.push(runs.onDidEndRun((r) => {
-    if (r.sourceFile && ctx.editor) ctx.editor.showRuntimeFindings(vscode.Uri.file(r.sourceFile), r.findings);
-  }));
+  // Runtime findings of a file's run land on its layers' lines: live, whenever the set of findings
+  // changes during the run, and once more with the final findings when it ends.
+  const shown = new Map<string, string>();
+  const showFindings = (r: RunRecord, final: boolean): void => {
+    if (!r.sourceFile) return;
+    const key = r.findings.map((f) => `${f.code}@${f.layer}:${f.severity}`).join(',');
+    if (!final && shown.get(r.runId) === key) return;
+    shown.set(r.runId, key);
+    editor.showRuntimeFindings(vscode.Uri.file(r.sourceFile), r.findings);
+    if (final) shown.delete(r.runId);
+  };
+  context.subscriptions.push(
+    runs.onDidProgress((r) => showFindings(r, false)),
+    runs.onDidEndRun((r) => showFindings(r, true)),
+  );
 
   const activationMs = performance.now() - t0;
   log.info(`activated in ${activationMs.toFixed(1)} ms (extension host ${process.version}, ${vscode.env.appHost})`);

@@ -41,7 +41,7 @@ export class Config {
   }
 
   get evalEvery(): number {
-    return clampInt(this.cfg.get<number>('evalEvery', 0), 0, 1_000_000, 0);
+    return clampInt(this.cfg.get<number>('evalEvery', 200), 0, 1_000_000, 200);
   }
 
   /** Detector threshold overrides; non-numbers are dropped. */
