@@ -8,7 +8,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, batchImages, type MnistData } from '../../src/core/mnist';
 import { train } from '../../src/core/trainer';
-import { parseSpec, type Activation, type ModelSpec } from '../../src/core/spec';
+import type { Activation } from '../../src/core/spec';
+import { smallMlp } from './helpers';
 import type { ProbeData } from '../../src/core/events';
 
 let backend: LoadedBackend;
@@ -18,17 +19,7 @@ before(async () => {
   data = loadMnist();
 });
 
-const spec = (activation: Activation, extra: Partial<ModelSpec> = {}): ModelSpec => parseSpec({
-  name: `t-${activation}`,
-  layers: [
-    { units: 32, activation, kernelInitializer: 'glorotNormal', biasInitializer: { type: 'randomUniform', minval: -0.1, maxval: 0.1 } },
-    { units: 16, activation, kernelInitializer: 'heUniform' },
-    { units: 10, activation: 'softmax', kernelInitializer: 'glorotUniform' },
-  ],
-  optimizer: { type: 'sgd', learningRate: 0.1 },
-  steps: 20,
-  ...extra,
-});
+const spec = smallMlp;
 
 for (const activation of ['relu', 'sigmoid', 'tanh', 'elu', 'selu', 'leakyRelu', 'linear'] as Activation[]) {
   test(`explicit backprop matches tf.grads on the probe batch (${activation})`, async () => {

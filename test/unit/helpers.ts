@@ -1,6 +1,7 @@
 // Shared by the unit tests: run the real CLI (bin/gradient-lens.js → dist/cli.js) as a user would.
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { parseSpec, type Activation, type ModelSpec } from '../../src/core/spec';
 
 export const repoRoot = join(__dirname, '..', '..', '..');
 
@@ -22,4 +23,19 @@ export function cliJson<T = Record<string, unknown>>(args: string[]): T {
   const lines = r.stdout.trim().split('\n');
   if (lines.length !== 1) throw new Error(`expected exactly one line of JSON, got ${lines.length}: ${r.stdout.slice(0, 500)}`);
   return JSON.parse(lines[0]) as T;
+}
+
+/** A small 784-32-16-10 MLP with `activation` in both hidden layers and random (non-symmetric) init. */
+export function smallMlp(activation: Activation, extra: Partial<ModelSpec> = {}): ModelSpec {
+  return parseSpec({
+    name: `t-${activation}`,
+    layers: [
+      { units: 32, activation, kernelInitializer: 'glorotNormal', biasInitializer: { type: 'randomUniform', minval: -0.1, maxval: 0.1 } },
+      { units: 16, activation, kernelInitializer: 'heUniform' },
+      { units: 10, activation: 'softmax', kernelInitializer: 'glorotUniform' },
+    ],
+    optimizer: { type: 'sgd', learningRate: 0.1 },
+    steps: 20,
+    ...extra,
+  });
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, type MnistData } from '../../src/core/mnist';
 import { train } from '../../src/core/trainer';
-import { parseSpec, type Activation, type ModelSpec } from '../../src/core/spec';
+import { smallMlp } from './helpers';
 import type { TrainingEvent } from '../../src/core/events';
 
 let backend: LoadedBackend;
@@ -13,17 +13,7 @@ before(async () => {
   data = loadMnist();
 });
 
-const spec = (activation: Activation, extra: Partial<ModelSpec> = {}): ModelSpec => parseSpec({
-  name: `t-${activation}`,
-  layers: [
-    { units: 32, activation, kernelInitializer: 'glorotNormal', biasInitializer: { type: 'randomUniform', minval: -0.1, maxval: 0.1 } },
-    { units: 16, activation, kernelInitializer: 'heUniform' },
-    { units: 10, activation: 'softmax', kernelInitializer: 'glorotUniform' },
-  ],
-  optimizer: { type: 'sgd', learningRate: 0.1 },
-  steps: 20,
-  ...extra,
-});
+const spec = smallMlp;
 
 test('no tensor leaks: tf.memory().numTensors does not grow with steps, and returns to its start', async () => {
   const { tf } = backend;
