@@ -56,7 +56,8 @@ function buildAndStage() {
   run(process.execPath, ['scripts/build.mjs', '--production']);
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, 'dist'), { recursive: true });
-  for (const f of readdirSync('dist')) if (/^(extension|worker)\.js$|\.wasm$/.test(f)) copyFileSync(join('dist', f), join(stage, 'dist', f));
+  // The threaded wasm binary is left out: tfjs never uses wasm threads in Node (docs/performance.md).
+  for (const f of readdirSync('dist')) if (/^(extension|worker)\.js$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
   if (existsSync('media')) {
     mkdirSync(join(stage, 'media'), { recursive: true });
     for (const f of readdirSync('media')) if (/\.(js|css|svg|png)$/.test(f)) copyFileSync(join('media', f), join(stage, 'media', f));
