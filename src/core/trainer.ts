@@ -153,8 +153,9 @@ class Mlp {
         outputs.push(tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l], activation: fused, leakyreluAlpha: LEAKY_RELU_ALPHA }) as Tensor2D);
       } else {
         const z = tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l] }) as Tensor2D;
-        if (keepPre) pre.push(z);
         const a = this.activate(z, layer.activation);
+        if (keepPre) pre.push(z);
+        else if (a !== z) z.dispose(); // activations without a fused kernel (tanh, selu): z is ours to free
         outputs.push(a);
       }
     });
