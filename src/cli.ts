@@ -6,6 +6,7 @@
 // Exit codes: 0 training completed (findings or not), 1 training failed, 2 bad input (one line on stderr).
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { basename } from 'node:path';
 import type { BackendRequest, TrainingEvent } from './core/events';
 import type { Finding } from './core/findings';
@@ -71,12 +72,12 @@ function readText(file: string): string {
 }
 
 function loadSpecFile(file: string): ModelSpec {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readText(file));
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    throw new UsageError(`${file}: not valid JSON (${(e as Error).message})`);
+  // JSON with comments, as the editor and `train FILE` accept for *.mlp.json.
+  const errors: ParseError[] = [];
+  const raw: unknown = parseJsonc(readText(file), errors, { allowTrailingComma: true });
+  if (errors.length) {
+    const e = errors[0];
+    throw new UsageError(`${file}: not valid JSON (${printParseErrorCode(e.error)} at offset ${e.offset})`);
   }
   const r = validateSpec(raw);
   if (!r.ok) throw new UsageError(problemsLine(file, r.problems));

@@ -61,6 +61,7 @@ function loadSplit(dir: string, imagesName: string, labelsName: string): MnistSp
   const labels = readIdxFile(labelsPath, 1);
   const [n, rows, cols] = images.dims;
   if (rows !== 28 || cols !== 28) throw new DataError(imagesPath, `images are ${rows}×${cols}, expected 28×28`);
+  if (n === 0) throw new DataError(imagesPath, 'contains no images');
   if (labels.dims[0] !== n) throw new DataError(labelsPath, `has ${labels.dims[0]} labels but ${imagesPath} has ${n} images`);
   for (let i = 0; i < labels.data.length; i++) {
     if (labels.data[i] > 9) throw new DataError(labelsPath, `label ${labels.data[i]} at index ${i} is not a digit 0–9`);

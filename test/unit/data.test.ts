@@ -73,6 +73,10 @@ test('a label count that does not match the images names both files', () => {
   assert.throws(() => loadMnist(dir), (e: Error) => e instanceof DataError && e.message.includes('train-labels-idx1-ubyte: has 9 labels but') && e.message.includes('has 10 images'));
 });
 
+test('IDX files with no images are rejected (not a crash later in training)', () => {
+  assert.throws(() => loadMnist(fakeMnist(0, 5)), /train-images-idx3-ubyte: contains no images/);
+});
+
 test('a missing data folder or file is a clear error', () => {
   assert.throws(() => loadMnist('/nonexistent/mnist'), /\/nonexistent\/mnist: data folder not found/);
   const dir = fakeMnist(2, 2);

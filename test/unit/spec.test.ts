@@ -63,7 +63,16 @@ test('CLI: a bad spec file exits 2 with every problem on one line', () => {
   writeFileSync(file, '{ not json');
   const r2 = runCli(['train', '--spec', file]);
   assert.equal(r2.status, 2);
-  assert.match(r2.stderr, /bad\.json: not valid JSON/);
+  assert.match(r2.stderr, /bad\.json: not valid JSON \(\w+ at offset \d+\)/);
+});
+
+test('CLI: --spec reads JSON with comments, like the editor and `train FILE`', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gl-spec-'));
+  const file = join(dir, 'small.mlp.json');
+  writeFileSync(file, '// two steps of softmax regression\n{ "layers": [ { "units": 10, "activation": "softmax", "kernelInitializer": "zeros" }, ], /* trailing comma above */ "steps": 2 }');
+  const r = runCli(['train', '--spec', file, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).steps, 2);
 });
 
 test('CLI: bad options exit 2 with a one-line reason', () => {

@@ -68,7 +68,8 @@ export function detectExploding(ctx: DetectorContext): Candidate[] {
   const out: Candidate[] = [];
   const { t, probe } = ctx;
   const finite = probe.recentLosses.filter(Number.isFinite);
-  const maxRecent = finite.length ? Math.max(...finite) : probe.loss;
+  // A loop, not Math.max(...finite): the interval can hold hundreds of thousands of losses.
+  const maxRecent = finite.length ? finite.reduce((m, v) => (v > m ? v : m), -Infinity) : probe.loss;
   const reference = Math.max(Number.isFinite(ctx.initialLoss) ? ctx.initialLoss : CHANCE_LOSS, CHANCE_LOSS);
   const intervalMean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : probe.loss;
   const blowUp = Number.isFinite(maxRecent) && maxRecent > t.explodingLossFactor * reference;
