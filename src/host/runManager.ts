@@ -83,7 +83,8 @@ export interface RunManagerOptions {
 }
 
 const PROGRESS_EVERY_MS = 250;
-const MAX_REPLAY = 20_000;
+/** Step events kept for replaying a run into a reopened panel; every other message is always kept. */
+const MAX_REPLAY_STEPS = 20_000;
 const MAX_RUNS_KEPT = 50;
 
 interface ActiveRun {
@@ -97,6 +98,7 @@ export class RunManager implements RunHost, vscode.Disposable {
   private readonly runs: RunRecord[] = [];
   private active: ActiveRun | undefined;
   private lastReplay: { record: RunRecord; messages: TrainerToHostMessage[] } | undefined;
+  private disposed = false;
   private seq = 0;
   private readonly statusItem: vscode.StatusBarItem;
   private readonly didStart = new vscode.EventEmitter<RunRecord>();
@@ -211,6 +213,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, sourceFile: req.sourceFile });
 
     const replay: TrainerToHostMessage[] = [];
+    let replaySteps = 0;
     let progress: vscode.Progress<{ message?: string; increment?: number }> | undefined;
     let reported = 0;
     let lastReport = 0;
@@ -241,7 +244,10 @@ export class RunManager implements RunHost, vscode.Disposable {
         progress?.report({ message: m.message });
         return;
       }
-      if (replay.length < MAX_REPLAY) replay.push(m);
+      // Past the cap only step events are dropped, so a replay still ends with the final evaluation,
+      // probes and findings of a long run.
+      const isStep = m.type === 'event' && m.event.type === 'step';
+      if (!isStep || replaySteps++ < MAX_REPLAY_STEPS) replay.push(m);
       // The panel open now (it may have been closed, or reopened and replayed, since the run began).
       this.o.currentView()?.handleTrainerMessage(m);
       if (m.type === 'event') {
@@ -293,6 +299,7 @@ export class RunManager implements RunHost, vscode.Disposable {
         void vscode.commands.executeCommand('setContext', 'gradientLens.training', false);
       }
       this.lastReplay = { record, messages: replay };
+      if (this.disposed) return record; // the extension is shutting down: no UI, no announcement
       this.statusItem.hide();
       this.o.currentView()?.endRun(runId, { status: record.status as 'finished' | 'stopped' | 'error', message: record.message });
       this.announce(record);
@@ -363,6 +370,7 @@ export class RunManager implements RunHost, vscode.Disposable {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.active?.process.kill();
     this.statusItem.dispose();
     this.didStart.dispose();

@@ -102,6 +102,7 @@ export class TrainerProcess {
 
   /** Immediate kill (extension deactivation). */
   kill(): void {
+    this.stopRequested = true; // the outcome is "stopped", not a crash
     if (!this.exited) this.child.kill('SIGKILL');
   }
 

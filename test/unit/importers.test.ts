@@ -442,3 +442,23 @@ opt = tf.train.AdamOptimizer().minimize(tf.losses.softmax_cross_entropy(y, logit
   assert.deepEqual(fixToEdit(r, src, initFix(0, 'heNormal')), { range: rangeOf(src, 'tf.zeros_initializer()'), newText: 'tf.keras.initializers.he_normal()' });
   assert.equal(fixToEdit(r, src, initFix(0, U01))?.newText, 'tf.random_uniform_initializer(-0.01, 0.01)');
 });
+
+test('a syntax error the parser recovered from is reported as a warning note where it is (Python and JS)', () => {
+  const py = importSource('bad.py', [
+    'import tensorflow as tf',
+    'x = tf.placeholder(tf.float32, [None, 784]',
+    'W = tf.Variable(tf.zeros([784, 10]))',
+    'b = tf.Variable(tf.zeros([10]))',
+    'y = tf.nn.softmax(tf.matmul(x, W) + b)',
+  ].join('\n'));
+  assert.ok(py);
+  const pyNote = py.notes.find((n) => n.message.startsWith('syntax error'));
+  assert.ok(pyNote, JSON.stringify(py.notes));
+  assert.equal(pyNote.severity, 'warning');
+  assert.equal(pyNote.range.line, 3);
+  const js = importSource('bad.js', "const model = tf.sequential();\nmodel.add(tf.layers.dense({units: 10, activation: 'softmax', inputShape: [784]});\n");
+  assert.ok(js);
+  assert.ok(js.notes.some((n) => n.message.startsWith('syntax error') && n.severity === 'warning'), JSON.stringify(js.notes));
+  const clean = importSource('ok.py', readFileSync(join(__dirname, '..', '..', '..', 'test', 'fixtures', 'mnist_softmax.py'), 'utf8'));
+  assert.ok(clean && !clean.notes.some((n) => n.message.startsWith('syntax error')));
+});

@@ -58,3 +58,16 @@ export function lastName(e: Expr): string | undefined {
   if (e.k === 'member') return e.prop;
   return undefined;
 }
+
+/** Offset of the first syntax error lezer recovered from (an error node), if any. */
+export function firstSyntaxError(tree: { iterate(spec: { enter(node: { type: { isError: boolean }; from: number }): boolean | void }): void }): number | undefined {
+  let at: number | undefined;
+  tree.iterate({
+    enter(node) {
+      if (at !== undefined) return false;
+      if (node.type.isError) at = node.from;
+      return undefined;
+    },
+  });
+  return at;
+}

@@ -64,7 +64,7 @@ function siteOf(site: InitSite | undefined, lines: LineMap, text: string): Initi
 }
 
 function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'): ImportResult | undefined {
-  const program = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
+  const { program, syntaxErrorAt } = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
   const it = interpret(program, kind === 'python' ? 'python' : 'js', text);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
@@ -73,6 +73,10 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   const note = (span: Span, message: string, severity: ImportNote['severity'] = 'info') => notes.push({ range: lines.range(span), message, severity });
   const fileStart: Span = { from: 0, to: 0 };
   const modelSpan = it.modelSpan ?? fileStart;
+  if (syntaxErrorAt !== undefined) {
+    // The parser recovered, so what follows may still be read, but the model may be incomplete.
+    note({ from: syntaxErrorAt, to: syntaxErrorAt }, 'syntax error here: the parser skipped part of the file, so the model read from it may be incomplete', 'warning');
+  }
 
   const raw = buildRawSpec(fileName, it, note, modelSpan, language);
   const spec = validateSpec(raw);

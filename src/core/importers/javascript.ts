@@ -3,14 +3,14 @@
 // functions passed as values (e.g. an async IIFE) are read in place.
 import { parser } from '@lezer/javascript';
 import type { SyntaxNode } from '@lezer/common';
-import { type Expr, type Kwarg, type Stmt, MAX_DEPTH } from './ast';
+import { type Expr, type Kwarg, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
 
 const jsParser = parser;
 const tsParser = parser.configure({ dialect: 'ts' });
 
-export function parseJavaScript(text: string, typescript: boolean): Stmt[] {
+export function parseJavaScript(text: string, typescript: boolean): { program: Stmt[]; syntaxErrorAt?: number } {
   const tree = (typescript ? tsParser : jsParser).parse(text);
-  return new JsLowering(text).statements(tree.topNode, 0);
+  return { program: new JsLowering(text).statements(tree.topNode, 0), syntaxErrorAt: firstSyntaxError(tree) };
 }
 
 const children = (n: SyntaxNode): SyntaxNode[] => {

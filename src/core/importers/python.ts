@@ -2,12 +2,12 @@
 // interpreter needs are kept; everything else becomes `other` (expressions) or is skipped (statements).
 import { parser } from '@lezer/python';
 import type { SyntaxNode } from '@lezer/common';
-import { type Expr, type Kwarg, type Stmt, MAX_DEPTH } from './ast';
+import { type Expr, type Kwarg, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
 
-export function parsePython(text: string): Stmt[] {
+export function parsePython(text: string): { program: Stmt[]; syntaxErrorAt?: number } {
   const tree = parser.parse(text);
   const lower = new PythonLowering(text);
-  return lower.statements(tree.topNode, 0);
+  return { program: lower.statements(tree.topNode, 0), syntaxErrorAt: firstSyntaxError(tree) };
 }
 
 const children = (n: SyntaxNode): SyntaxNode[] => {
