@@ -44,12 +44,21 @@ export class Config {
     return clampInt(this.cfg.get<number>('evalEvery', 200), 0, 1_000_000, 200);
   }
 
-  /** Detector threshold overrides; non-numbers are dropped. */
+  /** Detector threshold overrides that are numbers (the training process checks their ranges). */
   get thresholds(): Record<string, number> {
-    const raw = this.cfg.get<Record<string, unknown>>('thresholds', {}) ?? {};
     const out: Record<string, number> = {};
-    for (const [k, v] of Object.entries(raw)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    for (const [k, v] of Object.entries(this.rawThresholds())) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
     return out;
+  }
+
+  /** Names in gradientLens.thresholds whose value is not a finite number (left out of `thresholds`). */
+  get nonNumericThresholds(): string[] {
+    return Object.entries(this.rawThresholds()).filter(([, v]) => typeof v !== 'number' || !Number.isFinite(v)).map(([k]) => k);
+  }
+
+  private rawThresholds(): Record<string, unknown> {
+    const raw = this.cfg.get<unknown>('thresholds', {});
+    return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   }
 
   get shuffle(): boolean {

@@ -202,8 +202,13 @@ export class RunManager implements RunHost, vscode.Disposable {
       backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle, source: req.source,
     };
     const unknownThresholds = unknownThresholdNames(options.thresholds);
-    if (unknownThresholds.length) {
-      const msg = `gradientLens.thresholds: unknown name(s) ${unknownThresholds.join(', ')} ignored (known: ${THRESHOLD_NAMES.join(', ')})`;
+    const nonNumeric = c.nonNumericThresholds;
+    const problems = [
+      ...(unknownThresholds.length ? [`unknown name(s) ${unknownThresholds.join(', ')} ignored (known: ${THRESHOLD_NAMES.join(', ')})`] : []),
+      ...(nonNumeric.length ? [`${nonNumeric.join(', ')} ignored: a threshold must be a number`] : []),
+    ];
+    if (problems.length) {
+      const msg = `gradientLens.thresholds: ${problems.join('; ')}`;
       this.o.log.warn(msg);
       void vscode.window.showWarningMessage(`Gradient Lens: ${msg}`);
     }
