@@ -90,7 +90,10 @@ export class TrainingPanel {
     };
   }
 
+  private wasVisible: boolean;
+
   private constructor(private readonly panel: vscode.WebviewPanel, private readonly extensionUri: vscode.Uri, private host: PanelHost, state: unknown) {
+    this.wasVisible = panel.visible;
     this.restore(state);
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'icon.svg');
     panel.webview.html = this.html();
@@ -98,6 +101,10 @@ export class TrainingPanel {
       panel.onDidDispose(() => this.dispose()),
       panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
       panel.onDidChangeViewState(() => {
+        // Focus moving between the editor and a visible panel also fires this: only a hidden → visible
+        // change needs a snapshot (a full one can be megabytes on long runs).
+        if (panel.visible === this.wasVisible) return;
+        this.wasVisible = panel.visible;
         if (panel.visible) {
           // A retained webview would not say ready again, so it gets a snapshot and deltas now; a reloading
           // one may miss them, but it says ready when its script runs and gets a complete snapshot then.
