@@ -9,10 +9,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type HostNotification, RunStore, parseHostNotification } from '../../src/protocol/webview';
-import type { TrainerToHostMessage } from '../../src/protocol/training';
 import type { Finding } from '../../src/core/findings';
 import { findPreset } from '../../src/core/presets';
-import { type TPanel, FLUSH_MS, TrainingPanel, Uri, fake, vscodeFake } from './fakeVscode';
+import { FLUSH_MS, TrainingPanel, Uri, fake, vscodeFake } from './fakeVscode';
 
 // ---- helpers ------------------------------------------------------------------------------------
 const ext = new Uri('/ext');
