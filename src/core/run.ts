@@ -1,7 +1,7 @@
 // One training run with diagnostics, summarised as DESIGN.md's JSON result. Shared by the CLI and the
 // benchmarks (the extension's training process drives the same pieces and streams them instead).
 import type { LoadedBackend } from './backend';
-import type { BackendInfo, EvalEvent, TrainingEvent } from './events';
+import type { BackendInfo, EndEvent, EvalEvent, TrainingEvent } from './events';
 import type { Finding } from './findings';
 import { type MnistData, classShares } from './mnist';
 import type { ModelSpec } from './spec';
@@ -25,18 +25,11 @@ export interface RunOptions {
   source?: { file: string; layers: LayerSource[] };
 }
 
-/** DESIGN.md's `--json` object. */
-export interface RunSummary {
+/** DESIGN.md's `--json` object: the end event's figures (times rounded to ms) plus spec, backend and findings. */
+export interface RunSummary extends Pick<EndEvent, 'steps' | 'stopped' | 'testAccuracy' | 'testLoss' | 'trainMs' | 'probeMs' | 'evalMs'> {
   spec: ModelSpec;
   backend: BackendInfo['name'];
   backendInfo: BackendInfo;
-  steps: number;
-  stopped: boolean;
-  testAccuracy: number;
-  testLoss: number;
-  trainMs: number;
-  probeMs: number;
-  evalMs: number;
   /** Final test-set predictions per class. */
   predictedCounts: number[];
   findings: Finding[];

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
+import { waitFor as waitUntil } from './util';
 
 const EXT_ID = 'gradient-lens.gradient-lens';
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
@@ -18,15 +19,7 @@ const HIDDEN_WEIGHT_LINE = 8; // 0-based: line 9 of mnist_mlp_zeros.py, `W1 = tf
 
 const codeOf = (d: vscode.Diagnostic): string | undefined => (typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code));
 
-async function waitFor<T>(what: string, get: () => T | undefined | false, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = <T>(what: string, get: () => T | undefined | false, timeoutMs = 20_000): Promise<T> => waitUntil(what, get, timeoutMs);
 
 /** Quick fixes at a range; retried while another provider (e.g. the JSON language server starting up) cancels the request. */
 async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {

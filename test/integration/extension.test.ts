@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord, RunRequest } from '../../src/host/runManager';
 import { findPreset } from '../../src/core/presets';
+import { waitFor as waitUntil } from './util';
 
 const EXT_ID = 'gradient-lens.gradient-lens';
 
@@ -22,15 +23,7 @@ function preset(id: string, steps?: number, ifRunning: RunRequest['ifRunning'] =
   return { spec: steps === undefined ? p.spec : { ...p.spec, steps }, label: `${id}${steps === undefined ? '' : ` (${steps} steps)`}`, ifRunning };
 }
 
-async function waitFor<T>(what: string, get: () => T | undefined | false, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const waitFor = <T>(what: string, get: () => T | undefined | false, timeoutMs = 60_000): Promise<T> => waitUntil(what, get, timeoutMs);
 
 /** Waits until the current run of `api` has trained at least `steps` steps. */
 const trainedSteps = (api: GradientLensApi, steps: number): Promise<RunRecord> =>
