@@ -1,8 +1,11 @@
 // IDX file reader (the MNIST format: http://yann.lecun.com/exdb/mnist/), raw or gzip-compressed.
-// Checks the magic number, the dimensions and the file size; every error names the file.
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+// Checks the magic number, the dimensions and the file size; every error names the file and never
+// quotes its bytes (a foreign file's first bytes are its contents: `/etc/passwd` starts with "root").
+// Reads regular files only, at most MAX_IDX_BYTES, and gunzips at most MAX_IDX_BYTES (a gzip bomb
+// stops there instead of filling memory).
+import { gunzip, gunzipSync } from 'node:zlib';
 import { basename } from 'node:path';
+import { FileReadError, readRegularFile, readRegularFileAsync } from './files';
 
 export class DataError extends Error {
   constructor(readonly file: string, problem: string) {
@@ -10,6 +13,12 @@ export class DataError extends Error {
     this.name = 'DataError';
   }
 }
+
+/**
+ * Largest IDX file, raw or after gunzip: 256 MB (MNIST's training images are 47 MB raw, 10 MB
+ * gzipped; a 240,000-image EMNIST digits file is 188 MB).
+ */
+export const MAX_IDX_BYTES = 256 * 2 ** 20;
 
 export interface IdxArray {
   /** Sizes of each dimension, e.g. [60000, 28, 28]. */
@@ -20,25 +29,42 @@ export interface IdxArray {
 
 const UBYTE = 0x08;
 
+const isGzip = (buf: Uint8Array): boolean => buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+
+function gunzipError(file: string, e: unknown): DataError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+    return new DataError(file, `decompresses to more than ${MAX_IDX_BYTES / 2 ** 20} MB, more than an IDX file Gradient Lens reads (not a dataset, or a gzip bomb)`);
+  }
+  return new DataError(file, `corrupt gzip data (${code ?? (e as Error)?.name ?? 'error'})`);
+}
+
+const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+
 /** Parses an IDX buffer of unsigned bytes with `expectedRank` dimensions. `file` is only used in messages. */
 export function parseIdx(buf: Uint8Array, file: string, expectedRank: number): IdxArray {
-  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+  if (isGzip(buf)) {
     try {
-      buf = gunzipSync(buf);
+      buf = gunzipSync(buf, { maxOutputLength: MAX_IDX_BYTES });
     } catch (e) {
-      throw new DataError(file, `corrupt gzip data (${(e as Error).message})`);
+      throw gunzipError(file, e);
     }
   }
-  if (buf.length < 4) throw new DataError(file, `too short for an IDX header (${buf.length} bytes)`);
+  return parseRawIdx(buf, file, expectedRank);
+}
+
+function parseRawIdx(buf: Uint8Array, file: string, expectedRank: number): IdxArray {
+  const expected = hex(0x800 + expectedRank);
+  const size = `${buf.length} bytes`;
+  if (buf.length < 4) throw new DataError(file, `not an IDX file: ${size}, too short for the 4-byte magic number ${expected}`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const magic = view.getUint32(0);
-  if (buf[0] !== 0 || buf[1] !== 0) {
-    throw new DataError(file, `not an IDX file (magic number 0x${magic.toString(16).padStart(8, '0')}; expected 0x0000080${expectedRank})`);
+  if (buf[0] !== 0 || buf[1] !== 0 || buf[2] !== UBYTE) {
+    // Only what was expected and the size: the first bytes of a foreign file are its contents.
+    throw new DataError(file, `not an IDX file of unsigned bytes (it does not start with the magic number ${expected}; ${size})`);
   }
-  if (buf[2] !== UBYTE) throw new DataError(file, `element type 0x${buf[2].toString(16)} is not unsigned byte (0x08)`);
   const rank = buf[3];
   if (rank !== expectedRank) {
-    throw new DataError(file, `has ${rank} dimension(s) (magic 0x${magic.toString(16).padStart(8, '0')}), expected ${expectedRank} (0x0000080${expectedRank})`);
+    throw new DataError(file, `has ${rank} dimension(s) (magic ${hex(0x800 + rank)}), expected ${expectedRank} (${expected})`);
   }
   const headerBytes = 4 + 4 * rank;
   if (buf.length < headerBytes) throw new DataError(file, `truncated header: ${buf.length} bytes, need ${headerBytes}`);
@@ -51,15 +77,34 @@ export function parseIdx(buf: Uint8Array, file: string, expectedRank: number): I
   return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + headerBytes, count) };
 }
 
+const asDataError = (e: unknown, path: string): unknown => (e instanceof FileReadError ? new DataError(path, e.problem) : e);
+
 export function readIdxFile(path: string, expectedRank: number): IdxArray {
   let buf: Buffer;
   try {
-    buf = readFileSync(path);
+    buf = readRegularFile(path, MAX_IDX_BYTES);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new DataError(path, code === 'ENOENT' ? 'file not found' : `cannot read (${(e as Error).message})`);
+    throw asDataError(e, path);
   }
   return parseIdx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, expectedRank);
+}
+
+/** readIdxFile that reads and gunzips off the event loop and stops when `signal` aborts. */
+export async function readIdxFileAsync(path: string, expectedRank: number, signal?: AbortSignal): Promise<IdxArray> {
+  let buf: Buffer;
+  try {
+    buf = await readRegularFileAsync(path, MAX_IDX_BYTES, signal);
+  } catch (e) {
+    throw asDataError(e, path);
+  }
+  if (isGzip(buf)) {
+    const compressed = buf;
+    buf = await new Promise<Buffer>((resolve, reject) => {
+      gunzip(compressed, { maxOutputLength: MAX_IDX_BYTES }, (e, out) => (e ? reject(gunzipError(path, e)) : resolve(out)));
+    });
+    signal?.throwIfAborted();
+  }
+  return parseRawIdx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, expectedRank);
 }
 
 export const idxName = (path: string): string => basename(path);

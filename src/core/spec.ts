@@ -2,6 +2,8 @@
 // "Model spec"). Source importers produce it, the trainer consumes it, the CLI and panel show it.
 // Input is always 784 (flattened 28×28 in [0, 1]); the last layer has 10 softmax units.
 
+import { cut, own, preview, table } from './untrusted';
+
 export const INPUT_SIZE = 784;
 export const NUM_CLASSES = 10;
 
@@ -68,17 +70,28 @@ export class SpecError extends Error {
 }
 
 export const DEFAULTS = { kernelInitializer: 'glorotUniform', biasInitializer: 'zeros', batchSize: 100, steps: 1000, seed: 1 } as const;
-const MAX_UNITS = 4096;
-const MAX_LAYERS = 16;
-const MAX_STEPS = 1_000_000;
+export const MAX_UNITS = 4096;
+export const MAX_LAYERS = 16;
+export const MAX_STEPS = 1_000_000;
+export const MAX_BATCH_SIZE = 60_000;
+export const MAX_SEED = 2 ** 32 - 1;
+/** Problems listed for one spec; the rest are counted in a last problem (a file with 40,000 unknown keys gets 101 lines, not 40,000). */
+export const MAX_PROBLEMS = 100;
+const MAX_NAME = 200;
+const MAX_DESCRIPTION = 10_000;
 
+// Every read of the input goes through own(): a key such as "constructor" or "__proto__" in the input
+// never reaches Object.prototype, and a string from the input never indexes a table with a prototype.
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const describe = (v: unknown): string => (v === undefined ? 'missing' : `got ${JSON.stringify(v)}`);
+const describe = (v: unknown): string => (v === undefined ? 'missing' : `got ${preview(v)}`);
+const isOneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
+/** JSON path of a key of the object at `path`: `path.name`, or `path["odd key"]` (cut) when the key is not an identifier. */
+export const keyPath = (path: string, key: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(cut(key, 40))}]`);
 
 function checkKeys(obj: Record<string, unknown>, allowedKeys: readonly string[], path: string, problems: SpecProblem[]): void {
   for (const key of Object.keys(obj)) {
-    if (!allowedKeys.includes(key)) problems.push({ path: `${path}.${key}`, message: `unknown key (expected one of ${allowedKeys.join(', ')})` });
+    if (!allowedKeys.includes(key)) problems.push({ path: keyPath(path, key), message: `unknown key (expected one of ${allowedKeys.join(', ')})` });
   }
 }
 
@@ -92,8 +105,8 @@ function positiveInt(v: unknown, path: string, max: number, problems: SpecProble
 
 function validateInitializer(v: unknown, path: string, problems: SpecProblem[]): Initializer | undefined {
   if (typeof v === 'string') {
-    if ((NAMED_INITIALIZERS as readonly string[]).includes(v)) return v as NamedInitializer;
-    problems.push({ path, message: `unknown initializer ${JSON.stringify(v)} (expected one of ${NAMED_INITIALIZERS.join(', ')}, or an object with "type")` });
+    if (isOneOf(NAMED_INITIALIZERS, v)) return v;
+    problems.push({ path, message: `unknown initializer ${preview(v)} (expected one of ${NAMED_INITIALIZERS.join(', ')}, or an object with "type")` });
     return undefined;
   }
   if (!isObject(v)) {
@@ -102,11 +115,12 @@ function validateInitializer(v: unknown, path: string, problems: SpecProblem[]):
   }
   const before = problems.length;
   const num = (key: string): number => {
-    const x = v[key];
+    const x = own(v, key);
     if (!isFiniteNumber(x)) problems.push({ path: `${path}.${key}`, message: `must be a finite number, ${describe(x)}` });
     return x as number;
   };
-  switch (v.type) {
+  const type = own(v, 'type');
+  switch (type) {
     case 'constant': {
       checkKeys(v, ['type', 'value'], path, problems);
       const value = num('value');
@@ -122,13 +136,13 @@ function validateInitializer(v: unknown, path: string, problems: SpecProblem[]):
     case 'randomNormal':
     case 'truncatedNormal': {
       checkKeys(v, ['type', 'mean', 'stddev'], path, problems);
-      const mean = v.mean === undefined ? 0 : num('mean');
+      const mean = own(v, 'mean') === undefined ? 0 : num('mean');
       const stddev = num('stddev');
       if (isFiniteNumber(stddev) && stddev < 0) problems.push({ path: `${path}.stddev`, message: `must be >= 0, got ${stddev}` });
-      return problems.length === before ? { type: v.type, mean, stddev } : undefined;
+      return problems.length === before ? { type, mean, stddev } : undefined;
     }
     default:
-      problems.push({ path: `${path}.type`, message: `must be one of constant, randomUniform, randomNormal, truncatedNormal, ${describe(v.type)}` });
+      problems.push({ path: `${path}.type`, message: `must be one of constant, randomUniform, randomNormal, truncatedNormal, ${describe(type)}` });
       return undefined;
   }
 }
@@ -139,88 +153,131 @@ function validateOptimizer(v: unknown, path: string, problems: SpecProblem[]): O
     return undefined;
   }
   const before = problems.length;
-  const type = v.type;
-  if (!(OPTIMIZERS as readonly unknown[]).includes(type)) {
+  const type = own(v, 'type');
+  const known = isOneOf(OPTIMIZERS, type);
+  if (!known) {
     problems.push({ path: `${path}.type`, message: `must be one of ${OPTIMIZERS.join(', ')}, ${describe(type)}` });
   }
-  const lr = v.learningRate;
+  const lr = own(v, 'learningRate');
   if (!isFiniteNumber(lr) || lr <= 0) problems.push({ path: `${path}.learningRate`, message: `must be a number > 0, ${describe(lr)}` });
-  const extra: Record<OptimizerType, string[]> = {
-    sgd: [], momentum: ['momentum', 'useNesterov'], adam: ['beta1', 'beta2', 'epsilon'], rmsprop: ['decay', 'momentum', 'epsilon'],
-  };
-  const allowedKeys = ['type', 'learningRate', ...(extra[type as OptimizerType] ?? [])];
+  const allowedKeys = ['type', 'learningRate', ...(known ? OPTIMIZER_OPTIONS[type] : [])];
   checkKeys(v, allowedKeys, path, problems);
   const out: OptimizerSpec = { type: type as OptimizerType, learningRate: lr as number };
   for (const key of ['momentum', 'beta1', 'beta2', 'decay'] as const) {
-    if (v[key] === undefined || !allowedKeys.includes(key)) continue;
-    const x = v[key];
+    const x = own(v, key);
+    if (x === undefined || !allowedKeys.includes(key)) continue;
     if (!isFiniteNumber(x) || x < 0 || x >= 1) problems.push({ path: `${path}.${key}`, message: `must be a number in [0, 1), ${describe(x)}` });
     else out[key] = x;
   }
-  if (v.epsilon !== undefined && allowedKeys.includes('epsilon')) {
-    if (!isFiniteNumber(v.epsilon) || v.epsilon <= 0) problems.push({ path: `${path}.epsilon`, message: `must be a number > 0, ${describe(v.epsilon)}` });
-    else out.epsilon = v.epsilon;
+  const epsilon = own(v, 'epsilon');
+  if (epsilon !== undefined && allowedKeys.includes('epsilon')) {
+    if (!isFiniteNumber(epsilon) || epsilon <= 0) problems.push({ path: `${path}.epsilon`, message: `must be a number > 0, ${describe(epsilon)}` });
+    else out.epsilon = epsilon;
   }
-  if (v.useNesterov !== undefined && allowedKeys.includes('useNesterov')) {
-    if (typeof v.useNesterov !== 'boolean') problems.push({ path: `${path}.useNesterov`, message: `must be true or false, ${describe(v.useNesterov)}` });
-    else out.useNesterov = v.useNesterov;
+  const nesterov = own(v, 'useNesterov');
+  if (nesterov !== undefined && allowedKeys.includes('useNesterov')) {
+    if (typeof nesterov !== 'boolean') problems.push({ path: `${path}.useNesterov`, message: `must be true or false, ${describe(nesterov)}` });
+    else out.useNesterov = nesterov;
   }
   return problems.length === before ? out : undefined;
 }
 
-/** Validates untrusted input (parsed JSON, an importer's output) and fills defaults. Lists every problem found. */
+/** Options each optimizer takes besides type and learningRate. */
+const OPTIMIZER_OPTIONS: Readonly<Record<OptimizerType, readonly string[]>> = table({
+  sgd: [], momentum: ['momentum', 'useNesterov'], adam: ['beta1', 'beta2', 'epsilon'], rmsprop: ['decay', 'momentum', 'epsilon'],
+});
+
+/** Checks one initializer (a name or an object, as in a spec); undefined with the reasons when it is not one. */
+export function checkInitializer(v: unknown): { ok: true; value: Initializer } | { ok: false; problems: SpecProblem[] } {
+  const problems: SpecProblem[] = [];
+  const value = validateInitializer(v, '$', problems);
+  return value !== undefined && problems.length === 0 ? { ok: true, value } : { ok: false, problems };
+}
+
+/** Checks one optimizer object (as in a spec). */
+export function checkOptimizer(v: unknown): { ok: true; value: OptimizerSpec } | { ok: false; problems: SpecProblem[] } {
+  const problems: SpecProblem[] = [];
+  const value = validateOptimizer(v, '$', problems);
+  return value !== undefined && problems.length === 0 ? { ok: true, value } : { ok: false, problems };
+}
+
+export const isActivation = (v: unknown): v is Activation => isOneOf(ACTIVATIONS, v);
+
+/** Keeps the first MAX_PROBLEMS problems and says how many more there were. */
+function capped(problems: SpecProblem[]): SpecProblem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  return [...problems.slice(0, MAX_PROBLEMS), { path: '$', message: `… and ${problems.length - MAX_PROBLEMS} more problems (only the first ${MAX_PROBLEMS} are listed)` }];
+}
+
+/** Validates untrusted input (parsed JSON, an importer's output) and fills defaults. Lists every problem found (up to MAX_PROBLEMS). Never throws. */
 export function validateSpec(input: unknown): SpecResult {
   const problems: SpecProblem[] = [];
   if (!isObject(input)) return { ok: false, problems: [{ path: '$', message: `a model spec must be a JSON object, ${describe(input)}` }] };
   checkKeys(input, ['name', 'layers', 'optimizer', 'batchSize', 'steps', 'seed', '$schema', 'description'], '$', problems);
 
   let name = 'custom';
-  if (input.name !== undefined) {
-    if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 200) problems.push({ path: '$.name', message: `must be a non-empty string of at most 200 characters, ${describe(input.name)}` });
-    else name = input.name;
+  const rawName = own(input, 'name');
+  if (rawName !== undefined) {
+    if (typeof rawName !== 'string' || rawName.trim() === '' || rawName.length > MAX_NAME) problems.push({ path: '$.name', message: `must be a non-empty string of at most ${MAX_NAME} characters, ${describe(rawName)}` });
+    else name = rawName;
+  }
+  for (const key of ['$schema', 'description'] as const) {
+    const x = own(input, key);
+    if (x !== undefined && (typeof x !== 'string' || x.length > MAX_DESCRIPTION)) problems.push({ path: `$.${key}`, message: `must be a string of at most ${MAX_DESCRIPTION} characters, ${describe(x)}` });
   }
 
   const layers: LayerSpec[] = [];
-  if (!Array.isArray(input.layers) || input.layers.length === 0) {
-    problems.push({ path: '$.layers', message: `must be a non-empty array of layers (the last one has ${NUM_CLASSES} softmax units), ${describe(input.layers)}` });
-  } else if (input.layers.length > MAX_LAYERS) {
-    problems.push({ path: '$.layers', message: `at most ${MAX_LAYERS} layers, got ${input.layers.length}` });
+  const rawLayers = own(input, 'layers');
+  if (!Array.isArray(rawLayers) || rawLayers.length === 0) {
+    problems.push({ path: '$.layers', message: `must be a non-empty array of layers (the last one has ${NUM_CLASSES} softmax units), ${describe(rawLayers)}` });
+  } else if (rawLayers.length > MAX_LAYERS) {
+    problems.push({ path: '$.layers', message: `at most ${MAX_LAYERS} layers, got ${rawLayers.length}` });
   } else {
-    input.layers.forEach((raw: unknown, i: number) => {
+    for (let i = 0; i < rawLayers.length; i++) {
+      const raw: unknown = rawLayers[i];
       const path = `$.layers[${i}]`;
-      const last = i === (input.layers as unknown[]).length - 1;
+      const last = i === rawLayers.length - 1;
       if (!isObject(raw)) {
         problems.push({ path, message: `must be an object like {"units": 100, "activation": "relu"}, ${describe(raw)}` });
-        return;
+        continue;
       }
       checkKeys(raw, ['units', 'activation', 'kernelInitializer', 'biasInitializer', 'name'], path, problems);
-      const units = positiveInt(raw.units, `${path}.units`, MAX_UNITS, problems);
+      const units = positiveInt(own(raw, 'units'), `${path}.units`, MAX_UNITS, problems);
       if (last && units !== undefined && units !== NUM_CLASSES) problems.push({ path: `${path}.units`, message: `the last layer must have ${NUM_CLASSES} units (one per digit), got ${units}` });
+      const layerName = own(raw, 'name');
+      if (layerName !== undefined && (typeof layerName !== 'string' || layerName.length > MAX_NAME)) problems.push({ path: `${path}.name`, message: `must be a string of at most ${MAX_NAME} characters, ${describe(layerName)}` });
       let activation: Activation | undefined;
-      if (!(ACTIVATIONS as readonly unknown[]).includes(raw.activation)) {
-        problems.push({ path: `${path}.activation`, message: `must be one of ${ACTIVATIONS.join(', ')}, ${describe(raw.activation)}` });
+      const rawActivation = own(raw, 'activation');
+      if (!isActivation(rawActivation)) {
+        problems.push({ path: `${path}.activation`, message: `must be one of ${ACTIVATIONS.join(', ')}, ${describe(rawActivation)}` });
       } else {
-        activation = raw.activation as Activation;
+        activation = rawActivation;
         if (last && activation !== 'softmax') problems.push({ path: `${path}.activation`, message: `the last layer must be "softmax" (training minimises softmax cross-entropy), got "${activation}"` });
         if (!last && activation === 'softmax') problems.push({ path: `${path}.activation`, message: 'softmax is only supported on the last layer' });
       }
-      const kernel = raw.kernelInitializer === undefined ? DEFAULTS.kernelInitializer : validateInitializer(raw.kernelInitializer, `${path}.kernelInitializer`, problems);
-      const bias = raw.biasInitializer === undefined ? DEFAULTS.biasInitializer : validateInitializer(raw.biasInitializer, `${path}.biasInitializer`, problems);
+      const rawKernel = own(raw, 'kernelInitializer');
+      const rawBias = own(raw, 'biasInitializer');
+      const kernel = rawKernel === undefined ? DEFAULTS.kernelInitializer : validateInitializer(rawKernel, `${path}.kernelInitializer`, problems);
+      const bias = rawBias === undefined ? DEFAULTS.biasInitializer : validateInitializer(rawBias, `${path}.biasInitializer`, problems);
       if (units !== undefined && activation !== undefined && kernel !== undefined && bias !== undefined) {
         layers.push({ units, activation, kernelInitializer: kernel, biasInitializer: bias });
       }
-    });
+    }
   }
 
-  const optimizer = validateOptimizer(input.optimizer ?? { type: 'sgd', learningRate: 0.5 }, '$.optimizer', problems);
-  const batchSize = input.batchSize === undefined ? DEFAULTS.batchSize : positiveInt(input.batchSize, '$.batchSize', 60000, problems);
-  const steps = input.steps === undefined ? DEFAULTS.steps : positiveInt(input.steps, '$.steps', MAX_STEPS, problems);
+  const rawOptimizer = own(input, 'optimizer');
+  const optimizer = validateOptimizer(rawOptimizer ?? { type: 'sgd', learningRate: 0.5 }, '$.optimizer', problems);
+  const rawBatch = own(input, 'batchSize');
+  const rawSteps = own(input, 'steps');
+  const batchSize = rawBatch === undefined ? DEFAULTS.batchSize : positiveInt(rawBatch, '$.batchSize', MAX_BATCH_SIZE, problems);
+  const steps = rawSteps === undefined ? DEFAULTS.steps : positiveInt(rawSteps, '$.steps', MAX_STEPS, problems);
   let seed: number = DEFAULTS.seed;
-  if (input.seed !== undefined) {
-    if (typeof input.seed !== 'number' || !Number.isInteger(input.seed) || input.seed < 0 || input.seed > 2 ** 32 - 1) problems.push({ path: '$.seed', message: `must be an integer from 0 to 4294967295, ${describe(input.seed)}` });
-    else seed = input.seed;
+  const rawSeed = own(input, 'seed');
+  if (rawSeed !== undefined) {
+    if (typeof rawSeed !== 'number' || !Number.isInteger(rawSeed) || rawSeed < 0 || rawSeed > MAX_SEED) problems.push({ path: '$.seed', message: `must be an integer from 0 to ${MAX_SEED}, ${describe(rawSeed)}` });
+    else seed = rawSeed;
   }
-  if (problems.length > 0) return { ok: false, problems };
+  if (problems.length > 0) return { ok: false, problems: capped(problems) };
   return { ok: true, spec: { name, layers, optimizer: optimizer!, batchSize: batchSize!, steps: steps!, seed } };
 }
 

@@ -51,10 +51,11 @@ test('batches are scaled to [0, 1] when taken', () => {
   assert.ok(b.every((v) => v >= 0 && v <= 1));
 });
 
-test('a wrong magic number is an error naming the file and the magic', () => {
+test('a wrong magic number is an error naming the file, the expected magic and the size (not the file\'s bytes)', () => {
   const buf = idx(1, [3], new Uint8Array(3));
   buf[0] = 0x1f; buf[1] = 0x00;
-  assert.throws(() => parseIdx(buf, 'labels.idx', 1), (e: Error) => e instanceof DataError && /labels\.idx: not an IDX file \(magic number 0x1f000801/.test(e.message));
+  assert.throws(() => parseIdx(buf, 'labels.idx', 1), (e: Error) => e instanceof DataError
+    && /labels\.idx: not an IDX file of unsigned bytes \(it does not start with the magic number 0x00000801; 11 bytes\)/.test(e.message) && !/1f/.test(e.message));
 });
 
 test('a truncated file is an error that says how many bytes are missing', () => {

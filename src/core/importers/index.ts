@@ -2,18 +2,18 @@
 // spec) into a validated model spec, the source ranges of each layer, notes for what could not be
 // followed, and the static findings anchored at the layers' weight lines. Pure and total: any text
 // gives a result or `undefined` (not a model file), never an exception.
-import { type ModelSpec, type SpecProblem, INPUT_SIZE, validateSpec } from '../spec';
+import { type ModelSpec, type SpecProblem, type SpecResult, INPUT_SIZE, validateSpec } from '../spec';
 import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
 import type { Span } from './ast';
 import { type InitSite, type Interpretation, interpret } from './interpret';
-import { readJson, spanOfPath } from './json';
+import { pathLocator, readJson } from './json';
 import { parseJavaScript } from './javascript';
 import { LineMap } from './positions';
 import { parsePython } from './python';
 import type { ImportNote, ImportResult, InitializerSite, LayerSource, SourceLanguage, SourceRange } from './types';
 
-/** Files larger than this (characters) are not read unless they are `*.mlp.json` specs: parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller. */
+/** Files larger than this (characters) are not read (a `*.mlp.json` that large gets an error saying so): parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller. */
 export const MAX_SOURCE_CHARS = 200_000;
 
 type Kind = 'python' | 'js' | 'ts' | 'json';
@@ -40,7 +40,7 @@ export function importSource(fileName: string, text: string): ImportResult | und
   const kind = sourceKind(fileName);
   if (!kind) return undefined;
   const forceSpec = /\.mlp\.jsonc?$/i.test(fileName);
-  if (text.length > MAX_SOURCE_CHARS && !forceSpec) return undefined;
+  if (text.length > MAX_SOURCE_CHARS) return forceSpec ? tooLarge(fileName, text) : undefined;
   try {
     return kind === 'json' ? importJson(fileName, text, forceSpec) : importCode(fileName, text, kind);
   } catch (e) {
@@ -53,6 +53,16 @@ export function importSource(fileName: string, text: string): ImportResult | und
       staticFindings: [],
     };
   }
+}
+
+/** A `*.mlp.json` larger than MAX_SOURCE_CHARS: named as a spec, so it gets an error instead of silence (and is not parsed). */
+function tooLarge(fileName: string, text: string): ImportResult {
+  const message = `this file has ${text.length} characters, more than the ${MAX_SOURCE_CHARS} a model spec may have (a spec is a few hundred): not read`;
+  const start = { line: 1, column: 1, endLine: 1, endColumn: 1 };
+  return {
+    fileName, language: 'json', spec: { ok: false, problems: [{ path: '$', message }] }, layers: [],
+    notes: [{ range: start, message, severity: 'error' }], staticFindings: [], modelRange: start,
+  };
 }
 
 function siteOf(site: InitSite | undefined, lines: LineMap, text: string): InitializerSite | undefined {
@@ -173,7 +183,11 @@ function importJson(fileName: string, text: string, forceSpec: boolean): ImportR
   const value = read.value && typeof read.value === 'object' && !Array.isArray(read.value) && (read.value as Record<string, unknown>).name === undefined
     ? { ...(read.value as Record<string, unknown>), name: specNameOf(fileName) }
     : read.value;
-  const spec = validateSpec(value);
+  // A syntax error makes the file an invalid spec (as `--spec` refuses it): what jsonc-parser recovered
+  // from a truncated file, `NaN` or trailing garbage is not what the user wrote. The notes say where.
+  const spec: SpecResult = read.errors.length > 0
+    ? { ok: false, problems: read.errors.slice(0, 5).map((e) => { const r = lines.range(e.span); return { path: '$', message: `${e.message} at line ${r.line}, column ${r.column}` }; }) }
+    : validateSpec(value);
   const rootSpan: Span = read.root ? { from: read.root.offset, to: read.root.offset + read.root.length } : { from: 0, to: 0 };
   const layers: LayerSource[] = read.layers.map((l, i) => {
     const src: LayerSource = { layer: i, definition: lines.range(l.definition), weights: lines.range(l.kernel ?? l.definition) };
@@ -184,9 +198,10 @@ function importJson(fileName: string, text: string, forceSpec: boolean): ImportR
     if (l.activation && text[l.activation.from] === '"') src.activationString = lines.range(l.activation);
     return src;
   });
-  if (!spec.ok) {
+  if (!spec.ok && read.errors.length === 0) {
+    const locate = pathLocator(read.root);
     for (const p of spec.problems) {
-      const s = spanOfPath(read.root, p.path) ?? rootSpan;
+      const s = locate(p.path) ?? rootSpan;
       notes.push({ range: lines.range(s), message: `${p.path}: ${p.message}`, severity: 'error' });
     }
   }

@@ -4,6 +4,7 @@ import type { Node, ParseError } from 'jsonc-parser';
 import type * as JsoncParser from 'jsonc-parser';
 import type { Span } from './ast';
 import type { InitSite } from './interpret';
+import { keyPath } from '../spec';
 
 export interface JsonLayer {
   definition: Span;
@@ -35,8 +36,50 @@ const lib = (): typeof JsoncParser => (jsonc ??= require('jsonc-parser') as type
 
 const span = (n: Node): Span => ({ from: n.offset, to: n.offset + n.length });
 
+/** Deepest nesting of objects and arrays a spec document may have (a spec needs 4: root, layers, a layer, an initializer). */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * Where `text` first nests objects / arrays deeper than `limit`, in one linear pass that skips strings
+ * and comments; undefined when it does not. jsonc-parser's parser and tree walk are recursive, so a
+ * document with thousands of levels would overflow the stack: such a document is refused before.
+ */
+export function excessiveNesting(text: string, limit = MAX_JSON_DEPTH): { offset: number; depth: number } | undefined {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22 || d === 0x0a) break;
+      }
+    } else if (c === 0x2f /* / */ && text.charCodeAt(i + 1) === 0x2f) {
+      const nl = text.indexOf('\n', i + 2);
+      i = nl < 0 ? text.length : nl;
+    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a /* * */) {
+      const close = text.indexOf('*/', i + 2);
+      i = close < 0 ? text.length : close + 1;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > limit) return { offset: i, depth };
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      if (depth > 0) depth--;
+    }
+  }
+  return undefined;
+}
+
 export function readJson(text: string, forceSpec: boolean): JsonRead {
   const { findNodeAtLocation, getNodeValue, parseTree, printParseErrorCode } = lib();
+  const deep = excessiveNesting(text);
+  if (deep) {
+    // A spec only if it was named as one (or says "layers" before the deep part): nothing is parsed.
+    const isSpec = forceSpec || /"layers"\s*:/.test(text.slice(0, deep.offset));
+    return {
+      isSpec, value: undefined, layers: [],
+      errors: [{ span: { from: deep.offset, to: deep.offset + 1 }, message: `JSON nested more than ${MAX_JSON_DEPTH} levels deep here (a model spec needs 4): not read any further` }],
+    };
+  }
   const errs: ParseError[] = [];
   const root = parseTree(text, errs, { allowTrailingComma: true, disallowComments: false });
   const errors = errs.map((e) => ({ span: { from: e.offset, to: e.offset + Math.max(1, e.length) }, message: `JSON syntax error: ${printParseErrorCode(e.error)}` }));
@@ -76,19 +119,44 @@ export function readJson(text: string, forceSpec: boolean): JsonRead {
   return { isSpec, value, root, layers, errors, learningRate: at(['optimizer', 'learningRate']), batchSize: at(['batchSize']), steps: at(['steps']) };
 }
 
-/** The node a spec problem's JSON path (`$.layers[0].kernelInitializer.stddev`) points at, or its nearest existing parent. */
-export function spanOfPath(root: Node | undefined, path: string): Span | undefined {
-  if (!root) return undefined;
-  const { findNodeAtLocation } = lib();
-  const segs: (string | number)[] = [];
-  for (const m of path.replace(/^\$/, '').matchAll(/\.([^.[\]]+)|\[(\d+)\]/g)) segs.push(m[1] !== undefined ? m[1] : Number(m[2]));
-  for (let n = segs.length; n >= 0; n--) {
-    const node = findNodeAtLocation(root, segs.slice(0, n));
-    if (node) {
-      // Point at the property (key and value) when the path ends on an object member.
-      const target = node.parent?.type === 'property' ? node.parent : node;
-      return span(target);
+/**
+ * Locates spec problems' JSON paths (`$.layers[0].kernelInitializer.stddev`) in the tree: the node the
+ * path points at, or its nearest existing parent. The tree is indexed once (linear in its size), so
+ * locating every problem of a document costs one lookup each, not one walk of the tree each.
+ */
+export function pathLocator(root: Node | undefined): (path: string) => Span | undefined {
+  const index = new Map<string, Node>();
+  if (root) {
+    // Iterative: MAX_JSON_DEPTH bounds the depth, but no recursion is needed either way.
+    const stack: { node: Node; path: string }[] = [{ node: root, path: '$' }];
+    while (stack.length > 0) {
+      const { node, path } = stack.pop()!;
+      if (!index.has(path)) index.set(path, node);
+      if (node.type === 'object') {
+        for (const prop of node.children ?? []) {
+          const [key, value] = prop.children ?? [];
+          if (key?.type === 'string' && value) stack.push({ node: value, path: keyPath(path, String(key.value)) });
+        }
+      } else if (node.type === 'array') {
+        (node.children ?? []).forEach((child, i) => stack.push({ node: child, path: `${path}[${i}]` }));
+      }
     }
   }
-  return undefined;
+  return (path: string) => {
+    if (!root) return undefined;
+    // Shorten the path one segment at a time until it names a node.
+    let p = path;
+    for (;;) {
+      const node = index.get(p);
+      if (node) return span(node.parent?.type === 'property' ? node.parent : node);
+      const cut = Math.max(p.lastIndexOf('.'), p.lastIndexOf('['));
+      if (cut <= 0) return index.has('$') ? span(root) : undefined;
+      p = p.slice(0, cut);
+    }
+  };
+}
+
+/** The node a spec problem's JSON path points at, or its nearest existing parent (one lookup: see pathLocator). */
+export function spanOfPath(root: Node | undefined, path: string): Span | undefined {
+  return pathLocator(root)(path);
 }
