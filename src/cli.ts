@@ -4,19 +4,25 @@
 //   gradient-lens train --compare seed      the seed question's five runs beside its reported numbers
 //   gradient-lens check SOURCE_FILE [--json]
 // Exit codes: 0 training completed (findings or not), 1 training failed, 2 bad input (one line on stderr).
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { basename } from 'node:path';
 import type { BackendRequest, TrainingEvent } from './core/events';
 import type { Finding } from './core/findings';
-import type { ImportResult } from './core/importers/types';
-import { type ModelSpec, validateSpec, describeArchitecture, type SpecProblem } from './core/spec';
+import type { ImportNote, ImportResult } from './core/importers/types';
+import { type ModelSpec, validateSpec, describeArchitecture, type SpecProblem, MAX_STEPS, MAX_SEED } from './core/spec';
 import { PRESETS, findPreset, type Preset } from './core/presets';
 import { DataError } from './core/idx';
 import { BACKEND_NAMES } from './core/events';
+import { FileReadError, readRegularFile } from './core/files';
+import { cut } from './core/untrusted';
+import { checkTrainingMemory } from './core/memory';
 
 export class UsageError extends Error {}
+
+/** Longest line the CLI writes to stderr for an error: the offending value is quoted, not echoed whole. */
+const MAX_ERROR_LINE = 1000;
+/** Characters a model source or spec may have (the importers' limit); bytes read: up to 4 per character. */
+const MAX_SOURCE_CHARS = 200_000;
 
 const HELP = `Gradient Lens: train small MLPs on MNIST and see why they learn or fail.
 
@@ -52,10 +58,13 @@ interface Common {
   shuffle: boolean;
 }
 
-function intOption(name: string, raw: string | undefined, min: number): number | undefined {
+/** A whole number option: decimal digits only (no "", "1e12", "0x10", " 5"), from min to max. */
+function intOption(name: string, raw: string | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
+  const quoted = JSON.stringify(cut(raw, 40));
+  if (!/^[0-9]{1,16}$/.test(raw)) throw new UsageError(`--${name} must be a whole number from ${min} to ${max} written in digits, got ${quoted}`);
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got "${raw}"`);
+  if (n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, got ${quoted}`);
   return n;
 }
 
@@ -63,23 +72,32 @@ function problemsLine(where: string, problems: SpecProblem[]): string {
   return `${where}: invalid model spec: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
 }
 
+/** A model source or spec the user named: a regular file (not a FIFO, a device, a folder) of bounded size. */
 function readText(file: string): string {
+  let text: string;
   try {
-    return readFileSync(file, 'utf8');
+    text = readRegularFile(file, 4 * MAX_SOURCE_CHARS).toString('utf8');
   } catch (e) {
-    throw new UsageError(`${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'file not found' : (e as Error).message}`);
+    if (e instanceof FileReadError) throw new UsageError(e.message);
+    throw e;
   }
+  if (text.length > MAX_SOURCE_CHARS) throw new UsageError(`${file}: has ${text.length} characters, more than the ${MAX_SOURCE_CHARS} Gradient Lens reads from a model file`);
+  return text;
 }
 
-function loadSpecFile(file: string): ModelSpec {
-  // JSON with comments, as the editor and `train FILE` accept for *.mlp.json.
-  const errors: ParseError[] = [];
-  const raw: unknown = parseJsonc(readText(file), errors, { allowTrailingComma: true });
-  if (errors.length) {
-    const e = errors[0];
-    throw new UsageError(`${file}: not valid JSON (${printParseErrorCode(e.error)} at offset ${e.offset})`);
+async function loadSpecFile(file: string): Promise<ModelSpec> {
+  // JSON with comments, read as the editor and `train FILE` read *.mlp.json (same nesting limit, same errors).
+  const { readJson } = await import('./core/importers/json');
+  const text = readText(file);
+  const read = readJson(text, true);
+  if (read.errors.length) {
+    const e = read.errors[0];
+    const before = text.slice(0, e.span.from);
+    const line = before.split('\n').length;
+    const column = e.span.from - before.lastIndexOf('\n');
+    throw new UsageError(`${file}:${line}:${column}: not valid JSON: ${e.message.replace(/^JSON syntax error: /, '')}${read.errors.length > 1 ? ` (and ${read.errors.length - 1} more errors)` : ''}`);
   }
-  const r = validateSpec(raw);
+  const r = validateSpec(read.value);
   if (!r.ok) throw new UsageError(problemsLine(file, r.problems));
   return r.spec;
 }
@@ -91,8 +109,18 @@ async function importFile(file: string): Promise<ImportResult> {
   return result;
 }
 
+/** The spec with --steps / --seed applied, validated again: an override is held to the spec's limits. */
 function withOverrides(spec: ModelSpec, c: Common): ModelSpec {
-  return { ...spec, steps: c.steps ?? spec.steps, seed: c.seed ?? spec.seed };
+  const r = validateSpec({ ...spec, steps: c.steps ?? spec.steps, seed: c.seed ?? spec.seed });
+  if (!r.ok) {
+    const option = (p: SpecProblem): string => (p.path === '$.steps' && c.steps !== undefined ? '--steps' : p.path === '$.seed' && c.seed !== undefined ? '--seed' : p.path);
+    throw new UsageError(`invalid model spec after the command-line overrides: ${r.problems.map((p) => `${option(p)}: ${p.message}`).join('; ')}`);
+  }
+  return r.spec;
+}
+
+function noteLine(file: string, n: ImportNote): string {
+  return `note ${basename(file)}:${n.range.line}:${n.range.column}: ${n.message}`;
 }
 
 const fmt = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -108,29 +136,41 @@ function findingLine(f: Finding): string {
   return `  ${f.severity.padEnd(7)} ${f.code.padEnd(20)} ${where}, from step ${f.firstStep}${src}: ${f.message}`;
 }
 
+/** The progress bar on screen (it hides the cursor), so a signal handler can put the cursor back. */
+let activeBar: { stop(): void } | undefined;
+
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 async function progress(label: string, total: number): Promise<{ update(e: TrainingEvent): void; stop(): void }> {
   if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
   const { SingleBar, Presets } = await import('cli-progress');
   const bar = new SingleBar({
     stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 100,
-    format: `${label.padEnd(24)} {bar} {value}/{total} steps | loss {loss} | {eta_formatted} left`,
+    format: `${cut(label, 40).padEnd(24)} {bar} {value}/{total} steps | loss {loss} | {eta_formatted} left`,
   }, Presets.shades_classic);
   bar.start(total, 0, { loss: '-' });
-  return {
-    update(e) {
+  const handle = {
+    update(e: TrainingEvent) {
       if (e.type === 'step' && (e.step % 10 === 0 || e.step === total)) bar.update(e.step, { loss: fmt(e.loss, 3) });
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      if (activeBar === handle) activeBar = undefined;
+      bar.stop();
+    },
   };
+  activeBar = handle;
+  return handle;
 }
 
 async function trainOne(spec: ModelSpec, c: Common, source?: ImportResult & { file: string }) {
   const [{ loadMnist }, { selectBackend }, { runWithDiagnostics }] = await Promise.all([
     import('./core/mnist'), import('./core/backend'), import('./core/run'),
   ]);
-  const data = loadMnist(c.data);
   const backend = await selectBackend(c.backend);
+  // Before any data is loaded: a spec this machine cannot train is refused with the figures, instead
+  // of running for minutes into wasm's Aborted() or the machine's swap.
+  const mem = checkTrainingMemory(spec, backend.info.name, { probing: c.probeEvery !== 0, shuffle: c.shuffle });
+  if (!mem.ok) throw new UsageError(mem.message);
+  const data = loadMnist(c.data);
   const bar = await progress(spec.name, spec.steps);
   try {
     return await runWithDiagnostics(spec, {
@@ -149,29 +189,32 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
   if (positionals.length > 1) throw new UsageError(`one source file at a time, got ${positionals.length}`);
 
   if (values.compare !== undefined) {
-    if (values.compare !== 'seed') throw new UsageError(`--compare takes "seed", got "${String(values.compare)}"`);
+    if (values.compare !== 'seed') throw new UsageError(`--compare takes "seed", got ${JSON.stringify(cut(String(values.compare), 40))}`);
     return compareSeed(c);
   }
   let spec: ModelSpec;
   let source: (ImportResult & { file: string }) | undefined;
   if (typeof values.spec === 'string') {
-    spec = loadSpecFile(values.spec);
+    spec = await loadSpecFile(values.spec);
   } else if (positionals.length === 1) {
     const file = positionals[0];
     const imported = await importFile(file);
     if (!imported.spec.ok) throw new UsageError(problemsLine(file, imported.spec.problems));
     spec = imported.spec.spec;
     source = { ...imported, file };
+    // What the importer could not follow and filled in (a default optimizer, an unreadable
+    // initializer...): the model trained is not exactly the file's, so say so before training.
+    for (const n of imported.notes) process.stderr.write(`${cut(noteLine(file, n), MAX_ERROR_LINE)}\n`);
   } else {
     const id = typeof values.preset === 'string' ? values.preset : 'seed-mlp-zeros';
     const preset = findPreset(id);
-    if (!preset) throw new UsageError(`unknown preset "${id}" (one of ${PRESETS.map((p) => p.id).join(', ')})`);
+    if (!preset) throw new UsageError(`unknown preset ${JSON.stringify(cut(id, 60))} (one of ${PRESETS.map((p) => p.id).join(', ')})`);
     spec = preset.spec;
   }
   spec = withOverrides(spec, c);
   const summary = await trainOne(spec, c, source);
   if (c.json) {
-    process.stdout.write(JSON.stringify(summary) + '\n');
+    process.stdout.write(JSON.stringify(source ? { ...summary, importNotes: source.notes } : summary) + '\n');
     return 0;
   }
   const skipped = summary.backendInfo.skipped.map((s) => `${s.name} skipped: ${s.reason}`).join('; ');
@@ -181,6 +224,10 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
       `${(summary.trainMs / 1000).toFixed(2)} s`, String(summary.findings.length)],
   ]));
   if (skipped) console.log(`(${skipped})`);
+  if (source?.notes.length) {
+    console.log(`\nImport notes (${source.notes.length}; the model above is what was trained):`);
+    for (const n of source.notes) console.log(`  ${noteLine(source.file, n)}`);
+  }
   if (summary.findings.length) {
     console.log('\nFindings:');
     for (const f of summary.findings) console.log(findingLine(f));
@@ -230,7 +277,7 @@ async function cmdCheck(positionals: string[], c: Common): Promise<number> {
     const s = r.spec.spec;
     console.log(`${file} (${r.language}): ${describeArchitecture(s)}; ${s.optimizer.type} lr ${s.optimizer.learningRate}, batch ${s.batchSize}, ${s.steps} steps`);
   }
-  for (const n of r.notes) console.log(`  note ${basename(file)}:${n.range.line}:${n.range.column}: ${n.message}`);
+  for (const n of r.notes) console.log(`  ${noteLine(file, n)}`);
   if (findings.length) {
     console.log('Static findings:');
     for (const f of findings) console.log(findingLine(f));
@@ -244,8 +291,71 @@ function attachFile(findings: Finding[], file: string): Finding[] {
   return findings.map((f) => (f.source ? { ...f, source: { ...f.source, file } } : f));
 }
 
+/** Set when stdout or stderr cannot be written (EPIPE: the reader went away; ENOSPC: a full disk). */
+let outputFailure: { stream: string; code: string } | undefined;
+
+function guardStream(stream: NodeJS.WriteStream, name: string): void {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    const code = e.code ?? 'EIO';
+    if (outputFailure) return; // said once
+    outputFailure = { stream: name, code };
+    // EPIPE (`| head`): the reader has what it wanted; nothing more to say. Anything else (ENOSPC on a
+    // full disk, EIO) is a failure to report on the other stream, if that one still works.
+    if (code !== 'EPIPE' && name === 'stdout' && !process.stderr.destroyed) {
+      try {
+        process.stderr.write(`gradient-lens: cannot write the output to stdout: ${code === 'ENOSPC' ? 'no space left on the device' : code}\n`);
+      } catch {
+        // stderr is gone too
+      }
+    }
+  });
+}
+
+/** Waits until what was written to `stream` has been handed to the OS (or failed). */
+function drained(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.destroyed || !stream.writable) return Promise.resolve();
+  return new Promise((resolve) => {
+    try {
+      stream.write('', () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+let signalsInstalled = false;
+
+/** Ctrl-C / SIGTERM: put the cursor back (the progress bar hides it), say so, exit 130 / 143. */
+function installSignalHandlers(): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  const onSignal = (signal: NodeJS.Signals, code: number): void => {
+    try {
+      activeBar?.stop();
+      if (process.stderr.isTTY) process.stderr.write('\x1b[?25h');
+      process.stderr.write(`\ngradient-lens: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'} (${signal})\n`);
+    } catch {
+      // the terminal is gone
+    }
+    process.exit(code);
+  };
+  process.once('SIGINT', () => onSignal('SIGINT', 130));
+  process.once('SIGTERM', () => onSignal('SIGTERM', 143));
+}
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  guardStream(process.stdout, 'stdout');
+  guardStream(process.stderr, 'stderr');
+  installSignalHandlers();
+  const code = await run(argv);
+  await drained(process.stdout);
+  await new Promise((resolve) => setImmediate(resolve)); // a write error is emitted on the next tick
+  if (outputFailure && outputFailure.code !== 'EPIPE') return Math.max(code, 1);
+  return code;
+}
+
+async function run(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     const { values, positionals } = parseArgs({
@@ -264,11 +374,11 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined && !values.help ? 2 : 0;
     }
     const backend = values.backend as string;
-    if (backend !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(backend)) throw new UsageError(`--backend must be auto, ${BACKEND_NAMES.join(', ')}; got "${backend}"`);
+    if (backend !== 'auto' && !(BACKEND_NAMES as readonly string[]).includes(backend)) throw new UsageError(`--backend must be auto, ${BACKEND_NAMES.join(', ')}; got ${JSON.stringify(cut(backend, 40))}`);
     const c: Common = {
       json, backend: backend as BackendRequest, data: values.data,
-      steps: intOption('steps', values.steps, 1), seed: intOption('seed', values.seed, 0),
-      probeEvery: intOption('probe-every', values['probe-every'], 0), evalEvery: intOption('eval-every', values['eval-every'], 0),
+      steps: intOption('steps', values.steps, 1, MAX_STEPS), seed: intOption('seed', values.seed, 0, MAX_SEED),
+      probeEvery: intOption('probe-every', values['probe-every'], 0, MAX_STEPS), evalEvery: intOption('eval-every', values['eval-every'], 0, MAX_STEPS),
       shuffle: values.shuffle ?? false,
     };
     switch (command) {
@@ -277,13 +387,14 @@ export async function main(argv: string[]): Promise<number> {
       case 'presets':
         for (const p of PRESETS) console.log(`${p.id.padEnd(24)} ${p.description}`);
         return 0;
-      default: throw new UsageError(`unknown command "${command}" (train, check, presets)`);
+      default: throw new UsageError(`unknown command ${JSON.stringify(cut(command, 40))} (train, check, presets)`);
     }
   } catch (e) {
-    const err = e as Error;
+    const err = e instanceof Error ? e : new Error(String(e));
     const usage = e instanceof UsageError || e instanceof DataError || err.name === 'BackendError' || err.name === 'SpecError'
       || (err as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
-    process.stderr.write(`gradient-lens: ${err.message.split('\n')[0]}\n`);
+    // One line, cut: a 10 MB value in the input must not become a 10 MB line on the terminal.
+    process.stderr.write(`gradient-lens: ${cut(String(err.message).split('\n')[0], MAX_ERROR_LINE)}\n`);
     if (!usage && process.env.GRADIENT_LENS_DEBUG) process.stderr.write(`${err.stack}\n`);
     return usage ? 2 : 1;
   }

@@ -63,7 +63,7 @@ test('CLI: a bad spec file exits 2 with every problem on one line', () => {
   writeFileSync(file, '{ not json');
   const r2 = runCli(['train', '--spec', file]);
   assert.equal(r2.status, 2);
-  assert.match(r2.stderr, /bad\.json: not valid JSON \(\w+ at offset \d+\)/);
+  assert.match(r2.stderr, /bad\.json:\d+:\d+: not valid JSON: \w+/);
 });
 
 test('CLI: --spec reads JSON with comments, like the editor and `train FILE`', () => {
@@ -78,7 +78,7 @@ test('CLI: --spec reads JSON with comments, like the editor and `train FILE`', (
 test('CLI: bad options exit 2 with a one-line reason', () => {
   for (const [args, re] of [
     [['train', '--preset', 'nope'], /unknown preset "nope"/],
-    [['train', '--steps=-3'], /--steps must be an integer >= 1/],
+    [['train', '--steps=-3'], /--steps must be a whole number from 1 to 1000000 written in digits, got "-3"/],
     [['train', '--backend', 'gpu'], /--backend must be auto, tensorflow, wasm, cpu; got "gpu"/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['train', '--preset', 'seed-mlp-zeros', 'model.py'], /give one of/],
