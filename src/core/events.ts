@@ -73,7 +73,7 @@ export interface EndEvent {
 export interface ErrorEvent {
   type: 'error';
   message: string;
-  /** 'spec' | 'data' | 'backend' | 'training' | 'internal' */
+  /** 'spec' | 'data' | 'backend' | 'settings' | 'training' | 'internal' | 'protocol' (a message the training process rejected) */
   kind: string;
   step?: number;
 }

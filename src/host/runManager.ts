@@ -44,6 +44,8 @@ export interface RunRecord {
   killed?: boolean;
   startedAt: number;
   endedAt?: number;
+  /** Warnings the training process sent (e.g. a memory estimate above what the backend or machine has). */
+  warnings: string[];
   /** Extension-host time spent handling this run's messages (validation, records, panel): total, largest single message, count. */
   hostMs: { total: number; max: number; messages: number };
 }
@@ -194,7 +196,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     const runId = `run-${Date.now().toString(36)}-${++this.seq}`;
     const record: RunRecord = {
       runId, label: req.label, spec: req.spec, sourceFile: req.sourceFile, compareWithRunId: req.compareWithRunId,
-      status: 'starting', step: 0, findings: [], startedAt: Date.now(), hostMs: { total: 0, max: 0, messages: 0 },
+      status: 'starting', step: 0, findings: [], warnings: [], startedAt: Date.now(), hostMs: { total: 0, max: 0, messages: 0 },
     };
     this.runs.push(record);
     if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
@@ -247,6 +249,16 @@ export class RunManager implements RunHost, vscode.Disposable {
     const handle = (m: TrainerProcessMessage): void => {
       if (m.type === 'status') {
         progress?.report({ message: m.message });
+        return;
+      }
+      if (m.type === 'warning') {
+        // E.g. the spec needs more memory than the backend or the machine has: say so with the
+        // figures while it trains (it may still work), and offer to stop it.
+        this.o.log.warn(`run ${runId}: ${m.message}`);
+        record.warnings.push(m.message);
+        void vscode.window.showWarningMessage(`Gradient Lens: "${req.label}" may not be trainable here: ${m.message}`, 'Stop Training').then((pick) => {
+          if (pick === 'Stop Training') this.stopRun(runId);
+        });
         return;
       }
       // Past the cap only step events are dropped, so a replay still ends with the final evaluation,

@@ -3,6 +3,7 @@
 // its exit into one outcome: finished, stopped, or error (with the exit code / signal and stderr tail).
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Finding } from '../core/findings';
+import { preview } from '../core/untrusted';
 import {
   isTrainerProcessMessage,
   type StartTrainingCommand,
@@ -37,6 +38,7 @@ export class TrainerProcess {
   private stderrTail = '';
   private finished: Finding[] | undefined;
   private trainerError: { message: string; kind: string } | undefined;
+  private protocolError: { message: string; kind: string } | undefined;
   private stopRequested = false;
   private killedForStop = false;
   private exited = false;
@@ -79,7 +81,13 @@ export class TrainerProcess {
       this.child.once('exit', (code, signal) => finish(code, signal));
     });
     const start: StartTrainingCommand = { type: 'startTraining', runId: o.runId, spec: o.spec, options: o.options };
-    this.child.send(start, (e) => { if (e) o.log(`could not send startTraining: ${e.message}`); });
+    try {
+      this.child.send(start, (e) => { if (e) o.log(`could not send startTraining: ${e.message}`); });
+    } catch (e) {
+      // Not serialisable (a cycle, a BigInt, too deep for JSON): the run cannot start.
+      this.protocolError = { message: `the run could not be sent to the training process: ${e instanceof Error ? e.message : String(e)}`, kind: 'spec' };
+      this.child.kill('SIGKILL');
+    }
   }
 
   get pid(): number | undefined {
@@ -108,11 +116,20 @@ export class TrainerProcess {
 
   private onMessage(m: unknown): void {
     if (!isTrainerProcessMessage(m) || m.runId !== this.o.runId) {
-      this.o.log(`ignored a malformed message from the training process: ${JSON.stringify(m)?.slice(0, 200)}`);
+      this.o.log(`ignored a malformed message from the training process: ${preview(m, 200)}`);
       return;
     }
     if (m.type === 'finished') this.finished = m.findings;
-    if (m.type === 'event' && m.event.type === 'error') this.trainerError = { message: m.event.message, kind: m.event.kind };
+    if (m.type === 'event' && m.event.type === 'error') {
+      // A message of ours the process rejected ('protocol'): it says why, and is this run's error only
+      // if the process then ends without finishing (a rejected start); otherwise the run goes on.
+      if (m.event.kind === 'protocol') {
+        this.o.log(`the training process rejected a message: ${m.event.message}`);
+        this.protocolError ??= { message: m.event.message, kind: m.event.kind };
+      } else {
+        this.trainerError = { message: m.event.message, kind: m.event.kind };
+      }
+    }
     this.o.onMessage(m);
   }
 
@@ -124,6 +141,7 @@ export class TrainerProcess {
     if (this.trainerError) return { status: 'error', ...this.trainerError, ...base };
     if (this.stopRequested) return { status: 'stopped', killed: this.killedForStop, findings: this.finished };
     if (this.finished) return { status: 'finished', findings: this.finished };
+    if (this.protocolError) return { status: 'error', ...this.protocolError, ...base };
     const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     const oom = /heap out of memory|Allocation failed/i.test(this.stderrTail) ? ' (out of memory: raise gradientLens.trainingProcess.maxMemoryMb)' : '';
     const tail = this.stderrTail ? `: ${lastLines(this.stderrTail, 3)}` : '';

@@ -68,29 +68,80 @@ export interface DidReportStatusNotification {
   message: string;
 }
 
+/**
+ * A warning about the run that is not an error (it goes on): e.g. the spec needs more memory than the
+ * backend or the machine has. The host shows it with the figures; outside TrainerToHostMessage too.
+ */
+export interface DidWarnNotification {
+  type: 'warning';
+  runId: string;
+  /** 'memory' for now. */
+  kind: string;
+  message: string;
+}
+
 /** Everything the training process may send. */
-export type TrainerProcessMessage = TrainerToHostMessage | DidReportStatusNotification;
+export type TrainerProcessMessage = TrainerToHostMessage | DidReportStatusNotification | DidWarnNotification;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isRunId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 100;
+const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+const isCount = (v: unknown, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
+const isPath = (v: unknown): boolean => typeof v === 'string' && v.length <= 4096;
+const BACKEND_REQUESTS: readonly unknown[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+/** Largest probeEvery / evalEvery (the spec's step limit). */
+const MAX_EVERY = 1_000_000;
+
+const isRange = (v: unknown): boolean => isObj(v) && ['line', 'column', 'endLine', 'endColumn'].every((k) => isCount(own(v, k), 10_000_000));
+const isLayerSource = (v: unknown): boolean => isObj(v) && isCount(own(v, 'layer'), 64) && isRange(own(v, 'definition'))
+  && ['weights', 'bias', 'activation'].every((k) => own(v, k) === undefined || isRange(own(v, k)));
+
+/**
+ * Why `m` is not a HostToTrainerMessage (a short reason for the error event the training process
+ * answers it with), or undefined when it is one. Never throws.
+ */
+export function hostToTrainerProblem(m: unknown): string | undefined {
+  if (!isObj(m)) return `a message must be an object, got ${m === null ? 'null' : Array.isArray(m) ? 'an array' : typeof m}`;
+  const type = own(m, 'type');
+  if (type !== 'startTraining' && type !== 'stopTraining') return 'unknown message type (expected startTraining or stopTraining)';
+  if (!isRunId(own(m, 'runId'))) return 'runId must be a string of 1 to 100 characters';
+  if (type === 'stopTraining') return undefined;
+  const o = own(m, 'options');
+  if (!isObj(o)) return 'startTraining needs an options object';
+  if (!BACKEND_REQUESTS.includes(own(o, 'backend'))) return 'options.backend must be auto, tensorflow, wasm or cpu';
+  if (!isCount(own(o, 'probeEvery'), MAX_EVERY)) return `options.probeEvery must be a whole number from 0 to ${MAX_EVERY}`;
+  if (!isCount(own(o, 'evalEvery'), MAX_EVERY)) return `options.evalEvery must be a whole number from 0 to ${MAX_EVERY}`;
+  const dataDir = own(o, 'dataDir');
+  if (dataDir !== undefined && !isPath(dataDir)) return 'options.dataDir must be a path (a string of at most 4096 characters)';
+  const shuffle = own(o, 'shuffle');
+  if (shuffle !== undefined && typeof shuffle !== 'boolean') return 'options.shuffle must be true or false';
+  const source = own(o, 'source');
+  if (source !== undefined) {
+    const layers = isObj(source) ? own(source, 'layers') : undefined;
+    if (!isObj(source) || !isPath(own(source, 'file')) || !Array.isArray(layers) || layers.length > 64 || !layers.every(isLayerSource)) {
+      return 'options.source must be { file, layers } with at most 64 layer positions';
+    }
+  }
+  const thresholds = own(o, 'thresholds');
+  if (thresholds !== undefined) {
+    if (!isObj(thresholds)) return 'options.thresholds must be an object of numbers';
+    const keys = Object.keys(thresholds);
+    if (keys.length > 100 || !keys.every((k) => k.length <= 100 && typeof thresholds[k] === 'number' && Number.isFinite(thresholds[k]))) {
+      return 'options.thresholds must map at most 100 names to finite numbers';
+    }
+  }
+  return undefined;
+}
 
 export function isHostToTrainerMessage(m: unknown): m is HostToTrainerMessage {
-  if (!isObj(m) || !isRunId(m.runId)) return false;
-  if (m.type === 'stopTraining') return true;
-  if (m.type !== 'startTraining' || !isObj(m.options)) return false;
-  const o = m.options;
-  return typeof o.backend === 'string' && ['auto', 'tensorflow', 'wasm', 'cpu'].includes(o.backend)
-    && typeof o.probeEvery === 'number' && typeof o.evalEvery === 'number'
-    && (o.dataDir === undefined || typeof o.dataDir === 'string')
-    && (o.shuffle === undefined || typeof o.shuffle === 'boolean')
-    && (o.source === undefined || (isObj(o.source) && typeof o.source.file === 'string' && Array.isArray(o.source.layers)))
-    && (o.thresholds === undefined || (isObj(o.thresholds) && Object.values(o.thresholds).every((v) => typeof v === 'number' && Number.isFinite(v))));
+  return hostToTrainerProblem(m) === undefined;
 }
 
 const STATUS_PHASES: readonly unknown[] = ['loadingData', 'loadingBackend', 'training'];
 
 export function isTrainerProcessMessage(m: unknown): m is TrainerProcessMessage {
   if (isObj(m) && m.type === 'status') return isRunId(m.runId) && STATUS_PHASES.includes(m.phase) && typeof m.message === 'string';
+  if (isObj(m) && m.type === 'warning') return isRunId(m.runId) && typeof m.kind === 'string' && typeof m.message === 'string' && m.message.length <= 10_000;
   return isTrainerToHostMessage(m);
 }
 

@@ -14,12 +14,15 @@
 // exits when the run has ended and its last message is flushed.
 import { attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError } from '../core/backend';
-import { loadMnist, DataError } from '../core/mnist';
+import { loadMnistAsync, DataError } from '../core/mnist';
 import { validateSpec } from '../core/spec';
 import { ThresholdError } from '../core/diagnostics/thresholds';
+import { checkTrainingMemory } from '../core/memory';
+import { preview } from '../core/untrusted';
 import type { TrainingEvent } from '../core/events';
 import {
-  isHostToTrainerMessage,
+  hostToTrainerProblem,
+  type HostToTrainerMessage,
   type StartTrainingCommand,
   type TrainerProcessMessage,
 } from '../protocol/training';
@@ -30,9 +33,16 @@ let started = false;
 function send(msg: TrainerProcessMessage): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
-    process.send(msg, undefined, {}, () => resolve());
+    try {
+      process.send(msg, undefined, {}, () => resolve());
+    } catch {
+      resolve(); // the channel closed under us: nobody to tell
+    }
   });
 }
+
+const errorEvent = (runId: string, message: string, kind: string, step?: number): Promise<void> =>
+  send({ type: 'event', runId, event: { type: 'error', message, kind, ...(step === undefined ? {} : { step }) } });
 
 function errorKind(e: unknown): string {
   if (e instanceof DataError) return 'data';
@@ -40,6 +50,8 @@ function errorKind(e: unknown): string {
   if (e instanceof ThresholdError) return 'settings';
   return 'training';
 }
+
+const isAbort = (e: unknown): boolean => (e as Error)?.name === 'AbortError';
 
 async function finish(code: number): Promise<void> {
   // Flush, then let the host see a clean exit.
@@ -51,23 +63,24 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
   const { runId, options } = cmd;
   const abort = new AbortController();
   current = { runId, abort };
-  const emitError = (message: string, kind: string, step?: number): Promise<void> =>
-    send({ type: 'event', runId, event: { type: 'error', message, kind, ...(step === undefined ? {} : { step }) } });
-
-  const parsed = validateSpec(cmd.spec);
-  if (!parsed.ok) {
-    await emitError(`invalid model spec: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, 'spec');
-    return finish(0);
-  }
-  const spec = parsed.spec;
   let lastStep = 0;
   try {
+    // Inside the handler: whatever the spec holds, a bad one is an error event, never a dead process.
+    const parsed = validateSpec(cmd.spec);
+    if (!parsed.ok) {
+      await errorEvent(runId, `invalid model spec: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, 'spec');
+      return finish(0);
+    }
+    const spec = parsed.spec;
     await send({ type: 'status', runId, phase: 'loadingData', message: 'Loading MNIST…' });
-    const data = loadMnist(options.dataDir || undefined);
+    // Asynchronous and abortable: a stop that arrives while the files are read is honoured at once.
+    const data = await loadMnistAsync(options.dataDir || undefined, abort.signal);
     if (abort.signal.aborted) return finish(0);
     await send({ type: 'status', runId, phase: 'loadingBackend', message: `Loading the TensorFlow.js backend (${options.backend})…` });
     const backend = await selectBackend(options.backend);
     if (abort.signal.aborted) return finish(0);
+    const mem = checkTrainingMemory(spec, backend.info.name, { probing: options.probeEvery > 0, shuffle: options.shuffle });
+    if (!mem.ok) await send({ type: 'warning', runId, kind: 'memory', message: mem.message });
     await send({ type: 'status', runId, phase: 'training', message: `Training on ${backend.info.name}…` });
     const summary = await runWithDiagnostics(spec, {
       backend,
@@ -89,30 +102,67 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
     await send({ type: 'finished', runId, findings: summary.findings });
     return finish(0);
   } catch (e) {
+    if (isAbort(e) && abort.signal.aborted) return finish(0); // stopped while loading: nothing more to say
     const message = e instanceof Error ? e.message : String(e);
-    await emitError(message, errorKind(e), lastStep || undefined);
+    await errorEvent(runId, message, errorKind(e), lastStep || undefined);
     if (!(e instanceof DataError || e instanceof BackendError || e instanceof ThresholdError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
     return finish(1);
   }
 }
 
-process.on('message', (m: unknown) => {
-  if (!isHostToTrainerMessage(m)) {
-    process.stderr.write(`training process: ignored a malformed message: ${JSON.stringify(m)?.slice(0, 200)}\n`);
+/** The runId to answer a rejected message with: its own when it has a usable one, else the current run's. */
+function replyRunId(m: unknown): string {
+  const id = typeof m === 'object' && m !== null && Object.prototype.hasOwnProperty.call(m, 'runId') ? (m as { runId: unknown }).runId : undefined;
+  return typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : current?.runId ?? 'unknown';
+}
+
+function onMessage(m: unknown): void {
+  const problem = hostToTrainerProblem(m);
+  if (problem !== undefined) {
+    // Every rejected message gets an answer: the host learns why nothing happens.
+    process.stderr.write(`training process: rejected a malformed message (${problem}): ${preview(m, 200)}\n`);
+    const runId = replyRunId(m);
+    const sent = errorEvent(runId, `the training process rejected a message from the host: ${problem}`, 'protocol');
+    // A malformed start of the one run this process was forked for ends it, as a bad spec does.
+    if (!started && typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'startTraining' && runId !== 'unknown') {
+      started = true;
+      void sent.then(() => finish(0));
+    }
     return;
   }
-  if (m.type === 'stopTraining') {
-    if (current && current.runId === m.runId) current.abort.abort();
+  const msg = m as HostToTrainerMessage;
+  if (msg.type === 'stopTraining') {
+    if (current && current.runId === msg.runId) current.abort.abort();
     else if (!started) process.exit(0); // stopped before it started: nothing to flush
+    else void errorEvent(msg.runId, `the training process is running ${current?.runId ?? 'another run'}, not ${msg.runId}: stop ignored`, 'protocol');
     return;
   }
   if (started) {
-    process.stderr.write(`training process: already running ${current?.runId}; ignored startTraining ${m.runId}\n`);
+    process.stderr.write(`training process: already running ${current?.runId}; ignored startTraining ${msg.runId}\n`);
+    void errorEvent(msg.runId, `the training process already runs ${current?.runId ?? 'a run'} (one run per process): startTraining ${msg.runId} ignored`, 'protocol');
     return;
   }
   started = true;
-  void run(m);
+  void run(msg);
+}
+
+process.on('message', (m: unknown) => {
+  try {
+    onMessage(m);
+  } catch (e) {
+    process.stderr.write(`training process: failed on a message: ${e instanceof Error ? e.stack : String(e)}\n`);
+  }
 });
+
+// A bug that escapes every handler still ends with an error event, not a silent death.
+const fatal = (e: unknown): void => {
+  process.stderr.write(`training process: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
+  const runId = current?.runId;
+  const done = runId ? errorEvent(runId, `internal error in the training process: ${e instanceof Error ? e.message : String(e)}`, 'internal') : Promise.resolve();
+  void done.finally(() => process.exit(1));
+};
+process.on('uncaughtException', fatal);
+process.on('unhandledRejection', fatal);
 
 // The host went away (window closed, extension host restarted): never train for nobody.
 process.on('disconnect', () => {

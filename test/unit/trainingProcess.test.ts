@@ -107,17 +107,25 @@ test('a missing data folder is a data error naming the file', async () => {
   assert.match(err.event.message, /\/nonexistent\/mnist/);
 });
 
-test('malformed messages are ignored (and said so on stderr); stopTraining ends a run between steps', async () => {
+test('malformed messages get an error event each (and a line on stderr); stopTraining ends a run between steps', async () => {
   const s = start();
-  s.send({ type: 'startTraining', runId: 'r1', spec: {}, options: { backend: 'quantum' } });
+  s.send({ type: 'dance', runId: 'r0' });
+  s.send({ runId: 'r0' });
   s.send(startCmd(mlpZeros(100_000)));
+  await s.waitFor((m) => m.type === 'event' && m.event.type === 'step' && m.event.step >= 1);
+  s.send({ type: 'startTraining', runId: 'r2', spec: {}, options: { backend: 'quantum' } });
+  s.send(startCmd(mlpZeros(5)));
   await s.waitFor((m) => m.type === 'event' && m.event.type === 'step' && m.event.step >= 3);
   const t0 = Date.now();
   s.send({ type: 'stopTraining', runId: 'r1' });
   const { code } = await s.exit;
   const stopMs = Date.now() - t0;
   assert.equal(code, 0, s.stderr);
-  assert.match(s.stderr, /ignored a malformed message/);
+  assert.match(s.stderr, /rejected a malformed message \(unknown message type/);
+  const rejected = s.messages.filter((m) => m.type === 'event' && m.event.type === 'error' && m.event.kind === 'protocol');
+  assert.equal(rejected.length, 4, 'one error event per rejected message (two malformed, one malformed start, one second start)');
+  assert.ok(rejected.every((m) => m.type === 'event' && m.event.type === 'error' && /rejected a message|already runs r1/.test(m.event.message)));
+  assert.deepEqual(rejected.map((m) => m.runId), ['r0', 'r0', 'r2', 'r1']);
   const end = s.messages.find((m) => m.type === 'event' && m.event.type === 'end');
   assert.ok(end && end.type === 'event' && end.event.type === 'end');
   assert.equal(end.event.stopped, true);
