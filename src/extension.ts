@@ -52,6 +52,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
 
   const editor = registerEditorFeatures(context, {
     trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
+    log: (message) => log.warn(message),
   });
   const ctx: Ctx = { context, config, runs, log, editor };
   for (const [id, factory] of Object.entries(COMMANDS)) {

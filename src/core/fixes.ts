@@ -1,8 +1,9 @@
 // Applying a finding's structured fix to a model spec: the spec of a "Re-run with this fix" run.
-// Pure, and strict: a fix that does not fit the spec (layer out of range, invalid value) is refused
-// with a reason, and the result is validated like any user spec.
+// Pure, and strict: a fix that does not fit the contract or the spec (layer out of range, a value
+// outside the allowed set) is refused with a reason, and the result is validated like any user spec.
 import type { Fix } from './findings';
-import { type ModelSpec, validateSpec, ACTIVATIONS } from './spec';
+import { type ModelSpec, validateSpec, ACTIVATIONS, checkInitializer, checkOptimizer, isActivation } from './spec';
+import { own, preview } from './untrusted';
 
 export class FixError extends Error {
   constructor(message: string) {
@@ -13,8 +14,49 @@ export class FixError extends Error {
 
 const MAX_NAME = 200;
 
+const FIX_KINDS = ['initializer', 'activation', 'learningRate', 'optimizer'];
+const MAX_LABEL = 500;
+
+/**
+ * Why `fix` is not a fix of the contract (findings.ts Fix) for a model with `layers` layers, or
+ * undefined when it is one: a known kind, a label, a layer in range, a kernel/bias target, and a value
+ * from the allowed set (an activation name, an initializer or optimizer the spec accepts) or a finite
+ * number > 0. Every fix that reaches an edit or a run is checked with it first. Never throws.
+ */
+export function fixProblem(fix: unknown, layers: number): string | undefined {
+  if (typeof fix !== 'object' || fix === null || Array.isArray(fix)) return 'a fix must be an object';
+  const kind = own(fix, 'kind');
+  if (!FIX_KINDS.includes(kind as string)) return `unknown fix kind ${preview(kind)}`;
+  const label = own(fix, 'label');
+  if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL) return `a fix needs a label of at most ${MAX_LABEL} characters`;
+  const value = own(fix, 'value');
+  if (kind === 'initializer' || kind === 'activation') {
+    const layer = own(fix, 'layer');
+    if (typeof layer !== 'number' || !Number.isInteger(layer) || layer < 0 || layer >= layers) return `layer must be a whole number from 0 to ${layers - 1}, got ${preview(layer)}`;
+  }
+  switch (kind) {
+    case 'initializer': {
+      const target = own(fix, 'target');
+      if (target !== 'kernel' && target !== 'bias') return `target must be "kernel" or "bias", got ${preview(target)}`;
+      const init = checkInitializer(value);
+      return init.ok ? undefined : `not an initializer: ${init.problems.map((p) => p.message).join('; ')}`;
+    }
+    case 'activation':
+      return isActivation(value) ? undefined : `unknown activation ${preview(value)} (expected one of ${ACTIVATIONS.join(', ')})`;
+    case 'learningRate':
+      return typeof value === 'number' && Number.isFinite(value) && value > 0 ? undefined : `a learning rate must be a finite number > 0, got ${preview(value)}`;
+    case 'optimizer': {
+      const o = checkOptimizer(value);
+      return o.ok ? undefined : `not an optimizer: ${o.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+    }
+  }
+  return undefined;
+}
+
 /** The spec of the run that applies `fix` to `spec` (which is not modified). Throws FixError. */
 export function applyFix(spec: ModelSpec, fix: Fix): ModelSpec {
+  const problem = fixProblem(fix, spec.layers.length);
+  if (problem !== undefined) throw new FixError(`fix ${preview(own(fix, 'label') ?? '')}: ${problem}`);
   const next: ModelSpec = structuredClone(spec);
   switch (fix.kind) {
     case 'initializer': {
@@ -28,7 +70,6 @@ export function applyFix(spec: ModelSpec, fix: Fix): ModelSpec {
     case 'activation': {
       const layer = next.layers[fix.layer];
       if (!layer) throw new FixError(`fix "${fix.label}" targets layer ${fix.layer}, but the model has ${spec.layers.length} layers`);
-      if (!(ACTIVATIONS as readonly string[]).includes(fix.value)) throw new FixError(`fix "${fix.label}": unknown activation ${JSON.stringify(fix.value)}`);
       layer.activation = fix.value as ModelSpec['layers'][number]['activation'];
       break;
     }

@@ -4,7 +4,8 @@
 // first fix that has an edit — is preferred. Each diagnostic also gets "Fix and re-train", which
 // applies that fix and trains the file again.
 import * as vscode from 'vscode';
-import { applyFix } from '../core/fixes';
+import { applyFix, fixProblem } from '../core/fixes';
+import { preview } from '../core/untrusted';
 import type { Finding, Fix } from '../core/findings';
 import { fixToEdit } from '../core/importers/fixes';
 import type { ImportResult, TextEdit } from '../core/importers/types';
@@ -87,25 +88,55 @@ export class GradientLensCodeActions implements vscode.CodeActionProvider {
   }
 }
 
-const isFix = (v: unknown): v is Fix => typeof v === 'object' && v !== null && typeof (v as { kind?: unknown }).kind === 'string' && typeof (v as { label?: unknown }).label === 'string';
+/** Stable JSON (sorted keys): a fix from a command's arguments compared with the fixes findings offered. */
+function canonical(v: unknown, depth = 0): string {
+  if (depth > 8) return '…';
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x, depth + 1)).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
+}
+
+/** The fixes a document's current findings offer: its static findings and the last run's on it. */
+function offeredFixes(diagnostics: EditorDiagnostics, uri: vscode.Uri, result: ImportResult): Set<string> {
+  const out = new Set<string>();
+  for (const f of [...result.staticFindings, ...diagnostics.runtimeFindings(uri)]) for (const fix of f.fixes) out.add(canonical(fix));
+  return out;
+}
 
 /**
  * `gradientLens.fixAndRetrain(uri, fix)`: writes the fix into the file when it can be written there
  * and trains the file; a fix the source cannot express (e.g. a default initializer) trains the
- * file's spec with the fix applied instead.
+ * file's spec with the fix applied instead. Its arguments can come from anywhere (another extension,
+ * a crafted command link), so before anything is edited: the workspace must be trusted, the file a
+ * file (or untitled) document, the fix valid under the fix contract, and one that a current finding
+ * or diagnostic of that file offers. Anything else changes nothing and says why (message + log).
  */
 export async function fixAndRetrain(diagnostics: EditorDiagnostics, deps: EditorDeps, uriArg: unknown, fixArg: unknown): Promise<unknown> {
-  if (!(uriArg instanceof vscode.Uri) || !isFix(fixArg)) {
-    void vscode.window.showErrorMessage('Gradient Lens: "Fix and re-train" needs a file and a fix (run it from a quick fix).');
+  const refuse = (why: string, shown = why): undefined => {
+    deps.log?.(`"Fix and re-train" refused: ${why}`);
+    void vscode.window.showErrorMessage(`Gradient Lens: "Fix and re-train" ${shown}`);
     return undefined;
+  };
+  if (!(uriArg instanceof vscode.Uri) || (uriArg.scheme !== 'file' && uriArg.scheme !== 'untitled')) {
+    return refuse(`the first argument is not a file URI (got ${preview(uriArg)})`, 'needs a file and a fix (run it from a quick fix).');
+  }
+  if (!vscode.workspace.isTrusted) {
+    return refuse('the workspace is not trusted (it edits and trains a workspace file)', 'needs a trusted workspace: it edits the file and trains the model it defines.');
   }
   const doc = await vscode.workspace.openTextDocument(uriArg);
   const result = diagnostics.importDocument(doc);
-  if (!result) {
-    void vscode.window.showErrorMessage(`Gradient Lens: ${vscode.workspace.asRelativePath(doc.uri)} no longer defines a model.`);
-    return undefined;
+  if (!result) return refuse(`${vscode.workspace.asRelativePath(doc.uri)} no longer defines a model`, `: ${vscode.workspace.asRelativePath(doc.uri)} no longer defines a model.`);
+  const problem = fixProblem(fixArg, result.layers.length);
+  if (problem !== undefined) {
+    return refuse(`not a valid fix for ${vscode.workspace.asRelativePath(doc.uri)}: ${problem} (${preview(fixArg, 200)})`, 'was given an invalid fix; nothing was changed (see the log).');
   }
-  const edit = fixToEdit(result, doc.getText(), fixArg);
+  const fix = fixArg as Fix;
+  if (!offeredFixes(diagnostics, doc.uri, result).has(canonical(fix))) {
+    return refuse(`no current finding of ${vscode.workspace.asRelativePath(doc.uri)} offers the fix ${preview(fixArg, 200)}`, 'was given a fix that no current finding of this file offers; nothing was changed (see the log).');
+  }
+  const edit = fixToEdit(result, doc.getText(), fix);
   if (edit) {
     const applied = await vscode.workspace.applyEdit(toWorkspaceEdit(doc, edit));
     if (!applied) {
@@ -119,7 +150,7 @@ export async function fixAndRetrain(diagnostics: EditorDiagnostics, deps: Editor
     return undefined;
   }
   try {
-    const spec = applyFix(result.spec.spec, fixArg);
+    const spec = applyFix(result.spec.spec, fix);
     return await vscode.commands.executeCommand('gradientLens.train', { spec, label: spec.name });
   } catch (e) {
     void vscode.window.showErrorMessage(`Gradient Lens: ${e instanceof Error ? e.message : String(e)}`);

@@ -2,7 +2,10 @@
 // extension.ts registers the table in one loop. Handlers take `unknown` arguments: the Command Palette
 // passes none, CodeLens / tests / other extensions pass anything, so each one validates what it gets.
 import * as vscode from 'vscode';
+import { isAbsolute } from 'node:path';
 import { PRESETS, findPreset } from '../core/presets';
+import { validateSpec } from '../core/spec';
+import { cut, own, plainJson, preview } from '../core/untrusted';
 import type { LayerSource } from '../core/importers/types';
 import type { Finding } from '../core/findings';
 import type { Config } from './config';
@@ -39,35 +42,64 @@ export interface TrainArgs {
 
 const presetIds = (): string => PRESETS.map((p) => p.id).join(', ');
 
-/** Turns command arguments into a run request, or a message saying what was wrong with them. */
+const MAX_LABEL = 200;
+
+/**
+ * Turns command arguments into a run request, or a message saying what was wrong with them. The
+ * arguments can come from anywhere (another extension, a command link), so they are copied into plain
+ * JSON data first (bounded depth and size; no getters, functions or cycles) and the spec is validated
+ * here, as the panel's messages are: a bad one never starts a run.
+ */
 export function requestFromArgs(arg: unknown): RunRequest | string {
-  const a: TrainArgs = typeof arg === 'string' ? { preset: arg } : (arg as TrainArgs);
+  const copy = plainJson(arg);
+  if (!copy.ok) return `the arguments are not plain data: ${copy.message}`;
+  const a = (typeof copy.value === 'string' ? { preset: copy.value } : copy.value) as Record<string, unknown>;
   if (typeof a !== 'object' || a === null || Array.isArray(a)) return 'expected a preset id or { preset | spec, steps?, label?, ifRunning? }';
+  const preset = own(a, 'preset');
+  const rawSpec = own(a, 'spec');
+  const steps = own(a, 'steps');
+  const rawLabel = own(a, 'label');
+  const ifRunning = own(a, 'ifRunning');
+  const unknown = Object.keys(a).filter((k) => !['preset', 'spec', 'steps', 'label', 'ifRunning'].includes(k));
+  if (unknown.length) return `unknown argument(s) ${unknown.slice(0, 5).map((k) => JSON.stringify(cut(k, 40))).join(', ')} (expected preset | spec, steps?, label?, ifRunning?)`;
   let spec: unknown;
   let label: string;
-  if (a.preset !== undefined) {
-    const p = typeof a.preset === 'string' ? findPreset(a.preset) : undefined;
-    if (!p) return `unknown preset ${JSON.stringify(a.preset)} (expected one of ${presetIds()})`;
+  if (preset !== undefined) {
+    const p = typeof preset === 'string' ? findPreset(preset) : undefined;
+    if (!p) return `unknown preset ${preview(preset)} (expected one of ${presetIds()})`;
     spec = p.spec;
     label = p.id;
-  } else if (a.spec !== undefined) {
-    spec = a.spec;
-    const name = typeof a.spec === 'object' && a.spec !== null ? (a.spec as { name?: unknown }).name : undefined;
-    label = typeof name === 'string' && name ? name : 'custom';
+  } else if (rawSpec !== undefined) {
+    spec = rawSpec;
+    const name = typeof rawSpec === 'object' && rawSpec !== null ? own(rawSpec, 'name') : undefined;
+    label = typeof name === 'string' && name ? cut(name, MAX_LABEL) : 'custom';
   } else {
     return 'give either "preset" or "spec"';
   }
-  if (a.steps !== undefined) {
-    if (typeof a.steps !== 'number' || !Number.isInteger(a.steps) || a.steps < 1 || a.steps > 1_000_000) return `"steps" must be a whole number from 1 to 1000000, got ${JSON.stringify(a.steps)}`;
-    if (typeof spec !== 'object' || spec === null) return 'cannot set "steps" on a spec that is not an object';
-    spec = { ...(spec as object), steps: a.steps };
+  if (steps !== undefined) {
+    if (typeof steps !== 'number' || !Number.isInteger(steps) || steps < 1 || steps > 1_000_000) return `"steps" must be a whole number from 1 to 1000000, got ${preview(steps)}`;
+    if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return 'cannot set "steps" on a spec that is not an object';
+    spec = { ...(spec as object), steps };
   }
-  if (a.label !== undefined) {
-    if (typeof a.label !== 'string' || !a.label.trim()) return '"label" must be a non-empty string';
-    label = a.label;
+  if (rawLabel !== undefined) {
+    if (typeof rawLabel !== 'string' || !rawLabel.trim() || rawLabel.length > MAX_LABEL) return `"label" must be a non-empty string of at most ${MAX_LABEL} characters`;
+    label = rawLabel;
   }
-  if (a.ifRunning !== undefined && !['ask', 'replace', 'refuse'].includes(a.ifRunning)) return '"ifRunning" must be ask, replace or refuse';
-  return { spec, label, ifRunning: a.ifRunning };
+  if (ifRunning !== undefined && !['ask', 'replace', 'refuse'].includes(ifRunning as string)) return '"ifRunning" must be ask, replace or refuse';
+  const checked = validateSpec(spec);
+  if (!checked.ok) return `invalid model spec: ${cut(checked.problems.map((p) => `${p.path}: ${p.message}`).join('; '), 1000)}`;
+  return { spec: checked.spec, label, ifRunning: ifRunning as RunRequest['ifRunning'] };
+}
+
+const IF_RUNNING: readonly unknown[] = ['ask', 'replace', 'refuse'];
+
+/** The options argument of gradientLens.trainFile: undefined or { ifRunning? }. */
+export function trainFileOptions(opts: unknown): { ifRunning?: RunRequest['ifRunning'] } | string {
+  if (opts === undefined) return {};
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) return 'the options must be { ifRunning?: "ask" | "replace" | "refuse" }';
+  const ifRunning = own(opts, 'ifRunning');
+  if (ifRunning !== undefined && !IF_RUNNING.includes(ifRunning)) return '"ifRunning" must be ask, replace or refuse';
+  return { ifRunning: ifRunning as RunRequest['ifRunning'] };
 }
 
 async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunRequest['ifRunning']): Promise<RunRecord | undefined> {
@@ -84,10 +116,15 @@ async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunReq
   return ctx.runs.start({ ...choice, ifRunning, source: imported ? { file: doc.uri.fsPath, layers: imported.layers as LayerSource[] } : undefined });
 }
 
-async function documentFromArg(arg: unknown): Promise<vscode.TextDocument | undefined> {
-  if (arg instanceof vscode.Uri) return vscode.workspace.openTextDocument(arg);
-  if (typeof arg === 'string' && arg) return vscode.workspace.openTextDocument(vscode.Uri.file(arg));
-  return vscode.window.activeTextEditor?.document;
+/** The document a command is about: a file / untitled URI, an absolute path, or (no argument) the active editor's. */
+async function documentFromArg(arg: unknown): Promise<vscode.TextDocument | string | undefined> {
+  if (arg === undefined || arg === null) return vscode.window.activeTextEditor?.document;
+  if (arg instanceof vscode.Uri) {
+    if (arg.scheme !== 'file' && arg.scheme !== 'untitled') return `cannot train a model from a ${cut(arg.scheme, 20)}: URI (only files)`;
+    return vscode.workspace.openTextDocument(arg);
+  }
+  if (typeof arg === 'string' && isAbsolute(arg) && arg.length <= 4096) return vscode.workspace.openTextDocument(vscode.Uri.file(arg));
+  return `expected a file URI or an absolute path, got ${preview(arg)}`;
 }
 
 export const COMMANDS: Record<string, CommandFactory> = {
@@ -104,7 +141,8 @@ export const COMMANDS: Record<string, CommandFactory> = {
     }
     const req = requestFromArgs(arg);
     if (typeof req === 'string') {
-      void vscode.window.showErrorMessage(`Gradient Lens: cannot start training: ${req}`);
+      ctx.log.warn(`gradientLens.train refused its arguments: ${req}`);
+      void vscode.window.showErrorMessage(`Gradient Lens: cannot start training: ${cut(req, 500)}`);
       return undefined;
     }
     return ctx.runs.start(req);
@@ -112,17 +150,31 @@ export const COMMANDS: Record<string, CommandFactory> = {
 
   /** Trains the model defined in a file (the CodeLens passes its URI; default: the active editor). */
   'gradientLens.trainFile': (ctx) => async (arg?: unknown, opts?: unknown): Promise<RunRecord | undefined> => {
-    const doc = await documentFromArg(arg);
+    const options = trainFileOptions(opts);
+    let doc: vscode.TextDocument | string | undefined;
+    try {
+      doc = typeof options === 'string' ? options : await documentFromArg(arg);
+    } catch (e) {
+      doc = `cannot open ${preview(arg)}: ${cut(e instanceof Error ? e.message : String(e), 300)}`;
+    }
+    if (typeof doc === 'string') {
+      ctx.log.warn(`gradientLens.trainFile refused its arguments: ${doc}`);
+      void vscode.window.showErrorMessage(`Gradient Lens: cannot train the file: ${doc}`);
+      return undefined;
+    }
     if (!doc) {
       void vscode.window.showErrorMessage('Gradient Lens: open a model file (Python, JS/TS or a JSON spec) to train it.');
       return undefined;
     }
-    const ifRunning = (opts as { ifRunning?: RunRequest['ifRunning'] } | undefined)?.ifRunning;
-    return runFileRun(ctx, doc, ifRunning);
+    return runFileRun(ctx, doc, (options as { ifRunning?: RunRequest['ifRunning'] }).ifRunning);
   },
 
   'gradientLens.stop': (ctx) => (runId?: unknown): boolean => {
-    const stopped = ctx.runs.stopRun(typeof runId === 'string' ? runId : undefined);
+    if (runId !== undefined && !(typeof runId === 'string' && runId.length <= 100)) {
+      ctx.log.warn(`gradientLens.stop refused its argument: a run id is a string, got ${preview(runId)}`);
+      return false;
+    }
+    const stopped = ctx.runs.stopRun(runId);
     if (!stopped) void vscode.window.showInformationMessage('Gradient Lens: no training is running.');
     return stopped;
   },

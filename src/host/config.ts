@@ -36,12 +36,24 @@ export class Config {
     return isAbsolute(v) || !folder ? v : resolve(folder, v);
   }
 
+  /**
+   * A setting that decides what the diagnostics see (thresholds, probe / evaluation intervals,
+   * shuffling): in an untrusted workspace only the user's value counts, never the workspace's or a
+   * folder's, so a repository cannot hide findings (say `deadActiveShare: 0`) from whoever opens it.
+   * package.json also declares them restricted; this makes it hold on any VS Code.
+   */
+  private userOnly<T>(key: string, fallback: T): unknown {
+    if (vscode.workspace.isTrusted) return this.cfg.get<T>(key, fallback);
+    const i = this.cfg.inspect<T>(key);
+    return i?.globalValue ?? i?.defaultValue ?? fallback;
+  }
+
   get probeEvery(): number {
-    return clampInt(this.cfg.get<number>('probeEvery', 50), 1, 100_000, 50);
+    return clampInt(this.userOnly('probeEvery', 50), 1, 100_000, 50);
   }
 
   get evalEvery(): number {
-    return clampInt(this.cfg.get<number>('evalEvery', 200), 0, 1_000_000, 200);
+    return clampInt(this.userOnly('evalEvery', 200), 0, 1_000_000, 200);
   }
 
   /** Detector threshold overrides that are numbers (the training process checks their ranges). */
@@ -57,12 +69,12 @@ export class Config {
   }
 
   private rawThresholds(): Record<string, unknown> {
-    const raw = this.cfg.get<unknown>('thresholds', {});
+    const raw = this.userOnly<unknown>('thresholds', {});
     return typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
   }
 
   get shuffle(): boolean {
-    return this.cfg.get<boolean>('shuffle', false) === true;
+    return this.userOnly('shuffle', false) === true;
   }
 
   get openPanelOnStart(): boolean {

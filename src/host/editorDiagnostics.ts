@@ -31,6 +31,8 @@ export interface EditorFeatures {
 export interface EditorDeps {
   /** Trains the model of a file (the extension's gradientLens.trainFile); used by "Fix and re-train". */
   trainDocument(uri: vscode.Uri): Promise<unknown>;
+  /** The extension's log (warnings: what a command refused and why). */
+  log?(message: string): void;
 }
 
 const EXT_OF_LANGUAGE: Record<string, string> = {

@@ -2,6 +2,8 @@
 // tensor (`tf.zeros([784, 100])` → `tf.random_uniform([784, 100], -0.01, 0.01)`), a Keras string stays
 // a Keras string (`'zeros'` → `'he_normal'`), tfjs camelCase (`'heNormal'`), JSON a JSON value.
 import type { Fix } from '../findings';
+import { fixProblem } from '../fixes';
+import { table } from '../untrusted';
 import { type Initializer, INPUT_SIZE } from '../spec';
 import type { ImportResult, InitializerSite, TextEdit } from './types';
 
@@ -11,10 +13,10 @@ export function formatNumber(x: number): string {
   return Object.is(v, -0) ? '0' : String(v);
 }
 
-const KERAS_NAMES: Record<string, [snake: string, cls: string]> = {
+const KERAS_NAMES: Readonly<Record<string, [snake: string, cls: string]>> = table({
   zeros: ['zeros', 'Zeros'], ones: ['ones', 'Ones'], glorotUniform: ['glorot_uniform', 'GlorotUniform'], glorotNormal: ['glorot_normal', 'GlorotNormal'],
   heNormal: ['he_normal', 'HeNormal'], heUniform: ['he_uniform', 'HeUniform'], leCunNormal: ['lecun_normal', 'LecunNormal'], leCunUniform: ['lecun_uniform', 'LecunUniform'],
-};
+});
 
 /**
  * A named initializer as explicit numbers for code that only has tensors (TF1): the distribution the
@@ -110,7 +112,7 @@ export function renderInitializer(site: InitializerSite, init: Initializer, fanI
   }
 }
 
-const KERAS_ACTIVATION: Record<string, string> = { leakyRelu: 'leaky_relu' };
+const KERAS_ACTIVATION: Readonly<Record<string, string>> = table({ leakyRelu: 'leaky_relu' });
 
 /**
  * The text edit that applies a structured fix to the source, in the file's idiom; undefined when the
@@ -118,6 +120,9 @@ const KERAS_ACTIVATION: Record<string, string> = { leakyRelu: 'leaky_relu' };
  * several layers) — the editor then offers only "Fix and re-train" for it.
  */
 export function fixToEdit(result: ImportResult, text: string, fix: Fix): TextEdit | undefined {
+  // Checked against the fix contract before anything is rendered: only a known activation name, an
+  // initializer the spec accepts or a finite number ever becomes source text.
+  if (fixProblem(fix, result.layers.length) !== undefined) return undefined;
   const fanInOf = (layer: number): number => (layer === 0 ? INPUT_SIZE : (result.spec.ok ? result.spec.spec.layers[layer - 1]?.units : undefined) ?? INPUT_SIZE);
   const quoteAt = (line: number, column: number): string => {
     const lines = text.split(/\r\n|\r|\n/);
