@@ -32,7 +32,8 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
   const value = own(fix, 'value');
   if (kind === 'initializer' || kind === 'activation') {
     const layer = own(fix, 'layer');
-    if (typeof layer !== 'number' || !Number.isInteger(layer) || layer < 0 || layer >= layers) return `layer must be a whole number from 0 to ${layers - 1}, got ${preview(layer)}`;
+    if (typeof layer !== 'number' || !Number.isInteger(layer)) return `layer must be a whole number, got ${preview(layer)}`;
+    if (layer < 0 || layer >= layers) return `targets layer ${layer}, but the model has ${layers} layers`;
   }
   switch (kind) {
     case 'initializer': {
