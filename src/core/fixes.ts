@@ -45,7 +45,7 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
     case 'activation':
       return isActivation(value) ? undefined : `unknown activation ${preview(value)} (expected one of ${ACTIVATIONS.join(', ')})`;
     case 'learningRate':
-      return typeof value === 'number' && Number.isFinite(value) && value > 0 ? undefined : `a learning rate must be a finite number > 0, got ${preview(value)}`;
+      return typeof value === 'number' && Number.isFinite(value) && value > 0 ? undefined : `learningRate must be a finite number > 0, got ${preview(value)}`;
     case 'optimizer': {
       const o = checkOptimizer(value);
       return o.ok ? undefined : `not an optimizer: ${o.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
