@@ -40,7 +40,7 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
       const target = own(fix, 'target');
       if (target !== 'kernel' && target !== 'bias') return `target must be "kernel" or "bias", got ${preview(target)}`;
       const init = checkInitializer(value);
-      return init.ok ? undefined : `not an initializer: ${init.problems.map((p) => p.message).join('; ')}`;
+      return init.ok ? undefined : `not an initializer: ${init.problems.map((p) => `${p.path.replace(/^\$/, 'value')}: ${p.message}`).join('; ')}`;
     }
     case 'activation':
       return isActivation(value) ? undefined : `unknown activation ${preview(value)} (expected one of ${ACTIVATIONS.join(', ')})`;
@@ -48,7 +48,7 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
       return typeof value === 'number' && Number.isFinite(value) && value > 0 ? undefined : `learningRate must be a finite number > 0, got ${preview(value)}`;
     case 'optimizer': {
       const o = checkOptimizer(value);
-      return o.ok ? undefined : `not an optimizer: ${o.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+      return o.ok ? undefined : `not an optimizer: ${o.problems.map((p) => `${p.path.replace(/^\$/, 'value')}: ${p.message}`).join('; ')}`;
     }
   }
   return undefined;
