@@ -534,3 +534,159 @@ describe('docs/findings.md', () => {
     for (const name of Object.keys(THRESHOLDS)) assert.ok(md.includes(`\`${name}\``), `threshold ${name} documented`);
   });
 });
+
+// ---- issue 14: the two blind spots, tested as classes (generated cases) ----------------------------
+
+describe('exploding-gradient from the per-step loss trace, whenever the spike happened', () => {
+  const spec = specOf([{ units: 10, activation: 'relu' }]);
+  const STEPS = [0, 50, 100, 150, 200, 250, 300, 350, 400, 450, 500];
+  /** Per-step losses: flat near chance (a plateau if nothing else happened), with an optional spike at `at`. */
+  const trace = (at: number | undefined, height: number, after: number) => (s: number) => ({
+    loss: 2.3,
+    recentLosses: s === 0 ? [] : Array.from({ length: 50 }, (_, k) => {
+      const step = s - 50 + k + 1;
+      if (at !== undefined && step === at) return height;
+      return at !== undefined && step > at ? after + 0.01 * Math.sin(step) : 2.29 + 0.01 * Math.sin(step);
+    }),
+  });
+  const r = rng(1414);
+  const cases = Array.from({ length: 120 }, (_, i) => ({
+    at: 1 + Math.floor(((r() + 1) / 2) * 480),
+    height: 2.3 * 10 ** (1.05 + ((r() + 1) / 2) * 2.5), // 11× to 3500× the start
+    after: i % 3 === 0 ? 2.3 : i % 3 === 1 ? 1.0 : 2.9, // settles at chance, recovers, or stays a bit above
+  }));
+  test(`${cases.length} generated spikes (step 1–480, 11×–3500× the start, then settling): reported from the first probe after the spike with spikeStep and firstStep = that step; no loss-plateau from then on`, () => {
+    for (const c of cases) {
+      const { reports } = feed(spec, () => [layer(0, healthyHidden(10)), outputLayer(1, 10)], STEPS, trace(c.at, c.height, c.after));
+      for (const rep of reports) {
+        const f = find(rep.findings, 'exploding-gradient', -1);
+        const label = `spike ${c.height.toPrecision(3)} at step ${c.at}, probe ${rep.step}`;
+        if (rep.step < c.at) {
+          assert.equal(f, undefined, label);
+        } else {
+          assert.ok(f, `${label}: ${codes(rep.findings)}`);
+          assert.equal(f.evidence.spikeStep, c.at, label);
+          assert.equal(f.firstStep, c.at, label);
+          assert.notEqual(f.severity, 'info');
+          assert.ok(f.fixes.every((x) => x.kind !== 'learningRate' || x.value < 0.5), `${label}: ${f.fixes.map((x) => x.label)}`);
+        }
+        if (rep.step >= c.at) assert.equal(find(rep.findings, 'loss-plateau'), undefined, `${label}: no plateau after a spike`);
+      }
+    }
+  });
+  test('controls: the same flat trace without a spike is a plateau; spikes of up to 9× the start never are a blow-up (60 generated)', () => {
+    const plain = feed(spec, () => [layer(0, healthyHidden(10)), outputLayer(1, 10)], STEPS, trace(undefined, 0, 0)).last.findings;
+    assert.ok(find(plain, 'loss-plateau', -1), 'the plateau detector still sees a flat loss');
+    for (let i = 0; i < 60; i++) {
+      const at = 1 + Math.floor(((r() + 1) / 2) * 480);
+      const height = 2.3 * (1.5 + ((r() + 1) / 2) * 7.5);
+      const fs = feed(spec, () => [layer(0, healthyHidden(10)), outputLayer(1, 10)], STEPS, trace(at, height, 1.0)).last.findings;
+      assert.equal(find(fs, 'exploding-gradient'), undefined, `a bump to ${height.toPrecision(3)} at ${at} is not a blow-up`);
+    }
+  });
+});
+
+describe('dead-units: elu / selu units stuck on their flat negative side (generated layers)', () => {
+  const EDGE = -flatThreshold('elu', THRESHOLDS.saturationDerivativeShare); // ln 0.02 ≈ −3.9
+  test('the flat edge is where the slope is 2% of its maximum, for elu and selu alike', () => {
+    assert.ok(Math.abs(Math.exp(EDGE) - 0.02) < 1e-12);
+    assert.equal(flatThreshold('selu', 0.02), flatThreshold('elu', 0.02));
+  });
+  const r = rng(2024);
+  for (const activation of ['elu', 'selu'] as Activation[]) {
+    test(`${activation}: 40 generated layers; units far below the edge on ≥ 99% of inputs are dead, units that cross it (or only dip below 0) are not`, () => {
+      for (let c = 0; c < 40; c++) {
+        const units = 8 + Math.floor(((r() + 1) / 2) * 56);
+        const kind = Array.from({ length: units }, () => Math.floor(((r() + 1) / 2) * 3)); // 0 stuck, 1 negative but not flat, 2 crosses the edge on a few inputs
+        const depth = Array.from({ length: units }, () => -4 - ((r() + 1) / 2) * 36); // −4 … −40 (the issue's units sat at −33)
+        const z = (e: number, j: number): number => {
+          if (kind[j] === 0) return depth[j] + 0.01 * Math.sin(e + j);
+          if (kind[j] === 1) return EDGE + 0.5 + 2 * Math.abs(Math.sin(e * 0.7 + j)); // in (−3.4, 0): negative, slope ≥ 3%
+          return e < 2 ? 1.0 : depth[j]; // above the edge on 2 of 64 inputs (3%)
+        };
+        const s = specOf([{ units, activation }]);
+        const { last } = feed(s, () => [layer(0, { ...healthyHidden(units, activation), z }), outputLayer(1, units)], [0, 50]);
+        const expected = kind.flatMap((k, j) => (k === 0 ? [j] : []));
+        const d = find(last.findings, 'dead-units', 0);
+        if (expected.length === 0) {
+          assert.equal(d, undefined);
+          continue;
+        }
+        assert.ok(d, `case ${c}: ${expected.length} stuck units not reported`);
+        assert.deepEqual(d.units, expected, `case ${c}`);
+        assert.match(d.message, new RegExp(`${activation}'s flat negative region`));
+        assert.equal(d.evidence.flatPreActivation, EDGE);
+      }
+    });
+  }
+  test('leaky relu units never count as dead, however negative (generated)', () => {
+    for (let c = 0; c < 10; c++) {
+      const s = specOf([{ units: 16, activation: 'leakyRelu' }]);
+      const { last } = feed(s, () => [layer(0, { ...healthyHidden(16, 'leakyRelu'), z: (e, j) => -5 - 30 * Math.abs(Math.sin(e + j + c)) }), outputLayer(1, 16)], [0, 50]);
+      assert.equal(find(last.findings, 'dead-units'), undefined);
+    }
+  });
+});
+
+describe('symmetric-units judged per pair, relative to the two units\' own scale (generated layers)', () => {
+  const r = rng(77);
+  const scaleOf = (): number => 10 ** (-6 + ((r() + 1) / 2) * 25); // 1e-6 … 1e19
+  test('200 generated layers: units at scales from 1e-6 to 1e19 (some exploded) are all distinct unless planted as copies (relative noise 1e-6); copies are found exactly', () => {
+    for (let c = 0; c < 200; c++) {
+      const fanIn = 4 + Math.floor(((r() + 1) / 2) * 60);
+      const units = 4 + Math.floor(((r() + 1) / 2) * 60);
+      const w = new Float32Array(fanIn * units);
+      const b = new Float32Array(units);
+      const source = new Int32Array(units).fill(-1);
+      for (let j = 0; j < units; j++) {
+        const planted = j > 0 && r() > 0.6;
+        const from = planted ? Math.floor(((r() + 1) / 2) * j) : -1;
+        const root = from >= 0 ? (source[from] >= 0 ? source[from] : from) : -1;
+        source[j] = root;
+        const sc = scaleOf();
+        for (let i = 0; i <= fanIn; i++) {
+          const v = root >= 0 ? (i < fanIn ? w[i * units + root] : b[root]) * (1 + 1e-6 * r()) : sc * r();
+          if (i < fanIn) w[i * units + j] = v; else b[j] = v;
+        }
+      }
+      const g = groupUnits(w, b, fanIn, units, THRESHOLDS.symmetryRelTolerance);
+      const groups = new Map<number, number[]>();
+      for (let j = 0; j < units; j++) {
+        const root = source[j] >= 0 ? source[j] : j;
+        groups.set(root, [...(groups.get(root) ?? []), j]);
+      }
+      const want = [...groups.values()].filter((m) => m.length > 1).sort((a, b2) => b2.length - a.length || a[0] - b2[0]);
+      assert.equal(g.effectiveWidth, groups.size, `case ${c}`);
+      assert.deepEqual(g.duplicates, want, `case ${c}`);
+    }
+  });
+  test('the issue\'s case: one unit of 128 exploded to ~1e19 leaves the other 127 distinct (not "127 identical")', () => {
+    for (let c = 0; c < 20; c++) {
+      const fanIn = 784;
+      const units = 128;
+      const w = Float32Array.from({ length: fanIn * units }, () => 0.05 * r());
+      const hot = Math.floor(((r() + 1) / 2) * units);
+      for (let i = 0; i < fanIn; i++) w[i * units + hot] = 1e19 * (1 + 0.5 * r());
+      const g = groupUnits(w, new Float32Array(units), fanIn, units, THRESHOLDS.symmetryRelTolerance);
+      assert.equal(g.effectiveWidth, units, `case ${c}`);
+    }
+  });
+  test('sub-quadratic: 4096 distinct units with scales spread over 25 orders of magnitude take fewer than 8 × 4096 pair comparisons (all pairs: 8.4 million)', () => {
+    const fanIn = 16;
+    const units = 4096;
+    const w = new Float32Array(fanIn * units);
+    for (let j = 0; j < units; j++) {
+      const sc = scaleOf();
+      for (let i = 0; i < fanIn; i++) w[i * units + j] = sc * r();
+    }
+    const stats = { comparisons: 0 };
+    const g = groupUnits(w, new Float32Array(units), fanIn, units, THRESHOLDS.symmetryRelTolerance, stats);
+    assert.equal(g.effectiveWidth, units);
+    assert.ok(stats.comparisons < 8 * units, `${stats.comparisons} comparisons`);
+    // and a layer of identical units costs one comparison per unit
+    const same = new Float32Array(fanIn * units).fill(0.25);
+    const s2 = { comparisons: 0 };
+    assert.equal(groupUnits(same, new Float32Array(units), fanIn, units, 1e-3, s2).effectiveWidth, 1);
+    assert.ok(s2.comparisons <= units, `${s2.comparisons} comparisons`);
+  });
+});

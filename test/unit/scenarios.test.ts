@@ -188,6 +188,49 @@ const SCENARIOS: Scenario[] = [
     },
   },
   {
+    id: 'elu-rmsprop-blowup',
+    label: 'ELU MLP with RMSProp at learning rate 0.1 (100× its usual 0.001): the loss jumps ~100× within the first steps, then settles, with most elu units stuck far down their flat negative side (exploding from the loss trace, dead units; never "steps too small")',
+    spec: spec('elu-rmsprop-blowup', [
+      { units: 128, activation: 'elu', kernelInitializer: 'heNormal' },
+      { units: 10, activation: 'softmax' },
+    ], { type: 'rmsprop', learningRate: 0.1 }, 1000),
+    expected: [{ code: 'exploding-gradient', layer: -1 }, { code: 'dead-units', layer: 0 }],
+    forbidden: ['loss-plateau', 'saturated-units', 'symmetric-units', 'poor-init-scale', 'zero-gradient', 'non-finite', 'collapsed-output'],
+    check: (r, reports) => {
+      const e = find(r.findings, 'exploding-gradient', -1)!;
+      // the spike is read from the per-step losses, long before the first probe after step 0
+      assert.ok((e.evidence.spikeStep as number) <= 10, `spike at step ${e.evidence.spikeStep}`);
+      assert.ok(e.firstStep <= 10, `firstStep ${e.firstStep}`);
+      assert.ok((e.evidence.maxLoss as number) > 50 * 2.3, `max loss ${e.evidence.maxLoss}`);
+      assert.deepEqual(e.fixes[0], { kind: 'learningRate', value: 0.01, label: 'Lower the learning rate from 0.1 to 0.01' });
+      // never blame steps that are too small: no fix raises the learning rate, none switches optimizer
+      for (const f of r.findings) {
+        assert.ok(f.fixes.every((x) => !(x.kind === 'learningRate' && x.value > 0.1) && x.kind !== 'optimizer'), `${f.code}: ${f.fixes.map((x) => x.label)}`);
+        assert.doesNotMatch(f.message, /steps are (likely )?too small to make progress/);
+      }
+      const d = find(r.findings, 'dead-units', 0)!;
+      assert.match(d.message, /elu's flat negative region/);
+      assert.ok(d.units!.length > 128 / 2, `${d.units!.length} stuck units`);
+      assert.ok(reports.every((p) => !find(p.findings, 'loss-plateau')), 'no probe ever showed loss-plateau');
+    },
+  },
+  {
+    id: 'elu-sgd-exploded-weights',
+    label: 'ELU MLP with SGD at learning rate 50: the weights explode to ~10⁶ with very different scales per unit; units are compared per pair at their own scale, so none is called identical (not symmetric)',
+    spec: spec('elu-sgd-exploded-weights', [
+      { units: 128, activation: 'elu', kernelInitializer: 'heNormal' },
+      { units: 10, activation: 'softmax' },
+    ], sgd(50), 300),
+    expected: [{ code: 'exploding-gradient', layer: -1 }, { code: 'dead-units', layer: 0 }],
+    forbidden: ['symmetric-units', 'loss-plateau', 'saturated-units', 'non-finite', 'poor-init-scale'],
+    check: (_r, reports) => {
+      const last = reports[reports.length - 1].layers[0];
+      assert.ok(Math.max(Math.abs(last.weights.min), Math.abs(last.weights.max)) > 1e5, `weights ${last.weights.min}…${last.weights.max}`);
+      // effective width comes straight from the grouping (dead units are not filtered out there)
+      for (const p of reports) assert.ok(p.layers[0].effectiveWidth >= 120, `step ${p.step}: effective width ${p.layers[0].effectiveWidth}`);
+    },
+  },
+  {
     id: 'nan-learning-rate',
     label: 'ReLU → linear → softmax with SGD learning rate 10: the loss is NaN within a few steps (non-finite)',
     spec: spec('nan-learning-rate', [

@@ -26,6 +26,8 @@ export interface DetectorContext {
   losses: number[];
   /** Lowest mean loss over a probe interval so far (before this probe's interval). */
   lowestIntervalMean: number;
+  /** Highest finite training loss of the run so far and the step it was reached at (every step's loss counts, not only the probes'). */
+  peakLoss: { loss: number; step: number } | undefined;
   /** Dead units per layer at the first probe (tells "dead from the start" apart from "died in training"). */
   initialDead: Map<number, number>;
   /** Effective width per layer at the first probe. */
@@ -34,7 +36,12 @@ export interface DetectorContext {
   initialSaturated: Map<number, number>;
 }
 
-type Candidate = Omit<Finding, 'firstStep' | 'lastStep'>;
+/**
+ * What a detector returns. `since`: the step the finding has held since, when the detector knows it
+ * from the per-step loss trace (an exact record, not a probe's sample): such a finding is shown at
+ * once, without waiting for a second probe.
+ */
+export type Candidate = Omit<Finding, 'firstStep' | 'lastStep'> & { since?: number };
 
 const hidden = (ctx: DetectorContext): LayerStats[] => ctx.stats.slice(0, -1);
 const usable = (s: LayerStats): boolean => !s.anyNonFinite;
@@ -64,26 +71,41 @@ export function detectNonFinite(ctx: DetectorContext): Candidate[] {
   return out;
 }
 
+/** The loss-trace blow-up: a step whose loss exceeded explodingLossFactor × max(initial probe loss, ln 10), whenever it happened. */
+export function lossSpike(ctx: DetectorContext): { loss: number; step: number; reference: number } | undefined {
+  const reference = Math.max(Number.isFinite(ctx.initialLoss) ? ctx.initialLoss : CHANCE_LOSS, CHANCE_LOSS);
+  const peak = ctx.peakLoss;
+  return peak && peak.loss > ctx.t.explodingLossFactor * reference ? { ...peak, reference } : undefined;
+}
+
 export function detectExploding(ctx: DetectorContext): Candidate[] {
   const out: Candidate[] = [];
   const { t, probe } = ctx;
   const finite = probe.recentLosses.filter(Number.isFinite);
-  // A loop, not Math.max(...finite): the interval can hold hundreds of thousands of losses.
-  const maxRecent = finite.length ? finite.reduce((m, v) => (v > m ? v : m), -Infinity) : probe.loss;
   const reference = Math.max(Number.isFinite(ctx.initialLoss) ? ctx.initialLoss : CHANCE_LOSS, CHANCE_LOSS);
   const intervalMean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : probe.loss;
-  const blowUp = Number.isFinite(maxRecent) && maxRecent > t.explodingLossFactor * reference;
+  // A blow-up is read from every step's loss since the start, so one that happened between two probes
+  // (say at step 7, before the first probe at 50 sees the damage) holds from then on.
+  const spike = lossSpike(ctx);
   // sustained: the interval's mean loss stays well above both where training started and the best it reached
   const base = Math.max(CHANCE_LOSS, Math.min(reference, ctx.lowestIntervalMean));
   const rise = Number.isFinite(intervalMean) && intervalMean > t.explodingRiseFactor * base;
-  if (blowUp || rise) {
+  if (spike || rise) {
+    const now = `mean of the last ${finite.length} steps: ${sci(intervalMean)}`;
+    const message = spike
+      ? `At step ${spike.step} the training loss blew up to ${sci(spike.loss)}, more than ${t.explodingLossFactor}× its starting value (${sci(spike.reference)}): the updates were so large that a step overshot. ${rise
+        ? `It has not recovered (${now}).`
+        : `It came back down (${now}), but a blow-up like this does lasting damage: units pushed far into their flat regions stop learning, and the outputs become over-confident.`} Lower the learning rate; a loss that is stuck after this is the blow-up's doing, not steps that are too small.`
+      : `The training loss stays at ${sci(intervalMean)} (mean of the last ${finite.length} steps), more than ${t.explodingRiseFactor}× ${sci(base)}: training has diverged. The updates are too large: lower the learning rate.`;
     out.push({
-      code: 'exploding-gradient', severity: 'error', layer: -1,
-      message: blowUp
-        ? `The training loss blew up to ${sci(maxRecent)}, more than ${t.explodingLossFactor}× its starting value (${sci(reference)}). The updates are so large that each step overshoots: lower the learning rate.`
-        : `The training loss stays at ${sci(intervalMean)} (mean of the last ${finite.length} steps), more than ${t.explodingRiseFactor}× ${sci(base)}: training has diverged. The updates are too large: lower the learning rate.`,
-      evidence: { maxRecentLoss: maxRecent, intervalMeanLoss: intervalMean, referenceLoss: reference, baseLoss: base, learningRate: probe.learningRate },
+      code: 'exploding-gradient', severity: !spike || rise ? 'error' : 'warning', layer: -1,
+      message,
+      evidence: {
+        maxLoss: spike?.loss ?? finite.reduce((m, v) => (v > m ? v : m), probe.loss), ...(spike ? { spikeStep: spike.step } : {}),
+        intervalMeanLoss: intervalMean, referenceLoss: reference, baseLoss: base, learningRate: probe.learningRate,
+      },
       fixes: dedupeFixes([learningRateFix(probe.learningRate, 0.1), ...(ctx.spec.optimizer.type === 'sgd' ? [adamFix()] : [])]),
+      ...(spike ? { since: spike.step } : {}),
     });
   }
   for (const s of ctx.stats) {
@@ -166,33 +188,50 @@ export function detectDeadUnits(ctx: DetectorContext): Candidate[] {
     const k = constantValue(layerSpec.kernelInitializer);
     const b = constantValue(layerSpec.biasInitializer);
     const fromStart = (ctx.initialDead.get(s.layer) ?? 0) >= s.deadUnits.length;
+    const act = s.activation;
+    const relu = act === 'relu';
+    // ELU / SELU units do not output 0: below ln(share) they sit on their floor (−1 / −λα) with a
+    // slope e^z that is nearly 0 (≈ 1e-15 at z = −33), which starves them just as relu′ = 0 does.
+    const flat = flatThreshold(act, t.saturationDerivativeShare);
+    const where = relu ? 'below 0' : `below −${flat.toFixed(1)}`;
+    const noGradient = relu ? 'relu passes no gradient there' : `${act}′ = ${act === 'selu' ? 'λα·' : ''}e^z is below ${pct(t.saturationDerivativeShare)} of its maximum there (their output is stuck at ≈ ${act === 'selu' ? '−1.76' : '−1'})`;
     let why: string;
     let fixes: Fix[];
-    if (k !== undefined && k <= 0 && (b ?? 0) <= 0 && b !== undefined) {
-      why = `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : '≤ 0'}; relu outputs 0 there and its gradient is 0, so these units never receive a gradient and never change.`;
+    if (k !== undefined && k <= 0 && (b ?? 0) <= 0 && b !== undefined && (relu || b < -flat)) {
+      why = relu
+        ? `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : '≤ 0'}; relu outputs 0 there and its gradient is 0, so these units never receive a gradient and never change.`
+        : `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : `≤ ${b}`}; ${noGradient}, so these units barely receive a gradient.`;
       fixes = [kernelInitFix(spec, s.layer), smallUniformFix(s.layer), ...(b < 0 ? [biasZerosFix(s.layer)] : [])];
     } else if (b !== undefined && b < 0 && fromStart) {
-      why = `The bias starts at ${b}, which pushes the pre-activations below 0 for almost every input; relu′ = 0 there, so the units get no gradient and cannot recover.`;
+      why = relu
+        ? `The bias starts at ${b}, which pushes the pre-activations below 0 for almost every input; relu′ = 0 there, so the units get no gradient and cannot recover.`
+        : `The bias starts at ${b}, which pushes the pre-activations ${where} for almost every input; ${noGradient}, so the units get almost no gradient.`;
       fixes = [biasZerosFix(s.layer), activationFix(s.layer, 'leakyRelu')];
     } else if (fromStart) {
-      why = 'They were inactive from the start: their pre-activations are ≤ 0 for almost every input, so relu passes no gradient to them.';
+      why = relu
+        ? 'They were inactive from the start: their pre-activations are ≤ 0 for almost every input, so relu passes no gradient to them.'
+        : `They were stuck from the start: their pre-activations are ${where} for almost every input, and ${noGradient}.`;
       fixes = [kernelInitFix(spec, s.layer), activationFix(s.layer, 'leakyRelu')];
     } else if ((ctx.initialDead.get(s.layer) ?? 0) > 0) {
-      why = 'Some were inactive from the start, the others died during training (an update pushed their pre-activations below 0 for every input); relu passes no gradient there, so they cannot recover.';
+      why = `Some were ${relu ? 'inactive' : 'stuck'} from the start, the others died during training (an update pushed their pre-activations ${where} for every input); ${noGradient}, so they cannot recover.`;
       fixes = [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(s.layer, 'leakyRelu')];
     } else {
-      why = 'They died during training: an update pushed their pre-activations below 0 for every input, and relu passes no gradient there, so they cannot recover.';
+      why = relu
+        ? 'They died during training: an update pushed their pre-activations below 0 for every input, and relu passes no gradient there, so they cannot recover.'
+        : `They died during training: an update pushed their pre-activations ${where} for every input, and ${noGradient}, so they cannot recover.`;
       fixes = [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(s.layer, 'leakyRelu')];
     }
     const whole = s.deadUnits.length === s.units;
     const neverActive = s.deadUnits.every((j) => s.activity[j] === 0);
+    const what = relu ? 'output 0 for' : `are stuck in ${act}'s flat negative region (pre-activation ${where}) for`;
     out.push({
       code: 'dead-units', severity, layer: s.layer, units: s.deadUnits,
-      message: `${whole ? `All ${s.units} relu units` : `${s.deadUnits.length} of the ${s.units} relu units`} of ${layerName(spec, s.layer)}${whole ? '' : ` (${pct(share)}: ${unitList(s.deadUnits)})`} output 0 for ${neverActive ? 'every one of' : `more than ${pct(1 - t.deadActiveShare)} of`} the ${ctx.probe.examples} probe images. ${why}`,
+      message: `${whole ? `All ${s.units} ${act} units` : `${s.deadUnits.length} of the ${s.units} ${act} units`} of ${layerName(spec, s.layer)}${whole ? '' : ` (${pct(share)}: ${unitList(s.deadUnits)})`} ${what} ${neverActive ? 'every one of' : `more than ${pct(1 - t.deadActiveShare)} of`} the ${ctx.probe.examples} probe images. ${why}`,
       evidence: {
         deadUnits: s.deadUnits.length, units: s.units, share, probeExamples: ctx.probe.examples,
         activeShareThreshold: t.deadActiveShare, deadFromStart: fromStart,
         meanActivityOfDead: s.deadUnits.reduce((a, j) => a + s.activity[j], 0) / s.deadUnits.length,
+        ...(relu ? {} : { flatPreActivation: -flat }),
       },
       fixes: dedupeFixes(fixes),
     });
@@ -224,7 +263,7 @@ export function detectSymmetric(ctx: DetectorContext): Candidate[] {
         : `${inGroups.length} units of ${layerName(spec, s.layer)} form ${groups.length} group${groups.length > 1 ? 's' : ''} of identical units (largest: ${largest}); the layer acts as ${width} distinct units instead of ${s.units}. Identical units receive identical gradients, so they stay identical.`,
       evidence: {
         effectiveWidth: width, units: s.units, duplicateGroups: groups.length, largestGroup: largest, symmetricFromStart: fromStart,
-        tolerance: t.symmetryRelTolerance * s.groups.scale, weightScale: s.groups.scale, gradientsZero: gradsZero,
+        relTolerance: t.symmetryRelTolerance, weightScale: s.groups.scale, gradientsZero: gradsZero,
       },
       fixes: [kernelInitFix(spec, s.layer), smallUniformFix(s.layer)],
     });
@@ -314,6 +353,8 @@ export function detectPlateau(ctx: DetectorContext): Candidate[] {
   const { t, losses, probe } = ctx;
   const w = Math.floor(t.plateauWindow);
   if (w < 2 || losses.length < w) return [];
+  // After a blow-up a stuck loss is its damage (exploding-gradient says so), never steps that are too small.
+  if (lossSpike(ctx)) return [];
   const win = losses.slice(losses.length - w);
   if (!win.every(Number.isFinite)) return [];
   const half = Math.floor(w / 2);

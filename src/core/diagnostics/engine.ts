@@ -68,6 +68,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
   let initialLoss = Number.NaN;
   let losses: number[] = [];
   let lowestIntervalMean = Infinity;
+  let peakLoss: { loss: number; step: number } | undefined;
   const initialDead = new Map<number, number>();
   const initialWidth = new Map<number, number>();
   const initialSaturated = new Map<number, number>();
@@ -126,20 +127,26 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
         })
         : staticFindings(p.spec, t).filter((f) => f.code === 'poor-init-scale');
     }
-    for (const x of p.recentLosses) losses.push(x);
+    for (let i = 0; i < p.recentLosses.length; i++) {
+      const x = p.recentLosses[i];
+      losses.push(x);
+      // recentLosses are the steps since the previous probe, ending at p.step.
+      if (Number.isFinite(x) && (peakLoss === undefined || x > peakLoss.loss)) peakLoss = { loss: x, step: p.step - p.recentLosses.length + i + 1 };
+    }
     if (losses.length > MAX_LOSS_HISTORY) losses = losses.slice(losses.length - Math.max(MAX_LOSS_HISTORY / 2, t.plateauWindow));
 
-    const ctx: DetectorContext = { probe: p, spec: p.spec, stats, t, initialLoss, losses, lowestIntervalMean, initialDead, initialWidth, initialSaturated };
+    const ctx: DetectorContext = { probe: p, spec: p.spec, stats, t, initialLoss, losses, lowestIntervalMean, peakLoss, initialDead, initialWidth, initialSaturated };
     const candidates = DETECTORS.flatMap((d) => d(ctx));
     const finite = p.recentLosses.filter(Number.isFinite);
     if (finite.length > 0) lowestIntervalMean = Math.min(lowestIntervalMean, finite.reduce((a, b) => a + b, 0) / finite.length);
 
     const nextStreaks = new Map<string, number>();
     const confirmed: Finding[] = [];
-    for (const c of candidates) {
+    for (const { since: traced, ...c } of candidates) {
       const k = keyOf(c);
-      const since = streaks.get(k);
+      const since = streaks.get(k) ?? traced;
       nextStreaks.set(k, since ?? p.step);
+      // Confirmed on the second probe in a row; a fact from the loss trace (traced) at once.
       if (since !== undefined) confirmed.push({ ...c, firstStep: since, lastStep: p.step });
     }
     streaks = nextStreaks;

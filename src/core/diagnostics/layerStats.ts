@@ -34,7 +34,7 @@ export interface LayerStats {
   zeroKernel: boolean;
   /** Per unit: share of probe inputs on which it is active (see activityShare). */
   activity: number[];
-  /** ReLU layers: units active on fewer than deadActiveShare of probe inputs. */
+  /** ReLU / ELU / SELU layers: units active (ELU, SELU: outside the flat negative region) on fewer than deadActiveShare of probe inputs. */
   deadUnits: number[];
   /** Sigmoid / tanh layers: units flat on more than saturatedInputShare of probe inputs. */
   saturatedUnits: number[];
@@ -47,9 +47,14 @@ export interface LayerStats {
   preActivationsAllNonPositive: boolean;
 }
 
-/** |z| beyond which sigmoid / tanh have a derivative below `share` of its maximum. */
+/**
+ * |z| beyond which sigmoid / tanh have a derivative below `share` of its maximum; for elu / selu, how
+ * far below 0 (their flat side only): elu′(z) = e^z and selu′(z) = λα·e^z for z < 0, at most 1 and λα,
+ * so both are flat below ln(share) (−3.9 for 2 %), where they output ≈ −1 / −λα whatever the input.
+ */
 export function flatThreshold(activation: string, share: number): number {
   const s = Math.min(Math.max(share, 1e-12), 1 - 1e-12);
+  if (activation === 'elu' || activation === 'selu') return -Math.log(s);
   if (activation === 'tanh') return Math.atanh(Math.sqrt(1 - s)); // tanh'(z) = 1 - tanh²(z), max 1
   // sigmoid'(z) = σ(1 - σ), max 1/4: σ(1 - σ) = s/4
   const sig = (1 - Math.sqrt(1 - s)) / 2;
@@ -121,7 +126,7 @@ interface ActivityPass {
   bad: number;
 }
 
-/** mode 0: output > 0 (relu); 1: pre-activation > 0 (leaky relu, elu, selu); 2: |z| <= flatZ (sigmoid, tanh); 3: always (linear). */
+/** mode 0: output > 0 (relu); 1: pre-activation > flatZ (leaky relu: 0; elu, selu: the edge of the flat negative region); 2: |z| <= flatZ (sigmoid, tanh); 3: always (linear). */
 function hiddenActivityPass(z: Float32Array, out: Float32Array, examples: number, units: number, mode: number, flatZ: number): ActivityPass {
   const activeCount = new Float64Array(units);
   let flatPairs = 0, bad = 0, nonZeroOut = 0, positivePre = 0;
@@ -136,7 +141,7 @@ function hiddenActivityPass(z: Float32Array, out: Float32Array, examples: number
       if (mode === 0) {
         if (o > 0) activeCount[j]++;
       } else if (mode === 1) {
-        if (zz > 0) activeCount[j]++;
+        if (zz > flatZ) activeCount[j]++;
       } else if (mode === 2) {
         if (zz > flatZ || zz < -flatZ) flatPairs++;
         else activeCount[j]++;
@@ -186,7 +191,8 @@ export function computeLayerStats(p: LayerProbe, examples: number, t: Thresholds
 
   const act = p.activation;
   const squashing = act === 'sigmoid' || act === 'tanh';
-  const flatZ = squashing ? flatThreshold(act, t.saturationDerivativeShare) : Infinity;
+  const eluLike = act === 'elu' || act === 'selu';
+  const flatZ = squashing ? flatThreshold(act, t.saturationDerivativeShare) : eluLike ? -flatThreshold(act, t.saturationDerivativeShare) : act === 'leakyRelu' ? 0 : Infinity;
   const mode = act === 'relu' ? 0 : isReluLike(act) ? 1 : squashing ? 2 : 3;
   const a = isOutput
     ? outputActivityPass(p.preActivations, p.outputs, examples, units)
@@ -196,7 +202,7 @@ export function computeLayerStats(p: LayerProbe, examples: number, t: Thresholds
   const activity = Array.from(a.activeCount, (c) => (examples > 0 ? c / examples : 0));
   const deadUnits: number[] = [];
   const saturatedUnits: number[] = [];
-  if (!isOutput && act === 'relu') activity.forEach((x, j) => { if (x < t.deadActiveShare) deadUnits.push(j); });
+  if (!isOutput && (act === 'relu' || eluLike)) activity.forEach((x, j) => { if (x < t.deadActiveShare) deadUnits.push(j); });
   if (!isOutput && squashing) activity.forEach((x, j) => { if (1 - x > t.saturatedInputShare) saturatedUnits.push(j); });
 
   const anyNonFinite = Object.values(nonFinite).some((c) => c > 0);

@@ -12,7 +12,7 @@ export const THRESHOLDS = {
   deadLayerWarnShare: 0.2,
 
   // symmetric-units
-  /** Two units are identical when every incoming weight and the bias differ by at most this × the layer's RMS weight. */
+  /** Two units are identical when every incoming weight and the bias differ by at most this × the larger of the two units' RMS weights (per pair). */
   symmetryRelTolerance: 1e-3,
   /** The finding is an error when the effective width is at most this share of the layer's units (else a warning). */
   symmetryErrorWidthShare: 0.5,
@@ -32,7 +32,7 @@ export const THRESHOLDS = {
   explodingGradNorm: 1e3,
 
   // saturated-units
-  /** A sigmoid/tanh unit is flat on an input when its derivative there is below this share of the derivative's maximum (tanh: |z| > 2.64, sigmoid: |z| > 5.29). */
+  /** A sigmoid/tanh unit is flat on an input when its derivative there is below this share of the derivative's maximum (tanh: |z| > 2.64, sigmoid: |z| > 5.29); an elu/selu unit when z < ln(this) (−3.9: dead-units). */
   saturationDerivativeShare: 0.02,
   /** A unit is saturated when it is flat on more than this share of probe inputs. */
   saturatedInputShare: 0.5,
