@@ -165,12 +165,12 @@ async function trainOne(spec: ModelSpec, c: Common, source?: ImportResult & { fi
   const [{ loadMnist }, { selectBackend }, { runWithDiagnostics }] = await Promise.all([
     import('./core/mnist'), import('./core/backend'), import('./core/run'),
   ]);
+  const data = loadMnist(c.data);
   const backend = await selectBackend(c.backend);
-  // Before any data is loaded: a spec this machine cannot train is refused with the figures, instead
-  // of running for minutes into wasm's Aborted() or the machine's swap.
+  // Before training: a spec this machine cannot train is refused with the figures, instead of
+  // running for minutes into wasm's Aborted() or the machine's swap.
   const mem = checkTrainingMemory(spec, backend.info.name, { probing: c.probeEvery !== 0, shuffle: c.shuffle });
   if (!mem.ok) throw new UsageError(mem.message);
-  const data = loadMnist(c.data);
   const bar = await progress(spec.name, spec.steps);
   try {
     return await runWithDiagnostics(spec, {
@@ -345,17 +345,22 @@ function installSignalHandlers(): void {
 
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  guardStream(process.stdout, 'stdout');
-  guardStream(process.stderr, 'stderr');
-  installSignalHandlers();
-  const code = await run(argv);
+  if (!signalsInstalled) {
+    guardStream(process.stdout, 'stdout');
+    guardStream(process.stderr, 'stderr');
+    installSignalHandlers();
+  }
+  outputFailure = undefined;
+  const code = await runCommand(argv);
   await drained(process.stdout);
   await new Promise((resolve) => setImmediate(resolve)); // a write error is emitted on the next tick
-  if (outputFailure && outputFailure.code !== 'EPIPE') return Math.max(code, 1);
+  const failure = outputFailure as { stream: string; code: string } | undefined; // set by the stream guards meanwhile
+  if (failure && failure.code !== 'EPIPE') return Math.max(code, 1);
   return code;
 }
 
-async function run(argv: string[]): Promise<number> {
+/** The command itself, without main()'s process-wide set-up (stream guards, signal handlers): tests call it in-process. */
+export async function runCommand(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   try {
     const { values, positionals } = parseArgs({

@@ -45,7 +45,7 @@ export function preview(v: unknown, max = PREVIEW_CHARS): string {
     if (typeof x === 'function') return put('a function');
     if (typeof x === 'symbol') return put('a symbol');
     if (Array.isArray(x)) {
-      if (depth >= 2) return put(`[… ${x.length} items]`);
+      if (depth >= 2) return put(x.length ? `[… ${x.length} items]` : '[]');
       if (!put('[')) return false;
       for (let i = 0; i < x.length; i++) {
         if (i > 0 && !put(', ')) return false;
