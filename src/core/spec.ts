@@ -85,6 +85,8 @@ const MAX_DESCRIPTION = 10_000;
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const describe = (v: unknown): string => (v === undefined ? 'missing' : `got ${preview(v)}`);
+/** -0 → 0: JSON has no −0, so a validated spec stays the same spec after a round trip through JSON. */
+const noNegativeZero = (x: number): number => (x === 0 ? 0 : x);
 const isOneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
 /** JSON path of a key of the object at `path`: `path.name`, or `path["odd key"]` (cut) when the key is not an identifier. */
 export const keyPath = (path: string, key: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(cut(key, 40))}]`);
@@ -117,7 +119,7 @@ function validateInitializer(v: unknown, path: string, problems: SpecProblem[]):
   const num = (key: string): number => {
     const x = own(v, key);
     if (!isFiniteNumber(x)) problems.push({ path: `${path}.${key}`, message: `must be a finite number, ${describe(x)}` });
-    return x as number;
+    return noNegativeZero(x as number);
   };
   const type = own(v, 'type');
   switch (type) {
@@ -167,7 +169,7 @@ function validateOptimizer(v: unknown, path: string, problems: SpecProblem[]): O
     const x = own(v, key);
     if (x === undefined || !allowedKeys.includes(key)) continue;
     if (!isFiniteNumber(x) || x < 0 || x >= 1) problems.push({ path: `${path}.${key}`, message: `must be a number in [0, 1), ${describe(x)}` });
-    else out[key] = x;
+    else out[key] = noNegativeZero(x);
   }
   const epsilon = own(v, 'epsilon');
   if (epsilon !== undefined && allowedKeys.includes('epsilon')) {
@@ -275,7 +277,7 @@ export function validateSpec(input: unknown): SpecResult {
   const rawSeed = own(input, 'seed');
   if (rawSeed !== undefined) {
     if (typeof rawSeed !== 'number' || !Number.isInteger(rawSeed) || rawSeed < 0 || rawSeed > MAX_SEED) problems.push({ path: '$.seed', message: `must be an integer from 0 to ${MAX_SEED}, ${describe(rawSeed)}` });
-    else seed = rawSeed;
+    else seed = noNegativeZero(rawSeed);
   }
   if (problems.length > 0) return { ok: false, problems: capped(problems) };
   return { ok: true, spec: { name, layers, optimizer: optimizer!, batchSize: batchSize!, steps: steps!, seed } };
