@@ -3,7 +3,9 @@
 // quotes its bytes (a foreign file's first bytes are its contents: `/etc/passwd` starts with "root").
 // Reads regular files only, at most MAX_IDX_BYTES, and gunzips at most MAX_IDX_BYTES (a gzip bomb
 // stops there instead of filling memory).
-import { gunzip, gunzipSync } from 'node:zlib';
+import { createGunzip, gunzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { basename } from 'node:path';
 import { FileReadError, readRegularFile, readRegularFileAsync } from './files';
 
@@ -37,6 +39,33 @@ function gunzipError(file: string, e: unknown): DataError {
     return new DataError(file, `decompresses to more than ${MAX_IDX_BYTES / 2 ** 20} MB, more than an IDX file Gradient Lens reads (not a dataset, or a gzip bomb)`);
   }
   return new DataError(file, `corrupt gzip data (${code ?? (e as Error)?.name ?? 'error'})`);
+}
+
+/**
+ * Streaming gunzip that stops at MAX_IDX_BYTES and between chunks when `signal` aborts (a stop while
+ * a large gzip file is being decompressed ends it within a chunk, not after the whole file).
+ */
+async function gunzipBounded(compressed: Buffer, file: string, signal?: AbortSignal): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const SLICE = 1 << 20;
+  async function* slices(): AsyncGenerator<Buffer> {
+    for (let i = 0; i < compressed.length; i += SLICE) yield compressed.subarray(i, i + SLICE);
+  }
+  try {
+    await pipeline(Readable.from(slices()), createGunzip(), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        signal?.throwIfAborted();
+        total += chunk.length;
+        if (total > MAX_IDX_BYTES) throw Object.assign(new RangeError('too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
+        chunks.push(chunk);
+      }
+    }, signal ? { signal } : {});
+  } catch (e) {
+    if ((e as Error)?.name === 'AbortError') throw e;
+    throw gunzipError(file, e);
+  }
+  return Buffer.concat(chunks, total);
 }
 
 const hex = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
@@ -97,13 +126,7 @@ export async function readIdxFileAsync(path: string, expectedRank: number, signa
   } catch (e) {
     throw asDataError(e, path);
   }
-  if (isGzip(buf)) {
-    const compressed = buf;
-    buf = await new Promise<Buffer>((resolve, reject) => {
-      gunzip(compressed, { maxOutputLength: MAX_IDX_BYTES }, (e, out) => (e ? reject(gunzipError(path, e)) : resolve(out)));
-    });
-    signal?.throwIfAborted();
-  }
+  if (isGzip(buf)) buf = await gunzipBounded(buf, path, signal);
   return parseRawIdx(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path, expectedRank);
 }
 

@@ -7,6 +7,10 @@ import { join } from 'node:path';
 import { isHostToTrainerMessage, isTrainerProcessMessage, isTrainerToHostMessage, type TrainerProcessMessage, type StartTrainingCommand } from '../../src/protocol/training';
 import { findPreset } from '../../src/core/presets';
 import { repoRoot } from './helpers';
+import { gzipSync } from 'node:zlib';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { defaultMnistDir, MNIST_FILES } from '../../src/core/mnist';
 
 const WORKER = join(repoRoot, 'dist', 'worker.js');
 const options = { backend: 'auto' as const, probeEvery: 10, evalEvery: 0 };
@@ -131,4 +135,65 @@ test('malformed messages get an error event each (and a line on stderr); stopTra
   assert.equal(end.event.stopped, true);
   assert.ok(end.event.steps < 100_000);
   assert.ok(stopMs < 3000, `stop took ${stopMs} ms (the host kills after 3000)`);
+});
+
+test('a malformed startTraining is answered with a protocol error event for its run, and the process exits (the host is not left waiting)', async () => {
+  for (const bad of [
+    { type: 'startTraining', runId: 'r9', spec: {}, options: { backend: 'quantum', probeEvery: 1, evalEvery: 0 } },
+    { type: 'startTraining', runId: 'r9', spec: {}, options: { backend: 'auto', probeEvery: -1, evalEvery: 0 } },
+    { type: 'startTraining', runId: 'r9', spec: {}, options: { backend: 'auto', probeEvery: 1, evalEvery: 0, thresholds: { deadActiveShare: 'none' } } },
+    { type: 'startTraining', runId: 'r9', spec: {}, options: null },
+  ]) {
+    const s = start();
+    s.send(bad);
+    const { code } = await s.exit;
+    assert.equal(code, 0, s.stderr);
+    const err = s.messages.find((m) => m.type === 'event' && m.event.type === 'error');
+    assert.ok(err && err.type === 'event' && err.event.type === 'error', JSON.stringify(s.messages));
+    assert.equal(err.runId, 'r9');
+    assert.equal(err.event.kind, 'protocol');
+    assert.match(err.event.message, /rejected a message from the host: (options|startTraining needs)/);
+  }
+});
+
+test('a spec whose optimizer type names an Object.prototype member is a spec error event, not a dead process', async () => {
+  for (const type of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+    const s = start();
+    s.send(startCmd({ layers: [{ units: 10, activation: 'softmax' }], optimizer: JSON.parse(`{"type": ${JSON.stringify(type)}, "learningRate": 0.1}`) }));
+    const { code } = await s.exit;
+    assert.equal(code, 0, s.stderr);
+    const err = s.messages.find((m) => m.type === 'event' && m.event.type === 'error');
+    assert.ok(err && err.type === 'event' && err.event.type === 'error', `${type}: ${s.stderr}`);
+    assert.equal(err.event.kind, 'spec');
+    assert.match(err.event.message, /\$\.optimizer\.type: must be one of sgd, momentum, adam, rmsprop/);
+  }
+});
+
+test('a stop while MNIST is loading (gzip data folder) ends the process long before the load would have finished', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gl-gz-'));
+  const src = defaultMnistDir();
+  for (const f of Object.values(MNIST_FILES)) {
+    const raw = readFileSync(join(src, f));
+    writeFileSync(join(dir, `${f}.gz`), gzipSync(raw, { level: 1 }));
+  }
+  // control: how long loading takes here (loadingData → loadingBackend)
+  const control = start();
+  control.send(startCmd(mlpZeros(1), { dataDir: dir }));
+  const c0 = await control.waitFor((m) => m.type === 'status' && m.phase === 'loadingData').then(() => Date.now());
+  await control.waitFor((m) => m.type === 'status' && m.phase === 'loadingBackend');
+  const loadMs = Date.now() - c0;
+  await control.exit;
+  // stopped as soon as loading starts
+  const s = start();
+  s.send(startCmd(mlpZeros(1), { dataDir: dir }));
+  await s.waitFor((m) => m.type === 'status' && m.phase === 'loadingData');
+  const t0 = Date.now();
+  s.send({ type: 'stopTraining', runId: 'r1' });
+  const { code } = await s.exit;
+  const stopMs = Date.now() - t0;
+  assert.equal(code, 0, s.stderr);
+  assert.ok(!s.messages.some((m) => (m.type === 'status' && m.phase !== 'loadingData') || (m.type === 'event' && m.event.type === 'start')), 'nothing after loading started');
+  assert.ok(!s.messages.some((m) => m.type === 'event' && m.event.type === 'error'), 'a stop is not an error');
+  console.log(`gzip MNIST load ${loadMs} ms; stop during the load took ${stopMs} ms to end the process`);
+  assert.ok(stopMs < loadMs / 2 + 150, `stop took ${stopMs} ms, the load ${loadMs} ms`);
 });
