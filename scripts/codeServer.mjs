@@ -82,7 +82,11 @@ function profileArgs(profile) {
   return ['--user-data-dir', join(profile, 'user-data'), '--extensions-dir', join(profile, 'extensions')];
 }
 
-function writeUserSettings(profile) {
+/**
+ * trust: false (default) turns workspace trust off (every folder trusted, as the suites need to train
+ * workspace files); true turns it on and never prompts, so a folder nobody trusted opens in Restricted Mode.
+ */
+function writeUserSettings(profile, trust = false) {
   const userDir = join(profile, 'user-data', 'User');
   mkdirSync(userDir, { recursive: true });
   writeFileSync(join(userDir, 'settings.json'), JSON.stringify({
@@ -92,7 +96,8 @@ function writeUserSettings(profile) {
     'extensions.autoCheckUpdates': false,
     'workbench.startupEditor': 'none',
     'workbench.enableExperiments': false,
-    'security.workspace.trust.enabled': false,
+    'security.workspace.trust.enabled': trust,
+    ...(trust ? { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false, 'security.workspace.trust.banner': 'never', 'security.workspace.trust.untrustedFiles': 'open' } : {}),
     'chat.disableAIFeatures': true,
     'workbench.tips.enabled': false,
     'git.openRepositoryInParentFolders': 'never',
@@ -115,15 +120,15 @@ export function installExtension(profile, vsix) {
  * Starts code-server in its own process group on a free port with a fresh profile.
  * Returns { url, port, stop() }; stop() kills the whole group (server + extension hosts).
  */
-export async function startCodeServer({ profile, folder, logFile, env: extraEnv = {} }) {
+export async function startCodeServer({ profile, folder, logFile, env: extraEnv = {}, workspaceTrust = false }) {
   const e = ensureCodeServer();
   mkdirSync(profile, { recursive: true });
-  writeUserSettings(profile);
+  writeUserSettings(profile, workspaceTrust);
   const port = await freePort();
   const home = join(profile, 'home');
   mkdirSync(home, { recursive: true });
   const args = [e, '--bind-addr', `127.0.0.1:${port}`, '--auth', 'none', '--disable-telemetry', '--disable-update-check',
-    '--disable-workspace-trust', '--disable-getting-started-override', '--ignore-last-opened', ...profileArgs(profile), folder];
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']), '--disable-getting-started-override', '--ignore-last-opened', ...profileArgs(profile), folder];
   const { openSync } = await import('node:fs');
   const out = logFile ? openSync(logFile, 'a') : 'ignore';
   const child = spawn(process.execPath, args, { env: { ...isolatedEnv(home), ...extraEnv }, detached: true, stdio: ['ignore', out, out] });

@@ -10,7 +10,10 @@
 //      installed by --install-extension; F1 → "Train MNIST MLP" → seed-mlp-zeros → the panel shows the
 //      findings → "Re-run with this fix" → the second run's test accuracy > 0.9. Screenshots: test-output/.
 // Last line: `integration: N passed, N failed` (CI reads it). Exit 1 when anything failed.
-// Options: --suite-only, --ui-only, GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
+// A second harness session opens test/integration/workspace-untrusted with workspace trust on and never
+// granted (Restricted Mode) and runs only *.untrusted.test.js (always in code-server: the electron route's
+// session runs with trust off, as training workspace files needs).
+// Options: --suite-only, --ui-only, --trusted-only (no Restricted Mode session), GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +29,8 @@ const args = process.argv.slice(2);
 const outDir = join(root, 'test-output');
 mkdirSync(outDir, { recursive: true });
 const workspace = join(root, 'test', 'integration', 'workspace');
+// Opened in a second session with workspace trust on and never granted (Restricted Mode): *.untrusted.test.js.
+const untrustedWorkspace = join(root, 'test', 'integration', 'workspace-untrusted');
 const testsEntry = join(root, 'out', 'test', 'integration', 'index.js');
 const keep = args.includes('--keep');
 const SUITE_TIMEOUT_MS = 20 * 60_000;
@@ -131,19 +136,24 @@ async function suiteElectron() {
 
 // ---------------------------------------------------------------- (a) suite through code-server's test harness
 
-async function suiteCodeServer() {
-  const report = join(outDir, 'integration-code-server.json');
+async function suiteCodeServer({ untrusted = false } = {}) {
+  const name = untrusted ? 'code-server-untrusted' : 'code-server';
+  const report = join(outDir, `integration-${name}.json`);
   rmSync(report, { force: true });
-  const profile = tempProfile('harness');
-  const logFile = join(outDir, 'code-server-harness.log');
+  const profile = tempProfile(untrusted ? 'harness-untrusted' : 'harness');
+  const logFile = join(outDir, `${name}-harness.log`);
+  const folder = untrusted ? untrustedWorkspace : workspace;
   rmSync(logFile, { force: true });
   let server;
   let browser;
   let page;
   const suiteLog = [];
   try {
-    server = await startCodeServer({ profile, folder: workspace, logFile, env: { GRADIENT_LENS_TEST_REPORT: report } });
-    log(`code-server ${server.url} (pid ${server.pid}), harness suite`);
+    server = await startCodeServer({
+      profile, folder, logFile, workspaceTrust: untrusted,
+      env: { GRADIENT_LENS_TEST_REPORT: report, ...(untrusted ? { GRADIENT_LENS_TEST_SESSION: 'untrusted' } : {}) },
+    });
+    log(`code-server ${server.url} (pid ${server.pid}), harness suite${untrusted ? ' (untrusted workspace, Restricted Mode)' : ''}`);
     browser = await launchBrowser(join(profile, 'chromium'));
     page = browser.pages()[0] ?? await browser.newPage();
     let resolveExit;
@@ -161,14 +171,14 @@ async function suiteCodeServer() {
       ['extensionTestsPath', `vscode-remote://${authority}${testsEntry}`],
       ['skipWelcome', 'true'],
     ];
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
     const code = await withTimeout(exited, SUITE_TIMEOUT_MS, 'the in-extension-host suite');
-    writeFileSync(join(outDir, 'integration-suite.log'), suiteLog.join('\n') + '\n');
-    countSuite('suite (code-server)', readReport(report), code);
+    writeFileSync(join(outDir, `integration-suite${untrusted ? '-untrusted' : ''}.log`), suiteLog.join('\n') + '\n');
+    countSuite(`suite (${name})`, readReport(report), code);
   } catch (e) {
-    writeFileSync(join(outDir, 'integration-suite.log'), suiteLog.join('\n') + '\n');
-    if (page) await page.screenshot({ path: join(outDir, 'suite-failure.png') }).catch(() => undefined);
-    fail('suite (code-server)', e.message);
+    writeFileSync(join(outDir, `integration-suite${untrusted ? '-untrusted' : ''}.log`), suiteLog.join('\n') + '\n');
+    if (page) await page.screenshot({ path: join(outDir, `suite-failure${untrusted ? '-untrusted' : ''}.png`) }).catch(() => undefined);
+    fail(`suite (${name})`, e.message);
   } finally {
     if (browser) await closeBrowser(browser, page);
     server?.stop();
@@ -316,6 +326,15 @@ if (runSuite && tally.failed === 0) {
   console.log(`integration: route ${route} (${why})`);
   if (route === 'electron') await suiteElectron();
   else await suiteCodeServer();
+  // Restricted Mode needs workspace trust on, which the main session turns off: always in code-server.
+  if (!args.includes('--trusted-only') && failures.every((f) => !f.startsWith('code-server install'))) {
+    try {
+      ensureCodeServer();
+      await suiteCodeServer({ untrusted: true });
+    } catch (e) {
+      fail('suite (code-server-untrusted)', e.message);
+    }
+  }
 }
 if (runUi && failures.every((f) => !f.startsWith('code-server install'))) await uiTest();
 if (failures.length) console.log(`integration: failures:\n  ${failures.join('\n  ')}`);

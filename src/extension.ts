@@ -20,6 +20,8 @@ export interface GradientLensApi {
   readonly lastRun: RunRecord | undefined;
   /** pid of the current training process (tests kill it to check crash handling). */
   trainingProcessPid(): number | undefined;
+  /** The last lines written to the Gradient Lens log (info, warnings, errors), oldest first: what a refused command said, for tests. */
+  recentLog(): readonly string[];
   /** Starts a run without UI; resolves when it has ended (undefined if it never started). */
   startRun(request: RunRequest): Promise<RunRecord | undefined>;
   stopRun(runId?: string): boolean;
@@ -33,8 +35,10 @@ let manager: RunManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const t0 = performance.now();
-  const log = vscode.window.createOutputChannel('Gradient Lens', { log: true });
-  context.subscriptions.push(log);
+  const channel = vscode.window.createOutputChannel('Gradient Lens', { log: true });
+  context.subscriptions.push(channel);
+  const recent: string[] = [];
+  const log = teeLog(channel, recent);
   const config = new Config();
   const runs = new RunManager({
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
@@ -82,12 +86,32 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     get currentRun() { return runs.currentRun; },
     get lastRun() { return runs.allRuns[runs.allRuns.length - 1]; },
     trainingProcessPid: () => runs.trainingProcessPid,
+    recentLog: () => [...recent],
     startRun: (request) => runs.start(request),
     stopRun: (runId) => runs.stopRun(runId),
     onDidStartRun: runs.onDidStartRun,
     onDidEndRun: runs.onDidEndRun,
     onDidProgress: runs.onDidProgress,
   };
+}
+
+const RECENT_LOG_LINES = 200;
+
+/** The log channel, with every line also kept in `recent` (the last RECENT_LOG_LINES). */
+function teeLog(channel: vscode.LogOutputChannel, recent: string[]): vscode.LogOutputChannel {
+  const levels = new Set<PropertyKey>(['trace', 'debug', 'info', 'warn', 'error']);
+  return new Proxy(channel, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown;
+      if (typeof value !== 'function') return value;
+      if (!levels.has(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
+      return (message: unknown, ...args: unknown[]) => {
+        recent.push(`[${String(prop)}] ${message instanceof Error ? message.message : String(message)}`);
+        if (recent.length > RECENT_LOG_LINES) recent.splice(0, recent.length - RECENT_LOG_LINES);
+        return (value as (...a: unknown[]) => unknown).call(target, message, ...args);
+      };
+    },
+  });
 }
 
 export function deactivate(): void {

@@ -24,7 +24,10 @@ export async function run(): Promise<void> {
   const grep = process.env.GRADIENT_LENS_TEST_GREP;
   if (grep) mocha.grep(grep);
   const dir = __dirname;
-  for (const f of fs.readdirSync(dir).filter((n) => n.endsWith('.test.js')).sort()) mocha.addFile(path.join(dir, f));
+  // The untrusted session (scripts/integration.mjs) runs only *.untrusted.test.js; the normal one all the others.
+  const untrusted = process.env.GRADIENT_LENS_TEST_SESSION === 'untrusted';
+  const files = fs.readdirSync(dir).filter((n) => n.endsWith('.test.js') && n.endsWith('.untrusted.test.js') === untrusted).sort();
+  for (const f of files) mocha.addFile(path.join(dir, f));
   return new Promise((resolve, reject) => {
     try {
       const failed: string[] = [];

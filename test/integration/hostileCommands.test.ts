@@ -1,0 +1,101 @@
+// Issue 14 inside a real VS Code extension host: commands that take arguments treat them as hostile.
+// `gradientLens.fixAndRetrain` with a crafted fix (code in an activation name, a layer out of range,
+// a valid fix that no finding offers, a URI that is not a file) changes nothing in the document,
+// starts no run, and logs why; the other commands validate their arguments the same way.
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import type { GradientLensApi } from '../../src/extension';
+import { waitFor } from './util';
+
+const EXT_ID = 'gradient-lens.gradient-lens';
+const FIXTURES = resolve(__dirname, '../../../test/fixtures');
+
+describe('Gradient Lens commands with crafted arguments (issue 14)', function () {
+  this.timeout(120_000);
+  let api: GradientLensApi;
+  let dir: string;
+
+  before(async () => {
+    api = await vscode.extensions.getExtension<GradientLensApi>(EXT_ID)!.activate();
+    dir = mkdtempSync(join(tmpdir(), 'gl-crafted-'));
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs `command(...args)` and checks that it changed nothing and logged a line matching `why`. */
+  async function refused(doc: vscode.TextDocument | undefined, command: string, args: unknown[], why: RegExp): Promise<void> {
+    const before = doc?.getText();
+    const version = doc?.version;
+    const runs = api.runs.length;
+    const logged = api.recentLog().length;
+    await vscode.commands.executeCommand(command, ...args);
+    if (doc) {
+      assert.equal(doc.getText(), before, `${command} changed the document`);
+      assert.equal(doc.version, version, `${command} edited the document`);
+    }
+    assert.equal(api.runs.length, runs, `${command} started a run`);
+    const lines = api.recentLog().slice(logged);
+    assert.ok(lines.some((l) => why.test(l)), `${command}: nothing in the log matches ${why}; logged: ${lines.join(' | ') || '(nothing)'}`);
+  }
+
+  it('gradientLens.fixAndRetrain with a crafted fix changes nothing and logs why', async () => {
+    const file = join(dir, 'mnist_mlp_zeros.py');
+    copyFileSync(join(FIXTURES, 'mnist_mlp_zeros.py'), file);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    await vscode.window.showTextDocument(doc);
+    // the file's own diagnostics are there, so a genuine fix would be on offer
+    await waitFor('the static dead-units warning', () => vscode.languages.getDiagnostics(doc.uri).some((d) => d.source === 'Gradient Lens'), 20_000);
+    const cmd = 'gradientLens.fixAndRetrain';
+    const crafted: [string, unknown, RegExp][] = [
+      ['code in an activation name', { kind: 'activation', layer: 0, value: "relu'); import os; os.system('touch /tmp/pwned'); ('", label: 'Use relu' }, /refused: not a valid fix .*unknown activation/],
+      ['a quote in an initializer name', { kind: 'initializer', layer: 0, target: 'kernel', value: "he_normal'), exec('x')#", label: 'x' }, /refused: not a valid fix .*unknown initializer/],
+      ['a layer out of range', { kind: 'initializer', layer: 7, target: 'kernel', value: 'heNormal', label: 'x' }, /refused: not a valid fix .*targets layer 7, but the model has 2 layers/],
+      ['an unknown kind', { kind: 'shell', value: 'rm -rf /', label: 'x' }, /refused: not a valid fix .*unknown fix kind/],
+      ['a non-finite learning rate', { kind: 'learningRate', value: Number.POSITIVE_INFINITY, label: 'x' }, /refused: not a valid fix .*learningRate must be a finite number/],
+      ['a valid fix that no finding offers', { kind: 'activation', layer: 0, value: 'tanh', label: 'Use tanh in layers[0]' }, /refused: no current finding of .* offers the fix/],
+    ];
+    for (const [what, fix, why] of crafted) {
+      await refused(doc, cmd, [doc.uri, fix], why);
+      assert.ok(what);
+    }
+    await refused(doc, cmd, [vscode.Uri.parse('https://example.com/model.py'), crafted[5][1]], /refused: the first argument is not a file URI/);
+    await refused(doc, cmd, ['/etc/passwd', crafted[5][1]], /refused: the first argument is not a file URI/);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('gradientLens.train / trainFile / stop validate their arguments: nothing starts, the log says why', async () => {
+    const cyclic: Record<string, unknown> = { layers: [] };
+    cyclic.self = cyclic;
+    let deep: unknown = 1;
+    for (let i = 0; i < 10_000; i++) deep = { a: deep };
+    await refused(undefined, 'gradientLens.train', [{ spec: cyclic }], /gradientLens\.train refused its arguments: the arguments are not plain data: nested more than 64 levels deep/);
+    await refused(undefined, 'gradientLens.train', [{ spec: deep }], /gradientLens\.train refused its arguments: the arguments are not plain data/);
+    await refused(undefined, 'gradientLens.train', [{ spec: { layers: [{ units: 10, activation: 'softmax' }], optimizer: { type: 'constructor', learningRate: 1 } } }], /refused its arguments: invalid model spec: \$\.optimizer\.type/);
+    await refused(undefined, 'gradientLens.train', [{ preset: 'seed-mlp-zeros', steps: 1e12 }], /"steps" must be a whole number/);
+    await refused(undefined, 'gradientLens.train', [{ preset: 'seed-mlp-zeros', label: 'x'.repeat(10_000) }], /"label" must be a non-empty string of at most 200/);
+    await refused(undefined, 'gradientLens.train', [{ preset: 'seed-mlp-zeros', exec: 'x' }], /unknown argument\(s\) "exec"/);
+    await refused(undefined, 'gradientLens.trainFile', [vscode.Uri.parse('https://example.com/model.py')], /gradientLens\.trainFile refused its arguments: cannot train a model from a https: URI/);
+    await refused(undefined, 'gradientLens.trainFile', ['relative/path.py'], /expected a file URI or an absolute path/);
+    await refused(undefined, 'gradientLens.trainFile', [undefined, { ifRunning: 'later' }], /"ifRunning" must be ask, replace or refuse/);
+    await refused(undefined, 'gradientLens.stop', [{ runId: 'x' }], /gradientLens\.stop refused its argument/);
+  });
+
+  it('declares fixAndRetrain (hidden from the palette, enabled only in trusted workspaces) and its restricted settings', () => {
+    const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON as {
+      contributes: { commands: { command: string; enablement?: string }[]; menus: { commandPalette: { command: string; when: string }[] } };
+      capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
+    };
+    const decl = pkg.contributes.commands.find((c) => c.command === 'gradientLens.fixAndRetrain');
+    assert.ok(decl, 'gradientLens.fixAndRetrain is declared');
+    assert.equal(decl.enablement, 'isWorkspaceTrusted');
+    assert.ok(pkg.contributes.menus.commandPalette.some((m) => m.command === 'gradientLens.fixAndRetrain' && m.when === 'false'));
+    for (const key of ['thresholds', 'probeEvery', 'evalEvery', 'shuffle']) {
+      assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes(`gradientLens.${key}`), key);
+    }
+  });
+});

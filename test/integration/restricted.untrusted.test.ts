@@ -1,0 +1,77 @@
+// Runs only in the untrusted session (scripts/integration.mjs: workspace trust enabled and never
+// granted, folder test/integration/workspace-untrusted): the workspace's .vscode/settings.json sets
+// gradientLens.thresholds (deadActiveShare 0 would hide every dead unit), probeEvery, evalEvery and
+// shuffle. In Restricted Mode none of them may reach a run; "Fix and re-train" is refused.
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as vscode from 'vscode';
+import type { GradientLensApi } from '../../src/extension';
+import { Config } from '../../src/host/config';
+import { findPreset } from '../../src/core/presets';
+import { waitFor } from './util';
+
+const EXT_ID = 'gradient-lens.gradient-lens';
+const FIXTURES = resolve(__dirname, '../../../test/fixtures');
+
+describe('Restricted Mode (an untrusted workspace that sets the diagnostics settings)', function () {
+  this.timeout(180_000);
+  let api: GradientLensApi;
+  before(async () => {
+    api = await vscode.extensions.getExtension<GradientLensApi>(EXT_ID)!.activate();
+  });
+
+  it('the workspace is untrusted and its settings file sets all four', () => {
+    assert.equal(vscode.workspace.isTrusted, false, 'this session must open the folder in Restricted Mode');
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    assert.ok(folder && folder.endsWith('workspace-untrusted'), folder);
+    const text = readFileSync(join(folder, '.vscode', 'settings.json'), 'utf8');
+    for (const key of ['"gradientLens.thresholds"', '"deadActiveShare": 0', '"gradientLens.probeEvery": 7', '"gradientLens.evalEvery": 3', '"gradientLens.shuffle": true']) assert.ok(text.includes(key), key);
+    const i = vscode.workspace.getConfiguration('gradientLens').inspect('thresholds');
+    console.log(`      VS Code's own view of gradientLens.thresholds in Restricted Mode: workspace ${JSON.stringify(i?.workspaceValue)}, effective ${JSON.stringify(vscode.workspace.getConfiguration('gradientLens').get('thresholds'))}`);
+  });
+
+  it('the workspace\'s thresholds, probeEvery, evalEvery and shuffle are ignored: the defaults apply', () => {
+    const c = new Config();
+    assert.deepEqual(c.thresholds, {});
+    assert.deepEqual(c.nonNumericThresholds, []);
+    assert.equal(c.probeEvery, 50);
+    assert.equal(c.evalEvery, 200);
+    assert.equal(c.shuffle, false);
+  });
+
+  it('a real run sees the dead units that deadActiveShare 0 would hide, probed every 50 steps, batches in order', async () => {
+    const spec = { ...findPreset('seed-mlp-zeros')!.spec, steps: 120 };
+    const r = await api.startRun({ spec, label: 'restricted seed-mlp-zeros', ifRunning: 'replace' });
+    assert.ok(r, 'the run started');
+    assert.equal(r.status, 'finished', r.message);
+    assert.equal(r.start?.probeEvery, 50);
+    assert.equal(r.start?.evalEvery, 200);
+    const dead = r.findings.find((f) => f.code === 'dead-units' && f.layer === 0);
+    assert.ok(dead, `findings: ${r.findings.map((f) => f.code).join(', ')}`);
+    assert.equal(dead.severity, 'error', 'deadLayerErrorShare 2 from the workspace would have made it a warning');
+    assert.equal(dead.evidence.activeShareThreshold, 0.01);
+    assert.ok(r.findings.some((f) => f.code === 'collapsed-output'), 'collapsedShare 2 from the workspace would hide it');
+  });
+
+  it('"Fix and re-train" is refused in Restricted Mode: the file is not edited and the log says why', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-untrusted-'));
+    const file = join(dir, 'mnist_mlp_zeros.py');
+    copyFileSync(join(FIXTURES, 'mnist_mlp_zeros.py'), file);
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+    await vscode.window.showTextDocument(doc);
+    const diag = await waitFor('the static dead-units warning', () => vscode.languages.getDiagnostics(doc.uri).find((d) => d.source === 'Gradient Lens' && (typeof d.code === 'object' ? d.code.value : d.code) === 'dead-units'), 20_000);
+    const actions = (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', doc.uri, diag.range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+    const retrain = actions.find((a) => a.command?.command === 'gradientLens.fixAndRetrain');
+    assert.ok(retrain?.command, 'the quick fix is offered (it is the command that refuses)');
+    const before = doc.getText();
+    const logged = api.recentLog().length;
+    const runs = api.runs.length;
+    await vscode.commands.executeCommand(retrain.command.command, ...(retrain.command.arguments ?? []));
+    assert.equal(doc.getText(), before);
+    assert.equal(api.runs.length, runs);
+    assert.ok(api.recentLog().slice(logged).some((l) => /"Fix and re-train" refused: the workspace is not trusted/.test(l)), api.recentLog().slice(logged).join(' | '));
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+});
