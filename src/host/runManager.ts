@@ -10,6 +10,8 @@ import type { TrainOptions, TrainerProcessMessage, TrainerToHostMessage } from '
 import type { Config } from './config';
 import { THRESHOLD_NAMES, unknownThresholdNames } from '../core/diagnostics/thresholds';
 import { TrainerProcess, type ProcessOutcome } from './trainerProcess';
+import { validateSpec } from '../core/spec';
+import { checkTrainingMemory, formatBytes } from '../core/memory';
 
 export type RunStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'error';
 
@@ -164,6 +166,7 @@ export class RunManager implements RunHost, vscode.Disposable {
 
   /** Resolves when the run has ended (or undefined when it never started: refused or cancelled). */
   async start(req: RunRequest): Promise<RunRecord | undefined> {
+    if (!(await this.memoryAllows(req))) return undefined;
     if (this.active) {
       const cur = this.active.record;
       const where = cur.totalSteps ? ` (step ${cur.step}/${cur.totalSteps})` : '';
@@ -189,6 +192,33 @@ export class RunManager implements RunHost, vscode.Disposable {
       if (this.active) return undefined; // someone else started a run meanwhile
     }
     return this.launch(req);
+  }
+
+  /**
+   * A spec that needs more memory than the backend or the machine has (16 × 4096 units, a batch of
+   * 60,000 through wide layers) would run for minutes and end in wasm's Aborted(): say so with the
+   * figures first. Started by a person (ifRunning ask, the default): a modal warning lets them train it
+   * anyway. Started by code (ifRunning replace / refuse: tests, other extensions), which cannot answer:
+   * not started, with the warning. `auto` is judged as wasm, what the extension has without tfjs-node;
+   * the training process warns again for the backend it actually loads.
+   */
+  private async memoryAllows(req: RunRequest): Promise<boolean> {
+    const parsed = validateSpec(req.spec);
+    if (!parsed.ok) return true; // the training process reports the problems
+    const c = this.o.config;
+    const backend = c.backend === 'auto' ? 'wasm' : c.backend;
+    const mem = checkTrainingMemory(parsed.spec, backend, { probing: c.probeEvery > 0, shuffle: c.shuffle });
+    if (mem.ok) return true;
+    const text = `"${req.label}" may not be trainable here: ${mem.message}`;
+    this.o.log.warn(`memory estimate: ${text}`);
+    if (req.ifRunning === 'replace' || req.ifRunning === 'refuse') {
+      void vscode.window.showWarningMessage(`Gradient Lens: ${text} It was not started.`);
+      return false;
+    }
+    const anyway = 'Train Anyway';
+    const pick = await vscode.window.showWarningMessage(`Gradient Lens: "${req.label}" needs about ${formatBytes(mem.estimate.totalBytes)} of memory, more than the ${mem.limit} allows (${formatBytes(mem.limitBytes)}).`, { modal: true, detail: mem.message }, anyway);
+    if (pick === anyway) this.o.log.warn(`memory estimate: "${req.label}" started anyway`);
+    return pick === anyway;
   }
 
   private launch(req: RunRequest): Promise<RunRecord> {

@@ -85,6 +85,17 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     await refused(undefined, 'gradientLens.stop', [{ runId: 'x' }], /gradientLens\.stop refused its argument/);
   });
 
+  it('a spec too big for this machine or the wasm heap is not started by code (it cannot answer a dialog): the warning and the log give the figure', async () => {
+    const huge = { name: 'huge', layers: [...Array(15).fill({ units: 4096, activation: 'relu' }), { units: 10, activation: 'softmax' }], optimizer: { type: 'sgd', learningRate: 0.1 } };
+    const logged = api.recentLog().length;
+    const runs = api.runs.length;
+    const r = await api.startRun({ spec: huge, label: 'huge', ifRunning: 'replace' });
+    assert.equal(r, undefined);
+    assert.equal(api.runs.length, runs);
+    const lines = api.recentLog().slice(logged);
+    assert.ok(lines.some((l) => /memory estimate: "huge" may not be trainable here: training "huge" needs about \d+(\.\d)? GB of memory/.test(l)), lines.join(' | '));
+  });
+
   it('declares fixAndRetrain (hidden from the palette, enabled only in trusted workspaces) and its restricted settings', () => {
     const pkg = vscode.extensions.getExtension(EXT_ID)!.packageJSON as {
       contributes: { commands: { command: string; enablement?: string }[]; menus: { commandPalette: { command: string; when: string }[] } };

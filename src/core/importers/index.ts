@@ -16,6 +16,9 @@ import type { ImportNote, ImportResult, InitializerSite, LayerSource, SourceLang
 /** Files larger than this (characters) are not read (a `*.mlp.json` that large gets an error saying so): parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller. */
 export const MAX_SOURCE_CHARS = 200_000;
 
+/** Time spent placing a JSON spec's problems on their lines, at most (they take well under 1 ms each). */
+const LOCATE_BUDGET_MS = 200;
+
 type Kind = 'python' | 'js' | 'ts' | 'json';
 
 export function sourceKind(fileName: string): Kind | undefined {
@@ -199,9 +202,12 @@ function importJson(fileName: string, text: string, forceSpec: boolean): ImportR
     return src;
   });
   if (!spec.ok && read.errors.length === 0) {
+    // Linear in the document, at most MAX_PROBLEMS + 1 problems, and a time budget on top: whatever the
+    // text, reading it never holds the extension host for long (past the budget, problems point at the root).
     const locate = pathLocator(read.root);
+    const deadline = Date.now() + LOCATE_BUDGET_MS;
     for (const p of spec.problems) {
-      const s = locate(p.path) ?? rootSpan;
+      const s = (Date.now() <= deadline ? locate(p.path) : undefined) ?? rootSpan;
       notes.push({ range: lines.range(s), message: `${p.path}: ${p.message}`, severity: 'error' });
     }
   }
