@@ -25,12 +25,14 @@ export interface Native {
   method?(name: string, call: Call, host: Host): Val | undefined;
   /** `obj(...)`. */
   call?(call: Call, host: Host): Val;
-  /** `obj <op> other` (`left`: obj is the left operand); undefined when not handled. */
-  binary?(op: string, other: Val, left: boolean, host: Host, at: Span): Val | undefined;
+  /** `obj <op> other` (`left`: obj is the left operand; `otherAt`: the other operand in the source); undefined when not handled. */
+  binary?(op: string, other: Val, left: boolean, host: Host, at: Span, otherAt: Span): Val | undefined;
   /** `-obj`, `not obj`... */
   unary?(op: string, host: Host, at: Span): Val | undefined;
   /** `obj[index]`. */
   index?(index: Val, host: Host, at: Span): Val | undefined;
+  /** `obj[lo:hi]` (numbers when written and known). */
+  slice?(lo: number | undefined, hi: number | undefined, host: Host): Val | undefined;
   /** `len(obj)`, and how many times `for x in obj` runs. */
   len?(host: Host): number | undefined;
   /** The value a `for x in obj` loop binds (one representative element). */
@@ -148,8 +150,8 @@ export interface Host<S = unknown> {
   readonly session: S;
   /** The enclosing loops, outermost first. */
   readonly loops: readonly LoopFrame[];
-  /** The outermost user-function call being inlined (values made inside a helper anchor at its call site too). */
-  readonly callSite: Span | undefined;
+  /** The user-function calls being inlined, outermost first (a value made inside a helper knows how it was reached). */
+  readonly callStack: readonly Span[];
   /** An information note at `span` (deduplicated). */
   note(span: Span, message: string): void;
   /** The source at `span`, whitespace collapsed, cut at 60 characters (for messages). */
@@ -158,6 +160,29 @@ export interface Host<S = unknown> {
   callValue(f: Val, args: Val[], at: Span): Val;
   /** `v.name` with the language's rules (instances, dicts, natives, refs). */
   attr(v: Val, name: string, at: Span): Val;
+  /** A module-level name (`main` for `tf.app.run()`). */
+  globalValue(name: string): Val | undefined;
+}
+
+/**
+ * A parameter without a default of a function that nothing in the file calls (`def inference(images,
+ * hidden1_units)` in a module, a `model_fn(features, labels, mode)` given to a framework): its value is
+ * not known. Attribute and index access give the same parameter back (`features['x']`), so frameworks
+ * can recognise where it flows (e.g. take it for the model input) and name it in notes.
+ */
+export class UnboundParamV implements Native {
+  readonly kind = 'parameter';
+  constructor(readonly name: string, readonly fn: string, readonly span: Span) {}
+  attr(): Val {
+    return { t: 'native', obj: this };
+  }
+  index(): Val {
+    return { t: 'native', obj: this };
+  }
+  /** "`hidden1_units` (a parameter of inference() with no default; inference() is never called in this file)". */
+  describe(): string {
+    return `\`${this.name}\` (a parameter of ${this.fn}() with no default value; ${this.fn}() is never called in this file)`;
+  }
 }
 
 /** Behaviour of instances of user classes derived from a library class (`keras.Model`, `nn.Module`). */
@@ -266,16 +291,19 @@ class Interpreter<S> implements Host<S> {
   private readonly lib: Library<S>;
   readonly loops: LoopFrame[] = [];
   private callDepth = 0;
-  callSite: Span | undefined;
+  readonly callStack: Span[] = [];
   private readonly called = new Set<Span>();
   private readonly defs: FuncVal[] = [];
   /** Every function / method body in the program by name (to see whether a loop trains through helpers). */
   private readonly defsByName = new Map<string, Stmt[][]>();
   private readonly stars: string[] = [];
+  private readonly calledNames = new Set<string>();
   private work = 0;
   private readonly global = new Scope();
   /** Set while a library calls back into user code (see callValue). */
   private libraryCall = false;
+  /** Per function being read: the value of a `return` in a branch that only some runs take. */
+  private readonly softReturns: (Val | undefined)[] = [];
 
   constructor(o: InterpretOptions<S>) {
     this.dialect = o.dialect;
@@ -298,21 +326,68 @@ class Interpreter<S> implements Host<S> {
 
   run(program: Stmt[]): void {
     this.collectDefs(program, 0);
+    this.collectCalls(program, 0, false);
     if (this.dialect === 'python') this.global.set('__name__', { t: 'str', v: '__main__' });
     this.runBody(program, this.global);
     // Functions never called (`def main(_)` run by a framework we do not know, `async function train()`,
     // the tutorial's `inference()` in a module): read their bodies too, parameters at their defaults.
     for (let i = 0; i < this.defs.length; i++) {
       const f = this.defs[i];
-      if (this.called.has(f.node)) continue;
+      // A function that some other function of the file calls is read when that one is.
+      if (this.called.has(f.node) || this.calledNames.has(f.name)) continue;
       this.called.add(f.node);
       const local = new Scope(f.scope);
-      for (const p of f.params) local.set(p.name, p.rest === '*' ? { t: 'list', items: [] } : p.rest === '**' ? { t: 'dict', entries: new Map() } : p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN);
+      f.params.forEach((p, i) => {
+        if (i === 0 && f.self === undefined && (p.name === 'self' || p.name === 'cls')) local.set(p.name, UNKNOWN);
+        else if (p.rest) local.set(p.name, p.rest === '*' ? { t: 'list', items: [] } : { t: 'dict', entries: new Map() });
+        else local.set(p.name, p.dflt ? this.eval(p.dflt, f.scope) : { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
+      });
       this.callDepth++;
       try {
         this.runBody(f.body, local);
       } finally {
         this.callDepth--;
+      }
+    }
+  }
+
+  /** Names called somewhere inside a function body (a function called by another one is not a root to read alone). */
+  private collectCalls(stmts: Stmt[], depth: number, inDef: boolean): void {
+    if (depth > 40) return;
+    const expr = (e: Expr | undefined, d: number): void => {
+      if (!e || d > 200) return;
+      switch (e.k) {
+        case 'call': {
+          const n = lastName(e.callee);
+          if (n && inDef) this.calledNames.add(n);
+          expr(e.callee, d + 1);
+          e.args.forEach((a) => expr(a, d + 1));
+          e.kwargs.forEach((k) => expr(k.value, d + 1));
+          return;
+        }
+        case 'member': expr(e.obj, d + 1); return;
+        case 'index': expr(e.obj, d + 1); expr(e.index, d + 1); return;
+        case 'list': e.items.forEach((x) => expr(x, d + 1)); return;
+        case 'object': e.entries.forEach((x) => expr(x.value, d + 1)); return;
+        case 'bin': expr(e.left, d + 1); expr(e.right, d + 1); return;
+        case 'unary': expr(e.arg, d + 1); return;
+        case 'cond': expr(e.test, d + 1); expr(e.then, d + 1); expr(e.else, d + 1); return;
+        case 'comp': expr(e.elt, d + 1); e.fors.forEach((f) => expr(f.iter, d + 1)); return;
+        case 'lambda': this.collectCalls(e.body, depth + 1, true); return;
+        default: return;
+      }
+    };
+    for (const s of stmts) {
+      switch (s.k) {
+        case 'assign': expr(s.value, 0); break;
+        case 'expr': expr(s.e, 0); break;
+        case 'return': expr(s.e, 0); break;
+        case 'def': this.collectCalls(s.body, depth + 1, true); break;
+        case 'class': this.collectCalls(s.body, depth + 1, inDef); break;
+        case 'loop': expr(s.iter, 0); this.collectCalls(s.body, depth + 1, inDef); break;
+        case 'block': this.collectCalls(s.body, depth + 1, inDef || !!s.fnBody); break;
+        case 'if': s.branches.forEach((b) => { expr(b.test, 0); this.collectCalls(b.body, depth + 1, inDef); }); break;
+        default: break;
       }
     }
   }
@@ -334,12 +409,26 @@ class Interpreter<S> implements Host<S> {
 
   /** Runs statements up to a `return` (whose value it gives). */
   private runBody(stmts: Stmt[], scope: Scope): Val {
+    this.softReturns.push(undefined);
     try {
       this.block(stmts, scope);
-      return NONE;
+      return this.softReturns[this.softReturns.length - 1] ?? NONE;
     } catch (r) {
       if (r instanceof ReturnSignal) return r.value;
       throw r;
+    } finally {
+      this.softReturns.pop();
+    }
+  }
+
+  /** A branch taken only in some runs: its `return` is remembered (the first one) and reading goes on. */
+  private softBlock(stmts: Stmt[], scope: Scope): void {
+    try {
+      this.block(stmts, scope);
+    } catch (r) {
+      if (!(r instanceof ReturnSignal)) throw r;
+      const top = this.softReturns.length - 1;
+      if (top >= 0 && this.softReturns[top] === undefined && r.value.t !== 'none') this.softReturns[top] = r.value;
     }
   }
 
@@ -383,8 +472,9 @@ class Interpreter<S> implements Host<S> {
             this.block(b.body, scope);
             return;
           }
-          // Unknown condition: both ways happen in some run, read this branch and go on.
-          if (t === undefined) this.block(b.body, scope);
+          // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
+          // is one possible result of the function, not the end of the reading).
+          if (t === undefined) this.softBlock(b.body, scope);
         }
         return;
       }
@@ -838,15 +928,15 @@ class Interpreter<S> implements Host<S> {
     const lo = s.lo ? this.num(s.lo, scope) : undefined;
     const hi = s.hi ? this.num(s.hi, scope) : undefined;
     const step = s.step ? this.num(s.step, scope) : 1;
-    if ((s.lo && lo === undefined) || (s.hi && hi === undefined) || step !== 1) return obj.t === 'native' ? obj : UNKNOWN;
+    if (obj.t === 'native') return obj.obj.slice?.(lo, hi, this) ?? obj;
+    if ((s.lo && lo === undefined) || (s.hi && hi === undefined) || step !== 1) return UNKNOWN;
     if (obj.t === 'list') {
       const n = obj.items.length;
       const a = lo === undefined ? 0 : lo < 0 ? Math.max(0, n + lo) : Math.min(n, lo);
       const b = hi === undefined ? n : hi < 0 ? Math.max(0, n + hi) : Math.min(n, hi);
       return { t: 'list', items: obj.items.slice(a, Math.max(a, b)), tuple: obj.tuple };
     }
-    // Slicing data (`x_train[:1000]`) keeps its meaning for the model: the value itself.
-    return obj.t === 'native' ? obj : UNKNOWN;
+    return UNKNOWN;
   }
 
   private comprehension(e: Extract<Expr, { k: 'comp' }>, scope: Scope): Val {
@@ -952,11 +1042,11 @@ class Interpreter<S> implements Host<S> {
       return UNKNOWN;
     }
     if (l.t === 'native') {
-      const v = l.obj.binary?.(e.op, r, true, this, e);
+      const v = l.obj.binary?.(e.op, r, true, this, e, e.right);
       if (v) return v;
     }
     if (r.t === 'native') {
-      const v = r.obj.binary?.(e.op, l, false, this, e);
+      const v = r.obj.binary?.(e.op, l, false, this, e, e.left);
       if (v) return v;
     }
     return UNKNOWN;
@@ -1024,6 +1114,9 @@ class Interpreter<S> implements Host<S> {
       }
       case 'native': {
         const call = this.makeCall(e, scope, '', written);
+        if (recv.obj instanceof UnboundParamV) {
+          return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN;
+        }
         const v = recv.obj.method?.(name, call, this);
         if (v) return v;
         const f = recv.obj.attr?.(name, this, e.callee);
@@ -1067,15 +1160,17 @@ class Interpreter<S> implements Host<S> {
       expr: e, path: f.t === 'ref' ? f.path : '', written: '', args, argExprs: e.args, kw: new Map(), named: new Map(),
       arg: (pos: number) => (pos >= 0 && pos < args.length ? { v: args[pos], expr: e.args[pos], span: at } : undefined),
     };
-    // Library code calling a user function (`tf.app.run(main)`) is not a helper call site to anchor at.
-    const outer = this.callSite;
+    // Library code calling a user function (`tf.app.run(main)`) is not a helper call on the call stack.
     this.libraryCall = true;
     try {
       return this.callWith(f, call, e);
     } finally {
       this.libraryCall = false;
-      this.callSite = outer;
     }
+  }
+
+  globalValue(name: string): Val | undefined {
+    return this.global.get(name);
   }
 
   private callWith(f: Val, call: Call, e: Extract<Expr, { k: 'call' }>): Val {
@@ -1138,15 +1233,15 @@ class Interpreter<S> implements Host<S> {
       if (kw) used.add(p.name);
       local.set(p.name, kw ? kw.v : i < positional.length ? positional[i] : p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN);
     });
-    const outer = this.callSite;
-    if (!this.libraryCall) this.callSite = outer ?? e;
+    const pushed = !this.libraryCall;
+    if (pushed) this.callStack.push({ from: e.from, to: e.to });
     this.libraryCall = false;
     this.callDepth++;
     try {
       return this.runBody(f.body, local);
     } finally {
       this.callDepth--;
-      this.callSite = outer;
+      if (pushed) this.callStack.pop();
     }
   }
 

@@ -3,10 +3,10 @@
 // model object (`add` / `compile` / `fit`) that Keras and tfjs share.
 import type { Initializer, OptimizerSpec, OptimizerType } from '../../spec';
 import { type Expr, type Span, dottedName } from '../ast';
-import { type Arg, type Call, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
+import { type Arg, type Call, type Native, type Val, NONE, UNKNOWN, UnboundParamV, native, nativeOf, norm } from '../interpret';
 import {
-  type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, InitTensorV, InitializerV, LayerV, LossV,
-  OptimizerV, PassLayerV, TensorV, anchor, shapeOf,
+  type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, DataV, InitTensorV, InitializerV, LayerV, LossV,
+  OptimizerV, PassLayerV, TensorV, noteUnboundSizes, shapeOf,
 } from '../model';
 import type { InitializerIdiom } from '../types';
 
@@ -21,6 +21,14 @@ export const NAMED_INIT: Readonly<Record<string, Initializer>> = {
   xavieruniform: 'glorotUniform', xaviernormal: 'glorotNormal',
   zerosinitializer: 'zeros', onesinitializer: 'ones', glorotuniforminitializer: 'glorotUniform', glorotnormalinitializer: 'glorotNormal',
 };
+
+export const CONV_MESSAGE = 'convolutional model: Gradient Lens trains fully-connected networks';
+export const RNN_MESSAGE = 'recurrent model: Gradient Lens trains fully-connected networks';
+
+/** Code that loads Fashion-MNIST: trained on MNIST unless the data folder points elsewhere. */
+export function noteFashion(fx: Fx, at: Span): void {
+  fx.note(at, 'this code loads Fashion-MNIST: Gradient Lens trains on MNIST unless gradientLens.dataFolder (editor) or --data (command line) points at Fashion-MNIST IDX files');
+}
 
 /** The last segment of a dotted path. */
 export const last = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
@@ -62,7 +70,7 @@ const TENSOR_INITS: Readonly<Record<string, string>> = {
  * `tf.constant(v, shape=...)`; tfjs `tf.zeros`, `tf.randomNormal(shape, mean, stddev)`): undefined when
  * `name` is not one; UNKNOWN when its arguments cannot be read.
  */
-export function tensorInitializer(call: Call, name: string, js: boolean): Val | undefined {
+export function tensorInitializer(fx: Fx, call: Call, name: string, js: boolean): Val | undefined {
   const n = norm(name);
   const written = call.written.split('.');
   const prefixParts = written.slice(0, -1);
@@ -75,6 +83,7 @@ export function tensorInitializer(call: Call, name: string, js: boolean): Val | 
   const shapeVal = kind === 'constant' ? kw.get('shape')?.v ?? args[2] : args[0] ?? kw.get('shape')?.v;
   if (kind !== 'constant' && shapeVal === undefined) return undefined;
   const shape = shapeOf(shapeVal);
+  if (shapeExpr) noteUnboundSizes(fx, shapeVal, shapeExpr);
   const get = (key: string, pos: number, dflt: number): number | undefined => {
     const v = kw.get(key)?.v ?? args[pos];
     if (v === undefined || v.t === 'none') return dflt;
@@ -268,10 +277,12 @@ export function denseLayer(fx: Fx, call: Call, framework: string, stringIdiom: '
   fx.session.looksLikeModel = true;
   const { args, argExprs, kw } = call;
   const e = call.expr;
-  const layer: LayerRec = { id: -1, framework, useBias: true, weightsSpan: anchor(fx, e), definition: anchor(fx, e), kind: 'object' };
+  const via = [...fx.callStack];
+  const layer: LayerRec = { id: -1, framework, useBias: true, weightsSpan: e, definition: e, via, weightsVia: via, biasVia: via, kind: 'object' };
   const unitsA = kw.get('units') ?? kw.get('outputdim');
   const unitsV = unitsA?.v ?? args[shift];
   if (unitsV?.t === 'num' && Number.isInteger(unitsV.v)) layer.units = unitsV.v;
+  else if (nativeOf(unitsV, UnboundParamV)) noteUnboundSizes(fx, unitsV, unitsA?.span ?? argExprs[shift] ?? e);
   else fx.note(unitsA?.span ?? argExprs[shift] ?? e, `could not read the number of units of ${fx.src(e)}`);
   const actA = kw.get('activation') ?? (args[shift + 1] ? { v: args[shift + 1], expr: argExprs[shift + 1], span: argExprs[shift + 1] } : undefined);
   if (actA) {
@@ -287,12 +298,12 @@ export function denseLayer(fx: Fx, call: Call, framework: string, stringIdiom: '
   const k = kw.get('kernelinitializer') ?? kw.get('init');
   if (k && k.v.t !== 'none') {
     layer.kernel = initializerArg(fx, k, call, stringIdiom);
-    layer.weightsSpan = fx.callSite ?? k.span;
+    layer.weightsSpan = k.span;
   } else layer.kernel = { init: 'glorotUniform' };
   const b = kw.get('biasinitializer');
   if (b && b.v.t !== 'none') {
     layer.bias = initializerArg(fx, b, call, stringIdiom);
-    layer.biasSpan = fx.callSite ?? b.span;
+    layer.biasSpan = b.span;
   } else layer.bias = { init: 'zeros' };
   const inShape = kw.get('inputshape')?.v ?? kw.get('batchinputshape')?.v;
   const inDim = kw.get('inputdim')?.v;
@@ -436,7 +447,9 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
       if (ep.v.t === 'num' && Number.isInteger(ep.v.v) && ep.v.v > 0) epochs = ep.v.v;
       else fx.note(ep.span, `could not read the number of epochs (${fx.src(ep.span)}): using 1`);
     }
-    const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(60000 * (1 - vs.v)) : 60000;
+    const rows = nativeOf(call.arg(0, 'x')?.v, DataV)?.rows;
+    const all = rows !== undefined && rows > 0 ? rows : 60000;
+    const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(all * (1 - vs.v)) : all;
     const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : Math.ceil(examples / batch);
     fx.session.batch = { value: batch, span: bs?.span ?? e };
     fx.session.recordSteps(fx, epochs * perEpoch, ep?.span ?? e);
