@@ -31,8 +31,8 @@ export interface Native {
   unary?(op: string, host: Host, at: Span): Val | undefined;
   /** `obj[index]`. */
   index?(index: Val, host: Host, at: Span): Val | undefined;
-  /** `obj[lo:hi]` (numbers when written and known). */
-  slice?(lo: number | undefined, hi: number | undefined, host: Host): Val | undefined;
+  /** `obj[lo:hi]` (numbers when written and known; `length` when `hi` is written as `lo + n`). */
+  slice?(lo: number | undefined, hi: number | undefined, host: Host, length?: number): Val | undefined;
   /** `len(obj)`, and how many times `for x in obj` runs. */
   len?(host: Host): number | undefined;
   /** The value a `for x in obj` loop binds (one representative element). */
@@ -136,11 +136,17 @@ export interface Call {
   arg(pos: number, ...names: string[]): Arg | undefined;
 }
 
-/** One enclosing loop: `count` when known; `training` when its body draws batches / takes steps. */
+/**
+ * One enclosing loop: `count` when known; `training` when its body draws batches / takes steps. A branch
+ * of an `if` that only some iterations take (`if i % 10 == 0:` in a 1000-step loop) is a frame too,
+ * whose `count` is the share of iterations that take it (0.1).
+ */
 export interface LoopFrame {
   count?: number;
   header: Span;
   training: boolean;
+  /** A loop over a range with a name as its target: which values it takes (to count branch shares). */
+  range?: { name: string; start: number; step: number; n: number };
 }
 
 /** What the interpreter offers framework modules. `session` is the per-file state they share. */
@@ -181,7 +187,8 @@ export class UnboundParamV implements Native {
   }
   /** "`hidden1_units` (a parameter of inference() with no default; inference() is never called in this file)". */
   describe(): string {
-    return `\`${this.name}\` (a parameter of ${this.fn}() with no default value; ${this.fn}() is never called in this file)`;
+    const fn = this.fn ? `${this.fn}()` : 'a function';
+    return `\`${this.name}\` (a parameter of ${fn} with no default value; ${this.fn ? `${fn} is` : 'it is'} never called in this file)`;
   }
 }
 
@@ -462,6 +469,19 @@ class Interpreter<S> implements Host<S> {
         this.importStmt(s, scope);
         return;
       case 'if': {
+        const shares = this.branchShares(s, scope);
+        if (shares) {
+          s.branches.forEach((b, i) => {
+            if (shares[i] === 0) return;
+            this.loops.push({ count: shares[i], header: b.body[0] ?? s, training: true });
+            try {
+              this.softBlock(b.body, scope);
+            } finally {
+              this.loops.pop();
+            }
+          });
+          return;
+        }
         for (const b of s.branches) {
           if (!b.test) {
             this.block(b.body, scope);
@@ -486,6 +506,46 @@ class Interpreter<S> implements Host<S> {
         this.loop(s, scope);
         return;
     }
+  }
+
+  /**
+   * Inside a training loop over a range, an `if` whose conditions depend on the loop variable: the share
+   * of iterations that take each branch (evaluated for the loop's values; the first 20,000 of them).
+   */
+  private branchShares(s: Extract<Stmt, { k: 'if' }>, scope: Scope): number[] | undefined {
+    const frame = this.loops[this.loops.length - 1];
+    const r = frame?.range;
+    if (!r || !frame.training || r.n === 0) return undefined;
+    if (s.branches.some((b) => b.test && !this.mentions(b.test, r.name, 0))) return undefined;
+    const probe = new Scope(scope);
+    const n = Math.min(r.n, 20_000);
+    const counts = s.branches.map(() => 0);
+    const work = this.work;
+    try {
+      for (let i = 0; i < n; i++) {
+        probe.set(r.name, { t: 'num', v: r.start + i * r.step });
+        let taken = -1;
+        for (let j = 0; j < s.branches.length && taken < 0; j++) {
+          const test = s.branches[j].test;
+          const t = test ? this.truthy(this.eval(test, probe)) : true;
+          if (t === undefined) return undefined;
+          if (t) taken = j;
+        }
+        if (taken >= 0) counts[taken]++;
+      }
+    } finally {
+      this.work = work;
+    }
+    return counts.map((c) => c / n);
+  }
+
+  /** Whether `e` reads the name `id` (and calls nothing, so evaluating it has no effect). */
+  private mentions(e: Expr, id: string, d: number): boolean {
+    if (d > 50) return false;
+    const pure = (x: Expr): boolean => x.k === 'num' || x.k === 'str' || x.k === 'const' || x.k === 'name' || (x.k === 'member' && pure(x.obj))
+      || (x.k === 'bin' && pure(x.left) && pure(x.right)) || (x.k === 'unary' && pure(x.arg));
+    const has = (x: Expr): boolean => (x.k === 'name' && x.id === id) || (x.k === 'bin' && (has(x.left) || has(x.right))) || (x.k === 'unary' && has(x.arg));
+    return pure(e) && has(e);
   }
 
   private importStmt(s: Extract<Stmt, { k: 'import' }>, scope: Scope): void {
@@ -562,15 +622,35 @@ class Interpreter<S> implements Host<S> {
     }
     if (s.target) {
       // A training loop over a list of values (a sweep): read with its first value.
-      const first = items && items.length > 0 && s.iter && !(s.iter.k === 'call' && lastName(s.iter.callee) === 'range') ? items[0] : element;
+      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && lastName(s.iter.callee) === 'range') ? items[0] : element;
       this.bind(s.target, first, scope);
     }
-    this.loops.push({ count, header: s.header, training });
+    let range: LoopFrame['range'];
+    if (training && s.target?.k === 'name') {
+      const it = s.iter ? this.rangeOf(s.iter, scope) : undefined;
+      if (it) range = { name: s.target.id, ...it };
+      else if (s.count && count !== undefined) {
+        const start = s.countStart ? this.num(s.countStart, scope) : 0;
+        const step = s.countStep ? this.num(s.countStep, scope) : 1;
+        if (start !== undefined && step !== undefined) range = { name: s.target.id, start, step, n: count };
+      }
+    }
+    this.loops.push({ count, header: s.header, training, range });
     try {
       this.block(s.body, scope);
     } finally {
       this.loops.pop();
     }
+  }
+
+  /** `range(...)` written as a loop's iterable, without evaluating anything else. */
+  private rangeOf(e: Expr, scope: Scope): { start: number; step: number; n: number } | undefined {
+    if (e.k !== 'call' || e.callee.k !== 'name' || e.callee.id !== 'range' || scope.has('range')) return undefined;
+    const xs = e.args.map((a) => this.num(a, scope));
+    if (xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined || !Number.isInteger(x))) return undefined;
+    const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
+    if (step === 0) return undefined;
+    return { start, step, n: Math.max(0, Math.ceil((stop - start) / step)) };
   }
 
   /** Whether statements (or the functions they call, by name) contain a training call. */
@@ -827,7 +907,9 @@ class Interpreter<S> implements Host<S> {
         return a;
       }
       case 'lambda': {
-        const f: FuncVal = { t: 'func', name: '<lambda>', params: e.params, body: e.body, scope, node: e };
+        const f: FuncVal = { t: 'func', name: '', params: e.params, body: e.body, scope, node: e };
+        // A function value nothing calls (a callback, an event handler) is read once at the end.
+        if (!this.defs.some((d) => d.node === e)) this.defs.push(f);
         return f;
       }
       case 'comp': return this.comprehension(e, scope);
@@ -928,7 +1010,14 @@ class Interpreter<S> implements Host<S> {
     const lo = s.lo ? this.num(s.lo, scope) : undefined;
     const hi = s.hi ? this.num(s.hi, scope) : undefined;
     const step = s.step ? this.num(s.step, scope) : 1;
-    if (obj.t === 'native') return obj.obj.slice?.(lo, hi, this) ?? obj;
+    if (obj.t === 'native') {
+      // `a[i:i + n]` has n elements whatever i is.
+      let length: number | undefined;
+      if (s.lo && s.hi?.k === 'bin' && s.hi.op === '+' && this.text.slice(s.hi.left.from, s.hi.left.to) === this.text.slice(s.lo.from, s.lo.to)) {
+        length = this.num(s.hi.right, scope);
+      }
+      return obj.obj.slice?.(lo, hi, this, length) ?? obj;
+    }
     if ((s.lo && lo === undefined) || (s.hi && hi === undefined) || step !== 1) return UNKNOWN;
     if (obj.t === 'list') {
       const n = obj.items.length;
@@ -1389,8 +1478,18 @@ function rangeLen(r: { start: number; stop: number; step: number }): number {
   return Math.max(0, Math.ceil((r.stop - r.start) / r.step));
 }
 
-/** A dict key for a value (strings and numbers; tuples of them), undefined when it cannot be a key we follow. */
+/** A dict key for a value (strings, numbers, tuples of them; objects by identity), undefined when it cannot be a key we follow. */
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
 export function keyOf(v: Val): string | undefined {
+  if (v.t === 'native' || v.t === 'instance' || v.t === 'func' || v.t === 'class') {
+    // Objects are keys by identity (a feed_dict keyed by placeholders).
+    const o = v.t === 'native' ? v.obj : v;
+    let id = identities.get(o);
+    if (id === undefined) identities.set(o, (id = nextIdentity++));
+    return `o:${id}`;
+  }
   if (v.t === 'str') return `s:${v.v}`;
   if (v.t === 'num') return `n:${v.v}`;
   if (v.t === 'bool') return `n:${Number(v.v)}`;

@@ -171,6 +171,7 @@ export class ModelBuilder {
       return;
     }
     for (const l of loops) steps *= l.count!;
+    steps = Math.round(steps);
     if (loops.length === 0 && batchDraw) {
       host.note(span, 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)');
       return;
@@ -274,7 +275,7 @@ export class DataV implements Native {
     if (name === 'T') return UNKNOWN;
     return undefined;
   }
-  method(name: string, call: { args: Val[] }): Val | undefined {
+  method(name: string, call: { args: Val[] }, host: Host): Val | undefined {
     const n = name.toLowerCase();
     if (n === 'reshape') {
       const dims = call.args.length === 1 && call.args[0].t === 'list' ? call.args[0].items : call.args;
@@ -282,7 +283,8 @@ export class DataV implements Native {
       return native(new DataV(this.rows, w?.t === 'num' && w.v > 0 ? w.v : undefined));
     }
     if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul'].includes(n)) return native(this);
-    return undefined;
+    // Data fed straight into the model's ops (`xs.matMul(w1)`) is the model input.
+    return new TensorV('input', true).method(name, call as { args: Val[]; expr: Span }, host);
   }
   binary(): Val | undefined {
     return native(this);
@@ -290,7 +292,8 @@ export class DataV implements Native {
   len(): number | undefined {
     return this.rows;
   }
-  slice(lo: number | undefined, hi: number | undefined): Val {
+  slice(lo: number | undefined, hi: number | undefined, _host: Host, length?: number): Val {
+    if (length !== undefined && Number.isInteger(length) && length > 0) return native(new DataV(length, this.width));
     if (this.rows === undefined) return native(this);
     const n = this.rows;
     const a = lo === undefined ? 0 : lo < 0 ? Math.max(0, n + lo) : Math.min(n, lo);
@@ -415,13 +418,42 @@ export class PassLayerV implements Native {
 export class OptimizerV implements Native {
   readonly kind = 'optimizer';
   constructor(readonly opt: OptimizerRec) {}
-  method(name: string, _call: unknown, host: Host): Val | undefined {
-    if (name === 'minimize') {
-      (host as Fx).session.minimized = this.opt;
-      return UNKNOWN;
+  method(name: string, call: { expr: Span }, host: Host): Val | undefined {
+    const fx = host as Fx;
+    // TF1 builds `minimize` once, outside the loop; eager code (TF2, tfjs) calls it — or
+    // `apply_gradients` — once per training step, inside the loop.
+    if (name === 'minimize' || name === 'apply_gradients' || name === 'applyGradients') {
+      fx.session.minimized = this.opt;
+      // Eager code passes the loss as a function (`optimizer.minimize(() => loss(...))`): it is computed here.
+      const f = (call as { args?: Val[] }).args?.[0];
+      if (f?.t === 'func') fx.callValue(f, [], call.expr);
+      if (fx.loops.length > 0 || name !== 'minimize') fx.session.recordSteps(fx, 1, call.expr);
+      return native(new TrainOpV(this.opt));
     }
     return undefined;
   }
+}
+
+/** The training op `minimize` returns (TF1): running it (`sess.run(train_op, feed_dict=...)`, `train_op.run(...)`) is one step. */
+export class TrainOpV implements Native {
+  readonly kind = 'training op';
+  constructor(readonly opt: OptimizerRec) {}
+  method(name: string, call: { expr: Span; kw: Map<string, { v: Val }>; args: Val[] }, host: Host): Val | undefined {
+    if (name !== 'run') return undefined;
+    runTrainOp(host as Fx, call.kw.get('feeddict')?.v ?? call.args[0], call.expr);
+    return UNKNOWN;
+  }
+}
+
+/** One training step; a batch fed as a slice of the data (`x_train[i:i + B]`) gives the batch size. */
+export function runTrainOp(fx: Fx, feed: Val | undefined, at: Span): void {
+  if (feed?.t === 'dict') {
+    for (const e of feed.entries.values()) {
+      const d = nativeOf(e.value, DataV);
+      if (d?.rows !== undefined && d.rows > 0 && d.rows < 10000 && !fx.session.batch) fx.session.batch = { value: d.rows, span: e.span ?? at };
+    }
+  }
+  fx.session.recordSteps(fx, 1, at);
 }
 
 /** A loss function / object (`categorical_crossentropy`, `SparseCategoricalCrossentropy(from_logits=True)`). */

@@ -30,6 +30,16 @@ export function noteFashion(fx: Fx, at: Span): void {
   fx.note(at, 'this code loads Fashion-MNIST: Gradient Lens trains on MNIST unless gradientLens.dataFolder (editor) or --data (command line) points at Fashion-MNIST IDX files');
 }
 
+/** The slope Gradient Lens's leakyRelu has for negative inputs (trainer.ts). */
+export const LEAKY_ALPHA = 0.2;
+
+/** A LeakyReLU layer whose negative slope (`alpha`, default `dflt`) is not the trainer's 0.2. */
+export function noteLeakySlope(fx: Fx, call: Call, dflt: number): void {
+  const a = call.arg(0, 'alpha', 'negativeslope')?.v;
+  const alpha = a?.t === 'num' ? a.v : dflt;
+  if (Math.abs(alpha - LEAKY_ALPHA) > 1e-12) fx.note(call.expr, `this leaky ReLU has slope ${alpha} below zero; Gradient Lens trains leakyRelu with slope ${LEAKY_ALPHA}`);
+}
+
 /** The last segment of a dotted path. */
 export const last = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
 
@@ -211,7 +221,11 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
     if (lrExpr && (lrExpr.k === 'num' || lrExpr.k === 'unary')) lrSpan = lrExpr;
     else if (lrVal.span && fx.text.slice(lrVal.span.from, lrVal.span.to).trim() === String(lrVal.v)) lrSpan = lrVal.span;
   }
-  if (lr === undefined) {
+  const unbound = nativeOf(lrVal, UnboundParamV);
+  if (lr === undefined && unbound) {
+    fx.note(e, `the learning rate comes from ${unbound.describe()}: using ${type === 'sgd' || type === 'momentum' ? 0.01 : 0.001}`);
+    lr = type === 'sgd' || type === 'momentum' ? 0.01 : 0.001;
+  } else if (lr === undefined) {
     fx.note(e, `could not read the learning rate of ${fx.src(e)}`);
     lr = type === 'sgd' || type === 'momentum' ? 0.01 : 0.001;
   }
@@ -224,6 +238,8 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
     return v?.t === 'num' ? v.v : undefined;
   };
   const spec: OptimizerSpec = { type, learningRate: lr };
+  const decay = kw.get('decay');
+  if (isKeras && decay?.v.t === 'num' && decay.v.v > 0) fx.note(decay.span, 'learning-rate decay is not part of the model spec: trained with the initial learning rate');
   if (type === 'sgd' && isKeras) {
     const m = num(['momentum'], 1);
     if (m !== undefined && m > 0) {
@@ -244,7 +260,8 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
     if (b2 !== undefined) spec.beta2 = b2;
     spec.epsilon = eps ?? (tf1 ? 1e-8 : 1e-7);
   } else if (type === 'rmsprop') {
-    const d = num(['rho', 'decay'], 1); const m = num(['momentum'], 2); const eps = num(['epsilon'], 3);
+    // TF1's RMSProp `decay` is rho; Keras' `decay` is learning-rate decay (noted above).
+    const d = num(isKeras ? ['rho'] : ['rho', 'decay'], 1); const m = num(['momentum'], isKeras ? -1 : 2); const eps = num(['epsilon'], isKeras ? -1 : 3);
     if (d !== undefined) spec.decay = d;
     if (m !== undefined) spec.momentum = m;
     spec.epsilon = eps ?? (tf1 ? 1e-10 : 1e-7);

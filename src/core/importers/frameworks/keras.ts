@@ -5,7 +5,7 @@ import { type BaseClass, type Call, type InstanceVal, type Val, native, nativeOf
 import { type Fx, type ModelBuilder, type ModelRec, ActivationLayerV, DataV, PassLayerV, TensorV, activate, asTensor } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
-  ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, ModelV, noteFashion, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
+  ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
   optimizerCall, sequential,
 } from './common';
 
@@ -41,6 +41,7 @@ function layerHandler(n: string, name: string): Handler | undefined {
   if (['relu', 'softmax', 'leakyrelu', 'elu'].includes(n) && /^[A-Z]/.test(name)) {
     return (call, fx) => {
       fx.session.looksLikeModel = true;
+      if (n === 'leakyrelu') noteLeakySlope(fx, call, 0.3);
       return native(new ActivationLayerV(ACTIVATION_NAMES[n], call.expr));
     };
   }

@@ -4,7 +4,7 @@
 import { type Call, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
 import type { Span } from '../ast';
 import {
-  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, PlaceholderV, TensorV, VarV, activate, addBias, applyLayer, asTensor, matmulValues, shapeOf,
+  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, matmulValues, shapeOf,
 } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import { ACTIVATION_NAMES, CONV_MESSAGE, denseLayer, initializerObject, last, noteFashion, optimizerCall, tensorInitializer } from './common';
@@ -180,6 +180,18 @@ const fromTensorSlices: Handler = (call) => {
   return native(new TfDataV(d?.rows, undefined, false));
 };
 
+/** `tf.Session()` / `tf.InteractiveSession()`: `sess.run(train_op, feed_dict)` runs a training step. */
+class SessionV implements Native {
+  readonly kind = 'session';
+  method(name: string, call: Call, fx: Fx): Val | undefined {
+    if (name !== 'run') return name === 'close' ? NONE : undefined;
+    const fetches = call.arg(0, 'fetches')?.v;
+    const list = fetches?.t === 'list' ? fetches.items : fetches ? [fetches] : [];
+    if (list.some((f) => nativeOf(f, TrainOpV))) runTrainOp(fx, call.arg(1, 'feeddict')?.v, call.expr);
+    return { t: 'list', items: list.map(() => UNKNOWN) };
+  }
+}
+
 /** `tf.estimator.Estimator(model_fn)` / `tf.estimator.DNNClassifier`: `.train(input_fn, steps=N)` takes N steps. */
 class EstimatorV implements Native {
   readonly kind = 'estimator';
@@ -283,6 +295,11 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
   variable, getvariable: getVariable,
   matmul, dot: matmul,
   add, biasadd: add,
+  xwplusb: (call, fx) => {
+    const t = nativeOf(matmulValues(fx, call.args[0] ?? UNKNOWN, call.args[1] ?? UNKNOWN, call.expr), TensorV);
+    const b = nativeOf(call.args[2], VarV);
+    return t && b ? addBias(fx, t, b, call.expr) : t ? native(t) : UNKNOWN;
+  },
   reshape: passThrough, identity: passThrough, flatten: passThrough,
   dropout,
   softmaxcrossentropywithlogits: softmaxCrossEntropy, softmaxcrossentropywithlogitsv2: softmaxCrossEntropy,
@@ -294,6 +311,7 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
   fromtensorslices: fromTensorSlices,
   numpyinputfn: numpyInputFn,
   estimator: () => native(new EstimatorV()), dnnclassifier: () => native(new EstimatorV()),
+  session: () => native(new SessionV()), interactivesession: () => native(new SessionV()),
 };
 
 function resolve(path: string): Handler | undefined {

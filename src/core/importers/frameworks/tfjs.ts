@@ -1,11 +1,11 @@
 // TensorFlow.js (JS / TS): `tf.sequential({layers})`, `model.add(tf.layers.dense({...}))`, the functional
 // `tf.model({inputs, outputs})` with `.apply()`, `tf.initializers.*`, `tf.train.*` optimizers, `compile`
 // and `fit`; variables with tensor initial values for hand-written models.
-import { UNKNOWN, native, nativeOf, norm } from '../interpret';
-import { type Fx, ActivationLayerV, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
+import { type Val, UNKNOWN, native, nativeOf, norm } from '../interpret';
+import { type Fx, ActivationLayerV, DataV, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
-  ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
+  ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
   tensorInitializer,
 } from './common';
 
@@ -27,6 +27,7 @@ function layerHandler(n: string, name: string): Handler | undefined {
   if (['relu', 'softmax', 'leakyrelu', 'elu'].includes(n)) {
     return (call, fx) => {
       fx.session.looksLikeModel = true;
+      if (n === 'leakyrelu') noteLeakySlope(fx, call, 0.3);
       return native(new ActivationLayerV(ACTIVATION_NAMES[n], call.expr));
     };
   }
@@ -85,6 +86,10 @@ function resolve(path: string): Handler | undefined {
     if (n === 'variable') return variable;
     if (n === 'matmul') return (call, fx) => matmulValues(fx, call.args[0] ?? UNKNOWN, call.args[1] ?? UNKNOWN, call.expr);
     if (n === 'add') return add;
+    if (n === 'tidy') return (call, fx) => {
+      const f = call.args.find((a) => a.t === 'func');
+      return f ? fx.callValue(f, [], call.expr) : UNKNOWN;
+    };
     if (CONV_TENSOR_OPS.has(n)) return (call, fx) => {
       fx.session.refuse(call.expr, CONV_MESSAGE);
       return UNKNOWN;
@@ -95,6 +100,14 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'layers') return layerHandler(n, name);
   if (ns === 'train') return (call, fx) => optimizerCall(fx, call, n, 'tfjs');
   if (ns === 'initializers') return (call) => initializerObject(call, name, 'tfjs-object');
+  if (ns === 'losses' && (n === 'softmaxcrossentropy' || n === 'sparsesoftmaxcrossentropy')) {
+    // tf.losses.softmaxCrossEntropy(labels, logits): the model's output is used as logits.
+    return (call) => {
+      const t = nativeOf(call.arg(1, 'logits')?.v, TensorV);
+      if (t && t.source !== 'input' && !t.activated) t.source.logits = true;
+      return UNKNOWN;
+    };
+  }
   return undefined;
 }
 
@@ -114,8 +127,21 @@ export const tfjs: FrameworkModule = {
       fx.session.refuse(call.expr, CONV_MESSAGE);
       return UNKNOWN;
     }
+    // The tfjs examples' data helper: `data.nextTrainBatch(BATCH_SIZE)`, one batch per training step.
+    // Inside a training loop it draws one batch per step; outside, it fetches a data set for fit().
+    if (name === 'nextTrainBatch') {
+      const b = call.args[0];
+      const n = b?.t === 'num' && Number.isInteger(b.v) && b.v > 0 ? b.v : undefined;
+      if (fx.loops.some((l) => l.training)) {
+        if (n !== undefined) fx.session.batch = { value: n, span: b?.t === 'num' && b.span ? b.span : call.expr };
+        else fx.note(call.expr, `could not read the batch size of ${fx.src(call.expr)}`);
+        fx.session.recordSteps(fx, 1, call.expr);
+      }
+      const data = (): Val => native(new DataV(n));
+      return { t: 'dict', entries: new Map([['s:xs', { key: { t: 'str', v: 'xs' }, value: data() }], ['s:labels', { key: { t: 'str', v: 'labels' }, value: data() }]]) };
+    }
     return lastModelMethod(name, receiver, call, fx, false);
   },
-  trainingCalls: ['fit', 'fitDataset', 'trainOnBatch', 'minimize'],
+  trainingCalls: ['fit', 'fitDataset', 'trainOnBatch', 'minimize', 'nextTrainBatch', 'applyGradients'],
 };
 
