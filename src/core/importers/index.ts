@@ -157,6 +157,10 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
       note(l.biasSpan ?? l.definition, `this bias has ${l.biasShape[0]} entries, but the layer has ${l.units} units`, 'warning');
     }
     let activation = l.activation;
+    if (last && activation !== undefined && activation !== 'linear' && activation !== 'softmax') {
+      note(l.activationSpan ?? l.definition, `the output layer's activation is ${activation}: Gradient Lens's output layer is always softmax (trained with softmax cross-entropy), so it is trained as softmax`);
+      activation = 'softmax';
+    }
     if (last && (activation === undefined || activation === 'linear')) {
       if (!(it.fromLogits || l.logits)) {
         note(l.definition, 'the output layer has no softmax: Gradient Lens trains with softmax cross-entropy, so these outputs are treated as logits (softmax)');
@@ -182,7 +186,7 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
   if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras) and tf.layers.dense (tfjs)');
   const raw: Record<string, unknown> = { name: specNameOf(fileName), layers: rawLayers };
   if (it.optimizer) raw.optimizer = it.optimizer.spec;
-  else if (it.layers.length > 0) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
+  else if (it.layers.length > 0 && !it.notes.some((n) => /never compiled/.test(n.message))) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
   if (it.batch) raw.batchSize = it.batch.value;
   else if (it.layers.length > 0) note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)' : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
   if (it.steps) raw.steps = it.steps.value;

@@ -158,6 +158,8 @@ export interface Host<S = unknown> {
   readonly loops: readonly LoopFrame[];
   /** The user-function calls being inlined, outermost first (a value made inside a helper knows how it was reached). */
   readonly callStack: readonly Span[];
+  /** The branches of `if`s with unknown conditions being read (`from:branch`): two records on different branches of one `if` exclude each other. */
+  readonly branchPath: readonly string[];
   /** An information note at `span` (deduplicated). */
   note(span: Span, message: string): void;
   /** The source at `span`, whitespace collapsed, cut at 60 characters (for messages). */
@@ -284,7 +286,7 @@ const MAX_UNROLL = 64;
 const MAX_LIST = 10_000;
 
 const PY_BUILTINS = new Set([
-  'range', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
+  'range', 'xrange', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
   'super', 'sorted', 'reversed', 'str', 'bool', 'isinstance', 'getattr', 'setattr', 'hasattr', 'type', 'iter', 'next', 'map', 'open',
 ]);
 const JS_BUILTINS = new Set(['require', 'parseInt', 'parseFloat', 'Number', 'Math', 'console', 'super', 'Array', 'Object', 'Promise', 'setTimeout']);
@@ -299,6 +301,7 @@ class Interpreter<S> implements Host<S> {
   readonly loops: LoopFrame[] = [];
   private callDepth = 0;
   readonly callStack: Span[] = [];
+  readonly branchPath: string[] = [];
   private readonly called = new Set<Span>();
   private readonly defs: FuncVal[] = [];
   /** Every function / method body in the program by name (to see whether a loop trains through helpers). */
@@ -494,7 +497,14 @@ class Interpreter<S> implements Host<S> {
           }
           // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
           // is one possible result of the function, not the end of the reading).
-          if (t === undefined) this.softBlock(b.body, scope);
+          if (t === undefined) {
+            this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
+            try {
+              this.softBlock(b.body, scope);
+            } finally {
+              this.branchPath.pop();
+            }
+          }
         }
         return;
       }
@@ -622,7 +632,7 @@ class Interpreter<S> implements Host<S> {
     }
     if (s.target) {
       // A training loop over a list of values (a sweep): read with its first value.
-      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && lastName(s.iter.callee) === 'range') ? items[0] : element;
+      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && /^x?range$/.test(lastName(s.iter.callee) ?? '')) ? items[0] : element;
       this.bind(s.target, first, scope);
     }
     let range: LoopFrame['range'];
@@ -645,7 +655,9 @@ class Interpreter<S> implements Host<S> {
 
   /** `range(...)` written as a loop's iterable, without evaluating anything else. */
   private rangeOf(e: Expr, scope: Scope): { start: number; step: number; n: number } | undefined {
-    if (e.k !== 'call' || e.callee.k !== 'name' || e.callee.id !== 'range' || scope.has('range')) return undefined;
+    if (e.k !== 'call' || e.callee.k !== 'name' || (e.callee.id !== 'range' && e.callee.id !== 'xrange')) return undefined;
+    const bound = scope.get(e.callee.id);
+    if (bound && !(bound.t === 'ref' && /(^|\.)x?range$/.test(bound.path))) return undefined; // a user's own range()
     const xs = e.args.map((a) => this.num(a, scope));
     if (xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined || !Number.isInteger(x))) return undefined;
     const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
@@ -1397,7 +1409,7 @@ class Interpreter<S> implements Host<S> {
     };
     const num = (v: number | undefined): Val => (v === undefined || !Number.isFinite(v) ? UNKNOWN : { t: 'num', v, span: e });
     switch (name) {
-      case 'range': {
+      case 'range': case 'xrange': {
         const xs = a.map((x) => (x.t === 'num' && Number.isInteger(x.v) ? x.v : undefined));
         if (call.kw.size > 0 || xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined)) return UNKNOWN;
         const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];

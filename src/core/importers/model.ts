@@ -30,6 +30,8 @@ export interface InitRec {
 
 export interface LayerRec {
   id: number;
+  /** The name the source gives it (`Dense(..., name='hidden1')`). */
+  name?: string;
   /** The framework module that made it (its `language` labels the file). */
   framework: string;
   units?: number;
@@ -81,6 +83,10 @@ export interface ModelRec {
   fromLogits?: boolean;
   fitted?: boolean;
   compiled?: boolean;
+  /** The batch size its `fit` was given. */
+  batch?: { value: number; span: Span };
+  /** Output layers of other models this one contains (their activation is theirs). */
+  inherited?: Set<LayerRec>;
 }
 
 /** What reading a file gave (index.ts turns it into a spec, ranges and notes). */
@@ -108,7 +114,11 @@ export class ModelBuilder {
   readonly optimizers: OptimizerRec[] = [];
   minimized?: OptimizerRec;
   batch?: { value: number; span: Span };
-  steps?: { value: number; span: Span };
+  /** The batch size of the training steps, when they follow a batch draw or are fed a slice. */
+  private trainBatch?: { value: number; span: Span };
+  private pendingBatch?: { value: number; span: Span };
+  /** Step counts by what they train (a Keras / tfjs model, or the TF1 graph): training phases add up. */
+  private readonly stepRecords = new Map<ModelRec | 'graph', { step: StepRecord[]; batch?: StepRecord }>();
   looksLikeModel = false;
   /** The first construct that makes the file something Gradient Lens does not train (a convolutional model). */
   refusal?: { span: Span; message: string };
@@ -158,29 +168,53 @@ export class ModelBuilder {
   }
 
   /**
-   * A training step (or `perIteration` of them, e.g. one `fit` epoch) happens here: the steps are
-   * `perIteration` times the counts of the enclosing loops. `batchDraw`: a batch drawn outside any
-   * loop is one step of a loop we do not see.
+   * A batch drawn for training (`next_batch(B)`): the batch size, if a training step follows it
+   * (batches drawn for evaluation loops are not the training batch).
    */
-  recordSteps(host: Host, perIteration: number, span: Span, batchDraw = false): void {
+  drawBatch(value: number, span: Span): void {
+    this.batch = { value, span };
+    this.pendingBatch = { value, span };
+  }
+
+  /**
+   * Training happens here: `perIteration` steps (one `fit` epoch, one `sess.run(train_op)`), times the
+   * counts of the enclosing loops. `kind`: 'step' for a real update (a train op run, fit, apply_gradients);
+   * 'batch' for a batch drawn (next_batch), which counts only when no real update is found in the file
+   * (evaluation loops draw batches too). A batch drawn outside any loop is one step of a loop we do not see.
+   */
+  recordSteps(host: Host, perIteration: number, span: Span, kind: 'step' | 'batch' = 'step', target: ModelRec | 'graph' = 'graph'): void {
+    const rec = { ...this.stepsAt(host, perIteration, span, kind === 'batch'), path: [...host.branchPath] };
+    const records = this.stepRecords.get(target) ?? { step: [] };
+    this.stepRecords.set(target, records);
+    if (kind === 'batch') records.batch = rec;
+    else {
+      // Training phases one after the other add up (train, save, train more); the other branch of an `if`
+      // whose condition is not known replaces instead (only one of them runs).
+      const exclusive = records.step.findIndex((r) => (r.path ?? []).some((p) => rec.path.some((q) => q !== p && q.split(':')[0] === p.split(':')[0])));
+      if (exclusive >= 0) records.step.splice(exclusive, 1);
+      records.step.push(rec);
+    }
+    if (kind === 'step' && this.pendingBatch) {
+      this.trainBatch = this.pendingBatch;
+      this.pendingBatch = undefined;
+    }
+  }
+
+  /** A batch size a training step was fed (`feed_dict={x: x_train[i:i + B]}`). */
+  fedBatch(value: number, span: Span): void {
+    this.trainBatch ??= { value, span };
+  }
+
+  private stepsAt(host: Host, perIteration: number, span: Span, batchDraw: boolean): StepRecord {
     let steps = perIteration;
     const loops = host.loops.filter((l) => l.training || l.count !== 1);
     const unknown = loops.find((l) => l.count === undefined);
-    if (unknown) {
-      host.note(unknown.header, 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)');
-      return;
-    }
+    if (unknown) return { span: unknown.header, note: 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)' };
     for (const l of loops) steps *= l.count!;
     steps = Math.round(steps);
-    if (loops.length === 0 && batchDraw) {
-      host.note(span, 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)');
-      return;
-    }
-    if (steps < 1) {
-      host.note(loops[0]?.header ?? span, `this training loop runs ${steps} times: using 1000 steps (the default of the model spec)`);
-      return;
-    }
-    this.steps = { value: steps, span: loops[0]?.header ?? span };
+    if (loops.length === 0 && batchDraw) return { span, note: 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)' };
+    if (steps < 1) return { span: loops[0]?.header ?? span, note: `this training loop runs ${steps} times: using 1000 steps (the default of the model spec)` };
+    return { value: steps, span: loops[0]?.header ?? span };
   }
 
   /** The layers from the input to `last`, following each layer's input. */
@@ -235,8 +269,16 @@ export class ModelBuilder {
     const usedFramework = [...this.languages.keys()].find((id) => this.used.has(id));
     const framework = tf1 ? 'tf1' : layers[0]?.framework ?? model?.framework ?? usedFramework;
     const language = (framework ? this.languages.get(framework) : undefined) ?? fallback;
+    const records = (model && model.layers.length > 0 ? this.stepRecords.get(model) : undefined) ?? this.stepRecords.get('graph')
+      ?? [...this.stepRecords.values()].pop();
+    let steps: { value: number; span: Span } | undefined;
+    const phases = records?.step.length ? records.step : records?.batch ? [records.batch] : [];
+    const unknown = phases.find((r) => r.value === undefined);
+    if (unknown?.note) host.note(unknown.span, unknown.note);
+    else if (phases.length > 0) steps = { value: phases.reduce((n, r) => n + r.value!, 0), span: phases[0].span };
+    const batch = (model && model.layers.length > 0 ? model.batch : undefined) ?? this.trainBatch ?? this.batch;
     return {
-      layers, modelSpan, optimizer, batch: this.batch, steps: this.steps, fromLogits,
+      layers, modelSpan, optimizer, batch, steps, fromLogits,
       notes, looksLikeModel: this.looksLikeModel || layers.length > 0, language, refusal: this.refusal,
       unstableLoss: this.unstableLoss && layers.includes(this.unstableLoss.layer) ? this.unstableLoss : undefined,
     };
@@ -244,6 +286,14 @@ export class ModelBuilder {
 }
 
 export type Fx = Host<ModelBuilder>;
+
+/** Where the step count comes from: a number of steps, or the note that says why it is not known. */
+interface StepRecord {
+  value?: number;
+  span: Span;
+  note?: string;
+  path?: string[];
+}
 
 /**
  * `log` of a softmax output written by hand (`-tf.reduce_sum(y_ * tf.log(y))`): where it is, the construct
@@ -300,8 +350,9 @@ export class DataV implements Native {
     const b = hi === undefined ? n : hi < 0 ? Math.max(0, n + hi) : Math.min(n, hi);
     return native(new DataV(Math.max(0, b - a), this.width));
   }
-  index(): Val {
-    return UNKNOWN;
+  /** `x[p]` with a permutation or a mask keeps the data (shuffled); `x[0]` is one example. */
+  index(i: Val): Val {
+    return i.t === 'num' ? UNKNOWN : native(this);
   }
 }
 
@@ -450,7 +501,7 @@ export function runTrainOp(fx: Fx, feed: Val | undefined, at: Span): void {
   if (feed?.t === 'dict') {
     for (const e of feed.entries.values()) {
       const d = nativeOf(e.value, DataV);
-      if (d?.rows !== undefined && d.rows > 0 && d.rows < 10000 && !fx.session.batch) fx.session.batch = { value: d.rows, span: e.span ?? at };
+      if (d?.rows !== undefined && d.rows > 0 && d.rows < 10000) fx.session.fedBatch(d.rows, e.span ?? at);
     }
   }
   fx.session.recordSteps(fx, 1, at);

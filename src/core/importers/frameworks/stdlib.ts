@@ -102,7 +102,16 @@ class ArgParserV implements Native {
   }
 }
 
+/** six.moves.xrange / range (Python 2 compatibility). */
+const range: Handler = (call) => {
+  const xs = call.args.map((a) => (a.t === 'num' && Number.isInteger(a.v) ? a.v : undefined));
+  if (xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined)) return UNKNOWN;
+  const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
+  return step === 0 ? UNKNOWN : { t: 'range', start, stop, step };
+};
+
 const FUNCTIONS: Record<string, Handler> = {
+  'six.moves.xrange': range, 'six.moves.range': range, 'builtins.range': range, 'past.builtins.xrange': range,
   'argparse.ArgumentParser': () => native(new ArgParserV()),
   'absl.app.run': (call, fx) => {
     const main = call.arg(0, 'main')?.v ?? fx.globalValue('main');

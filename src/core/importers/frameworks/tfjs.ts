@@ -133,9 +133,9 @@ export const tfjs: FrameworkModule = {
       const b = call.args[0];
       const n = b?.t === 'num' && Number.isInteger(b.v) && b.v > 0 ? b.v : undefined;
       if (fx.loops.some((l) => l.training)) {
-        if (n !== undefined) fx.session.batch = { value: n, span: b?.t === 'num' && b.span ? b.span : call.expr };
+        if (n !== undefined) fx.session.drawBatch(n, b?.t === 'num' && b.span ? b.span : call.expr);
         else fx.note(call.expr, `could not read the batch size of ${fx.src(call.expr)}`);
-        fx.session.recordSteps(fx, 1, call.expr);
+        fx.session.recordSteps(fx, 1, call.expr, 'batch');
       }
       const data = (): Val => native(new DataV(n));
       return { t: 'dict', entries: new Map([['s:xs', { key: { t: 'str', v: 'xs' }, value: data() }], ['s:labels', { key: { t: 'str', v: 'labels' }, value: data() }]]) };
