@@ -390,6 +390,7 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
   if (inner) {
     // A model used as a layer (`Sequential([model, Softmax()])`): its layers, shared, not placed again.
     model.layers.push(...inner.model.layers);
+    model.conv ??= inner.model.conv;
     (model.inherited ??= new Set()).add(inner.model.layers[inner.model.layers.length - 1]);
     return;
   }
@@ -418,7 +419,12 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
     }
     return;
   }
-  if (nativeOf(item, PassLayerV) || nativeOf(item, TensorV)) return; // Flatten / InputLayer / Dropout (already noted): nothing to train.
+  const pass = nativeOf(item, PassLayerV);
+  if (pass?.conv) {
+    model.conv ??= pass.conv;
+    return;
+  }
+  if (pass || nativeOf(item, TensorV)) return; // Flatten / InputLayer / Dropout (already noted): nothing to train.
   fx.note(at, `could not follow this layer (${fx.src(at)})`);
 }
 
