@@ -361,22 +361,28 @@ export function bindingCFunctions(pkgDir, includeDir) {
   return used.filter((name) => new RegExp(`TF_CAPI_EXPORT[^;{}]*?\\b${name}\\s*\\(`).test(text)).sort();
 }
 
+/** Which of `wanted` none of the shared libraries `libFiles` exports (nm -D). */
+export function missingSymbols(wanted, libFiles, nm = which('nm')) {
+  if (!nm) throw new ProvisionError('nm not found (binutils)');
+  const exported = new Set();
+  for (const file of libFiles) {
+    const r = spawnSync(nm, ['-D', '--defined-only', file], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+    if (r.status !== 0) throw new ProvisionError(`nm -D ${file} failed: ${tail(r.stderr, 3)}`);
+    for (const line of r.stdout.split('\n')) {
+      const m = /\s[TWiV]\s+(TFE?_\w+)(@@?[\w.]+)?$/.exec(line); // versioned: TF_Version@@tensorflow
+      if (m) exported.add(m[1]);
+    }
+  }
+  return wanted.filter((f) => !exported.has(f));
+}
+
 function checkSymbols(pkgDir, libDir, nm, log) {
   const wanted = bindingCFunctions(pkgDir, join(libDir, 'include'));
   if (!nm) {
     log(`note: nm not found; skipped the check that ${LIBS[0]} exports the ${wanted.length} C functions the binding calls`);
     return { checked: 0, wanted: wanted.length };
   }
-  const exported = new Set();
-  for (const lib of LIBS) {
-    const r = spawnSync(nm, ['-D', '--defined-only', join(libDir, 'lib', lib)], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
-    if (r.status !== 0) throw new ProvisionError(`nm -D ${lib} failed: ${tail(r.stderr, 3)}`);
-    for (const line of r.stdout.split('\n')) {
-      const m = /\s[TWiV]\s+(TFE?_\w+)(@@?[\w.]+)?$/.exec(line); // versioned: TF_Version@@tensorflow
-      if (m) exported.add(m[1]);
-    }
-  }
-  const missing = wanted.filter((f) => !exported.has(f));
+  const missing = missingSymbols(wanted, LIBS.map((l) => join(libDir, 'lib', l)), nm);
   if (missing.length) {
     throw new ProvisionError(`libtensorflow ${TF_VERSION} from the wheel does not export ${missing.length} of the ${wanted.length} C API functions tfjs-node ${TFJS_NODE_VERSION} calls: ${missing.join(', ')}`);
   }
@@ -512,9 +518,10 @@ export async function provision(options = {}) {
     log(`an earlier provisioning no longer loads (${check.reason}); provisioning again`);
   }
   const tools = findToolchain({ nodedir: options.nodedir });
-  const { installed } = await step('npm', () => installPackage(prefix, log, signal));
+  // The wheel first: a wrong or missing wheel fails before anything is installed.
   const wheelPath = await step('wheel', () => obtainWheel({ wheel: options.wheel, cacheDir, python: tools.python, pipTimeout: options.pipTimeout ?? 20, pipRetries: options.pipRetries ?? 1 }, log, signal));
   const lib = await step('extract', () => extractWheel(wheelPath, cacheDir, tools.python, log, signal));
+  const { installed } = await step('npm', () => installPackage(prefix, log, signal));
   const symbols = await step('symbols', () => checkSymbols(pkgDir, lib.dir, tools.nm, log));
   await step('link', () => placeLibraries(pkgDir, lib.dir, log));
   const addon = await step('build', () => buildAddon(pkgDir, lib.dir, tools, log, signal, options.force));

@@ -290,7 +290,7 @@ export class RunManager implements RunHost, vscode.Disposable {
 
     const proc = new TrainerProcess({
       workerPath: this.o.workerPath, runId, spec: req.spec, options, maxMemoryMb: c.maxMemoryMb, onMessage,
-      log: (line) => this.o.log.warn(line),
+      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
     });
     record.pid = proc.pid;
     this.statusItem.text = `$(loading~spin) ${record.label}`;
