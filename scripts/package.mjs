@@ -26,10 +26,10 @@ const keepProduction = process.argv.includes('--keep-production-build');
 /** What the VSIX may contain (paths inside extension/), as regular expressions. */
 const ALLOWED = [
   /^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^license(\.md|\.txt)?$/i,
-  /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
+  /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/nativeBackend\.mjs$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
   /^docs\/[\w-]+\.md$/, /^schemas\/[\w.-]+\.json$/, /^media\/[\w.-]+\.(js|css|svg|png)$/,
 ];
-const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
+const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/nativeBackend.mjs', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
   'dist/mnist/train-images-idx3-ubyte.gz', 'dist/mnist/train-labels-idx1-ubyte.gz', 'dist/mnist/t10k-images-idx3-ubyte.gz', 'dist/mnist/t10k-labels-idx1-ubyte.gz'];
 
 const run = (cmd, args) => {
@@ -57,7 +57,7 @@ function buildAndStage() {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, 'dist'), { recursive: true });
   // The threaded wasm binary is left out: tfjs never uses wasm threads in Node (docs/performance.md).
-  for (const f of readdirSync('dist')) if (/^(extension|worker)\.js$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
+  for (const f of readdirSync('dist')) if (/^(extension|worker)\.js$|^nativeBackend\.mjs$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
   if (existsSync('media')) {
     mkdirSync(join(stage, 'media'), { recursive: true });
     for (const f of readdirSync('media')) if (/\.(js|css|svg|png)$/.test(f)) copyFileSync(join('media', f), join(stage, 'media', f));

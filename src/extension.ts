@@ -8,6 +8,7 @@ import { COMMANDS, type Ctx } from './host/commands';
 import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
 import { registerEditorFeatures } from './host/editorFeatures';
+import { NativeBackend } from './host/nativeSetup';
 
 /** What activate() returns: for tests and other extensions (`vscode.extensions.getExtension(...).exports`). */
 export interface GradientLensApi {
@@ -36,10 +37,12 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const log = vscode.window.createOutputChannel('Gradient Lens', { log: true });
   context.subscriptions.push(log);
   const config = new Config();
+  const native = new NativeBackend({ extensionPath: context.extensionUri.fsPath, storagePath: context.globalStorageUri.fsPath, config, log });
   const runs = new RunManager({
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
     config,
     log,
+    nativeBackendPath: () => native.effectivePath(),
     openView: (host) => TrainingPanel.createOrShow(context.extensionUri, host),
     currentView: () => TrainingPanel.currentPanel,
   });
@@ -53,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const editor = registerEditorFeatures(context, {
     trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
   });
-  const ctx: Ctx = { context, config, runs, log, editor };
+  const ctx: Ctx = { context, config, runs, log, editor, native };
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }

@@ -8,6 +8,7 @@ import type { Finding } from '../core/findings';
 import type { Config } from './config';
 import type { RunManager, RunRecord, RunRequest } from './runManager';
 import { choiceFromDocument, importDocument, pickRun } from './pickRun';
+import type { NativeBackend, SetupResult } from './nativeSetup';
 
 /** What the editor features (src/host/editorDiagnostics.ts) give back to the extension. */
 export interface EditorFeaturesLike {
@@ -20,6 +21,7 @@ export interface Ctx {
   runs: RunManager;
   log: vscode.LogOutputChannel;
   editor?: EditorFeaturesLike;
+  native?: NativeBackend;
 }
 
 export type CommandFactory = (ctx: Ctx) => (...args: unknown[]) => unknown;
@@ -132,6 +134,10 @@ export const COMMANDS: Record<string, CommandFactory> = {
   },
 
   'gradientLens.showLog': (ctx) => (): void => ctx.log.show(),
+
+  /** Palette: pick a route. Programmatic: { route: 'npm' | 'offline' | 'existing', path?, wheel? } (nativeSetup.ts SetupArgs). */
+  'gradientLens.setUpNativeBackend': (ctx) => async (arg?: unknown): Promise<SetupResult> =>
+    ctx.native ? ctx.native.setUp(arg) : { ok: false, reason: 'the native set-up is not available in this build' },
 
   'gradientLens.openSettings': () => (): Thenable<unknown> =>
     vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gradient-lens.gradient-lens'),
