@@ -8,6 +8,8 @@ import { COMMANDS, type Ctx } from './host/commands';
 import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
 import { registerEditorFeatures } from './host/editorFeatures';
+import { ExampleOpener } from './host/examples';
+import { WalkthroughProgress, type WalkthroughKey } from './host/walkthrough';
 
 /** What activate() returns: for tests and other extensions (`vscode.extensions.getExtension(...).exports`). */
 export interface GradientLensApi {
@@ -27,6 +29,8 @@ export interface GradientLensApi {
   readonly onDidEndRun: vscode.Event<RunRecord>;
   /** Throttled progress of the current run (≈ 4 per second). */
   readonly onDidProgress: vscode.Event<RunRecord>;
+  /** Get Started walkthrough events reached in this window (host/walkthrough.ts), in order. */
+  readonly walkthroughProgress: readonly WalkthroughKey[];
 }
 
 let manager: RunManager | undefined;
@@ -53,7 +57,13 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const editor = registerEditorFeatures(context, {
     trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
   });
-  const ctx: Ctx = { context, config, runs, log, editor };
+  const walkthrough = new WalkthroughProgress({ runs, importDocument: (doc) => editor.importDocument(doc) });
+  const examples = new ExampleOpener({
+    extensionUri: context.extensionUri, globalStorageUri: context.globalStorageUri, log,
+    onDidOpen: () => walkthrough.reach('exampleOpened'),
+  });
+  context.subscriptions.push(walkthrough);
+  const ctx: Ctx = { context, config, runs, log, editor, examples };
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }
@@ -86,6 +96,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     onDidStartRun: runs.onDidStartRun,
     onDidEndRun: runs.onDidEndRun,
     onDidProgress: runs.onDidProgress,
+    get walkthroughProgress() { return walkthrough.progress; },
   };
 }
 
