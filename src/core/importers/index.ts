@@ -5,8 +5,10 @@
 import { type ModelSpec, type SpecProblem, INPUT_SIZE, validateSpec } from '../spec';
 import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
-import type { Span } from './ast';
-import { type InitSite, type Interpretation, interpret } from './interpret';
+import type { Span, Stmt } from './ast';
+import { buildLibrary, languagesOf } from './frameworks/registry';
+import { type Dialect, interpret } from './interpret';
+import { type InitSite, type Interpretation, ModelBuilder } from './model';
 import { readJson, spanOfPath } from './json';
 import { parseJavaScript } from './javascript';
 import { LineMap } from './positions';
@@ -65,10 +67,10 @@ function siteOf(site: InitSite | undefined, lines: LineMap, text: string): Initi
 
 function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'): ImportResult | undefined {
   const { program, syntaxErrorAt } = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
-  const it = interpret(program, kind === 'python' ? 'python' : 'js', text);
+  const it = read(program, kind === 'python' ? 'python' : 'js', text);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
-  const language: SourceLanguage = kind === 'python' ? (it.style === 'tf1' ? 'python-tf1' : 'keras') : 'tfjs';
+  const language: SourceLanguage = it.language;
   const notes: ImportNote[] = it.notes.map((n) => ({ range: lines.range(n.span), message: n.message, severity: 'info' }));
   const note = (span: Span, message: string, severity: ImportNote['severity'] = 'info') => notes.push({ range: lines.range(span), message, severity });
   const fileStart: Span = { from: 0, to: 0 };
@@ -101,6 +103,15 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   if (it.steps) result.steps = lines.range(it.steps.span);
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec), result);
   return result;
+}
+
+/** Interprets a lowered program with the framework modules of its dialect. */
+function read(program: Stmt[], dialect: Dialect, text: string): Interpretation {
+  const session = new ModelBuilder();
+  for (const [id, label] of languagesOf()) session.languages.set(id, label);
+  const library = buildLibrary(dialect);
+  const { notes, host } = interpret(program, { dialect, text, library, session });
+  return session.finish(host, notes, dialect === 'python' ? 'keras' : 'tfjs');
 }
 
 function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage): Record<string, unknown> {
