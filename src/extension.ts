@@ -9,6 +9,8 @@ import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
 import { registerEditorFeatures } from './host/editorFeatures';
 import { NativeBackend } from './host/nativeSetup';
+import { ExampleOpener } from './host/examples';
+import { WalkthroughProgress, type WalkthroughKey } from './host/walkthrough';
 
 /** What activate() returns: for tests and other extensions (`vscode.extensions.getExtension(...).exports`). */
 export interface GradientLensApi {
@@ -30,6 +32,8 @@ export interface GradientLensApi {
   readonly onDidProgress: vscode.Event<RunRecord>;
   /** The native backend: where the set-up installs, and what a run loads tfjs-node from now. */
   readonly native: { readonly prefix: string; effectivePath(): string | undefined };
+  /** Get Started walkthrough events reached in this window (host/walkthrough.ts), in order. */
+  readonly walkthroughProgress: readonly WalkthroughKey[];
 }
 
 let manager: RunManager | undefined;
@@ -58,7 +62,13 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const editor = registerEditorFeatures(context, {
     trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
   });
-  const ctx: Ctx = { context, config, runs, log, editor, native };
+  const walkthrough = new WalkthroughProgress({ runs, importDocument: (doc) => editor.importDocument(doc) });
+  const examples = new ExampleOpener({
+    extensionUri: context.extensionUri, globalStorageUri: context.globalStorageUri, log,
+    onDidOpen: () => walkthrough.reach('exampleOpened'),
+  });
+  context.subscriptions.push(walkthrough);
+  const ctx: Ctx = { context, config, runs, log, editor, native, examples };
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }
@@ -92,6 +102,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     onDidEndRun: runs.onDidEndRun,
     onDidProgress: runs.onDidProgress,
     native: { prefix: native.prefix, effectivePath: () => native.effectivePath() },
+    get walkthroughProgress() { return walkthrough.progress; },
   };
 }
 

@@ -241,7 +241,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       const message = total ? `step ${record.step}/${total}${loss}` : undefined;
       progress?.report({ increment: pct - reported, message });
       reported = pct;
-      this.statusItem.text = `$(loading~spin) ${record.label}${total ? ` ${record.step}/${total}` : ''}`;
+      this.showStatus(record);
       this.didStep.fire(record);
     };
 
@@ -302,8 +302,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
     });
     record.pid = proc.pid;
-    this.statusItem.text = `$(loading~spin) ${record.label}`;
-    this.statusItem.tooltip = 'Gradient Lens is training — click to show the panel';
+    this.showStatus(record);
     this.statusItem.show();
 
     const done = proc.done.then((outcome) => {
@@ -334,6 +333,23 @@ export class RunManager implements RunHost, vscode.Disposable {
       },
     );
     return done;
+  }
+
+  /** Status bar while a run trains: its step and latest training loss; a click opens the panel. */
+  private showStatus(r: RunRecord): void {
+    const total = r.totalSteps;
+    const step = total ? ` ${r.step}/${total}` : '';
+    const loss = r.lastLoss === undefined ? '' : ` · loss ${r.lastLoss.toFixed(3)}`;
+    this.statusItem.text = `$(loading~spin) ${r.label}${step}${loss}`;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown('**Gradient Lens** is training ');
+    tooltip.appendText(r.label);
+    tooltip.appendMarkdown(total ? `\n\nstep ${r.step} of ${total}` : '\n\nstarting the training process');
+    if (r.lastLoss !== undefined) tooltip.appendMarkdown(` · training loss ${r.lastLoss.toFixed(4)}`);
+    if (r.backend) tooltip.appendMarkdown(` · backend ${r.backend.name}`);
+    tooltip.appendMarkdown('\n\nClick to show the panel; **Stop Training** or Cancel on the notification stops it.');
+    this.statusItem.tooltip = tooltip;
+    this.statusItem.accessibilityInformation = { label: `Gradient Lens training ${r.label}${total ? `, step ${r.step} of ${total}` : ''}${r.lastLoss === undefined ? '' : `, loss ${r.lastLoss.toFixed(3)}`}` };
   }
 
   private settle(record: RunRecord, outcome: ProcessOutcome): void {
