@@ -8,6 +8,7 @@ import { COMMANDS, type Ctx } from './host/commands';
 import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
 import { registerEditorFeatures } from './host/editorFeatures';
+import { NativeBackend } from './host/nativeSetup';
 import { ExampleOpener } from './host/examples';
 import { WalkthroughProgress, type WalkthroughKey } from './host/walkthrough';
 
@@ -40,10 +41,12 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const log = vscode.window.createOutputChannel('Gradient Lens', { log: true });
   context.subscriptions.push(log);
   const config = new Config();
+  const native = new NativeBackend({ extensionPath: context.extensionUri.fsPath, storagePath: context.globalStorageUri.fsPath, config, log });
   const runs = new RunManager({
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
     config,
     log,
+    nativeBackendPath: () => native.effectivePath(),
     openView: (host) => TrainingPanel.createOrShow(context.extensionUri, host),
     currentView: () => TrainingPanel.currentPanel,
   });
@@ -63,7 +66,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     onDidOpen: () => walkthrough.reach('exampleOpened'),
   });
   context.subscriptions.push(walkthrough);
-  const ctx: Ctx = { context, config, runs, log, editor, examples };
+  const ctx: Ctx = { context, config, runs, log, editor, native, examples };
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }

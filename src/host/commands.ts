@@ -8,6 +8,7 @@ import type { Finding } from '../core/findings';
 import type { Config } from './config';
 import type { RunManager, RunRecord, RunRequest } from './runManager';
 import { choiceFromDocument, importDocument, pickRun } from './pickRun';
+import type { NativeBackend, SetupResult } from './nativeSetup';
 import type { ExampleOpener } from './examples';
 
 /** What the editor features (src/host/editorDiagnostics.ts) give back to the extension. */
@@ -21,6 +22,7 @@ export interface Ctx {
   runs: RunManager;
   log: vscode.LogOutputChannel;
   editor?: EditorFeaturesLike;
+  native?: NativeBackend;
   /** "Open Example" (host/examples.ts); absent: the QuickPick offers no examples. */
   examples?: ExampleOpener;
 }
@@ -142,6 +144,9 @@ export const COMMANDS: Record<string, CommandFactory> = {
 
   'gradientLens.showLog': (ctx) => (): void => ctx.log.show(),
 
+  /** Palette: pick a route. Programmatic: { route: 'npm' | 'offline' | 'existing', path?, wheel? } (nativeSetup.ts SetupArgs). */
+  'gradientLens.setUpNativeBackend': (ctx) => async (arg?: unknown): Promise<SetupResult> =>
+    ctx.native ? ctx.native.setUp(arg) : { ok: false, reason: 'the native set-up is not available in this build' },
   /** An example program as an editable file (argument: an example id or { example, reset? }); resolves to its URI. */
   'gradientLens.openExample': (ctx) => async (arg?: unknown): Promise<vscode.Uri | undefined> => {
     if (!ctx.examples) return undefined;

@@ -70,6 +70,7 @@ export interface RunView {
 export interface RunHost {
   startRun(spec: unknown, label: string, compareWithRunId?: string): void;
   stopRun(runId: string): void;
+  setUpNativeBackend(): void;
 }
 
 export interface RunManagerOptions {
@@ -80,6 +81,8 @@ export interface RunManagerOptions {
   openView: (host: RunHost) => RunView | undefined;
   /** The panel if it is open, without opening it. */
   currentView: () => RunView | undefined;
+  /** Where runs load @tensorflow/tfjs-node from (setting, else the set-up's installation); undefined: next to the bundle. */
+  nativeBackendPath?: () => string | undefined;
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -130,6 +133,11 @@ export class RunManager implements RunHost, vscode.Disposable {
   /** RunHost (the panel's "Re-run with this fix"): fire and forget; startRun shows failures itself. */
   startRun(spec: unknown, label: string, compareWithRunId?: string): void {
     void this.start({ spec, label, compareWithRunId, ifRunning: 'ask' });
+  }
+
+  /** RunHost (the panel header's offer): the set-up command, with its own UI. */
+  setUpNativeBackend(): void {
+    void vscode.commands.executeCommand('gradientLens.setUpNativeBackend');
   }
 
   /** PanelHost.log: what the panel dropped or failed at. */
@@ -200,6 +208,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
     const options: TrainOptions = {
       backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle, source: req.source,
+      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
     };
     const unknownThresholds = unknownThresholdNames(options.thresholds);
     const nonNumeric = c.nonNumericThresholds;
@@ -212,7 +221,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       this.o.log.warn(msg);
       void vscode.window.showWarningMessage(`Gradient Lens: ${msg}`);
     }
-    this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery})`);
+    this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery}${options.nativeBackendPath ? `, tfjs-node from ${options.nativeBackendPath}` : ''})`);
 
     const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
     view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, sourceFile: req.sourceFile });
@@ -290,7 +299,7 @@ export class RunManager implements RunHost, vscode.Disposable {
 
     const proc = new TrainerProcess({
       workerPath: this.o.workerPath, runId, spec: req.spec, options, maxMemoryMb: c.maxMemoryMb, onMessage,
-      log: (line) => this.o.log.warn(line),
+      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
     });
     record.pid = proc.pid;
     this.showStatus(record);

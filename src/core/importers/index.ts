@@ -71,6 +71,16 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
+  if (it.refusal) {
+    // Not an MLP: one clear note where it shows, nothing to train, no findings, no model range (no CodeLens).
+    const range = lines.range(it.refusal.span);
+    return {
+      fileName, language, layers: [], staticFindings: [],
+      spec: { ok: false, problems: [{ path: '$', message: `${it.refusal.message} (line ${range.line})` }] },
+      notes: [{ range, message: it.refusal.message, severity: 'info' }],
+      refused: { range, message: it.refusal.message },
+    };
+  }
   const notes: ImportNote[] = it.notes.map((n) => ({ range: lines.range(n.span), message: n.message, severity: 'info' }));
   const note = (span: Span, message: string, severity: ImportNote['severity'] = 'info') => notes.push({ range: lines.range(span), message, severity });
   const fileStart: Span = { from: 0, to: 0 };
@@ -91,6 +101,9 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     if (k) src.kernelInitializer = k;
     if (b) src.biasInitializer = b;
     if (l.activationSite?.idiom === 'string') src.activationString = lines.range(l.activationSite.span);
+    const via = (l.weightsVia ?? []).filter((s) => s.from !== l.weightsSpan.from || s.to !== l.weightsSpan.to);
+    if (via.length) src.via = via.map((s) => lines.range(s));
+    if (l.weightsCreated) src.weightsCreated = lines.range(l.weightsCreated);
     return src;
   });
   if (!spec.ok) for (const p of spec.problems) notes.push(problemNote(p, layers, lines.range(modelSpan)));
@@ -102,6 +115,24 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   if (it.batch) result.batchSize = lines.range(it.batch.span);
   if (it.steps) result.steps = lines.range(it.steps.span);
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec), result);
+  if (it.unstableLoss) {
+    const u = it.unstableLoss;
+    const r = lines.range(u.span);
+    const fixes: Finding['fixes'] = [];
+    if (u.edit) {
+      result.stableLoss = { range: lines.range(u.edit.span), newText: u.edit.newText };
+      fixes.push({ kind: 'stableLoss', label: `Use ${u.edit.newText.replace(/\(.*$/s, '')} (stable)` });
+    }
+    result.staticFindings.push({
+      code: 'unstable-loss', severity: 'warning', layer: -1, firstStep: 0,
+      message: `This loss takes the log of a softmax output by hand (${u.construct}): in float32 a softmax probability can underflow to exactly 0, `
+        + 'log(0) = -inf, and from then on the gradients are NaN and the model stops learning (with the seed\'s program in real TensorFlow, 2 of 10 seeds ended at 0.098 accuracy). '
+        + `Gradient Lens trains with a stable softmax cross-entropy, so a run here will not show it. Use ${u.suggestion}.`,
+      evidence: { construct: u.construct, outputActivation: 'softmax', outputLayer: Math.max(0, it.layers.indexOf(u.layer)) },
+      fixes,
+      source: { file: fileName, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn },
+    });
+  }
   return result;
 }
 
