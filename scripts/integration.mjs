@@ -258,10 +258,13 @@ async function openWalkthroughFromGetStarted(page, shot) {
   const card = page.locator(`button.getting-started-category[x-dispatch="selectCategory:${WALKTHROUGH}"]`);
   const more = page.locator('[x-dispatch="seeAllWalkthroughs"]');
   await Promise.race([card.waitFor({ state: 'visible', timeout: 30_000 }), more.waitFor({ state: 'visible', timeout: 30_000 })]);
+  await page.waitForTimeout(800); // the slide back to the list animates
   if (shot) await page.screenshot({ path: join(outDir, shot) });
   if (await card.isVisible()) {
+    log(`Get Started lists "${((await card.locator('.category-title').textContent()) ?? '').trim()}"; opening it`);
     await card.click();
   } else {
+    log('Get Started shows no Gradient Lens card among its walkthroughs; opening it through "More…"');
     await more.click();
     const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Gradient Lens' }).first();
     await row.waitFor({ state: 'visible', timeout: 10_000 });
