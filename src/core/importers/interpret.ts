@@ -506,7 +506,7 @@ class Interpreter<S> implements Host<S> {
         case 'list': return e.items.some((x) => inExpr(x, d + 1));
         case 'object': return e.entries.some((x) => inExpr(x.value, d + 1));
         case 'bin': return inExpr(e.left, d + 1) || inExpr(e.right, d + 1);
-        case 'unary': return inExpr(e.arg, d + 1);
+        case 'unary': case 'spread': return inExpr(e.arg, d + 1);
         case 'cond': return inExpr(e.test, d + 1) || inExpr(e.then, d + 1) || inExpr(e.else, d + 1);
         case 'comp': return inExpr(e.elt, d + 1) || e.fors.some((f) => inExpr(f.iter, d + 1));
         default: return false;
@@ -742,7 +742,7 @@ class Interpreter<S> implements Host<S> {
       }
       case 'comp': return this.comprehension(e, scope);
       case 'call': return this.call(e, scope);
-      case 'other': return UNKNOWN;
+      case 'spread': case 'other': return UNKNOWN;
     }
   }
 
@@ -967,8 +967,22 @@ class Interpreter<S> implements Host<S> {
   private makeCall(e: Extract<Expr, { k: 'call' }>, scope: Scope, path: string, written: string): Call {
     const kw = new Map<string, Arg>();
     const named = new Map<string, Arg>();
-    let argExprs = e.args;
-    const args = argExprs.map((a) => this.eval(a, scope));
+    let argExprs: Expr[] = [];
+    const args: Val[] = [];
+    for (const a of e.args) {
+      if (a.k === 'spread') {
+        // `f(*xs)`: the items of a list we know become positional arguments; otherwise one unknown.
+        const v = this.eval(a.arg, scope);
+        const items = v.t === 'list' || v.t === 'range' ? this.items(v) : undefined;
+        for (const item of items ?? [UNKNOWN]) {
+          args.push(item);
+          argExprs.push(a);
+        }
+      } else {
+        args.push(this.eval(a, scope));
+        argExprs.push(a);
+      }
+    }
     if (this.dialect === 'js' && argExprs.length > 0) {
       // A trailing config object literal: its properties are the keyword arguments.
       const last = argExprs[argExprs.length - 1];

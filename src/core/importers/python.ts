@@ -374,6 +374,9 @@ class PythonLowering {
               if (a.name === 'VariableName' && as[i + 1]?.name === 'AssignOp' && as[i + 2]) {
                 kwargs.push({ name: this.src(a), value: this.expr(as[i + 2], depth + 1), from: a.from, to: as[i + 2].to });
                 i += 2;
+              } else if (a.name === '*' && as[i + 1]) {
+                args.push({ k: 'spread', arg: this.expr(as[i + 1], depth + 1), from: a.from, to: as[i + 1].to });
+                i++;
               } else if (a.name === '*' || a.name === '**' || a.name === 'ArithOp') {
                 args.push({ k: 'other', what: 'unpacked arguments', from: a.from, to: as[i + 1]?.to ?? a.to });
                 i++;
