@@ -390,8 +390,18 @@ class PythonLowering {
       }
       case 'ArrayExpression':
       case 'TupleExpression':
-      case 'SetExpression':
-        return { k: 'list', tuple: n.name === 'TupleExpression', items: children(n).filter((c) => !PUNCT.has(c.name)).map((c) => this.expr(c, depth + 1)), ...span };
+      case 'SetExpression': {
+        const cs = children(n).filter((c) => !PUNCT.has(c.name));
+        const items: Expr[] = [];
+        for (let i = 0; i < cs.length; i++) {
+          // `[a, *rest]`: a spread item
+          if (cs[i].name === '*' && cs[i + 1]) {
+            items.push({ k: 'spread', arg: this.expr(cs[i + 1], depth + 1), from: cs[i].from, to: cs[i + 1].to });
+            i++;
+          } else items.push(this.expr(cs[i], depth + 1));
+        }
+        return { k: 'list', tuple: n.name === 'TupleExpression', items, ...span };
+      }
       case 'ArrayComprehensionExpression':
       case 'SetComprehensionExpression': {
         const cs = children(n).filter((c) => !PUNCT.has(c.name));

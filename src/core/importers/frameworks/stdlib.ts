@@ -1,6 +1,6 @@
 // The Python standard library (and numpy's scalar helpers) as far as model files use it to compute
 // sizes and scales: `math.sqrt(784)`, `np.sqrt(2.0 / n_in)`, `math.pi`.
-import { type Val, norm } from '../interpret';
+import { type DictEntry, type Val, keyOf, norm } from '../interpret';
 import type { FrameworkModule, Handler } from './api';
 import { last } from './common';
 
@@ -10,6 +10,7 @@ const MATH: Readonly<Record<string, (...xs: number[]) => number>> = {
 };
 
 function resolve(path: string): Handler | undefined {
+  if (path === 'collections.OrderedDict') return orderedDict;
   if (!path.startsWith('math.') && !path.startsWith('numpy.')) return undefined;
   const f = MATH[norm(last(path))];
   if (!f) return undefined;
@@ -20,6 +21,23 @@ function resolve(path: string): Handler | undefined {
     return Number.isFinite(v) ? { t: 'num', v, span: call.expr } : undefined;
   };
 }
+
+/** `collections.OrderedDict([(k, v), ...])` / `OrderedDict(a=..)`: a dict (ours keep insertion order). */
+const orderedDict: Handler = (call) => {
+  const entries = new Map<string, DictEntry>();
+  const a = call.args[0];
+  if (a?.t === 'dict') for (const [k, en] of a.entries) entries.set(k, en);
+  else if (a?.t === 'list') {
+    a.items.forEach((pair, i) => {
+      if (pair.t !== 'list' || pair.items.length !== 2) return;
+      const k = keyOf(pair.items[0]);
+      const itemExpr = call.argExprs[0]?.k === 'list' ? call.argExprs[0].items[i] : undefined;
+      if (k) entries.set(k, { key: pair.items[0], value: pair.items[1], span: itemExpr, valueExpr: itemExpr?.k === 'list' ? itemExpr.items[1] : undefined });
+    });
+  } else if (a !== undefined) return undefined;
+  for (const [k, arg] of call.named) entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: arg.v, span: arg.span, valueExpr: arg.expr });
+  return { t: 'dict', entries };
+};
 
 const CONSTANTS: Readonly<Record<string, number>> = { 'math.pi': Math.PI, 'math.e': Math.E, 'numpy.pi': Math.PI, 'numpy.e': Math.E };
 
