@@ -159,6 +159,7 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
   } else if (positionals.length === 1) {
     const file = positionals[0];
     const imported = await importFile(file);
+    if (imported.refused) throw new UsageError(`${file}:${imported.refused.range.line}: ${imported.refused.message}`);
     if (!imported.spec.ok) throw new UsageError(problemsLine(file, imported.spec.problems));
     spec = imported.spec.spec;
     source = { ...imported, file };
@@ -222,6 +223,10 @@ async function cmdCheck(positionals: string[], c: Common): Promise<number> {
       findings, notes: r.notes, layers: r.layers,
     }) + '\n');
     return r.spec.ok ? 0 : 2;
+  }
+  if (r.refused) {
+    console.log(`${file}:${r.refused.range.line}: ${r.refused.message}`);
+    return 2;
   }
   if (!r.spec.ok) {
     console.log(`${file}: could not extract a valid model (${r.language}):`);

@@ -148,6 +148,8 @@ export function fixToEdit(result: ImportResult, text: string, fix: Fix): TextEdi
       if (!result.learningRate) return undefined;
       return { range: result.learningRate, newText: formatNumber(fix.value) };
     }
+    case 'stableLoss':
+      return result.stableLoss;
     default:
       return undefined;
   }

@@ -25,12 +25,14 @@ export interface Native {
   method?(name: string, call: Call, host: Host): Val | undefined;
   /** `obj(...)`. */
   call?(call: Call, host: Host): Val;
-  /** `obj <op> other` (`left`: obj is the left operand); undefined when not handled. */
-  binary?(op: string, other: Val, left: boolean, host: Host, at: Span): Val | undefined;
+  /** `obj <op> other` (`left`: obj is the left operand; `otherAt`: the other operand in the source); undefined when not handled. */
+  binary?(op: string, other: Val, left: boolean, host: Host, at: Span, otherAt: Span): Val | undefined;
   /** `-obj`, `not obj`... */
   unary?(op: string, host: Host, at: Span): Val | undefined;
   /** `obj[index]`. */
   index?(index: Val, host: Host, at: Span): Val | undefined;
+  /** `obj[lo:hi]` (numbers when written and known; `length` when `hi` is written as `lo + n`). */
+  slice?(lo: number | undefined, hi: number | undefined, host: Host, length?: number): Val | undefined;
   /** `len(obj)`, and how many times `for x in obj` runs. */
   len?(host: Host): number | undefined;
   /** The value a `for x in obj` loop binds (one representative element). */
@@ -160,11 +162,17 @@ export interface Call {
   arg(pos: number, ...names: string[]): Arg | undefined;
 }
 
-/** One enclosing loop: `count` when known; `training` when its body draws batches / takes steps. */
+/**
+ * One enclosing loop: `count` when known; `training` when its body draws batches / takes steps. A branch
+ * of an `if` that only some iterations take (`if i % 10 == 0:` in a 1000-step loop) is a frame too,
+ * whose `count` is the share of iterations that take it (0.1).
+ */
 export interface LoopFrame {
   count?: number;
   header: Span;
   training: boolean;
+  /** A loop over a range with a name as its target: which values it takes (to count branch shares). */
+  range?: { name: string; start: number; step: number; n: number };
 }
 
 /** What the interpreter offers framework modules. `session` is the per-file state they share. */
@@ -174,8 +182,10 @@ export interface Host<S = unknown> {
   readonly session: S;
   /** The enclosing loops, outermost first. */
   readonly loops: readonly LoopFrame[];
-  /** The outermost user-function call being inlined (values made inside a helper anchor at its call site too). */
-  readonly callSite: Span | undefined;
+  /** The user-function calls being inlined, outermost first (a value made inside a helper knows how it was reached). */
+  readonly callStack: readonly Span[];
+  /** The branches of `if`s with unknown conditions being read (`from:branch`): two records on different branches of one `if` exclude each other. */
+  readonly branchPath: readonly string[];
   /** An information note at `span` (deduplicated). */
   note(span: Span, message: string): void;
   /** The source at `span`, whitespace collapsed, cut at 60 characters (for messages). */
@@ -184,6 +194,30 @@ export interface Host<S = unknown> {
   callValue(f: Val, args: Val[], at: Span): Val;
   /** `v.name` with the language's rules (instances, dicts, natives, refs). */
   attr(v: Val, name: string, at: Span): Val;
+  /** A module-level name (`main` for `tf.app.run()`). */
+  globalValue(name: string): Val | undefined;
+}
+
+/**
+ * A parameter without a default of a function that nothing in the file calls (`def inference(images,
+ * hidden1_units)` in a module, a `model_fn(features, labels, mode)` given to a framework): its value is
+ * not known. Attribute and index access give the same parameter back (`features['x']`), so frameworks
+ * can recognise where it flows (e.g. take it for the model input) and name it in notes.
+ */
+export class UnboundParamV implements Native {
+  readonly kind = 'parameter';
+  constructor(readonly name: string, readonly fn: string, readonly span: Span) {}
+  attr(): Val {
+    return { t: 'native', obj: this };
+  }
+  index(): Val {
+    return { t: 'native', obj: this };
+  }
+  /** "`hidden1_units` (a parameter of inference() with no default; inference() is never called in this file)". */
+  describe(): string {
+    const fn = this.fn ? `${this.fn}()` : 'a function';
+    return `\`${this.name}\` (a parameter of ${fn} with no default value; ${this.fn ? `${fn} is` : 'it is'} never called in this file)`;
+  }
 }
 
 /** Behaviour of instances of user classes derived from a library class (`keras.Model`, `nn.Module`). */
@@ -280,7 +314,7 @@ const MAX_UNROLL = 64;
 const MAX_LIST = 10_000;
 
 const PY_BUILTINS = new Set([
-  'range', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
+  'range', 'xrange', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
   'super', 'sorted', 'reversed', 'str', 'bool', 'isinstance', 'getattr', 'setattr', 'hasattr', 'type', 'iter', 'next', 'map', 'open',
 ]);
 const JS_BUILTINS = new Set(['require', 'parseInt', 'parseFloat', 'Number', 'Math', 'console', 'super', 'Array', 'Object', 'Promise', 'setTimeout']);
@@ -294,16 +328,20 @@ class Interpreter<S> implements Host<S> {
   private readonly lib: Library<S>;
   readonly loops: LoopFrame[] = [];
   private callDepth = 0;
-  callSite: Span | undefined;
+  readonly callStack: Span[] = [];
+  readonly branchPath: string[] = [];
   private readonly called = new Set<Span>();
   private readonly defs: FuncVal[] = [];
   /** Every function / method body in the program by name (to see whether a loop trains through helpers). */
   private readonly defsByName = new Map<string, Stmt[][]>();
   private readonly stars: string[] = [];
+  private readonly calledNames = new Set<string>();
   private work = 0;
   private readonly global = new Scope();
   /** Set while a library calls back into user code (see callValue). */
   private libraryCall = false;
+  /** Per function being read: the value of a `return` in a branch that only some runs take. */
+  private readonly softReturns: (Val | undefined)[] = [];
 
   constructor(o: InterpretOptions<S>) {
     this.dialect = o.dialect;
@@ -326,21 +364,68 @@ class Interpreter<S> implements Host<S> {
 
   run(program: Stmt[]): void {
     this.collectDefs(program, 0);
+    this.collectCalls(program, 0, false);
     if (this.dialect === 'python') this.global.set('__name__', { t: 'str', v: '__main__' });
     this.runBody(program, this.global);
     // Functions never called (`def main(_)` run by a framework we do not know, `async function train()`,
     // the tutorial's `inference()` in a module): read their bodies too, parameters at their defaults.
     for (let i = 0; i < this.defs.length; i++) {
       const f = this.defs[i];
-      if (this.called.has(f.node)) continue;
+      // A function that some other function of the file calls is read when that one is.
+      if (this.called.has(f.node) || this.calledNames.has(f.name)) continue;
       this.called.add(f.node);
       const local = new Scope(f.scope);
-      for (const p of f.params) local.set(p.name, p.rest === '*' ? { t: 'list', items: [] } : p.rest === '**' ? { t: 'dict', entries: new Map() } : p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN);
+      f.params.forEach((p, i) => {
+        if (i === 0 && f.self === undefined && (p.name === 'self' || p.name === 'cls')) local.set(p.name, UNKNOWN);
+        else if (p.rest) local.set(p.name, p.rest === '*' ? { t: 'list', items: [] } : { t: 'dict', entries: new Map() });
+        else local.set(p.name, p.dflt ? this.eval(p.dflt, f.scope) : { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
+      });
       this.callDepth++;
       try {
         this.runBody(f.body, local);
       } finally {
         this.callDepth--;
+      }
+    }
+  }
+
+  /** Names called somewhere inside a function body (a function called by another one is not a root to read alone). */
+  private collectCalls(stmts: Stmt[], depth: number, inDef: boolean): void {
+    if (depth > 40) return;
+    const expr = (e: Expr | undefined, d: number): void => {
+      if (!e || d > 200) return;
+      switch (e.k) {
+        case 'call': {
+          const n = lastName(e.callee);
+          if (n && inDef) this.calledNames.add(n);
+          expr(e.callee, d + 1);
+          e.args.forEach((a) => expr(a, d + 1));
+          e.kwargs.forEach((k) => expr(k.value, d + 1));
+          return;
+        }
+        case 'member': expr(e.obj, d + 1); return;
+        case 'index': expr(e.obj, d + 1); expr(e.index, d + 1); return;
+        case 'list': e.items.forEach((x) => expr(x, d + 1)); return;
+        case 'object': e.entries.forEach((x) => expr(x.value, d + 1)); return;
+        case 'bin': expr(e.left, d + 1); expr(e.right, d + 1); return;
+        case 'unary': expr(e.arg, d + 1); return;
+        case 'cond': expr(e.test, d + 1); expr(e.then, d + 1); expr(e.else, d + 1); return;
+        case 'comp': expr(e.elt, d + 1); e.fors.forEach((f) => expr(f.iter, d + 1)); return;
+        case 'lambda': this.collectCalls(e.body, depth + 1, true); return;
+        default: return;
+      }
+    };
+    for (const s of stmts) {
+      switch (s.k) {
+        case 'assign': expr(s.value, 0); break;
+        case 'expr': expr(s.e, 0); break;
+        case 'return': expr(s.e, 0); break;
+        case 'def': this.collectCalls(s.body, depth + 1, true); break;
+        case 'class': this.collectCalls(s.body, depth + 1, inDef); break;
+        case 'loop': expr(s.iter, 0); this.collectCalls(s.body, depth + 1, inDef); break;
+        case 'block': this.collectCalls(s.body, depth + 1, inDef || !!s.fnBody); break;
+        case 'if': s.branches.forEach((b) => { expr(b.test, 0); this.collectCalls(b.body, depth + 1, inDef); }); break;
+        default: break;
       }
     }
   }
@@ -362,12 +447,26 @@ class Interpreter<S> implements Host<S> {
 
   /** Runs statements up to a `return` (whose value it gives). */
   private runBody(stmts: Stmt[], scope: Scope): Val {
+    this.softReturns.push(undefined);
     try {
       this.block(stmts, scope);
-      return NONE;
+      return this.softReturns[this.softReturns.length - 1] ?? NONE;
     } catch (r) {
       if (r instanceof ReturnSignal) return r.value;
       throw r;
+    } finally {
+      this.softReturns.pop();
+    }
+  }
+
+  /** A branch taken only in some runs: its `return` is remembered (the first one) and reading goes on. */
+  private softBlock(stmts: Stmt[], scope: Scope): void {
+    try {
+      this.block(stmts, scope);
+    } catch (r) {
+      if (!(r instanceof ReturnSignal)) throw r;
+      const top = this.softReturns.length - 1;
+      if (top >= 0 && this.softReturns[top] === undefined && r.value.t !== 'none') this.softReturns[top] = r.value;
     }
   }
 
@@ -401,6 +500,19 @@ class Interpreter<S> implements Host<S> {
         this.importStmt(s, scope);
         return;
       case 'if': {
+        const shares = this.branchShares(s, scope);
+        if (shares) {
+          s.branches.forEach((b, i) => {
+            if (shares[i] === 0) return;
+            this.loops.push({ count: shares[i], header: b.body[0] ?? s, training: true });
+            try {
+              this.softBlock(b.body, scope);
+            } finally {
+              this.loops.pop();
+            }
+          });
+          return;
+        }
         for (const b of s.branches) {
           if (!b.test) {
             this.block(b.body, scope);
@@ -411,8 +523,16 @@ class Interpreter<S> implements Host<S> {
             this.block(b.body, scope);
             return;
           }
-          // Unknown condition: both ways happen in some run, read this branch and go on.
-          if (t === undefined) this.block(b.body, scope);
+          // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
+          // is one possible result of the function, not the end of the reading).
+          if (t === undefined) {
+            this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
+            try {
+              this.softBlock(b.body, scope);
+            } finally {
+              this.branchPath.pop();
+            }
+          }
         }
         return;
       }
@@ -424,6 +544,46 @@ class Interpreter<S> implements Host<S> {
         this.loop(s, scope);
         return;
     }
+  }
+
+  /**
+   * Inside a training loop over a range, an `if` whose conditions depend on the loop variable: the share
+   * of iterations that take each branch (evaluated for the loop's values; the first 20,000 of them).
+   */
+  private branchShares(s: Extract<Stmt, { k: 'if' }>, scope: Scope): number[] | undefined {
+    const frame = this.loops[this.loops.length - 1];
+    const r = frame?.range;
+    if (!r || !frame.training || r.n === 0) return undefined;
+    if (s.branches.some((b) => b.test && !this.mentions(b.test, r.name, 0))) return undefined;
+    const probe = new Scope(scope);
+    const n = Math.min(r.n, 20_000);
+    const counts = s.branches.map(() => 0);
+    const work = this.work;
+    try {
+      for (let i = 0; i < n; i++) {
+        probe.set(r.name, { t: 'num', v: r.start + i * r.step });
+        let taken = -1;
+        for (let j = 0; j < s.branches.length && taken < 0; j++) {
+          const test = s.branches[j].test;
+          const t = test ? this.truthy(this.eval(test, probe)) : true;
+          if (t === undefined) return undefined;
+          if (t) taken = j;
+        }
+        if (taken >= 0) counts[taken]++;
+      }
+    } finally {
+      this.work = work;
+    }
+    return counts.map((c) => c / n);
+  }
+
+  /** Whether `e` reads the name `id` (and calls nothing, so evaluating it has no effect). */
+  private mentions(e: Expr, id: string, d: number): boolean {
+    if (d > 50) return false;
+    const pure = (x: Expr): boolean => x.k === 'num' || x.k === 'str' || x.k === 'const' || x.k === 'name' || (x.k === 'member' && pure(x.obj))
+      || (x.k === 'bin' && pure(x.left) && pure(x.right)) || (x.k === 'unary' && pure(x.arg));
+    const has = (x: Expr): boolean => (x.k === 'name' && x.id === id) || (x.k === 'bin' && (has(x.left) || has(x.right))) || (x.k === 'unary' && has(x.arg));
+    return pure(e) && has(e);
   }
 
   private importStmt(s: Extract<Stmt, { k: 'import' }>, scope: Scope): void {
@@ -515,15 +675,37 @@ class Interpreter<S> implements Host<S> {
     }
     if (s.target) {
       // A training loop over a list of values (a sweep): read with its first value.
-      const first = items && items.length > 0 && s.iter && !(s.iter.k === 'call' && lastName(s.iter.callee) === 'range') ? items[0] : element;
+      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && /^x?range$/.test(lastName(s.iter.callee) ?? '')) ? items[0] : element;
       this.bind(s.target, first, scope);
     }
-    this.loops.push({ count, header: s.header, training });
+    let range: LoopFrame['range'];
+    if (training && s.target?.k === 'name') {
+      const it = s.iter ? this.rangeOf(s.iter, scope) : undefined;
+      if (it) range = { name: s.target.id, ...it };
+      else if (s.count && count !== undefined) {
+        const start = s.countStart ? this.num(s.countStart, scope) : 0;
+        const step = s.countStep ? this.num(s.countStep, scope) : 1;
+        if (start !== undefined && step !== undefined) range = { name: s.target.id, start, step, n: count };
+      }
+    }
+    this.loops.push({ count, header: s.header, training, range });
     try {
       this.block(s.body, scope);
     } finally {
       this.loops.pop();
     }
+  }
+
+  /** `range(...)` written as a loop's iterable, without evaluating anything else. */
+  private rangeOf(e: Expr, scope: Scope): { start: number; step: number; n: number } | undefined {
+    if (e.k !== 'call' || e.callee.k !== 'name' || (e.callee.id !== 'range' && e.callee.id !== 'xrange')) return undefined;
+    const bound = scope.get(e.callee.id);
+    if (bound && !(bound.t === 'ref' && /(^|\.)x?range$/.test(bound.path))) return undefined; // a user's own range()
+    const xs = e.args.map((a) => this.num(a, scope));
+    if (xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined || !Number.isInteger(x))) return undefined;
+    const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
+    if (step === 0) return undefined;
+    return { start, step, n: Math.max(0, Math.ceil((stop - start) / step)) };
   }
 
   /** Whether statements (or the functions they call, by name) contain a training call. */
@@ -790,7 +972,9 @@ class Interpreter<S> implements Host<S> {
         return a;
       }
       case 'lambda': {
-        const f: FuncVal = { t: 'func', name: '<lambda>', params: e.params, body: e.body, scope, node: e };
+        const f: FuncVal = { t: 'func', name: '', params: e.params, body: e.body, scope, node: e };
+        // A function value nothing calls (a callback, an event handler) is read once at the end.
+        if (!this.defs.some((d) => d.node === e)) this.defs.push(f);
         return f;
       }
       case 'comp': return this.comprehension(e, scope);
@@ -891,15 +1075,22 @@ class Interpreter<S> implements Host<S> {
     const lo = s.lo ? this.num(s.lo, scope) : undefined;
     const hi = s.hi ? this.num(s.hi, scope) : undefined;
     const step = s.step ? this.num(s.step, scope) : 1;
-    if ((s.lo && lo === undefined) || (s.hi && hi === undefined) || step !== 1) return obj.t === 'native' ? obj : UNKNOWN;
+    if (obj.t === 'native') {
+      // `a[i:i + n]` has n elements whatever i is.
+      let length: number | undefined;
+      if (s.lo && s.hi?.k === 'bin' && s.hi.op === '+' && this.text.slice(s.hi.left.from, s.hi.left.to) === this.text.slice(s.lo.from, s.lo.to)) {
+        length = this.num(s.hi.right, scope);
+      }
+      return obj.obj.slice?.(lo, hi, this, length) ?? obj;
+    }
+    if ((s.lo && lo === undefined) || (s.hi && hi === undefined) || step !== 1) return UNKNOWN;
     if (obj.t === 'list') {
       const n = obj.items.length;
       const a = lo === undefined ? 0 : lo < 0 ? Math.max(0, n + lo) : Math.min(n, lo);
       const b = hi === undefined ? n : hi < 0 ? Math.max(0, n + hi) : Math.min(n, hi);
       return { t: 'list', items: obj.items.slice(a, Math.max(a, b)), tuple: obj.tuple };
     }
-    // Slicing data (`x_train[:1000]`) keeps its meaning for the model: the value itself.
-    return obj.t === 'native' ? obj : UNKNOWN;
+    return UNKNOWN;
   }
 
   private comprehension(e: Extract<Expr, { k: 'comp' }>, scope: Scope): Val {
@@ -1005,11 +1196,11 @@ class Interpreter<S> implements Host<S> {
       return UNKNOWN;
     }
     if (l.t === 'native') {
-      const v = l.obj.binary?.(e.op, r, true, this, e);
+      const v = l.obj.binary?.(e.op, r, true, this, e, e.right);
       if (v) return v;
     }
     if (r.t === 'native') {
-      const v = r.obj.binary?.(e.op, l, false, this, e);
+      const v = r.obj.binary?.(e.op, l, false, this, e, e.left);
       if (v) return v;
     }
     return UNKNOWN;
@@ -1091,6 +1282,9 @@ class Interpreter<S> implements Host<S> {
       }
       case 'native': {
         const call = this.makeCall(e, scope, '', written);
+        if (recv.obj instanceof UnboundParamV) {
+          return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN;
+        }
         const v = recv.obj.method?.(name, call, this);
         if (v) return v;
         const f = recv.obj.attr?.(name, this, e.callee);
@@ -1134,15 +1328,17 @@ class Interpreter<S> implements Host<S> {
       expr: e, path: f.t === 'ref' ? f.path : '', written: '', args, argExprs: e.args, kw: new Map(), named: new Map(),
       arg: (pos: number) => (pos >= 0 && pos < args.length ? { v: args[pos], expr: e.args[pos], span: at } : undefined),
     };
-    // Library code calling a user function (`tf.app.run(main)`) is not a helper call site to anchor at.
-    const outer = this.callSite;
+    // Library code calling a user function (`tf.app.run(main)`) is not a helper call on the call stack.
     this.libraryCall = true;
     try {
       return this.callWith(f, call, e);
     } finally {
       this.libraryCall = false;
-      this.callSite = outer;
     }
+  }
+
+  globalValue(name: string): Val | undefined {
+    return this.global.get(name);
   }
 
   private callWith(f: Val, call: Call, e: Extract<Expr, { k: 'call' }>): Val {
@@ -1212,15 +1408,15 @@ class Interpreter<S> implements Host<S> {
       const owner = f.owner;
       local.set('super', native(new SuperCallV((cls, self, name) => this.superAttr(cls, self, name), owner, selfV)));
     }
-    const outer = this.callSite;
-    if (!this.libraryCall) this.callSite = outer ?? e;
+    const pushed = !this.libraryCall;
+    if (pushed) this.callStack.push({ from: e.from, to: e.to });
     this.libraryCall = false;
     this.callDepth++;
     try {
       return this.runBody(f.body, local);
     } finally {
       this.callDepth--;
-      this.callSite = outer;
+      if (pushed) this.callStack.pop();
     }
   }
 
@@ -1287,7 +1483,7 @@ class Interpreter<S> implements Host<S> {
     };
     const num = (v: number | undefined): Val => (v === undefined || !Number.isFinite(v) ? UNKNOWN : { t: 'num', v, span: e });
     switch (name) {
-      case 'range': {
+      case 'range': case 'xrange': {
         const xs = a.map((x) => (x.t === 'num' && Number.isInteger(x.v) ? x.v : undefined));
         if (call.kw.size > 0 || xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined)) return UNKNOWN;
         const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
@@ -1375,8 +1571,18 @@ function rangeLen(r: { start: number; stop: number; step: number }): number {
   return Math.max(0, Math.ceil((r.stop - r.start) / r.step));
 }
 
-/** A dict key for a value (strings and numbers; tuples of them), undefined when it cannot be a key we follow. */
+/** A dict key for a value (strings, numbers, tuples of them; objects by identity), undefined when it cannot be a key we follow. */
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
 export function keyOf(v: Val): string | undefined {
+  if (v.t === 'native' || v.t === 'instance' || v.t === 'func' || v.t === 'class') {
+    // Objects are keys by identity (a feed_dict keyed by placeholders).
+    const o = v.t === 'native' ? v.obj : v;
+    let id = identities.get(o);
+    if (id === undefined) identities.set(o, (id = nextIdentity++));
+    return `o:${id}`;
+  }
   if (v.t === 'str') return `s:${v.v}`;
   if (v.t === 'num') return `n:${v.v}`;
   if (v.t === 'bool') return `n:${Number(v.v)}`;

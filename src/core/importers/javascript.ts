@@ -1,7 +1,8 @@
 // JavaScript / TypeScript front end: @lezer/javascript (with its TS dialect for .ts files) lowered into
-// ast.ts. Function bodies become `def`s (inlined by the interpreter when called); bodies of arrow
-// functions passed as values (e.g. an async IIFE, callbacks) are read in place. Classes become `class`
-// statements (`constructor` is `__init__`, `this` is a name the interpreter binds).
+// ast.ts. Function declarations become `def`s and function expressions (arrows, IIFEs, callbacks)
+// `lambda`s, both inlined by the interpreter when called (and read once at the end when nothing calls
+// them). Classes become `class` statements (`constructor` is `__init__`, `this` is a name the
+// interpreter binds).
 import { parser } from '@lezer/javascript';
 import type { SyntaxNode } from '@lezer/common';
 import { type Expr, type Kwarg, type Param, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
@@ -78,17 +79,6 @@ class JsLowering {
     return { k: 'def', name, params, body: stmts, from: fn.from, to: fn.to };
   }
 
-  /** Bodies of function values inside an expression (an async IIFE, callbacks), read in place. */
-  private hoistBodies(n: SyntaxNode, depth: number, out: Stmt[]): void {
-    if (depth > MAX_DEPTH) return;
-    for (const c of children(n)) {
-      if (FUNCTIONS.has(c.name)) {
-        const d = this.fnDef('', c, depth + 1);
-        if (d && d.k === 'def') out.push({ k: 'block', body: d.body, fnBody: true, from: d.from, to: d.to });
-      } else if (c.name !== 'ClassExpression') this.hoistBodies(c, depth + 1, out);
-    }
-  }
-
   private statement(n: SyntaxNode, depth: number, out: Stmt[]): void {
     if (depth > MAX_DEPTH) return;
     const span = { from: n.from, to: n.to };
@@ -109,7 +99,6 @@ class JsLowering {
             out.push(this.classDef(this.src(target), valueNode, depth + 1));
           } else {
             out.push({ k: 'assign', targets: [this.pattern(target, depth + 1)], value: this.expr(valueNode, depth + 1), from: target.from, to: valueNode.to });
-            this.hoistBodies(valueNode, depth + 1, out);
           }
           i = j + 1;
         }
@@ -123,7 +112,6 @@ class JsLowering {
           const eq = cs.findIndex((c) => c.name === 'Equals');
           if (eq > 0 && cs[eq + 1]) {
             out.push({ k: 'assign', targets: [this.pattern(cs[0], depth + 1)], value: this.expr(cs[eq + 1], depth + 1), ...span });
-            this.hoistBodies(cs[eq + 1], depth + 1, out);
             return;
           }
           // a += e  →  a = a + e
@@ -146,7 +134,6 @@ class JsLowering {
           return;
         }
         out.push({ k: 'expr', e: this.expr(e, depth + 1), ...span });
-        this.hoistBodies(e, depth + 1, out);
         return;
       }
       case 'FunctionDeclaration': {
@@ -185,6 +172,8 @@ class JsLowering {
             const ccs = children(cond);
             const op = ccs.length === 3 ? this.src(ccs[1]) : '';
             if (eq >= 0 && dcs[eq + 1] && (op === '<' || op === '<=')) {
+              const v = dcs.find((c) => c.name === 'VariableDefinition');
+              if (v) target = { k: 'name', id: this.src(v), from: v.from, to: v.to };
               countStart = this.expr(dcs[eq + 1], depth + 1);
               count = this.expr(ccs[2], depth + 1);
               if (op === '<=') count = { k: 'bin', op: '+', left: count, right: { k: 'num', v: 1, from: ccs[2].to, to: ccs[2].to }, from: ccs[2].from, to: ccs[2].to };
@@ -425,8 +414,15 @@ class JsLowering {
       }
       case 'BinaryExpression': {
         const cs = children(n);
+        // `x as T` / `x satisfies T` (TypeScript) is x.
+        if (cs[0] && (cs[1]?.name === 'as' || cs[1]?.name === 'satisfies')) return this.expr(cs[0], depth + 1);
         if (cs.length !== 3) return { k: 'other', what: 'expression', ...span };
         return { k: 'bin', op: this.src(cs[1]), left: this.expr(cs[0], depth + 1), right: this.expr(cs[2], depth + 1), ...span };
+      }
+      case 'ArrowFunction':
+      case 'FunctionExpression': {
+        const d = this.fnDef('', n, depth + 1);
+        return d && d.k === 'def' ? { k: 'lambda', params: d.params, body: d.body, ...span } : { k: 'other', what: 'function', ...span };
       }
       default:
         return { k: 'other', what: n.name, ...span };

@@ -6,7 +6,7 @@
 // activation, `Dense(...)(x)`, `nn.Linear` in `forward()` all end up as the same `LayerRec` chain.
 import type { Initializer, OptimizerSpec } from '../spec';
 import type { Span } from './ast';
-import { type Host, type Native, type Note, type Val, UNKNOWN, native, nativeOf } from './interpret';
+import { type Host, type Native, type Note, type Val, UNKNOWN, UnboundParamV, native, nativeOf } from './interpret';
 import type { InitializerIdiom, SourceLanguage } from './types';
 
 /** Where an initializer is written, so a quick fix can rewrite it in the file's own idiom. */
@@ -32,6 +32,8 @@ export interface InitRec {
 
 export interface LayerRec {
   id: number;
+  /** The name the source gives it (`Dense(..., name='hidden1')`). */
+  name?: string;
   /** The framework module that made it (its `language` labels the file). */
   framework: string;
   units?: number;
@@ -48,8 +50,17 @@ export interface LayerRec {
   weightsSpan: Span;
   biasSpan?: Span;
   definition: Span;
-  /** Helper-function call sites that led to the weights (innermost last), for related information. */
+  /** The user-function calls that led to the definition / the weights / the bias (outermost first). */
   via?: Span[];
+  weightsVia?: Span[];
+  biasVia?: Span[];
+  /** Where the weights were created when `weightsSpan` moved to a call site (a helper shared by several layers). */
+  weightsCreated?: Span;
+  /** TF1: the variables multiplied / added in (the same product written twice is the same layer). */
+  kernelVar?: VarV;
+  biasVar?: VarV;
+  /** The expression an activation function was applied to (`tf.matmul(h, W2) + b2` in `tf.nn.softmax(...)`), and the calls that led there. */
+  preActivation?: { span: Span; via: Span[] };
   input?: LayerRec | 'input';
   /** Used as logits of a softmax cross-entropy. */
   logits?: boolean;
@@ -74,6 +85,10 @@ export interface ModelRec {
   fromLogits?: boolean;
   fitted?: boolean;
   compiled?: boolean;
+  /** The batch size its `fit` was given. */
+  batch?: { value: number; span: Span };
+  /** Output layers of other models this one contains (their activation is theirs). */
+  inherited?: Set<LayerRec>;
 }
 
 /** What reading a file gave (index.ts turns it into a spec, ranges and notes). */
@@ -90,6 +105,8 @@ export interface Interpretation {
   looksLikeModel: boolean;
   /** The label of the framework that built the model. */
   language: SourceLanguage;
+  refusal?: { span: Span; message: string };
+  unstableLoss?: UnstableLoss;
 }
 
 /** The per-file state framework modules share (the interpreter's `session`). */
@@ -99,11 +116,35 @@ export class ModelBuilder {
   readonly optimizers: OptimizerRec[] = [];
   minimized?: OptimizerRec;
   batch?: { value: number; span: Span };
-  steps?: { value: number; span: Span };
+  /** The batch size of the training steps, when they follow a batch draw or are fed a slice. */
+  private trainBatch?: { value: number; span: Span };
+  private pendingBatch?: { value: number; span: Span };
+  /** Step counts by what they train (a Keras / tfjs model, or the TF1 graph): training phases add up. */
+  private readonly stepRecords = new Map<ModelRec | 'graph', { step: StepRecord[]; batch?: StepRecord }>();
   looksLikeModel = false;
+  /** The first construct that makes the file something Gradient Lens does not train (a convolutional model). */
+  refusal?: { span: Span; message: string };
+  /** A hand-written loss that can turn NaN (the `unstable-loss` finding). */
+  unstableLoss?: UnstableLoss;
+  /** Module-level state of framework modules (flag definitions...), by a key of their own. */
+  private readonly state = new Map<unknown, unknown>();
   private readonly siteUses = new Map<string, InitSite[]>();
+  /** Ids of the framework modules whose handlers read something in this file. */
+  readonly used = new Set<string>();
   /** Framework id → its language label (frameworks/registry.ts fills it). */
   readonly languages = new Map<string, SourceLanguage>();
+
+  /** State a framework module keeps for the whole file (created on first use). */
+  stateOf<T>(key: unknown, make: () => T): T {
+    if (!this.state.has(key)) this.state.set(key, make());
+    return this.state.get(key) as T;
+  }
+
+  /** The file is not something Gradient Lens trains (the first reason wins). */
+  refuse(span: Span, message: string): void {
+    this.looksLikeModel = true;
+    this.refusal ??= { span, message };
+  }
 
   /** Records that the same source initializer now serves one more layer (two or more: no edit). */
   useSite(site: InitSite): void {
@@ -129,28 +170,53 @@ export class ModelBuilder {
   }
 
   /**
-   * A training step (or `perIteration` of them, e.g. one `fit` epoch) happens here: the steps are
-   * `perIteration` times the counts of the enclosing loops. `batchDraw`: a batch drawn outside any
-   * loop is one step of a loop we do not see.
+   * A batch drawn for training (`next_batch(B)`): the batch size, if a training step follows it
+   * (batches drawn for evaluation loops are not the training batch).
    */
-  recordSteps(host: Host, perIteration: number, span: Span, batchDraw = false): void {
+  drawBatch(value: number, span: Span): void {
+    this.batch = { value, span };
+    this.pendingBatch = { value, span };
+  }
+
+  /**
+   * Training happens here: `perIteration` steps (one `fit` epoch, one `sess.run(train_op)`), times the
+   * counts of the enclosing loops. `kind`: 'step' for a real update (a train op run, fit, apply_gradients);
+   * 'batch' for a batch drawn (next_batch), which counts only when no real update is found in the file
+   * (evaluation loops draw batches too). A batch drawn outside any loop is one step of a loop we do not see.
+   */
+  recordSteps(host: Host, perIteration: number, span: Span, kind: 'step' | 'batch' = 'step', target: ModelRec | 'graph' = 'graph'): void {
+    const rec = { ...this.stepsAt(host, perIteration, span, kind === 'batch'), path: [...host.branchPath] };
+    const records = this.stepRecords.get(target) ?? { step: [] };
+    this.stepRecords.set(target, records);
+    if (kind === 'batch') records.batch = rec;
+    else {
+      // Training phases one after the other add up (train, save, train more); the other branch of an `if`
+      // whose condition is not known replaces instead (only one of them runs).
+      const exclusive = records.step.findIndex((r) => (r.path ?? []).some((p) => rec.path.some((q) => q !== p && q.split(':')[0] === p.split(':')[0])));
+      if (exclusive >= 0) records.step.splice(exclusive, 1);
+      records.step.push(rec);
+    }
+    if (kind === 'step' && this.pendingBatch) {
+      this.trainBatch = this.pendingBatch;
+      this.pendingBatch = undefined;
+    }
+  }
+
+  /** A batch size a training step was fed (`feed_dict={x: x_train[i:i + B]}`). */
+  fedBatch(value: number, span: Span): void {
+    this.trainBatch ??= { value, span };
+  }
+
+  private stepsAt(host: Host, perIteration: number, span: Span, batchDraw: boolean): StepRecord {
     let steps = perIteration;
     const loops = host.loops.filter((l) => l.training || l.count !== 1);
     const unknown = loops.find((l) => l.count === undefined);
-    if (unknown) {
-      host.note(unknown.header, 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)');
-      return;
-    }
+    if (unknown) return { span: unknown.header, note: 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)' };
     for (const l of loops) steps *= l.count!;
-    if (loops.length === 0 && batchDraw) {
-      host.note(span, 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)');
-      return;
-    }
-    if (steps < 1) {
-      host.note(loops[0]?.header ?? span, `this training loop runs ${steps} times: using 1000 steps (the default of the model spec)`);
-      return;
-    }
-    this.steps = { value: steps, span: loops[0]?.header ?? span };
+    steps = Math.round(steps);
+    if (loops.length === 0 && batchDraw) return { span, note: 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)' };
+    if (steps < 1) return { span: loops[0]?.header ?? span, note: `this training loop runs ${steps} times: using 1000 steps (the default of the model spec)` };
+    return { value: steps, span: loops[0]?.header ?? span };
   }
 
   /** The layers from the input to `last`, following each layer's input. */
@@ -196,18 +262,101 @@ export class ModelBuilder {
         host.note(model.span, 'this model has no dense layers');
       }
     }
+    separateShared(layers, (l) => l.weightsSpan, (l) => l.weightsVia, (l, sp, from) => { l.weightsCreated = from; l.weightsSpan = sp; });
+    separateShared(layers, (l) => l.biasSpan, (l) => l.biasVia, (l, sp) => { l.biasSpan = sp; });
+    separateShared(layers, (l) => l.definition, (l) => l.via, (l, sp) => { l.definition = sp; });
     const tf1 = layers.some((l) => l.framework === 'tf1');
     if (this.optimizers.length > 1 && tf1 && !this.minimized) host.note(this.optimizers[0].span, 'several optimizers and none is minimized: using the last one');
-    const framework = tf1 ? 'tf1' : layers[0]?.framework ?? model?.framework;
+    // No layers (a refused file, say): the framework the file used most specifically.
+    const usedFramework = [...this.languages.keys()].find((id) => this.used.has(id));
+    const framework = tf1 ? 'tf1' : layers[0]?.framework ?? model?.framework ?? usedFramework;
     const language = (framework ? this.languages.get(framework) : undefined) ?? fallback;
+    const records = (model && model.layers.length > 0 ? this.stepRecords.get(model) : undefined) ?? this.stepRecords.get('graph')
+      ?? [...this.stepRecords.values()].pop();
+    let steps: { value: number; span: Span } | undefined;
+    const phases = records?.step.length ? records.step : records?.batch ? [records.batch] : [];
+    const unknown = phases.find((r) => r.value === undefined);
+    if (unknown?.note) host.note(unknown.span, unknown.note);
+    else if (phases.length > 0) steps = { value: phases.reduce((n, r) => n + r.value!, 0), span: phases[0].span };
+    const batch = (model && model.layers.length > 0 ? model.batch : undefined) ?? this.trainBatch ?? this.batch;
     return {
-      layers, modelSpan, optimizer, batch: this.batch, steps: this.steps, fromLogits,
-      notes, looksLikeModel: this.looksLikeModel || layers.length > 0, language,
+      layers, modelSpan, optimizer, batch, steps, fromLogits,
+      notes, looksLikeModel: this.looksLikeModel || layers.length > 0, language, refusal: this.refusal,
+      unstableLoss: this.unstableLoss && layers.includes(this.unstableLoss.layer) ? this.unstableLoss : undefined,
     };
   }
 }
 
 export type Fx = Host<ModelBuilder>;
+
+/** Where the step count comes from: a number of steps, or the note that says why it is not known. */
+interface StepRecord {
+  value?: number;
+  span: Span;
+  note?: string;
+  path?: string[];
+}
+
+/**
+ * `log` of a softmax output written by hand (`-tf.reduce_sum(y_ * tf.log(y))`): where it is, the construct
+ * as written, and — when the source says it in one expression that can be replaced — the stable call
+ * that replaces it.
+ */
+export interface UnstableLoss {
+  /** The `log(...)` call. */
+  span: Span;
+  construct: string;
+  /** The layer whose softmax output is logged. */
+  layer: LayerRec;
+  /** The expression to replace and its replacement (e.g. `tf.nn.softmax_cross_entropy_with_logits(labels=y_, logits=...)`). */
+  edit?: { span: Span; newText: string };
+  /** The idiom of the suggested replacement, for the message. */
+  suggestion: string;
+}
+
+/**
+ * Training data (numpy arrays, tensors of examples): the number of examples when known, so that
+ * `x_train.shape[0]`, `len(x_train)` and `fit(x_train, ...)` count right. Arithmetic, reshaping and
+ * type casts keep it.
+ */
+export class DataV implements Native {
+  readonly kind = 'data';
+  constructor(readonly rows: number | undefined, readonly width?: number) {}
+  attr(name: string): Val | undefined {
+    if (name === 'shape') return { t: 'list', items: [this.rows === undefined ? UNKNOWN : { t: 'num', v: this.rows }, this.width === undefined ? UNKNOWN : { t: 'num', v: this.width }], tuple: true };
+    if (name === 'T') return UNKNOWN;
+    return undefined;
+  }
+  method(name: string, call: { args: Val[] }, host: Host): Val | undefined {
+    const n = name.toLowerCase();
+    if (n === 'reshape') {
+      const dims = call.args.length === 1 && call.args[0].t === 'list' ? call.args[0].items : call.args;
+      const w = dims[dims.length - 1];
+      return native(new DataV(this.rows, w?.t === 'num' && w.v > 0 ? w.v : undefined));
+    }
+    if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul'].includes(n)) return native(this);
+    // Data fed straight into the model's ops (`xs.matMul(w1)`) is the model input.
+    return new TensorV('input', true).method(name, call as { args: Val[]; expr: Span }, host);
+  }
+  binary(): Val | undefined {
+    return native(this);
+  }
+  len(): number | undefined {
+    return this.rows;
+  }
+  slice(lo: number | undefined, hi: number | undefined, _host: Host, length?: number): Val {
+    if (length !== undefined && Number.isInteger(length) && length > 0) return native(new DataV(length, this.width));
+    if (this.rows === undefined) return native(this);
+    const n = this.rows;
+    const a = lo === undefined ? 0 : lo < 0 ? Math.max(0, n + lo) : Math.min(n, lo);
+    const b = hi === undefined ? n : hi < 0 ? Math.max(0, n + hi) : Math.min(n, hi);
+    return native(new DataV(Math.max(0, b - a), this.width));
+  }
+  /** `x[p]` with a permutation or a mask keeps the data (shuffled); `x[0]` is one example. */
+  index(i: Val): Val {
+    return i.t === 'num' ? UNKNOWN : native(this);
+  }
+}
 
 // ---- dataflow values ------------------------------------------------------------------------
 
@@ -241,7 +390,11 @@ export class TensorV implements Native {
     if (n === 'add' && v) return addBias(fx, this, v, call.expr);
     const act = ({ relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', elu: 'elu', selu: 'selu' } as Record<string, string>)[n];
     if (act) return activate(fx, native(this), act, call.expr);
-    if (n === 'reshape' || n === 'view' || n === 'flatten') return native(this);
+    if (n === 'reshape' || n === 'view' || n === 'flatten' || n === 'as2d') return native(this);
+    if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) {
+      fx.session.refuse(call.expr, 'convolutional model: Gradient Lens trains fully-connected networks');
+      return UNKNOWN;
+    }
     return undefined;
   }
   unary(op: string): Val | undefined {
@@ -255,7 +408,11 @@ export class TensorV implements Native {
 /** A variable (weights): its initializer when known, the shape when written. */
 export class VarV implements Native {
   readonly kind = 'variable';
-  constructor(readonly rec: InitRec | undefined, readonly shape: (number | undefined)[] | undefined, readonly span: Span, readonly framework: string) {}
+  /** The helper calls that led to its creation (outermost first). */
+  readonly via: Span[];
+  constructor(readonly rec: InitRec | undefined, readonly shape: (number | undefined)[] | undefined, readonly span: Span, readonly framework: string, via: readonly Span[] = []) {
+    this.via = [...via];
+  }
 }
 
 /** A tensor that is an initial value (`tf.zeros([784, 100])`) — becomes weights inside a variable. */
@@ -314,13 +471,42 @@ export class PassLayerV implements Native {
 export class OptimizerV implements Native {
   readonly kind = 'optimizer';
   constructor(readonly opt: OptimizerRec) {}
-  method(name: string, _call: unknown, host: Host): Val | undefined {
-    if (name === 'minimize') {
-      (host as Fx).session.minimized = this.opt;
-      return UNKNOWN;
+  method(name: string, call: { expr: Span }, host: Host): Val | undefined {
+    const fx = host as Fx;
+    // TF1 builds `minimize` once, outside the loop; eager code (TF2, tfjs) calls it — or
+    // `apply_gradients` — once per training step, inside the loop.
+    if (name === 'minimize' || name === 'apply_gradients' || name === 'applyGradients') {
+      fx.session.minimized = this.opt;
+      // Eager code passes the loss as a function (`optimizer.minimize(() => loss(...))`): it is computed here.
+      const f = (call as { args?: Val[] }).args?.[0];
+      if (f?.t === 'func') fx.callValue(f, [], call.expr);
+      if (fx.loops.length > 0 || name !== 'minimize') fx.session.recordSteps(fx, 1, call.expr);
+      return native(new TrainOpV(this.opt));
     }
     return undefined;
   }
+}
+
+/** The training op `minimize` returns (TF1): running it (`sess.run(train_op, feed_dict=...)`, `train_op.run(...)`) is one step. */
+export class TrainOpV implements Native {
+  readonly kind = 'training op';
+  constructor(readonly opt: OptimizerRec) {}
+  method(name: string, call: { expr: Span; kw: Map<string, { v: Val }>; args: Val[] }, host: Host): Val | undefined {
+    if (name !== 'run') return undefined;
+    runTrainOp(host as Fx, call.kw.get('feeddict')?.v ?? call.args[0], call.expr);
+    return UNKNOWN;
+  }
+}
+
+/** One training step; a batch fed as a slice of the data (`x_train[i:i + B]`) gives the batch size. */
+export function runTrainOp(fx: Fx, feed: Val | undefined, at: Span): void {
+  if (feed?.t === 'dict') {
+    for (const e of feed.entries.values()) {
+      const d = nativeOf(e.value, DataV);
+      if (d?.rows !== undefined && d.rows > 0 && d.rows < 10000) fx.session.fedBatch(d.rows, e.span ?? at);
+    }
+  }
+  fx.session.recordSteps(fx, 1, at);
 }
 
 /** A loss function / object (`categorical_crossentropy`, `SparseCategoricalCrossentropy(from_logits=True)`). */
@@ -336,10 +522,25 @@ export function shapeOf(v: Val | undefined): (number | undefined)[] | undefined 
   return v.items.map((x) => (x.t === 'num' && Number.isInteger(x.v) ? x.v : undefined));
 }
 
+/** Notes, at `at`, the sizes in a shape (or a single size) that come from a parameter nobody passes. */
+export function noteUnboundSizes(fx: Fx, v: Val | undefined, at: Span): void {
+  const items = v?.t === 'list' ? v.items : v ? [v] : [];
+  for (const x of items) {
+    const p = nativeOf(x, UnboundParamV);
+    if (p) fx.note(at, `this size comes from ${p.describe()}, so it is not known`);
+  }
+}
+
 /** A value as a tensor of the model (a placeholder becomes the input), else undefined. */
 export function asTensor(fx: Fx, v: Val | undefined): TensorV | undefined {
   const t = nativeOf(v, TensorV);
   if (t) return t;
+  if (nativeOf(v, DataV)) return new TensorV('input', true);
+  const param = nativeOf(v, UnboundParamV);
+  if (param) {
+    fx.note(param.span, `${param.describe()} is taken to be the model input`);
+    return new TensorV('input', true);
+  }
   const p = nativeOf(v, PlaceholderV);
   if (!p) return undefined;
   const last = p.shape?.[p.shape.length - 1];
@@ -351,9 +552,12 @@ export function asTensor(fx: Fx, v: Val | undefined): TensorV | undefined {
 
 /** `input × W` → a new layer whose kernel is W. */
 export function matmul(fx: Fx, a: TensorV, w: VarV, def: Span): Val {
+  // `tf.matmul(x, W)` written again (e.g. logits recomputed in the loss) is the same layer, not a new one.
+  const same = fx.session.layers.find((l) => l.kernelVar === w && l.input === a.source);
+  if (same) return native(new TensorV(same, false));
   const layer = fx.session.addLayer({
-    id: -1, framework: w.framework, kernelShape: w.shape, kernel: w.rec, useBias: false, weightsSpan: w.span, definition: anchor(fx, def),
-    input: a.source, kind: 'dataflow', fromVariable: true,
+    id: -1, framework: w.framework, kernelShape: w.shape, kernel: w.rec, useBias: false, weightsSpan: w.span, weightsVia: w.via, definition: def,
+    via: [...fx.callStack], input: a.source, kind: 'dataflow', fromVariable: true, kernelVar: w,
   });
   if (w.shape && w.shape.length === 2) layer.units = w.shape[1];
   return native(new TensorV(layer, false));
@@ -379,21 +583,24 @@ export function addBias(fx: Fx, t: TensorV, b: VarV, e: Span): Val {
     return UNKNOWN;
   }
   const layer = t.source;
+  if (layer.biasVar === b) return native(t);
   if (layer.useBias) {
     fx.note(e, 'a second bias is added to the same layer: only the first is used');
     return native(t);
   }
   layer.useBias = true;
+  layer.biasVar = b;
   layer.bias = b.rec;
   layer.biasShape = b.shape;
   layer.biasSpan = b.span;
+  layer.biasVia = b.via;
   if (b.rec?.site) fx.session.useSite(b.rec.site);
   if (layer.units === undefined && b.shape?.length === 1) layer.units = b.shape[0];
   return native(t);
 }
 
-/** Applies an activation to a tensor (the layer that produced it gets it). */
-export function activate(fx: Fx, v: Val, activation: string, e: Span): Val {
+/** Applies an activation to a tensor (the layer that produced it gets it); `argAt`: the argument as written. */
+export function activate(fx: Fx, v: Val, activation: string, e: Span, argAt?: Span): Val {
   const t = asTensor(fx, v);
   if (!t) return UNKNOWN;
   if (t.source === 'input' || t.activated) {
@@ -401,7 +608,8 @@ export function activate(fx: Fx, v: Val, activation: string, e: Span): Val {
     return native(t);
   }
   t.source.activation = activation;
-  t.source.activationSpan = anchor(fx, e);
+  t.source.activationSpan = e;
+  if (argAt) t.source.preActivation = { span: argAt, via: [...fx.callStack] };
   return native(new TensorV(t.source, true));
 }
 
@@ -419,13 +627,37 @@ export function applyLayer(fx: Fx, f: Val, arg: Val, e: Span): Val {
   const act = nativeOf(f, ActivationLayerV);
   if (act) return activate(fx, native(t), act.activation, e);
   if (!lv) return UNKNOWN;
-  const layer = fx.session.addLayer({ ...lv.layer, id: -1, input: t.source, kind: 'dataflow', definition: anchor(fx, e) });
+  const layer = fx.session.addLayer({ ...lv.layer, id: -1, input: t.source, kind: 'dataflow', definition: e, via: [...fx.callStack] });
   lv.layer.placed = true;
   const activated = layer.activation !== undefined && layer.activation !== 'linear';
   return native(new TensorV(layer, activated));
 }
 
-/** Values made inside a helper function anchor at its outermost call site. */
-export function anchor(fx: Fx, span: Span): Span {
-  return fx.callSite ?? span;
+/**
+ * Layers made by the same source expression (a helper shared by several layers, a loop) would all
+ * anchor on one line: each such layer's span moves to the innermost call site on its path that no
+ * other of them shares (`w([784, 100])`), when there is one.
+ */
+export function separateShared(layers: LayerRec[], span: (l: LayerRec) => Span | undefined, via: (l: LayerRec) => Span[] | undefined, set: (l: LayerRec, s: Span, from: Span) => void): void {
+  const key = (s: Span) => `${s.from}:${s.to}`;
+  const groups = new Map<string, LayerRec[]>();
+  for (const l of layers) {
+    const s = span(l);
+    if (!s) continue;
+    const g = groups.get(key(s)) ?? [];
+    g.push(l);
+    groups.set(key(s), g);
+  }
+  for (const g of groups.values()) {
+    if (g.length < 2) continue;
+    for (const l of g) {
+      const path = via(l) ?? [];
+      for (let i = path.length - 1; i >= 0; i--) {
+        const k = key(path[i]);
+        if (g.some((o) => o !== l && (via(o) ?? []).some((c) => key(c) === k))) continue;
+        set(l, path[i], span(l)!);
+        break;
+      }
+    }
+  }
 }

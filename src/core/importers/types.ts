@@ -11,6 +11,7 @@ export interface SourceRange {
   endColumn: number;
 }
 
+/** The idiom a file is read as (a framework module's `language`; see frameworks/api.ts). */
 export type SourceLanguage = 'python-tf1' | 'keras' | 'tfjs' | 'pytorch' | 'json';
 
 /**
@@ -49,6 +50,13 @@ export interface LayerSource {
   biasInitializer?: InitializerSite;
   /** Where the activation is written as a string (`'relu'`, `"relu"`), when a fix can rewrite it. */
   activationString?: SourceRange;
+  /**
+   * The calls of the user's own functions that led to the weights, outermost first (`main()`,
+   * `nn_layer(x, 784, 500)`): the editor shows them as related information.
+   */
+  via?: SourceRange[];
+  /** Where the weights are created, when `weights` is a call site instead (a helper shared by several layers). */
+  weightsCreated?: SourceRange;
 }
 
 /** Something in the source that could not be followed; shown as an information diagnostic. */
@@ -81,4 +89,11 @@ export interface ImportResult {
   /** Where the batch size and the step count (loop / epochs) come from. */
   batchSize?: SourceRange;
   steps?: SourceRange;
+  /**
+   * Set when the file is something Gradient Lens does not train (a convolutional model): why, and where.
+   * The spec is then invalid, `notes` holds this one note, and there are no layers, findings or model range.
+   */
+  refused?: { range: SourceRange; message: string };
+  /** The edit behind an `unstable-loss` finding's `stableLoss` fix (the stable cross-entropy, in the file's idiom). */
+  stableLoss?: TextEdit;
 }

@@ -3,10 +3,10 @@
 // model object (`add` / `compile` / `fit`) that Keras and tfjs share.
 import type { Initializer, OptimizerSpec, OptimizerType } from '../../spec';
 import { type Expr, type Span, dottedName } from '../ast';
-import { type Arg, type Call, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
+import { type Arg, type Call, type Native, type Val, NONE, UNKNOWN, UnboundParamV, native, nativeOf, norm } from '../interpret';
 import {
-  type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, InitTensorV, InitializerV, LayerV, LossV,
-  OptimizerV, PassLayerV, TensorV, anchor, shapeOf,
+  type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, DataV, InitTensorV, InitializerV, LayerV, LossV,
+  OptimizerV, PassLayerV, TensorV, noteUnboundSizes, shapeOf,
 } from '../model';
 import type { InitializerIdiom } from '../types';
 
@@ -21,6 +21,24 @@ export const NAMED_INIT: Readonly<Record<string, Initializer>> = {
   xavieruniform: 'glorotUniform', xaviernormal: 'glorotNormal',
   zerosinitializer: 'zeros', onesinitializer: 'ones', glorotuniforminitializer: 'glorotUniform', glorotnormalinitializer: 'glorotNormal',
 };
+
+export const CONV_MESSAGE = 'convolutional model: Gradient Lens trains fully-connected networks';
+export const RNN_MESSAGE = 'recurrent model: Gradient Lens trains fully-connected networks';
+
+/** Code that loads Fashion-MNIST: trained on MNIST unless the data folder points elsewhere. */
+export function noteFashion(fx: Fx, at: Span): void {
+  fx.note(at, 'this code loads Fashion-MNIST: Gradient Lens trains on MNIST unless gradientLens.dataFolder (editor) or --data (command line) points at Fashion-MNIST IDX files');
+}
+
+/** The slope Gradient Lens's leakyRelu has for negative inputs (trainer.ts). */
+export const LEAKY_ALPHA = 0.2;
+
+/** A LeakyReLU layer whose negative slope (`alpha`, default `dflt`) is not the trainer's 0.2. */
+export function noteLeakySlope(fx: Fx, call: Call, dflt: number): void {
+  const a = call.arg(0, 'alpha', 'negativeslope')?.v;
+  const alpha = a?.t === 'num' ? a.v : dflt;
+  if (Math.abs(alpha - LEAKY_ALPHA) > 1e-12) fx.note(call.expr, `this leaky ReLU has slope ${alpha} below zero; Gradient Lens trains leakyRelu with slope ${LEAKY_ALPHA}`);
+}
 
 /** The last segment of a dotted path. */
 export const last = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
@@ -62,7 +80,7 @@ const TENSOR_INITS: Readonly<Record<string, string>> = {
  * `tf.constant(v, shape=...)`; tfjs `tf.zeros`, `tf.randomNormal(shape, mean, stddev)`): undefined when
  * `name` is not one; UNKNOWN when its arguments cannot be read.
  */
-export function tensorInitializer(call: Call, name: string, js: boolean): Val | undefined {
+export function tensorInitializer(fx: Fx, call: Call, name: string, js: boolean): Val | undefined {
   const n = norm(name);
   const written = call.written.split('.');
   const prefixParts = written.slice(0, -1);
@@ -75,6 +93,7 @@ export function tensorInitializer(call: Call, name: string, js: boolean): Val | 
   const shapeVal = kind === 'constant' ? kw.get('shape')?.v ?? args[2] : args[0] ?? kw.get('shape')?.v;
   if (kind !== 'constant' && shapeVal === undefined) return undefined;
   const shape = shapeOf(shapeVal);
+  if (shapeExpr) noteUnboundSizes(fx, shapeVal, shapeExpr);
   const get = (key: string, pos: number, dflt: number): number | undefined => {
     const v = kw.get(key)?.v ?? args[pos];
     if (v === undefined || v.t === 'none') return dflt;
@@ -202,7 +221,11 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
     if (lrExpr && (lrExpr.k === 'num' || lrExpr.k === 'unary')) lrSpan = lrExpr;
     else if (lrVal.span && fx.text.slice(lrVal.span.from, lrVal.span.to).trim() === String(lrVal.v)) lrSpan = lrVal.span;
   }
-  if (lr === undefined) {
+  const unbound = nativeOf(lrVal, UnboundParamV);
+  if (lr === undefined && unbound) {
+    fx.note(e, `the learning rate comes from ${unbound.describe()}: using ${type === 'sgd' || type === 'momentum' ? 0.01 : 0.001}`);
+    lr = type === 'sgd' || type === 'momentum' ? 0.01 : 0.001;
+  } else if (lr === undefined) {
     fx.note(e, `could not read the learning rate of ${fx.src(e)}`);
     lr = type === 'sgd' || type === 'momentum' ? 0.01 : 0.001;
   }
@@ -215,6 +238,8 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
     return v?.t === 'num' ? v.v : undefined;
   };
   const spec: OptimizerSpec = { type, learningRate: lr };
+  const decay = kw.get('decay');
+  if (isKeras && decay?.v.t === 'num' && decay.v.v > 0) fx.note(decay.span, 'learning-rate decay is not part of the model spec: trained with the initial learning rate');
   if (type === 'sgd' && isKeras) {
     const m = num(['momentum'], 1);
     if (m !== undefined && m > 0) {
@@ -235,7 +260,8 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
     if (b2 !== undefined) spec.beta2 = b2;
     spec.epsilon = eps ?? (tf1 ? 1e-8 : 1e-7);
   } else if (type === 'rmsprop') {
-    const d = num(['rho', 'decay'], 1); const m = num(['momentum'], 2); const eps = num(['epsilon'], 3);
+    // TF1's RMSProp `decay` is rho; Keras' `decay` is learning-rate decay (noted above).
+    const d = num(isKeras ? ['rho'] : ['rho', 'decay'], 1); const m = num(['momentum'], isKeras ? -1 : 2); const eps = num(['epsilon'], isKeras ? -1 : 3);
     if (d !== undefined) spec.decay = d;
     if (m !== undefined) spec.momentum = m;
     spec.epsilon = eps ?? (tf1 ? 1e-10 : 1e-7);
@@ -268,10 +294,12 @@ export function denseLayer(fx: Fx, call: Call, framework: string, stringIdiom: '
   fx.session.looksLikeModel = true;
   const { args, argExprs, kw } = call;
   const e = call.expr;
-  const layer: LayerRec = { id: -1, framework, useBias: true, weightsSpan: anchor(fx, e), definition: anchor(fx, e), kind: 'object' };
+  const via = [...fx.callStack];
+  const layer: LayerRec = { id: -1, framework, useBias: true, weightsSpan: e, definition: e, via, weightsVia: via, biasVia: via, kind: 'object' };
   const unitsA = kw.get('units') ?? kw.get('outputdim');
   const unitsV = unitsA?.v ?? args[shift];
   if (unitsV?.t === 'num' && Number.isInteger(unitsV.v)) layer.units = unitsV.v;
+  else if (nativeOf(unitsV, UnboundParamV)) noteUnboundSizes(fx, unitsV, unitsA?.span ?? argExprs[shift] ?? e);
   else fx.note(unitsA?.span ?? argExprs[shift] ?? e, `could not read the number of units of ${fx.src(e)}`);
   const actA = kw.get('activation') ?? (args[shift + 1] ? { v: args[shift + 1], expr: argExprs[shift + 1], span: argExprs[shift + 1] } : undefined);
   if (actA) {
@@ -282,17 +310,19 @@ export function denseLayer(fx: Fx, call: Call, framework: string, stringIdiom: '
       layer.activationSite = a.site;
     }
   }
+  const nameA = kw.get('name')?.v;
+  if (nameA?.t === 'str') layer.name = nameA.v;
   const ub = kw.get('usebias')?.v ?? kw.get('bias')?.v;
   if (ub?.t === 'bool' && !ub.v) layer.useBias = false;
   const k = kw.get('kernelinitializer') ?? kw.get('init');
   if (k && k.v.t !== 'none') {
     layer.kernel = initializerArg(fx, k, call, stringIdiom);
-    layer.weightsSpan = fx.callSite ?? k.span;
+    layer.weightsSpan = k.span;
   } else layer.kernel = { init: 'glorotUniform' };
   const b = kw.get('biasinitializer');
   if (b && b.v.t !== 'none') {
     layer.bias = initializerArg(fx, b, call, stringIdiom);
-    layer.biasSpan = fx.callSite ?? b.span;
+    layer.biasSpan = b.span;
   } else layer.bias = { init: 'zeros' };
   const inShape = kw.get('inputshape')?.v ?? kw.get('batchinputshape')?.v;
   const inDim = kw.get('inputdim')?.v;
@@ -338,6 +368,16 @@ export class ModelV implements Native {
   }
 }
 
+/** `model.getLayer('hidden1')`: its `.output` is that layer's output (for sub-models built from it). */
+class LayerRefV implements Native {
+  readonly kind = 'layer of a model';
+  constructor(readonly layer: LayerRec | undefined) {}
+  attr(name: string): Val | undefined {
+    if (name === 'output' && this.layer) return native(new TensorV(this.layer, this.layer.activation !== undefined && this.layer.activation !== 'linear'));
+    return undefined;
+  }
+}
+
 export function newModel(fx: Fx, span: Span, framework: string): ModelRec {
   fx.session.looksLikeModel = true;
   const model: ModelRec = { span, framework, layers: [] };
@@ -346,6 +386,13 @@ export function newModel(fx: Fx, span: Span, framework: string): ModelRec {
 }
 
 export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
+  const inner = nativeOf(item, ModelV);
+  if (inner) {
+    // A model used as a layer (`Sequential([model, Softmax()])`): its layers, shared, not placed again.
+    model.layers.push(...inner.model.layers);
+    (model.inherited ??= new Set()).add(inner.model.layers[inner.model.layers.length - 1]);
+    return;
+  }
   const lv = nativeOf(item, LayerV);
   if (lv) {
     if (lv.layer.placed) {
@@ -361,6 +408,7 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
   const act = nativeOf(item, ActivationLayerV);
   if (act) {
     const prev = model.layers[model.layers.length - 1];
+    if (prev && model.inherited?.has(prev)) return; // an activation on top of another model's output (a prediction wrapper)
     if (!prev) fx.note(at, 'an activation before the first dense layer: ignored');
     else if (prev.activation && prev.activation !== 'linear') fx.note(at, `a second activation after ${prev.activation}: ignored`);
     else {
@@ -403,6 +451,11 @@ export function functionalModel(fx: Fx, call: Call, framework: string, python: b
 function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: boolean): Val | undefined {
   const n = norm(name);
   const e = call.expr;
+  if (n === 'getlayer') {
+    const key = call.arg(0, 'name', 'index')?.v;
+    const layer = key?.t === 'str' ? model.layers.find((l) => l.name === key.v) : key?.t === 'num' ? model.layers[key.v] : undefined;
+    return native(new LayerRefV(layer));
+  }
   if (n === 'add') {
     const a = call.arg(0, 'layer');
     addToModel(fx, model, a?.v ?? UNKNOWN, a?.expr ?? e);
@@ -436,10 +489,16 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
       if (ep.v.t === 'num' && Number.isInteger(ep.v.v) && ep.v.v > 0) epochs = ep.v.v;
       else fx.note(ep.span, `could not read the number of epochs (${fx.src(ep.span)}): using 1`);
     }
-    const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(60000 * (1 - vs.v)) : 60000;
+    const rows = nativeOf(call.arg(0, 'x')?.v, DataV)?.rows;
+    const all = rows !== undefined && rows > 0 ? rows : 60000;
+    if ((rows === undefined || rows <= 0) && !spe) {
+      fx.note(e, 'the number of training examples given to fit() is not known here: the step count assumes the 60,000 MNIST training images');
+    }
+    const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(all * (1 - vs.v)) : all;
     const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : Math.ceil(examples / batch);
-    fx.session.batch = { value: batch, span: bs?.span ?? e };
-    fx.session.recordSteps(fx, epochs * perEpoch, ep?.span ?? e);
+    model.batch = { value: batch, span: bs?.span ?? e };
+    fx.session.batch = model.batch;
+    fx.session.recordSteps(fx, epochs * perEpoch, ep?.span ?? e, 'step', model);
     return UNKNOWN;
   }
   return UNKNOWN;

@@ -1,21 +1,33 @@
 // Keras (standalone `keras`, `tf.keras`, `tensorflow.python.keras`): Sequential / model.add / the
 // functional API / subclassed `keras.Model`, Dense and activation layers, initializer objects and
 // names, optimizers, losses, `compile` and `fit`.
-import { type BaseClass, type Call, type InstanceVal, native, nativeOf, norm } from '../interpret';
-import { type Fx, type ModelBuilder, type ModelRec, ActivationLayerV, PassLayerV, TensorV, activate, asTensor } from '../model';
+import { type BaseClass, type Call, type InstanceVal, type Val, native, nativeOf, norm } from '../interpret';
+import { type Fx, type ModelBuilder, type ModelRec, ActivationLayerV, DataV, PassLayerV, TensorV, activate, asTensor } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
-  ACTIVATION_NAMES, ModelV, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
+  ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
   optimizerCall, sequential,
 } from './common';
 
 const ID = 'keras';
 
-const UNSUPPORTED_LAYERS = new Set([
-  'conv1d', 'conv2d', 'conv3d', 'maxpooling1d', 'maxpooling2d', 'maxpool2d', 'averagepooling2d', 'batchnormalization', 'lstm', 'gru',
-  'simplernn', 'embedding', 'layernormalization', 'globalaveragepooling2d', 'globalmaxpooling2d', 'separableconv2d', 'conv2dtranspose',
-  'convolution2d', 'zeropadding2d', 'upsampling2d', 'depthwiseconv2d', 'locallyconnected2d',
+const CONVOLUTIONAL_LAYERS = new Set([
+  'conv1d', 'conv2d', 'conv3d', 'convolution1d', 'convolution2d', 'convolution3d', 'separableconv1d', 'separableconv2d', 'conv2dtranspose',
+  'conv3dtranspose', 'depthwiseconv2d', 'locallyconnected1d', 'locallyconnected2d', 'maxpooling1d', 'maxpooling2d', 'maxpooling3d', 'maxpool1d',
+  'maxpool2d', 'averagepooling1d', 'averagepooling2d', 'avgpool2d', 'globalaveragepooling1d', 'globalaveragepooling2d', 'globalmaxpooling1d',
+  'globalmaxpooling2d', 'zeropadding2d', 'upsampling2d', 'cropping2d',
 ]);
+const RECURRENT_LAYERS = new Set(['lstm', 'gru', 'simplernn', 'rnn', 'bidirectional', 'convlstm2d', 'lstmcell', 'grucell', 'cudnnlstm', 'cudnngru']);
+const OTHER_UNSUPPORTED = new Set(['embedding', 'attention', 'multiheadattention']);
+const NORMALISATION_LAYERS = new Set(['batchnormalization', 'layernormalization', 'gaussiannoise', 'gaussiandropout', 'alphadropout', 'activityregularization']);
+
+
+/** `mnist.load_data()`: ((x_train, y_train), (x_test, y_test)) with 60,000 and 10,000 examples. */
+const loadData: Handler = (call, fx) => {
+  if (/fashion/.test(call.path)) noteFashion(fx, call.expr);
+  const split = (n: number): Val => ({ t: 'list', items: [native(new DataV(n)), native(new DataV(n))], tuple: true });
+  return { t: 'list', items: [split(60000), split(10000)], tuple: true };
+};
 
 const input: Handler = (_call, fx) => {
   fx.session.looksLikeModel = true;
@@ -29,6 +41,7 @@ function layerHandler(n: string, name: string): Handler | undefined {
   if (['relu', 'softmax', 'leakyrelu', 'elu'].includes(n) && /^[A-Z]/.test(name)) {
     return (call, fx) => {
       fx.session.looksLikeModel = true;
+      if (n === 'leakyrelu') noteLeakySlope(fx, call, 0.3);
       return native(new ActivationLayerV(ACTIVATION_NAMES[n], call.expr));
     };
   }
@@ -40,7 +53,20 @@ function layerHandler(n: string, name: string): Handler | undefined {
       return native(new PassLayerV(n, call.expr));
     };
   }
-  if (UNSUPPORTED_LAYERS.has(n)) {
+  if (NORMALISATION_LAYERS.has(n)) {
+    return (call, fx) => {
+      fx.session.looksLikeModel = true;
+      fx.note(call.expr, `${name} is not part of the model spec: trained without it`);
+      return native(new PassLayerV(n, call.expr));
+    };
+  }
+  if (CONVOLUTIONAL_LAYERS.has(n) || RECURRENT_LAYERS.has(n)) {
+    return (call, fx) => {
+      fx.session.refuse(call.expr, CONVOLUTIONAL_LAYERS.has(n) ? CONV_MESSAGE : RNN_MESSAGE);
+      return native(new PassLayerV(n, call.expr));
+    };
+  }
+  if (OTHER_UNSUPPORTED.has(n)) {
     return (call, fx) => {
       fx.session.looksLikeModel = true;
       fx.note(call.expr, `${name} layers are not supported (Gradient Lens trains dense MLPs): ignored`);
@@ -64,6 +90,7 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'optimizers') return (call, fx) => optimizerCall(fx, call, n, 'keras');
   if (ns === 'initializers') return (call) => initializerObject(call, name, 'keras-object');
   if (ns === 'losses' && /crossentropy$/.test(n)) return lossObject;
+  if (ns.startsWith('datasets') && n === 'loaddata') return loadData;
   if (ns === 'activations' && ACTIVATION_NAMES[n]) {
     return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
   }

@@ -30,14 +30,14 @@ export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule
     }
     return p;
   };
-  const handler = (path: string): Handler | undefined => {
+  const handler = (path: string): { h: Handler; m: FrameworkModule } | undefined => {
     for (const m of mods) {
       const h = m.functions?.[path];
-      if (h) return h;
+      if (h) return { h, m };
     }
     for (const m of mods) {
       const h = m.resolve?.(path);
-      if (h) return h;
+      if (h) return { h, m };
     }
     return undefined;
   };
@@ -54,8 +54,11 @@ export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule
     global: (name, d) => first((m) => m.globals?.[d]?.[name]),
     knows: (path) => handler(path) !== undefined || mods.some((m) => m.baseClasses?.[path] !== undefined),
     call: (call, fx) => {
-      const h = handler(call.path);
-      return h ? h(call, fx as Fx) : undefined;
+      const found = handler(call.path);
+      if (!found) return undefined;
+      const v = found.h(call, fx as Fx);
+      if (v !== undefined) (fx as Fx).session.used.add(found.m.id);
+      return v;
     },
     value: (path, fx) => first((m) => m.value?.(path, fx as Fx)),
     baseClass: (path) => first((m) => m.baseClasses?.[path]),
