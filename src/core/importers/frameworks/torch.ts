@@ -17,13 +17,11 @@ import {
   matmulValues, shapeOf,
 } from '../model';
 import type { FrameworkModule, Handler } from './api';
-import { last, newModel, writtenPrefix } from './common';
+import { CONV_MESSAGE, LEAKY_ALPHA, RNN_MESSAGE, last, newModel, noteFashion, writtenPrefix } from './common';
 import { type TorchInitResult, linearDefault, torchInit } from './torchInit';
 
 const ID = 'torch';
 
-/** The model spec's leakyRelu slope (src/core/trainer.ts). */
-const SPEC_LEAKY_SLOPE = 0.2;
 const MNIST_TRAIN = 60000;
 const MNIST_TEST = 10000;
 
@@ -158,8 +156,8 @@ function leaky(fx: Fx, x: Val, call: Call, slopePos: number, span: Span): Val {
 }
 
 function slopeNote(fx: Fx, slope: number | undefined, at: Span): void {
-  if (slope === SPEC_LEAKY_SLOPE) return;
-  fx.note(at, `the model spec's leakyRelu has slope ${SPEC_LEAKY_SLOPE}; this one has ${slope ?? 'a slope that could not be read'}${slope === undefined ? '' : ' (PyTorch\'s default is 0.01)'}: trained with ${SPEC_LEAKY_SLOPE}`);
+  if (slope !== undefined && Math.abs(slope - LEAKY_ALPHA) <= 1e-12) return;
+  fx.note(at, `this leaky ReLU has slope ${slope ?? '(not readable)'} below zero${slope === 0.01 ? " (PyTorch's default)" : ''}; Gradient Lens trains leakyRelu with slope ${LEAKY_ALPHA}`);
 }
 
 // ---- initial values (torch.zeros(...), torch.randn(...) * 0.01) -------------------------------------
@@ -326,16 +324,21 @@ function setInit(fx: Fx, p: ParamV, r: TorchInitResult, site: InitSite): void {
   if (p.which === 'weight') {
     layer.kernel = rec;
     layer.weightsSpan = site.span;
+    layer.weightsVia = [...fx.callStack];
   } else {
     layer.bias = rec;
     layer.biasSpan = site.span;
+    layer.biasVia = [...fx.callStack];
   }
   if (fresh) fx.session.useSite(site);
   if (users.length > 1) {
     // One init statement for several layers (an init function given to model.apply): each layer's
     // findings stay on its own nn.Linear line, and no edit is offered there (it would change them all).
     for (const l of users) {
-      if (l.kernel?.site && `${l.kernel.site.span.from}:${l.kernel.site.span.to}` === key) l.weightsSpan = l.definition;
+      if (l.kernel?.site && `${l.kernel.site.span.from}:${l.kernel.site.span.to}` === key) {
+        l.weightsSpan = l.definition;
+        l.weightsVia = l.via;
+      }
       if (l.bias?.site && `${l.bias.site.span.from}:${l.bias.site.span.to}` === key) l.biasSpan = undefined;
     }
     site.shared = true;
@@ -670,20 +673,20 @@ function refuse(fx: Fx, what: string, span: Span): void {
   if (st.depth > 0 && !st.refused.has(st.trace)) st.refused.set(st.trace, { what, span });
 }
 
-/** After a trace: a model that uses a convolution, an RNN... is refused (no layers), with a note on that layer. */
+/** After a trace: a model that uses a convolution, an RNN... refuses the file (ModelBuilder.refuse), at that layer. */
 function refused(fx: Fx, model: ModelRec): boolean {
   const st = state(fx);
   const r = st.refused.get(st.trace);
   if (!r) return false;
   model.layers.length = 0;
-  fx.note(r.span, `${r.what}: Gradient Lens trains fully-connected networks (nn.Linear layers and activations)`);
+  fx.session.refuse(r.span, r.what);
   return true;
 }
 
 function refusalOf(n: string): string {
-  if (/^(conv|maxpool|avgpool|adaptive)/.test(n)) return 'convolutional model';
-  if (/^(lstm|gru|rnn)/.test(n)) return 'recurrent model';
-  return `a model with ${n === 'embedding' ? 'an embedding' : n === 'bilinear' ? 'a bilinear layer' : 'attention'}`;
+  if (/^(conv|maxpool|avgpool|adaptive)/.test(n)) return CONV_MESSAGE;
+  if (/^(lstm|gru|rnn)/.test(n)) return RNN_MESSAGE;
+  return `a model with ${n === 'embedding' ? 'an embedding' : n === 'bilinear' ? 'a bilinear layer' : 'attention'}: Gradient Lens trains fully-connected networks`;
 }
 
 function traceSequential(fx: Fx, seq: SequentialV): void {
@@ -813,6 +816,7 @@ const linear: Handler = (call, fx) => {
   const useBias = !(biasA?.t === 'bool' && !biasA.v);
   const layer: LayerRec = {
     id: -1, framework: ID, units: outF, kernelShape: [inF, outF], useBias, weightsSpan: e, definition: e, kind: 'object',
+    via: [...fx.callStack], weightsVia: [...fx.callStack],
   };
   if (inF !== undefined && inF > 0) {
     layer.kernel = { init: linearDefault(inF) };
@@ -850,7 +854,10 @@ function nnHandler(name: string): Handler | undefined {
     if (outF === undefined) fx.note(outA?.span ?? call.expr, `could not read the number of units of ${fx.src(call.expr)}`);
     const biasA = call.arg(1, 'bias')?.v;
     const useBias = !(biasA?.t === 'bool' && !biasA.v);
-    const layer: LayerRec = { id: -1, framework: ID, units: outF, kernelShape: [undefined, outF], useBias, weightsSpan: call.expr, definition: call.expr, kind: 'object' };
+    const layer: LayerRec = {
+      id: -1, framework: ID, units: outF, kernelShape: [undefined, outF], useBias, weightsSpan: call.expr, definition: call.expr, kind: 'object',
+      via: [...fx.callStack], weightsVia: [...fx.callStack],
+    };
     const lin = new LinearV(layer, undefined, call.expr);
     lin.lazy = true;
     return native(lin);
@@ -928,7 +935,7 @@ function functional(name: string): Handler | undefined {
   };
   if (/^(conv(transpose)?[123]d|(max|avg|adaptiveavg|adaptivemax)pool[123]d)$/.test(n)) return (call, fx) => {
     fx.session.looksLikeModel = true;
-    refuse(fx, 'convolutional model', call.expr);
+    refuse(fx, CONV_MESSAGE, call.expr);
     return call.args[0] ?? UNKNOWN;
   };
   if (n === 'crossentropy' || n === 'nllloss' || n === 'mseloss' || n === 'binarycrossentropy' || n === 'binarycrossentropywithlogits') {
@@ -962,7 +969,17 @@ function torchTop(name: string): Handler | undefined {
     if (state(fx).softmax.get(t.source) === 'softmax') {
       const out = native(new TorchTensorV(t.source, true));
       state(fx).logOfSoftmax.add(out.t === 'native' ? out.obj : out);
-      fx.note(call.expr, 'log(softmax(x)) underflows to log(0) = -inf when a probability rounds to 0, and the gradients turn NaN: F.log_softmax(x, dim=1) computes the same stably; Gradient Lens trains with a stable softmax cross-entropy');
+      // torch.log(F.softmax(z, dim=1)) written in one expression becomes F.log_softmax(z, dim=1).
+      const inner = call.argExprs[0];
+      let edit: { span: Span; newText: string } | undefined;
+      if (inner?.k === 'call' && /(^|\.)softmax$/.test(fx.text.slice(inner.callee.from, inner.callee.to))) {
+        const callee = fx.text.slice(inner.callee.from, inner.callee.to).replace(/softmax$/, 'log_softmax');
+        edit = { span: call.expr, newText: callee + fx.text.slice(inner.callee.to, inner.to) };
+      }
+      fx.session.unstableLoss ??= {
+        span: call.expr, construct: fx.src(call.expr), layer: t.source, edit,
+        suggestion: 'F.log_softmax(x, dim=1) with NLLLoss, or CrossEntropyLoss on the logits (the output before the softmax)',
+      };
       return out;
     }
     return undefined;
@@ -1035,8 +1052,14 @@ function step(fx: Fx, opt: TorchOptimizerV | undefined, span: Span): void {
     if (opt && !model.optimizer) model.optimizer = opt.opt;
   }
   const loader = activeLoader(fx) ?? st.loaders.filter((l) => l.dataset?.train).pop() ?? st.loaders[st.loaders.length - 1];
-  if (loader) fx.session.batch = { value: loader.batch, span: loader.batchSpan };
-  fx.session.recordSteps(fx, 1, span);
+  if (loader) setBatch(fx, model, loader);
+  fx.session.recordSteps(fx, 1, span, 'step', model ?? 'graph');
+}
+
+function setBatch(fx: Fx, model: ModelRec | undefined, loader: DataLoaderV): void {
+  const b = { value: loader.batch, span: loader.batchSpan };
+  if (model) model.batch = b;
+  else fx.session.batch = b;
 }
 
 function lastModel(fx: Fx): ModelRec | undefined {
@@ -1215,14 +1238,13 @@ const dataLoader: Handler = (call, fx) => {
   return native(loader);
 };
 
-const FASHION_NOTE = 'this loads Fashion-MNIST: Gradient Lens trains on MNIST unless gradientLens.dataFolder / --data points at Fashion-MNIST IDX files';
-
-/** Once per file (a training and a test set of Fashion-MNIST are one fact). */
-function datasetNote(fx: Fx, message: string, span: Span): void {
+/** Once per file (a training and a test set of Fashion-MNIST are one fact); `message` undefined: the Fashion-MNIST note. */
+function datasetNote(fx: Fx, message: string | undefined, span: Span): void {
   const st = state(fx);
   if (st.datasetNoted) return;
   st.datasetNoted = true;
-  fx.note(span, message);
+  if (message === undefined) noteFashion(fx, span);
+  else fx.note(span, message);
 }
 
 /** torchvision.datasets.MNIST / FashionMNIST / ... (root, train=True, ...). */
@@ -1233,7 +1255,7 @@ function dataset(name: string): Handler | undefined {
     fx.session.looksLikeModel = true;
     const tr = call.arg(1, 'train')?.v;
     const train = tr === undefined || tr.t !== 'bool' || tr.v;
-    if (n !== 'mnist') datasetNote(fx, n === 'fashionmnist' ? FASHION_NOTE : `this loads ${name}: Gradient Lens trains on MNIST (60,000 training images of 28×28 digits)`, call.expr);
+    if (n !== 'mnist') datasetNote(fx, n === 'fashionmnist' ? undefined : `this loads ${name}: Gradient Lens trains on MNIST (60,000 training images of 28×28 digits)`, call.expr);
     return native(new DatasetV(n === 'mnist' || n === 'fashionmnist' || n === 'kmnist' || n === 'qmnist' ? (train ? MNIST_TRAIN : MNIST_TEST) : undefined, train));
   };
 }
@@ -1255,7 +1277,7 @@ const normalize: Handler = (call, fx) => {
 /** d2l.load_data_fashion_mnist(batch_size): its (train_iter, test_iter) loaders over Fashion-MNIST. */
 const d2lLoadData: Handler = (call, fx) => {
   fx.session.looksLikeModel = true;
-  datasetNote(fx, FASHION_NOTE, call.expr);
+  datasetNote(fx, undefined, call.expr);
   const bs = call.arg(0, 'batchsize');
   const b = int(bs?.v);
   if (b === undefined || b <= 0) fx.note(bs?.span ?? call.expr, `could not read the batch size of ${fx.src(call.expr)}: using 100 (the default of the model spec)`);
@@ -1287,13 +1309,13 @@ const d2lTrain: Handler = (call, fx) => {
     model.fitted = true;
     if (opt) model.optimizer = opt.opt;
   }
-  if (loader) fx.session.batch = { value: loader.batch, span: loader.batchSpan };
+  if (loader) setBatch(fx, model, loader);
   const perEpoch = loader?.len();
   if (epochs === undefined || epochs < 1 || perEpoch === undefined) {
     fx.note(epochsA?.span ?? call.expr, `could not tell how many steps ${fx.src(call.expr)} trains: using 1000 steps (the default of the model spec)`);
     return NONE;
   }
-  fx.session.recordSteps(fx, epochs * perEpoch, epochsA?.span ?? call.expr);
+  fx.session.recordSteps(fx, epochs * perEpoch, epochsA?.span ?? call.expr, 'step', model ?? 'graph');
   return NONE;
 };
 
