@@ -4,6 +4,8 @@
 //   - probe overhead: the same run with probes off, paired;
 //   - ratio against the PyTorch reference (../shared/bench/torch_reference.py, 1 thread), paired runs
 //     alternating, median of BENCH_REPEATS (default 5), when .venv has torch;
+//   - the cooperative stop's latency and the extension host's event-loop delay during a run (p50/p99,
+//     measured inside VS Code by the integration suite's responsiveness test): scripts/benchHost.mjs;
 //   - the extension's activation time, as last measured inside VS Code by the integration suite
 //     (test-output/integration-*.json).
 // Every training run is a fresh process (bench/trainOnce.ts), so RSS and start-up are per run.
@@ -86,6 +88,9 @@ if (want('probe') || want('torch')) {
     }
   }
 }
+
+// What the tests only bound: the host's event-loop delay during a run, the cooperative stop (scripts/benchHost.mjs).
+if (want('stop') || want('host')) await (await import('./benchHost.mjs')).benchHost({ want, repeats });
 
 // The integration suite (scripts/integration.mjs) records the activation it measured inside VS Code
 // (loading dist/extension.js + activate()) in its report; a benchmark cannot start VS Code by itself.
