@@ -169,10 +169,15 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     return d;
   }
 
-  /** Where a finding lands: its layer's weights in the current text, else the position it carries. */
-  private findingRange(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined): vscode.Range {
+  /**
+   * Where a finding lands: its layer's weights in the current text; a whole-model static finding at the
+   * position the importer gave it (e.g. unstable-loss on the loss line), a whole-model runtime finding on
+   * the model in the current text (the run's positions may be stale); else the position it carries.
+   */
+  private findingRange(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined, runtime: boolean): vscode.Range {
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
-    const r = layer ? layer.weights ?? layer.definition : f.layer < 0 && result?.modelRange ? result.modelRange : undefined;
+    const model = f.layer < 0 && (runtime || !f.source) ? result?.modelRange : undefined;
+    const r = layer ? layer.weights ?? layer.definition : model;
     if (r) return toRange(doc, r);
     if (f.source) {
       return toRange(doc, { line: f.source.line, column: f.source.column, endLine: f.source.endLine ?? f.source.line, endColumn: f.source.endColumn ?? f.source.column + 1 });
@@ -181,7 +186,7 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   }
 
   findingDiagnostic(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined, uri: vscode.Uri, runtime: boolean): vscode.Diagnostic {
-    const range = this.findingRange(f, result, doc);
+    const range = this.findingRange(f, result, doc, runtime);
     const when = runtime ? (f.firstStep === 0 ? ' (training run: from the start)' : ` (training run: from step ${f.firstStep})`) : '';
     const d = new vscode.Diagnostic(range, `${f.message}${when}`, SEVERITY[f.severity] ?? vscode.DiagnosticSeverity.Information);
     d.source = runtime ? RUNTIME_SOURCE : STATIC_SOURCE;
