@@ -38,6 +38,9 @@ const TOKENS = [
   'next_batch(', '.minimize(', 'kernel_initializer=', 'kernelInitializer:', '"layers":', '"units":', 'None', 'null', 'undefined', 'NaN',
   '1e309', '-0', '0x1F', '1_000', '-1', '0.5', '784', '10', '100', 'lambda x: x', 'def f(', 'return ', 'async ', 'await ', '=>',
   'class A:', 'if True:', 'with x:', '# comment', '/* c */', '// c', '\u00e9l\u00e8ve', '\u{1F600}', '\u0000', '\uFFFF',
+  // PyTorch (issue 11)
+  'nn.Linear(', 'nn.Sequential(', 'super().__init__()', 'nn.init.zeros_(', 'optimizer.step()', 'F.relu(', 'DataLoader(', '*layers',
+  'self.fc1', 'def forward(self, x):', 'model.apply(', '.fill_(0)', 'OrderedDict([', 'nn.ModuleList([',
 ];
 const ODD_NAMES = ['_', '__init__', 'W\u00e9', 'class_', 'x'.repeat(300), '\u0394W', 'tf', 'model', 'range', 'None_', '$', 'await'];
 
@@ -144,8 +147,10 @@ function checkResult(r: ImportResult | undefined, text: string, where: string): 
 
 test('>= 200 mutated and generated sources import without an exception or a hang', () => {
   const rand = prng(SEED);
-  const fixtures = readdirSync(FIXTURES).filter((f) => /\.(py|js|ts|json)$/.test(f));
+  // test/fixtures and its folders (programs/: the real-code shapes of every framework)
+  const fixtures = readdirSync(FIXTURES, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(py|js|ts|json)$/.test(f) && !f.startsWith('streams'));
   assert.ok(fixtures.length >= 6, 'fixtures present');
+  assert.ok(fixtures.filter((f) => /(^|[\\/])torch_/.test(f)).length >= 15, 'PyTorch fixtures present');
   const cases: { name: string; text: string }[] = generated(rand);
   for (const f of fixtures) {
     const text = readFileSync(join(FIXTURES, f), 'utf8');

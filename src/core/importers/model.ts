@@ -19,6 +19,8 @@ export interface InitSite {
   shape?: Span;
   /** TF2 spelling (`tf.random.uniform`) rather than TF1 (`tf.random_uniform`). */
   v2?: boolean;
+  /** PyTorch: the source span of the parameter tensor the init call or method works on. */
+  tensor?: Span;
   /** Set when the same source expression initialises several layers (a helper function): no edit then. */
   shared?: boolean;
 }
