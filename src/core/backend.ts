@@ -83,7 +83,7 @@ export interface NativeThreads {
 /**
  * The default thread rule for tfjs-node, measured on the seed MLP (docs/performance.md): half the cores,
  * at least 1, at most 4, for one operation; one operation at a time. On 2 cores 1 intra-op thread trains
- * ≈ 1.3× faster than 2 (TensorFlow's default, one per core): the eager loop's own thread needs a core,
+ * ≈ 1.5× faster than 2 (TensorFlow's default, one per core): the eager loop's own thread needs a core,
  * and the extension host needs room. The products of a small MLP do not scale past a few threads.
  */
 export function nativeThreadRule(cores = availableParallelism()): { intraOp: number; interOp: number } {

@@ -28,6 +28,13 @@ const train = async (api: GradientLensApi, steps = 30): Promise<RunRecord> => {
   return r;
 };
 
+/** Skips with the reason in the log, or fails when GRADIENT_LENS_REQUIRE_NATIVE=1 (.ci/run) and the native backend is what is missing. */
+function skipBecause(ctx: Mocha.Context, reason: string, nativeMissing: boolean): never {
+  if (nativeMissing && process.env.GRADIENT_LENS_REQUIRE_NATIVE === '1') assert.fail(`GRADIENT_LENS_REQUIRE_NATIVE=1 but ${reason}`);
+  console.log(`      skipped: ${reason}`);
+  return ctx.skip();
+}
+
 async function reachable(url: string): Promise<boolean> {
   try {
     await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(4000) });
@@ -70,7 +77,7 @@ describe('Native backend (Set Up Native Backend, gradientLens.nativeBackendPath)
   });
 
   it('the npm route, where libtensorflow cannot be downloaded, fails with a message saying so (and installs nothing usable)', async function () {
-    if (await reachable('https://storage.googleapis.com/')) this.skip(); // there it would download ≈ 300 MB
+    if (await reachable('https://storage.googleapis.com/')) skipBecause(this, 'storage.googleapis.com is reachable here: the npm route would download libtensorflow (≈ 300 MB)', false);
     const r = await setUp({ route: 'npm' });
     assert.equal(r.ok, false, JSON.stringify(r));
     assert.match(r.reason ?? '', /^could not install tfjs-node with npm: /);
@@ -79,7 +86,7 @@ describe('Native backend (Set Up Native Backend, gradientLens.nativeBackendPath)
   });
 
   it('the offline route builds tfjs-node from the TensorFlow wheel into global storage; the next run reports tensorflow', async function () {
-    if (!cachedWheel) this.skip(); // the wheel is fetched by scripts/nativeBackend.mjs (.ci/run) into GRADIENT_LENS_WHEEL_CACHE
+    if (!cachedWheel) skipBecause(this, `no tensorflow-cpu 2.21.0 wheel in GRADIENT_LENS_WHEEL_CACHE (${wheelCache ?? 'unset'}); node scripts/nativeBackend.mjs fetches it`, true);
     const r = await setUp({ route: 'offline' });
     assert.equal(r.ok, true, r.reason);
     assert.ok(r.nativePath?.startsWith(api.native.prefix), `${r.nativePath} is not in ${api.native.prefix}`);
@@ -92,7 +99,7 @@ describe('Native backend (Set Up Native Backend, gradientLens.nativeBackendPath)
   });
 
   it('set-up with the locally provisioned build as the existing installation: the setting is stored, a run reports tensorflow', async function () {
-    if (!hasProvisioned) this.skip(); // node scripts/nativeBackend.mjs provisions it (.ci/run does)
+    if (!hasProvisioned) skipBecause(this, `no provisioned tfjs-node at ${provisioned} (node scripts/nativeBackend.mjs provisions it)`, true);
     assert.equal(api.native.effectivePath(), undefined);
     const r = await setUp({ route: 'existing', path: provisioned });
     assert.equal(r.ok, true, r.reason);
