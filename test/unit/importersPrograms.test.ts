@@ -48,6 +48,7 @@ const KERAS_ADAM = (lr: number) => adam(lr, { epsilon: 1e-7 });
 const sgd = (learningRate: number): OptimizerSpec => ({ type: 'sgd', learningRate });
 const DROPOUT = /dropout is not part of the model spec: trained without it/;
 const CONV = /^convolutional model: Gradient Lens trains fully-connected networks$/;
+const UNKNOWN_EXAMPLES = /^the number of training examples given to fit\(\) is not known here: the step count assumes the 60,000 MNIST training images$/;
 const flag = (name: string, value: string) => new RegExp(`^--${name} is a command-line flag: Gradient Lens uses its default, ${value}$`);
 
 const ROWS: Row[] = [
@@ -254,6 +255,24 @@ const ROWS: Row[] = [
     weights: ['w1 = tf.Variable', 'w2 = tf.Variable'], notes: [],
   },
 
+  {
+    file: 'tf1_tutorial_module.py', language: 'python-tf1',
+    // mnist.inference(images, hidden1, hidden2): the tutorial's layers, weights TN(1/√fan-in).
+    layers: [[256, 'relu', TN(1 / 28)], [64, 'relu', TN(1 / 16)], [10, 'softmax', TN(1 / 8)]],
+    optimizer: sgd(0.05), batch: 50, steps: 3000, // the validation loop's batches are not training steps
+    weights: ['logits = mnist.inference', 'logits = mnist.inference', 'logits = mnist.inference'],
+    notes: [
+      ["DEFINE_float('learning_rate'", flag('learning_rate', '0.05')], ["DEFINE_integer('max_steps'", flag('max_steps', '3000')],
+      ["DEFINE_integer('hidden1'", flag('hidden1', '256')], ["DEFINE_integer('hidden2'", flag('hidden2', '64')],
+      ["DEFINE_integer('batch_size'", flag('batch_size', '50')],
+    ],
+  },
+  {
+    file: 'tf1_two_phases.py', language: 'python-tf1',
+    layers: [[128, 'elu', N(0.05)], [10, 'softmax', N(0.05)]], optimizer: TF1_ADAM(0.001), batch: 100, steps: (3 + 5) * 550,
+    weights: ['W1 = tf.Variable', 'W2 = tf.Variable'], notes: [],
+  },
+
   // ---- Keras ----------------------------------------------------------------------------------
   {
     file: 'keras_mnist_mlp.py', language: 'keras',
@@ -302,7 +321,8 @@ const ROWS: Row[] = [
     file: 'keras_loop_layers.py', language: 'keras',
     layers: [[256, 'selu', 'leCunNormal'], [128, 'selu', 'leCunNormal'], [64, 'selu', 'leCunNormal'], [10, 'softmax', 'glorotUniform']],
     optimizer: adam(0.001), batch: 250, steps: 4 * 240,
-    weights: ["Dense(units, activation='selu'", "Dense(units, activation='selu'", "Dense(units, activation='selu'", "Dense(10, activation='softmax')"], notes: [],
+    weights: ["Dense(units, activation='selu'", "Dense(units, activation='selu'", "Dense(units, activation='selu'", "Dense(10, activation='softmax')"],
+    notes: [['model.fit(x_train', UNKNOWN_EXAMPLES]], // x_train is not defined in this file
   },
   {
     file: 'keras_beginner.py', language: 'keras',
@@ -316,12 +336,18 @@ const ROWS: Row[] = [
     weights: ['keras.layers.Dense(128', 'keras.layers.Dense(10'],
     notes: [['= fashion_mnist.load_data()', /^this code loads Fashion-MNIST/]],
   },
+  {
+    file: 'keras_two_models.py', language: 'keras',
+    layers: [[512, 'tanh', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: sgd(0.05), batch: 200, steps: 30 * 300,
+    weights: ['model.add(Dense(512', 'model.add(Dense(10'],
+    notes: [['cnn.add(Conv2D', /^convolutional model here is not the model read from this file \(Gradient Lens trains fully-connected networks\)$/]],
+  },
   { file: 'keras_cnn.py', language: 'keras', refused: "model.add(Conv2D(32", notes: [["model.add(Conv2D(32", CONV]] },
   {
     file: 'keras_batchnorm.py', language: 'keras',
     layers: [[300, 'relu', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: sgd(0.01), batch: 50, steps: 1200,
     weights: ['Dense(300', 'Dense(10'],
-    notes: [['BatchNormalization(),', /^BatchNormalization is not part of the model spec: trained without it$/], ['Dense(300', /this layer has no bias/]],
+    notes: [['BatchNormalization(),', /^BatchNormalization is not part of the model spec: trained without it$/], ['Dense(300', /this layer has no bias/], ['model.fit(', UNKNOWN_EXAMPLES]],
   },
   {
     file: 'keras_argparse.py', language: 'keras',
@@ -334,7 +360,7 @@ const ROWS: Row[] = [
     layers: [[400, 'leakyRelu', 'heUniform'], [100, 'tanh', 'glorotUniform'], [10, 'softmax', 'glorotUniform']],
     optimizer: KERAS_ADAM(0.0005), batch: 500, steps: 3 * 108,
     weights: ['Dense(400', 'Dense(100', 'Dense(10)'],
-    notes: [['LeakyReLU(alpha=0.1)', /^this leaky ReLU has slope 0.1 below zero; Gradient Lens trains leakyRelu with slope 0.2$/]],
+    notes: [['LeakyReLU(alpha=0.1)', /^this leaky ReLU has slope 0.1 below zero; Gradient Lens trains leakyRelu with slope 0.2$/], ['model.fit(', UNKNOWN_EXAMPLES]],
   },
 
   // ---- TensorFlow.js --------------------------------------------------------------------------
@@ -349,14 +375,14 @@ const ROWS: Row[] = [
     file: 'tfjs_browser_global.js', language: 'tfjs',
     layers: [[300, 'sigmoid', N(0.05)], [100, 'sigmoid', 'glorotUniform'], [10, 'softmax', 'glorotUniform']],
     optimizer: sgd(0.1), batch: 64, steps: 3 * Math.ceil(51000 / 64),
-    weights: ['units: 300', 'units: 100', 'units: 10,'], notes: [],
+    weights: ['units: 300', 'units: 100', 'units: 10,'], notes: [['model.fit(', UNKNOWN_EXAMPLES]],
   },
   { file: 'tfjs_cnn.js', language: 'tfjs', refused: 'tf.layers.conv2d', notes: [['tf.layers.conv2d', CONV]] },
   {
     file: 'tfjs_functional.ts', language: 'tfjs',
     layers: [[64, 'elu', 'glorotNormal'], [10, 'softmax', 'glorotUniform']],
     optimizer: { type: 'momentum', learningRate: 0.05, momentum: 0.9 }, batch: 100, steps: 4 * 600,
-    weights: ["kernelInitializer: 'glorotNormal'", 'units: 10'], notes: [],
+    weights: ["kernelInitializer: 'glorotNormal'", 'units: 10'], notes: [['model.fit(', UNKNOWN_EXAMPLES]],
   },
   {
     file: 'tfjs_core_api.js', language: 'tfjs',
@@ -367,7 +393,7 @@ const ROWS: Row[] = [
     file: 'tfjs_layers_loop.ts', language: 'tfjs',
     layers: [[200, 'tanh', 'glorotUniform'], [100, 'tanh', 'glorotUniform'], [10, 'softmax', 'glorotUniform']],
     optimizer: { type: 'rmsprop', learningRate: 0.001 }, batch: 120, steps: 3 * 500,
-    weights: ['units: HIDDEN[i]', 'units: HIDDEN[i]', 'units: 10'], notes: [],
+    weights: ['units: HIDDEN[i]', 'units: HIDDEN[i]', 'units: 10'], notes: [['model.fit(', UNKNOWN_EXAMPLES]],
   },
 ];
 
@@ -391,7 +417,8 @@ function line(text: string, snippet: string): number {
 }
 
 test('every fixture program is a row of the table, and there are at least 40', () => {
-  const files = readdirSync(DIR).filter((f) => /\.(py|js|ts)$/.test(f)).sort();
+  // (torch_*.py: the PyTorch programs, table in importersTorch.test.ts)
+  const files = readdirSync(DIR).filter((f) => /\.(py|js|ts)$/.test(f) && !f.startsWith('torch_')).sort();
   assert.deepEqual(files, ROWS.map((r) => r.file).sort());
   assert.ok(ROWS.length >= 40, `${ROWS.length} fixture programs`);
 });

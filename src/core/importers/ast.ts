@@ -51,6 +51,8 @@ export type Expr =
   | (Span & { k: 'lambda'; params: Param[]; body: Stmt[] })
   /** `[elt for ...]`, `{key: elt for ...}`, `(elt for ...)`. */
   | (Span & { k: 'comp'; elt: Expr; key?: Expr; fors: CompFor[]; dict?: boolean })
+  /** `*xs` as a call argument (Python `f(*layers)`, JS `f(...xs)`): the items of `arg` as positional arguments. */
+  | (Span & { k: 'spread'; arg: Expr })
   /** Anything the front end does not lower (comprehension oddities, syntax errors...). */
   | (Span & { k: 'other'; what: string });
 

@@ -62,6 +62,7 @@ function siteOf(site: InitSite | undefined, lines: LineMap, text: string): Initi
   const out: InitializerSite = { range: lines.range(site.span), idiom: site.idiom, prefix: site.prefix };
   if (site.shape) out.shape = text.slice(site.shape.from, site.shape.to);
   if (site.v2) out.v2 = true;
+  if (site.tensor) out.tensor = text.slice(site.tensor.from, site.tensor.to);
   return out;
 }
 
@@ -157,6 +158,10 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
       note(l.biasSpan ?? l.definition, `this bias has ${l.biasShape[0]} entries, but the layer has ${l.units} units`, 'warning');
     }
     let activation = l.activation;
+    if (last && activation !== undefined && activation !== 'linear' && activation !== 'softmax') {
+      note(l.activationSpan ?? l.definition, `the output layer's activation is ${activation}: Gradient Lens's output layer is always softmax (trained with softmax cross-entropy), so it is trained as softmax`);
+      activation = 'softmax';
+    }
     if (last && (activation === undefined || activation === 'linear')) {
       if (!(it.fromLogits || l.logits)) {
         note(l.definition, 'the output layer has no softmax: Gradient Lens trains with softmax cross-entropy, so these outputs are treated as logits (softmax)');
@@ -179,14 +184,18 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
     }
     return { units: l.units, activation, kernelInitializer: kernel, biasInitializer: bias };
   });
-  if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras) and tf.layers.dense (tfjs)');
+  if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras), tf.layers.dense (tfjs) and nn.Linear (PyTorch)');
   const raw: Record<string, unknown> = { name: specNameOf(fileName), layers: rawLayers };
   if (it.optimizer) raw.optimizer = it.optimizer.spec;
-  else if (it.layers.length > 0) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
+  else if (it.layers.length > 0 && !it.notes.some((n) => /never compiled/.test(n.message))) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
   if (it.batch) raw.batchSize = it.batch.value;
-  else if (it.layers.length > 0) note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)' : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
+  else if (it.layers.length > 0) {
+    note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)'
+      : language === 'pytorch' ? 'no `DataLoader(..., batch_size=B)` iterated around `optimizer.step()` found: using batch size 100 (the default)'
+        : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
+  }
   if (it.steps) raw.steps = it.steps.value;
-  else if (it.layers.length > 0 && language === 'python-tf1' && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
+  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
   return raw;
 }
 

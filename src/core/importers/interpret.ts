@@ -37,6 +37,8 @@ export interface Native {
   len?(host: Host): number | undefined;
   /** The value a `for x in obj` loop binds (one representative element). */
   element?(host: Host): Val | undefined;
+  /** `obj.name = v`; true when handled (else the assignment binds the dotted name in the scope). */
+  setAttr?(name: string, v: Val, host: Host, at: Span): boolean;
   /** `isinstance(obj, C)` for a library class `C` given by canonical path; undefined: not known. */
   instanceOf?(path: string): boolean | undefined;
 }
@@ -53,6 +55,28 @@ class EnumerateV implements Native {
   }
 }
 
+type SuperLookup = (owner: ClassVal, self: Val, name: string) => Val;
+
+/** `super` inside a method: `super()` uses the method's class and `self`, `super(C, obj)` the ones given. */
+class SuperCallV implements Native {
+  readonly kind = 'super';
+  constructor(private readonly lookup: SuperLookup, private readonly owner: ClassVal, private readonly self: Val) {}
+  call(call: Call): Val {
+    const [c, obj] = call.args;
+    const owner = c?.t === 'class' ? c : this.owner;
+    return native(new SuperV(this.lookup, owner, obj ?? this.self));
+  }
+}
+
+/** The proxy `super()` returns: attributes come from the base classes of `owner`, bound to `self`. */
+class SuperV implements Native {
+  readonly kind = 'super object';
+  constructor(private readonly lookup: SuperLookup, private readonly owner: ClassVal, private readonly self: Val) {}
+  attr(name: string): Val {
+    return this.lookup(this.owner, this.self, name);
+  }
+}
+
 export interface FuncVal {
   t: 'func';
   name: string;
@@ -63,6 +87,8 @@ export interface FuncVal {
   node: Span;
   /** A bound method: the instance passed as `self` (Python) / bound to `this` (JS). */
   self?: Val;
+  /** The class whose body defined it (a method): what a zero-argument `super()` in it starts from. */
+  owner?: ClassVal;
 }
 
 export interface ClassVal {
@@ -158,6 +184,8 @@ export interface Host<S = unknown> {
   readonly loops: readonly LoopFrame[];
   /** The user-function calls being inlined, outermost first (a value made inside a helper knows how it was reached). */
   readonly callStack: readonly Span[];
+  /** The branches of `if`s with unknown conditions being read (`from:branch`): two records on different branches of one `if` exclude each other. */
+  readonly branchPath: readonly string[];
   /** An information note at `span` (deduplicated). */
   note(span: Span, message: string): void;
   /** The source at `span`, whitespace collapsed, cut at 60 characters (for messages). */
@@ -204,6 +232,8 @@ export interface BaseClass<S = unknown> {
   call?(inst: InstanceVal, call: Call, host: Host<S>): Val | undefined;
   /** `inst.name = v` was executed. */
   setAttr?(inst: InstanceVal, name: string, v: Val, host: Host<S>): void;
+  /** Runs when an instance is created, after the user's `__init__` (e.g. to read the layers it made). */
+  initialized?(inst: InstanceVal, call: Call, host: Host<S>): void;
 }
 
 /** The libraries a file may use, as the interpreter sees them (frameworks/registry.ts builds it). */
@@ -284,7 +314,7 @@ const MAX_UNROLL = 64;
 const MAX_LIST = 10_000;
 
 const PY_BUILTINS = new Set([
-  'range', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
+  'range', 'xrange', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
   'super', 'sorted', 'reversed', 'str', 'bool', 'isinstance', 'getattr', 'setattr', 'hasattr', 'type', 'iter', 'next', 'map', 'open',
 ]);
 const JS_BUILTINS = new Set(['require', 'parseInt', 'parseFloat', 'Number', 'Math', 'console', 'super', 'Array', 'Object', 'Promise', 'setTimeout']);
@@ -299,6 +329,7 @@ class Interpreter<S> implements Host<S> {
   readonly loops: LoopFrame[] = [];
   private callDepth = 0;
   readonly callStack: Span[] = [];
+  readonly branchPath: string[] = [];
   private readonly called = new Set<Span>();
   private readonly defs: FuncVal[] = [];
   /** Every function / method body in the program by name (to see whether a loop trains through helpers). */
@@ -494,7 +525,14 @@ class Interpreter<S> implements Host<S> {
           }
           // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
           // is one possible result of the function, not the end of the reading).
-          if (t === undefined) this.softBlock(b.body, scope);
+          if (t === undefined) {
+            this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
+            try {
+              this.softBlock(b.body, scope);
+            } finally {
+              this.branchPath.pop();
+            }
+          }
         }
         return;
       }
@@ -576,13 +614,28 @@ class Interpreter<S> implements Host<S> {
     this.block(s.body, body);
     this.defs.splice(before);
     const attrs = new Map<string, Val>();
+    const cls: ClassVal = { t: 'class', name: s.name, bases, attrs, span: s };
     for (const [k, v] of body.entries()) {
       // Methods close over the enclosing scope, not the class body (Python's rule).
-      attrs.set(k, v.t === 'func' ? { ...v, scope } : v);
+      attrs.set(k, v.t === 'func' ? { ...v, scope, owner: cls } : v);
     }
     // A method is "called" only when something calls it; the class statement itself calls nothing.
     for (const v of attrs.values()) if (v.t === 'func') this.defs.push(v);
-    return { t: 'class', name: s.name, bases, attrs, span: s };
+    return cls;
+  }
+
+  /**
+   * `super().name` / `super(C, self).name` in a method of `owner`: the first base class (depth first)
+   * that defines `name`, bound to `self`. A library base (`nn.Module.__init__`) has nothing to run.
+   */
+  private superAttr(owner: ClassVal, self: Val, name: string): Val {
+    for (const b of owner.bases) {
+      if (b.t === 'class') {
+        const v = this.classAttr(b, name, 0);
+        if (v) return v.t === 'func' ? { ...v, self } : v;
+      }
+    }
+    return { t: 'builtin', name: `super.${name}` };
   }
 
   private loop(s: Extract<Stmt, { k: 'loop' }>, scope: Scope): void {
@@ -622,7 +675,7 @@ class Interpreter<S> implements Host<S> {
     }
     if (s.target) {
       // A training loop over a list of values (a sweep): read with its first value.
-      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && lastName(s.iter.callee) === 'range') ? items[0] : element;
+      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && /^x?range$/.test(lastName(s.iter.callee) ?? '')) ? items[0] : element;
       this.bind(s.target, first, scope);
     }
     let range: LoopFrame['range'];
@@ -645,7 +698,9 @@ class Interpreter<S> implements Host<S> {
 
   /** `range(...)` written as a loop's iterable, without evaluating anything else. */
   private rangeOf(e: Expr, scope: Scope): { start: number; step: number; n: number } | undefined {
-    if (e.k !== 'call' || e.callee.k !== 'name' || e.callee.id !== 'range' || scope.has('range')) return undefined;
+    if (e.k !== 'call' || e.callee.k !== 'name' || (e.callee.id !== 'range' && e.callee.id !== 'xrange')) return undefined;
+    const bound = scope.get(e.callee.id);
+    if (bound && !(bound.t === 'ref' && /(^|\.)x?range$/.test(bound.path))) return undefined; // a user's own range()
     const xs = e.args.map((a) => this.num(a, scope));
     if (xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined || !Number.isInteger(x))) return undefined;
     const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
@@ -676,7 +731,7 @@ class Interpreter<S> implements Host<S> {
         case 'list': return e.items.some((x) => inExpr(x, d + 1));
         case 'object': return e.entries.some((x) => inExpr(x.value, d + 1));
         case 'bin': return inExpr(e.left, d + 1) || inExpr(e.right, d + 1);
-        case 'unary': return inExpr(e.arg, d + 1);
+        case 'unary': case 'spread': return inExpr(e.arg, d + 1);
         case 'cond': return inExpr(e.test, d + 1) || inExpr(e.then, d + 1) || inExpr(e.else, d + 1);
         case 'comp': return inExpr(e.elt, d + 1) || e.fors.some((f) => inExpr(f.iter, d + 1));
         default: return false;
@@ -771,6 +826,7 @@ class Interpreter<S> implements Host<S> {
           obj.entries.set(`s:${target.prop}`, { key: { t: 'str', v: target.prop }, value: v });
           return;
         }
+        if (obj.t === 'native' && obj.obj.setAttr?.(target.prop, v, this, target)) return;
         const d = dottedName(target);
         if (d) scope.set(d, v);
         return;
@@ -874,7 +930,16 @@ class Interpreter<S> implements Host<S> {
       }
       case 'slice': return UNKNOWN;
       case 'list': {
-        const items = e.items.map((x) => this.eval(x, scope));
+        const items: Val[] = [];
+        for (const x of e.items) {
+          if (x.k !== 'spread') items.push(this.eval(x, scope));
+          else {
+            const v = this.eval(x.arg, scope);
+            const inner = v.t === 'list' || v.t === 'range' ? this.items(v) : undefined;
+            if (!inner) return UNKNOWN; // its length is not known
+            items.push(...inner);
+          }
+        }
         return e.tuple ? { t: 'list', items, tuple: true } : { t: 'list', items };
       }
       case 'object': {
@@ -914,7 +979,7 @@ class Interpreter<S> implements Host<S> {
       }
       case 'comp': return this.comprehension(e, scope);
       case 'call': return this.call(e, scope);
-      case 'other': return UNKNOWN;
+      case 'spread': case 'other': return UNKNOWN;
     }
   }
 
@@ -1146,8 +1211,22 @@ class Interpreter<S> implements Host<S> {
   private makeCall(e: Extract<Expr, { k: 'call' }>, scope: Scope, path: string, written: string): Call {
     const kw = new Map<string, Arg>();
     const named = new Map<string, Arg>();
-    let argExprs = e.args;
-    const args = argExprs.map((a) => this.eval(a, scope));
+    let argExprs: Expr[] = [];
+    const args: Val[] = [];
+    for (const a of e.args) {
+      if (a.k === 'spread') {
+        // `f(*xs)`: the items of a list we know become positional arguments; otherwise one unknown.
+        const v = this.eval(a.arg, scope);
+        const items = v.t === 'list' || v.t === 'range' ? this.items(v) : undefined;
+        for (const item of items ?? [UNKNOWN]) {
+          args.push(item);
+          argExprs.push(a);
+        }
+      } else {
+        args.push(this.eval(a, scope));
+        argExprs.push(a);
+      }
+    }
     if (this.dialect === 'js' && argExprs.length > 0) {
       // A trailing config object literal: its properties are the keyword arguments.
       const last = argExprs[argExprs.length - 1];
@@ -1287,6 +1366,7 @@ class Interpreter<S> implements Host<S> {
     for (const b of this.nativeBases(cls)) b.create?.(inst, call, this);
     const init = this.classAttr(cls, '__init__', 0);
     if (init?.t === 'func') this.invoke({ ...init, self: inst }, call, e);
+    for (const b of this.nativeBases(cls)) b.initialized?.(inst, call, this);
     return inst;
   }
 
@@ -1322,6 +1402,12 @@ class Interpreter<S> implements Host<S> {
       if (kw) used.add(p.name);
       local.set(p.name, kw ? kw.v : i < positional.length ? positional[i] : p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN);
     });
+    if (f.owner && this.dialect === 'python') {
+      // Python's zero-argument super() reads the method's class and first argument.
+      const selfV = f.self ?? (f.params[0] && !f.params[0].rest ? local.get(f.params[0].name) : undefined) ?? UNKNOWN;
+      const owner = f.owner;
+      local.set('super', native(new SuperCallV((cls, self, name) => this.superAttr(cls, self, name), owner, selfV)));
+    }
     const pushed = !this.libraryCall;
     if (pushed) this.callStack.push({ from: e.from, to: e.to });
     this.libraryCall = false;
@@ -1397,7 +1483,7 @@ class Interpreter<S> implements Host<S> {
     };
     const num = (v: number | undefined): Val => (v === undefined || !Number.isFinite(v) ? UNKNOWN : { t: 'num', v, span: e });
     switch (name) {
-      case 'range': {
+      case 'range': case 'xrange': {
         const xs = a.map((x) => (x.t === 'num' && Number.isInteger(x.v) ? x.v : undefined));
         if (call.kw.size > 0 || xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined)) return UNKNOWN;
         const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
@@ -1449,6 +1535,13 @@ class Interpreter<S> implements Host<S> {
       case 'dict': {
         const entries = new Map<string, DictEntry>();
         if (a[0]?.t === 'dict') for (const [k, en] of a[0].entries) entries.set(k, en);
+        else if (a[0]?.t === 'list') {
+          // dict([(key, value), ...]), in order
+          for (const pair of a[0].items) {
+            const k = pair.t === 'list' && pair.items.length === 2 ? keyOf(pair.items[0]) : undefined;
+            if (k && pair.t === 'list') entries.set(k, { key: pair.items[0], value: pair.items[1] });
+          }
+        }
         for (const [k, arg] of call.named) entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: arg.v, span: arg.span, valueExpr: arg.expr });
         return { t: 'dict', entries };
       }

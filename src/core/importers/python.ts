@@ -374,6 +374,9 @@ class PythonLowering {
               if (a.name === 'VariableName' && as[i + 1]?.name === 'AssignOp' && as[i + 2]) {
                 kwargs.push({ name: this.src(a), value: this.expr(as[i + 2], depth + 1), from: a.from, to: as[i + 2].to });
                 i += 2;
+              } else if (a.name === '*' && as[i + 1]) {
+                args.push({ k: 'spread', arg: this.expr(as[i + 1], depth + 1), from: a.from, to: as[i + 1].to });
+                i++;
               } else if (a.name === '*' || a.name === '**' || a.name === 'ArithOp') {
                 args.push({ k: 'other', what: 'unpacked arguments', from: a.from, to: as[i + 1]?.to ?? a.to });
                 i++;
@@ -387,8 +390,18 @@ class PythonLowering {
       }
       case 'ArrayExpression':
       case 'TupleExpression':
-      case 'SetExpression':
-        return { k: 'list', tuple: n.name === 'TupleExpression', items: children(n).filter((c) => !PUNCT.has(c.name)).map((c) => this.expr(c, depth + 1)), ...span };
+      case 'SetExpression': {
+        const cs = children(n).filter((c) => !PUNCT.has(c.name));
+        const items: Expr[] = [];
+        for (let i = 0; i < cs.length; i++) {
+          // `[a, *rest]`: a spread item
+          if (cs[i].name === '*' && cs[i + 1]) {
+            items.push({ k: 'spread', arg: this.expr(cs[i + 1], depth + 1), from: cs[i].from, to: cs[i + 1].to });
+            i++;
+          } else items.push(this.expr(cs[i], depth + 1));
+        }
+        return { k: 'list', tuple: n.name === 'TupleExpression', items, ...span };
+      }
       case 'ArrayComprehensionExpression':
       case 'SetComprehensionExpression': {
         const cs = children(n).filter((c) => !PUNCT.has(c.name));

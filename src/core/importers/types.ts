@@ -12,15 +12,16 @@ export interface SourceRange {
 }
 
 /** The idiom a file is read as (a framework module's `language`; see frameworks/api.ts). */
-export type SourceLanguage = 'python-tf1' | 'keras' | 'tfjs' | 'json';
+export type SourceLanguage = 'python-tf1' | 'keras' | 'tfjs' | 'pytorch' | 'json';
 
 /**
  * How an initializer is written, so a quick fix can rewrite it in the same idiom:
  * `tf1` a TF1 tensor (`tf.zeros([784, 100])`), `tf1-initializer` (`tf.zeros_initializer()`),
  * `keras-string` (`'zeros'`), `keras-object` (`tf.keras.initializers.Zeros()`), `tfjs-string` (`'zeros'`),
- * `tfjs-object` (`tf.initializers.zeros()`), `tfjs-tensor` (`tf.zeros([784, 100])` in tf.variable), `json`.
+ * `tfjs-object` (`tf.initializers.zeros()`), `tfjs-tensor` (`tf.zeros([784, 100])` in tf.variable), `json`,
+ * `torch-init` (`nn.init.zeros_(self.fc1.weight)`), `torch-method` (`self.fc1.weight.data.fill_(0)`).
  */
-export type InitializerIdiom = 'tf1' | 'tf1-initializer' | 'keras-string' | 'keras-object' | 'tfjs-string' | 'tfjs-object' | 'tfjs-tensor' | 'json';
+export type InitializerIdiom = 'tf1' | 'tf1-initializer' | 'keras-string' | 'keras-object' | 'tfjs-string' | 'tfjs-object' | 'tfjs-tensor' | 'torch-init' | 'torch-method' | 'json';
 
 /** Where a layer's initializer is written in the source: the expression a quick fix replaces. */
 export interface InitializerSite {
@@ -32,6 +33,8 @@ export interface InitializerSite {
   shape?: string;
   /** TF2 spelling (`tf.random.uniform`) rather than TF1 (`tf.random_uniform`). */
   v2?: boolean;
+  /** PyTorch: the parameter tensor as written (`self.fc1.weight`, `m.weight.data`). */
+  tensor?: string;
 }
 
 export interface LayerSource {

@@ -310,6 +310,8 @@ export function denseLayer(fx: Fx, call: Call, framework: string, stringIdiom: '
       layer.activationSite = a.site;
     }
   }
+  const nameA = kw.get('name')?.v;
+  if (nameA?.t === 'str') layer.name = nameA.v;
   const ub = kw.get('usebias')?.v ?? kw.get('bias')?.v;
   if (ub?.t === 'bool' && !ub.v) layer.useBias = false;
   const k = kw.get('kernelinitializer') ?? kw.get('init');
@@ -366,6 +368,16 @@ export class ModelV implements Native {
   }
 }
 
+/** `model.getLayer('hidden1')`: its `.output` is that layer's output (for sub-models built from it). */
+class LayerRefV implements Native {
+  readonly kind = 'layer of a model';
+  constructor(readonly layer: LayerRec | undefined) {}
+  attr(name: string): Val | undefined {
+    if (name === 'output' && this.layer) return native(new TensorV(this.layer, this.layer.activation !== undefined && this.layer.activation !== 'linear'));
+    return undefined;
+  }
+}
+
 export function newModel(fx: Fx, span: Span, framework: string): ModelRec {
   fx.session.looksLikeModel = true;
   const model: ModelRec = { span, framework, layers: [] };
@@ -374,6 +386,14 @@ export function newModel(fx: Fx, span: Span, framework: string): ModelRec {
 }
 
 export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
+  const inner = nativeOf(item, ModelV);
+  if (inner) {
+    // A model used as a layer (`Sequential([model, Softmax()])`): its layers, shared, not placed again.
+    model.layers.push(...inner.model.layers);
+    model.conv ??= inner.model.conv;
+    (model.inherited ??= new Set()).add(inner.model.layers[inner.model.layers.length - 1]);
+    return;
+  }
   const lv = nativeOf(item, LayerV);
   if (lv) {
     if (lv.layer.placed) {
@@ -389,6 +409,7 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
   const act = nativeOf(item, ActivationLayerV);
   if (act) {
     const prev = model.layers[model.layers.length - 1];
+    if (prev && model.inherited?.has(prev)) return; // an activation on top of another model's output (a prediction wrapper)
     if (!prev) fx.note(at, 'an activation before the first dense layer: ignored');
     else if (prev.activation && prev.activation !== 'linear') fx.note(at, `a second activation after ${prev.activation}: ignored`);
     else {
@@ -398,7 +419,12 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
     }
     return;
   }
-  if (nativeOf(item, PassLayerV) || nativeOf(item, TensorV)) return; // Flatten / InputLayer / Dropout (already noted): nothing to train.
+  const pass = nativeOf(item, PassLayerV);
+  if (pass?.conv) {
+    model.conv ??= pass.conv;
+    return;
+  }
+  if (pass || nativeOf(item, TensorV)) return; // Flatten / InputLayer / Dropout (already noted): nothing to train.
   fx.note(at, `could not follow this layer (${fx.src(at)})`);
 }
 
@@ -431,6 +457,11 @@ export function functionalModel(fx: Fx, call: Call, framework: string, python: b
 function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: boolean): Val | undefined {
   const n = norm(name);
   const e = call.expr;
+  if (n === 'getlayer') {
+    const key = call.arg(0, 'name', 'index')?.v;
+    const layer = key?.t === 'str' ? model.layers.find((l) => l.name === key.v) : key?.t === 'num' ? model.layers[key.v] : undefined;
+    return native(new LayerRefV(layer));
+  }
   if (n === 'add') {
     const a = call.arg(0, 'layer');
     addToModel(fx, model, a?.v ?? UNKNOWN, a?.expr ?? e);
@@ -466,10 +497,14 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
     }
     const rows = nativeOf(call.arg(0, 'x')?.v, DataV)?.rows;
     const all = rows !== undefined && rows > 0 ? rows : 60000;
+    if ((rows === undefined || rows <= 0) && !spe) {
+      fx.note(e, 'the number of training examples given to fit() is not known here: the step count assumes the 60,000 MNIST training images');
+    }
     const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(all * (1 - vs.v)) : all;
     const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : Math.ceil(examples / batch);
-    fx.session.batch = { value: batch, span: bs?.span ?? e };
-    fx.session.recordSteps(fx, epochs * perEpoch, ep?.span ?? e);
+    model.batch = { value: batch, span: bs?.span ?? e };
+    fx.session.batch = model.batch;
+    fx.session.recordSteps(fx, epochs * perEpoch, ep?.span ?? e, 'step', model);
     return UNKNOWN;
   }
   return UNKNOWN;

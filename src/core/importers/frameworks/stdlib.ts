@@ -4,7 +4,7 @@
 // `DEFINE_integer('hidden1', 128, ...)`), whose defaults are used — with a note, since a value given on
 // the command line is not known; `absl.app.run(main)`.
 import type { Span } from '../ast';
-import { type Call, type Native, type Val, NONE, UNKNOWN, native, norm } from '../interpret';
+import { type Call, type DictEntry, type Native, type Val, NONE, UNKNOWN, keyOf, native, norm } from '../interpret';
 import type { Fx } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import { last } from './common';
@@ -102,7 +102,34 @@ class ArgParserV implements Native {
   }
 }
 
+/** six.moves.xrange / range (Python 2 compatibility). */
+const range: Handler = (call) => {
+  const xs = call.args.map((a) => (a.t === 'num' && Number.isInteger(a.v) ? a.v : undefined));
+  if (xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined)) return UNKNOWN;
+  const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
+  return step === 0 ? UNKNOWN : { t: 'range', start, stop, step };
+};
+
+/** `collections.OrderedDict([(k, v), ...])` / `OrderedDict(a=..)`: a dict (ours keep insertion order). */
+const orderedDict: Handler = (call) => {
+  const entries = new Map<string, DictEntry>();
+  const a = call.args[0];
+  if (a?.t === 'dict') for (const [k, en] of a.entries) entries.set(k, en);
+  else if (a?.t === 'list') {
+    a.items.forEach((pair, i) => {
+      if (pair.t !== 'list' || pair.items.length !== 2) return;
+      const k = keyOf(pair.items[0]);
+      const itemExpr = call.argExprs[0]?.k === 'list' ? call.argExprs[0].items[i] : undefined;
+      if (k) entries.set(k, { key: pair.items[0], value: pair.items[1], span: itemExpr, valueExpr: itemExpr?.k === 'list' ? itemExpr.items[1] : undefined });
+    });
+  } else if (a !== undefined) return undefined;
+  for (const [k, arg] of call.named) entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: arg.v, span: arg.span, valueExpr: arg.expr });
+  return { t: 'dict', entries };
+};
+
 const FUNCTIONS: Record<string, Handler> = {
+  'collections.OrderedDict': orderedDict,
+  'six.moves.xrange': range, 'six.moves.range': range, 'builtins.range': range, 'past.builtins.xrange': range,
   'argparse.ArgumentParser': () => native(new ArgParserV()),
   'absl.app.run': (call, fx) => {
     const main = call.arg(0, 'main')?.v ?? fx.globalValue('main');

@@ -4,7 +4,7 @@
 import { type Call, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
 import type { Span } from '../ast';
 import {
-  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, matmulValues, shapeOf,
+  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, OptimizerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, convTensor, matmulValues, shapeOf,
 } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import { ACTIVATION_NAMES, CONV_MESSAGE, denseLayer, initializerObject, last, noteFashion, optimizerCall, tensorInitializer } from './common';
@@ -36,9 +36,9 @@ class MnistSplitV implements Native {
 
 function nextBatch(call: Call, fx: Fx): Val {
   const b = call.arg(0, 'batchsize')?.v;
-  if (b?.t === 'num' && Number.isInteger(b.v) && b.v > 0) fx.session.batch = { value: b.v, span: b.span ?? call.expr };
+  if (b?.t === 'num' && Number.isInteger(b.v) && b.v > 0) fx.session.drawBatch(b.v, b.span ?? call.expr);
   else fx.note(call.expr, `could not read the batch size of ${fx.src(call.expr)}`);
-  fx.session.recordSteps(fx, 1, call.expr, true);
+  fx.session.recordSteps(fx, 1, call.expr, 'batch');
   return { t: 'list', items: [UNKNOWN, UNKNOWN], tuple: true };
 }
 
@@ -120,11 +120,8 @@ const readDataSets: Handler = (call, fx) => {
   return native(new MnistDataV());
 };
 
-/** tf.nn.conv2d, tf.layers.conv2d, max_pool...: the whole file is refused, at this line. */
-const refuseConv: Handler = (call, fx) => {
-  fx.session.refuse(call.expr, CONV_MESSAGE);
-  return UNKNOWN;
-};
+/** tf.nn.conv2d, tf.layers.conv2d, max_pool...: a convolutional model (refused when it is the one read). */
+const refuseConv: Handler = (call, fx) => convTensor(fx, call.expr, CONV_MESSAGE, call.arg(0, 'input', 'inputs', 'value')?.v);
 const CONVOLUTIONAL = new Set([
   'conv1d', 'conv2d', 'conv3d', 'convolution', 'convolution2d', 'conv2dtranspose', 'separableconv2d', 'depthwiseconv2d', 'atrousconv2d',
   'maxpool', 'maxpool2d', 'maxpooling2d', 'maxpooling1d', 'avgpool', 'avgpool2d', 'averagepooling2d', 'maxpoolwithargmax',
@@ -279,6 +276,57 @@ function recordUnstable(fx: Fx, v: LogSumV): void {
 
 const sameStack = (a: readonly Span[], b: readonly Span[]): boolean => a.length === b.length && a.every((s, i) => s.from === b[i].from && s.to === b[i].to);
 
+// ---- the tutorial's mnist.py (tensorflow.examples.tutorials.mnist.mnist), used as a library ----------
+
+const TUTORIAL = 'tensorflow.examples.tutorials.mnist.mnist';
+const TUTORIAL_VALUES: Readonly<Record<string, number>> = { IMAGE_PIXELS: 784, IMAGE_SIZE: 28, NUM_CLASSES: 10 };
+
+/** Notes that a local `import mnist` (not TensorFlow's own module) is read as the tutorial's module. */
+function noteTutorial(call: Call, fx: Fx): void {
+  if (!/tutorials\.mnist import mnist|tutorials\.mnist\.mnist/.test(fx.text)) {
+    fx.note(call.expr, `${call.written}() is read as the TensorFlow tutorial's mnist.py (this file imports a module named mnist)`);
+  }
+}
+
+/**
+ * `mnist.inference(images, hidden1_units, hidden2_units)`: 784 → hidden1 ReLU → hidden2 ReLU → 10, each
+ * layer's weights truncated-normal with stddev 1/√fan-in and zero biases, as the tutorial writes them.
+ */
+const tutorialInference: Handler = (call, fx) => {
+  noteTutorial(call, fx);
+  const input = asTensor(fx, call.arg(0, 'images')?.v);
+  const sizes = [call.arg(1, 'hidden1units')?.v, call.arg(2, 'hidden2units')?.v].map((v) => (v?.t === 'num' && Number.isInteger(v.v) && v.v > 0 ? v.v : undefined));
+  if (!input) return UNKNOWN;
+  sizes.forEach((s, i) => { if (s === undefined) fx.note(call.argExprs[i + 1] ?? call.expr, `could not read the number of units of hidden layer ${i + 1} (${fx.src(call.argExprs[i + 1] ?? call.expr)})`); });
+  let t: Val = native(input);
+  let fanIn = 784;
+  [...sizes, 10].forEach((units, i) => {
+    const w = new VarV({ init: { type: 'truncatedNormal', mean: 0, stddev: 1 / Math.sqrt(fanIn) } }, [fanIn, units], call.expr, ID, fx.callStack);
+    const b = new VarV({ init: 'zeros' }, [units], call.expr, ID, fx.callStack);
+    const z = nativeOf(matmulValues(fx, t, native(w), call.expr), TensorV);
+    if (!z) return;
+    t = addBias(fx, z, b, call.expr);
+    if (i < 2) t = activate(fx, t, 'relu', call.expr);
+    fanIn = units ?? fanIn;
+  });
+  return t;
+};
+
+const TUTORIAL_FUNCTIONS: Readonly<Record<string, Handler>> = {
+  inference: tutorialInference,
+  loss: (call) => {
+    const t = nativeOf(call.arg(0, 'logits')?.v, TensorV);
+    if (t && t.source !== 'input' && !t.activated) t.source.logits = true;
+    return UNKNOWN;
+  },
+  training: (call, fx) => {
+    const lr = call.arg(1, 'learningrate');
+    const opt = nativeOf(optimizerCall(fx, { ...call, args: lr ? [lr.v] : [], argExprs: lr ? [lr.expr] : [], kw: new Map() }, 'gradientdescent', 'tf1'), OptimizerV);
+    return opt ? native(new TrainOpV(opt.opt)) : UNKNOWN;
+  },
+  evaluation: () => UNKNOWN,
+};
+
 const numeric = (f: (x: number) => number): Handler => (call) => {
   const a = call.args[0];
   if (a?.t !== 'num') return undefined;
@@ -315,6 +363,7 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
 };
 
 function resolve(path: string): Handler | undefined {
+  if (path.startsWith(`${TUTORIAL}.`)) return TUTORIAL_FUNCTIONS[path.slice(TUTORIAL.length + 1)];
   if (!path.startsWith('tensorflow.')) return undefined;
   const name = last(path);
   const n = norm(name);
@@ -351,12 +400,18 @@ export const tf1: FrameworkModule = {
     'tensorflow.compat.v1': 'tensorflow', 'tensorflow.compat.v2': 'tensorflow', 'tensorflow.v1': 'tensorflow',
     'tensorflow.contrib.layers.xavier_initializer': 'tensorflow.xavier_initializer',
     'tensorflow.linalg.matmul': 'tensorflow.matmul', 'tensorflow.math': 'tensorflow', 'tensorflow.contrib.slim': 'tensorflow.contrib.layers',
-    'tensorflow.contrib.framework': 'tensorflow.contrib.layers', 'tensorflow.contrib.learn.python.learn.datasets.mnist': 'tensorflow.examples.tutorials.mnist.input_data',
+    'tensorflow.contrib.framework': 'tensorflow.contrib.layers',
+    // A local copy of the tutorial's mnist.py imported as `import mnist` (fully_connected_feed.py style).
+    mnist: TUTORIAL, 'tensorflow.contrib.learn.python.learn.datasets.mnist': 'tensorflow.examples.tutorials.mnist.input_data',
   },
   globals: { python: { tf: 'tensorflow' } },
   resolve,
   unknownMethod(name, _receiver, call, fx) {
     return name === 'next_batch' ? nextBatch(call, fx) : undefined;
+  },
+  value(path) {
+    const v = path.startsWith(`${TUTORIAL}.`) ? TUTORIAL_VALUES[path.slice(TUTORIAL.length + 1)] : undefined;
+    return v === undefined ? undefined : { t: 'num', v };
   },
   unknownMember(dotted) {
     const m = /(^|\.)(train|validation|test)\.num_examples$/.exec(dotted);
