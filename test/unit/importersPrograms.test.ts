@@ -342,6 +342,22 @@ const ROWS: Row[] = [
     weights: ['model.add(Dense(512', 'model.add(Dense(10'],
     notes: [['cnn.add(Conv2D', /^convolutional model here is not the model read from this file \(Gradient Lens trains fully-connected networks\)$/]],
   },
+  {
+    file: 'keras_custom_loss.py', language: 'keras',
+    layers: [[300, 'relu', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: KERAS_ADAM(0.001), batch: 120, steps: 3 * 500,
+    weights: ['model.add(Dense(300', 'model.add(Dense(10'], notes: [],
+    findings: [['unstable-loss', -1, 'return -K.sum']],
+    check: (r, text) => {
+      // The hand-written loss (read with the model's softmax output as y_pred) is replaced by Keras's own.
+      const u = r.staticFindings.find((f) => f.code === 'unstable-loss')!;
+      assert.equal(u.evidence.construct, 'K.log(y_pred)');
+      const edit = fixToEdit(r, text, u.fixes[0])!;
+      assert.deepEqual([edit.range.line, edit.newText], [line(text, 'model.compile(loss=my_crossentropy'), "'categorical_crossentropy'"]);
+      const fixed = importSource('keras_custom_loss.py', applyEdit(text, edit))!;
+      assert.deepEqual(fixed.spec.ok && fixed.spec.spec, r.spec.ok && r.spec.spec);
+      assert.deepEqual(fixed.staticFindings, []);
+    },
+  },
   { file: 'keras_cnn.py', language: 'keras', refused: "model.add(Conv2D(32", notes: [["model.add(Conv2D(32", CONV]] },
   {
     file: 'keras_batchnorm.py', language: 'keras',

@@ -4,6 +4,7 @@
 import { type BaseClass, type Call, type InstanceVal, type Val, native, nativeOf, norm } from '../interpret';
 import { type Fx, type ModelBuilder, type ModelRec, ActivationLayerV, DataV, PassLayerV, TensorV, activate, asTensor } from '../model';
 import type { FrameworkModule, Handler } from './api';
+import { log, reduceSum } from './tf1';
 import {
   ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
   optimizerCall, sequential,
@@ -95,6 +96,8 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'applications' || ns.startsWith('applications.')) {
     return (call, fx) => native(new ModelV({ span: call.expr, framework: ID, layers: [], conv: fx.session.refuse(call.expr, CONV_MESSAGE) }, true));
   }
+  if (ns === 'backend' && n === 'log') return log;
+  if (ns === 'backend' && n === 'sum') return reduceSum;
   if (ns === 'activations' && ACTIVATION_NAMES[n]) {
     return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
   }

@@ -236,7 +236,8 @@ class LogSumV implements Native {
   }
 }
 
-const log: Handler = (call, fx) => {
+/** `tf.log(x)` (also Keras backend `K.log`): of a softmax output it is the start of an unstable cross-entropy. */
+export const log: Handler = (call, fx) => {
   const a = call.args[0];
   if (a?.t === 'num') {
     const v = Math.log(a.v);
@@ -244,7 +245,7 @@ const log: Handler = (call, fx) => {
   }
   const t = nativeOf(a, TensorV);
   if (!t || t.source === 'input' || t.source.activation !== 'softmax' || !t.activated) return UNKNOWN;
-  const prefix = call.written.replace(/\.(math\.)?log$/, '') || 'tf';
+  const prefix = call.path.startsWith('keras.') ? 'tf' : call.written.replace(/\.(math\.)?log$/, '') || 'tf';
   const v = new LogSoftmaxV(t.source, call.expr, prefix);
   fx.session.unstableLoss ??= {
     span: call.expr, construct: fx.src(call.expr), layer: t.source,
@@ -253,12 +254,12 @@ const log: Handler = (call, fx) => {
   return native(v);
 };
 
-const reduceSum: Handler = (call, fx) => {
+/** `tf.reduce_sum(...)` (also `K.sum`): the sum of `labels * log(softmax)`. */
+export const reduceSum: Handler = (call) => {
   const inner = nativeOf(call.args[0], LabelledLogV);
   if (!inner) return UNKNOWN;
   const axis = call.arg(1, 'axis', 'reductionindices')?.v;
   const perExample = axis !== undefined && ((axis.t === 'num' && (axis.v === 1 || axis.v === -1)) || (axis.t === 'list' && axis.items.length === 1 && axis.items[0].t === 'num' && (axis.items[0].v === 1 || axis.items[0].v === -1)));
-  void fx;
   return native(new LogSumV(inner, call.expr, perExample, false));
 };
 
