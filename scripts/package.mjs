@@ -37,6 +37,7 @@ const ALLOWED = [
 ];
 const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/nativeBackend.mjs', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
   'dist/mnist/train-images-idx3-ubyte.gz', 'dist/mnist/train-labels-idx1-ubyte.gz', 'dist/mnist/t10k-images-idx3-ubyte.gz', 'dist/mnist/t10k-labels-idx1-ubyte.gz',
+  'docs/findings.md', 'docs/importers.md',
   // Files package.json points at: the marketplace icon, the walkthrough's images; and "Open Example"'s programs.
   ...(pkg.icon ? [pkg.icon] : []),
   ...(pkg.contributes?.walkthroughs ?? []).flatMap((w) => w.steps.map((st) => st.media?.image).filter((x) => typeof x === 'string')),
@@ -79,8 +80,9 @@ function buildAndStage() {
   // The staged manifest has no vscode:prepublish: its build is this script, already done.
   const { 'vscode:prepublish': _prepublish, ...scripts } = pkg.scripts ?? {};
   writeFileSync(join(stage, 'package.json'), JSON.stringify({ ...pkg, scripts }, null, 2) + '\n');
-  // docs/ (findings.md: the diagnostics' codeDescription links; importers.md: import notes; the README's
-  // links) and schemas/ (the *.mlp.json schema contributed through jsonValidation).
+  // docs/ (findings.md: the diagnostics' codeDescription links; importers.md: import notes; .vscodeignore
+  // keeps only those two, the README's links go to the repository) and schemas/ (the *.mlp.json schema
+  // contributed through jsonValidation).
   for (const [dir, re] of [['docs', /\.md$/], ['schemas', /\.json$/]]) {
     if (!existsSync(dir)) continue;
     mkdirSync(join(stage, dir), { recursive: true });

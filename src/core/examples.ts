@@ -1,7 +1,7 @@
 // The example programs "Gradient Lens: Open Example" opens as editable files (the files themselves are
 // in examples/ at the extension's root; test/unit/examples.test.ts checks that the importers read
-// each one as the model its entry names). Adding an example — e.g. the seed model in PyTorch once an
-// importer reads it — is one more file in examples/ and one more entry here.
+// each one as the model its entry names). Adding an example is one more file in examples/ and one more
+// entry here.
 import type { SourceLanguage } from './importers/types';
 
 export interface Example {
@@ -43,6 +43,11 @@ export const EXAMPLES: readonly Example[] = [
     id: 'keras-mlp-zeros', title: 'Seed model in Keras', fileName: 'keras_mlp_zeros.py',
     description: 'Sequential Dense(100, relu) → Dense(10, softmax), kernel_initializer="zeros": ≈ 0.11',
     languageId: 'python', language: 'keras', preset: 'seed-mlp-zeros',
+  },
+  {
+    id: 'torch-mlp-zeros', title: 'Seed model in PyTorch', fileName: 'torch_mlp_zeros.py',
+    description: 'nn.Linear(784, 100) → ReLU → nn.Linear(100, 10), nn.init.zeros_ on every weight and bias: ≈ 0.11',
+    languageId: 'python', language: 'pytorch', preset: 'seed-mlp-zeros',
   },
   {
     id: 'tfjs-mlp-zeros', title: 'Seed model in TensorFlow.js', fileName: 'tfjs_mlp_zeros.js',
