@@ -35,7 +35,7 @@ export function importDocument(doc: vscode.TextDocument): ImportResult | undefin
 /** A run from a document's model, or a message saying why it cannot be trained. */
 export function choiceFromDocument(doc: vscode.TextDocument, imported = importDocument(doc)): RunChoice | string {
   const name = basename(doc.fileName);
-  if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, tfjs or a JSON spec).`;
+  if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs or a JSON spec).`;
   if (!imported.spec.ok) return `the model in ${name} cannot be trained: ${imported.spec.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
   return { spec: imported.spec.spec, label: name, sourceFile: doc.uri.fsPath };
 }
