@@ -1555,6 +1555,15 @@ class Interpreter<S> implements Host<S> {
         if (answers.some((x) => x === true)) return { t: 'bool', v: true };
         return answers.every((x) => x === false) ? { t: 'bool', v: false } : UNKNOWN;
       }
+      // iter(xs) is xs; next(it) its first element (a loop's representative element for a framework value).
+      case 'iter': return a[0] ?? UNKNOWN;
+      case 'next': {
+        const it = a[0];
+        if (!it) return UNKNOWN;
+        if (it.t === 'native') return it.obj.element?.(this) ?? a[1] ?? UNKNOWN;
+        const items = this.items(it);
+        return items?.[0] ?? a[1] ?? UNKNOWN;
+      }
       case 'super': return UNKNOWN;
       case 'require': {
         if (a[0]?.t !== 'str') return UNKNOWN;
