@@ -127,8 +127,13 @@ const orderedDict: Handler = (call) => {
   return { t: 'dict', entries };
 };
 
+/** `tqdm(iterable)` (a progress bar): the iterable itself, so a loop over it counts as a loop over it. */
+const tqdm: Handler = (call) => call.arg(0, 'iterable')?.v ?? UNKNOWN;
+
 const FUNCTIONS: Record<string, Handler> = {
   'collections.OrderedDict': orderedDict,
+  'tqdm.tqdm': tqdm, 'tqdm.notebook.tqdm': tqdm, 'tqdm.auto.tqdm': tqdm, 'tqdm.std.tqdm': tqdm, 'tqdm.tqdm_notebook': tqdm,
+  'tqdm.trange': range, 'tqdm.auto.trange': range, 'tqdm.notebook.trange': range,
   'six.moves.xrange': range, 'six.moves.range': range, 'builtins.range': range, 'past.builtins.xrange': range,
   'argparse.ArgumentParser': () => native(new ArgParserV()),
   'absl.app.run': (call, fx) => {

@@ -113,8 +113,17 @@ export class TorchTensorV extends TensorV {
 /** A tensor of initial values used as weights (`W1 = torch.randn(784, 256, requires_grad=True)`, then `X @ W1`). */
 function asVariable(v: Val): Val {
   const t = nativeOf(v, InitTensorV);
-  return t ? native(new VarV(t.rec, t.shape, t.rec.site?.span ?? { from: 0, to: 0 }, ID)) : v;
+  if (!t) return v;
+  // One variable per tensor, so that using W1 again (an evaluation loop) is the same layer, not a new one.
+  let w = VARIABLES.get(t);
+  if (!w) {
+    w = new VarV(t.rec, t.shape, t.rec.site?.span ?? { from: 0, to: 0 }, ID);
+    VARIABLES.set(t, w);
+  }
+  return native(w);
 }
+
+const VARIABLES = new WeakMap<InitTensorV, VarV>();
 
 function wrap(v: Val | undefined): Val | undefined {
   const t = nativeOf(v, TensorV);
