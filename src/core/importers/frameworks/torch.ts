@@ -88,8 +88,22 @@ const PASS_METHODS = new Set([
 
 /** A tensor of the model in PyTorch code: TensorV plus PyTorch's tensor methods (`.to(device)`, `.softmax(dim=1)`...). */
 export class TorchTensorV extends TensorV {
+  /** The shape when known: a dataset's image [1, 28, 28], a DataLoader batch [B, 1, 28, 28]. */
+  dims?: number[];
+  withDims(dims: number[] | undefined): this {
+    this.dims = dims;
+    return this;
+  }
   override method(name: string, call: Call, host: Fx): Val | undefined {
     const fx = host;
+    if (name === 'size' || name === 'dim' || name === 'numel') {
+      if (!this.dims) return UNKNOWN;
+      if (name === 'dim') return { t: 'num', v: this.dims.length };
+      if (name === 'numel') return { t: 'num', v: this.dims.reduce((a, b) => a * b, 1) };
+      const i = int(call.args[0]);
+      if (i !== undefined) return this.dims[i < 0 ? this.dims.length + i : i] === undefined ? UNKNOWN : { t: 'num', v: this.dims[i < 0 ? this.dims.length + i : i] };
+      return dimsVal(this.dims);
+    }
     if (PASS_METHODS.has(name)) return native(this);
     if (name === 'softmax' || name === 'log_softmax') return softmaxOf(fx, native(this), name === 'log_softmax', call.expr);
     if (name === 'clamp' || name === 'clamp_min' || name === 'relu_') {
@@ -103,12 +117,15 @@ export class TorchTensorV extends TensorV {
     return wrap(super.binary(op, asVariable(other), left, host, at));
   }
   attr(name: string): Val | undefined {
+    if (name === 'shape') return this.dims ? dimsVal(this.dims) : UNKNOWN;
     return name === 'data' || name === 'T' ? native(this) : undefined;
   }
   override index(): Val | undefined {
     return native(this);
   }
 }
+
+const dimsVal = (dims: number[]): Val => ({ t: 'list', items: dims.map((d) => ({ t: 'num', v: d })), tuple: true });
 
 /** A tensor of initial values used as weights (`W1 = torch.randn(784, 256, requires_grad=True)`, then `X @ W1`). */
 function asVariable(v: Val): Val {
@@ -1178,15 +1195,21 @@ class SchedulerV implements Native {
 
 class DatasetV implements Native {
   readonly kind = 'dataset';
-  constructor(readonly examples: number | undefined, readonly train: boolean) {}
+  /** `images`: 28×28 grey images (MNIST and its kin), so an item is [1, 28, 28] and there are 10 classes. */
+  constructor(readonly examples: number | undefined, readonly train: boolean, readonly images = false) {}
   len(): number | undefined {
     return this.examples;
   }
   index(): Val {
-    return { t: 'list', items: [freshInput(), UNKNOWN], tuple: true };
+    const x = new TorchTensorV('input', true).withDims(this.images ? [1, 28, 28] : undefined);
+    return { t: 'list', items: [native(x), UNKNOWN], tuple: true };
   }
   element(): Val {
     return this.index();
+  }
+  attr(name: string): Val | undefined {
+    if (name === 'classes' && this.images) return { t: 'list', items: Array.from({ length: 10 }, (_, i) => ({ t: 'str', v: String(i) })) };
+    return undefined;
   }
 }
 
@@ -1202,7 +1225,8 @@ class DataLoaderV implements Native {
   }
   element(host: Fx): Val {
     this.activeAt = [...host.loops];
-    return { t: 'list', items: [freshInput(), UNKNOWN], tuple: true };
+    const x = new TorchTensorV('input', true).withDims(this.dataset?.images ? [this.batch, 1, 28, 28] : undefined);
+    return { t: 'list', items: [native(x), UNKNOWN], tuple: true };
   }
   attr(name: string): Val | undefined {
     if (name === 'dataset') return this.dataset ? native(this.dataset) : UNKNOWN;
@@ -1265,7 +1289,8 @@ function dataset(name: string): Handler | undefined {
     const tr = call.arg(1, 'train')?.v;
     const train = tr === undefined || tr.t !== 'bool' || tr.v;
     if (n !== 'mnist') datasetNote(fx, n === 'fashionmnist' ? undefined : `this loads ${name}: Gradient Lens trains on MNIST (60,000 training images of 28×28 digits)`, call.expr);
-    return native(new DatasetV(n === 'mnist' || n === 'fashionmnist' || n === 'kmnist' || n === 'qmnist' ? (train ? MNIST_TRAIN : MNIST_TEST) : undefined, train));
+    const mnistLike = n === 'mnist' || n === 'fashionmnist' || n === 'kmnist' || n === 'qmnist';
+    return native(new DatasetV(mnistLike ? (train ? MNIST_TRAIN : MNIST_TEST) : undefined, train, mnistLike));
   };
 }
 
@@ -1273,7 +1298,7 @@ const randomSplit: Handler = (call) => {
   const ds = nativeOf(call.args[0], DatasetV);
   const sizes = call.arg(1, 'lengths')?.v;
   if (!ds || sizes?.t !== 'list') return UNKNOWN;
-  return { t: 'list', items: sizes.items.map((s, i) => native(new DatasetV(int(s), ds.train && i === 0))) };
+  return { t: 'list', items: sizes.items.map((s, i) => native(new DatasetV(int(s), ds.train && i === 0, ds.images))) };
 };
 
 const normalize: Handler = (call, fx) => {
@@ -1292,7 +1317,7 @@ const d2lLoadData: Handler = (call, fx) => {
   if (b === undefined || b <= 0) fx.note(bs?.span ?? call.expr, `could not read the batch size of ${fx.src(call.expr)}: using 100 (the default of the model spec)`);
   const span = literalSpan(fx, bs) ?? bs?.span ?? call.expr;
   const make = (n: number, train: boolean) => {
-    const l = new DataLoaderV(new DatasetV(n, train), b ?? 100, span, false);
+    const l = new DataLoaderV(new DatasetV(n, train, true), b ?? 100, span, false);
     state(fx).loaders.push(l);
     return native(l);
   };
