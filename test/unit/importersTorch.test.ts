@@ -128,6 +128,12 @@ const CASES: Case[] = [
     anchors: [[14, 'nn.Linear(784, 64)'], [15, 'nn.Linear(64, 10)']],
     notes: [/CrossEntropyLoss applies log-softmax itself: after this softmax the model is trained on softmax\(softmax\(x\)\)/],
   },
+  {
+    file: 'torch_argparse_break.py', layers: [D(784, 200, 'relu'), D(200, 10, 'softmax')], optimizer: { type: 'momentum', learningRate: 0.05, momentum: 0.9, useNesterov: false }, batch: 64,
+    steps: 4 * 500, // `if batch_idx + 1 >= args.batches_per_epoch: break` after optimizer.step(); `if args.dry_run: break` is false by default
+    anchors: [[16, 'nn.Linear(784, 200)'], [17, 'nn.Linear(200, 10)']],
+    notes: [/normalisation is not applied/, ...['batch-size', 'test-batch-size', 'epochs', 'lr', 'momentum', 'batches-per-epoch', 'log-interval', 'dry-run'].map((f) => new RegExp(`^--${f} is a command-line flag: Gradient Lens uses its default`))],
+  },
   // Shapes met in the held-out evaluation of real programs:
   {
     file: 'torch_raw_tensors_tqdm.py', layers: [L(300, 'tanh', N(1 / 28), 'zeros'), L(10, 'softmax', N(1 / Math.sqrt(300)), 'zeros')], optimizer: { type: 'sgd', learningRate: 0.5 }, batch: 50, steps: 1200,
@@ -391,4 +397,28 @@ for step in range(500):
   const fixed = importSource('u.py', applyEdit(src, edit!))!;
   assert.deepEqual(fixed.staticFindings, []);
   assert.deepEqual(fixed.notes.filter((n) => !/batch size 100/.test(n.message)), []);
+});
+
+test('break: the index of enumerate / range or a counter ends the loop; the iteration that breaks counts only after optimizer.step()', () => {
+  const prog = (loop: string) => `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision import datasets, transforms
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+loader = torch.utils.data.DataLoader(datasets.MNIST('d', train=True, transform=transforms.ToTensor()), batch_size=100)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+${loop}`;
+  const steps = (loop: string) => {
+    const r = importSource('b.py', prog(loop))!;
+    assert.ok(r.spec.ok, JSON.stringify(r.notes));
+    return [r.spec.spec.steps, r.notes.map((n) => n.message).filter((m) => /break/.test(m))];
+  };
+  const body = '        opt.zero_grad()\n        F.cross_entropy(model(x), y).backward()\n        opt.step()\n';
+  assert.deepEqual(steps(`for epoch in range(2):\n    for i, (x, y) in enumerate(loader):\n${body}        if i == 99:\n            break\n`), [200, []]);
+  assert.deepEqual(steps(`for epoch in range(2):\n    for i, (x, y) in enumerate(loader):\n        if i >= 50:\n            break\n${body}`), [100, []]);
+  assert.deepEqual(steps(`n = 0\nfor x, y in loader:\n${body.replace(/^ {4}/gm, '')}    n += 1\n    if n >= 250:\n        break\n`), [250, []]);
+  assert.deepEqual(steps(`for epoch in range(3):\n    for x, y in loader:\n${body}        if False:\n            break\n`), [1800, []]);
+  const [n, notes] = steps(`for x, y in loader:\n${body.replace(/^ {4}/gm, '')}    if loss_is_small():\n        break\n`);
+  assert.equal(n, 600);
+  assert.match(String(notes), /could not tell when this `break` happens \(loss_is_small\(\)\): the loop's full count is used/);
 });
