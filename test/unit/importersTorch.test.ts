@@ -134,6 +134,10 @@ const CASES: Case[] = [
     anchors: [[16, 'nn.Linear(784, 200)'], [17, 'nn.Linear(200, 10)']],
     notes: [/normalisation is not applied/, ...['batch-size', 'test-batch-size', 'epochs', 'lr', 'momentum', 'batches-per-epoch', 'log-interval', 'dry-run'].map((f) => new RegExp(`^--${f} is a command-line flag: Gradient Lens uses its default`))],
   },
+  {
+    file: 'torch_lightning.py', layers: [D(784, 128, 'relu'), D(128, 10, 'softmax')], optimizer: adam(2e-3), batch: 64, steps: 3 * 938,
+    anchors: [[18, 'nn.Linear(28 * 28, hidden)'], [19, 'nn.Linear(hidden, 10)']],
+  },
   // Shapes met in the held-out evaluation of real programs:
   {
     file: 'torch_raw_tensors_tqdm.py', layers: [L(300, 'tanh', N(1 / 28), 'zeros'), L(10, 'softmax', N(1 / Math.sqrt(300)), 'zeros')], optimizer: { type: 'sgd', learningRate: 0.5 }, batch: 50, steps: 1200,
@@ -421,4 +425,41 @@ ${loop}`;
   const [n, notes] = steps(`for x, y in loader:\n${body.replace(/^ {4}/gm, '')}    if loss_is_small():\n        break\n`);
   assert.equal(n, 600);
   assert.match(String(notes), /could not tell when this `break` happens \(loss_is_small\(\)\): the loop's full count is used/);
+});
+
+test('Lightning: a Trainer without max_epochs trains 1000 epochs (noted); max_steps and limit_train_batches bound it; a DataModule gives the data', () => {
+  const prog = (trainer: string) => `import lightning as L
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision.datasets import MNIST
+class M(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+    def forward(self, x):
+        return self.net(x)
+    def training_step(self, batch, i):
+        x, y = batch
+        return nn.functional.cross_entropy(self(x), y)
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=0.05)
+        return [opt], [torch.optim.lr_scheduler.StepLR(opt, 1)]
+class Data(L.LightningDataModule):
+    def setup(self, stage):
+        self.train = MNIST('.', train=True)
+    def train_dataloader(self):
+        return DataLoader(self.train, batch_size=100)
+${trainer}
+`;
+  const read = (trainer: string) => {
+    const r = importSource('l.py', prog(trainer))!;
+    return { steps: r.spec.ok ? r.spec.spec.steps : undefined, opt: r.spec.ok ? r.spec.spec.optimizer : undefined, notes: r.notes.map((n) => n.message) };
+  };
+  const a = read('L.Trainer(max_steps=700).fit(M(), datamodule=Data())');
+  assert.deepEqual([a.steps, a.opt], [700, { type: 'sgd', learningRate: 0.05 }]);
+  assert.equal(read('L.Trainer(max_epochs=2, limit_train_batches=50).fit(M(), datamodule=Data())').steps, 100);
+  const d = read('L.Trainer(limit_train_batches=10).fit(M(), datamodule=Data())');
+  assert.equal(d.steps, 10_000);
+  assert.ok(d.notes.includes("this Trainer has no max_epochs: Lightning's default is 1000 epochs"), JSON.stringify(d.notes));
 });

@@ -1365,6 +1365,103 @@ function d2l(name: string): Handler | undefined {
   }
 }
 
+// ---- PyTorch Lightning ------------------------------------------------------------------------------
+
+/** A LightningModule is an nn.Module; `self.log(...)`, `save_hyperparameters()` and the like do nothing here. */
+const lightningModule: BaseClass<ModelBuilder> = {
+  ...nnModule,
+  method(inst, name, call, fx) {
+    if (['log', 'log_dict', 'save_hyperparameters', 'print'].includes(name)) return NONE;
+    return nnModule.method?.(inst, name, call, fx);
+  },
+};
+
+/**
+ * `Trainer(max_epochs=E, max_steps=S, limit_train_batches=N)`.fit(model, loader | datamodule): the model's
+ * configure_optimizers() gives the optimizer, its training_step(batch, i) the loss, train_dataloader() the
+ * data when fit is not given a loader; steps = E × batches per epoch (or max_steps).
+ */
+class LightningTrainerV implements Native {
+  readonly kind = 'Lightning Trainer';
+  constructor(readonly made: Call) {}
+  method(name: string, call: Call, fx: Fx): Val | undefined {
+    if (name !== 'fit') return name === 'test' || name === 'validate' || name === 'predict' ? UNKNOWN : undefined;
+    lightningFit(fx, this.made, call);
+    return NONE;
+  }
+}
+
+function lightningFit(fx: Fx, trainerCall: Call, call: Call): void {
+  const model = call.arg(0, 'model')?.v;
+  if (model?.t !== 'instance' || !moduleState(model)) {
+    fx.note(call.expr, `could not follow the model this trainer fits (${fx.src(call.expr)})`);
+    return;
+  }
+  const rec = moduleState(model)!.model;
+  const method = (n: string, args: Val[]): Val => {
+    const f = fx.attr(model, n, call.expr);
+    return f.t === 'func' ? fx.callValue(f, args, call.expr) : UNKNOWN;
+  };
+  let opts = method('configure_optimizers', []);
+  // configure_optimizers may return an optimizer, a list / tuple of them (and schedulers), or a dict.
+  if (opts.t === 'list') opts = (opts.items[0]?.t === 'list' ? opts.items[0].items[0] : opts.items[0]) ?? UNKNOWN;
+  if (opts.t === 'dict') opts = opts.entries.get('s:optimizer')?.value ?? UNKNOWN;
+  const opt = nativeOf(opts, TorchOptimizerV);
+  if (rec) {
+    rec.fitted = true;
+    if (opt) {
+      rec.optimizer = opt.opt;
+      opt.model = rec;
+    }
+  }
+  let loaderV = call.arg(1, 'traindataloaders', 'traindataloader')?.v;
+  const dm = call.kw.get('datamodule')?.v;
+  if (!loaderV && dm?.t === 'instance') {
+    const f = fx.attr(dm, 'train_dataloader', call.expr);
+    if (f.t === 'func') {
+      const setup = fx.attr(dm, 'setup', call.expr);
+      if (setup.t === 'func') fx.callValue(setup, [{ t: 'str', v: 'fit' }], call.expr);
+      loaderV = fx.callValue(f, [], call.expr);
+    }
+  }
+  if (!loaderV) loaderV = method('train_dataloader', []);
+  const loader = nativeOf(loaderV, DataLoaderV);
+  // training_step(batch, batch_idx) shows the loss on the model's output.
+  const batch: Val = { t: 'list', items: [native(new TorchTensorV('input', true).withDims(loader?.dataset?.images ? [loader.batch, 1, 28, 28] : undefined)), UNKNOWN], tuple: true };
+  method('training_step', [batch, { t: 'num', v: 0 }]);
+  if (loader) setBatch(fx, rec, loader);
+  const kw = trainerCall.kw;
+  const maxSteps = int(kw.get('maxsteps')?.v);
+  const limit = int(kw.get('limittrainbatches')?.v);
+  const epochsA = kw.get('maxepochs');
+  let epochs = int(epochsA?.v);
+  if (epochs === undefined) {
+    if (maxSteps === undefined || maxSteps < 0) fx.note(trainerCall.expr, "this Trainer has no max_epochs: Lightning's default is 1000 epochs");
+    epochs = 1000;
+  }
+  let perEpoch = loader?.len();
+  if (perEpoch !== undefined && limit !== undefined && limit > 0) perEpoch = Math.min(perEpoch, limit);
+  const span = epochsA?.span ?? kw.get('maxsteps')?.span ?? trainerCall.expr;
+  if (maxSteps !== undefined && maxSteps > 0 && (perEpoch === undefined || maxSteps < epochs * perEpoch)) {
+    fx.session.recordSteps(fx, maxSteps, span, 'step', rec ?? 'graph');
+    return;
+  }
+  if (perEpoch === undefined) {
+    fx.note(call.expr, `could not tell how many batches an epoch of ${fx.src(call.expr)} has: using 1000 steps (the default of the model spec)`);
+    return;
+  }
+  fx.session.recordSteps(fx, epochs * perEpoch, span, 'step', rec ?? 'graph');
+}
+
+function lightning(name: string): Handler | undefined {
+  if (name === 'Trainer') return (call, fx) => {
+    fx.session.looksLikeModel = true;
+    return native(new LightningTrainerV(call));
+  };
+  if (name === 'seed_everything') return () => UNKNOWN;
+  return undefined;
+}
+
 // ---- the module -----------------------------------------------------------------------------------
 
 function resolve(path: string): Handler | undefined {
@@ -1388,6 +1485,7 @@ function resolve(path: string): Handler | undefined {
     case 'torchvision.transforms': return name === 'Normalize' ? normalize : undefined;
     case 'torch': return torchTop(name);
     case 'd2l': return d2l(name);
+    case 'pytorch_lightning': return lightning(name);
     default: return undefined;
   }
 }
@@ -1415,10 +1513,12 @@ export const torch: FrameworkModule = {
     'torch.optim.sgd': 'torch.optim', 'torch.optim.adam': 'torch.optim', 'torch.optim.rmsprop': 'torch.optim', 'torch.optim.adamw': 'torch.optim',
     'torch.nn.parallel.DataParallel': 'torch.nn.DataParallel', 'torch.autograd.Variable': 'torch.Variable',
     'd2l.torch': 'd2l', 'd2lzh_pytorch': 'd2l',
+    'lightning.pytorch': 'pytorch_lightning', 'lightning': 'pytorch_lightning', 'pytorch_lightning.core.lightning': 'pytorch_lightning',
+    'pytorch_lightning.core.module': 'pytorch_lightning', 'pytorch_lightning.core': 'pytorch_lightning', 'pytorch_lightning.trainer': 'pytorch_lightning',
   },
   functions: FUNCTIONS,
   resolve,
-  baseClasses: { 'torch.nn.Module': nnModule },
+  baseClasses: { 'torch.nn.Module': nnModule, 'pytorch_lightning.LightningModule': lightningModule },
   unknownMethod(name, receiver, call, fx) {
     // `optimizer.step()` where the optimizer is a parameter we could not follow.
     if (name !== 'step') return undefined;
