@@ -1,6 +1,9 @@
 # The seed question's model, fixed: the same 784 -> 100 ReLU -> 10 network and training, but the
 # weights start from small random values, U(-0.01, 0.01), instead of zeros. Different units now compute
 # different things and the ReLUs are active on some images, so gradients flow: about 0.96.
+# The loss is still the question's hand-written -sum(y_ * log(y)), which Gradient Lens flags: log of a
+# softmax output that underflows to 0 is -inf, then NaN. tf.nn.softmax_cross_entropy_with_logits on the
+# logits (tf.matmul(h, W2) + b2) is the stable form.
 from tensorflow.examples.tutorials.mnist import input_data
 import tensorflow as tf
 

@@ -9,7 +9,8 @@
 //   - the cooperative stop's latency and the extension host's event-loop delay during a run (p50/p99,
 //     measured inside VS Code by the integration suite's responsiveness test): scripts/benchHost.mjs;
 //   - the extension's activation time, as last measured inside VS Code by the integration suite
-//     (test-output/integration-*.json).
+//     (test-output/integration-*.json);
+//   - native: wasm and tfjs-node per thread count, each paired with PyTorch 1 thread (scripts/benchNative.mjs).
 // Every training run is a fresh process (bench/trainOnce.ts), so RSS and start-up are per run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -89,6 +90,12 @@ if (want('probe') || want('torch')) {
       console.log('  PyTorch reference: not run (set up with: python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 numpy)');
     }
   }
+}
+
+// Native backend per thread count, paired with PyTorch (scripts/benchNative.mjs).
+if (want('native')) {
+  const { benchNative } = await import('./benchNative.mjs');
+  benchNative({ root, repeats, torch: torchAvailable ? () => torch().trainMs : undefined });
 }
 
 // The PyTorch importer's default init trained by us and by PyTorch itself (bench/torchParity.ts): asked for by name only.

@@ -20,7 +20,7 @@
 // Options: --suite-only, --ui-only, --update-media, GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
@@ -149,7 +149,10 @@ async function suiteCodeServer() {
   let page;
   const suiteLog = [];
   try {
-    server = await startCodeServer({ profile, folder: workspace, logFile, env: { GRADIENT_LENS_TEST_REPORT: report } });
+    // code-server gets a throwaway HOME: hand it the real wheel cache, so the offline set-up test finds
+    // the wheel scripts/nativeBackend.mjs fetched (and its extracted libraries and built addon).
+    const wheelCache = process.env.GRADIENT_LENS_WHEEL_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gradient-lens', 'wheels');
+    server = await startCodeServer({ profile, folder: workspace, logFile, env: { GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache } });
     log(`code-server ${server.url} (pid ${server.pid}), harness suite`);
     browser = await launchBrowser(join(profile, 'chromium'));
     page = browser.pages()[0] ?? await browser.newPage();
@@ -255,10 +258,13 @@ async function openWalkthroughFromGetStarted(page, shot) {
   const card = page.locator(`button.getting-started-category[x-dispatch="selectCategory:${WALKTHROUGH}"]`);
   const more = page.locator('[x-dispatch="seeAllWalkthroughs"]');
   await Promise.race([card.waitFor({ state: 'visible', timeout: 30_000 }), more.waitFor({ state: 'visible', timeout: 30_000 })]);
+  await page.waitForTimeout(800); // the slide back to the list animates
   if (shot) await page.screenshot({ path: join(outDir, shot) });
   if (await card.isVisible()) {
+    log(`Get Started lists "${((await card.locator('.category-title').textContent()) ?? '').trim()}"; opening it`);
     await card.click();
   } else {
+    log('Get Started shows no Gradient Lens card among its walkthroughs; opening it through "More…"');
     await more.click();
     const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Gradient Lens' }).first();
     await row.waitFor({ state: 'visible', timeout: 10_000 });

@@ -14,7 +14,7 @@
 //   5. restores the development build (sourcemaps) in dist/.
 // Output: gradient-lens-<version>.vsix in the repository root (or --out FILE). Prints `vsix: PATH SIZE`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createGzip, constants as zc } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -74,8 +74,11 @@ function buildAndStage() {
     mkdirSync(join(stage, dir), { recursive: true });
     for (const f of readdirSync(dir)) if (re.test(f)) copyFileSync(join(dir, f), join(stage, dir, f));
   }
-  const top = readdirSync('.').filter((f) => /^(package\.json|readme\.md|changelog\.md|license(\.md|\.txt)?|\.vscodeignore)$/i.test(f));
+  const top = readdirSync('.').filter((f) => /^(readme\.md|changelog\.md|license(\.md|\.txt)?|\.vscodeignore)$/i.test(f));
   for (const f of top) copyFileSync(f, join(stage, f));
+  // The staged manifest has no vscode:prepublish: its build is this script, already done.
+  const { 'vscode:prepublish': _prepublish, ...scripts } = pkg.scripts ?? {};
+  writeFileSync(join(stage, 'package.json'), JSON.stringify({ ...pkg, scripts }, null, 2) + '\n');
   // docs/ (findings.md: the diagnostics' codeDescription links; importers.md: import notes; the README's
   // links) and schemas/ (the *.mlp.json schema contributed through jsonValidation).
   for (const [dir, re] of [['docs', /\.md$/], ['schemas', /\.json$/]]) {
@@ -93,6 +96,16 @@ function listVsix(file) {
 }
 
 const mb = (n) => `${(n / 1024 / 1024).toFixed(2)} MB`;
+
+if (process.argv.includes('--prepublish')) {
+  // `vsce package` run by hand in the repository root (package.json's vscode:prepublish): the same
+  // production bundles and gzip-compressed MNIST, in place, so that VSIX works too. `npm run package`
+  // is the checked route (staging folder, allowlist, no-warnings and vsce-ls checks).
+  run(process.execPath, ['scripts/build.mjs', '--production']);
+  await gzipMnist(join(root, 'dist', 'mnist'));
+  console.log('package: production build and dist/mnist/*.gz ready for vsce (run `npm run build` afterwards for the development build)');
+  process.exit(0);
+}
 
 try {
   let staged = false;

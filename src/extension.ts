@@ -30,6 +30,8 @@ export interface GradientLensApi {
   readonly onDidEndRun: vscode.Event<RunRecord>;
   /** Throttled progress of the current run (≈ 4 per second). */
   readonly onDidProgress: vscode.Event<RunRecord>;
+  /** The native backend: where the set-up installs, and what a run loads tfjs-node from now. */
+  readonly native: { readonly prefix: string; effectivePath(): string | undefined };
   /** Get Started walkthrough events reached in this window (host/walkthrough.ts), in order. */
   readonly walkthroughProgress: readonly WalkthroughKey[];
 }
@@ -99,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     onDidStartRun: runs.onDidStartRun,
     onDidEndRun: runs.onDidEndRun,
     onDidProgress: runs.onDidProgress,
+    native: { prefix: native.prefix, effectivePath: () => native.effectivePath() },
     get walkthroughProgress() { return walkthrough.progress; },
   };
 }

@@ -21,11 +21,14 @@ export type SetupRoute = 'npm' | 'offline' | 'existing';
 
 /** Arguments of gradientLens.setUpNativeBackend when it is not run from the palette (tests, the panel). */
 export interface SetupArgs {
+  /** Given: no questions are asked (the palette, without arguments, asks for the route and its inputs). */
   route?: SetupRoute;
-  /** existing: the installation's folder. */
+  /** existing: the installation's folder (required when `route` is given). */
   path?: string;
-  /** offline: a wheel file (else pip downloads it). */
+  /** offline: a wheel file; else the script's wheel cache, else pip downloads it. */
   wheel?: string;
+  /** With `route`: still ask for what is missing (the failure message's buttons). */
+  ask?: boolean;
 }
 
 export interface SetupResult {
@@ -164,10 +167,11 @@ export class NativeBackend {
     }
     this.busy = true;
     try {
+      const interactive = args.route === undefined || args.ask === true;
       const route = args.route ?? await this.pickRoute();
       if (!route) return { ok: false, cancelled: true };
       this.o.log.info(`native set-up: route ${route}`);
-      const result = route === 'npm' ? await this.viaNpm() : route === 'offline' ? await this.viaOffline(args.wheel) : await this.viaExisting(args.path);
+      const result = route === 'npm' ? await this.viaNpm() : route === 'offline' ? await this.viaOffline(args.wheel, interactive) : await this.viaExisting(args.path, interactive);
       return await this.report({ ...result, route });
     } finally {
       this.busy = false;
@@ -237,9 +241,9 @@ export class NativeBackend {
     return this.checked(this.installedPath() ?? join(this.prefix, 'node_modules', '@tensorflow', 'tfjs-node'));
   }
 
-  private async viaOffline(wheelArg?: string): Promise<SetupResult> {
+  private async viaOffline(wheelArg: string | undefined, interactive: boolean): Promise<SetupResult> {
     let wheel = wheelArg;
-    if (wheel === undefined) {
+    if (wheel === undefined && interactive) {
       const pip = { label: '$(cloud-download) Download the wheel with pip', description: 'python3 -m pip, with pip\'s configured index or mirror', file: false };
       const file = { label: '$(file) Choose a wheel file…', description: 'tensorflow_cpu-2.21.0-…-manylinux…_x86_64.whl', file: true };
       const pick = await vscode.window.showQuickPick([pip, file], { title: `Gradient Lens: where does the ${TF_WHEEL} wheel come from?` });
@@ -276,9 +280,9 @@ export class NativeBackend {
     return this.checked(res.packageDir);
   }
 
-  private async viaExisting(pathArg?: string): Promise<SetupResult> {
+  private async viaExisting(pathArg: string | undefined, interactive: boolean): Promise<SetupResult> {
     let path = pathArg;
-    if (path === undefined) {
+    if (path === undefined && interactive) {
       const uris = await vscode.window.showOpenDialog({
         canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use This Installation',
         title: 'Folder of an @tensorflow/tfjs-node installation (the package folder, a node_modules folder, or a project holding it)',
@@ -299,9 +303,12 @@ export class NativeBackend {
     if (!c.ok) return { ok: false, reason: `the installed tfjs-node does not load: ${c.reason}` };
     const setting = this.o.config.nativeBackendPath;
     if (setting) {
-      const pick = await vscode.window.showWarningMessage(
-        `Gradient Lens: gradientLens.nativeBackendPath points to ${setting}, which runs use instead of the installation just made.`, 'Use the New Installation', 'Keep the Setting');
-      if (pick === 'Use the New Installation') await vscode.workspace.getConfiguration('gradientLens').update('nativeBackendPath', undefined, vscode.ConfigurationTarget.Global);
+      // Not awaited: the set-up is done either way, and a notification may wait for its answer forever.
+      void vscode.window.showWarningMessage(
+        `Gradient Lens: gradientLens.nativeBackendPath points to ${setting}, which runs use instead of the installation just made.`, 'Use the New Installation', 'Keep the Setting',
+      ).then((pick) => {
+        if (pick === 'Use the New Installation') void vscode.workspace.getConfiguration('gradientLens').update('nativeBackendPath', undefined, vscode.ConfigurationTarget.Global);
+      });
     }
     return { ok: true, nativePath: c.nativePath ?? pkg, tensorflowVersion: c.tensorflowVersion };
   }
@@ -325,8 +332,8 @@ export class NativeBackend {
     const alternatives = r.route === 'npm' ? ['Build Offline…', 'Use Existing…'] : r.route === 'offline' ? ['Use Existing…'] : [];
     void vscode.window.showErrorMessage(`Gradient Lens: ${r.reason}`, ...alternatives, 'Show Log').then((pick) => {
       if (pick === 'Show Log') this.o.log.show(true);
-      else if (pick === 'Build Offline…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'offline' });
-      else if (pick === 'Use Existing…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'existing' });
+      else if (pick === 'Build Offline…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'offline', ask: true });
+      else if (pick === 'Use Existing…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'existing', ask: true });
     });
     return r;
   }

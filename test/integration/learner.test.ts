@@ -113,6 +113,26 @@ describe('Gradient Lens for a learner: examples and the Get Started walkthrough'
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
+  it('opened from the walkthrough (no text editor active), the QuickPick still offers the visible example first', async () => {
+    const uri = await vscode.commands.executeCommand<vscode.Uri>('gradientLens.openExample', { example: SEED_EXAMPLE_ID, reset: true });
+    // The walkthrough beside the example takes the focus, as its buttons do.
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, true);
+    await waitFor('the walkthrough to take the focus', () => vscode.window.activeTextEditor === undefined);
+    assert.ok(vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === uri.fsPath), 'the example is still visible');
+    const before = api.runs.length;
+    const picked = vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.train');
+    await waitFor('the QuickPick to accept its first item', () => {
+      if (api.runs.length > before) return true;
+      void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return false;
+    }, 30_000);
+    const r = await picked;
+    assert.ok(r);
+    assert.equal(r.sourceFile, uri.fsPath, `the first item trained "${r.label}"`);
+    assert.equal(r.status, 'finished', `${r.status}: ${r.message}`);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('train the example, "Fix and re-train" it: the re-run is compared with the first run, and all four walkthrough events happened', async function () {
     if (!vscode.workspace.isTrusted) this.skip();
     const uri = await vscode.commands.executeCommand<vscode.Uri>('gradientLens.openExample', { example: SEED_EXAMPLE_ID, reset: true });

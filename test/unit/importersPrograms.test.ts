@@ -255,6 +255,24 @@ const ROWS: Row[] = [
     weights: ['w1 = tf.Variable', 'w2 = tf.Variable'], notes: [],
   },
 
+  {
+    file: 'tf1_tutorial_module.py', language: 'python-tf1',
+    // mnist.inference(images, hidden1, hidden2): the tutorial's layers, weights TN(1/√fan-in).
+    layers: [[256, 'relu', TN(1 / 28)], [64, 'relu', TN(1 / 16)], [10, 'softmax', TN(1 / 8)]],
+    optimizer: sgd(0.05), batch: 50, steps: 3000, // the validation loop's batches are not training steps
+    weights: ['logits = mnist.inference', 'logits = mnist.inference', 'logits = mnist.inference'],
+    notes: [
+      ["DEFINE_float('learning_rate'", flag('learning_rate', '0.05')], ["DEFINE_integer('max_steps'", flag('max_steps', '3000')],
+      ["DEFINE_integer('hidden1'", flag('hidden1', '256')], ["DEFINE_integer('hidden2'", flag('hidden2', '64')],
+      ["DEFINE_integer('batch_size'", flag('batch_size', '50')],
+    ],
+  },
+  {
+    file: 'tf1_two_phases.py', language: 'python-tf1',
+    layers: [[128, 'elu', N(0.05)], [10, 'softmax', N(0.05)]], optimizer: TF1_ADAM(0.001), batch: 100, steps: (3 + 5) * 550,
+    weights: ['W1 = tf.Variable', 'W2 = tf.Variable'], notes: [],
+  },
+
   // ---- Keras ----------------------------------------------------------------------------------
   {
     file: 'keras_mnist_mlp.py', language: 'keras',
@@ -317,6 +335,28 @@ const ROWS: Row[] = [
     layers: [[128, 'relu', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: TF1_ADAM(0.001), batch: 32, steps: 5 * 1875,
     weights: ['keras.layers.Dense(128', 'keras.layers.Dense(10'],
     notes: [['= fashion_mnist.load_data()', /^this code loads Fashion-MNIST/]],
+  },
+  {
+    file: 'keras_two_models.py', language: 'keras',
+    layers: [[512, 'tanh', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: sgd(0.05), batch: 200, steps: 30 * 300,
+    weights: ['model.add(Dense(512', 'model.add(Dense(10'],
+    notes: [['cnn.add(Conv2D', /^convolutional model here is not the model read from this file \(Gradient Lens trains fully-connected networks\)$/]],
+  },
+  {
+    file: 'keras_custom_loss.py', language: 'keras',
+    layers: [[300, 'relu', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: KERAS_ADAM(0.001), batch: 120, steps: 3 * 500,
+    weights: ['model.add(Dense(300', 'model.add(Dense(10'], notes: [],
+    findings: [['unstable-loss', -1, 'return -K.sum']],
+    check: (r, text) => {
+      // The hand-written loss (read with the model's softmax output as y_pred) is replaced by Keras's own.
+      const u = r.staticFindings.find((f) => f.code === 'unstable-loss')!;
+      assert.equal(u.evidence.construct, 'K.log(y_pred)');
+      const edit = fixToEdit(r, text, u.fixes[0])!;
+      assert.deepEqual([edit.range.line, edit.newText], [line(text, 'model.compile(loss=my_crossentropy'), "'categorical_crossentropy'"]);
+      const fixed = importSource('keras_custom_loss.py', applyEdit(text, edit))!;
+      assert.deepEqual(fixed.spec.ok && fixed.spec.spec, r.spec.ok && r.spec.spec);
+      assert.deepEqual(fixed.staticFindings, []);
+    },
   },
   { file: 'keras_cnn.py', language: 'keras', refused: "model.add(Conv2D(32", notes: [["model.add(Conv2D(32", CONV]] },
   {

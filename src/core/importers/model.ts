@@ -56,6 +56,8 @@ export interface LayerRec {
   biasVia?: Span[];
   /** Where the weights were created when `weightsSpan` moved to a call site (a helper shared by several layers). */
   weightsCreated?: Span;
+  /** Its input comes out of a convolution (or another construct Gradient Lens does not train). */
+  conv?: Refusal;
   /** TF1: the variables multiplied / added in (the same product written twice is the same layer). */
   kernelVar?: VarV;
   biasVar?: VarV;
@@ -89,6 +91,8 @@ export interface ModelRec {
   batch?: { value: number; span: Span };
   /** Output layers of other models this one contains (their activation is theirs). */
   inherited?: Set<LayerRec>;
+  /** A convolutional (or recurrent) layer is part of it. */
+  conv?: Refusal;
 }
 
 /** What reading a file gave (index.ts turns it into a spec, ranges and notes). */
@@ -105,7 +109,7 @@ export interface Interpretation {
   looksLikeModel: boolean;
   /** The label of the framework that built the model. */
   language: SourceLanguage;
-  refusal?: { span: Span; message: string };
+  refusal?: Refusal;
   unstableLoss?: UnstableLoss;
 }
 
@@ -122,8 +126,8 @@ export class ModelBuilder {
   /** Step counts by what they train (a Keras / tfjs model, or the TF1 graph): training phases add up. */
   private readonly stepRecords = new Map<ModelRec | 'graph', { step: StepRecord[]; batch?: StepRecord }>();
   looksLikeModel = false;
-  /** The first construct that makes the file something Gradient Lens does not train (a convolutional model). */
-  refusal?: { span: Span; message: string };
+  /** Constructs that make the model they are part of something Gradient Lens does not train (convolutions, recurrent layers). */
+  readonly unsupported: Refusal[] = [];
   /** A hand-written loss that can turn NaN (the `unstable-loss` finding). */
   unstableLoss?: UnstableLoss;
   /** Module-level state of framework modules (flag definitions...), by a key of their own. */
@@ -140,10 +144,16 @@ export class ModelBuilder {
     return this.state.get(key) as T;
   }
 
-  /** The file is not something Gradient Lens trains (the first reason wins). */
-  refuse(span: Span, message: string): void {
+  /**
+   * A construct (a convolution, a recurrent layer) that makes any model it is part of untrainable here. The
+   * file is refused when the model read contains one (or when there is no fully-connected model at all);
+   * otherwise the construct gets a note. Tensors and layers that come out of it carry the record.
+   */
+  refuse(span: Span, message: string): Refusal {
     this.looksLikeModel = true;
-    this.refusal ??= { span, message };
+    const r = { span, message };
+    this.unsupported.push(r);
+    return r;
   }
 
   /** Records that the same source initializer now serves one more layer (two or more: no edit). */
@@ -262,6 +272,12 @@ export class ModelBuilder {
         host.note(model.span, 'this model has no dense layers');
       }
     }
+    // A convolutional (or recurrent) model is refused; one beside the model read is only noted.
+    let refusal = (model && model.layers.length > 0 && layers === model.layers ? model.conv : undefined) ?? layers.find((l) => l.conv)?.conv;
+    if (!refusal && layers.length === 0) refusal = this.unsupported[0];
+    if (!refusal && this.unsupported[0]) {
+      host.note(this.unsupported[0].span, `${this.unsupported[0].message.replace(/:.*/, '')} here is not the model read from this file (Gradient Lens trains fully-connected networks)`);
+    }
     separateShared(layers, (l) => l.weightsSpan, (l) => l.weightsVia, (l, sp, from) => { l.weightsCreated = from; l.weightsSpan = sp; });
     separateShared(layers, (l) => l.biasSpan, (l) => l.biasVia, (l, sp) => { l.biasSpan = sp; });
     separateShared(layers, (l) => l.definition, (l) => l.via, (l, sp) => { l.definition = sp; });
@@ -281,13 +297,19 @@ export class ModelBuilder {
     const batch = (model && model.layers.length > 0 ? model.batch : undefined) ?? this.trainBatch ?? this.batch;
     return {
       layers, modelSpan, optimizer, batch, steps, fromLogits,
-      notes, looksLikeModel: this.looksLikeModel || layers.length > 0, language, refusal: this.refusal,
+      notes, looksLikeModel: this.looksLikeModel || layers.length > 0, language, refusal,
       unstableLoss: this.unstableLoss && layers.includes(this.unstableLoss.layer) ? this.unstableLoss : undefined,
     };
   }
 }
 
 export type Fx = Host<ModelBuilder>;
+
+/** Why a model is not something Gradient Lens trains, and where that is written. */
+export interface Refusal {
+  span: Span;
+  message: string;
+}
 
 /** Where the step count comes from: a number of steps, or the note that says why it is not known. */
 interface StepRecord {
@@ -373,7 +395,8 @@ export class PlaceholderV implements Native {
 /** The output of a layer (or the model input): `activated` once an activation was applied. */
 export class TensorV implements Native {
   readonly kind = 'tensor';
-  constructor(readonly source: LayerRec | 'input', readonly activated: boolean) {}
+  /** `conv`: the tensor comes out of a convolution (it is not an MLP's input any more). */
+  constructor(readonly source: LayerRec | 'input', readonly activated: boolean, readonly conv?: Refusal) {}
   binary(op: string, other: Val, left: boolean, host: Host, at: Span): Val | undefined {
     const fx = host as Fx;
     const v = nativeOf(other, VarV);
@@ -391,10 +414,7 @@ export class TensorV implements Native {
     const act = ({ relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', elu: 'elu', selu: 'selu' } as Record<string, string>)[n];
     if (act) return activate(fx, native(this), act, call.expr);
     if (n === 'reshape' || n === 'view' || n === 'flatten' || n === 'as2d') return native(this);
-    if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) {
-      fx.session.refuse(call.expr, 'convolutional model: Gradient Lens trains fully-connected networks');
-      return UNKNOWN;
-    }
+    if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) return convTensor(fx, call.expr, 'convolutional model: Gradient Lens trains fully-connected networks', native(this));
     return undefined;
   }
   unary(op: string): Val | undefined {
@@ -456,10 +476,10 @@ export class ActivationLayerV implements Native {
   }
 }
 
-/** A layer with nothing to train that passes its input on (`Flatten`, `InputLayer`, `Dropout`). */
+/** A layer with nothing to train that passes its input on (`Flatten`, `InputLayer`, `Dropout`); `conv`: a convolution / recurrent layer. */
 export class PassLayerV implements Native {
   readonly kind = 'pass-through layer';
-  constructor(readonly what: string, readonly span: Span) {}
+  constructor(readonly what: string, readonly span: Span, readonly conv?: Refusal) {}
   call(call: { args: Val[]; expr: Span }, host: Host): Val {
     return applyLayer(host as Fx, native(this), call.args[0] ?? UNKNOWN, call.expr);
   }
@@ -480,7 +500,7 @@ export class OptimizerV implements Native {
       // Eager code passes the loss as a function (`optimizer.minimize(() => loss(...))`): it is computed here.
       const f = (call as { args?: Val[] }).args?.[0];
       if (f?.t === 'func') fx.callValue(f, [], call.expr);
-      if (fx.loops.length > 0 || name !== 'minimize') fx.session.recordSteps(fx, 1, call.expr);
+      if (fx.loops.length > 0) fx.session.recordSteps(fx, 1, call.expr);
       return native(new TrainOpV(this.opt));
     }
     return undefined;
@@ -557,7 +577,7 @@ export function matmul(fx: Fx, a: TensorV, w: VarV, def: Span): Val {
   if (same) return native(new TensorV(same, false));
   const layer = fx.session.addLayer({
     id: -1, framework: w.framework, kernelShape: w.shape, kernel: w.rec, useBias: false, weightsSpan: w.span, weightsVia: w.via, definition: def,
-    via: [...fx.callStack], input: a.source, kind: 'dataflow', fromVariable: true, kernelVar: w,
+    via: [...fx.callStack], input: a.source, kind: 'dataflow', fromVariable: true, kernelVar: w, conv: a.conv ?? (a.source !== 'input' ? a.source.conv : undefined),
   });
   if (w.shape && w.shape.length === 2) layer.units = w.shape[1];
   return native(new TensorV(layer, false));
@@ -578,6 +598,7 @@ export function matmulValues(fx: Fx, av: Val, wv: Val, e: Span): Val {
 }
 
 export function addBias(fx: Fx, t: TensorV, b: VarV, e: Span): Val {
+  if (t.conv && t.source === 'input') return native(t); // conv2d(x, W) + b
   if (t.source === 'input' || t.activated) {
     fx.note(e, `a bias is added here to something that is not a layer's product (${fx.src(e)})`);
     return UNKNOWN;
@@ -603,6 +624,7 @@ export function addBias(fx: Fx, t: TensorV, b: VarV, e: Span): Val {
 export function activate(fx: Fx, v: Val, activation: string, e: Span, argAt?: Span): Val {
   const t = asTensor(fx, v);
   if (!t) return UNKNOWN;
+  if (t.conv && t.source === 'input') return native(t); // relu(conv2d(...))
   if (t.source === 'input' || t.activated) {
     fx.note(e, `${activation} is applied to something that is not a layer's output (${fx.src(e)}): ignored`);
     return native(t);
@@ -623,11 +645,13 @@ export function applyLayer(fx: Fx, f: Val, arg: Val, e: Span): Val {
     if (lv) fx.note(e, `could not follow the input of this layer (${fx.src(e)})`);
     return UNKNOWN;
   }
-  if (nativeOf(f, PassLayerV)) return native(t);
+  const pass = nativeOf(f, PassLayerV);
+  if (pass?.conv) return native(new TensorV('input', true, t.conv ?? pass.conv));
+  if (pass) return native(t);
   const act = nativeOf(f, ActivationLayerV);
   if (act) return activate(fx, native(t), act.activation, e);
   if (!lv) return UNKNOWN;
-  const layer = fx.session.addLayer({ ...lv.layer, id: -1, input: t.source, kind: 'dataflow', definition: e, via: [...fx.callStack] });
+  const layer = fx.session.addLayer({ ...lv.layer, id: -1, input: t.source, kind: 'dataflow', definition: e, via: [...fx.callStack], conv: t.conv ?? (t.source !== 'input' ? t.source.conv : undefined) });
   lv.layer.placed = true;
   const activated = layer.activation !== undefined && layer.activation !== 'linear';
   return native(new TensorV(layer, activated));
@@ -660,4 +684,11 @@ export function separateShared(layers: LayerRec[], span: (l: LayerRec) => Span |
       }
     }
   }
+}
+
+/** The output of a convolution / pooling op (`tf.nn.conv2d`, `x.maxPool(...)`): records the construct and carries it on. */
+export function convTensor(fx: Fx, span: Span, message: string, input?: Val): Val {
+  // The first convolution on the path is the one named (pooling after it is the same model).
+  const before = nativeOf(input, TensorV)?.conv;
+  return native(new TensorV('input', true, before ?? fx.session.refuse(span, message)));
 }

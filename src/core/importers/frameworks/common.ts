@@ -390,6 +390,7 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
   if (inner) {
     // A model used as a layer (`Sequential([model, Softmax()])`): its layers, shared, not placed again.
     model.layers.push(...inner.model.layers);
+    model.conv ??= inner.model.conv;
     (model.inherited ??= new Set()).add(inner.model.layers[inner.model.layers.length - 1]);
     return;
   }
@@ -418,7 +419,12 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
     }
     return;
   }
-  if (nativeOf(item, PassLayerV) || nativeOf(item, TensorV)) return; // Flatten / InputLayer / Dropout (already noted): nothing to train.
+  const pass = nativeOf(item, PassLayerV);
+  if (pass?.conv) {
+    model.conv ??= pass.conv;
+    return;
+  }
+  if (pass || nativeOf(item, TensorV)) return; // Flatten / InputLayer / Dropout (already noted): nothing to train.
   fx.note(at, `could not follow this layer (${fx.src(at)})`);
 }
 
@@ -467,6 +473,10 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
     if (o) model.optimizer = optimizerArg(fx, o.v, o.expr);
     const loss = call.arg(1, 'loss');
     const lv = nativeOf(loss?.v, LossV);
+    if (loss?.v.t === 'func' && model.layers.length > 0) {
+      traceCustomLoss(fx, model, loss);
+      return NONE;
+    }
     if (lv) model.fromLogits = lv.fromLogits;
     else if (loss && !(loss.v.t === 'str' && /crossentropy$/.test(norm(loss.v.v))) && !(loss.v.t === 'ref' && /crossentropy$/.test(norm(last(loss.v.path))))) {
       fx.note(loss.span, `Gradient Lens always trains with softmax cross-entropy; this loss (${fx.src(loss.span)}) is not read`);
@@ -502,6 +512,24 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
     return UNKNOWN;
   }
   return UNKNOWN;
+}
+
+/**
+ * A loss function written by hand (`def my_loss(y_true, y_pred): return -K.sum(y_true * K.log(y_pred))`),
+ * given to compile: read with the model's output as `y_pred`. A log of its softmax output is the
+ * unstable-loss finding; Keras's own `'categorical_crossentropy'` (which never takes log(0)) replaces it.
+ */
+function traceCustomLoss(fx: Fx, model: ModelRec, loss: Arg): void {
+  const last = model.layers[model.layers.length - 1];
+  const before = fx.session.unstableLoss;
+  fx.callValue(loss.v, [UNKNOWN, native(new TensorV(last, last.activation !== undefined && last.activation !== 'linear'))], loss.span);
+  const u = fx.session.unstableLoss;
+  if (u && u !== before && u.layer === last) {
+    u.edit = { span: loss.expr, newText: "'categorical_crossentropy'" };
+    u.suggestion = "Keras's own loss='categorical_crossentropy' (or a linear output layer with tf.keras.losses.CategoricalCrossentropy(from_logits=True))";
+  } else if (!u || u === before) {
+    fx.note(loss.span, `Gradient Lens always trains with softmax cross-entropy; this loss (${fx.src(loss.span)}) is not read`);
+  }
 }
 
 /** `model.fit(...)` / `model.compile(...)` on a parameter named like a model: the file's last model. */

@@ -4,6 +4,7 @@
 import { type BaseClass, type Call, type InstanceVal, type Val, native, nativeOf, norm } from '../interpret';
 import { type Fx, type ModelBuilder, type ModelRec, ActivationLayerV, DataV, PassLayerV, TensorV, activate, asTensor } from '../model';
 import type { FrameworkModule, Handler } from './api';
+import { log, reduceSum } from './tf1';
 import {
   ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
   optimizerCall, sequential,
@@ -15,7 +16,8 @@ const CONVOLUTIONAL_LAYERS = new Set([
   'conv1d', 'conv2d', 'conv3d', 'convolution1d', 'convolution2d', 'convolution3d', 'separableconv1d', 'separableconv2d', 'conv2dtranspose',
   'conv3dtranspose', 'depthwiseconv2d', 'locallyconnected1d', 'locallyconnected2d', 'maxpooling1d', 'maxpooling2d', 'maxpooling3d', 'maxpool1d',
   'maxpool2d', 'averagepooling1d', 'averagepooling2d', 'avgpool2d', 'globalaveragepooling1d', 'globalaveragepooling2d', 'globalmaxpooling1d',
-  'globalmaxpooling2d', 'zeropadding2d', 'upsampling2d', 'cropping2d',
+  'globalmaxpooling2d', 'zeropadding2d', 'upsampling2d', 'cropping2d', 'globalavgpool1d', 'globalavgpool2d', 'globalmaxpool1d', 'globalmaxpool2d',
+  'avgpool1d', 'maxpool3d', 'averagepooling3d', 'separableconvolution2d',
 ]);
 const RECURRENT_LAYERS = new Set(['lstm', 'gru', 'simplernn', 'rnn', 'bidirectional', 'convlstm2d', 'lstmcell', 'grucell', 'cudnnlstm', 'cudnngru']);
 const OTHER_UNSUPPORTED = new Set(['embedding', 'attention', 'multiheadattention']);
@@ -62,8 +64,7 @@ function layerHandler(n: string, name: string): Handler | undefined {
   }
   if (CONVOLUTIONAL_LAYERS.has(n) || RECURRENT_LAYERS.has(n)) {
     return (call, fx) => {
-      fx.session.refuse(call.expr, CONVOLUTIONAL_LAYERS.has(n) ? CONV_MESSAGE : RNN_MESSAGE);
-      return native(new PassLayerV(n, call.expr));
+      return native(new PassLayerV(n, call.expr, fx.session.refuse(call.expr, CONVOLUTIONAL_LAYERS.has(n) ? CONV_MESSAGE : RNN_MESSAGE)));
     };
   }
   if (OTHER_UNSUPPORTED.has(n)) {
@@ -91,6 +92,12 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'initializers') return (call) => initializerObject(call, name, 'keras-object');
   if (ns === 'losses' && /crossentropy$/.test(n)) return lossObject;
   if (ns.startsWith('datasets') && n === 'loaddata') return loadData;
+  // A pretrained network (ResNet50, VGG16, MobileNet...) is convolutional.
+  if (ns === 'applications' || ns.startsWith('applications.')) {
+    return (call, fx) => native(new ModelV({ span: call.expr, framework: ID, layers: [], conv: fx.session.refuse(call.expr, CONV_MESSAGE) }, true));
+  }
+  if (ns === 'backend' && n === 'log') return log;
+  if (ns === 'backend' && n === 'sum') return reduceSum;
   if (ns === 'activations' && ACTIVATION_NAMES[n]) {
     return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
   }

@@ -4,7 +4,7 @@
 import { type Call, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
 import type { Span } from '../ast';
 import {
-  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, OptimizerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, matmulValues, shapeOf,
+  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, OptimizerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, convTensor, matmulValues, shapeOf,
 } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import { ACTIVATION_NAMES, CONV_MESSAGE, denseLayer, initializerObject, last, noteFashion, optimizerCall, tensorInitializer } from './common';
@@ -120,11 +120,8 @@ const readDataSets: Handler = (call, fx) => {
   return native(new MnistDataV());
 };
 
-/** tf.nn.conv2d, tf.layers.conv2d, max_pool...: the whole file is refused, at this line. */
-const refuseConv: Handler = (call, fx) => {
-  fx.session.refuse(call.expr, CONV_MESSAGE);
-  return UNKNOWN;
-};
+/** tf.nn.conv2d, tf.layers.conv2d, max_pool...: a convolutional model (refused when it is the one read). */
+const refuseConv: Handler = (call, fx) => convTensor(fx, call.expr, CONV_MESSAGE, call.arg(0, 'input', 'inputs', 'value')?.v);
 const CONVOLUTIONAL = new Set([
   'conv1d', 'conv2d', 'conv3d', 'convolution', 'convolution2d', 'conv2dtranspose', 'separableconv2d', 'depthwiseconv2d', 'atrousconv2d',
   'maxpool', 'maxpool2d', 'maxpooling2d', 'maxpooling1d', 'avgpool', 'avgpool2d', 'averagepooling2d', 'maxpoolwithargmax',
@@ -239,7 +236,8 @@ class LogSumV implements Native {
   }
 }
 
-const log: Handler = (call, fx) => {
+/** `tf.log(x)` (also Keras backend `K.log`): of a softmax output it is the start of an unstable cross-entropy. */
+export const log: Handler = (call, fx) => {
   const a = call.args[0];
   if (a?.t === 'num') {
     const v = Math.log(a.v);
@@ -247,7 +245,7 @@ const log: Handler = (call, fx) => {
   }
   const t = nativeOf(a, TensorV);
   if (!t || t.source === 'input' || t.source.activation !== 'softmax' || !t.activated) return UNKNOWN;
-  const prefix = call.written.replace(/\.(math\.)?log$/, '') || 'tf';
+  const prefix = call.path.startsWith('keras.') ? 'tf' : call.written.replace(/\.(math\.)?log$/, '') || 'tf';
   const v = new LogSoftmaxV(t.source, call.expr, prefix);
   fx.session.unstableLoss ??= {
     span: call.expr, construct: fx.src(call.expr), layer: t.source,
@@ -256,7 +254,8 @@ const log: Handler = (call, fx) => {
   return native(v);
 };
 
-const reduceSum: Handler = (call, fx) => {
+/** `tf.reduce_sum(...)` (also `K.sum`): the sum of `labels * log(softmax)`. */
+export const reduceSum: Handler = (call, fx) => {
   const inner = nativeOf(call.args[0], LabelledLogV);
   if (!inner) return UNKNOWN;
   const axis = call.arg(1, 'axis', 'reductionindices')?.v;

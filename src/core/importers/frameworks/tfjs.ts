@@ -2,7 +2,7 @@
 // `tf.model({inputs, outputs})` with `.apply()`, `tf.initializers.*`, `tf.train.*` optimizers, `compile`
 // and `fit`; variables with tensor initial values for hand-written models.
 import { type Val, UNKNOWN, native, nativeOf, norm } from '../interpret';
-import { type Fx, ActivationLayerV, DataV, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
+import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
   ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
@@ -40,8 +40,7 @@ function layerHandler(n: string, name: string): Handler | undefined {
   }
   if (CONVOLUTIONAL_LAYERS.has(n) || RECURRENT_LAYERS.has(n)) {
     return (call, fx) => {
-      fx.session.refuse(call.expr, CONVOLUTIONAL_LAYERS.has(n) ? CONV_MESSAGE : RNN_MESSAGE);
-      return native(new PassLayerV(n, call.expr));
+      return native(new PassLayerV(n, call.expr, fx.session.refuse(call.expr, CONVOLUTIONAL_LAYERS.has(n) ? CONV_MESSAGE : RNN_MESSAGE)));
     };
   }
   if (OTHER_UNSUPPORTED.has(n)) {
@@ -90,10 +89,7 @@ function resolve(path: string): Handler | undefined {
       const f = call.args.find((a) => a.t === 'func');
       return f ? fx.callValue(f, [], call.expr) : UNKNOWN;
     };
-    if (CONV_TENSOR_OPS.has(n)) return (call, fx) => {
-      fx.session.refuse(call.expr, CONV_MESSAGE);
-      return UNKNOWN;
-    };
+    if (CONV_TENSOR_OPS.has(n)) return (call, fx) => convTensor(fx, call.expr, CONV_MESSAGE, call.args[0]);
     if (ACTIVATION_NAMES[n]) return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
     return (call, fx) => tensorInitializer(fx, call, name, true);
   }
@@ -123,10 +119,7 @@ export const tfjs: FrameworkModule = {
   resolve,
   unknownMethod: (name, receiver, call, fx: Fx) => {
     // `x.conv2d(w, ...)`, `x.maxPool(...)`: the chained core API of a convolutional model.
-    if (CONV_TENSOR_OPS.has(norm(name))) {
-      fx.session.refuse(call.expr, CONV_MESSAGE);
-      return UNKNOWN;
-    }
+    if (CONV_TENSOR_OPS.has(norm(name))) return convTensor(fx, call.expr, CONV_MESSAGE);
     // The tfjs examples' data helper: `data.nextTrainBatch(BATCH_SIZE)`, one batch per training step.
     // Inside a training loop it draws one batch per step; outside, it fetches a data set for fit().
     if (name === 'nextTrainBatch') {
