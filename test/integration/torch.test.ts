@@ -106,6 +106,8 @@ describe('PyTorch files in the editor (issue 11)', function () {
     assert.equal(run.label, 'net.py');
     assert.equal(run.totalSteps, 1200);
     assert.ok((dead.relatedInformation ?? []).some((r) => /evidence: .*deadUnits/.test(r.message)), 'related information carries the evidence');
+    const layerLine = (dead.relatedInformation ?? []).find((r) => r.message === 'this layer');
+    assert.equal(layerLine?.location.range.start.line, 12, "related information points at the layer's nn.Linear line");
     const share = Number(/(\d+)%/.exec(dead.message)?.[1]);
     assert.ok(share >= 30 && share <= 70, `about half the units dead: ${dead.message}`);
   });
