@@ -11,7 +11,7 @@
 // other loop runs its body once, and its length — `range(...)`, a list, `len(...)`, a `while i < N` whose
 // counter moves by a constant — is on the loop stack, so a training step recorded inside knows how
 // many times it runs. Anything not followed becomes a note at its span; nothing throws on odd input.
-import { type Expr, type Kwarg, type Param, type Span, type Stmt, dottedName, lastName } from './ast';
+import { type Expr, type Param, type Span, type Stmt, dottedName, lastName } from './ast';
 
 export type Dialect = 'python' | 'js';
 
@@ -1720,4 +1720,3 @@ export function nativeOf<T extends Native>(v: Val | undefined, cls: abstract new
 /** Wraps a native object as a value. */
 export const native = (obj: Native): Val => ({ t: 'native', obj });
 
-export type { Kwarg };

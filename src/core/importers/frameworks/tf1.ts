@@ -255,12 +255,11 @@ export const log: Handler = (call, fx) => {
 };
 
 /** `tf.reduce_sum(...)` (also `K.sum`): the sum of `labels * log(softmax)`. */
-export const reduceSum: Handler = (call, fx) => {
+export const reduceSum: Handler = (call) => {
   const inner = nativeOf(call.args[0], LabelledLogV);
   if (!inner) return UNKNOWN;
   const axis = call.arg(1, 'axis', 'reductionindices')?.v;
   const perExample = axis !== undefined && ((axis.t === 'num' && (axis.v === 1 || axis.v === -1)) || (axis.t === 'list' && axis.items.length === 1 && axis.items[0].t === 'num' && (axis.items[0].v === 1 || axis.items[0].v === -1)));
-  void fx;
   return native(new LogSumV(inner, call.expr, perExample, false));
 };
 
