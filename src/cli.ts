@@ -31,7 +31,7 @@ Usage:
 Options for train:
   --preset NAME         a built-in run (see \`gradient-lens presets\`); default seed-mlp-zeros
   --spec FILE           a JSON model spec (DESIGN.md "Model spec")
-  SOURCE_FILE           a model defined in TF1-style Python, Keras, tfjs JS/TS or a .json spec
+  SOURCE_FILE           a model defined in TF1-style Python, Keras, PyTorch, tfjs JS/TS or a .json spec
   --compare seed        run the five seed presets and print them beside the seed's numbers
   --steps N             override the spec's step count
   --seed N              override the spec's seed
@@ -95,7 +95,7 @@ function loadSpecFile(file: string): ModelSpec {
 async function importFile(file: string): Promise<ImportResult> {
   const { importSource } = await import('./core/importers/index');
   const result = importSource(file, readText(file));
-  if (!result) throw new UsageError(`${file}: not a model file Gradient Lens can read (TF1-style Python, Keras, tfjs JS/TS or a JSON spec)`);
+  if (!result) throw new UsageError(`${file}: not a model file Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs JS/TS or a JSON spec)`);
   return result;
 }
 

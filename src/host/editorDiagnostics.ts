@@ -196,6 +196,10 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     if (evidence) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), `evidence: ${evidence}`));
     if (layer?.activation) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.activation)), "this layer's activation"));
     if (layer?.bias) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.bias)), "this layer's bias"));
+    // The weights are set apart from the layer (PyTorch's nn.init.zeros_(self.fc1.weight)): the layer itself too.
+    if (layer?.weights && layer.definition.line !== layer.weights.line) {
+      related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.definition)), 'this layer'));
+    }
     // Weights made by a helper: where they are created, and the calls that lead there.
     if (layer?.weightsCreated) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.weightsCreated)), 'the weights are created here (by a helper several layers share)'));
     for (const c of layer?.via ?? []) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, c)), "called from here (on the way to this layer's weights)"));

@@ -128,6 +128,31 @@ const CASES: Case[] = [
     anchors: [[14, 'nn.Linear(784, 64)'], [15, 'nn.Linear(64, 10)']],
     notes: [/CrossEntropyLoss applies log-softmax itself: after this softmax the model is trained on softmax\(softmax\(x\)\)/],
   },
+  {
+    file: 'torch_argparse_break.py', layers: [D(784, 200, 'relu'), D(200, 10, 'softmax')], optimizer: { type: 'momentum', learningRate: 0.05, momentum: 0.9, useNesterov: false }, batch: 64,
+    steps: 4 * 500, // `if batch_idx + 1 >= args.batches_per_epoch: break` after optimizer.step(); `if args.dry_run: break` is false by default
+    anchors: [[16, 'nn.Linear(784, 200)'], [17, 'nn.Linear(200, 10)']],
+    notes: [/normalisation is not applied/, ...['batch-size', 'test-batch-size', 'epochs', 'lr', 'momentum', 'batches-per-epoch', 'log-interval', 'dry-run'].map((f) => new RegExp(`^--${f} is a command-line flag: Gradient Lens uses its default`))],
+  },
+  {
+    file: 'torch_lightning.py', layers: [D(784, 128, 'relu'), D(128, 10, 'softmax')], optimizer: adam(2e-3), batch: 64, steps: 3 * 938,
+    anchors: [[18, 'nn.Linear(28 * 28, hidden)'], [19, 'nn.Linear(hidden, 10)']],
+  },
+  // Shapes met in the held-out evaluation of real programs:
+  {
+    file: 'torch_raw_tensors_tqdm.py', layers: [L(300, 'tanh', N(1 / 28), 'zeros'), L(10, 'softmax', N(1 / Math.sqrt(300)), 'zeros')], optimizer: { type: 'sgd', learningRate: 0.5 }, batch: 50, steps: 1200,
+    anchors: [[16, 'torch.randn(784, hidden)'], [19, 'torch.randn(hidden, 10)']],
+  },
+  {
+    file: 'torch_dataset_shapes.py', layers: [L(64, 'relu', N(Math.SQRT2 / 28), U(784)), L(10, 'softmax', 'glorotUniform', U(64))], optimizer: { type: 'sgd', learningRate: 0.2 }, batch: 128, steps: 2 * 469,
+    anchors: [[19, "nn.init.kaiming_normal_(stack[1].weight, nonlinearity='relu')"], [20, 'nn.init.xavier_uniform_(stack[3].weight)']],
+    notes: [/CrossEntropyLoss applies log-softmax itself/],
+  },
+  {
+    file: 'torch_relu_logits.py', layers: [D(784, 256, 'relu'), D(256, 10, 'softmax')], optimizer: adam(0.005), batch: 128, steps: 8 * 469,
+    anchors: [[15, 'nn.Linear(784, 256)'], [16, 'nn.Linear(256, classes)']],
+    notes: [/the output layer's activation is relu/],
+  },
 ];
 
 function read(file: string): { r: ImportResult; text: string } {
@@ -376,4 +401,65 @@ for step in range(500):
   const fixed = importSource('u.py', applyEdit(src, edit!))!;
   assert.deepEqual(fixed.staticFindings, []);
   assert.deepEqual(fixed.notes.filter((n) => !/batch size 100/.test(n.message)), []);
+});
+
+test('break: the index of enumerate / range or a counter ends the loop; the iteration that breaks counts only after optimizer.step()', () => {
+  const prog = (loop: string) => `import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torchvision import datasets, transforms
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+loader = torch.utils.data.DataLoader(datasets.MNIST('d', train=True, transform=transforms.ToTensor()), batch_size=100)
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+${loop}`;
+  const steps = (loop: string) => {
+    const r = importSource('b.py', prog(loop))!;
+    assert.ok(r.spec.ok, JSON.stringify(r.notes));
+    return [r.spec.spec.steps, r.notes.map((n) => n.message).filter((m) => /break/.test(m))];
+  };
+  const body = '        opt.zero_grad()\n        F.cross_entropy(model(x), y).backward()\n        opt.step()\n';
+  assert.deepEqual(steps(`for epoch in range(2):\n    for i, (x, y) in enumerate(loader):\n${body}        if i == 99:\n            break\n`), [200, []]);
+  assert.deepEqual(steps(`for epoch in range(2):\n    for i, (x, y) in enumerate(loader):\n        if i >= 50:\n            break\n${body}`), [100, []]);
+  assert.deepEqual(steps(`n = 0\nfor x, y in loader:\n${body.replace(/^ {4}/gm, '')}    n += 1\n    if n >= 250:\n        break\n`), [250, []]);
+  assert.deepEqual(steps(`for epoch in range(3):\n    for x, y in loader:\n${body}        if False:\n            break\n`), [1800, []]);
+  const [n, notes] = steps(`for x, y in loader:\n${body.replace(/^ {4}/gm, '')}    if loss_is_small():\n        break\n`);
+  assert.equal(n, 600);
+  assert.match(String(notes), /could not tell when this `break` happens \(loss_is_small\(\)\): the loop's full count is used/);
+});
+
+test('Lightning: a Trainer without max_epochs trains 1000 epochs (noted); max_steps and limit_train_batches bound it; a DataModule gives the data', () => {
+  const prog = (trainer: string) => `import lightning as L
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision.datasets import MNIST
+class M(L.LightningModule):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+    def forward(self, x):
+        return self.net(x)
+    def training_step(self, batch, i):
+        x, y = batch
+        return nn.functional.cross_entropy(self(x), y)
+    def configure_optimizers(self):
+        opt = torch.optim.SGD(self.parameters(), lr=0.05)
+        return [opt], [torch.optim.lr_scheduler.StepLR(opt, 1)]
+class Data(L.LightningDataModule):
+    def setup(self, stage):
+        self.train = MNIST('.', train=True)
+    def train_dataloader(self):
+        return DataLoader(self.train, batch_size=100)
+${trainer}
+`;
+  const read = (trainer: string) => {
+    const r = importSource('l.py', prog(trainer))!;
+    return { steps: r.spec.ok ? r.spec.spec.steps : undefined, opt: r.spec.ok ? r.spec.spec.optimizer : undefined, notes: r.notes.map((n) => n.message) };
+  };
+  const a = read('L.Trainer(max_steps=700).fit(M(), datamodule=Data())');
+  assert.deepEqual([a.steps, a.opt], [700, { type: 'sgd', learningRate: 0.05 }]);
+  assert.equal(read('L.Trainer(max_epochs=2, limit_train_batches=50).fit(M(), datamodule=Data())').steps, 100);
+  const d = read('L.Trainer(limit_train_batches=10).fit(M(), datamodule=Data())');
+  assert.equal(d.steps, 10_000);
+  assert.ok(d.notes.includes("this Trainer has no max_epochs: Lightning's default is 1000 epochs"), JSON.stringify(d.notes));
 });

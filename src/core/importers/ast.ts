@@ -79,7 +79,9 @@ export type Stmt =
   /** if / elif / else: `test` is absent for the else branch. */
   | (Span & { k: 'if'; branches: { test?: Expr; body: Stmt[] }[] })
   /** with/try/...: bodies whose statements are read in order; `fnBody`: a function body read in place (a `return` ends it). */
-  | (Span & { k: 'block'; body: Stmt[]; fnBody?: boolean });
+  | (Span & { k: 'block'; body: Stmt[]; fnBody?: boolean })
+  /** `break` (Python): the loop's count may end at the first iteration whose `if` condition holds (see Interpreter.breakAt). */
+  | (Span & { k: 'break' });
 
 /** Nesting deeper than this is lowered to `other` (fuzzed input must not overflow the stack). */
 export const MAX_DEPTH = 120;

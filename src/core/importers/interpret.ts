@@ -543,6 +543,8 @@ class Interpreter<S> implements Host<S> {
       case 'loop':
         this.loop(s, scope);
         return;
+      case 'break':
+        return; // read by breakAt when its loop starts
     }
   }
 
@@ -659,6 +661,11 @@ class Interpreter<S> implements Host<S> {
       count = this.whileCount(s.test, s.body, scope);
     }
     const training = this.trains(s.body, new Set(), 0);
+    const stop = this.breakAt(s, scope, count);
+    if (stop !== undefined) {
+      count = count === undefined ? stop : Math.min(count, stop);
+      if (items) items = items.slice(0, count);
+    }
     if (!training && count !== undefined && items !== undefined && count <= MAX_UNROLL) {
       // A loop that builds the model: run it for real.
       for (const item of items) {
@@ -697,6 +704,94 @@ class Interpreter<S> implements Host<S> {
   }
 
   /** `range(...)` written as a loop's iterable, without evaluating anything else. */
+  /**
+   * `if <cond>: break` at the top of a loop body, where `cond` depends on the loop's index (`for i in
+   * range(...)`, `for i, x in enumerate(...)`) or on a counter the body moves by a constant (`step += 1`):
+   * the number of iterations whose statements before that `if` run — the iteration that breaks counts
+   * when a training call comes before the `if`. A condition known false (`if args.dry_run:` with its
+   * default) changes nothing; one that cannot be read is noted.
+   */
+  private breakAt(s: Extract<Stmt, { k: 'loop' }>, scope: Scope, count: number | undefined): number | undefined {
+    const body = s.body;
+    let index: { name: string; start: number; step: number } | undefined;
+    if (s.target && s.iter?.k === 'call' && s.iter.callee.k === 'name') {
+      const r = this.rangeOf(s.iter, scope);
+      if (r && s.target.k === 'name') index = { name: s.target.id, start: r.start, step: r.step };
+      else if (s.iter.callee.id === 'enumerate' && s.target.k === 'list' && s.target.items[0]?.k === 'name') {
+        const start = s.iter.args[1] ? this.num(s.iter.args[1], scope) : 0;
+        if (start !== undefined) index = { name: s.target.items[0].id, start, step: 1 };
+      }
+    }
+    // Counters the body moves by a constant at its top level: `n += 1`.
+    const counters: { name: string; start: number; step: number; at: number }[] = [];
+    body.forEach((st, i) => {
+      if (st.k !== 'assign' || st.targets.length !== 1 || st.targets[0].k !== 'name') return;
+      const id = st.targets[0].id;
+      const v = st.value;
+      if (v.k !== 'bin' || (v.op !== '+' && v.op !== '-') || v.left.k !== 'name' || v.left.id !== id) return;
+      const k = this.num(v.right, scope);
+      const start = scope.get(id);
+      if (k === undefined || k === 0 || start?.t !== 'num') return;
+      counters.push({ name: id, start: start.v, step: v.op === '-' ? -k : k, at: i });
+    });
+    for (let at = 0; at < body.length; at++) {
+      const st = body[at];
+      if (st.k !== 'if' || st.branches.length !== 1 || !st.branches[0].test || !st.branches[0].body.some((x) => x.k === 'break')) continue;
+      const test = st.branches[0].test;
+      const stepsBefore = this.trains(body.slice(0, at), new Set(), 0);
+      const names = new Set<string>();
+      const walk = (e: Expr): void => {
+        if (e.k === 'name') names.add(e.id);
+        else if (e.k === 'bin') { walk(e.left); walk(e.right); }
+        else if (e.k === 'unary') walk(e.arg);
+        else if (e.k === 'call') e.args.forEach(walk);
+      };
+      walk(test);
+      const moving = [...(index && names.has(index.name) ? [index.name] : []), ...counters.filter((c) => names.has(c.name)).map((c) => c.name)];
+      const holds = (j: number): boolean | undefined => {
+        const probe = new Scope(scope);
+        if (index) probe.set(index.name, { t: 'num', v: index.start + j * index.step });
+        for (const c of counters) probe.set(c.name, { t: 'num', v: c.start + c.step * (j + (c.at < at ? 1 : 0)) });
+        return this.truthy(this.eval(test, probe));
+      };
+      if (moving.length === 0) {
+        // A name the loop changes some other way (in a nested loop, a helper): not known here.
+        const changed = [...names].some((n) => assigns(body, n));
+        const t = changed ? undefined : this.truthy(this.eval(test, scope));
+        if (t === true) return stepsBefore ? 1 : 0;
+        if (t === undefined) this.note(st, `could not tell when this \`break\` happens (${this.src(test)}): the loop's full count is used`);
+        continue;
+      }
+      // The first iteration at which the condition holds (conditions on a moving counter are monotone, or an equality).
+      const limit = count ?? 1e9;
+      let found: number | undefined;
+      for (let j = 0; j < Math.min(limit, 256); j++) {
+        const h = holds(j);
+        if (h === undefined) break;
+        if (h) { found = j; break; }
+      }
+      if (found === undefined && limit > 256 && holds(255) === false) {
+        let lo = 255;
+        let hi = 256;
+        while (hi < limit && holds(hi) === false) { lo = hi; hi = Math.min(limit, hi * 2); }
+        if (hi < limit && holds(hi) === true) {
+          while (hi - lo > 1) {
+            const mid = Math.floor((lo + hi) / 2);
+            if (holds(mid) === true) hi = mid;
+            else lo = mid;
+          }
+          found = hi;
+        }
+      }
+      if (found === undefined) {
+        if (holds(0) === undefined) this.note(st, `could not tell when this \`break\` happens (${this.src(test)}): the loop's full count is used`);
+        continue;
+      }
+      return stepsBefore ? found + 1 : found;
+    }
+    return undefined;
+  }
+
   private rangeOf(e: Expr, scope: Scope): { start: number; step: number; n: number } | undefined {
     if (e.k !== 'call' || e.callee.k !== 'name' || (e.callee.id !== 'range' && e.callee.id !== 'xrange')) return undefined;
     const bound = scope.get(e.callee.id);
@@ -1555,6 +1650,15 @@ class Interpreter<S> implements Host<S> {
         if (answers.some((x) => x === true)) return { t: 'bool', v: true };
         return answers.every((x) => x === false) ? { t: 'bool', v: false } : UNKNOWN;
       }
+      // iter(xs) is xs; next(it) its first element (a loop's representative element for a framework value).
+      case 'iter': return a[0] ?? UNKNOWN;
+      case 'next': {
+        const it = a[0];
+        if (!it) return UNKNOWN;
+        if (it.t === 'native') return it.obj.element?.(this) ?? a[1] ?? UNKNOWN;
+        const items = this.items(it);
+        return items?.[0] ?? a[1] ?? UNKNOWN;
+      }
       case 'super': return UNKNOWN;
       case 'require': {
         if (a[0]?.t !== 'str') return UNKNOWN;
@@ -1565,6 +1669,21 @@ class Interpreter<S> implements Host<S> {
         return UNKNOWN; // print, console.log, isinstance, open...
     }
   }
+}
+
+/** Whether `name` is assigned anywhere in `stmts` (nested blocks, loops and branches included). */
+function assigns(stmts: Stmt[], name: string, depth = 0): boolean {
+  if (depth > 40) return false;
+  const target = (e: Expr): boolean => (e.k === 'name' ? e.id === name : e.k === 'list' ? e.items.some(target) : false);
+  return stmts.some((s) => {
+    switch (s.k) {
+      case 'assign': return s.targets.some(target);
+      case 'loop': return (s.target ? target(s.target) : false) || assigns(s.body, name, depth + 1);
+      case 'block': return assigns(s.body, name, depth + 1);
+      case 'if': return s.branches.some((b) => assigns(b.body, name, depth + 1));
+      default: return false;
+    }
+  });
 }
 
 function rangeLen(r: { start: number; stop: number; step: number }): number {

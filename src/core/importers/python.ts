@@ -263,8 +263,11 @@ class PythonLowering {
       case 'Body':
         out.push({ k: 'block', body: this.statements(n, depth + 1), ...span });
         return;
+      case 'BreakStatement':
+        out.push({ k: 'break', ...span });
+        return;
       default:
-        return; // pass, break, global, comments, errors...
+        return; // pass, continue, global, comments, errors...
     }
   }
 

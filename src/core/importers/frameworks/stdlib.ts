@@ -127,8 +127,32 @@ const orderedDict: Handler = (call) => {
   return { t: 'dict', entries };
 };
 
+const OPERATORS: Readonly<Record<string, (a: number, b: number) => number>> = {
+  'operator.mul': (a, b) => a * b, 'operator.add': (a, b) => a + b, 'operator.sub': (a, b) => a - b,
+};
+
+/** `functools.reduce(operator.mul, (1, 28, 28))` / with a lambda: folded when every value is a number. */
+const reduce: Handler = (call, fx) => {
+  const [f, seq, init] = call.args;
+  const items = seq?.t === 'list' ? seq.items : undefined;
+  if (!f || !items) return UNKNOWN;
+  let acc: Val | undefined = init ?? items[0];
+  for (const x of init ? items : items.slice(1)) {
+    if (acc?.t !== 'num' || x.t !== 'num') return UNKNOWN;
+    const op = f.t === 'ref' ? OPERATORS[f.path] : undefined;
+    acc = op ? { t: 'num', v: op(acc.v, x.v) } : f.t === 'func' ? fx.callValue(f, [acc, x], call.expr) : UNKNOWN;
+  }
+  return acc?.t === 'num' ? { t: 'num', v: acc.v, span: call.expr } : UNKNOWN;
+};
+
+/** `tqdm(iterable)` (a progress bar): the iterable itself, so a loop over it counts as a loop over it. */
+const tqdm: Handler = (call) => call.arg(0, 'iterable')?.v ?? UNKNOWN;
+
 const FUNCTIONS: Record<string, Handler> = {
   'collections.OrderedDict': orderedDict,
+  'functools.reduce': reduce,
+  'tqdm.tqdm': tqdm, 'tqdm.notebook.tqdm': tqdm, 'tqdm.auto.tqdm': tqdm, 'tqdm.std.tqdm': tqdm, 'tqdm.tqdm_notebook': tqdm,
+  'tqdm.trange': range, 'tqdm.auto.trange': range, 'tqdm.notebook.trange': range,
   'six.moves.xrange': range, 'six.moves.range': range, 'builtins.range': range, 'past.builtins.xrange': range,
   'argparse.ArgumentParser': () => native(new ArgParserV()),
   'absl.app.run': (call, fx) => {

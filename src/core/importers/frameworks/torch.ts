@@ -88,8 +88,22 @@ const PASS_METHODS = new Set([
 
 /** A tensor of the model in PyTorch code: TensorV plus PyTorch's tensor methods (`.to(device)`, `.softmax(dim=1)`...). */
 export class TorchTensorV extends TensorV {
+  /** The shape when known: a dataset's image [1, 28, 28], a DataLoader batch [B, 1, 28, 28]. */
+  dims?: number[];
+  withDims(dims: number[] | undefined): this {
+    this.dims = dims;
+    return this;
+  }
   override method(name: string, call: Call, host: Fx): Val | undefined {
     const fx = host;
+    if (name === 'size' || name === 'dim' || name === 'numel') {
+      if (!this.dims) return UNKNOWN;
+      if (name === 'dim') return { t: 'num', v: this.dims.length };
+      if (name === 'numel') return { t: 'num', v: this.dims.reduce((a, b) => a * b, 1) };
+      const i = int(call.args[0]);
+      if (i !== undefined) return this.dims[i < 0 ? this.dims.length + i : i] === undefined ? UNKNOWN : { t: 'num', v: this.dims[i < 0 ? this.dims.length + i : i] };
+      return dimsVal(this.dims);
+    }
     if (PASS_METHODS.has(name)) return native(this);
     if (name === 'softmax' || name === 'log_softmax') return softmaxOf(fx, native(this), name === 'log_softmax', call.expr);
     if (name === 'clamp' || name === 'clamp_min' || name === 'relu_') {
@@ -103,6 +117,7 @@ export class TorchTensorV extends TensorV {
     return wrap(super.binary(op, asVariable(other), left, host, at));
   }
   attr(name: string): Val | undefined {
+    if (name === 'shape') return this.dims ? dimsVal(this.dims) : UNKNOWN;
     return name === 'data' || name === 'T' ? native(this) : undefined;
   }
   override index(): Val | undefined {
@@ -110,11 +125,22 @@ export class TorchTensorV extends TensorV {
   }
 }
 
+const dimsVal = (dims: number[]): Val => ({ t: 'list', items: dims.map((d) => ({ t: 'num', v: d })), tuple: true });
+
 /** A tensor of initial values used as weights (`W1 = torch.randn(784, 256, requires_grad=True)`, then `X @ W1`). */
 function asVariable(v: Val): Val {
   const t = nativeOf(v, InitTensorV);
-  return t ? native(new VarV(t.rec, t.shape, t.rec.site?.span ?? { from: 0, to: 0 }, ID)) : v;
+  if (!t) return v;
+  // One variable per tensor, so that using W1 again (an evaluation loop) is the same layer, not a new one.
+  let w = VARIABLES.get(t);
+  if (!w) {
+    w = new VarV(t.rec, t.shape, t.rec.site?.span ?? { from: 0, to: 0 }, ID);
+    VARIABLES.set(t, w);
+  }
+  return native(w);
 }
+
+const VARIABLES = new WeakMap<InitTensorV, VarV>();
 
 function wrap(v: Val | undefined): Val | undefined {
   const t = nativeOf(v, TensorV);
@@ -1169,15 +1195,21 @@ class SchedulerV implements Native {
 
 class DatasetV implements Native {
   readonly kind = 'dataset';
-  constructor(readonly examples: number | undefined, readonly train: boolean) {}
+  /** `images`: 28×28 grey images (MNIST and its kin), so an item is [1, 28, 28] and there are 10 classes. */
+  constructor(readonly examples: number | undefined, readonly train: boolean, readonly images = false) {}
   len(): number | undefined {
     return this.examples;
   }
   index(): Val {
-    return { t: 'list', items: [freshInput(), UNKNOWN], tuple: true };
+    const x = new TorchTensorV('input', true).withDims(this.images ? [1, 28, 28] : undefined);
+    return { t: 'list', items: [native(x), UNKNOWN], tuple: true };
   }
   element(): Val {
     return this.index();
+  }
+  attr(name: string): Val | undefined {
+    if (name === 'classes' && this.images) return { t: 'list', items: Array.from({ length: 10 }, (_, i) => ({ t: 'str', v: String(i) })) };
+    return undefined;
   }
 }
 
@@ -1193,7 +1225,8 @@ class DataLoaderV implements Native {
   }
   element(host: Fx): Val {
     this.activeAt = [...host.loops];
-    return { t: 'list', items: [freshInput(), UNKNOWN], tuple: true };
+    const x = new TorchTensorV('input', true).withDims(this.dataset?.images ? [this.batch, 1, 28, 28] : undefined);
+    return { t: 'list', items: [native(x), UNKNOWN], tuple: true };
   }
   attr(name: string): Val | undefined {
     if (name === 'dataset') return this.dataset ? native(this.dataset) : UNKNOWN;
@@ -1256,7 +1289,8 @@ function dataset(name: string): Handler | undefined {
     const tr = call.arg(1, 'train')?.v;
     const train = tr === undefined || tr.t !== 'bool' || tr.v;
     if (n !== 'mnist') datasetNote(fx, n === 'fashionmnist' ? undefined : `this loads ${name}: Gradient Lens trains on MNIST (60,000 training images of 28×28 digits)`, call.expr);
-    return native(new DatasetV(n === 'mnist' || n === 'fashionmnist' || n === 'kmnist' || n === 'qmnist' ? (train ? MNIST_TRAIN : MNIST_TEST) : undefined, train));
+    const mnistLike = n === 'mnist' || n === 'fashionmnist' || n === 'kmnist' || n === 'qmnist';
+    return native(new DatasetV(mnistLike ? (train ? MNIST_TRAIN : MNIST_TEST) : undefined, train, mnistLike));
   };
 }
 
@@ -1264,7 +1298,7 @@ const randomSplit: Handler = (call) => {
   const ds = nativeOf(call.args[0], DatasetV);
   const sizes = call.arg(1, 'lengths')?.v;
   if (!ds || sizes?.t !== 'list') return UNKNOWN;
-  return { t: 'list', items: sizes.items.map((s, i) => native(new DatasetV(int(s), ds.train && i === 0))) };
+  return { t: 'list', items: sizes.items.map((s, i) => native(new DatasetV(int(s), ds.train && i === 0, ds.images))) };
 };
 
 const normalize: Handler = (call, fx) => {
@@ -1283,7 +1317,7 @@ const d2lLoadData: Handler = (call, fx) => {
   if (b === undefined || b <= 0) fx.note(bs?.span ?? call.expr, `could not read the batch size of ${fx.src(call.expr)}: using 100 (the default of the model spec)`);
   const span = literalSpan(fx, bs) ?? bs?.span ?? call.expr;
   const make = (n: number, train: boolean) => {
-    const l = new DataLoaderV(new DatasetV(n, train), b ?? 100, span, false);
+    const l = new DataLoaderV(new DatasetV(n, train, true), b ?? 100, span, false);
     state(fx).loaders.push(l);
     return native(l);
   };
@@ -1331,6 +1365,103 @@ function d2l(name: string): Handler | undefined {
   }
 }
 
+// ---- PyTorch Lightning ------------------------------------------------------------------------------
+
+/** A LightningModule is an nn.Module; `self.log(...)`, `save_hyperparameters()` and the like do nothing here. */
+const lightningModule: BaseClass<ModelBuilder> = {
+  ...nnModule,
+  method(inst, name, call, fx) {
+    if (['log', 'log_dict', 'save_hyperparameters', 'print'].includes(name)) return NONE;
+    return nnModule.method?.(inst, name, call, fx);
+  },
+};
+
+/**
+ * `Trainer(max_epochs=E, max_steps=S, limit_train_batches=N)`.fit(model, loader | datamodule): the model's
+ * configure_optimizers() gives the optimizer, its training_step(batch, i) the loss, train_dataloader() the
+ * data when fit is not given a loader; steps = E × batches per epoch (or max_steps).
+ */
+class LightningTrainerV implements Native {
+  readonly kind = 'Lightning Trainer';
+  constructor(readonly made: Call) {}
+  method(name: string, call: Call, fx: Fx): Val | undefined {
+    if (name !== 'fit') return name === 'test' || name === 'validate' || name === 'predict' ? UNKNOWN : undefined;
+    lightningFit(fx, this.made, call);
+    return NONE;
+  }
+}
+
+function lightningFit(fx: Fx, trainerCall: Call, call: Call): void {
+  const model = call.arg(0, 'model')?.v;
+  if (model?.t !== 'instance' || !moduleState(model)) {
+    fx.note(call.expr, `could not follow the model this trainer fits (${fx.src(call.expr)})`);
+    return;
+  }
+  const rec = moduleState(model)!.model;
+  const method = (n: string, args: Val[]): Val => {
+    const f = fx.attr(model, n, call.expr);
+    return f.t === 'func' ? fx.callValue(f, args, call.expr) : UNKNOWN;
+  };
+  let opts = method('configure_optimizers', []);
+  // configure_optimizers may return an optimizer, a list / tuple of them (and schedulers), or a dict.
+  if (opts.t === 'list') opts = (opts.items[0]?.t === 'list' ? opts.items[0].items[0] : opts.items[0]) ?? UNKNOWN;
+  if (opts.t === 'dict') opts = opts.entries.get('s:optimizer')?.value ?? UNKNOWN;
+  const opt = nativeOf(opts, TorchOptimizerV);
+  if (rec) {
+    rec.fitted = true;
+    if (opt) {
+      rec.optimizer = opt.opt;
+      opt.model = rec;
+    }
+  }
+  let loaderV = call.arg(1, 'traindataloaders', 'traindataloader')?.v;
+  const dm = call.kw.get('datamodule')?.v;
+  if (!loaderV && dm?.t === 'instance') {
+    const f = fx.attr(dm, 'train_dataloader', call.expr);
+    if (f.t === 'func') {
+      const setup = fx.attr(dm, 'setup', call.expr);
+      if (setup.t === 'func') fx.callValue(setup, [{ t: 'str', v: 'fit' }], call.expr);
+      loaderV = fx.callValue(f, [], call.expr);
+    }
+  }
+  if (!loaderV) loaderV = method('train_dataloader', []);
+  const loader = nativeOf(loaderV, DataLoaderV);
+  // training_step(batch, batch_idx) shows the loss on the model's output.
+  const batch: Val = { t: 'list', items: [native(new TorchTensorV('input', true).withDims(loader?.dataset?.images ? [loader.batch, 1, 28, 28] : undefined)), UNKNOWN], tuple: true };
+  method('training_step', [batch, { t: 'num', v: 0 }]);
+  if (loader) setBatch(fx, rec, loader);
+  const kw = trainerCall.kw;
+  const maxSteps = int(kw.get('maxsteps')?.v);
+  const limit = int(kw.get('limittrainbatches')?.v);
+  const epochsA = kw.get('maxepochs');
+  let epochs = int(epochsA?.v);
+  if (epochs === undefined) {
+    if (maxSteps === undefined || maxSteps < 0) fx.note(trainerCall.expr, "this Trainer has no max_epochs: Lightning's default is 1000 epochs");
+    epochs = 1000;
+  }
+  let perEpoch = loader?.len();
+  if (perEpoch !== undefined && limit !== undefined && limit > 0) perEpoch = Math.min(perEpoch, limit);
+  const span = epochsA?.span ?? kw.get('maxsteps')?.span ?? trainerCall.expr;
+  if (maxSteps !== undefined && maxSteps > 0 && (perEpoch === undefined || maxSteps < epochs * perEpoch)) {
+    fx.session.recordSteps(fx, maxSteps, span, 'step', rec ?? 'graph');
+    return;
+  }
+  if (perEpoch === undefined) {
+    fx.note(call.expr, `could not tell how many batches an epoch of ${fx.src(call.expr)} has: using 1000 steps (the default of the model spec)`);
+    return;
+  }
+  fx.session.recordSteps(fx, epochs * perEpoch, span, 'step', rec ?? 'graph');
+}
+
+function lightning(name: string): Handler | undefined {
+  if (name === 'Trainer') return (call, fx) => {
+    fx.session.looksLikeModel = true;
+    return native(new LightningTrainerV(call));
+  };
+  if (name === 'seed_everything') return () => UNKNOWN;
+  return undefined;
+}
+
 // ---- the module -----------------------------------------------------------------------------------
 
 function resolve(path: string): Handler | undefined {
@@ -1354,6 +1485,7 @@ function resolve(path: string): Handler | undefined {
     case 'torchvision.transforms': return name === 'Normalize' ? normalize : undefined;
     case 'torch': return torchTop(name);
     case 'd2l': return d2l(name);
+    case 'pytorch_lightning': return lightning(name);
     default: return undefined;
   }
 }
@@ -1381,10 +1513,12 @@ export const torch: FrameworkModule = {
     'torch.optim.sgd': 'torch.optim', 'torch.optim.adam': 'torch.optim', 'torch.optim.rmsprop': 'torch.optim', 'torch.optim.adamw': 'torch.optim',
     'torch.nn.parallel.DataParallel': 'torch.nn.DataParallel', 'torch.autograd.Variable': 'torch.Variable',
     'd2l.torch': 'd2l', 'd2lzh_pytorch': 'd2l',
+    'lightning.pytorch': 'pytorch_lightning', 'lightning': 'pytorch_lightning', 'pytorch_lightning.core.lightning': 'pytorch_lightning',
+    'pytorch_lightning.core.module': 'pytorch_lightning', 'pytorch_lightning.core': 'pytorch_lightning', 'pytorch_lightning.trainer': 'pytorch_lightning',
   },
   functions: FUNCTIONS,
   resolve,
-  baseClasses: { 'torch.nn.Module': nnModule },
+  baseClasses: { 'torch.nn.Module': nnModule, 'pytorch_lightning.LightningModule': lightningModule },
   unknownMethod(name, receiver, call, fx) {
     // `optimizer.step()` where the optimizer is a parameter we could not follow.
     if (name !== 'step') return undefined;
