@@ -37,10 +37,20 @@ export interface Native {
   len?(host: Host): number | undefined;
   /** The value a `for x in obj` loop binds (one representative element). */
   element?(host: Host): Val | undefined;
+  /**
+   * All its elements in order, when it is a container whose contents are known (a framework's list of
+   * layers): `for x in obj` then runs for each of them, and `list(obj)`, `enumerate(obj)`, `f(*obj)`,
+   * comprehensions... see them. Undefined: iterated through `len` / `element` only.
+   */
+  elements?(host: Host): Val[] | undefined;
   /** `obj.name = v`; true when handled (else the assignment binds the dotted name in the scope). */
   setAttr?(name: string, v: Val, host: Host, at: Span): boolean;
   /** `isinstance(obj, C)` for a library class `C` given by canonical path; undefined: not known. */
   instanceOf?(path: string): boolean | undefined;
+  /** The canonical path of its exact class (`torch.nn.Linear`): what `type(obj)` and `obj.__class__` give. */
+  readonly classPath?: string;
+  /** `hasattr(obj, name)` when `attr` gives nothing (undefined: not known). */
+  hasAttr?(name: string): boolean | undefined;
 }
 
 /** `enumerate(obj)` / `zip`-free iteration over a native: the same length, elements `(i, element)`. */
@@ -232,6 +242,8 @@ export interface BaseClass<S = unknown> {
   call?(inst: InstanceVal, call: Call, host: Host<S>): Val | undefined;
   /** `inst.name = v` was executed. */
   setAttr?(inst: InstanceVal, name: string, v: Val, host: Host<S>): void;
+  /** `hasattr(inst, name)` for a name that neither the instance nor the user's classes define (undefined: not known). */
+  hasAttr?(inst: InstanceVal, name: string): boolean | undefined;
   /** Runs when an instance is created, after the user's `__init__` (e.g. to read the layers it made). */
   initialized?(inst: InstanceVal, call: Call, host: Host<S>): void;
 }
@@ -252,6 +264,8 @@ export interface Library<S = unknown> {
   value?(path: string, host: Host<S>): Val | undefined;
   /** A library class that user classes derive from. */
   baseClass(path: string): BaseClass<S> | undefined;
+  /** Whether the library class `path` derives from the library class `base` (both canonical; undefined: not known). */
+  isSubclass?(path: string, base: string): boolean | undefined;
   /** `x.name(...)` on a value the interpreter does not know (a parameter, say); undefined: not handled. */
   unknownMethod?(name: string, receiver: Expr, call: Call, host: Host<S>): Val | undefined;
   /** `a.b.c` on a value that is not known, by its dotted name (`mnist.train.num_examples`). */
@@ -991,6 +1005,7 @@ class Interpreter<S> implements Host<S> {
         return Array.from({ length: n }, (_, i) => ({ t: 'num', v: v.start + i * v.step }));
       }
       case 'str': return v.v.length <= MAX_LIST ? [...v.v].map((c) => ({ t: 'str', v: c })) : undefined;
+      case 'native': return v.obj.elements?.(this);
       default: return undefined;
     }
   }
@@ -1030,7 +1045,7 @@ class Interpreter<S> implements Host<S> {
           if (x.k !== 'spread') items.push(this.eval(x, scope));
           else {
             const v = this.eval(x.arg, scope);
-            const inner = v.t === 'list' || v.t === 'range' ? this.items(v) : undefined;
+            const inner = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v) : undefined;
             if (!inner) return UNKNOWN; // its length is not known
             items.push(...inner);
           }
@@ -1095,6 +1110,7 @@ class Interpreter<S> implements Host<S> {
   attr(obj: Val, name: string, at: Span): Val {
     switch (obj.t) {
       case 'ref': {
+        if (name === '__name__') return { t: 'str', v: obj.path.slice(obj.path.lastIndexOf('.') + 1) };
         const path = this.lib.canonical(`${obj.path}.${name}`);
         return this.lib.value?.(path, this) ?? { t: 'ref', path, written: `${obj.written}.${name}` };
       }
@@ -1103,19 +1119,24 @@ class Interpreter<S> implements Host<S> {
         if (own) return own;
         const m = this.classAttr(obj.cls, name, 0);
         if (m) return m.t === 'func' ? { ...m, self: obj } : m;
+        if (name === '__class__') return obj.cls;
         for (const b of this.nativeBases(obj.cls)) {
           const v = b.attr?.(obj, name, this, at);
           if (v) return v;
         }
         return UNKNOWN;
       }
-      case 'class': return this.classAttr(obj, name, 0) ?? UNKNOWN;
+      case 'class': return this.classAttr(obj, name, 0) ?? (name === '__name__' ? { t: 'str', v: obj.name } : UNKNOWN);
       case 'dict': {
         const v = obj.entries.get(`s:${name}`);
         return v ? v.value : UNKNOWN;
       }
-      case 'native': return obj.obj.attr?.(name, this, at) ?? UNKNOWN;
-      case 'builtin': return { t: 'builtin', name: `${obj.name}.${name}` };
+      case 'native':
+        if (name === '__class__') return obj.obj.attr?.(name, this, at) ?? this.typeOf(obj);
+        return obj.obj.attr?.(name, this, at) ?? UNKNOWN;
+      case 'builtin':
+        if (name === '__name__') return { t: 'str', v: obj.name };
+        return { t: 'builtin', name: `${obj.name}.${name}` };
       case 'list':
         if (name === 'length' && this.dialect === 'js') return { t: 'num', v: obj.items.length };
         return UNKNOWN;
@@ -1271,8 +1292,15 @@ class Interpreter<S> implements Host<S> {
         default: return UNKNOWN;
       }
     }
+    const negated = e.op === '!=' || e.op === '!==' || e.op === 'is not';
+    if (negated || e.op === '==' || e.op === '===' || e.op === 'is') {
+      // Classes and types: `type(m) == nn.Linear`, `m.__class__ is Net`.
+      const same = sameType(l, r);
+      if (same !== undefined) return { t: 'bool', v: negated ? !same : same };
+    }
     if ((e.op === '==' || e.op === '===' || e.op === 'is' || e.op === '!=' || e.op === '!==' || e.op === 'is not') && (l.t === 'none' || r.t === 'none')) {
-      const known = (v: Val) => v.t !== 'unknown' && v.t !== 'native' && v.t !== 'ref';
+      // A framework value is an object, never None (a parameter nothing binds may be anything).
+      const known = (v: Val) => v.t !== 'unknown' && v.t !== 'ref' && !(v.t === 'native' && v.obj instanceof UnboundParamV);
       if (known(l) && known(r)) {
         const same = l.t === r.t;
         return { t: 'bool', v: e.op.includes('!') || e.op === 'is not' ? !same : same };
@@ -1312,7 +1340,7 @@ class Interpreter<S> implements Host<S> {
       if (a.k === 'spread') {
         // `f(*xs)`: the items of a list we know become positional arguments; otherwise one unknown.
         const v = this.eval(a.arg, scope);
-        const items = v.t === 'list' || v.t === 'range' ? this.items(v) : undefined;
+        const items = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v) : undefined;
         for (const item of items ?? [UNKNOWN]) {
           args.push(item);
           argExprs.push(a);
@@ -1515,6 +1543,91 @@ class Interpreter<S> implements Host<S> {
     }
   }
 
+  // ---- types (language level) ---------------------------------------------------------------
+
+  /** `type(v)` / `v.__class__`: a user instance's class, a framework value's library class, a builtin type. */
+  private typeOf(v: Val): Val {
+    switch (v.t) {
+      case 'instance': return v.cls;
+      case 'native': {
+        const path = v.obj.classPath;
+        return path ? { t: 'ref', path, written: path.slice(path.lastIndexOf('.') + 1) } : UNKNOWN;
+      }
+      case 'str': return { t: 'builtin', name: 'str' };
+      case 'bool': return { t: 'builtin', name: 'bool' };
+      case 'list': return { t: 'builtin', name: v.tuple ? 'tuple' : 'list' };
+      case 'dict': return { t: 'builtin', name: 'dict' };
+      default: return UNKNOWN;
+    }
+  }
+
+  /** `isinstance(v, c)` for one class `c` (a user class, a library class, a builtin type); undefined: not known. */
+  private isInstance(v: Val, c: Val): boolean | undefined {
+    if (v.t === 'native' && v.obj instanceof UnboundParamV) return undefined;
+    if (c.t === 'class') {
+      if (v.t === 'instance') return this.derives(v.cls, c, undefined, 0);
+      // A library value or a plain value is never an instance of a class of this file.
+      return v.t === 'unknown' ? undefined : false;
+    }
+    if (c.t === 'ref') {
+      if (v.t === 'native') return v.obj.instanceOf?.(c.path);
+      if (v.t === 'instance') return this.derives(v.cls, undefined, c.path, 0);
+      return undefined;
+    }
+    if (c.t === 'builtin') {
+      // Numbers do not say whether they are ints or floats (3 / 1 is a float in Python 3): not known.
+      if (v.t === 'num') return c.name === 'int' || c.name === 'float' ? (Number.isInteger(v.v) ? undefined : c.name === 'float') : false;
+      const of: Partial<Record<Val['t'], string>> = { str: 'str', bool: 'bool', dict: 'dict' };
+      if (v.t === 'list') return c.name === (v.tuple ? 'tuple' : 'list');
+      const name = of[v.t];
+      if (name) return c.name === name || (v.t === 'bool' && c.name === 'int');
+      return v.t === 'none' || v.t === 'func' ? false : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a user class is, or derives from, the user class `cls` or the library class `path`
+   * (through user classes and the library's own class tree); undefined: not known.
+   */
+  private derives(from: ClassVal, cls: ClassVal | undefined, path: string | undefined, depth: number): boolean | undefined {
+    if (depth > 20) return undefined;
+    if (cls && from === cls) return true;
+    let unknown = false;
+    for (const b of from.bases) {
+      let r: boolean | undefined;
+      if (b.t === 'class') r = this.derives(b, cls, path, depth + 1);
+      else if (b.t === 'ref') r = path === undefined ? false : b.path === path ? true : this.lib.isSubclass?.(b.path, path);
+      else r = undefined;
+      if (r === true) return true;
+      if (r === undefined) unknown = true;
+    }
+    return unknown ? undefined : false;
+  }
+
+  /** `hasattr(v, name)`; undefined: not known. */
+  private hasAttr(v: Val, name: string): boolean | undefined {
+    switch (v.t) {
+      case 'instance': {
+        if (v.attrs.has(name) || this.classAttr(v.cls, name, 0)) return true;
+        const bases = this.nativeBases(v.cls);
+        if (bases.length === 0) return false;
+        const answers = bases.map((b) => b.hasAttr?.(v, name));
+        if (answers.some((x) => x === true)) return true;
+        return answers.every((x) => x === false) ? false : undefined;
+      }
+      case 'native': {
+        if (v.obj instanceof UnboundParamV) return undefined;
+        const got = v.obj.attr?.(name, this, { from: 0, to: 0 });
+        if (got && got.t !== 'unknown') return true;
+        return v.obj.hasAttr?.(name);
+      }
+      case 'dict': return this.dialect === 'js' ? v.entries.has(`s:${name}`) : undefined;
+      case 'class': return this.classAttr(v, name, 0) ? true : undefined;
+      default: return undefined;
+    }
+  }
+
   // ---- builtins (language level) ------------------------------------------------------------
 
   private valueMethod(recv: Val, name: string, call: Call): Val {
@@ -1558,7 +1671,37 @@ class Interpreter<S> implements Host<S> {
       if (name === 'lower' || name === 'toLowerCase') return { t: 'str', v: recv.v.toLowerCase() };
       if (name === 'upper' || name === 'toUpperCase') return { t: 'str', v: recv.v.toUpperCase() };
       if (name === 'strip' || name === 'trim') return { t: 'str', v: recv.v.trim() };
-      return UNKNOWN;
+      // Tests on names (`classname.find('Linear') != -1`, `name.endswith('.weight')`, `name.split('.')[-1]`).
+      const strs = (v: Val | undefined): string[] | undefined =>
+        v?.t === 'str' ? [v.v] : v?.t === 'list' && v.items.every((x) => x.t === 'str') ? v.items.map((x) => (x as { v: string }).v) : undefined;
+      const s0 = a0?.t === 'str' ? a0.v : undefined;
+      switch (name) {
+        case 'find': case 'indexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.indexOf(s0) };
+        case 'rfind': case 'lastIndexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.lastIndexOf(s0) };
+        case 'includes': return s0 === undefined ? UNKNOWN : { t: 'bool', v: recv.v.includes(s0) };
+        case 'count': return s0 === undefined || s0 === '' || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.split(s0).length - 1 };
+        case 'startswith': case 'endswith': case 'startsWith': case 'endsWith': {
+          const xs = strs(a0);
+          if (!xs || call.args.length > 1) return UNKNOWN;
+          const start = name.startsWith('start');
+          return { t: 'bool', v: xs.some((x) => (start ? recv.v.startsWith(x) : recv.v.endsWith(x))) };
+        }
+        case 'split': case 'rsplit': {
+          if (call.args.length > 1 || call.kw.size > 0) return UNKNOWN;
+          const bare = a0 === undefined || a0.t === 'none';
+          const parts = s0 !== undefined && s0 !== '' ? recv.v.split(s0)
+            : bare ? (this.dialect === 'js' ? [recv.v] : recv.v.trim().split(/\s+/).filter((x) => x !== '')) : undefined;
+          return parts ? { t: 'list', items: parts.map((x) => ({ t: 'str', v: x })) } : UNKNOWN;
+        }
+        case 'replace': case 'replaceAll': {
+          const b = call.args[1];
+          if (s0 === undefined || s0 === '' || b?.t !== 'str' || call.args.length > 2) return UNKNOWN;
+          // JS's replace changes the first occurrence only.
+          if (this.dialect === 'js' && name === 'replace') return { t: 'str', v: recv.v.replace(s0, () => b.v) };
+          return { t: 'str', v: recv.v.split(s0).join(b.v) };
+        }
+        default: return UNKNOWN;
+      }
     }
     return UNKNOWN;
   }
@@ -1641,12 +1784,22 @@ class Interpreter<S> implements Host<S> {
         return { t: 'dict', entries };
       }
       case 'str': return a[0]?.t === 'str' ? a[0] : a[0]?.t === 'num' ? { t: 'str', v: String(a[0].v) } : UNKNOWN;
-      case 'getattr': return a[0] && a[1]?.t === 'str' ? this.attr(a[0], a[1].v, e) : UNKNOWN;
+      case 'getattr': {
+        if (!a[0] || a[1]?.t !== 'str') return UNKNOWN;
+        // getattr(obj, 'bias', None): the default when obj is known not to have it.
+        if (a.length > 2 && this.hasAttr(a[0], a[1].v) === false) return a[2];
+        return this.attr(a[0], a[1].v, e);
+      }
+      case 'hasattr': {
+        const h = a[0] && a[1]?.t === 'str' ? this.hasAttr(a[0], a[1].v) : undefined;
+        return h === undefined ? UNKNOWN : { t: 'bool', v: h };
+      }
+      case 'type': return a.length === 1 && a[0] ? this.typeOf(a[0]) : UNKNOWN;
       case 'isinstance': {
         const classes = a[1]?.t === 'list' ? a[1].items : a[1] ? [a[1]] : [];
-        if (a[0]?.t !== 'native' || classes.length === 0 || classes.some((c) => c.t !== 'ref')) return UNKNOWN;
-        const obj = a[0].obj;
-        const answers = classes.map((c) => obj.instanceOf?.((c as { path: string }).path));
+        if (!a[0] || classes.length === 0) return UNKNOWN;
+        const obj = a[0];
+        const answers = classes.map((c) => this.isInstance(obj, c));
         if (answers.some((x) => x === true)) return { t: 'bool', v: true };
         return answers.every((x) => x === false) ? { t: 'bool', v: false } : UNKNOWN;
       }
@@ -1686,6 +1839,18 @@ function assigns(stmts: Stmt[], name: string, depth = 0): boolean {
   });
 }
 
+/** Whether two values are the same class or type (user classes by identity, library classes by canonical path); undefined: not both types. */
+function sameType(a: Val, b: Val): boolean | undefined {
+  const isType = (v: Val) => v.t === 'class' || v.t === 'ref' || (v.t === 'builtin' && PY_TYPES.has(v.name));
+  if (!isType(a) || !isType(b)) return undefined;
+  if (a.t === 'class' || b.t === 'class') return a === b;
+  if (a.t === 'ref' && b.t === 'ref') return a.path === b.path;
+  if (a.t === 'builtin' && b.t === 'builtin') return a.name === b.name;
+  return false;
+}
+
+const PY_TYPES = new Set(['int', 'float', 'str', 'bool', 'list', 'tuple', 'dict']);
+
 function rangeLen(r: { start: number; stop: number; step: number }): number {
   return Math.max(0, Math.ceil((r.stop - r.start) / r.step));
 }
@@ -1704,6 +1869,7 @@ export function keyOf(v: Val): string | undefined {
   }
   if (v.t === 'str') return `s:${v.v}`;
   if (v.t === 'num') return `n:${v.v}`;
+  if (v.t === 'ref') return `r:${v.path}`;
   if (v.t === 'bool') return `n:${Number(v.v)}`;
   if (v.t === 'list' && v.items.length <= 8) {
     const parts = v.items.map(keyOf);

@@ -38,6 +38,8 @@ export interface FrameworkModule {
   value?(path: string, fx: Fx): Val | undefined;
   /** Library classes that user classes derive from (`keras.Model`, `nn.Module`), by canonical name. */
   readonly baseClasses?: Readonly<Record<string, BaseClass<ModelBuilder>>>;
+  /** Whether its library class `path` derives from the library class `base` (canonical names; undefined: not its classes). */
+  isSubclass?(path: string, base: string): boolean | undefined;
   /** `x.name(...)` on a value that is not known (e.g. `model.fit` in a function that receives the model). */
   unknownMethod?(name: string, receiver: Expr, call: Call, fx: Fx): Val | undefined;
   /** `a.b.c` on a value that is not known, by its dotted name (`mnist.train.num_examples`). */
