@@ -183,6 +183,10 @@ export interface LoopFrame {
   training: boolean;
   /** A loop over a range with a name as its target: which values it takes (to count branch shares). */
   range?: { name: string; start: number; step: number; n: number };
+  /** This frame is one run of a loop that is unrolled (read once per value, see Interpreter.loop). */
+  unrolled?: boolean;
+  /** The loop iterates something whose elements are not known: its target is bound to an unknown value. */
+  opaque?: boolean;
 }
 
 /** What the interpreter offers framework modules. `session` is the per-file state they share. */
@@ -196,6 +200,11 @@ export interface Host<S = unknown> {
   readonly callStack: readonly Span[];
   /** The branches of `if`s with unknown conditions being read (`from:branch`): two records on different branches of one `if` exclude each other. */
   readonly branchPath: readonly string[];
+  /**
+   * The conditions (test expressions) of the enclosing `if` branches that are read without their
+   * condition being known, innermost last: what happens there may or may not happen.
+   */
+  readonly undecided: readonly Span[];
   /** An information note at `span` (deduplicated). */
   note(span: Span, message: string): void;
   /** The source at `span`, whitespace collapsed, cut at 60 characters (for messages). */
@@ -344,6 +353,7 @@ class Interpreter<S> implements Host<S> {
   private callDepth = 0;
   readonly callStack: Span[] = [];
   readonly branchPath: string[] = [];
+  readonly undecided: Span[] = [];
   private readonly called = new Set<Span>();
   private readonly defs: FuncVal[] = [];
   /** Every function / method body in the program by name (to see whether a loop trains through helpers). */
@@ -527,26 +537,33 @@ class Interpreter<S> implements Host<S> {
           });
           return;
         }
-        for (const b of s.branches) {
-          if (!b.test) {
-            this.block(b.body, scope);
-            return;
-          }
-          const t = this.truthy(this.eval(b.test, scope));
-          if (t === true) {
-            this.block(b.body, scope);
-            return;
-          }
-          // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
-          // is one possible result of the function, not the end of the reading).
-          if (t === undefined) {
-            this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
-            try {
-              this.softBlock(b.body, scope);
-            } finally {
-              this.branchPath.pop();
+        // The conditions not known so far in this chain: every later branch depends on them too.
+        const before = this.undecided.length;
+        try {
+          for (const b of s.branches) {
+            if (!b.test) {
+              this.block(b.body, scope);
+              return;
+            }
+            const t = this.truthy(this.eval(b.test, scope));
+            if (t === true) {
+              this.block(b.body, scope);
+              return;
+            }
+            // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
+            // is one possible result of the function, not the end of the reading).
+            if (t === undefined) {
+              this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
+              this.undecided.push(b.test);
+              try {
+                this.softBlock(b.body, scope);
+              } finally {
+                this.branchPath.pop();
+              }
             }
           }
+        } finally {
+          this.undecided.length = before;
         }
         return;
       }
@@ -685,7 +702,7 @@ class Interpreter<S> implements Host<S> {
       for (const item of items) {
         if (this.work > MAX_WORK) return;
         if (s.target) this.bind(s.target, item, scope);
-        this.loops.push({ count: 1, header: s.header, training: false });
+        this.loops.push({ count: 1, header: s.header, training: false, unrolled: true });
         try {
           this.block(s.body, scope);
         } finally {
@@ -709,7 +726,9 @@ class Interpreter<S> implements Host<S> {
         if (start !== undefined && step !== undefined) range = { name: s.target.id, start, step, n: count };
       }
     }
-    this.loops.push({ count, header: s.header, training, range });
+    // Iterating a value whose elements are not known (a name from another file, an unknown call's result).
+    const opaque = !!s.iter && !s.count && items === undefined && element.t === 'unknown' ? true : undefined;
+    this.loops.push({ count, header: s.header, training, range, opaque });
     try {
       this.block(s.body, scope);
     } finally {
