@@ -275,8 +275,8 @@ export interface Library<S = unknown> {
   baseClass(path: string): BaseClass<S> | undefined;
   /** Whether the library class `path` derives from the library class `base` (both canonical; undefined: not known). */
   isSubclass?(path: string, base: string): boolean | undefined;
-  /** `x.name(...)` on a value the interpreter does not know (a parameter, say); undefined: not handled. */
-  unknownMethod?(name: string, receiver: Expr, call: Call, host: Host<S>): Val | undefined;
+  /** `x.name(...)` on a value the interpreter does not know (`value`: a parameter nothing binds, when that is what it is); undefined: not handled. */
+  unknownMethod?(name: string, receiver: Expr, call: Call, host: Host<S>, value?: Val): Val | undefined;
   /** `a.b.c` on a value that is not known, by its dotted name (`mnist.train.num_examples`). */
   unknownMember?(dotted: string, host: Host<S>): Val | undefined;
   /** A call (by the last segment of its name, normalised) that trains: a loop around it is a training loop. */
@@ -1425,7 +1425,7 @@ class Interpreter<S> implements Host<S> {
       case 'native': {
         const call = this.makeCall(e, scope, '', written);
         if (recv.obj instanceof UnboundParamV) {
-          return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN;
+          return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this, recv) ?? UNKNOWN;
         }
         const v = recv.obj.method?.(name, call, this);
         if (v) return v;

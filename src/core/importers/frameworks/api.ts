@@ -41,7 +41,7 @@ export interface FrameworkModule {
   /** Whether its library class `path` derives from the library class `base` (canonical names; undefined: not its classes). */
   isSubclass?(path: string, base: string): boolean | undefined;
   /** `x.name(...)` on a value that is not known (e.g. `model.fit` in a function that receives the model). */
-  unknownMethod?(name: string, receiver: Expr, call: Call, fx: Fx): Val | undefined;
+  unknownMethod?(name: string, receiver: Expr, call: Call, fx: Fx, value?: Val): Val | undefined;
   /** `a.b.c` on a value that is not known, by its dotted name (`mnist.train.num_examples`). */
   unknownMember?(dotted: string, fx: Fx): Val | undefined;
   /** Calls that train (normalised last names: `nextbatch`, `fit`, `step`): loops around them are training loops, not unrolled. */

@@ -63,7 +63,7 @@ export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule
     value: (path, fx) => first((m) => m.value?.(path, fx as Fx)),
     baseClass: (path) => first((m) => m.baseClasses?.[path]),
     isSubclass: (path, base) => first((m) => m.isSubclass?.(path, base)),
-    unknownMethod: (name, receiver, call, fx) => first((m) => m.unknownMethod?.(name, receiver, call, fx as Fx)),
+    unknownMethod: (name, receiver, call, fx, value) => first((m) => m.unknownMethod?.(name, receiver, call, fx as Fx, value)),
     unknownMember: (dotted, fx) => first((m) => m.unknownMember?.(dotted, fx as Fx)),
     isTrainingCall: (name) => training.has(name),
   };

@@ -11,7 +11,7 @@
 // DataLoader's batch size is 1.
 import type { OptimizerSpec } from '../../spec';
 import type { Expr, Span } from '../ast';
-import { type BaseClass, type Call, type InstanceVal, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
+import { type BaseClass, type Call, type InstanceVal, type Native, type Val, NONE, UNKNOWN, UnboundParamV, native, nativeOf, norm } from '../interpret';
 import {
   type Fx, type InitRec, type InitSite, type LayerRec, type ModelBuilder, type ModelRec, InitTensorV, TensorV, VarV, activate, asTensor,
   matmulValues, shapeOf,
@@ -271,6 +271,7 @@ function tensorFactory(n: string): Handler | undefined {
 /** `layer.weight` / `layer.bias` of an nn.Linear. */
 class ParamV implements Native {
   readonly kind = 'parameter';
+  readonly classPath = 'torch.nn.Parameter';
   constructor(readonly linear: LinearV, readonly which: 'weight' | 'bias') {}
   get shape(): (number | undefined)[] {
     const l = this.linear;
@@ -280,11 +281,16 @@ class ParamV implements Native {
     if (name === 'data') return native(this);
     if (name === 'shape') return { t: 'list', items: this.shape.map((d) => (d === undefined ? UNKNOWN : { t: 'num', v: d })), tuple: true };
     if (name === 'requires_grad') return { t: 'bool', v: true };
+    if (name === 'ndim') return { t: 'num', v: this.which === 'weight' ? 2 : 1 };
     return undefined;
   }
   method(name: string, call: Call, fx: Fx): Val | undefined {
     if (name === 'size') return this.attr('shape');
     if (name === 'dim') return { t: 'num', v: this.which === 'weight' ? 2 : 1 };
+    if (name === 'numel') {
+      const n = this.shape.reduce<number | undefined>((a, d) => (a === undefined || d === undefined ? undefined : a * d), 1);
+      return n === undefined ? UNKNOWN : { t: 'num', v: n };
+    }
     const w = this.which === 'weight';
     const r = inPlace(fx, name, call, w ? { fanIn: this.linear.inFeatures, fanOut: this.linear.layer.units } : {});
     if (!r) return undefined;
@@ -301,6 +307,9 @@ class ParamV implements Native {
     return path === 'torch.nn.Parameter' || path === 'torch.Tensor';
   }
 }
+
+/** The in-place methods that fill a tensor (inPlace reads them). */
+const IN_PLACE = /^(fill|zero|normal|uniform|copy)_$/;
 
 /** In-place tensor methods that fill a tensor: undefined when `name` is not one. */
 function inPlace(fx: Fx, name: string, call: Call, fans: { fanIn?: number; fanOut?: number }): TorchInitResult | undefined {
@@ -340,6 +349,13 @@ function setInit(fx: Fx, p: ParamV, r: TorchInitResult, site: InitSite): void {
     fx.note(site.span, `${r.problem}: ${p.which === 'weight' ? 'the weights keep' : 'the bias keeps'} the initializer read before`);
     return;
   }
+  // Inside an `if` whose condition is not known, entered after the layer was made (`if cfg['init'] == 'zeros':`,
+  // `if isinstance(m, MyBlock):`): this may or may not run, so it is not read, and the note says what the spec keeps.
+  const cond = fx.undecided.find((c) => !p.linear.undecidedAt.includes(c));
+  if (cond) {
+    fx.note(site.span, `could not tell whether \`${fx.src(cond)}\` (line ${lineOf(fx, cond)}) holds here: this initialisation is not read, so ${p.which === 'weight' ? "the layer's weights keep" : 'its bias keeps'} ${previousInit(fx, p)}`);
+    return;
+  }
   const rec: InitRec = { init: r.init, site };
   const st = state(fx);
   const key = `${site.span.from}:${site.span.to}`;
@@ -358,8 +374,12 @@ function setInit(fx: Fx, p: ParamV, r: TorchInitResult, site: InitSite): void {
   }
   if (fresh) fx.session.useSite(site);
   if (users.length > 1) {
-    // One init statement for several layers (an init function given to model.apply): each layer's
-    // findings stay on its own nn.Linear line, and no edit is offered there (it would change them all).
+    // One init statement for several layers: no edit is offered there (it would change them all). In a
+    // loop over the layers (`for m in model.modules():`) the findings stay on that statement, where the
+    // initialisation is written (each with its layer as related information); for an init function given
+    // to model.apply each layer's findings stay on its own nn.Linear line.
+    site.shared = true;
+    if (fx.loops.some((l) => l.unrolled)) return;
     for (const l of users) {
       if (l.kernel?.site && `${l.kernel.site.span.from}:${l.kernel.site.span.to}` === key) {
         l.weightsSpan = l.definition;
@@ -367,8 +387,42 @@ function setInit(fx: Fx, p: ParamV, r: TorchInitResult, site: InitSite): void {
       }
       if (l.bias?.site && `${l.bias.site.span.from}:${l.bias.site.span.to}` === key) l.biasSpan = undefined;
     }
-    site.shared = true;
   }
+}
+
+/** The 1-based line of a span (for notes that name another line). */
+function lineOf(fx: Fx, span: Span): number {
+  let n = 1;
+  for (let i = fx.text.indexOf('\n'); i >= 0 && i < span.from; i = fx.text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+/** What the spec keeps for `p` when an initialisation of it is not read. */
+function previousInit(fx: Fx, p: ParamV): string {
+  const rec = p.which === 'weight' ? p.linear.layer.kernel : p.linear.layer.bias;
+  if (!rec) return 'the fallback the spec notes for it';
+  if (!rec.site) return "PyTorch's default U(±1/√fan_in)";
+  return `the initializer read on line ${lineOf(fx, rec.site.span)}`;
+}
+
+/**
+ * An initialisation of a tensor that is not a known layer's parameter (`nn.init.zeros_(m.weight)` where `m`
+ * comes from something Gradient Lens cannot list, or is a parameter of a function nothing calls): a note
+ * saying why, that it is not read, and what the layers keep instead.
+ */
+function unknownParam(fx: Fx, v: Val | undefined, tensor: Span, at: Span): void {
+  const unbound = nativeOf(v, UnboundParamV);
+  const keeps = "each layer keeps the initializer read elsewhere (PyTorch's default U(±1/√fan_in) where none is written)";
+  if (unbound?.fn) {
+    // An init function written but never applied (a forgotten `model.apply(init_weights)`).
+    fx.note(at, `${unbound.fn}() is never called in this file (nor given to model.apply), so this initialisation of \`${fx.src(tensor)}\` is not applied: ${keeps}`);
+    return;
+  }
+  const loop = [...fx.loops].reverse().find((l) => l.opaque);
+  const why = unbound ? `: it comes from ${unbound.describe()}`
+    : loop ? `: this runs inside \`${fx.src(loop.header).replace(/:$/, '')}\` (line ${lineOf(fx, loop.header)}), whose elements Gradient Lens cannot list`
+      : '';
+  fx.note(at, `could not tell which layer's parameter \`${fx.src(tensor)}\` is${why}. This initialisation is not read: ${keeps}`);
 }
 
 /** `layer.weight = nn.Parameter(torch.zeros(...))` / `layer.weight.data = torch.randn(...) * 0.01`. */
@@ -390,7 +444,11 @@ function initHandler(name: string): Handler {
   return (call, fx) => {
     const a0 = call.arg(0, 'tensor');
     const p = nativeOf(a0?.v, ParamV);
-    if (!p) return UNKNOWN; // e.g. `m.weight` of a module without weights inside an init function applied to every module
+    if (!p) {
+      // A parameter of a layer the spec does not train (batch norm, noted where it is made) changes nothing.
+      if (!nativeOf(a0?.v, ForeignParamV)) unknownParam(fx, a0?.v, a0?.expr ?? call.expr, call.expr);
+      return UNKNOWN;
+    }
     const w = p.which === 'weight';
     const r = torchInit({
       fn, fanIn: w ? p.linear.inFeatures : undefined, fanOut: w ? p.linear.layer.units : undefined, specFanIn: w ? p.linear.inFeatures : undefined,
@@ -425,7 +483,16 @@ export class LinearV implements Native {
   added = false;
   /** nn.LazyLinear(out_features): inFeatures is set when it is first applied. */
   lazy = false;
+  /** The undecided conditions (Host.undecided) it was made under: an init under further ones may not run. */
+  undecidedAt: readonly Span[] = [];
   constructor(readonly layer: LayerRec, public inFeatures: number | undefined, readonly span: Span) {}
+  /** A LazyLinear becomes an nn.Linear when it is first applied (PyTorch's cls_to_become). */
+  get classPath(): string {
+    return this.lazy && this.inFeatures === undefined ? 'torch.nn.LazyLinear' : 'torch.nn.Linear';
+  }
+  hasAttr(name: string): boolean {
+    return MODULE_MEMBERS.has(name);
+  }
   attr(name: string, host: Fx): Val | undefined {
     if (name === 'weight') return native(new ParamV(this, 'weight'));
     if (name === 'bias') return this.layer.useBias ? native(new ParamV(this, 'bias')) : NONE;
@@ -445,7 +512,37 @@ export class LinearV implements Native {
     return true;
   }
   instanceOf(path: string): boolean {
-    return path === 'torch.nn.Linear' || path === 'torch.nn.Module';
+    return path === 'torch.nn.Linear' || path === 'torch.nn.Module' || path === this.classPath;
+  }
+}
+
+/** What every nn.Module has (for `hasattr(m, name)`): a module has a `weight` only when it says so. */
+const MODULE_MEMBERS = new Set([
+  'training', 'forward', 'parameters', 'named_parameters', 'buffers', 'named_buffers', 'modules', 'named_modules', 'children', 'named_children',
+  'apply', 'to', 'cuda', 'cpu', 'train', 'eval', 'float', 'double', 'half', 'zero_grad', 'state_dict', 'load_state_dict', 'add_module',
+  'register_module', 'register_buffer', 'register_parameter', 'requires_grad_', 'extra_repr', '__class__',
+]);
+
+/**
+ * A parameter of a module the spec does not train (batch norm's weight and bias, a convolution's kernel):
+ * initialising it changes nothing in the spec (the module itself is noted or refused where it is made).
+ */
+class ForeignParamV implements Native {
+  readonly kind = 'parameter of a module the spec does not train';
+  readonly classPath = 'torch.nn.Parameter';
+  constructor(readonly dims: number) {}
+  attr(name: string): Val | undefined {
+    if (name === 'data') return native(this);
+    if (name === 'ndim') return { t: 'num', v: this.dims };
+    if (name === 'requires_grad') return { t: 'bool', v: true };
+    return undefined;
+  }
+  method(name: string): Val | undefined {
+    if (name === 'dim') return { t: 'num', v: this.dims };
+    return name.endsWith('_') || PASS_METHODS.has(name) ? native(this) : undefined;
+  }
+  instanceOf(path: string): boolean {
+    return path === 'torch.nn.Parameter' || path === 'torch.Tensor';
   }
 }
 
@@ -453,6 +550,15 @@ export class LinearV implements Native {
 class ActModuleV implements Native {
   readonly kind = 'activation module';
   constructor(readonly activation: string, readonly span: Span, readonly log = false, readonly cls = '') {}
+  get classPath(): string {
+    return `torch.nn.${this.cls}`;
+  }
+  attr(name: string, fx: Fx): Val | undefined {
+    return moduleAttr(native(this), name, fx);
+  }
+  hasAttr(name: string): boolean {
+    return MODULE_MEMBERS.has(name);
+  }
   call(call: Call, fx: Fx): Val {
     return applyModule(fx, native(this), call.args[0] ?? UNKNOWN, call.expr);
   }
@@ -469,6 +575,13 @@ class PassModuleV implements Native {
   readonly kind = 'pass-through module';
   /** `refusal`: a layer Gradient Lens does not train (Conv2d, LSTM...): a model that uses it is refused. */
   constructor(readonly cls: string, readonly span: Span, readonly refusal?: string) {}
+  get classPath(): string {
+    return `torch.nn.${this.cls}`;
+  }
+  /** Batch norm, convolutions... have parameters of their own, which the spec does not train. */
+  private get weighted(): boolean {
+    return this.refusal !== undefined || NORM_MODULES.has(norm(this.cls));
+  }
   call(call: Call, fx: Fx): Val {
     return applyModule(fx, native(this), call.args[0] ?? UNKNOWN, call.expr);
   }
@@ -476,7 +589,11 @@ class PassModuleV implements Native {
     return moduleMethod(native(this), name, call, fx);
   }
   attr(name: string, fx: Fx): Val | undefined {
+    if (this.weighted && (name === 'weight' || name === 'bias')) return native(new ForeignParamV(name === 'bias' || NORM_MODULES.has(norm(this.cls)) ? 1 : 4));
     return moduleAttr(native(this), name, fx);
+  }
+  hasAttr(name: string): boolean {
+    return MODULE_MEMBERS.has(name);
   }
   instanceOf(path: string): boolean {
     return path === `torch.nn.${this.cls}` || path === 'torch.nn.Module';
@@ -486,6 +603,7 @@ class PassModuleV implements Native {
 /** nn.Sequential: its modules in order (named when built from an OrderedDict or add_module). */
 class SequentialV implements Native {
   readonly kind = 'nn.Sequential';
+  readonly classPath = 'torch.nn.Sequential';
   output: Val = UNKNOWN;
   constructor(readonly items: { name: string; v: Val }[], readonly model: ModelRec, readonly span: Span) {}
   call(call: Call, fx: Fx): Val {
@@ -515,6 +633,13 @@ class SequentialV implements Native {
   len(): number {
     return this.items.length;
   }
+  /** `for layer in model:` runs over its modules. */
+  elements(): Val[] {
+    return this.items.map((i) => i.v);
+  }
+  hasAttr(name: string): boolean {
+    return MODULE_MEMBERS.has(name);
+  }
   setAttr(name: string, v: Val): boolean {
     const item = this.items.find((i) => i.name === name);
     if (item) item.v = v;
@@ -526,8 +651,9 @@ class SequentialV implements Native {
   }
 }
 
-/** nn.ModuleList values are plain lists marked here (a plain list of layers is not registered by nn.Module). */
+/** nn.ModuleList / nn.ModuleDict values are plain lists / dicts marked here (a plain list of layers is not registered by nn.Module). */
 const MODULE_LISTS = new WeakSet<object>();
+const MODULE_DICTS = new WeakSet<object>();
 
 /** Per-instance state of a user nn.Module subclass. */
 interface ModuleState {
@@ -545,32 +671,81 @@ function isModule(v: Val | undefined): boolean {
   if (!v) return false;
   if (v.t === 'instance') return moduleState(v) !== undefined;
   return nativeOf(v, LinearV) !== undefined || nativeOf(v, ActModuleV) !== undefined || nativeOf(v, PassModuleV) !== undefined
-    || nativeOf(v, SequentialV) !== undefined;
+    || nativeOf(v, SequentialV) !== undefined || nativeOf(v, ModuleContainerV) !== undefined;
 }
 
-/** A module's direct submodules with their names (ModuleList / ModuleDict expanded). */
-function children(v: Val): { name: string; v: Val }[] {
+/**
+ * A registered nn.ModuleList / nn.ModuleDict met as a child of a module (`model.children()`,
+ * `model.named_modules()`): a module of its own (so `isinstance(m, nn.Linear)` is false for it, as in
+ * PyTorch) whose elements are its modules.
+ */
+class ModuleContainerV implements Native {
+  readonly kind = 'module container';
+  constructor(readonly classPath: string, readonly items: { name: string; v: Val }[], readonly source: object) {}
+  elements(): Val[] {
+    return this.items.map((i) => i.v);
+  }
+  len(): number {
+    return this.items.length;
+  }
+  index(i: Val): Val | undefined {
+    const k = int(i);
+    if (k === undefined) return i.t === 'str' ? this.items.find((x) => x.name === i.v)?.v : undefined;
+    return this.items[k < 0 ? this.items.length + k : k]?.v;
+  }
+  attr(name: string, fx: Fx): Val | undefined {
+    return moduleAttr(native(this), name, fx);
+  }
+  method(name: string, call: Call, fx: Fx): Val | undefined {
+    return moduleMethod(native(this), name, call, fx);
+  }
+  hasAttr(name: string): boolean {
+    return MODULE_MEMBERS.has(name);
+  }
+  instanceOf(path: string): boolean {
+    return path === this.classPath || path === 'torch.nn.Module';
+  }
+}
+
+/**
+ * A module's direct submodules with their names, as PyTorch's `named_children()` gives them: an
+ * nn.ModuleList / nn.ModuleDict is one child (a ModuleContainerV); the layers of a plain Python list or
+ * dict (which PyTorch does not register; noted where assigned) are children of their own, as Gradient
+ * Lens trains them.
+ */
+function directChildren(v: Val): { name: string; v: Val }[] {
   const seq = nativeOf(v, SequentialV);
   if (seq) return seq.items;
-  if (v.t === 'instance') {
-    const st = moduleState(v);
-    if (!st) return [];
-    const out: { name: string; v: Val }[] = [];
-    for (const [name, c] of st.children) {
-      if (c.t === 'list') c.items.forEach((x, i) => isModule(x) && out.push({ name: `${name}.${i}`, v: x }));
-      else if (c.t === 'dict') for (const en of c.entries.values()) { if (isModule(en.value) && en.key.t === 'str') out.push({ name: `${name}.${en.key.v}`, v: en.value }); }
-      else out.push({ name, v: c });
-    }
-    return out;
+  const box = nativeOf(v, ModuleContainerV);
+  if (box) return box.items;
+  if (v.t !== 'instance') return [];
+  const st = moduleState(v);
+  if (!st) return [];
+  const out: { name: string; v: Val }[] = [];
+  for (const [name, c] of st.children) {
+    if (c.t === 'list' || c.t === 'dict') {
+      const items = c.t === 'list'
+        ? c.items.map((x, i) => ({ name: String(i), v: x })).filter((x) => isModule(x.v))
+        : [...c.entries.values()].filter((en) => isModule(en.value) && en.key.t === 'str').map((en) => ({ name: (en.key as { v: string }).v, v: en.value }));
+      if (MODULE_LISTS.has(c) || MODULE_DICTS.has(c)) {
+        out.push({ name, v: native(new ModuleContainerV(c.t === 'list' ? 'torch.nn.ModuleList' : 'torch.nn.ModuleDict', items, c)) });
+      } else out.push(...items.map((x) => ({ name: `${name}.${x.name}`, v: x.v })));
+    } else out.push({ name, v: c });
   }
-  return [];
+  return out;
 }
 
-/** `model.modules()` order: the module first, then each child's modules (depth first). */
-function allModules(v: Val, depth = 0): Val[] {
+/** `model.named_modules()`: the module first (named ''), then each child's modules, depth first, each module once. */
+function namedModules(v: Val, prefix = '', seen = new Set<unknown>(), depth = 0): { name: string; v: Val }[] {
   if (depth > 20) return [];
-  return [v, ...children(v).flatMap((c) => allModules(c.v, depth + 1))];
+  const id = v.t === 'native' ? (v.obj instanceof ModuleContainerV ? v.obj.source : v.obj) : v;
+  if (seen.has(id)) return [];
+  seen.add(id);
+  return [{ name: prefix, v }, ...directChildren(v).flatMap((c) => namedModules(c.v, prefix ? `${prefix}.${c.name}` : c.name, seen, depth + 1))];
 }
+
+/** `model.modules()`. */
+const allModules = (v: Val): Val[] => namedModules(v).map((m) => m.v);
 
 function namedParameters(v: Val, prefix = '', depth = 0): { name: string; p: ParamV }[] {
   if (depth > 20) return [];
@@ -580,7 +755,7 @@ function namedParameters(v: Val, prefix = '', depth = 0): { name: string; p: Par
     if (lin.layer.useBias) out.push({ name: `${prefix}bias`, p: new ParamV(lin, 'bias') });
     return out;
   }
-  return children(v).flatMap((c) => namedParameters(c.v, `${prefix}${c.name}.`, depth + 1));
+  return directChildren(v).flatMap((c) => namedParameters(c.v, `${prefix}${c.name}.`, depth + 1));
 }
 
 /** Attributes every module has. */
@@ -601,9 +776,9 @@ function moduleMethod(m: Val, name: string, call: Call, fx: Fx): Val | undefined
     case 'modules':
       return { t: 'list', items: allModules(m) };
     case 'children':
-      return { t: 'list', items: children(m).map((c) => c.v) };
+      return { t: 'list', items: directChildren(m).map((c) => c.v) };
     case 'named_modules': case 'named_children': {
-      const list = name === 'named_children' ? children(m) : [{ name: '', v: m }, ...allModules(m).slice(1).map((v, i) => ({ name: String(i), v }))];
+      const list = name === 'named_children' ? directChildren(m) : namedModules(m);
       return { t: 'list', items: list.map((c) => ({ t: 'list', items: [{ t: 'str', v: c.name }, c.v], tuple: true })) };
     }
     case 'apply': {
@@ -612,7 +787,7 @@ function moduleMethod(m: Val, name: string, call: Call, fx: Fx): Val | undefined
       if (!fn) return m;
       const post = (v: Val, depth: number): void => {
         if (depth > 20) return;
-        for (const c of children(v)) post(c.v, depth + 1);
+        for (const c of directChildren(v)) post(c.v, depth + 1);
         fx.callValue(fn, [v], call.expr);
       };
       post(m, 0);
@@ -622,7 +797,11 @@ function moduleMethod(m: Val, name: string, call: Call, fx: Fx): Val | undefined
     case 'load_state_dict':
       fx.note(call.expr, 'weights loaded from a checkpoint are not read: Gradient Lens trains from the initial weights written in this file');
       return NONE;
-    case 'state_dict': return UNKNOWN;
+    case 'state_dict': {
+      // Its tensors share their storage with the parameters: an in-place init through it initialises them.
+      const entries = new Map(namedParameters(m).map((x) => [`s:${x.name}`, { key: { t: 'str', v: x.name } as Val, value: native(x.p) }]));
+      return { t: 'dict', entries };
+    }
     default: return undefined;
   }
 }
@@ -802,6 +981,9 @@ const nnModule: BaseClass<ModelBuilder> = {
   attr(inst, name, fx) {
     return moduleAttr(inst, name, fx);
   },
+  hasAttr(_inst, name) {
+    return MODULE_MEMBERS.has(name);
+  },
   method(inst, name, call, fx) {
     if (name === 'add_module' || name === 'register_module') {
       const key = call.arg(0, 'name')?.v;
@@ -848,7 +1030,9 @@ const linear: Handler = (call, fx) => {
     layer.kernel = { init: linearDefault(inF) };
     if (useBias) layer.bias = { init: linearDefault(inF) };
   }
-  return native(new LinearV(layer, inF, e));
+  const lin = new LinearV(layer, inF, e);
+  lin.undecidedAt = [...fx.undecided];
+  return native(lin);
 };
 
 const ACTIVATION_MODULES: Readonly<Record<string, string>> = {
@@ -886,6 +1070,7 @@ function nnHandler(name: string): Handler | undefined {
     };
     const lin = new LinearV(layer, undefined, call.expr);
     lin.lazy = true;
+    lin.undecidedAt = [...fx.undecided];
     return native(lin);
   };
   if (n === 'sequential') return (call, fx) => {
@@ -912,7 +1097,9 @@ function nnHandler(name: string): Handler | undefined {
   };
   if (n === 'moduledict') return (call) => {
     const a = call.args[0];
-    return a?.t === 'dict' ? { t: 'dict', entries: new Map(a.entries) } : { t: 'dict', entries: new Map() };
+    const dict: Val = a?.t === 'dict' ? { t: 'dict', entries: new Map(a.entries) } : { t: 'dict', entries: new Map() };
+    MODULE_DICTS.add(dict);
+    return dict;
   };
   if (ACTIVATION_MODULES[n]) return (call, fx) => {
     fx.session.looksLikeModel = true;
@@ -1519,7 +1706,22 @@ export const torch: FrameworkModule = {
   functions: FUNCTIONS,
   resolve,
   baseClasses: { 'torch.nn.Module': nnModule, 'pytorch_lightning.LightningModule': lightningModule },
-  unknownMethod(name, receiver, call, fx) {
+  isSubclass(path, base) {
+    // torch.nn's classes (nn.Linear, nn.ReLU, nn.Sequential...) are modules; a LazyLinear becomes an nn.Linear.
+    const nnClass = (p: string) => /^torch\.nn\.[A-Z]\w*$/.test(p);
+    if (path === 'pytorch_lightning.LightningModule') return base === 'torch.nn.Module' || base === path ? true : nnClass(base) ? false : undefined;
+    if (!nnClass(path) || !nnClass(base)) return undefined;
+    if (path === base) return true;
+    if (base === 'torch.nn.Module') return path !== 'torch.nn.Parameter';
+    return path === 'torch.nn.LazyLinear' && base === 'torch.nn.Linear';
+  },
+  unknownMethod(name, receiver, call, fx, value) {
+    if (IN_PLACE.test(name)) {
+      // `m.weight.data.normal_(0, 0.01)` on a module Gradient Lens cannot follow: say so (a gradient's zero_() is no init).
+      const tensor = fx.text.slice(receiver.from, receiver.to);
+      if (!/\bgrad\b/.test(tensor) && (/\b(weight|bias)\b/.test(tensor) || fx.loops.some((l) => l.opaque) || value)) unknownParam(fx, value, receiver, call.expr);
+      return undefined;
+    }
     // `optimizer.step()` where the optimizer is a parameter we could not follow.
     if (name !== 'step') return undefined;
     const recv = receiver.k === 'name' ? receiver.id : receiver.k === 'member' ? receiver.prop : '';
