@@ -1317,6 +1317,14 @@ class Interpreter<S> implements Host<S> {
       const same = sameType(l, r);
       if (same !== undefined) return { t: 'bool', v: negated ? !same : same };
     }
+    if ((e.op === 'is' || e.op === 'is not') && (l.t === 'instance' || r.t === 'instance')) {
+      // Identity: an instance of a class of this file is itself, and never a framework value or a plain value.
+      const other = l.t === 'instance' ? r : l;
+      if (other.t !== 'unknown' && !(other.t === 'native' && other.obj instanceof UnboundParamV)) {
+        const same = l === r;
+        return { t: 'bool', v: e.op === 'is' ? same : !same };
+      }
+    }
     if ((e.op === '==' || e.op === '===' || e.op === 'is' || e.op === '!=' || e.op === '!==' || e.op === 'is not') && (l.t === 'none' || r.t === 'none')) {
       // A framework value is an object, never None (a parameter nothing binds may be anything).
       const known = (v: Val) => v.t !== 'unknown' && v.t !== 'ref' && !(v.t === 'native' && v.obj instanceof UnboundParamV);

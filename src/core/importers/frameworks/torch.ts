@@ -285,7 +285,12 @@ class ParamV implements Native {
     return undefined;
   }
   method(name: string, call: Call, fx: Fx): Val | undefined {
-    if (name === 'size') return this.attr('shape');
+    if (name === 'size') {
+      const i = int(call.args[0]);
+      if (i === undefined) return this.attr('shape');
+      const d = this.shape[i < 0 ? this.shape.length + i : i];
+      return d === undefined ? UNKNOWN : { t: 'num', v: d };
+    }
     if (name === 'dim') return { t: 'num', v: this.which === 'weight' ? 2 : 1 };
     if (name === 'numel') {
       const n = this.shape.reduce<number | undefined>((a, d) => (a === undefined || d === undefined ? undefined : a * d), 1);
@@ -302,6 +307,13 @@ class ParamV implements Native {
     if (name !== 'data') return false;
     assignParam(fx, this, v);
     return true;
+  }
+  /** `p is model.fc.weight` (a new ParamV stands for the same parameter each time it is read). */
+  binary(op: string, other: Val): Val | undefined {
+    const o = nativeOf(other, ParamV);
+    if ((op !== 'is' && op !== 'is not') || !o) return undefined;
+    const same = o.linear === this.linear && o.which === this.which;
+    return { t: 'bool', v: op === 'is' ? same : !same };
   }
   instanceOf(path: string): boolean {
     return path === 'torch.nn.Parameter' || path === 'torch.Tensor';
@@ -473,6 +485,14 @@ const calculateGainHandler: Handler = (call) => {
   return g === undefined ? UNKNOWN : { t: 'num', v: g, span: call.expr };
 };
 
+/** nn.init._calculate_fan_in_and_fan_out(w) (reset_parameters-style code): (in_features, out_features) of a weight. */
+const fansHandler: Handler = (call) => {
+  const p = nativeOf(call.args[0], ParamV);
+  if (!p || p.which !== 'weight') return UNKNOWN;
+  const n = (v: number | undefined): Val => (v === undefined ? UNKNOWN : { t: 'num', v });
+  return { t: 'list', items: [n(p.linear.inFeatures), n(p.linear.layer.units)], tuple: true };
+};
+
 // ---- modules ------------------------------------------------------------------------------------
 
 /** nn.Linear(in_features, out_features, bias=True). */
@@ -489,6 +509,9 @@ export class LinearV implements Native {
   /** A LazyLinear becomes an nn.Linear when it is first applied (PyTorch's cls_to_become). */
   get classPath(): string {
     return this.lazy && this.inFeatures === undefined ? 'torch.nn.LazyLinear' : 'torch.nn.Linear';
+  }
+  binary(op: string, other: Val): Val | undefined {
+    return sameModule(this, op, other);
   }
   hasAttr(name: string): boolean {
     return MODULE_MEMBERS.has(name);
@@ -523,6 +546,13 @@ const MODULE_MEMBERS = new Set([
   'register_module', 'register_buffer', 'register_parameter', 'requires_grad_', 'extra_repr', '__class__',
 ]);
 
+/** `m is model.fc3`, `m == model[-1]`, `m is not head`: a module is itself and no other (nn.Module has no __eq__). */
+function sameModule(self: Native, op: string, other: Val): Val | undefined {
+  if (!['is', 'is not', '==', '!='].includes(op) || !isModule(other)) return undefined;
+  const same = other.t === 'native' && other.obj === self;
+  return { t: 'bool', v: op === 'is' || op === '==' ? same : !same };
+}
+
 /**
  * A parameter of a module the spec does not train (batch norm's weight and bias, a convolution's kernel):
  * initialising it changes nothing in the spec (the module itself is noted or refused where it is made).
@@ -555,6 +585,9 @@ class ActModuleV implements Native {
   }
   attr(name: string, fx: Fx): Val | undefined {
     return moduleAttr(native(this), name, fx);
+  }
+  binary(op: string, other: Val): Val | undefined {
+    return sameModule(this, op, other);
   }
   hasAttr(name: string): boolean {
     return MODULE_MEMBERS.has(name);
@@ -591,6 +624,9 @@ class PassModuleV implements Native {
   attr(name: string, fx: Fx): Val | undefined {
     if (this.weighted && (name === 'weight' || name === 'bias')) return native(new ForeignParamV(name === 'bias' || NORM_MODULES.has(norm(this.cls)) ? 1 : 4));
     return moduleAttr(native(this), name, fx);
+  }
+  binary(op: string, other: Val): Val | undefined {
+    return sameModule(this, op, other);
   }
   hasAttr(name: string): boolean {
     return MODULE_MEMBERS.has(name);
@@ -636,6 +672,9 @@ class SequentialV implements Native {
   /** `for layer in model:` runs over its modules. */
   elements(): Val[] {
     return this.items.map((i) => i.v);
+  }
+  binary(op: string, other: Val): Val | undefined {
+    return sameModule(this, op, other);
   }
   hasAttr(name: string): boolean {
     return MODULE_MEMBERS.has(name);
@@ -698,6 +737,9 @@ class ModuleContainerV implements Native {
   }
   method(name: string, call: Call, fx: Fx): Val | undefined {
     return moduleMethod(native(this), name, call, fx);
+  }
+  binary(op: string, other: Val): Val | undefined {
+    return sameModule(this, op, other);
   }
   hasAttr(name: string): boolean {
     return MODULE_MEMBERS.has(name);
@@ -1659,6 +1701,7 @@ function resolve(path: string): Handler | undefined {
     case 'torch.nn.functional': return functional(name);
     case 'torch.nn.init':
       if (norm(name) === 'calculategain') return calculateGainHandler;
+      if (name === '_calculate_fan_in_and_fan_out') return fansHandler;
       return /^(zeros|ones|constant|normal|uniform|trunc_normal|xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|orthogonal|eye|sparse|dirac)_?$/.test(name)
         ? initHandler(name) : undefined;
     case 'torch.optim': return optimizer(name);
