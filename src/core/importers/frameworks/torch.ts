@@ -417,6 +417,9 @@ function previousInit(fx: Fx, p: ParamV): string {
   return `the initializer read on line ${lineOf(fx, rec.site.span)}`;
 }
 
+/** What the spec keeps when an initialisation is not read. */
+const KEEPS = "each layer keeps the initializer read elsewhere (PyTorch's default U(±1/√fan_in) where none is written)";
+
 /**
  * An initialisation of a tensor that is not a known layer's parameter (`nn.init.zeros_(m.weight)` where `m`
  * comes from something Gradient Lens cannot list, or is a parameter of a function nothing calls): a note
@@ -424,7 +427,7 @@ function previousInit(fx: Fx, p: ParamV): string {
  */
 function unknownParam(fx: Fx, v: Val | undefined, tensor: Span, at: Span): void {
   const unbound = nativeOf(v, UnboundParamV);
-  const keeps = "each layer keeps the initializer read elsewhere (PyTorch's default U(±1/√fan_in) where none is written)";
+  const keeps = KEEPS;
   if (unbound?.fn) {
     // An init function written but never applied (a forgotten `model.apply(init_weights)`).
     fx.note(at, `${unbound.fn}() is never called in this file (nor given to model.apply), so this initialisation of \`${fx.src(tensor)}\` is not applied: ${keeps}`);
@@ -514,7 +517,7 @@ export class LinearV implements Native {
     return sameModule(this, op, other);
   }
   hasAttr(name: string): boolean {
-    return MODULE_MEMBERS.has(name);
+    return MODULE_MEMBERS.has(name) || name === 'reset_parameters';
   }
   attr(name: string, host: Fx): Val | undefined {
     if (name === 'weight') return native(new ParamV(this, 'weight'));
@@ -524,6 +527,10 @@ export class LinearV implements Native {
     return moduleAttr(native(this), name, host);
   }
   method(name: string, call: Call, fx: Fx): Val | undefined {
+    if (name === 'reset_parameters') {
+      resetLinear(fx, this, call.expr);
+      return NONE;
+    }
     return moduleMethod(native(this), name, call, fx);
   }
   call(call: Call, fx: Fx): Val {
@@ -536,6 +543,25 @@ export class LinearV implements Native {
   }
   instanceOf(path: string): boolean {
     return path === 'torch.nn.Linear' || path === 'torch.nn.Module' || path === this.classPath;
+  }
+}
+
+/** `layer.reset_parameters()`: back to nn.Linear's default for weight and bias (no site of its own: no edit). */
+function resetLinear(fx: Fx, lin: LinearV, span: Span): void {
+  const cond = fx.undecided.find((c) => !lin.undecidedAt.includes(c));
+  if (cond) {
+    fx.note(span, `could not tell whether \`${fx.src(cond)}\` (line ${lineOf(fx, cond)}) holds here: this reset is not read, so the layer keeps the initializers read before`);
+    return;
+  }
+  const n = lin.inFeatures;
+  const layer = lin.layer;
+  if (n === undefined || n <= 0) return;
+  layer.kernel = { init: linearDefault(n) };
+  layer.weightsSpan = layer.definition;
+  layer.weightsVia = layer.via;
+  if (layer.useBias) {
+    layer.bias = { init: linearDefault(n) };
+    layer.biasSpan = undefined;
   }
 }
 
@@ -827,6 +853,11 @@ function moduleMethod(m: Val, name: string, call: Call, fx: Fx): Val | undefined
       // Module.apply(fn): fn on every submodule (children first), then on the module itself.
       const fn = call.args[0];
       if (!fn) return m;
+      if (fn.t !== 'func' && fn.t !== 'instance' && fn.t !== 'native') {
+        // An init function from another file (`from utils import init_weights`), or one not known here.
+        fx.note(call.expr, `could not follow the function given to ${fx.src(call.expr.callee)} (${fx.src(call.argExprs[0] ?? call.expr)}): it is not defined in this file, so the initialisation it applies is not known; ${KEEPS}`);
+        return m;
+      }
       const post = (v: Val, depth: number): void => {
         if (depth > 20) return;
         for (const c of directChildren(v)) post(c.v, depth + 1);
@@ -1716,9 +1747,19 @@ function resolve(path: string): Handler | undefined {
     case 'torch': return torchTop(name);
     case 'd2l': return d2l(name);
     case 'pytorch_lightning': return lightning(name);
-    default: return undefined;
+    default:
+      // `init_weights(model)`, `reset_parameters(layer)` from another file of the project, given PyTorch modules or parameters.
+      if (/init|reset/i.test(name) && !/^(torch|torchvision|d2l|pytorch_lightning)(\.|$)/.test(path)) return externalInit;
+      return undefined;
   }
 }
+
+const externalInit: Handler = (call, fx) => {
+  const args = [...call.args, ...[...call.kw.values()].map((a) => a.v)];
+  if (!args.some((v) => isModule(v) || nativeOf(v, ParamV))) return undefined;
+  fx.note(call.expr, `could not follow ${fx.src(call.expr.callee)}(...): it is not defined in this file, so whatever initialisation it does is not known; ${KEEPS}`);
+  return UNKNOWN;
+};
 
 const FUNCTIONS: Record<string, Handler> = {
   'torch.nn.Parameter': (call) => {
