@@ -80,8 +80,12 @@ export type Stmt =
   | (Span & { k: 'if'; branches: { test?: Expr; body: Stmt[] }[] })
   /** with/try/...: bodies whose statements are read in order; `fnBody`: a function body read in place (a `return` ends it). */
   | (Span & { k: 'block'; body: Stmt[]; fnBody?: boolean })
-  /** `break` (Python): the loop's count may end at the first iteration whose `if` condition holds (see Interpreter.breakAt). */
-  | (Span & { k: 'break' });
+  /**
+   * `break` / `continue` (Python): a loop read once counts its iterations up to the first whose `if` condition
+   * holds (see Interpreter.breakAt); an unrolled loop runs them.
+   */
+  | (Span & { k: 'break' })
+  | (Span & { k: 'continue' });
 
 /** Nesting deeper than this is lowered to `other` (fuzzed input must not overflow the stack). */
 export const MAX_DEPTH = 120;

@@ -329,6 +329,11 @@ class ReturnSignal {
   constructor(readonly value: Val) {}
 }
 
+/** A `break` / `continue` run in an unrolled loop. */
+class LoopSignal {
+  constructor(readonly kind: 'break' | 'continue') {}
+}
+
 const MAX_CALL_DEPTH = 8;
 const MAX_WORK = 200_000;
 /** Loops that build the model are unrolled up to this many iterations. */
@@ -354,6 +359,10 @@ class Interpreter<S> implements Host<S> {
   readonly callStack: Span[] = [];
   readonly branchPath: string[] = [];
   readonly undecided: Span[] = [];
+  /** Per run of an unrolled loop: where its undecided conditions start, and those a `break` carried from earlier runs. */
+  private readonly iterations = new WeakMap<LoopFrame, { base: number; carried: Span[]; stuck: Span[] }>();
+  /** Conditions a `break` / `continue` was read under (kept on `undecided` to the end of the iteration). */
+  private readonly sticky = new Set<Span>();
   private readonly called = new Set<Span>();
   private readonly defs: FuncVal[] = [];
   /** Every function / method body in the program by name (to see whether a loop trains through helpers). */
@@ -563,7 +572,10 @@ class Interpreter<S> implements Host<S> {
             }
           }
         } finally {
+          // A `break` / `continue` under one of these conditions keeps it for the rest of the iteration.
+          const keep = this.undecided.slice(before).filter((c) => this.sticky.has(c));
           this.undecided.length = before;
+          this.undecided.push(...keep);
         }
         return;
       }
@@ -574,8 +586,26 @@ class Interpreter<S> implements Host<S> {
       case 'loop':
         this.loop(s, scope);
         return;
-      case 'break':
-        return; // read by breakAt when its loop starts
+      case 'break': case 'continue': {
+        // In a loop read once, a break is read by breakAt when the loop starts; in an unrolled one it runs.
+        const frame = this.loops[this.loops.length - 1];
+        const it = frame?.unrolled ? this.iterations.get(frame) : undefined;
+        if (!it) return;
+        const conds = this.undecided.slice(it.base + it.carried.length);
+        if (conds.length === 0) throw new LoopSignal(s.k);
+        // Under a condition not known: it may or may not happen, so what follows in this iteration (and, for a
+        // break, in every later one) is read as depending on that condition.
+        const cond = conds[conds.length - 1];
+        this.note(cond, s.k === 'break'
+          ? `could not tell when this \`break\` happens (${this.src(cond)}): the loop's full count is used`
+          : `could not tell when this \`continue\` happens (${this.src(cond)}): the rest of the loop body is read in every iteration, as depending on that condition`);
+        for (const c of conds) {
+          this.sticky.add(c);
+          it.stuck.push(c);
+        }
+        if (s.k === 'break') for (const c of conds) if (!it.carried.includes(c)) it.carried.push(c);
+        return;
+      }
     }
   }
 
@@ -692,21 +722,36 @@ class Interpreter<S> implements Host<S> {
       count = this.whileCount(s.test, s.body, scope);
     }
     const training = this.trains(s.body, new Set(), 0);
-    const stop = this.breakAt(s, scope, count);
-    if (stop !== undefined) {
-      count = count === undefined ? stop : Math.min(count, stop);
-      if (items) items = items.slice(0, count);
+    const unrolls = (n: number | undefined) => !training && n !== undefined && items !== undefined && n <= MAX_UNROLL;
+    if (!unrolls(count)) {
+      // A loop read once: a `break` sets its count (an unrolled loop runs its breaks for real).
+      const stop = this.breakAt(s, scope, count);
+      if (stop !== undefined) {
+        count = count === undefined ? stop : Math.min(count, stop);
+        if (items) items = items.slice(0, count);
+      }
     }
-    if (!training && count !== undefined && items !== undefined && count <= MAX_UNROLL) {
-      // A loop that builds the model: run it for real.
+    if (unrolls(count) && items) {
+      // A loop that builds the model: run it for real, `break` and `continue` included.
+      const carried: Span[] = []; // conditions of a `break` not known: every later iteration depends on them
       for (const item of items) {
         if (this.work > MAX_WORK) return;
         if (s.target) this.bind(s.target, item, scope);
-        this.loops.push({ count: 1, header: s.header, training: false, unrolled: true });
+        const frame: LoopFrame = { count: 1, header: s.header, training: false, unrolled: true };
+        const base = this.undecided.length;
+        this.undecided.push(...carried);
+        const run = { base, carried, stuck: [] as Span[] };
+        this.iterations.set(frame, run);
+        this.loops.push(frame);
         try {
           this.block(s.body, scope);
+        } catch (sig) {
+          if (!(sig instanceof LoopSignal)) throw sig;
+          if (sig.kind === 'break') return;
         } finally {
           this.loops.pop();
+          this.undecided.length = base;
+          for (const c of run.stuck) this.sticky.delete(c);
         }
       }
       return;

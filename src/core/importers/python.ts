@@ -266,8 +266,11 @@ class PythonLowering {
       case 'BreakStatement':
         out.push({ k: 'break', ...span });
         return;
+      case 'ContinueStatement':
+        out.push({ k: 'continue', ...span });
+        return;
       default:
-        return; // pass, continue, global, comments, errors...
+        return; // pass, global, comments, errors...
     }
   }
 
