@@ -41,6 +41,9 @@ const TOKENS = [
   // PyTorch (issue 11)
   'nn.Linear(', 'nn.Sequential(', 'super().__init__()', 'nn.init.zeros_(', 'optimizer.step()', 'F.relu(', 'DataLoader(', '*layers',
   'self.fc1', 'def forward(self, x):', 'model.apply(', '.fill_(0)', 'OrderedDict([', 'nn.ModuleList([',
+  // init loops over a model's modules / parameters
+  'for m in model.modules():', 'for m in self.modules():', 'for name, p in model.named_parameters():', 'isinstance(m, nn.Linear)',
+  'type(m) == nn.Linear', 'm.__class__.__name__', "hasattr(m, 'weight')", 'm.bias is not None', 'continue', 'break', 'p.dim() > 1',
 ];
 const ODD_NAMES = ['_', '__init__', 'W\u00e9', 'class_', 'x'.repeat(300), '\u0394W', 'tf', 'model', 'range', 'None_', '$', 'await'];
 
@@ -158,6 +161,9 @@ test('>= 200 mutated and generated sources import without an exception or a hang
   }
   const programs = readdirSync(PROGRAMS).filter((f) => /\.(py|js|ts)$/.test(f));
   assert.ok(programs.length >= 40, 'fixture programs present');
+  // The PyTorch init-loop programs (for m in model.modules(), named_parameters(), the cannot-follow ones) among them.
+  const initLoops = programs.filter((f) => /^torch_(loop|init|self_modules|children|named|parameters|apply_classname|modulelist_enumerate)/.test(f));
+  assert.ok(initLoops.length >= 12, `init-loop programs: ${initLoops.join(', ')}`);
   for (const f of programs) {
     const text = readFileSync(join(PROGRAMS, f), 'utf8');
     cases.push({ name: f, text }); // unmutated too: each must read without an internal error

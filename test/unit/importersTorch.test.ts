@@ -8,6 +8,8 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { importSource } from '../../src/core/importers/index';
 import { fixToEdit } from '../../src/core/importers/fixes';
+import { applyFix } from '../../src/core/fixes';
+import { staticFindings } from '../../src/core/diagnostics/static';
 import { renderTorchInitializer } from '../../src/core/importers/frameworks/torchInit';
 import type { ImportResult, SourceRange, TextEdit } from '../../src/core/importers/types';
 import type { Initializer, LayerSpec, OptimizerSpec } from '../../src/core/spec';
@@ -17,6 +19,8 @@ const DIR = resolve(__dirname, '../../../test/fixtures/programs');
 /** nn.Linear's default: weight and bias U(±1/√fan_in). */
 const U = (fanIn: number): Initializer => ({ type: 'randomUniform', minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn) });
 const N = (stddev: number, mean = 0): Initializer => ({ type: 'randomNormal', mean, stddev });
+/** U(−bound, bound). */
+const Ub = (bound: number): Initializer => ({ type: 'randomUniform', minval: -bound, maxval: bound });
 const L = (units: number, activation: LayerSpec['activation'], kernelInitializer: Initializer, biasInitializer: Initializer): LayerSpec => ({ units, activation, kernelInitializer, biasInitializer });
 /** A layer with nn.Linear's default initialisation. */
 const D = (fanIn: number, units: number, activation: LayerSpec['activation']): LayerSpec => L(units, activation, U(fanIn), U(fanIn));
@@ -154,6 +158,77 @@ const CASES: Case[] = [
     file: 'torch_relu_logits.py', layers: [D(784, 256, 'relu'), D(256, 10, 'softmax')], optimizer: adam(0.005), batch: 128, steps: 8 * 469,
     anchors: [[15, 'nn.Linear(784, 256)'], [16, 'nn.Linear(256, classes)']],
     notes: [/the output layer's activation is relu/],
+  },
+  // Initialisation written as a loop over the model's modules or parameters (one init line for several
+  // layers: a shared site, so the findings stay on it and no edit is offered there):
+  {
+    file: 'torch_loop_sequential_zeros.py', layers: [L(100, 'relu', 'zeros', 'zeros'), L(10, 'softmax', 'zeros', 'zeros')], optimizer: { type: 'sgd', learningRate: 0.5 }, batch: 100, steps: 1200,
+    anchors: [[10, 'nn.init.zeros_(layer.weight)'], [10, 'nn.init.zeros_(layer.weight)']], findings: ['error symmetric-units@0', 'error dead-units@0'],
+  },
+  {
+    file: 'torch_loop_modules_kaiming.py', layers: [L(256, 'relu', N(Math.sqrt(2 / 784)), 'zeros'), L(128, 'relu', N(Math.sqrt(2 / 256)), 'zeros'), L(10, 'softmax', N(Math.sqrt(2 / 128)), 'zeros')],
+    optimizer: adam(1e-3), batch: 64, steps: 3 * 938,
+    anchors: Array.from({ length: 3 }, () => [29, "nn.init.kaiming_normal_(m.weight, mode='fan_in', nonlinearity='relu')"] as [number, string]),
+    notes: [/BatchNorm1d \(normalisation\) is not part of the model spec/],
+  },
+  {
+    // xavier_uniform_ with tanh's gain 5/3: U(±(5/3)·√(6 / (fan_in + fan_out)))
+    file: 'torch_self_modules_init.py', optimizer: { type: 'momentum', learningRate: 0.05, momentum: 0.9, useNesterov: false }, batch: 128, steps: 5 * 469,
+    layers: [L(300, 'tanh', Ub((5 / 3) * Math.sqrt(6 / 1084)), { type: 'constant', value: 0.01 }), L(10, 'softmax', Ub((5 / 3) * Math.sqrt(6 / 310)), { type: 'constant', value: 0.01 })],
+    anchors: Array.from({ length: 2 }, () => [17, "nn.init.xavier_uniform_(m.weight, gain=nn.init.calculate_gain('tanh'))"] as [number, string]),
+  },
+  {
+    // children() yields the nn.ModuleList as one child: its layer keeps the default, as in PyTorch
+    file: 'torch_children_type_check.py', layers: [L(200, 'relu', N(0.01), 'zeros'), D(200, 100, 'relu'), L(10, 'softmax', N(0.01), 'zeros')], optimizer: { type: 'sgd', learningRate: 0.1 }, batch: 50, steps: 2 * 1200,
+    anchors: [[29, 'm.weight.data.normal_(0, 0.01)'], [16, 'nn.Linear(200, 100)'], [29, 'm.weight.data.normal_(0, 0.01)']],
+  },
+  {
+    // `continue` past the modules that are not nn.Linear; the output layer picked by its name gets zeros (fine for a softmax layer)
+    file: 'torch_named_modules_output.py', layers: [L(128, 'relu', 'heUniform', 'zeros'), L(64, 'relu', 'heUniform', 'zeros'), L(10, 'softmax', 'zeros', 'zeros')],
+    optimizer: { type: 'rmsprop', learningRate: 1e-3, decay: 0.99, momentum: 0, epsilon: 1e-8 }, batch: 32, steps: 2 * 1875,
+    anchors: [[21, "nn.init.kaiming_uniform_(module.weight, nonlinearity='relu')"], [21, "nn.init.kaiming_uniform_(module.weight, nonlinearity='relu')"], [19, 'nn.init.zeros_(module.weight)']],
+  },
+  {
+    file: 'torch_parameters_dim_filter.py', layers: [L(512, 'relu', 'glorotUniform', U(784)), L(10, 'softmax', 'glorotUniform', U(512))], optimizer: adam(3e-4), batch: 256, steps: 4 * 234,
+    anchors: [[15, 'nn.init.xavier_uniform_(p)'], [15, 'nn.init.xavier_uniform_(p)']],
+  },
+  {
+    file: 'torch_named_parameters_std1.py', layers: [L(100, 'sigmoid', N(1), 'zeros'), L(10, 'softmax', N(1), 'zeros')], optimizer: { type: 'sgd', learningRate: 0.1 }, batch: 100, steps: 600,
+    anchors: [[23, 'nn.init.normal_(param, mean=0.0, std=1.0)'], [23, 'nn.init.normal_(param, mean=0.0, std=1.0)']], findings: ['warning poor-init-scale@0'],
+  },
+  {
+    // the weights_init(m) given to model.apply: each layer keeps its nn.Linear line
+    file: 'torch_apply_classname.py', layers: [L(400, 'relu', N(0.02), 'zeros'), L(10, 'softmax', N(0.02), 'zeros')], optimizer: adam(2e-4, 0.5), batch: 64, steps: 2 * 938,
+    anchors: [[22, 'nn.Linear(784, 400)'], [24, 'nn.Linear(400, 10)']],
+  },
+  {
+    // kaiming_normal_(a=0.2, fan_out, leaky_relu): N(0, √(2 / (1 + 0.2²)) / √fan_out); the last layer xavier_normal_
+    file: 'torch_modulelist_enumerate.py', optimizer: { type: 'momentum', learningRate: 0.05, momentum: 0.9, useNesterov: false }, batch: 100, steps: 3 * 600,
+    layers: [L(300, 'leakyRelu', N(Math.sqrt(2 / 1.04) / Math.sqrt(300)), 'zeros'), L(100, 'leakyRelu', N(Math.sqrt(2 / 1.04) / Math.sqrt(100)), 'zeros'), L(10, 'softmax', N(Math.sqrt(2 / 110)), 'zeros')],
+    anchors: [[16, "nn.init.kaiming_normal_(layer.weight, a=0.2, mode='fan_out', nonlinearity='leaky_relu')"], [16, "nn.init.kaiming_normal_(layer.weight, a=0.2, mode='fan_out', nonlinearity='leaky_relu')"],
+      [18, 'nn.init.xavier_normal_(layer.weight)']],
+  },
+  // Init loops that cannot be followed: a note on the init line says so and what the spec keeps.
+  {
+    file: 'torch_init_config_condition.py', layers: [D(784, 128, 'relu'), D(128, 10, 'softmax')], optimizer: { type: 'sgd', learningRate: 0.1 }, batch: 100, steps: 600,
+    anchors: [[11, 'nn.Linear(784, 128)'], [11, 'nn.Linear(128, 10)']],
+    notes: [/^could not tell whether `isinstance\(m, nn\.Linear\) and config\['zero_init'\]` \(line 13\) holds here: this initialisation is not read, so the layer's weights keep PyTorch's default U\(±1\/√fan_in\)$/],
+  },
+  {
+    file: 'torch_init_external_helpers.py', layers: [D(784, 64, 'sigmoid'), D(64, 10, 'softmax')], optimizer: { type: 'sgd', learningRate: 0.5 }, batch: 200, steps: 600,
+    anchors: [[9, 'nn.Linear(784, 64)'], [9, 'nn.Linear(64, 10)']],
+    notes: [
+      /^could not tell which layer's parameter `layer\.weight` is: this runs inside `for layer in linear_layers\(model\)` \(line 10\), whose elements Gradient Lens cannot list\. This initialisation is not read: each layer keeps the initializer read elsewhere \(PyTorch's default/,
+      /^could not follow the function given to model\.apply \(init_weights\): it is not defined in this file, so the initialisation it applies is not known; each layer keeps/,
+    ],
+  },
+  {
+    file: 'torch_init_never_applied.py', layers: [D(784, 128, 'relu'), D(128, 10, 'softmax')], optimizer: adam(1e-3), batch: 64, steps: 2 * 938,
+    anchors: [[18, 'nn.Linear(784, 128)'], [19, 'nn.Linear(128, 10)']],
+    notes: [
+      /^init_weights\(\) is never called in this file \(nor given to model\.apply\), so this initialisation of `m\.weight` is not applied: each layer keeps/,
+      /^init_weights\(\) is never called in this file \(nor given to model\.apply\), so this initialisation of `m\.bias\.data` is not applied: each layer keeps/,
+    ],
   },
 ];
 
@@ -293,6 +368,107 @@ opt = torch.optim.SGD(net.parameters(), lr=0.5)
   const f = r.staticFindings.find((x) => x.code === 'dead-units')!;
   assert.equal(textAt(src, { ...r.layers[0].weights!, line: f.source!.line, column: f.source!.column }), 'nn.Linear(784, 100)');
   for (const fix of f.fixes) assert.equal(fixToEdit(r, src, fix), undefined);
+});
+
+test('the zero init written as a loop over nn.Sequential (once read silently as the default): zeros, on the init line, no edit; Fix and re-train through the spec', () => {
+  const src = `import torch
+from torch import nn
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+for layer in model:
+    if isinstance(layer, nn.Linear):
+        nn.init.zeros_(layer.weight)
+        nn.init.zeros_(layer.bias)
+opt = torch.optim.SGD(model.parameters(), lr=0.5)
+`;
+  const r = importSource('loop.py', src)!;
+  assert.ok(r.spec.ok);
+  assert.deepEqual(r.spec.spec.layers.map((l) => [l.kernelInitializer, l.biasInitializer]), [['zeros', 'zeros'], ['zeros', 'zeros']]);
+  const dead = r.staticFindings.find((x) => x.code === 'dead-units');
+  assert.ok(dead, JSON.stringify(r.staticFindings));
+  assert.deepEqual([dead.layer, dead.source?.line, textAt(src, r.layers[0].weights!)], [0, 6, 'nn.init.zeros_(layer.weight)']);
+  // Both layers' weights are written on that line; each layer's own definition is its related place.
+  assert.deepEqual(r.layers.map((l) => [l.weights!.line, textAt(src, l.definition)]), [[6, 'nn.Linear(784, 100)'], [6, 'nn.Linear(100, 10)']]);
+  assert.deepEqual(r.layers.map((l) => [l.kernelInitializer, l.biasInitializer]), [[undefined, undefined], [undefined, undefined]], 'a shared site has no edit');
+  assert.ok(dead.fixes.length > 0);
+  for (const fix of dead.fixes) {
+    assert.equal(fixToEdit(r, src, fix), undefined, `no edit for ${fix.label}`);
+    // "Fix and re-train" trains the spec with the fix applied: layer 0 only, and its finding goes.
+    const fixed = applyFix(r.spec.spec, fix);
+    assert.notEqual(fixed.layers[0].kernelInitializer, 'zeros');
+    assert.equal(fixed.layers[1].kernelInitializer, 'zeros');
+    assert.ok(!staticFindings(fixed).some((x) => x.code === 'dead-units' && x.layer === 0), fix.label);
+  }
+});
+
+test('init loops: each ordinary shape reads the right initializer for each layer', () => {
+  const read = (loop: string) => {
+    const src = `import torch\nfrom torch import nn\nmodel = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))\n${loop}\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n`;
+    const r = importSource('shape.py', src)!;
+    assert.ok(r.spec.ok, loop);
+    const extra = r.notes.map((n) => n.message).filter((m) => !/^(the output layer has no softmax|no `DataLoader|no training loop)/.test(m));
+    assert.deepEqual(extra, [], `${loop}: notes`);
+    return r.spec.spec.layers.map((l) => [l.kernelInitializer, l.biasInitializer]);
+  };
+  const Z = 'zeros';
+  const d0 = U(784);
+  const d1 = U(100);
+  const cases: [string, unknown][] = [
+    ['for m in model.modules():\n    if isinstance(m, nn.Linear):\n        nn.init.zeros_(m.weight)', [[Z, d0], [Z, d1]]],
+    ['for m in model.children():\n    if type(m) == nn.Linear:\n        m.weight.data.fill_(0)\n        m.bias.data.fill_(0)', [[Z, Z], [Z, Z]]],
+    ["for name, m in model.named_modules():\n    if name == '3':\n        nn.init.zeros_(m.weight)", [[d0, d0], [Z, d1]]],
+    ['for i, m in enumerate(model):\n    if i == 1:\n        nn.init.zeros_(m.weight)', [[Z, d0], [d1, d1]]],
+    ['for m in model:\n    if type(m) is nn.Linear and m.out_features == 10:\n        m.bias.data.zero_()', [[d0, d0], [d1, Z]]],
+    ['for m in model.modules():\n    if isinstance(m, (nn.Conv2d, nn.Linear)):\n        nn.init.xavier_uniform_(m.weight)', [['glorotUniform', d0], ['glorotUniform', d1]]],
+    ["for m in model.modules():\n    if hasattr(m, 'weight') and m.weight.dim() == 2:\n        nn.init.zeros_(m.weight)", [[Z, d0], [Z, d1]]],
+    ["for m in model.modules():\n    classname = m.__class__.__name__\n    if classname.find('Linear') != -1:\n        nn.init.zeros_(m.weight)", [[Z, d0], [Z, d1]]],
+    ["for k, v in model.state_dict().items():\n    if k.endswith('.weight'):\n        nn.init.zeros_(v)", [[Z, d0], [Z, d1]]],
+    ["for name, p in model.named_parameters():\n    if name.split('.')[-1] == 'bias':\n        nn.init.constant_(p, 0.1)", [[d0, { type: 'constant', value: 0.1 }], [d1, { type: 'constant', value: 0.1 }]]],
+    ['for p in model.parameters():\n    if len(p.shape) == 1:\n        continue\n    nn.init.zeros_(p)', [[Z, d0], [Z, d1]]],
+    ['for m in model.modules():\n    if not isinstance(m, nn.Linear):\n        continue\n    nn.init.zeros_(m.weight)\n    break', [[Z, d0], [d1, d1]]],
+    ['for m in model.modules():\n    if m is model[-1]:\n        nn.init.zeros_(m.weight)', [[d0, d0], [Z, d1]]],
+    ["for m in model.modules():\n    if isinstance(m, nn.Linear) and getattr(m, 'bias', None) is not None:\n        nn.init.zeros_(m.bias)", [[d0, Z], [d1, Z]]],
+    ['linears = [m for m in model if isinstance(m, nn.Linear)]\nfor m in linears[:-1]:\n    nn.init.zeros_(m.weight)', [[Z, d0], [d1, d1]]],
+    ['nn.init.zeros_(model[1].weight)\nfor m in model.modules():\n    if hasattr(m, "reset_parameters"):\n        m.reset_parameters()', [[d0, d0], [d1, d1]]],
+    ["def init(module):\n    for name, child in module.named_children():\n        if isinstance(child, nn.Linear):\n            nn.init.kaiming_normal_(child.weight, nonlinearity='relu')\n        elif isinstance(child, nn.Sequential):\n            init(child)\ninit(model)",
+      [[N(Math.sqrt(2 / 784)), d0], [N(Math.sqrt(2 / 100)), d1]]],
+  ];
+  for (const [loop, want] of cases) {
+    const got = read(loop);
+    (want as Initializer[][]).forEach(([k, b], i) => {
+      assert.ok(closeInit(got[i][0], k) && closeInit(got[i][1], b), `${loop}\nlayer ${i}: ${JSON.stringify(got[i])} != ${JSON.stringify([k, b])}`);
+    });
+  }
+});
+
+test('init loops that cannot be followed: a note on the line says why and what the spec keeps; the layers keep the default', () => {
+  const read = (code: string) => {
+    const src = `import random\nimport sys\nimport torch\nfrom torch import nn\nfrom helpers import get_layers, init_layer\nmodel = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))\n${code}\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n`;
+    const r = importSource('cannot.py', src)!;
+    assert.ok(r.spec.ok, code);
+    assert.deepEqual(r.spec.spec.layers.map((l) => l.kernelInitializer), [U(784), U(100)], code);
+    return r.notes.filter((n) => !/^(the output layer has no softmax|no `DataLoader|no training loop)/.test(n.message)).map((n) => `${n.range.line}: ${n.message}`);
+  };
+  const keeps = "each layer keeps the initializer read elsewhere (PyTorch's default U(±1/√fan_in) where none is written)";
+  assert.deepEqual(read('for m in get_layers(model):\n    nn.init.zeros_(m.weight)'), [
+    `8: could not tell which layer's parameter \`m.weight\` is: this runs inside \`for m in get_layers(model)\` (line 7), whose elements Gradient Lens cannot list. This initialisation is not read: ${keeps}`,
+  ]);
+  assert.deepEqual(read('for m in model.modules():\n    if isinstance(m, nn.Linear) and random.random() < 0.5:\n        nn.init.zeros_(m.weight)'), [
+    "9: could not tell whether `isinstance(m, nn.Linear) and random.random() < 0.5` (line 8) holds here: this initialisation is not read, so the layer's weights keep PyTorch's default U(±1/√fan_in)",
+  ]);
+  assert.deepEqual(read('n = int(sys.argv[1])\nfor m in model.modules():\n    if isinstance(m, nn.Linear):\n        if m.out_features == n:\n            m.weight.data.zero_()'), [
+    "11: could not tell whether `m.out_features == n` (line 10) holds here: this initialisation is not read, so the layer's weights keep PyTorch's default U(±1/√fan_in)",
+  ]);
+  assert.deepEqual(read('for m in model:\n    init_layer(m)'), [
+    `8: could not follow init_layer(...): it is not defined in this file, so whatever initialisation it does is not known; ${keeps}`,
+  ]);
+  assert.deepEqual(read('for p in model.parameters():\n    if random.random() < 0.5:\n        continue\n    nn.init.zeros_(p)'), [
+    '8: could not tell when this `continue` happens (random.random() < 0.5): the rest of the loop body is read in every iteration, as depending on that condition',
+    "10: could not tell whether `random.random() < 0.5` (line 8) holds here: this initialisation is not read, so the layer's weights keep PyTorch's default U(±1/√fan_in)",
+    "10: could not tell whether `random.random() < 0.5` (line 8) holds here: this initialisation is not read, so its bias keeps PyTorch's default U(±1/√fan_in)",
+  ]);
+  assert.deepEqual(read('def init_all(net):\n    for m in net.modules():\n        if isinstance(m, nn.Linear):\n            nn.init.zeros_(m.weight)'), [
+    `10: init_all() is never called in this file (nor given to model.apply), so this initialisation of \`m.weight\` is not applied: ${keeps}`,
+  ]);
 });
 
 test('nn.init in PyTorch\'s own terms: mode, nonlinearity and gain; trunc_normal_ bounds; orthogonal_ is noted', () => {

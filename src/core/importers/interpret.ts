@@ -220,8 +220,9 @@ export interface Host<S = unknown> {
 /**
  * A parameter without a default of a function that nothing in the file calls (`def inference(images,
  * hidden1_units)` in a module, a `model_fn(features, labels, mode)` given to a framework): its value is
- * not known. Attribute and index access give the same parameter back (`features['x']`), so frameworks
- * can recognise where it flows (e.g. take it for the model input) and name it in notes.
+ * not known. Attribute and index access, method calls and iteration give the same parameter back
+ * (`features['x']`, `for m in net.modules()`), so frameworks can recognise where it flows (e.g. take it
+ * for the model input) and name it in notes.
  */
 export class UnboundParamV implements Native {
   readonly kind = 'parameter';
@@ -717,7 +718,7 @@ class Interpreter<S> implements Host<S> {
       const it = this.eval(s.iter, scope);
       count = this.len(it);
       items = this.items(it);
-      if (it.t === 'native') element = it.obj.element?.(this) ?? UNKNOWN;
+      if (it.t === 'native') element = it.obj instanceof UnboundParamV ? it : it.obj.element?.(this) ?? UNKNOWN;
     } else if (s.test) {
       count = this.whileCount(s.test, s.body, scope);
     }
@@ -1478,7 +1479,8 @@ class Interpreter<S> implements Host<S> {
       case 'native': {
         const call = this.makeCall(e, scope, '', written);
         if (recv.obj instanceof UnboundParamV) {
-          return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this, recv) ?? UNKNOWN;
+          // Like its attributes, what its methods give is that same unknown parameter (`net.modules()`).
+          return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this, recv) ?? recv;
         }
         const v = recv.obj.method?.(name, call, this);
         if (v) return v;
