@@ -337,8 +337,11 @@ class LoopSignal {
 
 const MAX_CALL_DEPTH = 8;
 const MAX_WORK = 200_000;
-/** Loops that build the model are unrolled up to this many iterations. */
-const MAX_UNROLL = 64;
+/**
+ * Loops that build the model are unrolled up to this many iterations (enough for an init loop over the
+ * modules of the largest model the spec allows: 16 layers, each with an activation, a norm and a dropout).
+ */
+const MAX_UNROLL = 128;
 /** Lists longer than this are not materialised (`range(60000)` stays a range). */
 const MAX_LIST = 10_000;
 

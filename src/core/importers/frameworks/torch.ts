@@ -368,6 +368,9 @@ function setInit(fx: Fx, p: ParamV, r: TorchInitResult, site: InitSite): void {
     fx.note(site.span, `could not tell whether \`${fx.src(cond)}\` (line ${lineOf(fx, cond)}) holds here: this initialisation is not read, so ${p.which === 'weight' ? "the layer's weights keep" : 'its bias keeps'} ${previousInit(fx, p)}`);
     return;
   }
+  // A loop over more values than the interpreter unrolls is read once, with its first value.
+  const once = fx.loops.find((l) => !l.training && !l.unrolled && (l.count ?? 0) > 1);
+  if (once) fx.note(site.span, `this runs inside \`${fx.src(once.header).replace(/:$/, '')}\` (line ${lineOf(fx, once.header)}), a loop over ${once.count} values, which Gradient Lens reads once (with its first value): this initialisation is read for that one only`);
   const rec: InitRec = { init: r.init, site };
   const st = state(fx);
   const key = `${site.span.from}:${site.span.to}`;
