@@ -400,6 +400,23 @@ opt = torch.optim.SGD(model.parameters(), lr=0.5)
   }
 });
 
+test('one init statement for a layer\'s weight and bias (for p in layer.parameters()) is a shared site: no edit that would change both', () => {
+  const src = `import torch
+from torch import nn
+model = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))
+nn.init.zeros_(model[1].weight)
+for p in model[3].parameters():
+    p.data.uniform_(-0.1, 0.1)
+opt = torch.optim.SGD(model.parameters(), lr=0.5)
+`;
+  const r = importSource('params.py', src)!;
+  assert.ok(r.spec.ok);
+  const u: Initializer = { type: 'randomUniform', minval: -0.1, maxval: 0.1 };
+  assert.deepEqual(r.spec.spec.layers.map((l) => [l.kernelInitializer, l.biasInitializer]), [['zeros', U(784)], [u, u]]);
+  assert.equal(r.layers[0].kernelInitializer?.range.line, 4, 'a statement for one parameter keeps its edit');
+  assert.deepEqual([r.layers[1].kernelInitializer, r.layers[1].biasInitializer, r.layers[1].weights?.line], [undefined, undefined, 6]);
+});
+
 test('init loops: each ordinary shape reads the right initializer for each layer', () => {
   const read = (loop: string) => {
     const src = `import torch\nfrom torch import nn\nmodel = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.ReLU(), nn.Linear(100, 10))\n${loop}\nopt = torch.optim.SGD(model.parameters(), lr=0.1)\n`;

@@ -36,6 +36,8 @@ interface TorchState {
   softmax: Map<LayerRec, 'softmax' | 'logsoftmax'>;
   /** Layers initialised at each init site (a site shared by several layers anchors nothing). */
   sites: Map<string, LayerRec[]>;
+  /** Which parameters of them (`weight`, `bias`) each init site initialises. */
+  siteParams: Map<string, Set<string>>;
   optimizers: TorchOptimizerV[];
   /** The output of `torch.log(F.softmax(...))`. */
   logOfSoftmax: WeakSet<object>;
@@ -49,7 +51,7 @@ const STATES = new WeakMap<ModelBuilder, TorchState>();
 function state(fx: Fx): TorchState {
   let s = STATES.get(fx.session);
   if (!s) {
-    s = { trace: 0, depth: 0, loaders: [], softmax: new Map(), sites: new Map(), optimizers: [], logOfSoftmax: new WeakSet(), refused: new Map() };
+    s = { trace: 0, depth: 0, loaders: [], softmax: new Map(), sites: new Map(), siteParams: new Map(), optimizers: [], logOfSoftmax: new WeakSet(), refused: new Map() };
     STATES.set(fx.session, s);
   }
   return s;
@@ -378,6 +380,13 @@ function setInit(fx: Fx, p: ParamV, r: TorchInitResult, site: InitSite): void {
   const fresh = !users.includes(layer);
   if (fresh) users.push(layer);
   st.sites.set(key, users);
+  // Each parameter it serves counts (`for p in layer.parameters(): p.uniform_(-a, a)` serves a weight and
+  // a bias: a shared site too, whose edit would change both).
+  const params = st.siteParams.get(key) ?? new Set<string>();
+  const param = `${users.indexOf(layer)}:${p.which}`;
+  const newParam = !params.has(param);
+  params.add(param);
+  st.siteParams.set(key, params);
   if (p.which === 'weight') {
     layer.kernel = rec;
     layer.weightsSpan = site.span;
@@ -387,7 +396,7 @@ function setInit(fx: Fx, p: ParamV, r: TorchInitResult, site: InitSite): void {
     layer.biasSpan = site.span;
     layer.biasVia = [...fx.callStack];
   }
-  if (fresh) fx.session.useSite(site);
+  if (newParam) fx.session.useSite(site);
   if (users.length > 1) {
     // One init statement for several layers: no edit is offered there (it would change them all). In a
     // loop over the layers (`for m in model.modules():`) the findings stay on that statement, where the
