@@ -2,7 +2,8 @@
 // OrderedDict, `.add_module`, `.append`), `nn.Module` subclasses whose layers are the `self.x = nn.Linear(...)`
 // of `__init__` in the order `forward()` uses them (traced once the instance exists), `nn.ModuleList` /
 // `nn.ModuleDict`, module and functional activations, `nn.init.*_` and in-place tensor initialisation
-// (`weight.data.fill_(0)`, `with torch.no_grad(): w.zero_()`), `model.apply(fn)`, `torch.optim.*`, the loss,
+// (`weight.data.fill_(0)`, `with torch.no_grad(): w.zero_()`), `model.apply(fn)` and init loops over a model's
+// modules / parameters (containers list their elements; an init that may not run is a note), `torch.optim.*`, the loss,
 // `DataLoader(dataset, batch_size=...)` over `torchvision.datasets.MNIST`, and `optimizer.step()` inside
 // `for epoch in range(E): for x, y in loader:` as the training steps.
 //
