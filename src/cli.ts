@@ -4,6 +4,7 @@
 //   gradient-lens train --compare seed      the seed question's five runs beside its reported numbers
 //   gradient-lens check SOURCE_FILE [--json]
 // Exit codes: 0 training completed (findings or not), 1 training failed, 2 bad input (one line on stderr).
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { basename } from 'node:path';
 import type { BackendRequest, TrainingEvent } from './core/events';
@@ -16,6 +17,7 @@ import { BACKEND_NAMES } from './core/events';
 import { FileReadError, readRegularFile } from './core/files';
 import { cut } from './core/untrusted';
 import { checkTrainingMemory } from './core/memory';
+import { TensorFlowStderrFilter } from './core/tfStderr';
 
 export class UsageError extends Error {}
 
@@ -35,7 +37,7 @@ Usage:
 Options for train:
   --preset NAME         a built-in run (see \`gradient-lens presets\`); default seed-mlp-zeros
   --spec FILE           a JSON model spec (DESIGN.md "Model spec")
-  SOURCE_FILE           a model defined in TF1-style Python, Keras, tfjs JS/TS or a .json spec
+  SOURCE_FILE           a model defined in TF1-style Python, Keras, PyTorch, tfjs JS/TS or a .json spec
   --compare seed        run the five seed presets and print them beside the seed's numbers
   --steps N             override the spec's step count
   --seed N              override the spec's seed
@@ -44,6 +46,10 @@ Options for train:
   --probe-every N       probe every N steps (default 50; 0 disables diagnostics)
   --eval-every N        evaluate on the test set every N steps (default: only at the end)
   --shuffle             shuffle each epoch (from the seed) instead of taking batches in order
+  --native-backend DIR  where @tensorflow/tfjs-node is installed (default: $GRADIENT_LENS_NATIVE_BACKEND,
+                        else next to this CLI; scripts/nativeBackend.mjs provisions one offline)
+  --threads N           TensorFlow intra-op threads on the tensorflow backend (default: half the
+                        cores, 1 to 4; or TF_NUM_INTRAOP_THREADS)
   --json                print exactly one JSON object on stdout
 `;
 
@@ -56,6 +62,10 @@ interface Common {
   probeEvery?: number;
   evalEvery?: number;
   shuffle: boolean;
+  nativePath?: string;
+  threads?: number;
+  /** The command line, for re-running it in a child with filtered stderr (runFilteringTensorFlow). */
+  argv: string[];
 }
 
 /** A whole number option: decimal digits only (no "", "1e12", "0x10", " 5"), from min to max. */
@@ -105,7 +115,7 @@ async function loadSpecFile(file: string): Promise<ModelSpec> {
 async function importFile(file: string): Promise<ImportResult> {
   const { importSource } = await import('./core/importers/index');
   const result = importSource(file, readText(file));
-  if (!result) throw new UsageError(`${file}: not a model file Gradient Lens can read (TF1-style Python, Keras, tfjs JS/TS or a JSON spec)`);
+  if (!result) throw new UsageError(`${file}: not a model file Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs JS/TS or a JSON spec)`);
   return result;
 }
 
@@ -141,10 +151,13 @@ let activeBar: { stop(): void } | undefined;
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 async function progress(label: string, total: number): Promise<{ update(e: TrainingEvent): void; stop(): void }> {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  // In the child of runFilteringTensorFlow stderr is a pipe to the parent, whose stderr is the terminal.
+  const columns = Number(process.env[STDERR_COLUMNS_ENV]);
+  if (!process.stderr.isTTY && !(columns > 0)) return { update: () => undefined, stop: () => undefined };
+  const stream = process.stderr.isTTY ? process.stderr : { isTTY: true, columns, write: (s: string) => process.stderr.write(s) } as unknown as NodeJS.WriteStream;
   const { SingleBar, Presets } = await import('cli-progress');
   const bar = new SingleBar({
-    stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 100,
+    stream, hideCursor: true, clearOnComplete: true, etaBuffer: 100,
     format: `${cut(label, 40).padEnd(24)} {bar} {value}/{total} steps | loss {loss} | {eta_formatted} left`,
   }, Presets.shades_classic);
   bar.start(total, 0, { loss: '-' });
@@ -166,7 +179,7 @@ async function trainOne(spec: ModelSpec, c: Common, source?: ImportResult & { fi
     import('./core/mnist'), import('./core/backend'), import('./core/run'),
   ]);
   const data = loadMnist(c.data);
-  const backend = await selectBackend(c.backend);
+  const backend = await selectBackend(c.backend, {}, { nativePath: c.nativePath, threads: c.threads });
   // Before training: a spec this machine cannot train is refused with the figures, instead of
   // running for minutes into wasm's Aborted() or the machine's swap.
   const mem = checkTrainingMemory(spec, backend.info.name, { probing: c.probeEvery !== 0, shuffle: c.shuffle });
@@ -190,6 +203,7 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
 
   if (values.compare !== undefined) {
     if (values.compare !== 'seed') throw new UsageError(`--compare takes "seed", got ${JSON.stringify(cut(String(values.compare), 40))}`);
+    if (await shouldFilterTensorFlow(c)) return runFilteringTensorFlow(c.argv);
     return compareSeed(c);
   }
   let spec: ModelSpec;
@@ -199,6 +213,7 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
   } else if (positionals.length === 1) {
     const file = positionals[0];
     const imported = await importFile(file);
+    if (imported.refused) throw new UsageError(`${file}:${imported.refused.range.line}: ${imported.refused.message}`);
     if (!imported.spec.ok) throw new UsageError(problemsLine(file, imported.spec.problems));
     spec = imported.spec.spec;
     source = { ...imported, file };
@@ -212,6 +227,8 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
     spec = preset.spec;
   }
   spec = withOverrides(spec, c);
+  // Only now, with the input checked: bad input gets its one line from this process.
+  if (await shouldFilterTensorFlow(c)) return runFilteringTensorFlow(c.argv);
   const summary = await trainOne(spec, c, source);
   if (c.json) {
     process.stdout.write(JSON.stringify(source ? { ...summary, importNotes: source.notes } : summary) + '\n');
@@ -224,6 +241,8 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
       `${(summary.trainMs / 1000).toFixed(2)} s`, String(summary.findings.length)],
   ]));
   if (skipped) console.log(`(${skipped})`);
+  const b = summary.backendInfo;
+  if (b.name === 'tensorflow') console.log(`(libtensorflow ${b.tensorflowVersion ?? '?'}, ${b.threads} intra-op / ${b.interOpThreads} inter-op thread(s), from ${b.nativePath})`);
   if (source?.notes.length) {
     console.log(`\nImport notes (${source.notes.length}; the model above is what was trained):`);
     for (const n of source.notes) console.log(`  ${noteLine(source.file, n)}`);
@@ -269,6 +288,10 @@ async function cmdCheck(positionals: string[], c: Common): Promise<number> {
       findings, notes: r.notes, layers: r.layers,
     }) + '\n');
     return r.spec.ok ? 0 : 2;
+  }
+  if (r.refused) {
+    console.log(`${file}:${r.refused.range.line}: ${r.refused.message}`);
+    return 2;
   }
   if (!r.spec.ok) {
     console.log(`${file}: could not extract a valid model (${r.language}):`);
@@ -330,9 +353,11 @@ function installSignalHandlers(): void {
   if (signalsInstalled) return;
   signalsInstalled = true;
   const onSignal = (signal: NodeJS.Signals, code: number): void => {
+    if (delegating) return; // the child gets the signal, restores the cursor and exits; its code is ours
     try {
       activeBar?.stop();
-      if (process.stderr.isTTY) process.stderr.write('\x1b[?25h');
+      // (in the filtering child stderr is a pipe to the terminal: STDERR_COLUMNS_ENV says so)
+      if (process.stderr.isTTY || process.env[STDERR_COLUMNS_ENV]) process.stderr.write('\x1b[?25h');
       process.stderr.write(`\ngradient-lens: ${signal === 'SIGINT' ? 'interrupted' : 'terminated'} (${signal})\n`);
     } catch {
       // the terminal is gone
@@ -343,8 +368,70 @@ function installSignalHandlers(): void {
   process.once('SIGTERM', () => onSignal('SIGTERM', 143));
 }
 
+const FILTERED_ENV = 'GRADIENT_LENS_CLI_TF_FILTERED';
+const STDERR_COLUMNS_ENV = 'GRADIENT_LENS_CLI_STDERR_COLUMNS';
+
+/** Set by main(): this process is the CLI itself (process.argv[1] is the CLI), so it may re-run itself in a child. */
+let isEntry = false;
+/** While a child runs the command (runFilteringTensorFlow): signals are forwarded to it, which exits 130 / 143 itself. */
+let delegating = false;
+
+/** Train in a child whose stderr is filtered: the CLI's own process, not yet the child, and tfjs-node may load. */
+async function shouldFilterTensorFlow(c: Common): Promise<boolean> {
+  return isEntry && !process.env[FILTERED_ENV] && await mayLoadNative(c);
+}
+
+/** Would training load tfjs-node (so libtensorflow writes its start-up lines to stderr)? */
+async function mayLoadNative(c: Common): Promise<boolean> {
+  if (c.backend !== 'auto' && c.backend !== 'tensorflow') return false;
+  const { locateTfjsNode } = await import('./core/backend');
+  try {
+    const where = locateTfjsNode(c.nativePath);
+    if (where !== '@tensorflow/tfjs-node') return true;
+    require.resolve(where);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs this same command line in a child process whose stderr is filtered: libtensorflow writes its
+ * start-up notices straight to file descriptor 2, where no code in this process can stop them, and they
+ * must neither mix with a --json consumer's stderr nor stand beside the one-line error of exit 2.
+ * stdout is the child's own (inherited). GRADIENT_LENS_DEBUG=1 lets the notices through.
+ */
+function runFilteringTensorFlow(argv: string[]): Promise<number> {
+  delegating = true;
+  return new Promise((resolvePromise) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, [FILTERED_ENV]: '1' };
+    if (process.stderr.isTTY) env[STDERR_COLUMNS_ENV] = String(process.stderr.columns || 80);
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['inherit', 'inherit', 'pipe'], env });
+    const debug = Boolean(process.env.GRADIENT_LENS_DEBUG);
+    const filter = new TensorFlowStderrFilter({
+      pass: (text) => process.stderr.write(text),
+      notice: (line) => { if (debug) process.stderr.write(`${line}\n`); },
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => filter.push(chunk));
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
+    child.on('error', (e) => {
+      process.stderr.write(`gradient-lens: could not start the training child process: ${e.message}\n`);
+      resolvePromise(1);
+    });
+    child.on('close', (code, signal) => {
+      filter.end();
+      for (const [sig, h] of handlers) process.off(sig, h);
+      resolvePromise(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+    });
+  });
+}
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  isEntry = true;
   if (!signalsInstalled) {
     guardStream(process.stdout, 'stdout');
     guardStream(process.stderr, 'stderr');
@@ -371,6 +458,7 @@ export async function runCommand(argv: string[]): Promise<number> {
         steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'auto' },
         data: { type: 'string' }, 'probe-every': { type: 'string' }, 'eval-every': { type: 'string' },
         shuffle: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+        'native-backend': { type: 'string' }, threads: { type: 'string' },
       },
     });
     const [command, ...rest] = positionals;
@@ -385,6 +473,9 @@ export async function runCommand(argv: string[]): Promise<number> {
       steps: intOption('steps', values.steps, 1, MAX_STEPS), seed: intOption('seed', values.seed, 0, MAX_SEED),
       probeEvery: intOption('probe-every', values['probe-every'], 0, MAX_STEPS), evalEvery: intOption('eval-every', values['eval-every'], 0, MAX_STEPS),
       shuffle: values.shuffle ?? false,
+      nativePath: values['native-backend'] ?? (process.env.GRADIENT_LENS_NATIVE_BACKEND || undefined),
+      threads: intOption('threads', values.threads, 1, 256),
+      argv,
     };
     switch (command) {
       case 'train': return await cmdTrain(rest, values, c);

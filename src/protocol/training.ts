@@ -18,6 +18,10 @@ export interface TrainOptions {
   shuffle?: boolean;
   /** The source file the spec was imported from and its layers' positions: findings get `source`. */
   source?: { file: string; layers: LayerSource[] };
+  /** Where @tensorflow/tfjs-node is installed (gradientLens.nativeBackendPath, or the set-up's folder in global storage); undefined: next to the bundle. */
+  nativeBackendPath?: string;
+  /** TensorFlow intra-op threads (gradientLens.trainingProcess.threads); 0 or undefined: the measured rule. */
+  nativeThreads?: number;
 }
 
 export interface StartTrainingCommand {
@@ -122,6 +126,10 @@ export function hostToTrainerProblem(m: unknown): string | undefined {
       return 'options.source must be { file, layers } with at most 64 layer positions';
     }
   }
+  const nativeBackendPath = own(o, 'nativeBackendPath');
+  if (nativeBackendPath !== undefined && !isPath(nativeBackendPath)) return 'options.nativeBackendPath must be a path (a string of at most 4096 characters)';
+  const nativeThreads = own(o, 'nativeThreads');
+  if (nativeThreads !== undefined && !isCount(nativeThreads, 256)) return 'options.nativeThreads must be a whole number from 0 to 256';
   const thresholds = own(o, 'thresholds');
   if (thresholds !== undefined) {
     if (!isObj(thresholds)) return 'options.thresholds must be an object of numbers';
