@@ -14,7 +14,8 @@ export class FixError extends Error {
 
 const MAX_NAME = 200;
 
-const FIX_KINDS = ['initializer', 'activation', 'learningRate', 'optimizer'];
+// stableLoss carries no value: its edit is the importer's own (ImportResult.stableLoss), never the fix's.
+const FIX_KINDS = ['initializer', 'activation', 'learningRate', 'optimizer', 'stableLoss'];
 const MAX_LABEL = 500;
 
 /**

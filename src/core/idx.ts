@@ -48,6 +48,7 @@ function gunzipError(file: string, e: unknown): DataError {
 async function gunzipBounded(compressed: Buffer, file: string, signal?: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
+  let overflow = false;
   const SLICE = 1 << 20;
   async function* slices(): AsyncGenerator<Buffer> {
     for (let i = 0; i < compressed.length; i += SLICE) yield compressed.subarray(i, i + SLICE);
@@ -57,12 +58,17 @@ async function gunzipBounded(compressed: Buffer, file: string, signal?: AbortSig
       for await (const chunk of source) {
         signal?.throwIfAborted();
         total += chunk.length;
-        if (total > MAX_IDX_BYTES) throw Object.assign(new RangeError('too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
+        if (total > MAX_IDX_BYTES) {
+          overflow = true;
+          throw Object.assign(new RangeError('too large'), { code: 'ERR_BUFFER_TOO_LARGE' });
+        }
         chunks.push(chunk);
       }
     }, signal ? { signal } : {});
   } catch (e) {
-    if ((e as Error)?.name === 'AbortError') throw e;
+    // (pipeline may report the destroyed source's AbortError instead of the sink's own error)
+    if (overflow) throw gunzipError(file, Object.assign(new RangeError('too large'), { code: 'ERR_BUFFER_TOO_LARGE' }));
+    if (signal?.aborted) throw signal.reason ?? e;
     throw gunzipError(file, e);
   }
   return Buffer.concat(chunks, total);

@@ -156,6 +156,7 @@ export function isFix(v: unknown): v is Fix {
     case 'learningRate': return isFiniteNum(v.value) && v.value > 0;
     case 'optimizer': return isObj(v.value) && isStr(v.value.type, 50) && isFiniteNum(v.value.learningRate)
       && Object.entries(v.value).every(([k, x]) => k === 'type' || isFiniteNum(x) || isBool(x));
+    case 'stableLoss': return true; // its edit comes from the importer, never from the fix
     default: return false;
   }
 }

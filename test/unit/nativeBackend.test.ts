@@ -122,5 +122,5 @@ test('CLI: --native-backend naming no installation with --backend tensorflow exi
   assert.deepEqual(r.stderr.trim().split('\n'), ['gradient-lens: backend "tensorflow" cannot be used here: /nonexistent/native does not exist (expected the package folder, or a folder with node_modules/@tensorflow/tfjs-node)']);
   const t = runCli(['train', '--preset', 'seed-softmax-zeros', '--threads', '0', '--json']);
   assert.equal(t.status, 2);
-  assert.match(t.stderr, /^gradient-lens: --threads must be an integer >= 1, got "0"\n$/);
+  assert.match(t.stderr, /^gradient-lens: --threads must be a whole number from 1 to 256, got "0"\n$/);
 });
