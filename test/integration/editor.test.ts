@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
-import { waitFor as waitUntil } from './util';
+import { codeOf, diagnosticsFrom, quickFixes, waitFor as waitUntil } from './util';
 
 const EXT_ID = 'gradient-lens.gradient-lens';
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
@@ -17,22 +17,7 @@ const STATIC_SOURCE = 'Gradient Lens';
 const RUNTIME_SOURCE = 'Gradient Lens (training)';
 const HIDDEN_WEIGHT_LINE = 8; // 0-based: line 9 of mnist_mlp_zeros.py, `W1 = tf.Variable(tf.zeros([784, 100]))`
 
-const codeOf = (d: vscode.Diagnostic): string | undefined => (typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code));
-
 const waitFor = <T>(what: string, get: () => T | undefined | false, timeoutMs = 20_000): Promise<T> => waitUntil(what, get, timeoutMs);
-
-/** Quick fixes at a range; retried while another provider (e.g. the JSON language server starting up) cancels the request. */
-async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      return (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value)) ?? [];
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 /** Discards a test's edits: the training panel may hold the focus, so the document is shown first. */
 async function revertAndClose(doc: vscode.TextDocument): Promise<void> {
@@ -40,7 +25,7 @@ async function revertAndClose(doc: vscode.TextDocument): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
 }
 
-const ours = (uri: vscode.Uri, source = STATIC_SOURCE): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
+const ours = (uri: vscode.Uri, source = STATIC_SOURCE): vscode.Diagnostic[] => diagnosticsFrom(uri, source);
 const findingsOn = (uri: vscode.Uri, line: number, source = STATIC_SOURCE): vscode.Diagnostic[] =>
   ours(uri, source).filter((d) => d.range.start.line === line && (codeOf(d) === 'dead-units' || codeOf(d) === 'symmetric-units'));
 

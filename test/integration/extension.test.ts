@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord, RunRequest } from '../../src/host/runManager';
 import { findPreset } from '../../src/core/presets';
-import { waitFor as waitUntil } from './util';
+import { trainFirstQuickPickItem, waitFor as waitUntil } from './util';
 
 const EXT_ID = 'gradient-lens.gradient-lens';
 /** Event-loop delay p99 bound: far above what the host's own work causes, far below a training step in the host. */
@@ -94,15 +94,7 @@ describe('Gradient Lens extension (in the extension host)', function () {
   it('offers "Model in <file>" first in the QuickPick when the active editor holds a model file', async () => {
     const file = vscode.Uri.file(path.resolve(__dirname, '../../../test/integration/workspace/mnist_zeros.py'));
     await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
-    const before = api.runs.length;
-    const picked = vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.train');
-    // Accept the first QuickPick item once the QuickPick is up (accepting earlier does nothing).
-    await waitFor('the QuickPick to accept its first item', () => {
-      if (api.runs.length > before) return true;
-      void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return false;
-    }, 30_000);
-    const r = await picked;
+    const r = await trainFirstQuickPickItem(api);
     assert.ok(r, 'no run');
     assert.equal(r.sourceFile, file.fsPath, `the first item trained "${r.label}"`);
     assert.equal(r.label, 'mnist_zeros.py');

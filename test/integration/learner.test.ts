@@ -11,12 +11,11 @@ import type { RunRecord } from '../../src/host/runManager';
 import { EXAMPLES, SEED_EXAMPLE_ID, findExample } from '../../src/core/examples';
 import { WORKSPACE_EXAMPLES_FOLDER } from '../../src/host/examples';
 import { WALKTHROUGH_ID, WALKTHROUGH_KEYS } from '../../src/host/walkthrough';
-import { waitFor as waitUntil } from './util';
+import { codeOf, trainFirstQuickPickItem, waitFor as waitUntil } from './util';
 
 const EXT_ID = 'gradient-lens.gradient-lens';
 const ROOT = resolve(__dirname, '../../..');
 const waitFor = <T>(what: string, get: () => T | undefined | false, timeoutMs = 20_000): Promise<T> => waitUntil(what, get, timeoutMs);
-const codeOf = (d: vscode.Diagnostic): string | undefined => (typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code));
 
 interface WalkthroughStep { id: string; media: { image?: string; altText?: string }; completionEvents?: string[]; description: string }
 
@@ -119,14 +118,7 @@ describe('Gradient Lens for a learner: examples and the Get Started walkthrough'
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, true);
     await waitFor('the walkthrough to take the focus', () => vscode.window.activeTextEditor === undefined);
     assert.ok(vscode.window.visibleTextEditors.some((e) => e.document.uri.fsPath === uri.fsPath), 'the example is still visible');
-    const before = api.runs.length;
-    const picked = vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.train');
-    await waitFor('the QuickPick to accept its first item', () => {
-      if (api.runs.length > before) return true;
-      void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return false;
-    }, 30_000);
-    const r = await picked;
+    const r = await trainFirstQuickPickItem(api);
     assert.ok(r);
     assert.equal(r.sourceFile, uri.fsPath, `the first item trained "${r.label}"`);
     assert.equal(r.status, 'finished', `${r.status}: ${r.message}`);

@@ -9,8 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
-import type { RunRecord } from '../../src/host/runManager';
-import { waitFor } from './util';
+import { codeOf, diagnosticsFrom as ours, quickFixes, trainFirstQuickPickItem, waitFor } from './util';
 
 const EXT_ID = 'gradient-lens.gradient-lens';
 const FIXTURE = resolve(__dirname, '../../../test/fixtures/programs/torch_net_zeros_hidden.py');
@@ -19,22 +18,8 @@ const RUNTIME_SOURCE = 'Gradient Lens (training)';
 const INIT_LINE = 14; // 0-based: `        nn.init.zeros_(self.fc1.weight)`
 const CLASS_LINE = 9; // `class Net(nn.Module):`
 
-const codeOf = (d: vscode.Diagnostic): string | undefined => (typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code));
-const ours = (uri: vscode.Uri, source: string): vscode.Diagnostic[] => vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
 const deadOn = (uri: vscode.Uri, line: number, source: string): vscode.Diagnostic | undefined =>
   ours(uri, source).find((d) => d.range.start.line === line && codeOf(d) === 'dead-units');
-
-async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    try {
-      return (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value)) ?? [];
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
 
 describe('PyTorch files in the editor (issue 11)', function () {
   this.timeout(240_000);
@@ -115,14 +100,7 @@ describe('PyTorch files in the editor (issue 11)', function () {
   it('PyTorch: the QuickPick offers "Model in net.py" first and trains it', async () => {
     const doc = await open();
     await waitFor('net.py to be read', () => deadOn(doc.uri, INIT_LINE, STATIC_SOURCE), 30_000);
-    const before = api.runs.length;
-    const picked = vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.train');
-    await waitFor('the QuickPick to accept its first item', () => {
-      if (api.runs.length > before) return true;
-      void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
-      return false;
-    }, 30_000);
-    const r = await picked;
+    const r = await trainFirstQuickPickItem(api);
     assert.ok(r, 'no run');
     assert.equal(r.sourceFile, doc.uri.fsPath, `the first item trained "${r.label}"`);
     assert.equal(r.label, 'net.py');

@@ -10,3 +10,41 @@ export async function waitFor<T>(what: string, get: () => T | undefined | false,
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+// The helpers below need the extension host's `vscode` module.
+import * as vscode from 'vscode';
+import type { GradientLensApi } from '../../src/extension';
+import type { RunRecord } from '../../src/host/runManager';
+
+/** A diagnostic's code as a string (Gradient Lens sets `{ value, target }`). */
+export const codeOf = (d: vscode.Diagnostic): string | undefined =>
+  (typeof d.code === 'object' ? String(d.code.value) : d.code === undefined ? undefined : String(d.code));
+
+/** The diagnostics of a document that come from one source ('Gradient Lens' or 'Gradient Lens (training)'). */
+export const diagnosticsFrom = (uri: vscode.Uri, source: string): vscode.Diagnostic[] =>
+  vscode.languages.getDiagnostics(uri).filter((d) => d.source === source);
+
+/** Quick fixes at a range; retried while another provider (e.g. the JSON language server starting up) cancels the request. */
+export async function quickFixes(uri: vscode.Uri, range: vscode.Range): Promise<vscode.CodeAction[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return (await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, range, vscode.CodeActionKind.QuickFix.value)) ?? [];
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+/** Runs "Train MNIST MLP" and accepts the QuickPick's first item once it is up (accepting earlier does nothing); resolves to the run. */
+export async function trainFirstQuickPickItem(api: GradientLensApi): Promise<RunRecord | undefined> {
+  const before = api.runs.length;
+  const picked = vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.train');
+  await waitFor('the QuickPick to accept its first item', () => {
+    if (api.runs.length > before) return true;
+    void vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    return false;
+  }, 30_000);
+  return picked;
+}
