@@ -38,9 +38,24 @@ export interface TrainerOptions {
   yieldEveryMs?: number;
 }
 
+/** Where a run's time went (ms, summed over the run): the training loop's parts, and the evaluations outside it. */
+export interface PhaseTimes {
+  /** Batch preparation, the forward pass, reading the logits back, the loss and dLoss/dLogits in JS and its upload. */
+  forwardMs: number;
+  /** The backward pass: every weight and bias gradient. */
+  backwardMs: number;
+  /** The optimizer's parameter update. */
+  updateMs: number;
+  /** Probes (forward + backward on the probe batch, reading back, the onProbe hook). */
+  probeMs: number;
+  /** Test-set evaluations (not part of trainMs). */
+  evalMs: number;
+}
+
 export interface TrainResult {
   end: EndEvent;
   finalEval?: EvalEvent;
+  phases: PhaseTimes;
 }
 
 export const DEFAULT_PROBE_EVERY = 50;
@@ -281,6 +296,9 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const recentLosses: number[] = [];
   let probeMs = 0;
   let evalMs = 0;
+  let forwardMs = 0;
+  let backwardMs = 0;
+  let updateMs = 0;
   let finalEval: EvalEvent | undefined;
 
   const evaluate = (step: number, final: boolean): EvalEvent => {
@@ -360,6 +378,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         stopped = true;
         break;
       }
+      const tStep = clock();
       for (let r = 0; r < B; r++) {
         const k = step * B + r;
         if (opts.shuffle) {
@@ -380,10 +399,12 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
       if (plainSgd) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
       const dLogits = tf.tensor2d(ce.grad!, [B, NUM_CLASSES]);
+      const tForward = clock();
       const grads = model.backward(pass, dLogits);
       disposePass(pass);
       if (!resident) x.dispose();
       dLogits.dispose();
+      const tBackward = clock();
       if (optimizer) {
         const named: NamedTensorMap = {};
         for (let l = 0; l < L; l++) {
@@ -400,6 +421,10 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         });
       }
       tf.dispose([...grads.kernels, ...grads.biases]);
+      const tUpdate = clock();
+      forwardMs += tForward - tStep;
+      backwardMs += tBackward - tForward;
+      updateMs += tUpdate - tBackward;
 
       recentLosses.push(ce.loss);
       emit({ type: 'step', step: step + 1, loss: ce.loss, batchAccuracy: ce.correct / B });
@@ -419,7 +444,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       trainMs, probeMs, evalMs,
     };
     emit(end);
-    return { end, finalEval };
+    return { end, finalEval, phases: { forwardMs, backwardMs, updateMs, probeMs, evalMs } };
   } finally {
     model.dispose();
     optimizer?.dispose();
