@@ -9,8 +9,10 @@
 // The softmax and the loss are computed in JS (float64) from the logits, which are read back every
 // step anyway to report the loss: stable log-sum-exp, exact batch accuracy, and dLoss/dLogits uploaded
 // as one small tensor.
-import type { Tensor, Tensor2D, Variable, Optimizer, NamedTensorMap } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import type { LoadedBackend, TF } from './backend';
+import type { BackendName } from './events';
+import { makeUpdater } from './optimizers';
 import type { EndEvent, EvalEvent, ProbeData, TrainingEvent, LayerProbe } from './events';
 import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares } from './mnist';
 import { type ModelSpec, type Activation, fanIn, parameterCount, NUM_CLASSES } from './spec';
@@ -72,16 +74,6 @@ const FUSED: Partial<Record<Activation, FusedActivation>> = {
   linear: 'linear', relu: 'relu', elu: 'elu', sigmoid: 'sigmoid', leakyRelu: 'leakyrelu', softmax: 'linear',
 };
 
-function makeOptimizer(tf: TF, spec: ModelSpec): Optimizer {
-  const o = spec.optimizer;
-  switch (o.type) {
-    case 'sgd': return tf.train.sgd(o.learningRate);
-    case 'momentum': return tf.train.momentum(o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false);
-    case 'adam': return tf.train.adam(o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7);
-    case 'rmsprop': return tf.train.rmsprop(o.learningRate, o.decay ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7);
-  }
-}
-
 /** Mean cross-entropy, correct count and dLoss/dLogits (softmax − one-hot) / n, from logits read back as floats. */
 export function softmaxCrossEntropy(logits: Float32Array, labels: ArrayLike<number>, n: number, wantGrad: boolean, probs?: Float32Array): { loss: number; correct: number; grad?: Float32Array; predicted: Uint8Array } {
   const grad = wantGrad ? new Float32Array(n * NUM_CLASSES) : undefined;
@@ -126,7 +118,11 @@ class Mlp {
   readonly kernels: Variable[] = [];
   readonly biases: Variable[] = [];
 
-  constructor(private readonly tf: TF, private readonly spec: ModelSpec) {
+  /** matMul's transpose flags cost nothing on this backend (all but wasm). */
+  private readonly transposeFlags: boolean;
+
+  constructor(private readonly tf: TF, private readonly spec: ModelSpec, private readonly backendName: BackendName) {
+    this.transposeFlags = backendName !== 'wasm';
     const id = ++runCounter;
     spec.layers.forEach((layer, l) => {
       const fin = fanIn(spec, l);
@@ -177,19 +173,48 @@ class Mlp {
     return { outputs, pre };
   }
 
-  /** d activation / d pre-activation, expressed through the activation's output h. */
-  private activationGrad(h: Tensor2D, activation: Activation): Tensor2D {
+  /**
+   * dLoss/dz from dLoss/dh for a hidden layer, through the layer's output h (every activation's derivative can be
+   * written in h). Per backend, the cheapest exact form: tensorflow's Step kernel is ≈ 30× slower than Sign, and
+   * the wasm backend's comparisons (greater, where) ≈ 20× slower than its Step (docs/performance.md).
+   */
+  private activationGrad(dh: Tensor2D, h: Tensor2D, activation: Activation): Tensor2D {
     const tf = this.tf;
+    const native = this.backendName === 'tensorflow';
     switch (activation) {
-      case 'relu': return tf.step(h) as Tensor2D; // 1 where h > 0 (relu'(0) = 0, as tf.relu's gradient)
-      case 'sigmoid': return tf.mul(h, tf.sub(1, h)) as Tensor2D;
-      case 'tanh': return tf.sub(1, tf.square(h)) as Tensor2D;
-      case 'elu': return tf.where(tf.greater(h, 0), tf.onesLike(h), tf.add(h, 1)) as Tensor2D;
-      case 'selu': return tf.where(tf.greater(h, 0), tf.fill(h.shape, SELU_SCALE), tf.add(h, SELU_SCALE * SELU_ALPHA)) as Tensor2D;
-      case 'leakyRelu': return tf.where(tf.greater(h, 0), tf.onesLike(h), tf.fill(h.shape, LEAKY_RELU_ALPHA));
+      // relu'(z) = 1 where h > 0, else 0 (relu'(0) = 0, as tf.relu's gradient); h ≥ 0, so sign(h) is that too
+      case 'relu': return tf.mul(dh, native ? tf.sign(h) : tf.step(h));
+      case 'sigmoid': return tf.mul(dh, tf.mul(h, tf.sub(1, h)));
+      case 'tanh': return tf.mul(dh, tf.sub(1, tf.square(h)));
+      // elu'(z) = 1 for z > 0 (h > 0) and e^z = h + 1 for z ≤ 0 (h ≤ 0): min(h + 1, 1), with no comparison op
+      case 'elu': return tf.mul(dh, tf.minimum(tf.add(h, 1), 1));
+      case 'selu': return tf.mul(dh, tf.where(tf.greater(h, 0), tf.fill(h.shape, SELU_SCALE), tf.add(h, SELU_SCALE * SELU_ALPHA)) as Tensor2D);
+      // step(h, α) is 1 where h > 0, else α: leakyRelu's derivative
+      case 'leakyRelu': return tf.mul(dh, native ? tf.where(tf.greater(h, 0), tf.onesLike(h), tf.fill(h.shape, LEAKY_RELU_ALPHA)) : tf.step(h, LEAKY_RELU_ALPHA));
       case 'linear':
-      case 'softmax': return tf.onesLike(h);
+      case 'softmax': return dh;
     }
+  }
+
+  /** dLoss/dW = hᵀ · dz. */
+  private kernelGrad(h: Tensor2D, dz: Tensor2D): Tensor2D {
+    const tf = this.tf;
+    // wasm: an explicit transpose then a plain product. Its matMul with a transpose flag leaves XNNPACK for a
+    // naive loop, ≈ 11× slower than the transpose itself; tensorflow and cpu take the flags for free.
+    return this.transposeFlags ? tf.matMul(h, dz, true, false) : tf.matMul(tf.transpose(h), dz);
+  }
+
+  /** dLoss/dh = dz · Wᵀ, for a layer with `batch` rows, W of fanIn × units. */
+  private inputGrad(dz: Tensor2D, w: Tensor2D, batch: number): Tensor2D {
+    const tf = this.tf;
+    if (this.transposeFlags) return tf.matMul(dz, w, false, true);
+    const [k, n] = w.shape;
+    // wasm: XNNPACK packs (copies and re-tiles) the right-hand operand of every product whose right operand is a
+    // new tensor, and W is new every step. dz · transpose(W) transposes and packs k·n floats; (W · dzᵀ)ᵀ, with W
+    // as the left operand, transposes and packs the batch-sized dz instead and transposes the batch-sized result:
+    // the cheaper one wins (≈ 8 ms less per 1024 × 1024 layer at batch 256).
+    if (batch * (2 * n + k) < 2 * k * n) return tf.transpose(tf.matMul(w, tf.transpose(dz))) as Tensor2D;
+    return tf.matMul(dz, tf.transpose(w));
   }
 
   /** Gradients of the mean loss for every kernel and bias, given dLoss/dLogits. Returned tensors are the caller's. */
@@ -198,20 +223,16 @@ class Mlp {
     const L = this.spec.layers.length;
     const kernels: Tensor2D[] = new Array(L);
     const biases: Tensor[] = new Array(L);
+    const batch = dLogits.shape[0];
     let dz = dLogits;
     for (let l = L - 1; l >= 0; l--) {
       const hPrev = pass.outputs[l];
       tf.tidy(() => {
-        // An explicit transpose then a plain matMul: on the wasm backend, matMul with a transposed
-        // operand is several times slower than the transpose itself (docs/performance.md).
-        kernels[l] = tf.keep(tf.matMul(tf.transpose(hPrev), dz));
+        kernels[l] = tf.keep(this.kernelGrad(hPrev, dz));
         biases[l] = tf.keep(tf.sum(dz, 0));
       });
       if (l > 0) {
-        const next = tf.tidy(() => {
-          const dh = tf.matMul(dz, tf.transpose(this.kernels[l]));
-          return tf.mul(dh, this.activationGrad(pass.outputs[l], this.spec.layers[l - 1].activation)) as Tensor2D;
-        });
+        const next = tf.tidy(() => this.activationGrad(this.inputGrad(dz, this.kernels[l] as Tensor2D, batch), pass.outputs[l], this.spec.layers[l - 1].activation));
         if (dz !== dLogits) dz.dispose();
         dz = next;
       }
@@ -283,12 +304,12 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const N = data.train.count;
   const L = spec.layers.length;
 
-  const model = new Mlp(tf, spec);
-  // Plain SGD is applied directly: the learning rate is folded into dLoss/dLogits (in JS, for free),
-  // so each parameter update is one subtraction instead of tf.train.sgd's multiply-and-add.
-  const plainSgd = spec.optimizer.type === 'sgd';
+  const model = new Mlp(tf, spec, info.name);
+  const params = [...model.kernels, ...model.biases];
+  // Plain SGD: the learning rate is folded into dLoss/dLogits (in JS, for free), so each parameter update is one
+  // subtraction (src/core/optimizers.ts).
+  const updater = makeUpdater(tf, spec.optimizer);
   const learningRate = spec.optimizer.learningRate;
-  const optimizer = plainSgd ? undefined : makeOptimizer(tf, spec);
   const probeIdx = Array.from({ length: probeN }, (_, i) => i);
   const probeX = opts.onProbe && probeEvery > 0 ? tf.tensor2d(batchImages(data.test, probeIdx), [probeN, IMAGE_SIZE]) : undefined;
   const probeLabels = data.test.labels.slice(0, probeN);
@@ -397,7 +418,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       const pass = model.forward(x, false);
       const logits = pass.outputs[L].dataSync() as Float32Array;
       const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
-      if (plainSgd) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
+      if (updater.foldsLearningRate) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
       const dLogits = tf.tensor2d(ce.grad!, [B, NUM_CLASSES]);
       const tForward = clock();
       const grads = model.backward(pass, dLogits);
@@ -405,21 +426,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       if (!resident) x.dispose();
       dLogits.dispose();
       const tBackward = clock();
-      if (optimizer) {
-        const named: NamedTensorMap = {};
-        for (let l = 0; l < L; l++) {
-          named[model.kernels[l].name] = grads.kernels[l];
-          named[model.biases[l].name] = grads.biases[l];
-        }
-        optimizer.applyGradients(named);
-      } else {
-        tf.tidy(() => {
-          for (let l = 0; l < L; l++) {
-            model.kernels[l].assign(tf.sub(model.kernels[l], grads.kernels[l]));
-            model.biases[l].assign(tf.sub(model.biases[l], grads.biases[l]));
-          }
-        });
-      }
+      updater.apply(params, [...grads.kernels, ...grads.biases]);
       tf.dispose([...grads.kernels, ...grads.biases]);
       const tUpdate = clock();
       forwardMs += tForward - tStep;
@@ -447,7 +454,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     return { end, finalEval, phases: { forwardMs, backwardMs, updateMs, probeMs, evalMs } };
   } finally {
     model.dispose();
-    optimizer?.dispose();
+    updater.dispose();
     probeX?.dispose();
     resident?.dispose();
   }

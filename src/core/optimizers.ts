@@ -1,0 +1,114 @@
+// Parameter updates for the trainer. Plain SGD and Adam are written out with the fewest full-size tensor ops
+// (docs/performance.md: at the 1024-wide rung tf.train.adam's 14 element-wise passes per variable, each with a
+// fresh scalar tensor uploaded for every `mul(x, number)`, cost more than PyTorch's whole Adam step); momentum and
+// RMSProp use tf.train.* as they are.
+import type { Tensor, Variable, Optimizer, NamedTensorMap, Scalar } from '@tensorflow/tfjs-core';
+import type { TF } from './backend';
+import type { OptimizerSpec } from './spec';
+
+export interface Updater {
+  /** Applies one step's gradients to the variables (same order). Disposes nothing it was given. */
+  apply(vars: Variable[], grads: Tensor[]): void;
+  dispose(): void;
+}
+
+/**
+ * Plain SGD with the learning rate already folded into the gradients (the trainer scales dLoss/dLogits in JS):
+ * one subtraction per variable instead of tf.train.sgd's multiply-and-add.
+ */
+class FoldedSgd implements Updater {
+  constructor(private readonly tf: TF) {}
+
+  apply(vars: Variable[], grads: Tensor[]): void {
+    const tf = this.tf;
+    tf.tidy(() => {
+      vars.forEach((v, i) => v.assign(tf.sub(v, grads[i])));
+    });
+  }
+
+  dispose(): void {}
+}
+
+/**
+ * Adam (Kingma & Ba, 2015), as tf.train.adam defines it: with t the step (from 1) and bias corrections
+ * 1 − β1ᵗ, 1 − β2ᵗ,
+ *   m ← β1·m + (1 − β1)·g,   v ← β2·v + (1 − β2)·g²,   w ← w − lr · (m / (1 − β1ᵗ)) / (√(v / (1 − β2ᵗ)) + ε).
+ * The last line is computed as w − αₜ · m / (√v + ε̂) with αₜ = lr·√(1 − β2ᵗ)/(1 − β1ᵗ) and ε̂ = ε·√(1 − β2ᵗ)
+ * (the same value, rearranged: the bias corrections become two scalars per step, computed in float64), and the
+ * moments as m + (g − m)·(1 − β1), v + (g² − v)·(1 − β2): 12 element-wise ops per variable instead of 14, and the
+ * constants are scalar tensors made once instead of one upload per op.
+ */
+class Adam implements Updater {
+  private readonly m: Tensor[] = [];
+  private readonly v: Tensor[] = [];
+  private readonly c1: Scalar;
+  private readonly c2: Scalar;
+  private t = 0;
+
+  constructor(private readonly tf: TF, private readonly lr: number, private readonly beta1: number, private readonly beta2: number, private readonly epsilon: number) {
+    this.c1 = tf.scalar(1 - beta1);
+    this.c2 = tf.scalar(1 - beta2);
+  }
+
+  apply(vars: Variable[], grads: Tensor[]): void {
+    const tf = this.tf;
+    this.t++;
+    const bc1 = 1 - this.beta1 ** this.t;
+    const bc2 = Math.sqrt(1 - this.beta2 ** this.t);
+    const alpha = tf.scalar((this.lr * bc2) / bc1);
+    const epsHat = tf.scalar(this.epsilon * bc2);
+    vars.forEach((w, i) => {
+      const g = grads[i];
+      const m0 = this.m[i];
+      const v0 = this.v[i];
+      const [m, v] = tf.tidy(() => [
+        m0 ? tf.add(m0, tf.mul(tf.sub(g, m0), this.c1)) : tf.mul(g, this.c1),
+        v0 ? tf.add(v0, tf.mul(tf.sub(tf.square(g), v0), this.c2)) : tf.mul(tf.square(g), this.c2),
+      ]);
+      tf.tidy(() => {
+        w.assign(tf.sub(w, tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsHat)), alpha)));
+      });
+      m0?.dispose();
+      v0?.dispose();
+      this.m[i] = m;
+      this.v[i] = v;
+    });
+    alpha.dispose();
+    epsHat.dispose();
+  }
+
+  dispose(): void {
+    this.tf.dispose([...this.m, ...this.v, this.c1, this.c2]);
+    this.m.length = 0;
+    this.v.length = 0;
+  }
+}
+
+/** tf.train.* for the rest (momentum, RMSProp). */
+class TfOptimizer implements Updater {
+  constructor(private readonly optimizer: Optimizer) {}
+
+  apply(vars: Variable[], grads: Tensor[]): void {
+    const named: NamedTensorMap = {};
+    vars.forEach((v, i) => { named[v.name] = grads[i]; });
+    this.optimizer.applyGradients(named);
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * The updater for `o`. For plain SGD the caller must fold the learning rate into the gradients
+ * (`foldsLearningRate` says so).
+ */
+export function makeUpdater(tf: TF, o: OptimizerSpec): Updater & { foldsLearningRate: boolean } {
+  const withFold = <U extends Updater>(u: U, foldsLearningRate: boolean) => Object.assign(u, { foldsLearningRate });
+  switch (o.type) {
+    case 'sgd': return withFold(new FoldedSgd(tf), true);
+    case 'adam': return withFold(new Adam(tf, o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7), false);
+    case 'momentum': return withFold(new TfOptimizer(tf.train.momentum(o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false)), false);
+    case 'rmsprop': return withFold(new TfOptimizer(tf.train.rmsprop(o.learningRate, o.decay ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7)), false);
+  }
+}
