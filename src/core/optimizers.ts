@@ -2,9 +2,12 @@
 // (docs/performance.md: at the 1024-wide rung tf.train.adam's 14 element-wise passes per variable, each with a
 // fresh scalar tensor uploaded for every `mul(x, number)`, cost more than PyTorch's whole Adam step); momentum and
 // RMSProp use tf.train.* as they are.
-import type { Tensor, Variable, Optimizer, NamedTensorMap, Scalar } from '@tensorflow/tfjs-core';
+import type { Rank, Tensor, Tensor1D, Tensor2D, Variable, Optimizer, NamedTensorMap, Scalar } from '@tensorflow/tfjs-core';
 import type { TF } from './backend';
 import type { OptimizerSpec } from './spec';
+import { NativeParams, nativeOpsAvailable, type ParamSet } from './nativeParams';
+
+export type { ParamSet } from './nativeParams';
 
 export interface Updater {
   /** Applies one step's gradients to the variables (same order). Disposes nothing it was given. */
@@ -111,4 +114,43 @@ export function makeUpdater(tf: TF, o: OptimizerSpec): Updater & { foldsLearning
     case 'momentum': return withFold(new TfOptimizer(tf.train.momentum(o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false)), false);
     case 'rmsprop': return withFold(new TfOptimizer(tf.train.rmsprop(o.learningRate, o.decay ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7)), false);
   }
+}
+
+let paramCounter = 0;
+
+/** tfjs variables updated by an Updater: every backend. */
+class VariableParams implements ParamSet {
+  readonly kernels: Variable<Rank.R2>[];
+  readonly biases: Variable<Rank.R1>[];
+  readonly foldsLearningRate: boolean;
+  private readonly updater: Updater;
+
+  constructor(private readonly tf: TF, o: OptimizerSpec, kernels: Tensor2D[], biases: Tensor1D[]) {
+    const id = ++paramCounter;
+    // tf.variable shares the initial tensor's data and keeps its own reference
+    this.kernels = kernels.map((k, l) => tf.variable(k, true, `gl${id}_kernel${l}`));
+    this.biases = biases.map((b, l) => tf.variable(b, true, `gl${id}_bias${l}`));
+    const u = makeUpdater(tf, o);
+    this.updater = u;
+    this.foldsLearningRate = u.foldsLearningRate;
+  }
+
+  apply(kernelGrads: Tensor[], biasGrads: Tensor[]): void {
+    this.updater.apply([...this.kernels, ...this.biases], [...kernelGrads, ...biasGrads]);
+  }
+
+  dispose(): void {
+    this.updater.dispose();
+    this.tf.dispose([...this.kernels, ...this.biases]);
+  }
+}
+
+/**
+ * The parameters of a run, initialised from `kernels` and `biases` (the caller keeps and disposes those). On the
+ * tensorflow backend, stateful optimizers run as TensorFlow's fused kernels on resource variables
+ * (src/core/nativeParams.ts); everywhere else, tfjs variables and the updaters above.
+ */
+export function createParams(tf: TF, o: OptimizerSpec, kernels: Tensor2D[], biases: Tensor1D[]): ParamSet {
+  if (NativeParams.supports(o) && nativeOpsAvailable(tf)) return new NativeParams(tf, o, kernels, biases);
+  return new VariableParams(tf, o, kernels, biases);
 }

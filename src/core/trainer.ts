@@ -9,10 +9,10 @@
 // The softmax and the loss are computed in JS (float64) from the logits, which are read back every
 // step anyway to report the loss: stable log-sum-exp, exact batch accuracy, and dLoss/dLogits uploaded
 // as one small tensor.
-import type { Tensor, Tensor2D, Variable } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import type { LoadedBackend, TF } from './backend';
 import type { BackendName } from './events';
-import { makeUpdater } from './optimizers';
+import { createParams, type ParamSet } from './optimizers';
 import type { EndEvent, EvalEvent, ProbeData, TrainingEvent, LayerProbe } from './events';
 import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares } from './mnist';
 import { type ModelSpec, type Activation, fanIn, parameterCount, NUM_CLASSES } from './spec';
@@ -67,8 +67,6 @@ const LEAKY_RELU_ALPHA = 0.2; // tf.layers' leakyReLU default
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
-let runCounter = 0;
-
 type FusedActivation = 'linear' | 'relu' | 'elu' | 'sigmoid' | 'leakyrelu';
 const FUSED: Partial<Record<Activation, FusedActivation>> = {
   linear: 'linear', relu: 'relu', elu: 'elu', sigmoid: 'sigmoid', leakyRelu: 'leakyrelu', softmax: 'linear',
@@ -115,27 +113,35 @@ interface Pass {
 
 /** The network: variables, forward and backward. Owns every tensor it creates. */
 class Mlp {
-  readonly kernels: Variable[] = [];
-  readonly biases: Variable[] = [];
+  readonly params: ParamSet;
 
   /** matMul's transpose flags cost nothing on this backend (all but wasm). */
   private readonly transposeFlags: boolean;
 
   constructor(private readonly tf: TF, private readonly spec: ModelSpec, private readonly backendName: BackendName) {
     this.transposeFlags = backendName !== 'wasm';
-    const id = ++runCounter;
+    const kernels: Tensor2D[] = [];
+    const biases: Tensor1D[] = [];
     spec.layers.forEach((layer, l) => {
       const fin = fanIn(spec, l);
       const k = initialValues(layer.kernelInitializer, fin * layer.units, fin, layer.units, Rng.derive(spec.seed, l, 0));
       const b = initialValues(layer.biasInitializer, layer.units, fin, layer.units, Rng.derive(spec.seed, l, 1));
-      // tf.variable shares the initial tensor's data and keeps its own reference: dispose ours.
-      const kt = tf.tensor2d(k, [fin, layer.units]);
-      const bt = tf.tensor1d(b);
-      this.kernels.push(tf.variable(kt, true, `gl${id}_kernel${l}`));
-      this.biases.push(tf.variable(bt, true, `gl${id}_bias${l}`));
-      kt.dispose();
-      bt.dispose();
+      kernels.push(tf.tensor2d(k, [fin, layer.units]));
+      biases.push(tf.tensor1d(b));
     });
+    try {
+      this.params = createParams(tf, spec.optimizer, kernels, biases);
+    } finally {
+      tf.dispose([...kernels, ...biases]);
+    }
+  }
+
+  get kernels(): Tensor2D[] {
+    return this.params.kernels;
+  }
+
+  get biases(): Tensor1D[] {
+    return this.params.biases;
   }
 
   private activate(z: Tensor2D, activation: Activation): Tensor2D {
@@ -232,7 +238,7 @@ class Mlp {
         biases[l] = tf.keep(tf.sum(dz, 0));
       });
       if (l > 0) {
-        const next = tf.tidy(() => this.activationGrad(this.inputGrad(dz, this.kernels[l] as Tensor2D, batch), pass.outputs[l], this.spec.layers[l - 1].activation));
+        const next = tf.tidy(() => this.activationGrad(this.inputGrad(dz, this.kernels[l], batch), pass.outputs[l], this.spec.layers[l - 1].activation));
         if (dz !== dLogits) dz.dispose();
         dz = next;
       }
@@ -242,7 +248,7 @@ class Mlp {
   }
 
   dispose(): void {
-    for (const v of [...this.kernels, ...this.biases]) v.dispose();
+    this.params.dispose();
   }
 }
 
@@ -305,10 +311,9 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const L = spec.layers.length;
 
   const model = new Mlp(tf, spec, info.name);
-  const params = [...model.kernels, ...model.biases];
   // Plain SGD: the learning rate is folded into dLoss/dLogits (in JS, for free), so each parameter update is one
   // subtraction (src/core/optimizers.ts).
-  const updater = makeUpdater(tf, spec.optimizer);
+  const foldsLearningRate = model.params.foldsLearningRate;
   const learningRate = spec.optimizer.learningRate;
   const probeIdx = Array.from({ length: probeN }, (_, i) => i);
   const probeX = opts.onProbe && probeEvery > 0 ? tf.tensor2d(batchImages(data.test, probeIdx), [probeN, IMAGE_SIZE]) : undefined;
@@ -418,7 +423,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       const pass = model.forward(x, false);
       const logits = pass.outputs[L].dataSync() as Float32Array;
       const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
-      if (updater.foldsLearningRate) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
+      if (foldsLearningRate) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
       const dLogits = tf.tensor2d(ce.grad!, [B, NUM_CLASSES]);
       const tForward = clock();
       const grads = model.backward(pass, dLogits);
@@ -426,7 +431,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       if (!resident) x.dispose();
       dLogits.dispose();
       const tBackward = clock();
-      updater.apply(params, [...grads.kernels, ...grads.biases]);
+      model.params.apply(grads.kernels, grads.biases);
       tf.dispose([...grads.kernels, ...grads.biases]);
       const tUpdate = clock();
       forwardMs += tForward - tStep;
@@ -454,7 +459,6 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     return { end, finalEval, phases: { forwardMs, backwardMs, updateMs, probeMs, evalMs } };
   } finally {
     model.dispose();
-    updater.dispose();
     probeX?.dispose();
     resident?.dispose();
   }

@@ -1,10 +1,12 @@
-// The trainer's own parameter updates (src/core/optimizers.ts) against tf.train.* given the same gradients, on
-// every backend that loads here, and that they leave no tensor behind.
+// The trainer's parameter updates (src/core/optimizers.ts: our own Adam on tfjs ops; src/core/nativeParams.ts:
+// TensorFlow's fused kernels on resource variables, tensorflow backend only) against tf.train.* given the same
+// gradients, on every backend that loads here, and that they leave no tensor behind.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Optimizer, Tensor, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
-import { makeUpdater } from '../../src/core/optimizers';
+import { createParams } from '../../src/core/optimizers';
+import { NativeParams } from '../../src/core/nativeParams';
 import { Rng } from '../../src/core/rng';
 import type { OptimizerSpec } from '../../src/core/spec';
 import type { BackendName } from '../../src/core/events';
@@ -19,41 +21,42 @@ before(async () => {
   }
 });
 
-const SHAPES: [number, number][] = [[37, 5], [5, 1], [300, 200]];
-
-function randomArray(rng: Rng, n: number, scale: number): Float32Array {
-  return Float32Array.from({ length: n }, () => scale * rng.normal());
-}
+const KERNELS: [number, number][] = [[300, 200], [37, 5]];
+const BIASES = [200, 5];
 
 /**
- * Runs `steps` updates from the same start with the same gradients through ours and through tf.train.*; returns
- * the largest difference between the two results relative to the largest change tf.train.* made.
+ * `steps` updates from the same start with the same gradients, through createParams and through `reference`;
+ * returns the largest difference between the two results relative to the largest change the reference made.
  */
-function compare(backend: LoadedBackend, o: OptimizerSpec, steps: number, reference: () => ReturnType<LoadedBackend['tf']['train']['adam']>): number {
+function compare(backend: LoadedBackend, o: OptimizerSpec, steps: number, reference: Optimizer): number {
   const { tf } = backend;
   const rng = Rng.derive(3, 1);
-  const init = SHAPES.map(([r, c]) => randomArray(rng, r * c, 0.1));
-  const gradsPerStep = Array.from({ length: steps }, () => SHAPES.map(([r, c]) => randomArray(rng, r * c, 0.01)));
-  const variable = (v: Float32Array, i: number, who: string): Variable => {
-    const t = tf.tensor2d(v, SHAPES[i]);
-    const x = tf.variable(t, true, `${who}${i}_${Math.random()}`);
+  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => scale * rng.normal());
+  const k0 = KERNELS.map(([r, c]) => rand(r * c, 0.1));
+  const b0 = BIASES.map((n) => rand(n, 0.1));
+  const gradsPerStep = Array.from({ length: steps }, () => [...KERNELS.map(([r, c]) => rand(r * c, 0.01)), ...BIASES.map((n) => rand(n, 0.01))]);
+  const shapes = [...KERNELS, ...BIASES.map((n) => [n])];
+  const init = [...k0, ...b0];
+
+  const kernels = k0.map((v, i) => tf.tensor2d(v, KERNELS[i]));
+  const biases = b0.map((v) => tf.tensor1d(v));
+  const params = createParams(tf, o, kernels, biases);
+  tf.dispose([...kernels, ...biases]);
+  const theirs: Variable[] = init.map((v, i) => {
+    const t = tf.tensor(v, shapes[i]);
+    const x = tf.variable(t, true, `ref${i}_${Math.random()}`);
     t.dispose();
     return x;
-  };
-  const ours = init.map((v, i) => variable(v, i, 'ours'));
-  const theirs = init.map((v, i) => variable(v, i, 'theirs'));
-  const updater = makeUpdater(tf, o);
-  const optimizer = reference();
-  const before = tf.memory().numTensors;
+  });
   for (const grads of gradsPerStep) {
-    const g: Tensor[] = grads.map((x, i) => tf.tensor2d(x, SHAPES[i]));
-    updater.apply(ours, g);
-    optimizer.applyGradients(theirs.map((v, i) => ({ name: v.name, tensor: g[i] })));
+    const g: Tensor[] = grads.map((x, i) => tf.tensor(x, shapes[i]));
+    params.apply(g.slice(0, KERNELS.length), g.slice(KERNELS.length));
+    reference.applyGradients(theirs.map((v, i) => ({ name: v.name, tensor: g[i] })));
     tf.dispose(g);
   }
   let diff = 0;
   let change = 0;
-  ours.forEach((v, i) => {
+  [...params.kernels, ...params.biases].forEach((v: Tensor2D | Tensor1D, i) => {
     const a = v.dataSync();
     const b = theirs[i].dataSync();
     for (let k = 0; k < a.length; k++) {
@@ -62,45 +65,65 @@ function compare(backend: LoadedBackend, o: OptimizerSpec, steps: number, refere
     }
   });
   assert.ok(change > 0, 'the reference changed the weights');
-  // our updater keeps exactly its moment tensors (two per variable), tf.train.adam its own (two per variable + two scalars)
-  const after = tf.memory().numTensors;
-  updater.dispose();
-  optimizer.dispose();
-  assert.ok(after - before <= 4 * SHAPES.length + 2, `tensors grew by ${after - before} over ${steps} steps`);
-  tf.dispose([...ours, ...theirs]);
+  params.dispose();
+  reference.dispose();
+  tf.dispose(theirs);
   return diff / change;
 }
 
-for (const name of ['wasm', 'tensorflow'] as BackendName[]) {
-  test(`adam: the same weights as tf.train.adam after 30 steps (${name})`, (t) => {
-    const backend = backends.get(name);
-    if (!backend) return t.skip(`${name} backend not available here`);
-    const worst = compare(backend, { type: 'adam', learningRate: 1e-3 }, 30, () => backend.tf.train.adam(1e-3, 0.9, 0.999, 1e-7));
-    assert.ok(worst < 1e-4, `largest difference ${worst} of the largest change`);
-    // a large epsilon, where its placement matters
-    const worstEps = compare(backend, { type: 'adam', learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 0.01 }, 10, () => backend.tf.train.adam(0.01, 0.8, 0.99, 0.01));
-    assert.ok(worstEps < 1e-4, `largest difference with epsilon 0.01: ${worstEps} of the largest change`);
-  });
+const optimizers: [string, OptimizerSpec, (tf: LoadedBackend['tf']) => Optimizer][] = [
+  ['adam', { type: 'adam', learningRate: 1e-3 }, (tf) => tf.train.adam(1e-3, 0.9, 0.999, 1e-7)],
+  // a large epsilon, where its placement matters
+  ['adam, epsilon 0.01', { type: 'adam', learningRate: 0.01, beta1: 0.8, beta2: 0.99, epsilon: 0.01 }, (tf) => tf.train.adam(0.01, 0.8, 0.99, 0.01)],
+  ['momentum', { type: 'momentum', learningRate: 0.05, momentum: 0.9 }, (tf) => tf.train.momentum(0.05, 0.9, false)],
+  ['momentum, Nesterov', { type: 'momentum', learningRate: 0.05, momentum: 0.8, useNesterov: true }, (tf) => tf.train.momentum(0.05, 0.8, true)],
+  ['rmsprop', { type: 'rmsprop', learningRate: 0.01 }, (tf) => tf.train.rmsprop(0.01, 0.9, 0, 1e-7)],
+  ['rmsprop with momentum', { type: 'rmsprop', learningRate: 0.01, decay: 0.8, momentum: 0.5, epsilon: 1e-4 }, (tf) => tf.train.rmsprop(0.01, 0.8, 0.5, 1e-4)],
+];
 
-  test(`adam leaves no tensor behind (${name})`, (t) => {
+for (const name of ['wasm', 'tensorflow'] as BackendName[]) {
+  for (const [label, o, reference] of optimizers) {
+    test(`${label}: the same weights as tf.train after 30 steps (${name})`, (t) => {
+      const backend = backends.get(name);
+      if (!backend) return t.skip(`${name} backend not available here`);
+      const worst = compare(backend, o, 30, reference(backend.tf));
+      assert.ok(worst < 1e-4, `largest difference: ${worst} of the largest change`);
+    });
+  }
+
+  test(`parameter updates leave no tensor behind, and the step count is steady (${name})`, (t) => {
     const backend = backends.get(name);
     if (!backend) return t.skip(`${name} backend not available here`);
     const { tf } = backend;
-    const start = tf.memory().numTensors;
-    const ones = tf.ones([4, 3]);
-    const v = tf.variable(ones);
-    ones.dispose();
-    const updater = makeUpdater(tf, { type: 'adam', learningRate: 0.1 });
-    const counts: number[] = [];
-    for (let i = 0; i < 5; i++) {
-      const g = tf.fill([4, 3], 0.5);
-      updater.apply([v], [g]);
-      g.dispose();
-      counts.push(tf.memory().numTensors);
+    for (const o of [{ type: 'adam', learningRate: 0.1 }, { type: 'momentum', learningRate: 0.1 }, { type: 'rmsprop', learningRate: 0.1 }, { type: 'sgd', learningRate: 0.1 }] as OptimizerSpec[]) {
+      const start = tf.memory().numTensors;
+      const k = tf.ones([4, 3]) as Tensor2D;
+      const b = tf.zeros([3]) as Tensor1D;
+      const params = createParams(tf, o, [k], [b]);
+      tf.dispose([k, b]);
+      const counts: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const g = [tf.fill([4, 3], 0.5), tf.fill([3], 0.5)];
+        params.apply([g[0]], [g[1]]);
+        tf.dispose(g);
+        counts.push(tf.memory().numTensors);
+      }
+      assert.equal(new Set(counts).size, 1, `${o.type}: tensor count varies: ${counts}`);
+      assert.ok(params.kernels[0].dataSync()[0] < 1, `${o.type}: the kernel moved`);
+      params.dispose();
+      assert.equal(tf.memory().numTensors, start, `${o.type}: tensors left behind`);
     }
-    assert.equal(new Set(counts).size, 1, `tensor count varies: ${counts}`);
-    updater.dispose();
-    v.dispose();
-    assert.equal(tf.memory().numTensors, start);
   });
 }
+
+test('on tensorflow, stateful optimizers run as TensorFlow kernels on resource variables', (t) => {
+  const backend = backends.get('tensorflow');
+  if (!backend) return t.skip('tensorflow backend not available here');
+  const { tf } = backend;
+  const k = tf.ones([2, 2]) as Tensor2D;
+  const b = tf.zeros([2]) as Tensor1D;
+  const params = createParams(tf, { type: 'adam', learningRate: 0.1 }, [k], [b]);
+  assert.ok(params instanceof NativeParams);
+  params.dispose();
+  tf.dispose([k, b]);
+});
