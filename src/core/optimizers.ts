@@ -1,13 +1,14 @@
-// Parameter updates for the trainer. Plain SGD and Adam are written out with the fewest full-size tensor ops
+// Parameter updates for the trainer. Plain SGD, momentum and Adam are written out with the fewest full-size tensor ops
 // (docs/performance.md: at the 1024-wide rung tf.train.adam's 14 element-wise passes per variable, each with a
-// fresh scalar tensor uploaded for every `mul(x, number)`, cost more than PyTorch's whole Adam step); momentum and
-// RMSProp use tf.train.* as they are.
+// fresh scalar tensor uploaded for every `mul(x, number)`, cost more than PyTorch's whole Adam step); RMSProp uses
+// tf.train.rmsprop as it is. On the tensorflow backend the stateful ones run as TensorFlow kernels instead
+// (src/core/nativeOps.ts).
 import type { Rank, Tensor, Tensor1D, Tensor2D, Variable, Optimizer, NamedTensorMap, Scalar } from '@tensorflow/tfjs-core';
 import type { TF } from './backend';
 import type { OptimizerSpec } from './spec';
-import { NativeParams, nativeOpsAvailable, type ParamSet } from './nativeParams';
+import { NativeParams, nativeOpsAvailable, type ParamSet } from './nativeOps';
 
-export type { ParamSet } from './nativeParams';
+export type { ParamSet } from './nativeOps';
 
 export interface Updater {
   /** Applies one step's gradients to the variables (same order). Disposes nothing it was given. */
@@ -87,7 +88,41 @@ class Adam implements Updater {
   }
 }
 
-/** tf.train.* for the rest (momentum, RMSProp). */
+/**
+ * Momentum as tf.train.momentum defines it: a ← μ·a + g; w ← w − lr·a (Nesterov: w ← w − lr·(g + μ·a)).
+ * Written out because tf.train.momentum's dispose() leaves its learning-rate scalar behind (tfjs 4.22).
+ */
+class Momentum implements Updater {
+  private readonly acc: Tensor[] = [];
+  private readonly lr: Scalar;
+  private readonly mu: Scalar;
+
+  constructor(private readonly tf: TF, learningRate: number, momentum: number, private readonly nesterov: boolean) {
+    this.lr = tf.scalar(learningRate);
+    this.mu = tf.scalar(momentum);
+  }
+
+  apply(vars: Variable[], grads: Tensor[]): void {
+    const tf = this.tf;
+    vars.forEach((w, i) => {
+      const g = grads[i];
+      const a0 = this.acc[i];
+      const a = tf.tidy(() => (a0 ? tf.add(tf.mul(a0, this.mu), g) : tf.clone(g)));
+      tf.tidy(() => {
+        w.assign(tf.sub(w, tf.mul(this.nesterov ? tf.add(g, tf.mul(a, this.mu)) : a, this.lr)));
+      });
+      a0?.dispose();
+      this.acc[i] = a;
+    });
+  }
+
+  dispose(): void {
+    this.tf.dispose([...this.acc, this.lr, this.mu]);
+    this.acc.length = 0;
+  }
+}
+
+/** tf.train.* for the rest (RMSProp). */
 class TfOptimizer implements Updater {
   constructor(private readonly optimizer: Optimizer) {}
 
@@ -111,7 +146,7 @@ export function makeUpdater(tf: TF, o: OptimizerSpec): Updater & { foldsLearning
   switch (o.type) {
     case 'sgd': return withFold(new FoldedSgd(tf), true);
     case 'adam': return withFold(new Adam(tf, o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7), false);
-    case 'momentum': return withFold(new TfOptimizer(tf.train.momentum(o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false)), false);
+    case 'momentum': return withFold(new Momentum(tf, o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false), false);
     case 'rmsprop': return withFold(new TfOptimizer(tf.train.rmsprop(o.learningRate, o.decay ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7)), false);
   }
 }
@@ -148,7 +183,7 @@ class VariableParams implements ParamSet {
 /**
  * The parameters of a run, initialised from `kernels` and `biases` (the caller keeps and disposes those). On the
  * tensorflow backend, stateful optimizers run as TensorFlow's fused kernels on resource variables
- * (src/core/nativeParams.ts); everywhere else, tfjs variables and the updaters above.
+ * (src/core/nativeOps.ts); everywhere else, tfjs variables and the updaters above.
  */
 export function createParams(tf: TF, o: OptimizerSpec, kernels: Tensor2D[], biases: Tensor1D[]): ParamSet {
   if (NativeParams.supports(o) && nativeOpsAvailable(tf)) return new NativeParams(tf, o, kernels, biases);

@@ -10,19 +10,19 @@ import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, batchImages, type MnistData } from '../../src/core/mnist';
 import { train } from '../../src/core/trainer';
 import { parseSpec, type Activation, type ModelSpec } from '../../src/core/spec';
-import { smallMlp } from './helpers';
+import { smallMlp, withBackend } from './helpers';
 import type { BackendName, ProbeData } from '../../src/core/events';
 
 const backends = new Map<BackendName, LoadedBackend>();
 let data: MnistData;
 before(async () => {
-  backends.set('wasm', await selectBackend('wasm'));
   // tfjs-node where it is installed (its own tf namespace and gradient registry)
   try {
     backends.set('tensorflow', await selectBackend('tensorflow'));
   } catch {
     // not installed here: the wasm cases still run
   }
+  backends.set('wasm', await selectBackend('wasm'));
   data = loadMnist();
 });
 
@@ -94,7 +94,10 @@ for (const name of ['wasm', 'tensorflow'] as BackendName[]) {
           t.skip(`${name} backend not available here`);
           return;
         }
-        await checkAgainstTfGrads(backend, spec(activation));
+        await withBackend(backend, async () => {
+          assert.equal(backend.tf.getBackend(), name);
+          await checkAgainstTfGrads(backend, spec(activation));
+        });
       });
     }
   }

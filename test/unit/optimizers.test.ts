@@ -1,4 +1,4 @@
-// The trainer's parameter updates (src/core/optimizers.ts: our own Adam on tfjs ops; src/core/nativeParams.ts:
+// The trainer's parameter updates (src/core/optimizers.ts: our own Adam on tfjs ops; src/core/nativeOps.ts:
 // TensorFlow's fused kernels on resource variables, tensorflow backend only) against tf.train.* given the same
 // gradients, on every backend that loads here, and that they leave no tensor behind.
 import { test, before } from 'node:test';
@@ -6,19 +6,20 @@ import assert from 'node:assert/strict';
 import type { Optimizer, Tensor, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { createParams } from '../../src/core/optimizers';
-import { NativeParams } from '../../src/core/nativeParams';
+import { NativeParams } from '../../src/core/nativeOps';
 import { Rng } from '../../src/core/rng';
 import type { OptimizerSpec } from '../../src/core/spec';
 import type { BackendName } from '../../src/core/events';
+import { withBackend } from './helpers';
 
 const backends = new Map<BackendName, LoadedBackend>();
 before(async () => {
-  backends.set('wasm', await selectBackend('wasm'));
   try {
     backends.set('tensorflow', await selectBackend('tensorflow'));
   } catch {
     // tfjs-node not installed here: the wasm cases still run
   }
+  backends.set('wasm', await selectBackend('wasm'));
 });
 
 const KERNELS: [number, number][] = [[300, 200], [37, 5]];
@@ -83,17 +84,26 @@ const optimizers: [string, OptimizerSpec, (tf: LoadedBackend['tf']) => Optimizer
 
 for (const name of ['wasm', 'tensorflow'] as BackendName[]) {
   for (const [label, o, reference] of optimizers) {
-    test(`${label}: the same weights as tf.train after 30 steps (${name})`, (t) => {
+    test(`${label}: the same weights as tf.train after 30 steps (${name})`, async (t) => {
       const backend = backends.get(name);
       if (!backend) return t.skip(`${name} backend not available here`);
-      const worst = compare(backend, o, 30, reference(backend.tf));
-      assert.ok(worst < 1e-4, `largest difference: ${worst} of the largest change`);
+      await withBackend(backend, () => {
+        assert.equal(backend.tf.getBackend(), name);
+        const worst = compare(backend, o, 30, reference(backend.tf));
+        assert.ok(worst < 1e-4, `largest difference: ${worst} of the largest change`);
+      });
     });
   }
 
-  test(`parameter updates leave no tensor behind, and the step count is steady (${name})`, (t) => {
+  test(`parameter updates leave no tensor behind, and the step count is steady (${name})`, async (t) => {
     const backend = backends.get(name);
     if (!backend) return t.skip(`${name} backend not available here`);
+    await withBackend(backend, () => leakCheck(backend));
+  });
+}
+
+function leakCheck(backend: LoadedBackend): void {
+  {
     const { tf } = backend;
     for (const o of [{ type: 'adam', learningRate: 0.1 }, { type: 'momentum', learningRate: 0.1 }, { type: 'rmsprop', learningRate: 0.1 }, { type: 'sgd', learningRate: 0.1 }] as OptimizerSpec[]) {
       const start = tf.memory().numTensors;
@@ -113,17 +123,21 @@ for (const name of ['wasm', 'tensorflow'] as BackendName[]) {
       params.dispose();
       assert.equal(tf.memory().numTensors, start, `${o.type}: tensors left behind`);
     }
-  });
+  }
 }
 
-test('on tensorflow, stateful optimizers run as TensorFlow kernels on resource variables', (t) => {
+test('on tensorflow, stateful optimizers run as TensorFlow kernels on resource variables; elsewhere as tfjs ops', async (t) => {
   const backend = backends.get('tensorflow');
   if (!backend) return t.skip('tensorflow backend not available here');
-  const { tf } = backend;
-  const k = tf.ones([2, 2]) as Tensor2D;
-  const b = tf.zeros([2]) as Tensor1D;
-  const params = createParams(tf, { type: 'adam', learningRate: 0.1 }, [k], [b]);
-  assert.ok(params instanceof NativeParams);
-  params.dispose();
-  tf.dispose([k, b]);
+  for (const [b, native] of [[backend, true], [backends.get('wasm')!, false]] as const) {
+    await withBackend(b, () => {
+      const { tf } = b;
+      const k = tf.ones([2, 2]) as Tensor2D;
+      const bias = tf.zeros([2]) as Tensor1D;
+      const params = createParams(tf, { type: 'adam', learningRate: 0.1 }, [k], [bias]);
+      assert.equal(params instanceof NativeParams, native, b.info.name);
+      params.dispose();
+      tf.dispose([k, bias]);
+    });
+  }
 });

@@ -3,12 +3,19 @@ import assert from 'node:assert/strict';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, type MnistData } from '../../src/core/mnist';
 import { train } from '../../src/core/trainer';
-import { smallMlp } from './helpers';
+import { smallMlp, withBackend } from './helpers';
 import type { TrainingEvent } from '../../src/core/events';
 
 let backend: LoadedBackend;
+let native: LoadedBackend | undefined;
 let data: MnistData;
 before(async () => {
+  try {
+    native = await selectBackend('tensorflow');
+  } catch {
+    // tfjs-node not installed here: its own paths (unfused forward, ReluGrad, resource variables) are not run
+  }
+  // loaded last, so it is tfjs's active backend for every test that does not switch (see withBackend)
   backend = await selectBackend('wasm');
   data = loadMnist();
 });
@@ -28,6 +35,27 @@ for (const activation of ['relu', 'sigmoid', 'tanh', 'elu', 'selu', 'leakyRelu',
     const steady = counts.slice(5);
     assert.equal(Math.max(...steady), Math.min(...steady), `tensor count varies: ${[...new Set(steady)]}`);
     assert.equal(tf.memory().numTensors, before);
+  });
+}
+
+// tensorflow has its own forward (unfused), relu derivative (ReluGrad) and stateful optimizers (resource variables)
+for (const [activation, optimizer] of [['relu', 'adam'], ['relu', 'sgd'], ['tanh', 'momentum'], ['elu', 'rmsprop']] as const) {
+  test(`no tensor leaks on tensorflow (${activation}, ${optimizer})`, async (t) => {
+    if (!native) return t.skip('tensorflow backend not available here');
+    const nb = native;
+    await withBackend(nb, async () => {
+      const { tf } = nb;
+      assert.equal(tf.getBackend(), 'tensorflow');
+      const before = tf.memory().numTensors;
+      const counts: number[] = [];
+      await train(spec(activation, { steps: 60, optimizer: { type: optimizer, learningRate: 0.01 } }), {
+        backend: nb, data, probeEvery: 25, evalEvery: 50, onProbe: () => undefined,
+        onEvent: (e) => { if (e.type === 'step') counts.push(tf.memory().numTensors); },
+      });
+      const steady = counts.slice(5);
+      assert.equal(Math.max(...steady), Math.min(...steady), `tensor count varies: ${[...new Set(steady)]}`);
+      assert.equal(tf.memory().numTensors, before);
+    });
   });
 }
 

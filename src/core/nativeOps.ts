@@ -1,3 +1,5 @@
+// TensorFlow ops that tfjs does not expose, for the tensorflow backend.
+//
 // Parameters as TensorFlow resource variables, updated in place by TensorFlow's own fused optimizer kernels
 // (ResourceApplyAdam, ResourceApplyMomentum, ResourceApplyRMSProp): on the tensorflow backend one kernel per
 // variable and step, one pass over its memory, instead of 12–14 element-wise tfjs ops that each allocate a
@@ -45,6 +47,17 @@ function nodeBackend(tf: TF): NodeBackend | undefined {
 /** True when `tf` runs on tfjs-node and its backend can execute TensorFlow ops by name. */
 export function nativeOpsAvailable(tf: TF): boolean {
   return tf.getBackend() === 'tensorflow' && nodeBackend(tf) !== undefined;
+}
+
+/**
+ * dLoss/dz = dLoss/dh where h > 0, else 0: TensorFlow's ReluGrad, one op (tfjs has none: sign + mul is two ops
+ * and two passes). h is the relu's output (h > 0 exactly where its input is). Undefined when not on tfjs-node.
+ */
+export function nativeReluGrad(tf: TF): ((dh: Tensor2D, h: Tensor2D) => Tensor2D) | undefined {
+  const be = tf.getBackend() === 'tensorflow' ? nodeBackend(tf) : undefined;
+  if (!be) return undefined;
+  const T: OpAttr = { name: 'T', type: be.binding.TF_ATTR_TYPE, value: be.binding.TF_FLOAT };
+  return (dh, h) => be.executeSingleOutput('ReluGrad', [T], [dh, h]) as Tensor2D;
 }
 
 let handleCounter = 0;
