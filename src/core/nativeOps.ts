@@ -49,15 +49,29 @@ export function nativeOpsAvailable(tf: TF): boolean {
   return tf.getBackend() === 'tensorflow' && nodeBackend(tf) !== undefined;
 }
 
-/**
- * dLoss/dz = dLoss/dh where h > 0, else 0: TensorFlow's ReluGrad, one op (tfjs has none: sign + mul is two ops
- * and two passes). h is the relu's output (h > 0 exactly where its input is). Undefined when not on tfjs-node.
- */
-export function nativeReluGrad(tf: TF): ((dh: Tensor2D, h: Tensor2D) => Tensor2D) | undefined {
+/** TensorFlow ops the trainer calls directly on the tensorflow backend, each one TensorFlow op. */
+export interface NativeKernels {
+  /** A plain 2-D MatMul. tf.matMul reshapes both operands and the result to 3-D around BatchMatMulV2: four ops. */
+  matMul(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean): Tensor2D;
+  /** dLoss/dz = dLoss/dh where h > 0, else 0 (h is the relu's output, > 0 exactly where its input is): ReluGrad. */
+  reluGrad(dh: Tensor2D, h: Tensor2D): Tensor2D;
+  /** Column sums (the bias gradient): BiasAddGrad. tf.sum uploads its axis as a tensor first. */
+  biasGrad(dz: Tensor2D): Tensor1D;
+}
+
+/** The direct kernels, or undefined when `tf` is not running on tfjs-node. */
+export function nativeKernels(tf: TF): NativeKernels | undefined {
   const be = tf.getBackend() === 'tensorflow' ? nodeBackend(tf) : undefined;
   if (!be) return undefined;
-  const T: OpAttr = { name: 'T', type: be.binding.TF_ATTR_TYPE, value: be.binding.TF_FLOAT };
-  return (dh, h) => be.executeSingleOutput('ReluGrad', [T], [dh, h]) as Tensor2D;
+  const b = be.binding;
+  const T: OpAttr = { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT };
+  const flag = (name: string, value: boolean): OpAttr => ({ name, type: b.TF_ATTR_BOOL, value });
+  const nhwc: OpAttr = { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' };
+  return {
+    matMul: (x, y, ta, tb) => be.executeSingleOutput('MatMul', [T, flag('transpose_a', ta), flag('transpose_b', tb)], [x, y]) as Tensor2D,
+    reluGrad: (dh, h) => be.executeSingleOutput('ReluGrad', [T], [dh, h]) as Tensor2D,
+    biasGrad: (dz) => be.executeSingleOutput('BiasAddGrad', [T, nhwc], [dz]) as Tensor1D,
+  };
 }
 
 let handleCounter = 0;

@@ -13,7 +13,7 @@ import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import type { LoadedBackend, TF } from './backend';
 import type { BackendName } from './events';
 import { createParams, type ParamSet } from './optimizers';
-import { nativeReluGrad } from './nativeOps';
+import { nativeKernels, type NativeKernels } from './nativeOps';
 import type { EndEvent, EvalEvent, ProbeData, TrainingEvent, LayerProbe } from './events';
 import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares } from './mnist';
 import { type ModelSpec, type Activation, fanIn, parameterCount, NUM_CLASSES } from './spec';
@@ -120,13 +120,13 @@ class Mlp {
   private readonly transposeFlags: boolean;
   /** tfjs-node's fused matMul is matMul + add + activation wrapped in a tidy, ≈ 65 µs slower than the three ops. */
   private readonly unfusedForward: boolean;
-  /** tensorflow: TensorFlow's ReluGrad (one op). */
-  private readonly reluGrad: ((dh: Tensor2D, h: Tensor2D) => Tensor2D) | undefined;
+  /** tensorflow: MatMul, ReluGrad and BiasAddGrad called directly, one TensorFlow op each (src/core/nativeOps.ts). */
+  private readonly native: NativeKernels | undefined;
 
   constructor(private readonly tf: TF, private readonly spec: ModelSpec, private readonly backendName: BackendName) {
     this.transposeFlags = backendName !== 'wasm';
     this.unfusedForward = backendName === 'tensorflow';
-    this.reluGrad = backendName === 'tensorflow' ? nativeReluGrad(tf) : undefined;
+    this.native = backendName === 'tensorflow' ? nativeKernels(tf) : undefined;
     const kernels: Tensor2D[] = [];
     const biases: Tensor1D[] = [];
     spec.layers.forEach((layer, l) => {
@@ -174,7 +174,7 @@ class Mlp {
       const h = outputs[l];
       const fused = FUSED[layer.activation];
       if (this.unfusedForward) {
-        const m = tf.matMul(h, this.kernels[l]);
+        const m = this.native ? this.native.matMul(h, this.kernels[l], false, false) : tf.matMul(h, this.kernels[l]);
         const z = tf.add(m, this.biases[l]) as Tensor2D;
         m.dispose();
         const a = this.activate(z, layer.activation);
@@ -204,7 +204,7 @@ class Mlp {
     const native = this.backendName === 'tensorflow';
     switch (activation) {
       // relu'(z) = 1 where h > 0, else 0 (relu'(0) = 0, as tf.relu's gradient); h ≥ 0, so sign(h) is that too
-      case 'relu': return this.reluGrad ? this.reluGrad(dh, h) : tf.mul(dh, native ? tf.sign(h) : tf.step(h));
+      case 'relu': return this.native ? this.native.reluGrad(dh, h) : tf.mul(dh, native ? tf.sign(h) : tf.step(h));
       case 'sigmoid': return tf.mul(dh, tf.mul(h, tf.sub(1, h)));
       case 'tanh': return tf.mul(dh, tf.sub(1, tf.square(h)));
       // elu'(z) = 1 for z > 0 (h > 0) and e^z = h + 1 for z ≤ 0 (h ≤ 0): min(h + 1, 1), with no comparison op
@@ -222,12 +222,14 @@ class Mlp {
     const tf = this.tf;
     // wasm: an explicit transpose then a plain product. Its matMul with a transpose flag leaves XNNPACK for a
     // naive loop, ≈ 11× slower than the transpose itself; tensorflow and cpu take the flags for free.
+    if (this.native) return this.native.matMul(h, dz, true, false);
     return this.transposeFlags ? tf.matMul(h, dz, true, false) : tf.matMul(tf.transpose(h), dz);
   }
 
   /** dLoss/dh = dz · Wᵀ, for a layer with `batch` rows, W of fanIn × units. */
   private inputGrad(dz: Tensor2D, w: Tensor2D, batch: number): Tensor2D {
     const tf = this.tf;
+    if (this.native) return this.native.matMul(dz, w, false, true);
     if (this.transposeFlags) return tf.matMul(dz, w, false, true);
     const [k, n] = w.shape;
     // wasm: XNNPACK packs (copies and re-tiles) the right-hand operand of every product whose right operand is a
@@ -250,7 +252,7 @@ class Mlp {
       const hPrev = pass.outputs[l];
       tf.tidy(() => {
         kernels[l] = tf.keep(this.kernelGrad(hPrev, dz));
-        biases[l] = tf.keep(tf.sum(dz, 0));
+        biases[l] = tf.keep(this.native ? this.native.biasGrad(dz) : tf.sum(dz, 0));
       });
       if (l > 0) {
         const next = tf.tidy(() => this.activationGrad(this.inputGrad(dz, this.kernels[l], batch), pass.outputs[l], this.spec.layers[l - 1].activation));
@@ -269,35 +271,74 @@ class Mlp {
 
 /**
  * In-order batches kept in the backend as float32 tensors, uploaded before the clock starts — as the
- * PyTorch reference holds its whole dataset as float tensors. Used when batches are taken in order and
- * the batch size divides the training set, so batch k of every epoch is the same tensor: a step then
- * uploads nothing. Only the batches the run will use are uploaded (at most one epoch: 60,000 × 784
- * floats = 188 MB). A tensor slice of one large resident tensor would be simpler, but the wasm
- * backend's Slice copies through JS (≈ 24 ms for [100, 784] out of [6000, 784]; docs/performance.md).
+ * PyTorch reference holds its whole dataset as float tensors. Batch k is rows kB … kB + B − 1 of the training
+ * set, wrapping around at its end.
+ *  - When the batch size divides the training set, batch k of every epoch is the same tensor: only the batches
+ *    the run will use are uploaded (at most one epoch: 60,000 × 784 floats = 188 MB) and a step uploads nothing.
+ *    A slice of one large resident tensor would be simpler, but the wasm backend's Slice copies through JS
+ *    (≈ 24 ms for [100, 784] out of [6000, 784]; docs/performance.md).
+ *  - Otherwise, on tensorflow (whose Slice is a native copy, ≈ 30 µs), the rows the run will use stay resident as
+ *    one tensor and a step slices its batch out (two slices and a concat where it wraps). Elsewhere such batches
+ *    are gathered and uploaded each step, like shuffled ones.
+ * tfjs-node creates a tensor's TensorFlow copy at its first use; it is forced here, before the clock.
  */
-class ResidentBatches {
+export class ResidentBatches {
   private readonly batches: Tensor2D[] = [];
+  /** Not divisible: the rows in chunks of chunkRows (uploaded one at a time, so the JS copy stays small). */
+  private readonly chunks: Tensor2D[] = [];
+  private readonly rows: number;
 
-  static usable(split: MnistSplit, spec: ModelSpec, shuffle: boolean): boolean {
-    return !shuffle && split.count % spec.batchSize === 0;
+  static usable(tf: TF, split: MnistSplit, spec: ModelSpec, shuffle: boolean): boolean {
+    return !shuffle && (split.count % spec.batchSize === 0 || tf.getBackend() === 'tensorflow');
   }
 
-  constructor(tf: TF, split: MnistSplit, batchSize: number, steps: number) {
-    const count = Math.min(steps, split.count / batchSize);
-    const idx = new Uint32Array(batchSize);
-    for (let b = 0; b < count; b++) {
-      for (let r = 0; r < batchSize; r++) idx[r] = b * batchSize + r;
-      this.batches.push(tf.tensor2d(batchImages(split, idx), [batchSize, IMAGE_SIZE]));
+  constructor(private readonly tf: TF, split: MnistSplit, private readonly batchSize: number, steps: number, private readonly chunkRows = 10_000) {
+    const materialize = (t: Tensor2D): void => {
+      if (tf.getBackend() === 'tensorflow') tf.slice(t, [0, 0], [1, 1]).dispose();
+    };
+    if (split.count % batchSize === 0) {
+      const count = Math.min(steps, split.count / batchSize);
+      const idx = new Uint32Array(batchSize);
+      for (let b = 0; b < count; b++) {
+        for (let r = 0; r < batchSize; r++) idx[r] = b * batchSize + r;
+        const t = tf.tensor2d(batchImages(split, idx), [batchSize, IMAGE_SIZE]);
+        materialize(t);
+        this.batches.push(t);
+      }
+      this.rows = split.count;
+    } else {
+      this.rows = Math.min(split.count, steps * batchSize);
+      for (let start = 0; start < this.rows; start += chunkRows) {
+        const n = Math.min(chunkRows, this.rows - start);
+        const t = tf.tensor2d(batchImages(split, Array.from({ length: n }, (_, i) => start + i)), [n, IMAGE_SIZE]);
+        materialize(t);
+        this.chunks.push(t);
+      }
     }
   }
 
-  /** The batch for `step` (owned by this object: do not dispose). */
-  get(step: number): Tensor2D {
-    return this.batches[step % this.batches.length];
+  /** The batch for `step`, and whether the caller must dispose it (a slice) or not (a resident batch). */
+  get(step: number): { x: Tensor2D; owned: boolean } {
+    if (this.chunks.length === 0) return { x: this.batches[step % this.batches.length], owned: false };
+    const tf = this.tf;
+    const C = this.chunkRows;
+    // the batch's rows, as pieces of chunks (it may wrap around the end and cross a chunk boundary)
+    const pieces: [number, number, number][] = [];
+    let row = (step * this.batchSize) % this.rows;
+    for (let left = this.batchSize; left > 0;) {
+      const chunk = Math.floor(row / C);
+      const inChunk = row - chunk * C;
+      const n = Math.min(left, this.chunks[chunk].shape[0] - inChunk);
+      pieces.push([chunk, inChunk, n]);
+      left -= n;
+      row = (row + n) % this.rows;
+    }
+    if (pieces.length === 1) return { x: tf.slice(this.chunks[pieces[0][0]], [pieces[0][1], 0], [pieces[0][2], IMAGE_SIZE]), owned: true };
+    return { x: tf.tidy(() => tf.concat(pieces.map(([c, r, n]) => tf.slice(this.chunks[c], [r, 0], [n, IMAGE_SIZE])))), owned: true };
   }
 
   dispose(): void {
-    for (const t of this.batches) t.dispose();
+    for (const t of [...this.batches, ...this.chunks]) t.dispose();
   }
 }
 
@@ -409,7 +450,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const idx = new Uint32Array(B);
   let step = 0;
   let stopped = false;
-  const resident = ResidentBatches.usable(data.train, spec, opts.shuffle ?? false) ? new ResidentBatches(tf, data.train, B, spec.steps) : undefined;
+  const resident = ResidentBatches.usable(tf, data.train, spec, opts.shuffle ?? false) ? new ResidentBatches(tf, data.train, B, spec.steps) : undefined;
   let lastYield = clock();
   const t0 = clock();
   try {
@@ -434,7 +475,8 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         }
         labelsBatch[r] = data.train.labels[idx[r]];
       }
-      const x = resident ? resident.get(step) : tf.tensor2d(batchImages(data.train, idx), [B, IMAGE_SIZE]);
+      const batch = resident ? resident.get(step) : { x: tf.tensor2d(batchImages(data.train, idx), [B, IMAGE_SIZE]), owned: true };
+      const x = batch.x;
       const pass = model.forward(x, false);
       const logits = pass.outputs[L].dataSync() as Float32Array;
       const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
@@ -443,7 +485,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       const tForward = clock();
       const grads = model.backward(pass, dLogits);
       disposePass(pass);
-      if (!resident) x.dispose();
+      if (batch.owned) x.dispose();
       dLogits.dispose();
       const tBackward = clock();
       model.params.apply(grads.kernels, grads.biases);

@@ -1,8 +1,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
-import { loadMnist, type MnistData } from '../../src/core/mnist';
-import { train } from '../../src/core/trainer';
+import { loadMnist, batchImages, type MnistData } from '../../src/core/mnist';
+import { train, ResidentBatches } from '../../src/core/trainer';
 import { smallMlp, withBackend } from './helpers';
 import type { TrainingEvent } from '../../src/core/events';
 
@@ -116,4 +116,32 @@ test('a run can be cancelled between steps', async () => {
   const r = await train(spec('relu', { steps: 500 }), { backend, data, signal: ac.signal, onEvent: (e) => { if (e.type === 'step' && e.step === 5) ac.abort(); } });
   assert.equal(r.end.stopped, true);
   assert.equal(r.end.steps, 5);
+});
+
+test('resident batches: in order, wrapping around the training set, across upload chunks (tensorflow slices, divisible batches on wasm)', async (t) => {
+  const split = { ...data.train, count: 25 };
+  const expected = (step: number, b: number): Float32Array => batchImages(split, Array.from({ length: b }, (_, r) => (step * b + r) % 25));
+  const check = (lb: LoadedBackend, b: number, steps: number, chunkRows: number) => {
+    const r = new ResidentBatches(lb.tf, split, b, steps, chunkRows);
+    try {
+      for (let step = 0; step < steps; step++) {
+        const { x, owned } = r.get(step);
+        assert.deepEqual(x.shape, [b, 784]);
+        assert.deepEqual(x.dataSync(), expected(step, b), `batch ${step} (batch size ${b}, chunks of ${chunkRows})`);
+        if (owned) x.dispose();
+      }
+    } finally {
+      r.dispose();
+    }
+  };
+  // 25 rows, batch 5: five resident batches, reused every epoch
+  check(backend, 5, 12, 10);
+  if (!native) return t.skip('tensorflow backend not available here (the sliced case)');
+  const nb = native;
+  await withBackend(nb, () => {
+    assert.equal(ResidentBatches.usable(nb.tf, split, { ...smallMlp('relu'), batchSize: 4 }, false), true);
+    check(nb, 4, 20, 10); // wraps at 25 and crosses the chunks at 10 and 20
+    check(nb, 4, 3, 10); // only the 12 rows three steps use
+    check(nb, 7, 9, 3); // batches spanning several chunks
+  });
 });
