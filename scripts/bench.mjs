@@ -5,9 +5,14 @@
 //   - ratio against the PyTorch reference (bench/torch_reference.py, 1 thread), paired runs
 //     alternating, median of BENCH_REPEATS (default 5), when .venv has torch;
 //   - `npm run bench -- ladder [options]`: the scaling ladder (three model sizes × every backend, paired with
-//     PyTorch, per-phase times, probe overhead, peak RSS): bench/ladder.ts, which lists its options.
+//     PyTorch, per-phase times, probe overhead, peak RSS): bench/ladder.ts, which lists its options;
+//   - `npm run bench -- parity`: a PyTorch file with nn.Linear's default init read by the importer and trained by
+//     us, against PyTorch training the same architecture with its own default init (bench/torchParity.ts);
+//   - the cooperative stop's latency and the extension host's event-loop delay during a run (p50/p99,
+//     measured inside VS Code by the integration suite's responsiveness test): scripts/benchHost.mjs;
 //   - the extension's activation time, as last measured inside VS Code by the integration suite
-//     (test-output/integration-*.json).
+//     (test-output/integration-*.json);
+//   - native: wasm and tfjs-node per thread count, each paired with PyTorch 1 thread (scripts/benchNative.mjs).
 // Every training run is a fresh process (bench/trainOnce.ts), so RSS and start-up are per run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -93,6 +98,21 @@ if (want('probe') || want('torch')) {
     }
   }
 }
+
+// Native backend per thread count, paired with PyTorch (scripts/benchNative.mjs).
+if (want('native')) {
+  const { benchNative } = await import('./benchNative.mjs');
+  benchNative({ root, repeats, torch: torchAvailable ? () => torch().trainMs : undefined });
+}
+
+// The PyTorch importer's default init trained by us and by PyTorch itself (bench/torchParity.ts): asked for by name only.
+if (only.includes('parity')) {
+  const r = spawnSync(process.execPath, ['out/bench/torchParity.js'], { stdio: 'inherit' });
+  if (r.status !== 0) process.exitCode = r.status ?? 1;
+}
+
+// What the tests only bound: the host's event-loop delay during a run, the cooperative stop (scripts/benchHost.mjs).
+if (want('stop') || want('host')) await (await import('./benchHost.mjs')).benchHost({ want, repeats });
 
 // The integration suite (scripts/integration.mjs) records the activation it measured inside VS Code
 // (loading dist/extension.js + activate()) in its report; a benchmark cannot start VS Code by itself.

@@ -111,6 +111,15 @@ export function installExtension(profile, vsix) {
   return r.stdout;
 }
 
+/** `code-server --list-extensions --show-versions` of a profile: ["publisher.name@version", …]. */
+export function listExtensions(profile) {
+  const e = ensureCodeServer();
+  const r = spawnSync(process.execPath, [e, ...profileArgs(profile), '--list-extensions', '--show-versions'],
+    { env: isolatedEnv(join(profile, 'home')), encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`--list-extensions failed (exit ${r.status}): ${r.stderr}${r.stdout}`);
+  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => /^[\w-]+\.[\w-]+@/.test(l));
+}
+
 /**
  * Starts code-server in its own process group on a free port with a fresh profile.
  * Returns { url, port, stop() }; stop() kills the whole group (server + extension hosts).

@@ -7,17 +7,24 @@
 //                             playwright-core through VS Code's test harness (payload extensionTestsPath).
 //      GRADIENT_LENS_VSCODE_ROUTE=electron|code-server forces one; default: electron when it can run.
 //  (b) one UI-level test, always in code-server + chromium: a fresh profile with the packaged VSIX
-//      installed by --install-extension; F1 → "Train MNIST MLP" → seed-mlp-zeros → the panel shows the
-//      findings → "Re-run with this fix" → the second run's test accuracy > 0.9. Screenshots: test-output/.
+//      installed by --install-extension (and listed by --list-extensions); Help: Welcome → the Gradient
+//      Lens walkthrough card → its first step's button opens the seed example → steps 1–2 tick as the
+//      warning lands on W1 → F1 "Train MNIST MLP" → "Model in mnist_mlp_zeros.py" (status bar: step and
+//      loss; notification: Cancel) → the panel shows dead-units, zero-gradient, collapsed-output at ≈ 0.11
+//      → "Re-run with this fix" → > 0.9, compared beside the first run → the walkthrough, reopened from
+//      Get Started, has all four steps done → a long Custom… run: status bar step and loss, click → panel,
+//      the notification's Cancel stops it.
+//      Screenshots: test-output/ (ui-*.png; media-*.png are the walkthrough's and README's pictures,
+//      copied to media/walkthrough/ with --update-media).
 // Last line: `integration: N passed, N failed` (CI reads it). Exit 1 when anything failed.
-// Options: --suite-only, --ui-only, GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
+// Options: --suite-only, --ui-only, --update-media, GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
-import { ensureCodeServer, installExtension, startCodeServer } from './codeServer.mjs';
+import { ensureCodeServer, installExtension, listExtensions, startCodeServer } from './codeServer.mjs';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 process.chdir(root);
@@ -142,7 +149,10 @@ async function suiteCodeServer() {
   let page;
   const suiteLog = [];
   try {
-    server = await startCodeServer({ profile, folder: workspace, logFile, env: { GRADIENT_LENS_TEST_REPORT: report } });
+    // code-server gets a throwaway HOME: hand it the real wheel cache, so the offline set-up test finds
+    // the wheel scripts/nativeBackend.mjs fetched (and its extracted libraries and built addon).
+    const wheelCache = process.env.GRADIENT_LENS_WHEEL_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gradient-lens', 'wheels');
+    server = await startCodeServer({ profile, folder: workspace, logFile, env: { GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache } });
     log(`code-server ${server.url} (pid ${server.pid}), harness suite`);
     browser = await launchBrowser(join(profile, 'chromium'));
     page = browser.pages()[0] ?? await browser.newPage();
@@ -181,14 +191,14 @@ async function suiteCodeServer() {
 
 function buildVsix() {
   const r = spawnSync(process.execPath, ['scripts/package.mjs', '--out', join(outDir, 'gradient-lens-ui-test.vsix')], { encoding: 'utf8' });
-  process.stdout.write(r.stdout.split('\n').filter((l) => /^vsix:|error|warn/i.test(l)).join('\n') + '\n');
+  process.stdout.write(r.stdout.split('\n').filter((l) => /^vsix:|^package:|error|WARNING/.test(l)).join('\n') + '\n');
   if (r.status !== 0) throw new Error(`npm run package failed: ${(r.stderr || r.stdout).trim().split('\n').slice(-5).join(' | ')}`);
   const m = /^vsix: (\S+) /m.exec(r.stdout);
   if (!m) throw new Error('npm run package printed no "vsix:" line');
   return m[1];
 }
 
-async function runPaletteCommand(page, title) {
+async function runPaletteCommand(page, title, shot) {
   // A freshly started workbench may not list an extension's commands for the first seconds: reopen and retry.
   for (let attempt = 1; attempt <= 10; attempt++) {
     await page.keyboard.press('Escape');
@@ -196,11 +206,11 @@ async function runPaletteCommand(page, title) {
     const input = page.locator('.quick-input-widget .quick-input-box input');
     try {
       await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(`>${title}`);
+      await input.fill(`>${title}`, { timeout: 5_000 });
       const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first();
       await row.waitFor({ state: 'visible', timeout: 5_000 });
-      await page.screenshot({ path: join(outDir, 'ui-1-palette.png') });
-      await row.click();
+      if (shot) await page.screenshot({ path: join(outDir, shot) });
+      await row.click({ timeout: 5_000 });
       return;
     } catch (e) {
       log(`palette attempt ${attempt}: "${title}" not listed yet (${e.message.split('\n')[0]})`);
@@ -212,11 +222,89 @@ async function runPaletteCommand(page, title) {
 
 const accuracyOf = (text) => Number.parseFloat((text ?? '').replace(/[^0-9.]/g, ''));
 
+const EXT_ID = 'gradient-lens.gradient-lens';
+const WALKTHROUGH = `${EXT_ID}#firstSteps`;
+const STEPS = ['openExample', 'seeWarning', 'train', 'compare'];
+/** Screenshots the walkthrough shows and the README lists (media/walkthrough/); refreshed with --update-media. */
+const MEDIA = ['example', 'editor-warning', 'panel', 'compare'];
+const updateMedia = args.includes('--update-media');
+
+/** Each step's done state on the open walkthrough page, e.g. { openExample: true, … }. */
+async function stepStates(page) {
+  const out = {};
+  for (const id of STEPS) {
+    const el = page.locator(`button.getting-started-step[data-step-id="${WALKTHROUGH}#${id}"]`);
+    out[id] = (await el.count()) > 0 ? (await el.first().getAttribute('aria-checked')) === 'true' : undefined;
+  }
+  return out;
+}
+
+async function waitForSteps(page, ids, ms) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = await stepStates(page);
+    if (ids.every((id) => s[id] === true)) return s;
+    if (Date.now() > deadline) throw new Error(`walkthrough steps not completed after ${ms / 1000} s: ${JSON.stringify(s)}`);
+    await page.waitForTimeout(300);
+  }
+}
+
+/** Get Started page → the Gradient Lens card (or "More…" → the walkthrough picker). */
+async function openWalkthroughFromGetStarted(page, shot) {
+  await runPaletteCommand(page, 'Help: Welcome');
+  // A fresh profile's Welcome page may open straight into VS Code's own setup walkthrough: back to the list.
+  const back = page.locator('button.prev-button[x-dispatch="scrollPrev"]:visible').first();
+  await back.waitFor({ state: 'visible', timeout: 5_000 }).then(() => back.click(), () => undefined);
+  const card = page.locator(`button.getting-started-category[x-dispatch="selectCategory:${WALKTHROUGH}"]`);
+  const more = page.locator('[x-dispatch="seeAllWalkthroughs"]');
+  await Promise.race([card.waitFor({ state: 'visible', timeout: 30_000 }), more.waitFor({ state: 'visible', timeout: 30_000 })]);
+  await page.waitForTimeout(800); // the slide back to the list animates
+  if (shot) await page.screenshot({ path: join(outDir, shot) });
+  if (await card.isVisible()) {
+    log(`Get Started lists "${((await card.locator('.category-title').textContent()) ?? '').trim()}"; opening it`);
+    await card.click();
+  } else {
+    log('Get Started shows no Gradient Lens card among its walkthroughs; opening it through "More…"');
+    await more.click();
+    const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Gradient Lens' }).first();
+    await row.waitFor({ state: 'visible', timeout: 10_000 });
+    await row.click();
+  }
+  await page.locator(`button.getting-started-step[data-step-id="${WALKTHROUGH}#openExample"]`).waitFor({ state: 'visible', timeout: 20_000 });
+}
+
+/** The editor group whose active tab has this title. */
+const groupWithTab = (page, title) => page.locator('.editor-group-container', { has: page.locator('.tab.active', { hasText: title }) }).first();
+
+/** Scrolls the panel so that `selector` sits just below its sticky header (or to the top). */
+async function scrollPanel(frame, selector) {
+  await frame.locator(selector).first().evaluate((el) => {
+    const head = document.querySelector('[data-testid="run-header"]');
+    const top = el.getBoundingClientRect().top + window.scrollY - (head ? head.getBoundingClientRect().height : 0) - 8;
+    window.scrollTo(0, Math.max(0, top));
+  });
+}
+
+/** Toasts would cover the pictures. */
+async function clearNotifications(page) {
+  await runPaletteCommand(page, 'Notifications: Clear All Notifications');
+  await page.locator('.notification-toast').first().waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);
+}
+
+/** A picture for media/walkthrough/: the element, at most `maxHeight` px of its top. */
+async function mediaShot(page, locator, name, maxHeight = Infinity) {
+  const box = await locator.boundingBox();
+  if (!box) throw new Error(`nothing to photograph for ${name}`);
+  await page.screenshot({ path: join(outDir, `media-${name}.png`), clip: { ...box, height: Math.min(box.height, maxHeight) } });
+}
+
 async function uiTest() {
-  const what = 'UI: palette → seed-mlp-zeros → panel → re-run with fix';
+  const what = 'UI: Get Started → walkthrough → seed example → warning → train → panel → re-run with fix → compare';
   const profile = tempProfile('ui');
   const logFile = join(outDir, 'code-server-ui.log');
   rmSync(logFile, { force: true });
+  const examplesDir = join(workspace, 'gradient-lens-examples');
+  rmSync(examplesDir, { recursive: true, force: true });
   let server;
   let browser;
   let page;
@@ -224,7 +312,9 @@ async function uiTest() {
   try {
     const vsix = buildVsix();
     installExtension(profile, vsix);
-    log(`installed ${vsix} into a fresh profile`);
+    const listed = listExtensions(profile);
+    if (!listed.some((l) => l.startsWith(`${EXT_ID}@`))) throw new Error(`--list-extensions does not list ${EXT_ID}: ${listed.join(', ')}`);
+    log(`installed ${vsix} into a fresh profile (${listed.find((l) => l.startsWith(EXT_ID))})`);
     server = await startCodeServer({ profile, folder: workspace, logFile });
     log(`code-server ${server.url} (pid ${server.pid}), UI test`);
     browser = await launchBrowser(join(profile, 'chromium'));
@@ -233,16 +323,50 @@ async function uiTest() {
       await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
       await page.locator('.monaco-workbench').waitFor({ state: 'visible', timeout: 60_000 });
       await page.locator('.statusbar').waitFor({ state: 'visible', timeout: 60_000 });
-      await runPaletteCommand(page, 'Train MNIST MLP');
-      const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'seed-mlp-zeros' }).first();
-      // Our QuickPick: the presets with their one-line descriptions (screenshot), then type and pick.
+
+      // 1. Get Started lists the walkthrough; its first step's button opens the seed example beside it.
+      await openWalkthroughFromGetStarted(page, 'ui-1-get-started.png');
+      await page.screenshot({ path: join(outDir, 'ui-2-walkthrough.png') });
+      const before = await stepStates(page);
+      if (Object.values(before).some((v) => v !== false)) throw new Error(`a fresh profile's walkthrough is not all open: ${JSON.stringify(before)}`);
+      await page.locator('.getting-started-step.expanded .button-container .monaco-button', { hasText: 'Open the Seed Example' }).first().click();
+      const exampleGroup = groupWithTab(page, 'mnist_mlp_zeros.py');
+      await exampleGroup.waitFor({ state: 'visible', timeout: 30_000 });
+      // 2. The warning lands on W1's line: steps 1 and 2 complete.
+      const squiggle = exampleGroup.locator('.squiggly-error').first();
+      await squiggle.waitFor({ state: 'attached', timeout: 30_000 });
+      await waitForSteps(page, ['openExample', 'seeWarning'], 20_000);
+      await exampleGroup.locator('.codelens-decoration', { hasText: 'Train this model' }).first().waitFor({ state: 'visible', timeout: 20_000 });
+      await page.screenshot({ path: join(outDir, 'ui-3-example-beside-walkthrough.png') });
+      log('walkthrough steps 1 (example opened) and 2 (warning shown) completed');
+
+      // The walkthrough stays done; close it so the example and the panel get the width.
+      await page.locator('.editor-group-container').first().locator('.tab.active').click();
+      await runPaletteCommand(page, 'View: Close Editor');
+      await page.locator('.getting-started-step').first().waitFor({ state: 'detached', timeout: 10_000 });
+      await exampleGroup.waitFor({ state: 'visible' });
+      await page.waitForTimeout(500);
+      await mediaShot(page, exampleGroup, 'example', 560);
+      // The hover on W1's line: the message and the quick fixes.
+      const w1 = exampleGroup.locator('.view-line', { hasText: 'W1 = tf.Variable(tf.zeros' }).first();
+      await w1.click({ position: { x: 2, y: 5 } });
+      await w1.hover({ position: { x: 90, y: 8 } });
+      const hover = page.locator('.monaco-hover', { hasText: 'will output 0 for every image' }).first();
+      await hover.waitFor({ state: 'visible', timeout: 15_000 });
+      await page.waitForTimeout(300);
+      await mediaShot(page, exampleGroup, 'editor-warning', 560);
+      await page.keyboard.press('Escape');
+
+      // 3. Train MNIST MLP → "Model in mnist_mlp_zeros.py" (first, for the active editor) → the panel.
+      await runPaletteCommand(page, 'Train MNIST MLP', 'ui-4-palette.png');
       await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Train MNIST MLP' }).waitFor({ state: 'visible', timeout: 20_000 });
-      await row.waitFor({ state: 'visible', timeout: 20_000 });
-      await page.screenshot({ path: join(outDir, 'ui-1b-quickpick.png') });
-      await page.locator('.quick-input-widget .quick-input-box input').fill('seed-mlp-zeros');
-      await row.waitFor({ state: 'visible', timeout: 20_000 });
-      await row.click();
-      log('picked seed-mlp-zeros; waiting for the panel and the end of the run');
+      const fileRow = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Model in mnist_mlp_zeros.py' }).first();
+      await fileRow.waitFor({ state: 'visible', timeout: 20_000 });
+      await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Seed question (TF1)' }).first().waitFor({ state: 'attached', timeout: 5_000 })
+        .catch(() => { throw new Error('the QuickPick offers no examples'); });
+      await page.screenshot({ path: join(outDir, 'ui-5-quickpick.png') });
+      await fileRow.click();
+      log('picked "Model in mnist_mlp_zeros.py"; waiting for the panel and the end of the run');
       const frame = page.frameLocator('iframe.webview.ready').first().frameLocator('#active-frame');
       const acc = frame.locator('[data-testid="final-accuracy"]');
       // Each run's accuracy cell exists from its start ("–") and holds a number once the run has ended.
@@ -264,26 +388,95 @@ async function uiTest() {
         }
       };
       await acc.first().waitFor({ state: 'attached', timeout: 60_000 });
-      await page.screenshot({ path: join(outDir, 'ui-2-panel-open.png') });
-      const first = await waitForAccuracy(() => true, 180_000, 'the seed-mlp-zeros run');
+      await page.screenshot({ path: join(outDir, 'ui-6-training.png') });
+      const first = await waitForAccuracy(() => true, 180_000, 'the mnist_mlp_zeros.py run');
+      const codes = async () => new Set(await frame.locator('[data-testid="finding"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-code'))));
       const dead = frame.locator('[data-testid="finding"][data-code="dead-units"]');
       await dead.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
-      const deadCount = await dead.count();
-      await page.screenshot({ path: join(outDir, 'ui-3-first-run.png') });
-      log(`first run ${first.runId}: final accuracy ${first.value}, dead-units findings ${deadCount}`);
-      if (!(first.value >= 0.1 && first.value <= 0.12)) throw new Error(`seed-mlp-zeros final accuracy shown as ${first.value}, expected ≈ 0.11`);
-      if (deadCount < 1) throw new Error('the panel lists no dead-units finding for seed-mlp-zeros');
+      const firstCodes = await codes();
+      const panelGroup = groupWithTab(page, 'Gradient Lens');
+      await clearNotifications(page);
+      await scrollPanel(frame, '#findings-h');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(outDir, 'ui-7-first-run.png') });
+      await mediaShot(page, panelGroup, 'panel');
+      log(`first run ${first.runId}: final accuracy ${first.value}, findings ${[...firstCodes].join(', ')}`);
+      if (!(first.value >= 0.1 && first.value <= 0.12)) throw new Error(`mnist_mlp_zeros.py final accuracy shown as ${first.value}, expected ≈ 0.11`);
+      for (const c of ['dead-units', 'zero-gradient', 'collapsed-output']) if (!firstCodes.has(c)) throw new Error(`the panel lists no ${c} finding for the seed example (${[...firstCodes].join(', ')})`);
+
+      // 4. Re-run with the fix: the panel compares the two runs.
       const fixInDead = dead.first().locator('[data-testid="rerun-fix"]');
       const fixButton = (await fixInDead.count()) > 0 ? fixInDead.first() : frame.locator('[data-testid="rerun-fix"]').first();
       log(`pressing "${((await fixButton.textContent()) ?? '').trim()}"`);
       await fixButton.click();
       const second = await waitForAccuracy((a) => a.runId !== first.runId, 240_000, 'the re-run with the fix');
-      await page.screenshot({ path: join(outDir, 'ui-4-rerun.png') });
-      log(`re-run ${second.runId} with the fix: final accuracy ${second.value}`);
+      await frame.locator('[data-testid="compare"]').first().waitFor({ state: 'visible', timeout: 10_000 })
+        .catch(() => { throw new Error('the panel does not compare the re-run with the first run'); });
+      const shown = new Set((await finalAccuracies()).map((a) => a.runId));
+      await clearNotifications(page);
+      await frame.locator('body').evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(outDir, 'ui-8-compare.png') });
+      await mediaShot(page, panelGroup, 'compare');
+      log(`re-run ${second.runId} with the fix: final accuracy ${second.value}; runs shown: ${[...shown].join(', ')}`);
       if (!(second.value > 0.9)) throw new Error(`the re-run with the fix reached only ${second.value}`);
+      if (!shown.has(first.runId) || !shown.has(second.runId)) throw new Error('the panel does not show both runs side by side');
+
+      // The walkthrough, opened again from Get Started: all four steps are done.
+      await openWalkthroughFromGetStarted(page);
+      const done = await waitForSteps(page, STEPS, 20_000);
+      await page.screenshot({ path: join(outDir, 'ui-9-walkthrough-done.png') });
+      log(`walkthrough steps: ${JSON.stringify(done)}`);
+
+      // A long run (Custom…, 100,000 steps): the status bar shows its step and loss, and the progress
+      // notification's Cancel stops it.
+      await runPaletteCommand(page, 'Train MNIST MLP');
+      const input = page.locator('.quick-input-widget .quick-input-box input');
+      await input.fill('Custom');
+      const custom = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Custom…' }).first();
+      await custom.waitFor({ state: 'visible', timeout: 20_000 });
+      await custom.click();
+      // Hidden sizes "100", activation relu, initializer, optimizer sgd, learning rate 0.5: the defaults; then the steps.
+      for (const title of ['(1/6)', '(2/6)', '(3/6)', '(4/6)', '(5/6)']) {
+        await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).waitFor({ state: 'visible', timeout: 10_000 });
+        if (title === '(3/6)') await input.fill('heNormal');
+        await page.keyboard.press('Enter');
+      }
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: '(6/6)' }).waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('100000');
+      await page.keyboard.press('Enter');
+      const status = page.locator('.statusbar-item', { hasText: /custom 100 relu heNormal sgd \d+\/100000 · loss \d/ }).first();
+      await status.waitFor({ state: 'visible', timeout: 60_000 });
+      await page.waitForTimeout(1500);
+      const statusText = (await status.textContent())?.trim();
+      const toast = page.locator('.notification-toast', { hasText: 'Gradient Lens: custom 100 relu heNormal sgd' }).first();
+      await toast.waitFor({ state: 'visible', timeout: 10_000 });
+      const toastButtons = (await toast.locator('.monaco-button').allTextContents()).map((t) => t.trim());
+      await page.screenshot({ path: join(outDir, 'ui-10-long-run.png') });
+      log(`while training: status bar "${statusText}", notification buttons [${toastButtons.join(', ')}]`);
+      if (!toastButtons.includes('Cancel')) throw new Error(`the progress notification offers no Cancel (stop) button: [${toastButtons.join(', ')}]`);
+      await status.click();
+      await page.locator('.tab.active', { hasText: 'Gradient Lens' }).first().waitFor({ state: 'visible', timeout: 10_000 })
+        .catch(() => { throw new Error('clicking the status bar item did not show the panel'); });
+      await toast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      await status.waitFor({ state: 'detached', timeout: 30_000 }).catch(() => { throw new Error('Cancel on the notification did not stop the run'); });
+      let runStatus;
+      for (let i = 0; i < 40 && runStatus !== 'stopped'; i++) {
+        runStatus = (await frame.locator('[data-testid="run-status"]').first().textContent())?.trim();
+        if (runStatus !== 'stopped') await page.waitForTimeout(250);
+      }
+      const stepText = (await frame.locator('[data-testid="step"]').first().textContent())?.trim();
+      await page.screenshot({ path: join(outDir, 'ui-11-stopped.png') });
+      log(`Cancel on the notification: the run ended "${runStatus}" (${stepText})`);
+      if (runStatus !== 'stopped') throw new Error(`after Cancel the panel shows the run as "${runStatus}"`);
     })(), UI_TIMEOUT_MS, 'the UI test');
     tally.passed++;
     log(`PASSED ${what} (${Math.round((Date.now() - t0) / 1000)} s)`);
+    if (updateMedia) {
+      mkdirSync(join(root, 'media', 'walkthrough'), { recursive: true });
+      for (const m of MEDIA) copyFileSync(join(outDir, `media-${m}.png`), join(root, 'media', 'walkthrough', `${m}.png`));
+      log(`media/walkthrough/ updated from this run: ${MEDIA.map((m) => `${m}.png`).join(', ')}`);
+    }
   } catch (e) {
     if (page) await page.screenshot({ path: join(outDir, 'ui-failure.png') }).catch(() => undefined);
     fail(what, e.message.split('\n')[0]);
@@ -292,6 +485,7 @@ async function uiTest() {
     server?.stop();
     await server?.stopped();
     cleanup(profile);
+    if (!keep) rmSync(examplesDir, { recursive: true, force: true });
   }
 }
 

@@ -5,6 +5,7 @@
 //   gradient-lens check SOURCE_FILE [--json]
 // Exit codes: 0 training completed (findings or not), 1 training failed, 2 bad input (one line on stderr).
 import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { parse as parseJsonc, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { basename } from 'node:path';
@@ -15,6 +16,7 @@ import { type ModelSpec, validateSpec, describeArchitecture, type SpecProblem } 
 import { PRESETS, findPreset, type Preset } from './core/presets';
 import { DataError } from './core/idx';
 import { BACKEND_NAMES } from './core/events';
+import { TensorFlowStderrFilter } from './core/tfStderr';
 
 export class UsageError extends Error {}
 
@@ -29,7 +31,7 @@ Usage:
 Options for train:
   --preset NAME         a built-in run (see \`gradient-lens presets\`); default seed-mlp-zeros
   --spec FILE           a JSON model spec (DESIGN.md "Model spec")
-  SOURCE_FILE           a model defined in TF1-style Python, Keras, tfjs JS/TS or a .json spec
+  SOURCE_FILE           a model defined in TF1-style Python, Keras, PyTorch, tfjs JS/TS or a .json spec
   --compare seed        run the five seed presets and print them beside the seed's numbers
   --steps N             override the spec's step count
   --seed N              override the spec's seed
@@ -38,6 +40,10 @@ Options for train:
   --probe-every N       probe every N steps (default 50; 0 disables diagnostics)
   --eval-every N        evaluate on the test set every N steps (default: only at the end)
   --shuffle             shuffle each epoch (from the seed) instead of taking batches in order
+  --native-backend DIR  where @tensorflow/tfjs-node is installed (default: $GRADIENT_LENS_NATIVE_BACKEND,
+                        else next to this CLI; scripts/nativeBackend.mjs provisions one offline)
+  --threads N           TensorFlow intra-op threads on the tensorflow backend (default: half the
+                        cores, 1 to 4; or TF_NUM_INTRAOP_THREADS)
   --json                print exactly one JSON object on stdout
 `;
 
@@ -50,6 +56,8 @@ interface Common {
   probeEvery?: number;
   evalEvery?: number;
   shuffle: boolean;
+  nativePath?: string;
+  threads?: number;
 }
 
 function intOption(name: string, raw: string | undefined, min: number): number | undefined {
@@ -87,7 +95,7 @@ function loadSpecFile(file: string): ModelSpec {
 async function importFile(file: string): Promise<ImportResult> {
   const { importSource } = await import('./core/importers/index');
   const result = importSource(file, readText(file));
-  if (!result) throw new UsageError(`${file}: not a model file Gradient Lens can read (TF1-style Python, Keras, tfjs JS/TS or a JSON spec)`);
+  if (!result) throw new UsageError(`${file}: not a model file Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs JS/TS or a JSON spec)`);
   return result;
 }
 
@@ -110,10 +118,13 @@ function findingLine(f: Finding): string {
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
 async function progress(label: string, total: number): Promise<{ update(e: TrainingEvent): void; stop(): void }> {
-  if (!process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  // In the child of runFilteringTensorFlow stderr is a pipe to the parent, whose stderr is the terminal.
+  const columns = Number(process.env[STDERR_COLUMNS_ENV]);
+  if (!process.stderr.isTTY && !(columns > 0)) return { update: () => undefined, stop: () => undefined };
+  const stream = process.stderr.isTTY ? process.stderr : { isTTY: true, columns, write: (s: string) => process.stderr.write(s) } as unknown as NodeJS.WriteStream;
   const { SingleBar, Presets } = await import('cli-progress');
   const bar = new SingleBar({
-    stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 100,
+    stream, hideCursor: true, clearOnComplete: true, etaBuffer: 100,
     format: `${label.padEnd(24)} {bar} {value}/{total} steps | loss {loss} | {eta_formatted} left`,
   }, Presets.shades_classic);
   bar.start(total, 0, { loss: '-' });
@@ -130,7 +141,7 @@ async function trainOne(spec: ModelSpec, c: Common, source?: ImportResult & { fi
     import('./core/mnist'), import('./core/backend'), import('./core/run'),
   ]);
   const data = loadMnist(c.data);
-  const backend = await selectBackend(c.backend);
+  const backend = await selectBackend(c.backend, {}, { nativePath: c.nativePath, threads: c.threads });
   const bar = await progress(spec.name, spec.steps);
   try {
     return await runWithDiagnostics(spec, {
@@ -159,6 +170,7 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
   } else if (positionals.length === 1) {
     const file = positionals[0];
     const imported = await importFile(file);
+    if (imported.refused) throw new UsageError(`${file}:${imported.refused.range.line}: ${imported.refused.message}`);
     if (!imported.spec.ok) throw new UsageError(problemsLine(file, imported.spec.problems));
     spec = imported.spec.spec;
     source = { ...imported, file };
@@ -181,6 +193,8 @@ async function cmdTrain(positionals: string[], values: Record<string, string | b
       `${(summary.trainMs / 1000).toFixed(2)} s`, String(summary.findings.length)],
   ]));
   if (skipped) console.log(`(${skipped})`);
+  const b = summary.backendInfo;
+  if (b.name === 'tensorflow') console.log(`(libtensorflow ${b.tensorflowVersion ?? '?'}, ${b.threads} intra-op / ${b.interOpThreads} inter-op thread(s), from ${b.nativePath})`);
   if (summary.findings.length) {
     console.log('\nFindings:');
     for (const f of summary.findings) console.log(findingLine(f));
@@ -223,6 +237,10 @@ async function cmdCheck(positionals: string[], c: Common): Promise<number> {
     }) + '\n');
     return r.spec.ok ? 0 : 2;
   }
+  if (r.refused) {
+    console.log(`${file}:${r.refused.range.line}: ${r.refused.message}`);
+    return 2;
+  }
   if (!r.spec.ok) {
     console.log(`${file}: could not extract a valid model (${r.language}):`);
     for (const p of r.spec.problems) console.log(`  ${p.path}: ${p.message}`);
@@ -244,6 +262,56 @@ function attachFile(findings: Finding[], file: string): Finding[] {
   return findings.map((f) => (f.source ? { ...f, source: { ...f.source, file } } : f));
 }
 
+const FILTERED_ENV = 'GRADIENT_LENS_CLI_TF_FILTERED';
+const STDERR_COLUMNS_ENV = 'GRADIENT_LENS_CLI_STDERR_COLUMNS';
+
+/** Would training load tfjs-node (so libtensorflow writes its start-up lines to stderr)? */
+async function mayLoadNative(c: Common): Promise<boolean> {
+  if (c.backend !== 'auto' && c.backend !== 'tensorflow') return false;
+  const { locateTfjsNode } = await import('./core/backend');
+  try {
+    const where = locateTfjsNode(c.nativePath);
+    if (where !== '@tensorflow/tfjs-node') return true;
+    require.resolve(where);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs this same command line in a child process whose stderr is filtered: libtensorflow writes its
+ * start-up notices straight to file descriptor 2, where no code in this process can stop them, and they
+ * must neither mix with a --json consumer's stderr nor stand beside the one-line error of exit 2.
+ * stdout is the child's own (inherited). GRADIENT_LENS_DEBUG=1 lets the notices through.
+ */
+function runFilteringTensorFlow(argv: string[]): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, [FILTERED_ENV]: '1' };
+    if (process.stderr.isTTY) env[STDERR_COLUMNS_ENV] = String(process.stderr.columns || 80);
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...argv], { stdio: ['inherit', 'inherit', 'pipe'], env });
+    const debug = Boolean(process.env.GRADIENT_LENS_DEBUG);
+    const filter = new TensorFlowStderrFilter({
+      pass: (text) => process.stderr.write(text),
+      notice: (line) => { if (debug) process.stderr.write(`${line}\n`); },
+    });
+    child.stderr!.setEncoding('utf8');
+    child.stderr!.on('data', (chunk: string) => filter.push(chunk));
+    const forward = (sig: NodeJS.Signals) => () => child.kill(sig);
+    const handlers = (['SIGINT', 'SIGTERM', 'SIGHUP'] as const).map((sig) => [sig, forward(sig)] as const);
+    for (const [sig, h] of handlers) process.on(sig, h);
+    child.on('error', (e) => {
+      process.stderr.write(`gradient-lens: could not start the training child process: ${e.message}\n`);
+      resolvePromise(1);
+    });
+    child.on('close', (code, signal) => {
+      filter.end();
+      for (const [sig, h] of handlers) process.off(sig, h);
+      resolvePromise(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+    });
+  });
+}
+
 /** Runs the CLI; resolves with the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
@@ -256,6 +324,7 @@ export async function main(argv: string[]): Promise<number> {
         steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'auto' },
         data: { type: 'string' }, 'probe-every': { type: 'string' }, 'eval-every': { type: 'string' },
         shuffle: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' },
+        'native-backend': { type: 'string' }, threads: { type: 'string' },
       },
     });
     const [command, ...rest] = positionals;
@@ -270,7 +339,10 @@ export async function main(argv: string[]): Promise<number> {
       steps: intOption('steps', values.steps, 1), seed: intOption('seed', values.seed, 0),
       probeEvery: intOption('probe-every', values['probe-every'], 0), evalEvery: intOption('eval-every', values['eval-every'], 0),
       shuffle: values.shuffle ?? false,
+      nativePath: values['native-backend'] ?? (process.env.GRADIENT_LENS_NATIVE_BACKEND || undefined),
+      threads: intOption('threads', values.threads, 1),
     };
+    if (command === 'train' && !process.env[FILTERED_ENV] && await mayLoadNative(c)) return await runFilteringTensorFlow(argv);
     switch (command) {
       case 'train': return await cmdTrain(rest, values, c);
       case 'check': return await cmdCheck(rest, c);

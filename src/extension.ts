@@ -8,6 +8,9 @@ import { COMMANDS, type Ctx } from './host/commands';
 import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
 import { registerEditorFeatures } from './host/editorFeatures';
+import { NativeBackend } from './host/nativeSetup';
+import { ExampleOpener } from './host/examples';
+import { WalkthroughProgress, type WalkthroughKey } from './host/walkthrough';
 
 /** What activate() returns: for tests and other extensions (`vscode.extensions.getExtension(...).exports`). */
 export interface GradientLensApi {
@@ -27,6 +30,10 @@ export interface GradientLensApi {
   readonly onDidEndRun: vscode.Event<RunRecord>;
   /** Throttled progress of the current run (≈ 4 per second). */
   readonly onDidProgress: vscode.Event<RunRecord>;
+  /** The native backend: where the set-up installs, and what a run loads tfjs-node from now. */
+  readonly native: { readonly prefix: string; effectivePath(): string | undefined };
+  /** Get Started walkthrough events reached in this window (host/walkthrough.ts), in order. */
+  readonly walkthroughProgress: readonly WalkthroughKey[];
 }
 
 let manager: RunManager | undefined;
@@ -36,10 +43,12 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const log = vscode.window.createOutputChannel('Gradient Lens', { log: true });
   context.subscriptions.push(log);
   const config = new Config();
+  const native = new NativeBackend({ extensionPath: context.extensionUri.fsPath, storagePath: context.globalStorageUri.fsPath, config, log });
   const runs = new RunManager({
     workerPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'worker.js').fsPath,
     config,
     log,
+    nativeBackendPath: () => native.effectivePath(),
     openView: (host) => TrainingPanel.createOrShow(context.extensionUri, host),
     currentView: () => TrainingPanel.currentPanel,
   });
@@ -53,7 +62,13 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const editor = registerEditorFeatures(context, {
     trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
   });
-  const ctx: Ctx = { context, config, runs, log, editor };
+  const walkthrough = new WalkthroughProgress({ runs, importDocument: (doc) => editor.importDocument(doc) });
+  const examples = new ExampleOpener({
+    extensionUri: context.extensionUri, globalStorageUri: context.globalStorageUri, log,
+    onDidOpen: () => walkthrough.reach('exampleOpened'),
+  });
+  context.subscriptions.push(walkthrough);
+  const ctx: Ctx = { context, config, runs, log, editor, native, examples };
   for (const [id, factory] of Object.entries(COMMANDS)) {
     context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
   }
@@ -86,6 +101,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     onDidStartRun: runs.onDidStartRun,
     onDidEndRun: runs.onDidEndRun,
     onDidProgress: runs.onDidProgress,
+    native: { prefix: native.prefix, effectivePath: () => native.effectivePath() },
+    get walkthroughProgress() { return walkthrough.progress; },
   };
 }
 

@@ -8,16 +8,34 @@ export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export type BackendRequest = 'auto' | BackendName;
 export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
 
+/** A backend tried before the one in use, and why it was not used. */
+export interface SkippedBackend {
+  name: BackendName;
+  reason: string;
+  /**
+   * tensorflow only: `absent` when tfjs-node is not installed where it was looked for (the panel then
+   * offers the native set-up), `broken` when an installation was found but does not load.
+   */
+  kind?: 'absent' | 'broken';
+}
+
 export interface BackendInfo {
   /** The backend that runs the training. */
   name: BackendName;
   /** What was asked for. */
   requested: BackendRequest;
   /** Backends tried before `name` and why each was skipped, in order. */
-  skipped: { name: BackendName; reason: string }[];
-  /** wasm only: whether SIMD and threads are used, and the thread count. */
+  skipped: SkippedBackend[];
+  /** wasm only: whether SIMD is used. */
   simd?: boolean;
+  /** Threads one operation may use: wasm always 1; tensorflow: TF_NUM_INTRAOP_THREADS. */
   threads?: number;
+  /** tensorflow only: TF_NUM_INTEROP_THREADS (operations run concurrently). */
+  interOpThreads?: number;
+  /** tensorflow only: the libtensorflow version the addon runs on (e.g. "2.21.0"). */
+  tensorflowVersion?: string;
+  /** tensorflow only: the @tensorflow/tfjs-node folder that was loaded. */
+  nativePath?: string;
 }
 
 export interface StartEvent {

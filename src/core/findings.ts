@@ -5,7 +5,7 @@ import type { Initializer, OptimizerSpec } from './spec';
 
 export const FINDING_CODES = [
   'symmetric-units', 'dead-units', 'zero-gradient', 'vanishing-gradient', 'exploding-gradient',
-  'non-finite', 'saturated-units', 'collapsed-output', 'loss-plateau', 'poor-init-scale',
+  'non-finite', 'saturated-units', 'collapsed-output', 'loss-plateau', 'poor-init-scale', 'unstable-loss',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 export type Severity = 'error' | 'warning' | 'info';
@@ -15,7 +15,9 @@ export type Fix =
   | { kind: 'initializer'; layer: number; target: 'kernel' | 'bias'; value: Initializer; label: string }
   | { kind: 'activation'; layer: number; value: string; label: string }
   | { kind: 'learningRate'; value: number; label: string }
-  | { kind: 'optimizer'; value: OptimizerSpec; label: string };
+  | { kind: 'optimizer'; value: OptimizerSpec; label: string }
+  /** Replace a hand-written loss by the framework's stable one (an edit of the source; training always uses a stable loss). */
+  | { kind: 'stableLoss'; label: string };
 
 /** Where a finding's layer is defined in the user's source (1-based, as DESIGN.md's CLI prints). */
 export interface SourcePosition {

@@ -38,6 +38,8 @@ export function applyFix(spec: ModelSpec, fix: Fix): ModelSpec {
     case 'optimizer':
       next.optimizer = structuredClone(fix.value);
       break;
+    case 'stableLoss':
+      break; // Gradient Lens always trains with a stable softmax cross-entropy: the spec is the same.
     default:
       throw new FixError(`unknown fix kind ${JSON.stringify((fix as { kind?: unknown }).kind)}`);
   }

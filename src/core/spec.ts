@@ -247,10 +247,12 @@ export function describeArchitecture(spec: ModelSpec): string {
 
 export function describeInitializer(init: Initializer): string {
   if (typeof init === 'string') return init;
+  // 4 significant digits: PyTorch's default U(±1/√784) reads U(-0.03571, 0.03571), not 17 digits.
+  const n = (x: number): string => String(Number(x.toPrecision(4)));
   switch (init.type) {
-    case 'constant': return `constant(${init.value})`;
-    case 'randomUniform': return `U(${init.minval}, ${init.maxval})`;
-    case 'randomNormal': return `N(${init.mean}, ${init.stddev})`;
-    case 'truncatedNormal': return `truncN(${init.mean}, ${init.stddev})`;
+    case 'constant': return `constant(${n(init.value)})`;
+    case 'randomUniform': return `U(${n(init.minval)}, ${n(init.maxval)})`;
+    case 'randomNormal': return `N(${n(init.mean)}, ${n(init.stddev)})`;
+    case 'truncatedNormal': return `truncN(${n(init.mean)}, ${n(init.stddev)})`;
   }
 }

@@ -8,6 +8,8 @@ import type { Finding } from '../core/findings';
 import type { Config } from './config';
 import type { RunManager, RunRecord, RunRequest } from './runManager';
 import { choiceFromDocument, importDocument, pickRun } from './pickRun';
+import type { NativeBackend, SetupResult } from './nativeSetup';
+import type { ExampleOpener } from './examples';
 
 /** What the editor features (src/host/editorDiagnostics.ts) give back to the extension. */
 export interface EditorFeaturesLike {
@@ -20,6 +22,9 @@ export interface Ctx {
   runs: RunManager;
   log: vscode.LogOutputChannel;
   editor?: EditorFeaturesLike;
+  native?: NativeBackend;
+  /** "Open Example" (host/examples.ts); absent: the QuickPick offers no examples. */
+  examples?: ExampleOpener;
 }
 
 export type CommandFactory = (ctx: Ctx) => (...args: unknown[]) => unknown;
@@ -81,7 +86,12 @@ async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunReq
     void vscode.window.showErrorMessage(`Gradient Lens: ${choice}`);
     return undefined;
   }
-  return ctx.runs.start({ ...choice, ifRunning, source: imported ? { file: doc.uri.fsPath, layers: imported.layers as LayerSource[] } : undefined });
+  // Training a file again (after a fix, typically) shows the new run beside the file's previous one.
+  const previous = [...ctx.runs.allRuns].reverse().find((r) => r.sourceFile === choice.sourceFile && r.status === 'finished');
+  return ctx.runs.start({
+    ...choice, ifRunning, compareWithRunId: previous?.runId,
+    source: imported ? { file: doc.uri.fsPath, layers: imported.layers as LayerSource[] } : undefined,
+  });
 }
 
 async function documentFromArg(arg: unknown): Promise<vscode.TextDocument | undefined> {
@@ -94,7 +104,8 @@ export const COMMANDS: Record<string, CommandFactory> = {
   /** Palette: QuickPick. Programmatic: see TrainArgs. Resolves to the ended run (undefined if none started). */
   'gradientLens.train': (ctx) => async (arg?: unknown): Promise<RunRecord | undefined> => {
     if (arg === undefined) {
-      const choice = await pickRun();
+      const examples = ctx.examples;
+      const choice = await pickRun(examples && (async (e) => vscode.workspace.openTextDocument(await examples.open(e))));
       if (!choice) return undefined;
       if (choice.sourceFile) {
         const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(choice.sourceFile));
@@ -132,6 +143,15 @@ export const COMMANDS: Record<string, CommandFactory> = {
   },
 
   'gradientLens.showLog': (ctx) => (): void => ctx.log.show(),
+
+  /** Palette: pick a route. Programmatic: { route: 'npm' | 'offline' | 'existing', path?, wheel? } (nativeSetup.ts SetupArgs). */
+  'gradientLens.setUpNativeBackend': (ctx) => async (arg?: unknown): Promise<SetupResult> =>
+    ctx.native ? ctx.native.setUp(arg) : { ok: false, reason: 'the native set-up is not available in this build' },
+  /** An example program as an editable file (argument: an example id or { example, reset? }); resolves to its URI. */
+  'gradientLens.openExample': (ctx) => async (arg?: unknown): Promise<vscode.Uri | undefined> => {
+    if (!ctx.examples) return undefined;
+    return ctx.examples.run(arg);
+  },
 
   'gradientLens.openSettings': () => (): Thenable<unknown> =>
     vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gradient-lens.gradient-lens'),

@@ -69,6 +69,25 @@ export class Config {
     return this.cfg.get<boolean>('openPanelOnStart', true) !== false;
   }
 
+  /**
+   * gradientLens.nativeBackendPath: an existing @tensorflow/tfjs-node installation (its package folder, a
+   * node_modules folder holding it, or a prefix). `machine` scope — only user settings can set it, never
+   * a workspace (the training process loads native code from it). `~` is the home folder; a relative
+   * path is taken from the home folder too. Undefined when empty.
+   */
+  get nativeBackendPath(): string | undefined {
+    const v = this.cfg.get<string>('nativeBackendPath', '');
+    if (typeof v !== 'string' || !v.trim()) return undefined;
+    const t = v.trim();
+    if (t === '~' || t.startsWith('~/')) return join(homedir(), t.slice(1));
+    return isAbsolute(t) ? t : resolve(homedir(), t);
+  }
+
+  /** TensorFlow intra-op threads of the training process on tfjs-node; 0 = the measured rule (core/backend.ts nativeThreadRule). */
+  get nativeThreads(): number {
+    return clampInt(this.cfg.get<number>('trainingProcess.threads', 0), 0, 256, 0);
+  }
+
   /** V8 heap limit of the training process, in MB. */
   get maxMemoryMb(): number {
     return clampInt(this.cfg.get<number>('trainingProcess.maxMemoryMb', 2048), 256, 65_536, 2048);

@@ -170,7 +170,11 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   }
 
   /** Where a finding lands: its layer's weights in the current text, else the position it carries. */
-  private findingRange(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined): vscode.Range {
+  private findingRange(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined, runtime = false): vscode.Range {
+    // A static whole-model finding with its own place (unstable-loss: the loss line) is recomputed with the text.
+    if (!runtime && f.layer < 0 && f.source && result?.staticFindings.includes(f)) {
+      return toRange(doc, { line: f.source.line, column: f.source.column, endLine: f.source.endLine ?? f.source.line, endColumn: f.source.endColumn ?? f.source.column + 1 });
+    }
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
     const r = layer ? layer.weights ?? layer.definition : f.layer < 0 && result?.modelRange ? result.modelRange : undefined;
     if (r) return toRange(doc, r);
@@ -181,7 +185,7 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   }
 
   findingDiagnostic(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined, uri: vscode.Uri, runtime: boolean): vscode.Diagnostic {
-    const range = this.findingRange(f, result, doc);
+    const range = this.findingRange(f, result, doc, runtime);
     const when = runtime ? (f.firstStep === 0 ? ' (training run: from the start)' : ` (training run: from step ${f.firstStep})`) : '';
     const d = new vscode.Diagnostic(range, `${f.message}${when}`, SEVERITY[f.severity] ?? vscode.DiagnosticSeverity.Information);
     d.source = runtime ? RUNTIME_SOURCE : STATIC_SOURCE;
@@ -192,6 +196,13 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     if (evidence) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), `evidence: ${evidence}`));
     if (layer?.activation) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.activation)), "this layer's activation"));
     if (layer?.bias) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.bias)), "this layer's bias"));
+    // The weights are set apart from the layer (PyTorch's nn.init.zeros_(self.fc1.weight)): the layer itself too.
+    if (layer?.weights && layer.definition.line !== layer.weights.line) {
+      related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.definition)), 'this layer'));
+    }
+    // Weights made by a helper: where they are created, and the calls that lead there.
+    if (layer?.weightsCreated) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.weightsCreated)), 'the weights are created here (by a helper several layers share)'));
+    for (const c of layer?.via ?? []) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, c)), "called from here (on the way to this layer's weights)"));
     if (related.length) d.relatedInformation = related;
     return d;
   }

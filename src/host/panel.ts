@@ -13,7 +13,7 @@ import { promises as fs } from 'node:fs';
 import { type TrainerToHostMessage, isTrainerToHostMessage } from '../protocol/training';
 import {
   type HostNotification, type RunState, type WebviewCommand, DidSnapshotNotification, NotificationFeed, RunStore,
-  describeRejected, isFix, isRunState, markInterrupted, parseWebviewCommand,
+  describeRejected, isFix, isRunState, markInterrupted, nativeSetupOffer, parseWebviewCommand,
 } from '../protocol/webview';
 import type { Fix } from '../core/findings';
 import { type ModelSpec, validateSpec } from '../core/spec';
@@ -24,6 +24,8 @@ export interface PanelHost {
   /** Start a new run ("Re-run with this fix"); compareWithRunId: the run to show it next to. */
   startRun(spec: unknown, label: string, compareWithRunId?: string): void;
   stopRun(runId: string): void;
+  /** The header's "Set up native backend" (the run fell back to wasm because tfjs-node is missing or broken). */
+  setUpNativeBackend?(): void;
   /** Where the panel logs dropped messages and failures (default: console). */
   log?(message: string): void;
 }
@@ -249,6 +251,13 @@ export class TrainingPanel {
         return cmd.format === 'json' ? this.exportJson(run) : this.exportPng(run, cmd.data ?? '');
       case 'revealSource':
         return this.revealSource(run, cmd.findingIndex);
+      case 'setUpNativeBackend':
+        if (!nativeSetupOffer(run.start?.backend)) {
+          this.log(`dropped setUpNativeBackend for ${run.runId}: that run was not offered the native set-up`);
+          return;
+        }
+        this.host.setUpNativeBackend?.();
+        return;
     }
   }
 

@@ -1,6 +1,7 @@
-// "Train MNIST MLP": what to train. A QuickPick of the built-in presets (seed runs, healthy baselines),
-// "Custom…" (a short sequence of validated inputs) and "Model in <file>" when the active editor holds a
-// model file the importers can read.
+// "Train MNIST MLP": what to train. A QuickPick of "Model in <file>" when the active editor (or, when no
+// text editor is active — e.g. the Get Started page has focus — a visible one) holds a model file the
+// importers can read, the built-in presets (seed runs, healthy baselines), the example programs (opened
+// as editable files, then trained from the file) and "Custom…" (a short sequence of validated inputs).
 import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { PRESETS, type Preset } from '../core/presets';
@@ -10,6 +11,7 @@ import {
 } from '../core/spec';
 import { importSource } from '../core/importers/index';
 import type { ImportResult } from '../core/importers/types';
+import { EXAMPLES, type Example } from '../core/examples';
 
 export interface RunChoice {
   spec: unknown;
@@ -33,7 +35,7 @@ export function importDocument(doc: vscode.TextDocument): ImportResult | undefin
 /** A run from a document's model, or a message saying why it cannot be trained. */
 export function choiceFromDocument(doc: vscode.TextDocument, imported = importDocument(doc)): RunChoice | string {
   const name = basename(doc.fileName);
-  if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, tfjs or a JSON spec).`;
+  if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs or a JSON spec).`;
   if (!imported.spec.ok) return `the model in ${name} cannot be trained: ${imported.spec.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
   return { spec: imported.spec.spec, label: name, sourceFile: doc.uri.fsPath };
 }
@@ -42,32 +44,59 @@ function presetItem(p: Preset): Item {
   return { label: p.id, description: describeArchitecture(p.spec), detail: p.description, choose: () => ({ spec: p.spec, label: p.id }) };
 }
 
-export async function pickRun(): Promise<RunChoice | undefined> {
-  const items: Item[] = [];
-  const doc = vscode.window.activeTextEditor?.document;
-  if (doc && vscode.workspace.isTrusted) {
+/** The document "Model in <file>" offers: the active editor's, else the first visible editor's that holds a model. */
+function modelDocument(): { doc: vscode.TextDocument; imported: ImportResult } | undefined {
+  const active = vscode.window.activeTextEditor?.document;
+  const candidates = active ? [active] : vscode.window.visibleTextEditors.map((e) => e.document);
+  for (const doc of candidates) {
     const imported = importDocument(doc);
-    if (imported) {
-      const c = choiceFromDocument(doc, imported);
-      items.push({ kind: vscode.QuickPickItemKind.Separator, label: 'Active editor' });
-      items.push({
-        label: `$(file-code) Model in ${basename(doc.fileName)}`,
-        description: imported.spec.ok ? describeArchitecture(imported.spec.spec) : 'cannot be trained',
-        detail: typeof c === 'string' ? c : `${imported.language} · findings land on its lines`,
-        choose: () => {
-          if (typeof c === 'string') {
-            void vscode.window.showErrorMessage(`Gradient Lens: ${c}`);
-            return undefined;
-          }
-          return c;
-        },
-      });
-    }
+    if (imported) return { doc, imported };
+  }
+  return undefined;
+}
+
+/** Opens an example as an editable file (host/examples.ts) and resolves to its document. */
+export type OpenExample = (example: Example) => Promise<vscode.TextDocument>;
+
+export async function pickRun(openExample?: OpenExample): Promise<RunChoice | undefined> {
+  const items: Item[] = [];
+  const found = vscode.workspace.isTrusted ? modelDocument() : undefined;
+  if (found) {
+    const { doc, imported } = found;
+    const c = choiceFromDocument(doc, imported);
+    items.push({ kind: vscode.QuickPickItemKind.Separator, label: doc === vscode.window.activeTextEditor?.document ? 'Active editor' : 'Open editor' });
+    items.push({
+      label: `$(file-code) Model in ${basename(doc.fileName)}`,
+      description: imported.spec.ok ? describeArchitecture(imported.spec.spec) : 'cannot be trained',
+      detail: typeof c === 'string' ? c : `${imported.language} · findings land on its lines`,
+      choose: () => {
+        if (typeof c === 'string') {
+          void vscode.window.showErrorMessage(`Gradient Lens: ${c}`);
+          return undefined;
+        }
+        return c;
+      },
+    });
   }
   items.push({ kind: vscode.QuickPickItemKind.Separator, label: 'Seed runs (the question this tool answers)' });
   items.push(...PRESETS.filter((p) => p.seed).map(presetItem));
   items.push({ kind: vscode.QuickPickItemKind.Separator, label: 'Healthy baselines and teaching cases' });
   items.push(...PRESETS.filter((p) => !p.seed).map(presetItem));
+  if (openExample && vscode.workspace.isTrusted) {
+    items.push({ kind: vscode.QuickPickItemKind.Separator, label: 'Examples (opened as editable files, then trained)' });
+    items.push(...EXAMPLES.map((e): Item => ({
+      label: `$(book) ${e.title}`, description: e.fileName, detail: e.description,
+      choose: async () => {
+        const doc = await openExample(e);
+        const c = choiceFromDocument(doc);
+        if (typeof c === 'string') {
+          void vscode.window.showErrorMessage(`Gradient Lens: ${c}`);
+          return undefined;
+        }
+        return c;
+      },
+    })));
+  }
   items.push({ kind: vscode.QuickPickItemKind.Separator, label: '' });
   items.push({ label: '$(settings) Custom…', detail: 'Hidden sizes, activation, initializer, optimizer, learning rate, steps', choose: customRun });
 

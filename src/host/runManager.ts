@@ -70,6 +70,7 @@ export interface RunView {
 export interface RunHost {
   startRun(spec: unknown, label: string, compareWithRunId?: string): void;
   stopRun(runId: string): void;
+  setUpNativeBackend(): void;
 }
 
 export interface RunManagerOptions {
@@ -80,6 +81,8 @@ export interface RunManagerOptions {
   openView: (host: RunHost) => RunView | undefined;
   /** The panel if it is open, without opening it. */
   currentView: () => RunView | undefined;
+  /** Where runs load @tensorflow/tfjs-node from (setting, else the set-up's installation); undefined: next to the bundle. */
+  nativeBackendPath?: () => string | undefined;
 }
 
 const PROGRESS_EVERY_MS = 250;
@@ -130,6 +133,11 @@ export class RunManager implements RunHost, vscode.Disposable {
   /** RunHost (the panel's "Re-run with this fix"): fire and forget; startRun shows failures itself. */
   startRun(spec: unknown, label: string, compareWithRunId?: string): void {
     void this.start({ spec, label, compareWithRunId, ifRunning: 'ask' });
+  }
+
+  /** RunHost (the panel header's offer): the set-up command, with its own UI. */
+  setUpNativeBackend(): void {
+    void vscode.commands.executeCommand('gradientLens.setUpNativeBackend');
   }
 
   /** PanelHost.log: what the panel dropped or failed at. */
@@ -200,6 +208,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
     const options: TrainOptions = {
       backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle, source: req.source,
+      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
     };
     const unknownThresholds = unknownThresholdNames(options.thresholds);
     const nonNumeric = c.nonNumericThresholds;
@@ -212,7 +221,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       this.o.log.warn(msg);
       void vscode.window.showWarningMessage(`Gradient Lens: ${msg}`);
     }
-    this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery})`);
+    this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery}${options.nativeBackendPath ? `, tfjs-node from ${options.nativeBackendPath}` : ''})`);
 
     const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
     view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, sourceFile: req.sourceFile });
@@ -232,7 +241,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       const message = total ? `step ${record.step}/${total}${loss}` : undefined;
       progress?.report({ increment: pct - reported, message });
       reported = pct;
-      this.statusItem.text = `$(loading~spin) ${record.label}${total ? ` ${record.step}/${total}` : ''}`;
+      this.showStatus(record);
       this.didStep.fire(record);
     };
 
@@ -290,11 +299,10 @@ export class RunManager implements RunHost, vscode.Disposable {
 
     const proc = new TrainerProcess({
       workerPath: this.o.workerPath, runId, spec: req.spec, options, maxMemoryMb: c.maxMemoryMb, onMessage,
-      log: (line) => this.o.log.warn(line),
+      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
     });
     record.pid = proc.pid;
-    this.statusItem.text = `$(loading~spin) ${record.label}`;
-    this.statusItem.tooltip = 'Gradient Lens is training — click to show the panel';
+    this.showStatus(record);
     this.statusItem.show();
 
     const done = proc.done.then((outcome) => {
@@ -325,6 +333,23 @@ export class RunManager implements RunHost, vscode.Disposable {
       },
     );
     return done;
+  }
+
+  /** Status bar while a run trains: its step and latest training loss; a click opens the panel. */
+  private showStatus(r: RunRecord): void {
+    const total = r.totalSteps;
+    const step = total ? ` ${r.step}/${total}` : '';
+    const loss = r.lastLoss === undefined ? '' : ` · loss ${r.lastLoss.toFixed(3)}`;
+    this.statusItem.text = `$(loading~spin) ${r.label}${step}${loss}`;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown('**Gradient Lens** is training ');
+    tooltip.appendText(r.label);
+    tooltip.appendMarkdown(total ? `\n\nstep ${r.step} of ${total}` : '\n\nstarting the training process');
+    if (r.lastLoss !== undefined) tooltip.appendMarkdown(` · training loss ${r.lastLoss.toFixed(4)}`);
+    if (r.backend) tooltip.appendMarkdown(` · backend ${r.backend.name}`);
+    tooltip.appendMarkdown('\n\nClick to show the panel; **Stop Training** or Cancel on the notification stops it.');
+    this.statusItem.tooltip = tooltip;
+    this.statusItem.accessibilityInformation = { label: `Gradient Lens training ${r.label}${total ? `, step ${r.step} of ${total}` : ''}${r.lastLoss === undefined ? '' : `, loss ${r.lastLoss.toFixed(3)}`}` };
   }
 
   private settle(record: RunRecord, outcome: ProcessOutcome): void {

@@ -3,6 +3,7 @@
 // its exit into one outcome: finished, stopped, or error (with the exit code / signal and stderr tail).
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Finding } from '../core/findings';
+import { tensorFlowLogSeverity } from '../core/tfStderr';
 import {
   isTrainerProcessMessage,
   type StartTrainingCommand,
@@ -27,14 +28,18 @@ export interface TrainerProcessOptions {
   options: TrainOptions;
   maxMemoryMb: number;
   onMessage: (msg: TrainerProcessMessage) => void;
-  /** Diagnostics of the process itself (stderr lines, malformed messages). */
-  log: (line: string) => void;
+  /**
+   * Diagnostics of the process itself (stderr lines, malformed messages). libtensorflow's own log lines
+   * (its start-up notices) arrive as `[tensorflow] …` at their severity; everything else as a warning.
+   */
+  log: (line: string, level?: 'info' | 'warning' | 'error') => void;
 }
 
 export class TrainerProcess {
   readonly done: Promise<ProcessOutcome>;
   private readonly child: ChildProcess;
   private stderrTail = '';
+  private stderrPartial = '';
   private finished: Finding[] | undefined;
   private trainerError: { message: string; kind: string } | undefined;
   private stopRequested = false;
@@ -52,10 +57,8 @@ export class TrainerProcess {
       env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
     });
     this.child.stderr?.setEncoding('utf8');
-    this.child.stderr?.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
-      for (const line of chunk.split('\n')) if (line.trim()) o.log(`[training process] ${line}`);
-    });
+    this.child.stderr?.on('data', (chunk: string) => this.onStderr(chunk));
+    this.child.stderr?.on('end', () => this.onStderr('\n'));
     this.child.stdout?.setEncoding('utf8');
     this.child.stdout?.on('data', (chunk: string) => {
       for (const line of chunk.split('\n')) if (line.trim()) o.log(`[training process] ${line}`);
@@ -104,6 +107,25 @@ export class TrainerProcess {
   kill(): void {
     this.stopRequested = true; // the outcome is "stopped", not a crash
     if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /**
+   * Whole lines only. TensorFlow's info/warning lines go to the log and stay out of the tail that error
+   * messages quote (a crash report should name the crash, not the oneDNN notice); its errors stay in.
+   */
+  private onStderr(chunk: string): void {
+    const lines = (this.stderrPartial + chunk).split('\n');
+    this.stderrPartial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      const sev = tensorFlowLogSeverity(line);
+      if (sev === 'info' || sev === 'warning') {
+        this.o.log(`[tensorflow] ${line}`, sev);
+        continue;
+      }
+      this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_TAIL_CHARS);
+      this.o.log(sev ? `[tensorflow] ${line}` : `[training process] ${line}`, sev ? 'error' : 'warning');
+    }
   }
 
   private onMessage(m: unknown): void {

@@ -18,6 +18,10 @@ export interface TrainOptions {
   shuffle?: boolean;
   /** The source file the spec was imported from and its layers' positions: findings get `source`. */
   source?: { file: string; layers: LayerSource[] };
+  /** Where @tensorflow/tfjs-node is installed (gradientLens.nativeBackendPath, or the set-up's folder in global storage); undefined: next to the bundle. */
+  nativeBackendPath?: string;
+  /** TensorFlow intra-op threads (gradientLens.trainingProcess.threads); 0 or undefined: the measured rule. */
+  nativeThreads?: number;
 }
 
 export interface StartTrainingCommand {
@@ -84,6 +88,8 @@ export function isHostToTrainerMessage(m: unknown): m is HostToTrainerMessage {
     && (o.dataDir === undefined || typeof o.dataDir === 'string')
     && (o.shuffle === undefined || typeof o.shuffle === 'boolean')
     && (o.source === undefined || (isObj(o.source) && typeof o.source.file === 'string' && Array.isArray(o.source.layers)))
+    && (o.nativeBackendPath === undefined || (typeof o.nativeBackendPath === 'string' && o.nativeBackendPath.length <= 4096))
+    && (o.nativeThreads === undefined || (Number.isInteger(o.nativeThreads) && (o.nativeThreads as number) >= 0 && (o.nativeThreads as number) <= 256))
     && (o.thresholds === undefined || (isObj(o.thresholds) && Object.values(o.thresholds).every((v) => typeof v === 'number' && Number.isFinite(v))));
 }
 

@@ -184,7 +184,17 @@ export function isProbeReport(v: unknown): v is ProbeReport {
 }
 
 const isBackendInfo = (v: unknown): v is BackendInfo => isObj(v) && isStr(v.name, 50) && isStr(v.requested, 50)
-  && arrayOf(v.skipped, (s) => isObj(s) && isStr(s.name, 50) && isStr(s.reason, 2000), 10);
+  && arrayOf(v.skipped, (s) => isObj(s) && isStr(s.name, 50) && isStr(s.reason, 2000) && (s.kind === undefined || s.kind === 'absent' || s.kind === 'broken'), 10);
+
+/**
+ * Whether the panel offers "Set up native backend" for a run: it trains on wasm or cpu because `auto`
+ * found tfjs-node missing (`absent`) or not loading (`broken`). The reason is the one the loader gave.
+ */
+export function nativeSetupOffer(backend: BackendInfo | undefined): { kind: 'absent' | 'broken'; reason: string } | undefined {
+  if (!backend || backend.name === 'tensorflow' || backend.requested !== 'auto') return undefined;
+  const tf = backend.skipped.find((s) => s.name === 'tensorflow');
+  return tf?.kind ? { kind: tf.kind, reason: tf.reason } : undefined;
+}
 
 const isStartInfo = (v: unknown): v is RunStartInfo => isObj(v) && isBackendInfo(v.backend)
   && ['totalSteps', 'parameterCount', 'probeEvery', 'evalEvery', 'trainExamples', 'testExamples', 'probeExamples'].every((k) => isInt(v[k]));
@@ -260,8 +270,13 @@ export const ExportRunCommand = messageType<ExportRunCommandMessage>('exportRun'
 export interface RevealSourceCommandMessage { type: 'revealSource'; runId: string; findingIndex: number }
 export const RevealSourceCommand = messageType<RevealSourceCommandMessage>('revealSource', (m) => isRunId(m.runId) && isInt(m.findingIndex, 0, 499));
 
-export type WebviewCommand = ReadyCommandMessage | StopTrainingCommandMessage | RerunWithFixCommandMessage | ExportRunCommandMessage | RevealSourceCommandMessage;
-const COMMANDS = [ReadyCommand, StopTrainingCommand, RerunWithFixCommand, ExportRunCommand, RevealSourceCommand] as const;
+/** The header's "Set up native backend" (offered for runs nativeSetupOffer accepts): the host runs the set-up command. */
+export interface SetUpNativeBackendCommandMessage { type: 'setUpNativeBackend'; runId: string }
+export const SetUpNativeBackendCommand = messageType<SetUpNativeBackendCommandMessage>('setUpNativeBackend', (m) => isRunId(m.runId));
+
+export type WebviewCommand = ReadyCommandMessage | StopTrainingCommandMessage | RerunWithFixCommandMessage | ExportRunCommandMessage | RevealSourceCommandMessage
+  | SetUpNativeBackendCommandMessage;
+const COMMANDS = [ReadyCommand, StopTrainingCommand, RerunWithFixCommand, ExportRunCommand, RevealSourceCommand, SetUpNativeBackendCommand] as const;
 
 /** The command a webview message is, or undefined (drop and log it). */
 export function parseWebviewCommand(m: unknown): WebviewCommand | undefined {

@@ -3,6 +3,7 @@
 // is dropped and logged. All run data is rendered as text (textContent / attribute values).
 import {
   type HostNotification, type RunState, ExportRunCommand, ReadyCommand, RerunWithFixCommand, RevealSourceCommand,
+  SetUpNativeBackendCommand, nativeSetupOffer,
   RunStore, StopTrainingCommand, describeRejected, isRunState, parseHostNotification, persistableRuns,
 } from '../protocol/webview';
 import { RunChart, SmoothedLoss } from './charts';
@@ -110,8 +111,22 @@ function lastStep(r: RunState): number {
 function backendText(r: RunState): string {
   const b = r.start?.backend;
   if (!b) return 'starting…';
-  const extra = b.name === 'wasm' ? ` (${b.simd ? 'SIMD' : 'no SIMD'}${b.threads ? `, ${b.threads} thread${b.threads === 1 ? '' : 's'}` : ''})` : '';
-  return `${b.name}${extra}`;
+  const threads = b.threads ? `${b.threads} thread${b.threads === 1 ? '' : 's'}` : '';
+  const extra = b.name === 'wasm' ? ` (${b.simd ? 'SIMD' : 'no SIMD'}${threads ? `, ${threads}` : ''})`
+    : b.name === 'tensorflow' ? ` (${[b.tensorflowVersion ? `libtensorflow ${b.tensorflowVersion}` : '', threads].filter(Boolean).join(', ')})` : '';
+  return `${b.name}${extra === ' ()' ? '' : extra}`;
+}
+
+/** "Set up native backend" beside the backend, when the run fell back because tfjs-node is missing or broken. */
+function nativeOfferButton(run: RunState): HTMLButtonElement | null {
+  const offer = nativeSetupOffer(run.start?.backend);
+  if (!offer) return null;
+  const b = h('button', {
+    type: 'button', class: 'link', 'data-testid': 'setup-native', 'data-kind': offer.kind,
+    title: `${offer.kind === 'absent' ? 'The native TensorFlow backend (tfjs-node) is not installed' : 'The native TensorFlow backend (tfjs-node) does not load'}: ${offer.reason}. It trains several times faster than wasm.`,
+  }, offer.kind === 'absent' ? 'Set up native backend…' : 'Repair native backend…');
+  b.addEventListener('click', () => vscode.postMessage(SetUpNativeBackendCommand.create({ runId: run.runId })));
+  return b;
 }
 
 function renderHeader(run: RunState | undefined): void {
@@ -125,11 +140,12 @@ function renderHeader(run: RunState | undefined): void {
     const b = run.start?.backend;
     meta.append(...[
       h('span', { 'data-testid': 'backend', title: b?.skipped.length ? `skipped: ${b.skipped.map((s) => `${s.name} (${s.reason})`).join('; ')}` : undefined }, 'Backend: ', backendText(run)),
+      nativeOfferButton(run),
       h('span', { 'data-testid': 'step' }, `Step ${lastStep(run)} / ${total ?? '?'}`),
       h('span', { 'data-testid': 'elapsed' }, `Elapsed ${fmtMs(run.elapsedMs)}`),
       run.start ? h('span', {}, `${run.start.parameterCount.toLocaleString('en-US')} parameters`) : null,
       run.sourceFile ? h('span', { title: run.sourceFile }, `From ${run.sourceFile.split(/[\\/]/).pop()}`) : null,
-    ].filter((x): x is HTMLSpanElement => x !== null));
+    ].filter((x): x is HTMLSpanElement | HTMLButtonElement => x !== null));
   }
   const running = !!run && (run.status === 'running' || run.status === 'pending');
   stopButton.disabled = !running || stopRequested.has(run?.runId ?? '');

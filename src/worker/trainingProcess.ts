@@ -66,7 +66,7 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
     const data = loadMnist(options.dataDir || undefined);
     if (abort.signal.aborted) return finish(0);
     await send({ type: 'status', runId, phase: 'loadingBackend', message: `Loading the TensorFlow.js backend (${options.backend})…` });
-    const backend = await selectBackend(options.backend);
+    const backend = await selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads });
     if (abort.signal.aborted) return finish(0);
     await send({ type: 'status', runId, phase: 'training', message: `Training on ${backend.info.name}…` });
     const summary = await runWithDiagnostics(spec, {
@@ -120,7 +120,28 @@ process.on('disconnect', () => {
   setTimeout(() => process.exit(0), 2000).unref();
 });
 
-if (!process.send) {
+/**
+ * `node dist/worker.js --check-native [PATH]`: loads tfjs-node exactly as a run would (from PATH, else
+ * next to the bundle), computes one product, and prints one JSON line: { ok, backend, tensorflowVersion,
+ * nativePath, threads } or { ok: false, reason, kind }. The set-up command checks an installation with it.
+ */
+async function checkNative(path: string | undefined): Promise<number> {
+  try {
+    const { tf, info } = await selectBackend('tensorflow', {}, { nativePath: path });
+    const product = tf.tidy(() => tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]])).dataSync()[0]);
+    if (product !== 11) throw new Error(`[1 2]·[3 4]ᵀ gave ${product}`);
+    process.stdout.write(JSON.stringify({ ok: true, backend: info.name, tensorflowVersion: info.tensorflowVersion, nativePath: info.nativePath, threads: info.threads }) + '\n');
+    return 0;
+  } catch (e) {
+    const skipped = e instanceof BackendError ? e.skipped[0] : undefined;
+    process.stdout.write(JSON.stringify({ ok: false, reason: skipped?.reason ?? (e instanceof Error ? e.message : String(e)), kind: skipped?.kind ?? 'broken' }) + '\n');
+    return 1;
+  }
+}
+
+if (process.argv[2] === '--check-native') {
+  void checkNative(process.argv[3]).then((code) => { process.exitCode = code; });
+} else if (!process.send) {
   process.stderr.write('dist/worker.js is the training process of the Gradient Lens extension; it must be forked with an IPC channel\n');
   process.exit(2);
 }

@@ -1,6 +1,7 @@
 // Runs inside a real VS Code extension host (code-server here, desktop VS Code through
 // @vscode/test-electron elsewhere): real training processes, real tfjs, real MNIST.
 import * as assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import * as vscode from 'vscode';
@@ -10,6 +11,8 @@ import { findPreset } from '../../src/core/presets';
 import { waitFor as waitUntil } from './util';
 
 const EXT_ID = 'gradient-lens.gradient-lens';
+/** Event-loop delay p99 bound: far above what the host's own work causes, far below a training step in the host. */
+const EVENT_LOOP_P99_BOUND_MS = 100;
 
 async function getApi(): Promise<GradientLensApi> {
   const ext = vscode.extensions.getExtension<GradientLensApi>(EXT_ID);
@@ -191,7 +194,11 @@ describe('Gradient Lens extension (in the extension host)', function () {
     }
   });
 
-  it('keeps the extension host responsive during a full seed-MLP run (event-loop delay p99 < 20 ms)', async () => {
+  // A bound, not a benchmark: training inside the extension host without yielding, or yielding the way
+  // tfjs-layers' fit does (every 125 ms), would break it; a loaded machine does not (p99 seen 2–35 ms).
+  // (That tfjs never loads in the host at all is asserted by the seed-mlp-zeros command test.)
+  // The figures go to test-output/host-event-loop.json for `npm run bench` (scripts/benchHost.mjs).
+  it(`keeps the extension host responsive during a full seed-MLP run (event-loop delay p99 < ${EVENT_LOOP_P99_BOUND_MS} ms)`, async () => {
     const h = monitorEventLoopDelay({ resolution: 5 });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -211,7 +218,13 @@ describe('Gradient Lens extension (in the extension host)', function () {
     const max = h.max / 1e6 - RESOLUTION_MS;
     console.log(`      extension-host event-loop delay during seed-mlp-zeros (1000 steps, ${r.backend?.name}): p50 ${(interval(50) - RESOLUTION_MS).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, max ${max.toFixed(1)} ms (timer intervals p99 ${interval(99).toFixed(1)} ms at ${RESOLUTION_MS} ms resolution)`);
     console.log(`      host work for the run: ${r.hostMs.messages} messages, ${r.hostMs.total.toFixed(0)} ms total, largest ${r.hostMs.max.toFixed(1)} ms; extension-host process CPU ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms over ${wallMs.toFixed(0)} ms wall; test accuracy ${r.end!.testAccuracy.toFixed(4)}, trainMs ${Math.round(r.end!.trainMs)}`);
+    const p50 = interval(50) - RESOLUTION_MS;
+    writeFileSync(path.resolve(__dirname, '../../../test-output/host-event-loop.json'), JSON.stringify({
+      measuredAt: new Date().toISOString(), run: 'seed-mlp-zeros', steps: r.end?.steps, backend: r.backend?.name, appHost: vscode.env.appHost,
+      resolutionMs: RESOLUTION_MS, samples: h.count, p50Ms: p50, p99Ms: p99, maxMs: max, boundMs: EVENT_LOOP_P99_BOUND_MS,
+      hostCpuMs: (cpu.user + cpu.system) / 1000, wallMs, hostMessageMs: r.hostMs.total, hostMessages: r.hostMs.messages, trainMs: r.end?.trainMs,
+    }, null, 2) + '\n');
     assert.ok(r.end!.testAccuracy >= 0.1 && r.end!.testAccuracy <= 0.12, `seed-mlp-zeros accuracy ${r.end!.testAccuracy}`);
-    assert.ok(p99 < 20, `event-loop delay p99 ${p99.toFixed(1)} ms`);
+    assert.ok(p99 < EVENT_LOOP_P99_BOUND_MS, `event-loop delay p99 ${p99.toFixed(1)} ms`);
   });
 });

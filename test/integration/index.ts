@@ -18,6 +18,12 @@ async function measureActivation(): Promise<number | undefined> {
 }
 
 export async function run(): Promise<void> {
+  // Training processes forked from here inherit NODE_OPTIONS: they cannot `require('@tensorflow/tfjs-node')`
+  // (test/support/hideTfjsNode.ts), so `auto` runs on wasm — the path of a user without tfjs-node —
+  // although this checkout's node_modules may hold it. The native tests load it by path instead.
+  const hide = path.join(__dirname, '..', 'support', 'hideTfjsNode.js');
+  process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(hide)}`.trim();
+  console.log('backend: this suite\'s training processes cannot load @tensorflow/tfjs-node (test/support/hideTfjsNode.ts), so runs are on wasm; the native tests load it by path and say so');
   const activationMs = await measureActivation();
   if (activationMs !== undefined) console.log(`activation (load dist/extension.js + activate()): ${activationMs.toFixed(1)} ms`);
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 120_000, reporter: 'spec' });

@@ -70,3 +70,19 @@ test('tanh with all zeros (and zeros after it) is frozen, not dead: symmetric-un
   // sigmoid(0) = 0.5 is not zero: its gradients flow (see the sigmoid case above)
   for (const fix of staticFindings(tanhZeros)[1].fixes) assert.deepEqual(staticFindings(applyFix(tanhZeros, fix)).filter((f) => f.severity !== 'info'), []);
 });
+
+test('zero weights with a random bias (PyTorch zeros_ on the weight only): the units whose bias is ≤ 0 are predicted dead', () => {
+  const b = 1 / 28; // nn.Linear(784, 100)'s default bias U(±1/√784)
+  const spec = mlp({ kernelInitializer: 'zeros', biasInitializer: { type: 'randomUniform', minval: -b, maxval: b } });
+  const fs = staticFindings(spec);
+  assert.deepEqual(summary(fs), ['warning dead-units@0']);
+  assert.equal(fs[0].evidence.expectedDeadShare, 0.5);
+  assert.match(fs[0].message, /about 50% of the 100 under U\(-0\.03571, 0\.03571\)/);
+  for (const fix of fs[0].fixes) assert.deepEqual(staticFindings(applyFix(spec, fix)), []);
+  // a bias that is mostly positive: a few dead units (info); a normal bias centred below 0: most of them
+  assert.deepEqual(summary(staticFindings(mlp({ kernelInitializer: 'zeros', biasInitializer: { type: 'randomUniform', minval: -0.01, maxval: 0.09 } }))), ['info dead-units@0']);
+  const neg = staticFindings(mlp({ kernelInitializer: 'zeros', biasInitializer: { type: 'randomNormal', mean: -0.1, stddev: 0.1 } }));
+  assert.ok(Math.abs((neg[0].evidence.expectedDeadShare as number) - 0.8413) < 1e-3, String(neg[0].evidence.expectedDeadShare));
+  // sigmoid units cannot die, and a non-zero constant kernel is the symmetric case, not this one
+  assert.deepEqual(staticFindings(parseSpec({ name: 's', layers: [{ units: 100, activation: 'sigmoid', kernelInitializer: 'zeros', biasInitializer: { type: 'randomUniform', minval: -b, maxval: b } }, { units: 10, activation: 'softmax' }] })).filter((f) => f.code === 'dead-units'), []);
+});

@@ -101,6 +101,31 @@ test('seed-mlp-zeros stream (mocked acquireVsCodeApi): the panel says ready, the
   await page.close();
 });
 
+test('native backend absent (mocked acquireVsCodeApi): the header offers the set-up and posts setUpNativeBackend; a tensorflow run shows libtensorflow and no offer', async () => {
+  const p = await openPanel(browser, { theme: 'dark' });
+  const withBackend = (backend: object, runId: string) => zeros.notifications.map((n) => {
+    const m = JSON.parse(JSON.stringify(n).split('"runId":"run-1"').join(`"runId":"${runId}"`)) as N;
+    if (m.type === 'startTraining') m.start.backend = backend;
+    return m;
+  });
+  const absent = { name: 'wasm', requested: 'auto', simd: true, threads: 1, skipped: [{ name: 'tensorflow', reason: '@tensorflow/tfjs-node is not installed (its install step needs to download libtensorflow)', kind: 'absent' }] };
+  await feed(p, withBackend(absent, 'run-absent').slice(0, 40));
+  const offer = p.page.locator('[data-testid="setup-native"]');
+  assert.equal(await offer.count(), 1);
+  assert.equal((await offer.textContent())?.trim(), 'Set up native backend…');
+  assert.match((await offer.getAttribute('title')) ?? '', /not installed: @tensorflow\/tfjs-node is not installed/);
+  const before = (await p.posted()).length;
+  await offer.click();
+  await p.settle();
+  assert.deepEqual((await p.posted()).slice(before), [{ type: 'setUpNativeBackend', runId: 'run-absent' }]);
+  await p.page.screenshot({ path: screenshotPath('panel-native-offer.png') });
+
+  const p2 = await openPanel(browser, { theme: 'dark' });
+  await feed(p2, withBackend({ name: 'tensorflow', requested: 'auto', threads: 1, interOpThreads: 1, tensorflowVersion: '2.21.0', skipped: [] }, 'run-tf').slice(0, 40));
+  assert.match(await text(p2, '[data-testid="backend"]'), /Backend: tensorflow \(libtensorflow 2\.21\.0, 1 thread\)/);
+  assert.equal(await p2.page.locator('[data-testid="setup-native"]').count(), 0);
+});
+
 test('light theme (mocked acquireVsCodeApi): "Re-run with this fix" posts rerunWithFix with the finding\'s fix, from the keyboard too', async () => {
   const p = await openPanel(browser, { theme: 'light' });
   await feed(p, zeros.notifications);

@@ -18,9 +18,11 @@ const ext = new Uri('/ext');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const started: { spec: unknown; label: string; compareWithRunId?: string }[] = [];
 const stopped: string[] = [];
+let setUps = 0;
 const host = {
   startRun: (spec: unknown, label: string, compareWithRunId?: string) => { started.push({ spec, label, compareWithRunId }); },
   stopRun: (runId: string) => { stopped.push(runId); },
+  setUpNativeBackend: () => { setUps++; },
   log: (m: string) => { fake.logs.push(m); },
 };
 const seedSpec = findPreset('seed-mlp-zeros')!.spec;
@@ -46,6 +48,29 @@ beforeEach(() => {
   fake.logs.length = 0;
   started.length = 0;
   stopped.length = 0;
+  setUps = 0;
+});
+
+test('FAKE vscode: "Set up native backend" reaches the host only for a run that fell back because tfjs-node is absent or broken', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  const p = fake.panels[0];
+  p.receive({ type: 'ready' });
+  const start = (runId: string, backend: object) => {
+    panel.beginRun({ runId, label: runId, spec: seedSpec });
+    panel.handleTrainerMessage({ type: 'event', runId, event: { type: 'start', spec: seedSpec, backend, parameterCount: 79510, totalSteps: 10, probeEvery: 50, evalEvery: 0, trainExamples: 60000, testExamples: 10000, probeExamples: 256 } as never });
+  };
+  start('run-wasm', { name: 'wasm', requested: 'auto', simd: true, threads: 1, skipped: [{ name: 'tensorflow', reason: '@tensorflow/tfjs-node is not installed', kind: 'absent' }] });
+  start('run-native', { name: 'tensorflow', requested: 'auto', threads: 1, skipped: [] });
+  start('run-forced', { name: 'wasm', requested: 'wasm', simd: true, threads: 1, skipped: [] });
+  p.receive({ type: 'setUpNativeBackend', runId: 'run-wasm' });
+  await sleep(5);
+  assert.equal(setUps, 1);
+  for (const runId of ['run-native', 'run-forced']) p.receive({ type: 'setUpNativeBackend', runId });
+  p.receive({ type: 'setUpNativeBackend' });
+  await sleep(5);
+  assert.equal(setUps, 1, 'runs on tensorflow, or on wasm by choice, are not offered the set-up');
+  assert.equal(fake.logs.filter((l) => /not offered the native set-up/.test(l)).length, 2, fake.logs.join('\n'));
+  assert.ok(fake.logs.some((l) => /dropped a malformed message/.test(l)));
 });
 
 test('FAKE vscode: the webview HTML is locked down (CSP default-src none, script by a fresh nonce, media/ only, no run data)', () => {

@@ -1,7 +1,7 @@
 // Findings that follow from the spec alone, before any training (`gradient-lens check`, the editor's
 // squiggles on save). The importers attach source positions to them.
 import type { Finding } from '../findings';
-import type { ModelSpec } from '../spec';
+import type { Initializer, ModelSpec } from '../spec';
 import { describeInitializer } from '../spec';
 import { checkInitScale, constantValue, initializerMoments, layerShape, type InitScaleCheck } from './initScale';
 import { resolveThresholds, type Thresholds } from './thresholds';
@@ -42,6 +42,31 @@ export function initScaleFinding(spec: ModelSpec, c: InitScaleCheck, measured: b
  * - poor-init-scale: initializer scale outside [0.1 ×, 10 ×] the Glorot / He / LeCun range for the
  *   fan-in (too small is only flagged for hidden layers). A zero-initialised softmax layer is fine.
  */
+/** The share of a random initializer's values that are ≤ 0 (undefined: not a distribution we know). */
+function nonPositiveShare(init: Initializer): number | undefined {
+  const phi = (z: number): number => 0.5 * (1 + erf(z / Math.SQRT2));
+  if (typeof init === 'string') return init === 'zeros' || init === 'ones' ? undefined : 0.5; // the named ones are symmetric around 0
+  switch (init.type) {
+    case 'constant': return undefined;
+    case 'randomUniform': return Math.min(1, Math.max(0, -init.minval / (init.maxval - init.minval)));
+    case 'randomNormal': return init.stddev > 0 ? phi(-init.mean / init.stddev) : undefined;
+    case 'truncatedNormal': {
+      if (!(init.stddev > 0)) return undefined;
+      const z = Math.min(2, Math.max(-2, -init.mean / init.stddev));
+      return (phi(z) - phi(-2)) / (phi(2) - phi(-2));
+    }
+  }
+}
+
+/** Abramowitz–Stegun 7.1.26 (|error| < 1.5e-7): enough for a share of units. */
+function erf(x: number): number {
+  const s = Math.sign(x);
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
 export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<string, number>> | Thresholds): Finding[] {
   const t = resolveThresholds(thresholds);
   const out: Finding[] = [];
@@ -74,6 +99,21 @@ export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<stri
           evidence: { kernelConstant: 0, biasConstant: 0, nextKernelConstant: true, predicted: true },
           fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
         });
+      }
+      // A zero kernel with a random bias (PyTorch's nn.Linear keeps its U(±1/√fan_in) bias when only the
+      // weight is zeroed): every unit outputs relu(bias) whatever the image, and those whose bias is ≤ 0
+      // never get a gradient. The others learn, so the layer is only partly lost.
+      if (l.activation === 'relu' && k === 0 && b === undefined) {
+        const share = nonPositiveShare(l.biasInitializer);
+        if (share !== undefined && share > 0) {
+          const severity = share >= 1 ? 'error' : share >= t.deadLayerWarnShare ? 'warning' : 'info';
+          out.push({
+            code: 'dead-units', severity, layer: i, firstStep: 0,
+            message: `The weights of ${layerName(spec, i)} start at 0, so each unit outputs relu(its bias) for every image. The units whose bias starts ≤ 0 — about ${Math.round(share * 100)}% of the ${l.units} under ${describeInitializer(l.biasInitializer)} — output 0 for every input, get no gradient and never learn; the others start blind to the input. Start from random weights.`,
+            evidence: { expectedDeadShare: share, units: l.units, kernelConstant: 0, predicted: true },
+            fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
+          });
+        }
       }
       if (dead) {
         out.push({

@@ -1,6 +1,6 @@
 // A small, language-neutral syntax tree that the Python and JS/TS front ends (lezer) lower into, so
-// one interpreter (interpret.ts) reads TF1, Keras and tfjs models. Offsets are UTF-16 indices into
-// the source text (what lezer and VS Code use); positions.ts turns them into 1-based line/column.
+// one interpreter (interpret.ts) reads every file. Offsets are UTF-16 indices into the source text
+// (what lezer and VS Code use); positions.ts turns them into 1-based line/column.
 
 export interface Span {
   from: number;
@@ -8,9 +8,25 @@ export interface Span {
 }
 
 export interface Kwarg extends Span {
-  /** Keyword (Python `name=`) or property key (JS `{name: ...}` when lowered from a config object). */
+  /** Keyword (Python `name=`), property key (JS `{name: ...}`) or string key of a dict literal; '' when `key` is set. */
   name: string;
   value: Expr;
+  /** A dict key that is not a string literal (`{1: ..., n: ...}`): evaluated. */
+  key?: Expr;
+}
+
+/** A function parameter; `rest` marks `*args` / `**kwargs` / JS `...rest`. */
+export interface Param {
+  name: string;
+  dflt?: Expr;
+  rest?: '*' | '**';
+}
+
+/** One `for target in iter` clause of a comprehension, with its `if` filters. */
+export interface CompFor {
+  target: Expr;
+  iter: Expr;
+  ifs: Expr[];
 }
 
 export type Expr =
@@ -20,24 +36,56 @@ export type Expr =
   | (Span & { k: 'name'; id: string })
   | (Span & { k: 'member'; obj: Expr; prop: string })
   | (Span & { k: 'index'; obj: Expr; index: Expr | undefined })
+  /** `a[lo:hi:step]` inside an index. */
+  | (Span & { k: 'slice'; lo?: Expr; hi?: Expr; step?: Expr })
   | (Span & { k: 'call'; callee: Expr; args: Expr[]; kwargs: Kwarg[] })
-  | (Span & { k: 'list'; items: Expr[] })
+  /** List or tuple literal (also `a, b` on either side of `=`). */
+  | (Span & { k: 'list'; items: Expr[]; tuple?: boolean })
+  /** Dict literal (Python) or object literal (JS). */
   | (Span & { k: 'object'; entries: Kwarg[] })
+  /** Arithmetic, comparison (`<`, `==`, `in`, `is`...) and boolean (`and`, `or`, `&&`, `||`) operators. */
   | (Span & { k: 'bin'; op: string; left: Expr; right: Expr })
   | (Span & { k: 'unary'; op: string; arg: Expr })
-  /** Anything the front end does not lower (lambdas, comprehensions, syntax errors...). */
+  /** `a if test else b` / `test ? a : b`. */
+  | (Span & { k: 'cond'; test: Expr; then: Expr; else: Expr })
+  | (Span & { k: 'lambda'; params: Param[]; body: Stmt[] })
+  /** `[elt for ...]`, `{key: elt for ...}`, `(elt for ...)`. */
+  | (Span & { k: 'comp'; elt: Expr; key?: Expr; fors: CompFor[]; dict?: boolean })
+  /** `*xs` as a call argument (Python `f(*layers)`, JS `f(...xs)`): the items of `arg` as positional arguments. */
+  | (Span & { k: 'spread'; arg: Expr })
+  /** Anything the front end does not lower (comprehension oddities, syntax errors...). */
   | (Span & { k: 'other'; what: string });
 
 export type Stmt =
-  /** `a = e`, `a, b = e`, `const a = e`; targets are names, members or lists of them. */
+  /** `a = e`, `a, b = e`, `const a = e`; targets are names, members, indexes or lists of them. */
   | (Span & { k: 'assign'; targets: Expr[]; value: Expr })
   | (Span & { k: 'expr'; e: Expr })
-  /** A loop; `count` is set for `for _ in range(N)` / `for (let i = 0; i < N; i++)`. */
-  | (Span & { k: 'loop'; iter: Expr | undefined; count: Expr | undefined; countStart?: Expr; target: Expr | undefined; body: Stmt[]; header: Span })
-  | (Span & { k: 'def'; name: string; params: { name: string; dflt?: Expr }[]; body: Stmt[] })
+  /**
+   * A loop. Python `for target in iter`; `while test`; JS `for (let i = countStart; i < count; i += countStep)`
+   * (its count is known to the front end), `for (const target of iter)`.
+   */
+  | (Span & {
+    k: 'loop'; iter: Expr | undefined; count: Expr | undefined; countStart?: Expr; countStep?: Expr; test?: Expr;
+    target: Expr | undefined; body: Stmt[]; header: Span;
+  })
+  | (Span & { k: 'def'; name: string; params: Param[]; body: Stmt[] })
+  | (Span & { k: 'class'; name: string; bases: Expr[]; body: Stmt[] })
   | (Span & { k: 'return'; e: Expr | undefined })
-  /** if/with/try/class/...: bodies whose statements are read in order; `fnBody`: a function body read in place (a `return` ends it). */
-  | (Span & { k: 'block'; body: Stmt[]; fnBody?: boolean });
+  /**
+   * `import m` (binds the first segment), `import m.n as a`, `from m import x as y, z`, `from m import *`;
+   * JS `import * as tf from 'm'`, `import tf from 'm'`, `import {a as b} from 'm'`.
+   */
+  | (Span & { k: 'import'; module: string; as?: string; names?: { name: string; as: string }[]; star?: boolean })
+  /** if / elif / else: `test` is absent for the else branch. */
+  | (Span & { k: 'if'; branches: { test?: Expr; body: Stmt[] }[] })
+  /** with/try/...: bodies whose statements are read in order; `fnBody`: a function body read in place (a `return` ends it). */
+  | (Span & { k: 'block'; body: Stmt[]; fnBody?: boolean })
+  /**
+   * `break` / `continue` (Python): a loop read once counts its iterations up to the first whose `if` condition
+   * holds (see Interpreter.breakAt); an unrolled loop runs them.
+   */
+  | (Span & { k: 'break' })
+  | (Span & { k: 'continue' });
 
 /** Nesting deeper than this is lowered to `other` (fuzzed input must not overflow the stack). */
 export const MAX_DEPTH = 120;

@@ -4,6 +4,7 @@
 import type { Fix } from '../findings';
 import { type Initializer, INPUT_SIZE } from '../spec';
 import type { ImportResult, InitializerSite, TextEdit } from './types';
+import { renderTorchInitializer } from './frameworks/torchInit';
 
 /** 3 significant digits, no exponent noise: 0.050507 → "0.0505", -0.01 → "-0.01". */
 export function formatNumber(x: number): string {
@@ -42,6 +43,9 @@ export function renderInitializer(site: InitializerSite, init: Initializer, fanI
   switch (site.idiom) {
     case 'json':
       return JSON.stringify(init);
+    case 'torch-init':
+    case 'torch-method':
+      return renderTorchInitializer(site, init, fanIn, fanOut, quote);
     case 'keras-string':
     case 'keras-object': {
       const prefix = site.idiom === 'keras-object' ? site.prefix : site.prefix || 'tf.keras.initializers';
@@ -144,6 +148,8 @@ export function fixToEdit(result: ImportResult, text: string, fix: Fix): TextEdi
       if (!result.learningRate) return undefined;
       return { range: result.learningRate, newText: formatNumber(fix.value) };
     }
+    case 'stableLoss':
+      return result.stableLoss;
     default:
       return undefined;
   }

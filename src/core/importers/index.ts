@@ -5,8 +5,10 @@
 import { type ModelSpec, type SpecProblem, INPUT_SIZE, validateSpec } from '../spec';
 import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
-import type { Span } from './ast';
-import { type InitSite, type Interpretation, interpret } from './interpret';
+import type { Span, Stmt } from './ast';
+import { buildLibrary, languagesOf } from './frameworks/registry';
+import { type Dialect, interpret } from './interpret';
+import { type InitSite, type Interpretation, ModelBuilder } from './model';
 import { readJson, spanOfPath } from './json';
 import { parseJavaScript } from './javascript';
 import { LineMap } from './positions';
@@ -60,15 +62,26 @@ function siteOf(site: InitSite | undefined, lines: LineMap, text: string): Initi
   const out: InitializerSite = { range: lines.range(site.span), idiom: site.idiom, prefix: site.prefix };
   if (site.shape) out.shape = text.slice(site.shape.from, site.shape.to);
   if (site.v2) out.v2 = true;
+  if (site.tensor) out.tensor = text.slice(site.tensor.from, site.tensor.to);
   return out;
 }
 
 function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'): ImportResult | undefined {
   const { program, syntaxErrorAt } = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
-  const it = interpret(program, kind === 'python' ? 'python' : 'js', text);
+  const it = read(program, kind === 'python' ? 'python' : 'js', text);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
-  const language: SourceLanguage = kind === 'python' ? (it.style === 'tf1' ? 'python-tf1' : 'keras') : 'tfjs';
+  const language: SourceLanguage = it.language;
+  if (it.refusal) {
+    // Not an MLP: one clear note where it shows, nothing to train, no findings, no model range (no CodeLens).
+    const range = lines.range(it.refusal.span);
+    return {
+      fileName, language, layers: [], staticFindings: [],
+      spec: { ok: false, problems: [{ path: '$', message: `${it.refusal.message} (line ${range.line})` }] },
+      notes: [{ range, message: it.refusal.message, severity: 'info' }],
+      refused: { range, message: it.refusal.message },
+    };
+  }
   const notes: ImportNote[] = it.notes.map((n) => ({ range: lines.range(n.span), message: n.message, severity: 'info' }));
   const note = (span: Span, message: string, severity: ImportNote['severity'] = 'info') => notes.push({ range: lines.range(span), message, severity });
   const fileStart: Span = { from: 0, to: 0 };
@@ -89,6 +102,9 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     if (k) src.kernelInitializer = k;
     if (b) src.biasInitializer = b;
     if (l.activationSite?.idiom === 'string') src.activationString = lines.range(l.activationSite.span);
+    const via = (l.weightsVia ?? []).filter((s) => s.from !== l.weightsSpan.from || s.to !== l.weightsSpan.to);
+    if (via.length) src.via = via.map((s) => lines.range(s));
+    if (l.weightsCreated) src.weightsCreated = lines.range(l.weightsCreated);
     return src;
   });
   if (!spec.ok) for (const p of spec.problems) notes.push(problemNote(p, layers, lines.range(modelSpan)));
@@ -100,7 +116,34 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   if (it.batch) result.batchSize = lines.range(it.batch.span);
   if (it.steps) result.steps = lines.range(it.steps.span);
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec), result);
+  if (it.unstableLoss) {
+    const u = it.unstableLoss;
+    const r = lines.range(u.span);
+    const fixes: Finding['fixes'] = [];
+    if (u.edit) {
+      result.stableLoss = { range: lines.range(u.edit.span), newText: u.edit.newText };
+      fixes.push({ kind: 'stableLoss', label: `Use ${u.edit.newText.replace(/\(.*$/s, '')} (stable)` });
+    }
+    result.staticFindings.push({
+      code: 'unstable-loss', severity: 'warning', layer: -1, firstStep: 0,
+      message: `This loss takes the log of a softmax output by hand (${u.construct}): in float32 a softmax probability can underflow to exactly 0, `
+        + 'log(0) = -inf, and from then on the gradients are NaN and the model stops learning (with the seed\'s program in real TensorFlow, 2 of 10 seeds ended at 0.098 accuracy). '
+        + `Gradient Lens trains with a stable softmax cross-entropy, so a run here will not show it. Use ${u.suggestion}.`,
+      evidence: { construct: u.construct, outputActivation: 'softmax', outputLayer: Math.max(0, it.layers.indexOf(u.layer)) },
+      fixes,
+      source: { file: fileName, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn },
+    });
+  }
   return result;
+}
+
+/** Interprets a lowered program with the framework modules of its dialect. */
+function read(program: Stmt[], dialect: Dialect, text: string): Interpretation {
+  const session = new ModelBuilder();
+  for (const [id, label] of languagesOf()) session.languages.set(id, label);
+  const library = buildLibrary(dialect);
+  const { notes, host } = interpret(program, { dialect, text, library, session });
+  return session.finish(host, notes, dialect === 'python' ? 'keras' : 'tfjs');
 }
 
 function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage): Record<string, unknown> {
@@ -115,6 +158,10 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
       note(l.biasSpan ?? l.definition, `this bias has ${l.biasShape[0]} entries, but the layer has ${l.units} units`, 'warning');
     }
     let activation = l.activation;
+    if (last && activation !== undefined && activation !== 'linear' && activation !== 'softmax') {
+      note(l.activationSpan ?? l.definition, `the output layer's activation is ${activation}: Gradient Lens's output layer is always softmax (trained with softmax cross-entropy), so it is trained as softmax`);
+      activation = 'softmax';
+    }
     if (last && (activation === undefined || activation === 'linear')) {
       if (!(it.fromLogits || l.logits)) {
         note(l.definition, 'the output layer has no softmax: Gradient Lens trains with softmax cross-entropy, so these outputs are treated as logits (softmax)');
@@ -137,14 +184,18 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
     }
     return { units: l.units, activation, kernelInitializer: kernel, biasInitializer: bias };
   });
-  if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras) and tf.layers.dense (tfjs)');
+  if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras), tf.layers.dense (tfjs) and nn.Linear (PyTorch)');
   const raw: Record<string, unknown> = { name: specNameOf(fileName), layers: rawLayers };
   if (it.optimizer) raw.optimizer = it.optimizer.spec;
-  else if (it.layers.length > 0) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
+  else if (it.layers.length > 0 && !it.notes.some((n) => /never compiled/.test(n.message))) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
   if (it.batch) raw.batchSize = it.batch.value;
-  else if (it.layers.length > 0) note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)' : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
+  else if (it.layers.length > 0) {
+    note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)'
+      : language === 'pytorch' ? 'no `DataLoader(..., batch_size=B)` iterated around `optimizer.step()` found: using batch size 100 (the default)'
+        : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
+  }
   if (it.steps) raw.steps = it.steps.value;
-  else if (it.layers.length > 0 && language === 'python-tf1' && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
+  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
   return raw;
 }
 

@@ -1,108 +1,293 @@
-// Reads a model out of a lowered program (ast.ts) by abstract interpretation: statements run once, in
-// order, over symbolic values (numbers, placeholders, variables with their initializer, tensors that
-// know which layer produced them, Keras/tfjs layer and model objects, optimizers). Three idioms share
-// it: TF1 dataflow (`tf.matmul(x, W) + b` through `tf.nn.relu`), Keras (`Sequential`, `model.add`,
-// functional `Dense(..)(x)`) and tfjs (`tf.sequential`, `tf.layers.dense({...})`, config objects).
-// Loops run their body once and multiply the counts of `range(N)` loops around `next_batch(B)`/`fit`.
-// Anything not followed becomes a note at its span; nothing throws on odd input.
-import type { Initializer, OptimizerSpec, OptimizerType } from '../spec';
-import { type Expr, type Kwarg, type Span, type Stmt, dottedName, lastName } from './ast';
-import type { InitializerIdiom } from './types';
+// The language core: reads a lowered program (ast.ts) by abstract interpretation, knowing only the
+// language — values (numbers, strings, lists, dicts, functions, classes and their instances, ranges),
+// scopes, calls with defaults / keywords / *args, `self` and `this` attributes, indexing, `if` with
+// known conditions, loops, imports. It knows nothing of TensorFlow, Keras or tfjs: every name that comes
+// from a library (an import, or a conventional global such as `tf`) is a `ref` with a canonical dotted
+// path, and calling it asks the `Library` (frameworks/registry.ts), which the framework modules fill.
+// Framework values (tensors, layers, models...) are `native` values that implement `Native`.
+//
+// Statements run once, in order. Loops: a loop whose body builds the model (no training call in it,
+// see Library.isTrainingCall) and whose length is known and small is unrolled with its real values; any
+// other loop runs its body once, and its length — `range(...)`, a list, `len(...)`, a `while i < N` whose
+// counter moves by a constant — is on the loop stack, so a training step recorded inside knows how
+// many times it runs. Anything not followed becomes a note at its span; nothing throws on odd input.
+import { type Expr, type Param, type Span, type Stmt, dottedName, lastName } from './ast';
 
 export type Dialect = 'python' | 'js';
 
-/** Where an initializer is written, so a quick fix can rewrite it in the file's own idiom. */
-export interface InitSite {
+/** A framework value (a tensor, a layer, a model, an optimizer...): what it does is up to its module. */
+export interface Native {
+  /** For messages and debugging: `tensor`, `layer`, `model`... */
+  readonly kind: string;
+  /** `obj.name` (undefined: not known). */
+  attr?(name: string, host: Host, at: Span): Val | undefined;
+  /** `obj.name(...)`; undefined when not handled (then `attr` is tried and its value called). */
+  method?(name: string, call: Call, host: Host): Val | undefined;
+  /** `obj(...)`. */
+  call?(call: Call, host: Host): Val;
+  /** `obj <op> other` (`left`: obj is the left operand; `otherAt`: the other operand in the source); undefined when not handled. */
+  binary?(op: string, other: Val, left: boolean, host: Host, at: Span, otherAt: Span): Val | undefined;
+  /** `-obj`, `not obj`... */
+  unary?(op: string, host: Host, at: Span): Val | undefined;
+  /** `obj[index]`. */
+  index?(index: Val, host: Host, at: Span): Val | undefined;
+  /** `obj[lo:hi]` (numbers when written and known; `length` when `hi` is written as `lo + n`). */
+  slice?(lo: number | undefined, hi: number | undefined, host: Host, length?: number): Val | undefined;
+  /** `len(obj)`, and how many times `for x in obj` runs. */
+  len?(host: Host): number | undefined;
+  /** The value a `for x in obj` loop binds (one representative element). */
+  element?(host: Host): Val | undefined;
+  /**
+   * All its elements in order, when it is a container whose contents are known (a framework's list of
+   * layers): `for x in obj` then runs for each of them, and `list(obj)`, `enumerate(obj)`, `f(*obj)`,
+   * comprehensions... see them. Undefined: iterated through `len` / `element` only.
+   */
+  elements?(host: Host): Val[] | undefined;
+  /** `obj.name = v`; true when handled (else the assignment binds the dotted name in the scope). */
+  setAttr?(name: string, v: Val, host: Host, at: Span): boolean;
+  /** `isinstance(obj, C)` for a library class `C` given by canonical path; undefined: not known. */
+  instanceOf?(path: string): boolean | undefined;
+  /** The canonical path of its exact class (`torch.nn.Linear`): what `type(obj)` and `obj.__class__` give. */
+  readonly classPath?: string;
+  /** `hasattr(obj, name)` when `attr` gives nothing (undefined: not known). */
+  hasAttr?(name: string): boolean | undefined;
+}
+
+/** `enumerate(obj)` / `zip`-free iteration over a native: the same length, elements `(i, element)`. */
+class EnumerateV implements Native {
+  readonly kind = 'enumerate';
+  constructor(private readonly inner: Native) {}
+  len(host: Host): number | undefined {
+    return this.inner.len?.(host);
+  }
+  element(host: Host): Val {
+    return { t: 'list', items: [UNKNOWN, this.inner.element?.(host) ?? UNKNOWN], tuple: true };
+  }
+}
+
+type SuperLookup = (owner: ClassVal, self: Val, name: string) => Val;
+
+/** `super` inside a method: `super()` uses the method's class and `self`, `super(C, obj)` the ones given. */
+class SuperCallV implements Native {
+  readonly kind = 'super';
+  constructor(private readonly lookup: SuperLookup, private readonly owner: ClassVal, private readonly self: Val) {}
+  call(call: Call): Val {
+    const [c, obj] = call.args;
+    const owner = c?.t === 'class' ? c : this.owner;
+    return native(new SuperV(this.lookup, owner, obj ?? this.self));
+  }
+}
+
+/** The proxy `super()` returns: attributes come from the base classes of `owner`, bound to `self`. */
+class SuperV implements Native {
+  readonly kind = 'super object';
+  constructor(private readonly lookup: SuperLookup, private readonly owner: ClassVal, private readonly self: Val) {}
+  attr(name: string): Val {
+    return this.lookup(this.owner, this.self, name);
+  }
+}
+
+export interface FuncVal {
+  t: 'func';
+  name: string;
+  params: Param[];
+  body: Stmt[];
+  scope: Scope;
+  /** The statement (or lambda) it was made from: a function is "called" once any call inlines it. */
+  node: Span;
+  /** A bound method: the instance passed as `self` (Python) / bound to `this` (JS). */
+  self?: Val;
+  /** The class whose body defined it (a method): what a zero-argument `super()` in it starts from. */
+  owner?: ClassVal;
+}
+
+export interface ClassVal {
+  t: 'class';
+  name: string;
+  bases: Val[];
+  attrs: Map<string, Val>;
   span: Span;
-  idiom: InitializerIdiom;
-  /** Module prefix to reuse (`tf`, `tf.compat.v1`, `tf.keras.initializers`); '' when the name was imported bare. */
-  prefix: string;
-  /** TF1 tensor initial values: the source span of the shape argument. */
-  shape?: Span;
-  /** TF2 spelling (`tf.random.uniform`) rather than TF1 (`tf.random_uniform`). */
-  v2?: boolean;
-  /** Set when the same source expression initialises several layers (a helper function): no edit then. */
-  shared?: boolean;
 }
 
-export interface InitRec {
-  init: Initializer;
-  site?: InitSite;
-}
-
-export interface LayerRec {
-  id: number;
-  units?: number;
-  /** Kernel shape when written out (TF1): [fanIn, units]. */
-  kernelShape?: (number | undefined)[];
-  biasShape?: (number | undefined)[];
-  activation?: string;
-  activationSpan?: Span;
-  activationSite?: { span: Span; idiom: 'string' | 'name' };
-  kernel?: InitRec;
-  bias?: InitRec;
-  useBias: boolean;
-  /** The expression that creates the kernel (findings anchor here). */
-  weightsSpan: Span;
-  biasSpan?: Span;
-  definition: Span;
-  input?: LayerRec | 'input';
-  /** Used as logits of a softmax cross-entropy. */
-  logits?: boolean;
-  kind: 'dataflow' | 'object';
-  /** The layer object was placed in a model (so it is not also an orphan). */
-  placed?: boolean;
-  /** TF1: the kernel is a tf.Variable multiplied in by hand. */
-  fromVariable?: boolean;
-}
-
-interface ModelRec {
+export interface InstanceVal {
+  t: 'instance';
+  cls: ClassVal;
+  attrs: Map<string, Val>;
+  /** Per-instance state of the library class it derives from (framework modules key it as they like). */
+  data: Map<unknown, unknown>;
   span: Span;
-  layers: LayerRec[];
-  optimizer?: OptimizerVal;
-  fromLogits?: boolean;
-  fitted?: boolean;
-  compiled?: boolean;
 }
 
-interface OptimizerVal {
-  spec: OptimizerSpec;
-  span: Span;
-  lrSpan?: Span;
+export interface DictEntry {
+  key: Val;
+  value: Val;
+  /** The `key: value` entry in the source, when written in a literal. */
+  span?: Span;
+  valueExpr?: Expr;
 }
 
-type Val =
+export type Val =
   | { t: 'num'; v: number; span?: Span }
-  | { t: 'str'; v: string; span: Span }
+  | { t: 'str'; v: string; span?: Span }
   | { t: 'none' }
   | { t: 'bool'; v: boolean }
-  | { t: 'list'; items: Val[] }
-  | { t: 'dict'; entries: Kwarg[] }
-  | { t: 'placeholder'; shape?: (number | undefined)[]; span: Span }
-  | { t: 'tensor'; source: LayerRec | 'input'; activated: boolean }
-  | { t: 'initTensor'; rec: InitRec; shape?: (number | undefined)[] }
-  | { t: 'initializer'; rec: InitRec }
-  | { t: 'var'; rec?: InitRec; shape?: (number | undefined)[]; span: Span }
-  | { t: 'layer'; layer: LayerRec }
-  | { t: 'activationLayer'; activation: string; span: Span; site?: { span: Span; idiom: 'string' | 'name' } }
-  | { t: 'passLayer'; what: string; span: Span }
-  | { t: 'model'; model: ModelRec }
-  | { t: 'optimizer'; opt: OptimizerVal }
-  | { t: 'func'; def: Extract<Stmt, { k: 'def' }>; scope: Scope }
-  | { t: 'loss'; fromLogits: boolean }
-  | { t: 'dataset'; examples: number }
+  | { t: 'list'; items: Val[]; tuple?: boolean }
+  | { t: 'dict'; entries: Map<string, DictEntry> }
+  | { t: 'range'; start: number; stop: number; step: number }
+  | FuncVal
+  | ClassVal
+  | InstanceVal
+  /** A language builtin (`range`, `len`, `Math.sqrt`...). */
+  | { t: 'builtin'; name: string }
+  /** A name from a library: `path` is canonical (Library.canonical), `written` as in the source. */
+  | { t: 'ref'; path: string; written: string }
+  | { t: 'native'; obj: Native }
   | { t: 'unknown' };
 
-const UNKNOWN: Val = { t: 'unknown' };
+export const UNKNOWN: Val = { t: 'unknown' };
+export const NONE: Val = { t: 'none' };
 
-interface Args {
-  args: Val[];
-  argExprs: Expr[];
-  kw: Map<string, { v: Val; expr: Expr; span: Span }>;
+/** An evaluated argument with the expression it came from. */
+export interface Arg {
+  v: Val;
+  expr: Expr;
+  /** The whole argument (`units=10`, `units: 10`) — where notes and anchors go. */
+  span: Span;
 }
-const NONE: Val = { t: 'none' };
 
-class Scope {
+/** A call as library handlers and natives see it: arguments evaluated once, in order. */
+export interface Call {
+  readonly expr: Extract<Expr, { k: 'call' }>;
+  /** Canonical dotted name of the callee ('' when it is not a library name). */
+  readonly path: string;
+  /** The callee as written (`tf.keras.layers.Dense`), '' when it is not a dotted name. */
+  readonly written: string;
+  readonly args: Val[];
+  readonly argExprs: Expr[];
+  /** Keywords by normalised name (`kernel_initializer`, `kernelInitializer` → `kernelinitializer`); a JS trailing object literal counts as keywords. */
+  readonly kw: Map<string, Arg>;
+  /** Keywords as written (user functions bind them by exact name). */
+  readonly named: Map<string, Arg>;
+  /** Keyword `names` (normalised) first, then the positional argument `pos` (-1: none). */
+  arg(pos: number, ...names: string[]): Arg | undefined;
+}
+
+/**
+ * One enclosing loop: `count` when known; `training` when its body draws batches / takes steps. A branch
+ * of an `if` that only some iterations take (`if i % 10 == 0:` in a 1000-step loop) is a frame too,
+ * whose `count` is the share of iterations that take it (0.1).
+ */
+export interface LoopFrame {
+  count?: number;
+  header: Span;
+  training: boolean;
+  /** A loop over a range with a name as its target: which values it takes (to count branch shares). */
+  range?: { name: string; start: number; step: number; n: number };
+  /** This frame is one run of a loop that is unrolled (read once per value, see Interpreter.loop). */
+  unrolled?: boolean;
+  /** The loop iterates something whose elements are not known: its target is bound to an unknown value. */
+  opaque?: boolean;
+}
+
+/** What the interpreter offers framework modules. `session` is the per-file state they share. */
+export interface Host<S = unknown> {
+  readonly dialect: Dialect;
+  readonly text: string;
+  readonly session: S;
+  /** The enclosing loops, outermost first. */
+  readonly loops: readonly LoopFrame[];
+  /** The user-function calls being inlined, outermost first (a value made inside a helper knows how it was reached). */
+  readonly callStack: readonly Span[];
+  /** The branches of `if`s with unknown conditions being read (`from:branch`): two records on different branches of one `if` exclude each other. */
+  readonly branchPath: readonly string[];
+  /**
+   * The conditions (test expressions) of the enclosing `if` branches that are read without their
+   * condition being known, innermost last: what happens there may or may not happen.
+   */
+  readonly undecided: readonly Span[];
+  /** An information note at `span` (deduplicated). */
+  note(span: Span, message: string): void;
+  /** The source at `span`, whitespace collapsed, cut at 60 characters (for messages). */
+  src(span: Span): string;
+  /** Calls any value (a user function, a class, a library name...) from library code (`tf.app.run(main)`). */
+  callValue(f: Val, args: Val[], at: Span): Val;
+  /** `v.name` with the language's rules (instances, dicts, natives, refs). */
+  attr(v: Val, name: string, at: Span): Val;
+  /** A module-level name (`main` for `tf.app.run()`). */
+  globalValue(name: string): Val | undefined;
+}
+
+/**
+ * A parameter without a default of a function that nothing in the file calls (`def inference(images,
+ * hidden1_units)` in a module, a `model_fn(features, labels, mode)` given to a framework): its value is
+ * not known. Attribute and index access, method calls and iteration give the same parameter back
+ * (`features['x']`, `for m in net.modules()`), so frameworks can recognise where it flows (e.g. take it
+ * for the model input) and name it in notes.
+ */
+export class UnboundParamV implements Native {
+  readonly kind = 'parameter';
+  constructor(readonly name: string, readonly fn: string, readonly span: Span) {}
+  attr(): Val {
+    return { t: 'native', obj: this };
+  }
+  index(): Val {
+    return { t: 'native', obj: this };
+  }
+  /** "`hidden1_units` (a parameter of inference() with no default; inference() is never called in this file)". */
+  describe(): string {
+    const fn = this.fn ? `${this.fn}()` : 'a function';
+    return `\`${this.name}\` (a parameter of ${fn} with no default value; ${this.fn ? `${fn} is` : 'it is'} never called in this file)`;
+  }
+}
+
+/** Behaviour of instances of user classes derived from a library class (`keras.Model`, `nn.Module`). */
+export interface BaseClass<S = unknown> {
+  /** Runs when an instance is created, before the user's `__init__`. */
+  create?(inst: InstanceVal, call: Call, host: Host<S>): void;
+  /** An attribute that neither the instance nor the user's classes define (`model.compile`). */
+  attr?(inst: InstanceVal, name: string, host: Host<S>, at: Span): Val | undefined;
+  /** `inst.name(...)` for such attributes; undefined when not handled. */
+  method?(inst: InstanceVal, name: string, call: Call, host: Host<S>): Val | undefined;
+  /** `inst(...)` when the user's classes define no `__call__` (e.g. it runs `forward` / `call`). */
+  call?(inst: InstanceVal, call: Call, host: Host<S>): Val | undefined;
+  /** `inst.name = v` was executed. */
+  setAttr?(inst: InstanceVal, name: string, v: Val, host: Host<S>): void;
+  /** `hasattr(inst, name)` for a name that neither the instance nor the user's classes define (undefined: not known). */
+  hasAttr?(inst: InstanceVal, name: string): boolean | undefined;
+  /** Runs when an instance is created, after the user's `__init__` (e.g. to read the layers it made). */
+  initialized?(inst: InstanceVal, call: Call, host: Host<S>): void;
+}
+
+/** The libraries a file may use, as the interpreter sees them (frameworks/registry.ts builds it). */
+export interface Library<S = unknown> {
+  /** Canonical form of a dotted path (`tensorflow.compat.v1.nn.relu` → `tensorflow.nn.relu`). */
+  canonical(path: string): string;
+  /** The canonical root of an imported module (`@tensorflow/tfjs` → `tfjs`), undefined: use the name. */
+  module(name: string, dialect: Dialect): string | undefined;
+  /** The canonical path of a name used without being defined or imported (`tf` in a browser script). */
+  global(name: string, dialect: Dialect): string | undefined;
+  /** Whether a canonical path names something the library reads (for `from m import *`). */
+  knows(path: string): boolean;
+  /** Calls a library name; undefined when no module handles it. */
+  call(call: Call, host: Host<S>): Val | undefined;
+  /** The value of a library name that is not called (`math.pi`); undefined: a ref. */
+  value?(path: string, host: Host<S>): Val | undefined;
+  /** A library class that user classes derive from. */
+  baseClass(path: string): BaseClass<S> | undefined;
+  /** Whether the library class `path` derives from the library class `base` (both canonical; undefined: not known). */
+  isSubclass?(path: string, base: string): boolean | undefined;
+  /** `x.name(...)` on a value the interpreter does not know (`value`: a parameter nothing binds, when that is what it is); undefined: not handled. */
+  unknownMethod?(name: string, receiver: Expr, call: Call, host: Host<S>, value?: Val): Val | undefined;
+  /** `a.b.c` on a value that is not known, by its dotted name (`mnist.train.num_examples`). */
+  unknownMember?(dotted: string, host: Host<S>): Val | undefined;
+  /** A call (by the last segment of its name, normalised) that trains: a loop around it is a training loop. */
+  isTrainingCall(name: string): boolean;
+}
+
+/** Normalised names: `random_uniform`, `randomUniform`, `RandomUniform` → `randomuniform`. */
+export const norm = (s: string): string => s.replace(/_/g, '').toLowerCase();
+
+export class Scope {
   private readonly vars = new Map<string, Val>();
   constructor(readonly parent?: Scope) {}
   get(name: string): Val | undefined {
@@ -111,6 +296,12 @@ class Scope {
   set(name: string, v: Val): void {
     this.vars.set(name, v);
   }
+  has(name: string): boolean {
+    return this.vars.has(name) || (this.parent?.has(name) ?? false);
+  }
+  entries(): IterableIterator<[string, Val]> {
+    return this.vars.entries();
+  }
 }
 
 export interface Note {
@@ -118,112 +309,201 @@ export interface Note {
   message: string;
 }
 
-export interface Interpretation {
-  /** The layers of the model, input to output (empty when none was found). */
-  layers: LayerRec[];
-  modelSpan?: Span;
-  optimizer?: OptimizerVal;
-  batch?: { value: number; span: Span };
-  steps?: { value: number; span: Span };
-  fromLogits: boolean;
-  notes: Note[];
-  /** Whether the file uses TensorFlow / Keras / tfjs constructs at all (else importSource says "not a model file"). */
-  looksLikeModel: boolean;
-  style: 'tf1' | 'layers';
+export interface InterpretOptions<S> {
+  dialect: Dialect;
+  text: string;
+  library: Library<S>;
+  session: S;
 }
 
-/** Normalised names: `random_uniform`, `randomUniform`, `RandomUniform` → `randomuniform`. */
-const norm = (s: string): string => s.replace(/_/g, '').toLowerCase();
-
-const ACTIVATION_NAMES: Record<string, string> = {
-  relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', linear: 'linear', elu: 'elu', selu: 'selu',
-  leakyrelu: 'leakyRelu', identity: 'linear',
-};
-
-const NAMED_INIT: Record<string, Initializer> = {
-  zeros: 'zeros', zero: 'zeros', ones: 'ones', one: 'ones', glorotuniform: 'glorotUniform', glorotnormal: 'glorotNormal',
-  henormal: 'heNormal', heuniform: 'heUniform', lecunnormal: 'leCunNormal', lecununiform: 'leCunUniform',
-  xavieruniform: 'glorotUniform', xaviernormal: 'glorotNormal',
-  zerosinitializer: 'zeros', onesinitializer: 'ones', glorotuniforminitializer: 'glorotUniform', glorotnormalinitializer: 'glorotNormal',
-};
-
-const UNSUPPORTED_LAYERS = new Set([
-  'conv1d', 'conv2d', 'conv3d', 'maxpooling2d', 'maxpool2d', 'averagepooling2d', 'batchnormalization', 'lstm', 'gru',
-  'simplernn', 'embedding', 'layernormalization', 'globalaveragepooling2d', 'separableconv2d', 'conv2dtranspose',
-]);
-
-export function interpret(program: Stmt[], dialect: Dialect, text: string): Interpretation {
-  return new Interpreter(dialect, text).run(program);
+/**
+ * Runs the program. Everything the framework modules found is in `session`; `notes` (what was not
+ * followed) keeps growing while `host` is used afterwards (e.g. to note what picking the model found).
+ */
+export function interpret<S>(program: Stmt[], options: InterpretOptions<S>): { notes: Note[]; host: Host<S> } {
+  const it = new Interpreter(options);
+  it.run(program);
+  return { notes: it.notes, host: it };
 }
 
 class ReturnSignal {
   constructor(readonly value: Val) {}
 }
 
+/** A `break` / `continue` run in an unrolled loop. */
+class LoopSignal {
+  constructor(readonly kind: 'break' | 'continue') {}
+}
+
 const MAX_CALL_DEPTH = 8;
 const MAX_WORK = 200_000;
+/**
+ * Loops that build the model are unrolled up to this many iterations (enough for an init loop over the
+ * modules of the largest model the spec allows: 16 layers, each with an activation, a norm and a dropout).
+ */
+const MAX_UNROLL = 128;
+/** Lists longer than this are not materialised (`range(60000)` stays a range). */
+const MAX_LIST = 10_000;
 
-class Interpreter {
-  private readonly notes: Note[] = [];
+const PY_BUILTINS = new Set([
+  'range', 'xrange', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
+  'super', 'sorted', 'reversed', 'str', 'bool', 'isinstance', 'getattr', 'setattr', 'hasattr', 'type', 'iter', 'next', 'map', 'open',
+]);
+const JS_BUILTINS = new Set(['require', 'parseInt', 'parseFloat', 'Number', 'Math', 'console', 'super', 'Array', 'Object', 'Promise', 'setTimeout']);
+
+class Interpreter<S> implements Host<S> {
+  readonly notes: Note[] = [];
   private readonly noted = new Set<string>();
-  private readonly layers: LayerRec[] = [];
-  private readonly models: ModelRec[] = [];
-  private readonly optimizers: OptimizerVal[] = [];
-  private minimized?: OptimizerVal;
-  private batch?: { value: number; span: Span };
-  private steps?: { value: number; span: Span };
-  private readonly loopStack: { count?: number; header: Span }[] = [];
+  readonly dialect: Dialect;
+  readonly text: string;
+  readonly session: S;
+  private readonly lib: Library<S>;
+  readonly loops: LoopFrame[] = [];
   private callDepth = 0;
-  /** Outermost call being inlined: values made inside a helper anchor at its call site. */
-  private callSite?: Span;
-  private readonly called = new Set<Stmt>();
-  private readonly defs: { def: Extract<Stmt, { k: 'def' }>; scope: Scope }[] = [];
-  private looksLikeModel = false;
+  readonly callStack: Span[] = [];
+  readonly branchPath: string[] = [];
+  readonly undecided: Span[] = [];
+  /** Per run of an unrolled loop: where its undecided conditions start, and those a `break` carried from earlier runs. */
+  private readonly iterations = new WeakMap<LoopFrame, { base: number; carried: Span[]; stuck: Span[] }>();
+  /** Conditions a `break` / `continue` was read under (kept on `undecided` to the end of the iteration). */
+  private readonly sticky = new Set<Span>();
+  private readonly called = new Set<Span>();
+  private readonly defs: FuncVal[] = [];
+  /** Every function / method body in the program by name (to see whether a loop trains through helpers). */
+  private readonly defsByName = new Map<string, Stmt[][]>();
+  private readonly stars: string[] = [];
+  private readonly calledNames = new Set<string>();
   private work = 0;
-  private readonly siteUses = new Map<string, InitSite[]>();
+  private readonly global = new Scope();
+  /** Set while a library calls back into user code (see callValue). */
+  private libraryCall = false;
+  /** Per function being read: the value of a `return` in a branch that only some runs take. */
+  private readonly softReturns: (Val | undefined)[] = [];
 
-  constructor(private readonly dialect: Dialect, private readonly text: string) {}
+  constructor(o: InterpretOptions<S>) {
+    this.dialect = o.dialect;
+    this.text = o.text;
+    this.lib = o.library;
+    this.session = o.session;
+  }
 
-  private note(span: Span, message: string): void {
+  note(span: Span, message: string): void {
     const key = `${span.from}:${message}`;
     if (this.noted.has(key)) return;
     this.noted.add(key);
     this.notes.push({ span, message });
   }
 
-  private src(span: Span): string {
+  src(span: Span): string {
     const s = this.text.slice(span.from, span.to).replace(/\s+/g, ' ');
     return s.length > 60 ? `${s.slice(0, 57)}...` : s;
   }
 
-  run(program: Stmt[]): Interpretation {
-    const global = new Scope();
-    this.runBody(program, global);
-    // Functions never called here (`def main(_)` run by tf.app.run, `async function train()`): read their bodies too.
-    for (const { def, scope } of this.defs) {
-      if (this.called.has(def)) continue;
-      const local = new Scope(scope);
-      for (const p of def.params) local.set(p.name, p.dflt ? this.eval(p.dflt, scope) : UNKNOWN);
+  run(program: Stmt[]): void {
+    this.collectDefs(program, 0);
+    this.collectCalls(program, 0, false);
+    if (this.dialect === 'python') this.global.set('__name__', { t: 'str', v: '__main__' });
+    this.runBody(program, this.global);
+    // Functions never called (`def main(_)` run by a framework we do not know, `async function train()`,
+    // the tutorial's `inference()` in a module): read their bodies too, parameters at their defaults.
+    for (let i = 0; i < this.defs.length; i++) {
+      const f = this.defs[i];
+      // A function that some other function of the file calls is read when that one is.
+      if (this.called.has(f.node) || this.calledNames.has(f.name)) continue;
+      this.called.add(f.node);
+      const local = new Scope(f.scope);
+      f.params.forEach((p, i) => {
+        if (i === 0 && f.self === undefined && (p.name === 'self' || p.name === 'cls')) local.set(p.name, UNKNOWN);
+        else if (p.rest) local.set(p.name, p.rest === '*' ? { t: 'list', items: [] } : { t: 'dict', entries: new Map() });
+        else local.set(p.name, p.dflt ? this.eval(p.dflt, f.scope) : { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
+      });
       this.callDepth++;
       try {
-        this.runBody(def.body, local);
+        this.runBody(f.body, local);
       } finally {
         this.callDepth--;
       }
     }
-    return this.finish();
+  }
+
+  /** Names called somewhere inside a function body (a function called by another one is not a root to read alone). */
+  private collectCalls(stmts: Stmt[], depth: number, inDef: boolean): void {
+    if (depth > 40) return;
+    const expr = (e: Expr | undefined, d: number): void => {
+      if (!e || d > 200) return;
+      switch (e.k) {
+        case 'call': {
+          const n = lastName(e.callee);
+          if (n && inDef) this.calledNames.add(n);
+          expr(e.callee, d + 1);
+          e.args.forEach((a) => expr(a, d + 1));
+          e.kwargs.forEach((k) => expr(k.value, d + 1));
+          return;
+        }
+        case 'member': expr(e.obj, d + 1); return;
+        case 'index': expr(e.obj, d + 1); expr(e.index, d + 1); return;
+        case 'list': e.items.forEach((x) => expr(x, d + 1)); return;
+        case 'object': e.entries.forEach((x) => expr(x.value, d + 1)); return;
+        case 'bin': expr(e.left, d + 1); expr(e.right, d + 1); return;
+        case 'unary': expr(e.arg, d + 1); return;
+        case 'cond': expr(e.test, d + 1); expr(e.then, d + 1); expr(e.else, d + 1); return;
+        case 'comp': expr(e.elt, d + 1); e.fors.forEach((f) => expr(f.iter, d + 1)); return;
+        case 'lambda': this.collectCalls(e.body, depth + 1, true); return;
+        default: return;
+      }
+    };
+    for (const s of stmts) {
+      switch (s.k) {
+        case 'assign': expr(s.value, 0); break;
+        case 'expr': expr(s.e, 0); break;
+        case 'return': expr(s.e, 0); break;
+        case 'def': this.collectCalls(s.body, depth + 1, true); break;
+        case 'class': this.collectCalls(s.body, depth + 1, inDef); break;
+        case 'loop': expr(s.iter, 0); this.collectCalls(s.body, depth + 1, inDef); break;
+        case 'block': this.collectCalls(s.body, depth + 1, inDef || !!s.fnBody); break;
+        case 'if': s.branches.forEach((b) => { expr(b.test, 0); this.collectCalls(b.body, depth + 1, inDef); }); break;
+        default: break;
+      }
+    }
+  }
+
+  private collectDefs(stmts: Stmt[], depth: number): void {
+    if (depth > 40) return;
+    for (const s of stmts) {
+      if (s.k === 'def') {
+        const list = this.defsByName.get(s.name) ?? [];
+        list.push(s.body);
+        this.defsByName.set(s.name, list);
+        this.collectDefs(s.body, depth + 1);
+      } else if (s.k === 'class' || s.k === 'block' || s.k === 'loop') this.collectDefs(s.body, depth + 1);
+      else if (s.k === 'if') for (const b of s.branches) this.collectDefs(b.body, depth + 1);
+    }
   }
 
   // ---- statements ---------------------------------------------------------------------------
 
   /** Runs statements up to a `return` (whose value it gives). */
   private runBody(stmts: Stmt[], scope: Scope): Val {
+    this.softReturns.push(undefined);
     try {
       this.block(stmts, scope);
-      return NONE;
+      return this.softReturns[this.softReturns.length - 1] ?? NONE;
     } catch (r) {
       if (r instanceof ReturnSignal) return r.value;
       throw r;
+    } finally {
+      this.softReturns.pop();
+    }
+  }
+
+  /** A branch taken only in some runs: its `return` is remembered (the first one) and reading goes on. */
+  private softBlock(stmts: Stmt[], scope: Scope): void {
+    try {
+      this.block(stmts, scope);
+    } catch (r) {
+      if (!(r instanceof ReturnSignal)) throw r;
+      const top = this.softReturns.length - 1;
+      if (top >= 0 && this.softReturns[top] === undefined && r.value.t !== 'none') this.softReturns[top] = r.value;
     }
   }
 
@@ -242,831 +522,1444 @@ class Interpreter {
       case 'expr':
         this.eval(s.e, scope);
         return;
-      case 'def':
-        scope.set(s.name, { t: 'func', def: s, scope });
-        if (s.name) this.defs.push({ def: s, scope });
+      case 'def': {
+        const f: FuncVal = { t: 'func', name: s.name, params: s.params, body: s.body, scope, node: s };
+        scope.set(s.name, f);
+        if (s.name) this.defs.push(f);
+        return;
+      }
+      case 'class':
+        scope.set(s.name, this.classDef(s, scope));
         return;
       case 'return':
         throw new ReturnSignal(s.e ? this.eval(s.e, scope) : NONE);
+      case 'import':
+        this.importStmt(s, scope);
+        return;
+      case 'if': {
+        const shares = this.branchShares(s, scope);
+        if (shares) {
+          s.branches.forEach((b, i) => {
+            if (shares[i] === 0) return;
+            this.loops.push({ count: shares[i], header: b.body[0] ?? s, training: true });
+            try {
+              this.softBlock(b.body, scope);
+            } finally {
+              this.loops.pop();
+            }
+          });
+          return;
+        }
+        // The conditions not known so far in this chain: every later branch depends on them too.
+        const before = this.undecided.length;
+        try {
+          for (const b of s.branches) {
+            if (!b.test) {
+              this.block(b.body, scope);
+              return;
+            }
+            const t = this.truthy(this.eval(b.test, scope));
+            if (t === true) {
+              this.block(b.body, scope);
+              return;
+            }
+            // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
+            // is one possible result of the function, not the end of the reading).
+            if (t === undefined) {
+              this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
+              this.undecided.push(b.test);
+              try {
+                this.softBlock(b.body, scope);
+              } finally {
+                this.branchPath.pop();
+              }
+            }
+          }
+        } finally {
+          // A `break` / `continue` under one of these conditions keeps it for the rest of the iteration.
+          const keep = this.undecided.slice(before).filter((c) => this.sticky.has(c));
+          this.undecided.length = before;
+          this.undecided.push(...keep);
+        }
+        return;
+      }
       case 'block':
         if (!s.fnBody) this.block(s.body, scope);
         else this.runBody(s.body, new Scope(scope));
         return;
-      case 'loop': {
-        let count: number | undefined;
-        if (s.count) {
-          const n = this.num(s.count, scope);
-          const start = s.countStart ? this.num(s.countStart, scope) : 0;
-          if (n !== undefined && start !== undefined && Number.isInteger(n) && Number.isInteger(start)) count = Math.max(0, n - start);
+      case 'loop':
+        this.loop(s, scope);
+        return;
+      case 'break': case 'continue': {
+        // In a loop read once, a break is read by breakAt when the loop starts; in an unrolled one it runs.
+        const frame = this.loops[this.loops.length - 1];
+        const it = frame?.unrolled ? this.iterations.get(frame) : undefined;
+        if (!it) return;
+        const conds = this.undecided.slice(it.base + it.carried.length);
+        if (conds.length === 0) throw new LoopSignal(s.k);
+        // Under a condition not known: it may or may not happen, so what follows in this iteration (and, for a
+        // break, in every later one) is read as depending on that condition.
+        const cond = conds[conds.length - 1];
+        this.note(cond, s.k === 'break'
+          ? `could not tell when this \`break\` happens (${this.src(cond)}): the loop's full count is used`
+          : `could not tell when this \`continue\` happens (${this.src(cond)}): the rest of the loop body is read in every iteration, as depending on that condition`);
+        for (const c of conds) {
+          this.sticky.add(c);
+          it.stuck.push(c);
         }
-        if (s.iter) this.eval(s.iter, scope);
-        if (s.target) this.bind(s.target, UNKNOWN, scope);
-        this.loopStack.push({ count, header: s.header });
-        try {
-          this.block(s.body, scope);
-        } finally {
-          this.loopStack.pop();
-        }
+        if (s.k === 'break') for (const c of conds) if (!it.carried.includes(c)) it.carried.push(c);
         return;
       }
     }
   }
 
-  private bind(target: Expr, v: Val, scope: Scope): void {
-    if (target.k === 'name') scope.set(target.id, v);
-    else if (target.k === 'member') {
-      const d = dottedName(target);
-      if (d) scope.set(d, v);
-    } else if (target.k === 'list') {
-      target.items.forEach((t, i) => this.bind(t, v.t === 'list' ? v.items[i] ?? UNKNOWN : UNKNOWN, scope));
+  /**
+   * Inside a training loop over a range, an `if` whose conditions depend on the loop variable: the share
+   * of iterations that take each branch (evaluated for the loop's values; the first 20,000 of them).
+   */
+  private branchShares(s: Extract<Stmt, { k: 'if' }>, scope: Scope): number[] | undefined {
+    const frame = this.loops[this.loops.length - 1];
+    const r = frame?.range;
+    if (!r || !frame.training || r.n === 0) return undefined;
+    if (s.branches.some((b) => b.test && !this.mentions(b.test, r.name, 0))) return undefined;
+    const probe = new Scope(scope);
+    const n = Math.min(r.n, 20_000);
+    const counts = s.branches.map(() => 0);
+    const work = this.work;
+    try {
+      for (let i = 0; i < n; i++) {
+        probe.set(r.name, { t: 'num', v: r.start + i * r.step });
+        let taken = -1;
+        for (let j = 0; j < s.branches.length && taken < 0; j++) {
+          const test = s.branches[j].test;
+          const t = test ? this.truthy(this.eval(test, probe)) : true;
+          if (t === undefined) return undefined;
+          if (t) taken = j;
+        }
+        if (taken >= 0) counts[taken]++;
+      }
+    } finally {
+      this.work = work;
     }
+    return counts.map((c) => c / n);
+  }
+
+  /** Whether `e` reads the name `id` (and calls nothing, so evaluating it has no effect). */
+  private mentions(e: Expr, id: string, d: number): boolean {
+    if (d > 50) return false;
+    const pure = (x: Expr): boolean => x.k === 'num' || x.k === 'str' || x.k === 'const' || x.k === 'name' || (x.k === 'member' && pure(x.obj))
+      || (x.k === 'bin' && pure(x.left) && pure(x.right)) || (x.k === 'unary' && pure(x.arg));
+    const has = (x: Expr): boolean => (x.k === 'name' && x.id === id) || (x.k === 'bin' && (has(x.left) || has(x.right))) || (x.k === 'unary' && has(x.arg));
+    return pure(e) && has(e);
+  }
+
+  private importStmt(s: Extract<Stmt, { k: 'import' }>, scope: Scope): void {
+    const root = (name: string): string => this.lib.canonical(this.lib.module(name, this.dialect) ?? name);
+    if (s.star) {
+      this.stars.push(root(s.module));
+      return;
+    }
+    if (s.names) {
+      for (const n of s.names) {
+        const path = this.lib.canonical(`${root(s.module)}.${n.name}`);
+        scope.set(n.as, { t: 'ref', path, written: n.as });
+      }
+      return;
+    }
+    if (s.as) scope.set(s.as, { t: 'ref', path: root(s.module), written: s.as });
+    else {
+      // `import a.b.c` binds `a`.
+      const first = s.module.split('.')[0];
+      scope.set(first, { t: 'ref', path: root(first), written: first });
+    }
+  }
+
+  private classDef(s: Extract<Stmt, { k: 'class' }>, scope: Scope): ClassVal {
+    const bases = s.bases.map((b) => this.eval(b, scope));
+    const body = new Scope(scope);
+    const before = this.defs.length;
+    this.block(s.body, body);
+    this.defs.splice(before);
+    const attrs = new Map<string, Val>();
+    const cls: ClassVal = { t: 'class', name: s.name, bases, attrs, span: s };
+    for (const [k, v] of body.entries()) {
+      // Methods close over the enclosing scope, not the class body (Python's rule).
+      attrs.set(k, v.t === 'func' ? { ...v, scope, owner: cls } : v);
+    }
+    // A method is "called" only when something calls it; the class statement itself calls nothing.
+    for (const v of attrs.values()) if (v.t === 'func') this.defs.push(v);
+    return cls;
+  }
+
+  /**
+   * `super().name` / `super(C, self).name` in a method of `owner`: the first base class (depth first)
+   * that defines `name`, bound to `self`. A library base (`nn.Module.__init__`) has nothing to run.
+   */
+  private superAttr(owner: ClassVal, self: Val, name: string): Val {
+    for (const b of owner.bases) {
+      if (b.t === 'class') {
+        const v = this.classAttr(b, name, 0);
+        if (v) return v.t === 'func' ? { ...v, self } : v;
+      }
+    }
+    return { t: 'builtin', name: `super.${name}` };
+  }
+
+  private loop(s: Extract<Stmt, { k: 'loop' }>, scope: Scope): void {
+    let count: number | undefined;
+    let items: Val[] | undefined;
+    let element: Val = UNKNOWN;
+    if (s.count) {
+      const n = this.num(s.count, scope);
+      const start = s.countStart ? this.num(s.countStart, scope) : 0;
+      const step = s.countStep ? this.num(s.countStep, scope) : 1;
+      if (n !== undefined && start !== undefined && step !== undefined && step > 0 && Number.isFinite(n - start)) {
+        count = Math.max(0, Math.ceil((n - start) / step));
+        if (count <= MAX_LIST) items = Array.from({ length: count }, (_, i) => ({ t: 'num', v: start + i * step }));
+      }
+    } else if (s.iter) {
+      const it = this.eval(s.iter, scope);
+      count = this.len(it);
+      items = this.items(it);
+      if (it.t === 'native') element = it.obj instanceof UnboundParamV ? it : it.obj.element?.(this) ?? UNKNOWN;
+    } else if (s.test) {
+      count = this.whileCount(s.test, s.body, scope);
+    }
+    const training = this.trains(s.body, new Set(), 0);
+    const unrolls = (n: number | undefined) => !training && n !== undefined && items !== undefined && n <= MAX_UNROLL;
+    if (!unrolls(count)) {
+      // A loop read once: a `break` sets its count (an unrolled loop runs its breaks for real).
+      const stop = this.breakAt(s, scope, count);
+      if (stop !== undefined) {
+        count = count === undefined ? stop : Math.min(count, stop);
+        if (items) items = items.slice(0, count);
+      }
+    }
+    if (unrolls(count) && items) {
+      // A loop that builds the model: run it for real, `break` and `continue` included.
+      const carried: Span[] = []; // conditions of a `break` not known: every later iteration depends on them
+      for (const item of items) {
+        if (this.work > MAX_WORK) return;
+        if (s.target) this.bind(s.target, item, scope);
+        const frame: LoopFrame = { count: 1, header: s.header, training: false, unrolled: true };
+        const base = this.undecided.length;
+        this.undecided.push(...carried);
+        const run = { base, carried, stuck: [] as Span[] };
+        this.iterations.set(frame, run);
+        this.loops.push(frame);
+        try {
+          this.block(s.body, scope);
+        } catch (sig) {
+          if (!(sig instanceof LoopSignal)) throw sig;
+          if (sig.kind === 'break') return;
+        } finally {
+          this.loops.pop();
+          this.undecided.length = base;
+          for (const c of run.stuck) this.sticky.delete(c);
+        }
+      }
+      return;
+    }
+    if (s.target) {
+      // A training loop over a list of values (a sweep): read with its first value.
+      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && /^x?range$/.test(lastName(s.iter.callee) ?? '')) ? items[0] : element;
+      this.bind(s.target, first, scope);
+    }
+    let range: LoopFrame['range'];
+    if (training && s.target?.k === 'name') {
+      const it = s.iter ? this.rangeOf(s.iter, scope) : undefined;
+      if (it) range = { name: s.target.id, ...it };
+      else if (s.count && count !== undefined) {
+        const start = s.countStart ? this.num(s.countStart, scope) : 0;
+        const step = s.countStep ? this.num(s.countStep, scope) : 1;
+        if (start !== undefined && step !== undefined) range = { name: s.target.id, start, step, n: count };
+      }
+    }
+    // Iterating a value whose elements are not known (a name from another file, an unknown call's result).
+    const opaque = !!s.iter && !s.count && items === undefined && element.t === 'unknown' ? true : undefined;
+    this.loops.push({ count, header: s.header, training, range, opaque });
+    try {
+      this.block(s.body, scope);
+    } finally {
+      this.loops.pop();
+    }
+  }
+
+  /** `range(...)` written as a loop's iterable, without evaluating anything else. */
+  /**
+   * `if <cond>: break` at the top of a loop body, where `cond` depends on the loop's index (`for i in
+   * range(...)`, `for i, x in enumerate(...)`) or on a counter the body moves by a constant (`step += 1`):
+   * the number of iterations whose statements before that `if` run — the iteration that breaks counts
+   * when a training call comes before the `if`. A condition known false (`if args.dry_run:` with its
+   * default) changes nothing; one that cannot be read is noted.
+   */
+  private breakAt(s: Extract<Stmt, { k: 'loop' }>, scope: Scope, count: number | undefined): number | undefined {
+    const body = s.body;
+    let index: { name: string; start: number; step: number } | undefined;
+    if (s.target && s.iter?.k === 'call' && s.iter.callee.k === 'name') {
+      const r = this.rangeOf(s.iter, scope);
+      if (r && s.target.k === 'name') index = { name: s.target.id, start: r.start, step: r.step };
+      else if (s.iter.callee.id === 'enumerate' && s.target.k === 'list' && s.target.items[0]?.k === 'name') {
+        const start = s.iter.args[1] ? this.num(s.iter.args[1], scope) : 0;
+        if (start !== undefined) index = { name: s.target.items[0].id, start, step: 1 };
+      }
+    }
+    // Counters the body moves by a constant at its top level: `n += 1`.
+    const counters: { name: string; start: number; step: number; at: number }[] = [];
+    body.forEach((st, i) => {
+      if (st.k !== 'assign' || st.targets.length !== 1 || st.targets[0].k !== 'name') return;
+      const id = st.targets[0].id;
+      const v = st.value;
+      if (v.k !== 'bin' || (v.op !== '+' && v.op !== '-') || v.left.k !== 'name' || v.left.id !== id) return;
+      const k = this.num(v.right, scope);
+      const start = scope.get(id);
+      if (k === undefined || k === 0 || start?.t !== 'num') return;
+      counters.push({ name: id, start: start.v, step: v.op === '-' ? -k : k, at: i });
+    });
+    for (let at = 0; at < body.length; at++) {
+      const st = body[at];
+      if (st.k !== 'if' || st.branches.length !== 1 || !st.branches[0].test || !st.branches[0].body.some((x) => x.k === 'break')) continue;
+      const test = st.branches[0].test;
+      const stepsBefore = this.trains(body.slice(0, at), new Set(), 0);
+      const names = new Set<string>();
+      const walk = (e: Expr): void => {
+        if (e.k === 'name') names.add(e.id);
+        else if (e.k === 'bin') { walk(e.left); walk(e.right); }
+        else if (e.k === 'unary') walk(e.arg);
+        else if (e.k === 'call') e.args.forEach(walk);
+      };
+      walk(test);
+      const moving = [...(index && names.has(index.name) ? [index.name] : []), ...counters.filter((c) => names.has(c.name)).map((c) => c.name)];
+      const holds = (j: number): boolean | undefined => {
+        const probe = new Scope(scope);
+        if (index) probe.set(index.name, { t: 'num', v: index.start + j * index.step });
+        for (const c of counters) probe.set(c.name, { t: 'num', v: c.start + c.step * (j + (c.at < at ? 1 : 0)) });
+        return this.truthy(this.eval(test, probe));
+      };
+      if (moving.length === 0) {
+        // A name the loop changes some other way (in a nested loop, a helper): not known here.
+        const changed = [...names].some((n) => assigns(body, n));
+        const t = changed ? undefined : this.truthy(this.eval(test, scope));
+        if (t === true) return stepsBefore ? 1 : 0;
+        if (t === undefined) this.note(st, `could not tell when this \`break\` happens (${this.src(test)}): the loop's full count is used`);
+        continue;
+      }
+      // The first iteration at which the condition holds (conditions on a moving counter are monotone, or an equality).
+      const limit = count ?? 1e9;
+      let found: number | undefined;
+      for (let j = 0; j < Math.min(limit, 256); j++) {
+        const h = holds(j);
+        if (h === undefined) break;
+        if (h) { found = j; break; }
+      }
+      if (found === undefined && limit > 256 && holds(255) === false) {
+        let lo = 255;
+        let hi = 256;
+        while (hi < limit && holds(hi) === false) { lo = hi; hi = Math.min(limit, hi * 2); }
+        if (hi < limit && holds(hi) === true) {
+          while (hi - lo > 1) {
+            const mid = Math.floor((lo + hi) / 2);
+            if (holds(mid) === true) hi = mid;
+            else lo = mid;
+          }
+          found = hi;
+        }
+      }
+      if (found === undefined) {
+        if (holds(0) === undefined) this.note(st, `could not tell when this \`break\` happens (${this.src(test)}): the loop's full count is used`);
+        continue;
+      }
+      return stepsBefore ? found + 1 : found;
+    }
+    return undefined;
+  }
+
+  private rangeOf(e: Expr, scope: Scope): { start: number; step: number; n: number } | undefined {
+    if (e.k !== 'call' || e.callee.k !== 'name' || (e.callee.id !== 'range' && e.callee.id !== 'xrange')) return undefined;
+    const bound = scope.get(e.callee.id);
+    if (bound && !(bound.t === 'ref' && /(^|\.)x?range$/.test(bound.path))) return undefined; // a user's own range()
+    const xs = e.args.map((a) => this.num(a, scope));
+    if (xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined || !Number.isInteger(x))) return undefined;
+    const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
+    if (step === 0) return undefined;
+    return { start, step, n: Math.max(0, Math.ceil((stop - start) / step)) };
+  }
+
+  /** Whether statements (or the functions they call, by name) contain a training call. */
+  private trains(stmts: Stmt[], seen: Set<string>, depth: number): boolean {
+    if (depth > 12) return false;
+    const inExpr = (e: Expr | undefined, d: number): boolean => {
+      if (!e || d > 200) return false;
+      switch (e.k) {
+        case 'call': {
+          const n = lastName(e.callee);
+          if (n !== undefined) {
+            if (this.lib.isTrainingCall(norm(n))) return true;
+            const bodies = this.defsByName.get(n);
+            if (bodies && !seen.has(n)) {
+              seen.add(n);
+              if (bodies.some((b) => this.trains(b, seen, depth + 1))) return true;
+            }
+          }
+          return inExpr(e.callee, d + 1) || e.args.some((a) => inExpr(a, d + 1)) || e.kwargs.some((k) => inExpr(k.value, d + 1));
+        }
+        case 'member': return inExpr(e.obj, d + 1);
+        case 'index': return inExpr(e.obj, d + 1) || inExpr(e.index, d + 1);
+        case 'list': return e.items.some((x) => inExpr(x, d + 1));
+        case 'object': return e.entries.some((x) => inExpr(x.value, d + 1));
+        case 'bin': return inExpr(e.left, d + 1) || inExpr(e.right, d + 1);
+        case 'unary': case 'spread': return inExpr(e.arg, d + 1);
+        case 'cond': return inExpr(e.test, d + 1) || inExpr(e.then, d + 1) || inExpr(e.else, d + 1);
+        case 'comp': return inExpr(e.elt, d + 1) || e.fors.some((f) => inExpr(f.iter, d + 1));
+        default: return false;
+      }
+    };
+    for (const s of stmts) {
+      switch (s.k) {
+        case 'assign': if (inExpr(s.value, 0)) return true; break;
+        case 'expr': if (inExpr(s.e, 0)) return true; break;
+        case 'return': if (inExpr(s.e, 0)) return true; break;
+        case 'loop': if (inExpr(s.iter, 0) || this.trains(s.body, seen, depth + 1)) return true; break;
+        case 'block': if (this.trains(s.body, seen, depth + 1)) return true; break;
+        case 'if': if (s.branches.some((b) => this.trains(b.body, seen, depth + 1))) return true; break;
+        default: break;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * `while i < N` (also `i * k < N`, `i <= N`, `N > i`) where the body moves `i` by a constant
+   * (`i += 1`, `i = i + k`) and `i` has a known start: how many times the body runs.
+   */
+  private whileCount(test: Expr, body: Stmt[], scope: Scope): number | undefined {
+    if (!/^(<|<=|>|>=|!=)$/.test(test.k === 'bin' ? test.op : '')) return undefined;
+    const names = new Set<string>();
+    let pure = true;
+    const walk = (e: Expr): void => {
+      if (e.k === 'name') names.add(e.id);
+      else if (e.k === 'bin') { walk(e.left); walk(e.right); }
+      else if (e.k === 'unary') walk(e.arg);
+      else if (e.k === 'member') { const d = dottedName(e); if (!d) pure = false; }
+      else if (e.k === 'call') { if (!['int', 'float', 'len'].includes(lastName(e.callee) ?? '')) pure = false; else e.args.forEach(walk); }
+      else if (e.k !== 'num') pure = false;
+    };
+    walk(test);
+    if (!pure) return undefined;
+    let counter: string | undefined;
+    let step: number | undefined;
+    for (const s of body) {
+      if (s.k !== 'assign' || s.targets.length !== 1 || s.targets[0].k !== 'name' || !names.has(s.targets[0].id)) continue;
+      const id = s.targets[0].id;
+      const v = s.value;
+      if (v.k === 'bin' && (v.op === '+' || v.op === '-') && v.left.k === 'name' && v.left.id === id) {
+        const k = this.num(v.right, scope);
+        if (k === undefined || k === 0) return undefined;
+        counter = id;
+        step = v.op === '-' ? -k : k;
+      }
+    }
+    if (counter === undefined || step === undefined) return undefined;
+    const start = scope.get(counter);
+    if (start?.t !== 'num') return undefined;
+    const probe = new Scope(scope);
+    const holds = (i: number): boolean | undefined => {
+      probe.set(counter!, { t: 'num', v: start.v + i * step! });
+      return this.truthy(this.eval(test, probe));
+    };
+    const first = holds(0);
+    if (first === undefined) return undefined;
+    if (!first) return 0;
+    // The condition is monotone in the counter for these shapes: find the first iteration where it fails.
+    let lo = 0;
+    let hi = 1;
+    while (holds(hi) === true) {
+      lo = hi;
+      hi *= 2;
+      if (hi > 1e10) return undefined;
+    }
+    if (holds(hi) === undefined) return undefined;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (holds(mid) === true) lo = mid;
+      else hi = mid;
+    }
+    return hi;
+  }
+
+  private bind(target: Expr, v: Val, scope: Scope): void {
+    switch (target.k) {
+      case 'name':
+        scope.set(target.id, v);
+        return;
+      case 'member': {
+        const obj = this.eval(target.obj, scope);
+        if (obj.t === 'instance') {
+          obj.attrs.set(target.prop, v);
+          for (const b of this.nativeBases(obj.cls)) b.setAttr?.(obj, target.prop, v, this);
+          return;
+        }
+        if (obj.t === 'dict') {
+          obj.entries.set(`s:${target.prop}`, { key: { t: 'str', v: target.prop }, value: v });
+          return;
+        }
+        if (obj.t === 'native' && obj.obj.setAttr?.(target.prop, v, this, target)) return;
+        const d = dottedName(target);
+        if (d) scope.set(d, v);
+        return;
+      }
+      case 'index': {
+        const obj = this.eval(target.obj, scope);
+        const i = target.index ? this.eval(target.index, scope) : UNKNOWN;
+        const key = keyOf(i);
+        if (obj.t === 'dict' && key) obj.entries.set(key, { key: i, value: v, span: target });
+        else if (obj.t === 'list' && i.t === 'num' && Number.isInteger(i.v)) {
+          const at = i.v < 0 ? obj.items.length + i.v : i.v;
+          if (at >= 0 && at < obj.items.length) obj.items[at] = v;
+        }
+        return;
+      }
+      case 'list': {
+        const items = this.items(v);
+        target.items.forEach((t, i) => this.bind(t, items?.[i] ?? (v.t === 'native' ? v.obj.index?.({ t: 'num', v: i }, this, t) ?? UNKNOWN : UNKNOWN), scope));
+        return;
+      }
+      case 'object': {
+        // JS destructuring: const { a, b: c } = v
+        for (const e of target.entries) this.bind(e.value, this.attr(v, e.name, e), scope);
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  // ---- values -------------------------------------------------------------------------------
+
+  /** `true` / `false` when known. */
+  truthy(v: Val): boolean | undefined {
+    switch (v.t) {
+      case 'num': return v.v !== 0;
+      case 'str': return v.v !== '';
+      case 'bool': return v.v;
+      case 'none': return false;
+      case 'list': return v.items.length > 0;
+      case 'dict': return v.entries.size > 0;
+      case 'range': return rangeLen(v) > 0;
+      case 'func': case 'class': case 'instance': case 'builtin': return true;
+      default: return undefined;
+    }
+  }
+
+  len(v: Val): number | undefined {
+    switch (v.t) {
+      case 'list': return v.items.length;
+      case 'dict': return v.entries.size;
+      case 'str': return v.v.length;
+      case 'range': return rangeLen(v);
+      case 'native': return v.obj.len?.(this);
+      default: return undefined;
+    }
+  }
+
+  /** The elements of an iterable, when known and not huge. */
+  private items(v: Val): Val[] | undefined {
+    switch (v.t) {
+      case 'list': return v.items;
+      case 'dict': return [...v.entries.values()].map((e) => e.key);
+      case 'range': {
+        const n = rangeLen(v);
+        if (n > MAX_LIST) return undefined;
+        return Array.from({ length: n }, (_, i) => ({ t: 'num', v: v.start + i * v.step }));
+      }
+      case 'str': return v.v.length <= MAX_LIST ? [...v.v].map((c) => ({ t: 'str', v: c })) : undefined;
+      case 'native': return v.obj.elements?.(this);
+      default: return undefined;
+    }
+  }
+
+  private num(e: Expr, scope: Scope): number | undefined {
+    const v = this.eval(e, scope);
+    return v.t === 'num' ? v.v : v.t === 'bool' ? Number(v.v) : undefined;
   }
 
   // ---- expressions --------------------------------------------------------------------------
 
-  private num(e: Expr, scope: Scope): number | undefined {
-    const v = this.eval(e, scope);
-    return v.t === 'num' ? v.v : undefined;
-  }
-
-  private eval(e: Expr, scope: Scope): Val {
+  eval(e: Expr, scope: Scope): Val {
     if (++this.work > MAX_WORK) return UNKNOWN;
     switch (e.k) {
       case 'num': return { t: 'num', v: e.v, span: e };
       case 'str': return { t: 'str', v: e.v, span: e };
       case 'const': return e.v === null ? NONE : { t: 'bool', v: e.v };
-      case 'name': return scope.get(e.id) ?? UNKNOWN;
+      case 'name': return this.lookup(e.id, scope);
       case 'member': {
         const d = dottedName(e);
-        const bound = d ? scope.get(d) : undefined;
+        const bound = d && d.includes('.') ? scope.get(d) : undefined;
         if (bound) return bound;
-        if (d && /(^|\.)(train|validation)\.num_examples$/.test(d)) return { t: 'num', v: d.includes('validation') ? 5000 : 55000 };
-        if (e.prop === 'num_examples') return UNKNOWN;
         const obj = this.eval(e.obj, scope);
-        if (obj.t === 'dataset' && e.prop === 'num_examples') return { t: 'num', v: obj.examples };
-        return UNKNOWN;
+        if (obj.t === 'unknown') return (d ? this.lib.unknownMember?.(d, this) : undefined) ?? UNKNOWN;
+        return this.attr(obj, e.prop, e);
       }
       case 'index': {
         const obj = this.eval(e.obj, scope);
+        if (e.index?.k === 'slice') return this.slice(obj, e.index, scope);
         const i = e.index ? this.eval(e.index, scope) : UNKNOWN;
-        if (obj.t === 'list' && i.t === 'num' && Number.isInteger(i.v)) return obj.items[i.v < 0 ? obj.items.length + i.v : i.v] ?? UNKNOWN;
-        return UNKNOWN;
+        return this.index(obj, i, e);
       }
-      case 'list': return { t: 'list', items: e.items.map((x) => this.eval(x, scope)) };
-      case 'object': return { t: 'dict', entries: e.entries };
+      case 'slice': return UNKNOWN;
+      case 'list': {
+        const items: Val[] = [];
+        for (const x of e.items) {
+          if (x.k !== 'spread') items.push(this.eval(x, scope));
+          else {
+            const v = this.eval(x.arg, scope);
+            const inner = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v) : undefined;
+            if (!inner) return UNKNOWN; // its length is not known
+            items.push(...inner);
+          }
+        }
+        return e.tuple ? { t: 'list', items, tuple: true } : { t: 'list', items };
+      }
+      case 'object': {
+        const entries = new Map<string, DictEntry>();
+        for (const en of e.entries) {
+          const key: Val = en.key ? this.eval(en.key, scope) : { t: 'str', v: en.name };
+          const value = this.eval(en.value, scope);
+          const k = keyOf(key);
+          if (k) entries.set(k, { key, value, span: en, valueExpr: en.value });
+        }
+        return { t: 'dict', entries };
+      }
       case 'unary': {
         const v = this.eval(e.arg, scope);
         if (v.t === 'num' && (e.op === '-' || e.op === '+')) return { t: 'num', v: e.op === '-' ? -v.v : v.v, span: e };
-        if (e.op === '-' && v.t === 'tensor') return v;
+        if (e.op === 'not' || e.op === '!') {
+          const t = this.truthy(v);
+          return t === undefined ? UNKNOWN : { t: 'bool', v: !t };
+        }
+        if (v.t === 'native') return v.obj.unary?.(e.op, this, e) ?? UNKNOWN;
         return UNKNOWN;
       }
       case 'bin': return this.binary(e, scope);
+      case 'cond': {
+        const t = this.truthy(this.eval(e.test, scope));
+        if (t === true) return this.eval(e.then, scope);
+        if (t === false) return this.eval(e.else, scope);
+        const a = this.eval(e.then, scope);
+        this.eval(e.else, scope);
+        return a;
+      }
+      case 'lambda': {
+        const f: FuncVal = { t: 'func', name: '', params: e.params, body: e.body, scope, node: e };
+        // A function value nothing calls (a callback, an event handler) is read once at the end.
+        if (!this.defs.some((d) => d.node === e)) this.defs.push(f);
+        return f;
+      }
+      case 'comp': return this.comprehension(e, scope);
       case 'call': return this.call(e, scope);
-      case 'other': return UNKNOWN;
+      case 'spread': case 'other': return UNKNOWN;
     }
+  }
+
+  private lookup(id: string, scope: Scope): Val {
+    const v = scope.get(id);
+    if (v) return v;
+    if (this.dialect === 'python' ? PY_BUILTINS.has(id) : JS_BUILTINS.has(id)) return { t: 'builtin', name: id };
+    if (this.dialect === 'js' && (id === 'this' || id === 'self')) return UNKNOWN;
+    for (const m of this.stars) {
+      const path = this.lib.canonical(`${m}.${id}`);
+      if (this.lib.knows(path)) return { t: 'ref', path, written: id };
+    }
+    const g = this.lib.global(id, this.dialect);
+    if (g) return { t: 'ref', path: this.lib.canonical(g), written: id };
+    return UNKNOWN;
+  }
+
+  attr(obj: Val, name: string, at: Span): Val {
+    switch (obj.t) {
+      case 'ref': {
+        if (name === '__name__') return { t: 'str', v: obj.path.slice(obj.path.lastIndexOf('.') + 1) };
+        const path = this.lib.canonical(`${obj.path}.${name}`);
+        return this.lib.value?.(path, this) ?? { t: 'ref', path, written: `${obj.written}.${name}` };
+      }
+      case 'instance': {
+        const own = obj.attrs.get(name);
+        if (own) return own;
+        const m = this.classAttr(obj.cls, name, 0);
+        if (m) return m.t === 'func' ? { ...m, self: obj } : m;
+        if (name === '__class__') return obj.cls;
+        for (const b of this.nativeBases(obj.cls)) {
+          const v = b.attr?.(obj, name, this, at);
+          if (v) return v;
+        }
+        return UNKNOWN;
+      }
+      case 'class': return this.classAttr(obj, name, 0) ?? (name === '__name__' ? { t: 'str', v: obj.name } : UNKNOWN);
+      case 'dict': {
+        const v = obj.entries.get(`s:${name}`);
+        return v ? v.value : UNKNOWN;
+      }
+      case 'native':
+        if (name === '__class__') return obj.obj.attr?.(name, this, at) ?? this.typeOf(obj);
+        return obj.obj.attr?.(name, this, at) ?? UNKNOWN;
+      case 'builtin':
+        if (name === '__name__') return { t: 'str', v: obj.name };
+        return { t: 'builtin', name: `${obj.name}.${name}` };
+      case 'list':
+        if (name === 'length' && this.dialect === 'js') return { t: 'num', v: obj.items.length };
+        return UNKNOWN;
+      case 'str':
+        if (name === 'length' && this.dialect === 'js') return { t: 'num', v: obj.v.length };
+        return UNKNOWN;
+      default: return UNKNOWN;
+    }
+  }
+
+  private classAttr(cls: ClassVal, name: string, depth: number): Val | undefined {
+    if (depth > 20) return undefined;
+    const own = cls.attrs.get(name);
+    if (own) return own;
+    for (const b of cls.bases) if (b.t === 'class') {
+      const v = this.classAttr(b, name, depth + 1);
+      if (v) return v;
+    }
+    return undefined;
+  }
+
+  /** The library classes a user class derives from (directly or through other user classes). */
+  private nativeBases(cls: ClassVal, depth = 0): BaseClass<S>[] {
+    if (depth > 20) return [];
+    const out: BaseClass<S>[] = [];
+    for (const b of cls.bases) {
+      if (b.t === 'class') out.push(...this.nativeBases(b, depth + 1));
+      else if (b.t === 'ref') {
+        const bc = this.lib.baseClass(b.path);
+        if (bc) out.push(bc);
+      }
+    }
+    return out;
+  }
+
+  private index(obj: Val, i: Val, at: Span): Val {
+    if (obj.t === 'list' && i.t === 'num' && Number.isInteger(i.v)) return obj.items[i.v < 0 ? obj.items.length + i.v : i.v] ?? UNKNOWN;
+    if (obj.t === 'dict') {
+      const k = keyOf(i);
+      return (k && obj.entries.get(k)?.value) || UNKNOWN;
+    }
+    if (obj.t === 'range' && i.t === 'num' && Number.isInteger(i.v)) {
+      const n = rangeLen(obj);
+      const j = i.v < 0 ? n + i.v : i.v;
+      return j >= 0 && j < n ? { t: 'num', v: obj.start + j * obj.step } : UNKNOWN;
+    }
+    if (obj.t === 'native') return obj.obj.index?.(i, this, at) ?? UNKNOWN;
+    return UNKNOWN;
+  }
+
+  private slice(obj: Val, s: Extract<Expr, { k: 'slice' }>, scope: Scope): Val {
+    const lo = s.lo ? this.num(s.lo, scope) : undefined;
+    const hi = s.hi ? this.num(s.hi, scope) : undefined;
+    const step = s.step ? this.num(s.step, scope) : 1;
+    if (obj.t === 'native') {
+      // `a[i:i + n]` has n elements whatever i is.
+      let length: number | undefined;
+      if (s.lo && s.hi?.k === 'bin' && s.hi.op === '+' && this.text.slice(s.hi.left.from, s.hi.left.to) === this.text.slice(s.lo.from, s.lo.to)) {
+        length = this.num(s.hi.right, scope);
+      }
+      return obj.obj.slice?.(lo, hi, this, length) ?? obj;
+    }
+    if ((s.lo && lo === undefined) || (s.hi && hi === undefined) || step !== 1) return UNKNOWN;
+    if (obj.t === 'list') {
+      const n = obj.items.length;
+      const a = lo === undefined ? 0 : lo < 0 ? Math.max(0, n + lo) : Math.min(n, lo);
+      const b = hi === undefined ? n : hi < 0 ? Math.max(0, n + hi) : Math.min(n, hi);
+      return { t: 'list', items: obj.items.slice(a, Math.max(a, b)), tuple: obj.tuple };
+    }
+    return UNKNOWN;
+  }
+
+  private comprehension(e: Extract<Expr, { k: 'comp' }>, scope: Scope): Val {
+    const local = new Scope(scope);
+    const out: Val[] = [];
+    const entries = new Map<string, DictEntry>();
+    let complete = true;
+    const go = (i: number): void => {
+      if (this.work > MAX_WORK) return;
+      if (i === e.fors.length) {
+        const v = this.eval(e.elt, local);
+        if (e.dict && e.key) {
+          const key = this.eval(e.key, local);
+          const k = keyOf(key);
+          if (k) entries.set(k, { key, value: v });
+        } else out.push(v);
+        return;
+      }
+      const f = e.fors[i];
+      const it = this.eval(f.iter, local);
+      const items = this.items(it);
+      if (!items || items.length > MAX_UNROLL) {
+        complete = false;
+        this.bind(f.target, UNKNOWN, local);
+        for (const c of f.ifs) this.eval(c, local);
+        go(i + 1);
+        return;
+      }
+      for (const item of items) {
+        this.bind(f.target, item, local);
+        if (f.ifs.some((c) => this.truthy(this.eval(c, local)) === false)) continue;
+        go(i + 1);
+      }
+    };
+    go(0);
+    if (!complete) return UNKNOWN;
+    return e.dict ? { t: 'dict', entries } : { t: 'list', items: out };
   }
 
   private binary(e: Extract<Expr, { k: 'bin' }>, scope: Scope): Val {
     const l = this.eval(e.left, scope);
+    if (e.op === 'and' || e.op === '&&' || e.op === 'or' || e.op === '||' || e.op === '??') {
+      const t = e.op === '??' ? (l.t === 'none' ? false : l.t === 'unknown' ? undefined : true) : this.truthy(l);
+      const isAnd = e.op === 'and' || e.op === '&&';
+      if (t === undefined) {
+        this.eval(e.right, scope);
+        return UNKNOWN;
+      }
+      if (isAnd) return t ? this.eval(e.right, scope) : l;
+      return t ? l : this.eval(e.right, scope);
+    }
     const r = this.eval(e.right, scope);
-    if (l.t === 'num' && r.t === 'num') {
-      const a = l.v;
-      const b = r.v;
-      let v: number | undefined;
+    const nl = l.t === 'bool' ? Number(l.v) : l.t === 'num' ? l.v : undefined;
+    const nr = r.t === 'bool' ? Number(r.v) : r.t === 'num' ? r.v : undefined;
+    if (nl !== undefined && nr !== undefined) {
+      const a = nl;
+      const b = nr;
+      let v: number | boolean | undefined;
       switch (e.op) {
         case '+': v = a + b; break;
         case '-': v = a - b; break;
         case '*': v = a * b; break;
         case '/': v = b === 0 ? undefined : a / b; break;
         case '//': v = b === 0 ? undefined : Math.floor(a / b); break;
-        case '%': v = b === 0 ? undefined : a % b; break;
+        case '%': v = b === 0 ? undefined : ((a % b) + b) % b; break;
         case '**': v = a ** b; break;
+        case '<': v = a < b; break;
+        case '<=': v = a <= b; break;
+        case '>': v = a > b; break;
+        case '>=': v = a >= b; break;
+        case '==': case '===': case 'is': v = a === b; break;
+        case '!=': case '!==': case 'is not': v = a !== b; break;
       }
+      if (typeof v === 'boolean') return { t: 'bool', v };
       return v === undefined || !Number.isFinite(v) ? UNKNOWN : { t: 'num', v, span: e };
     }
-    if (e.op === '@') return this.matmul(l, r, e, e);
-    if (e.op === '+') {
-      if (l.t === 'tensor' && r.t === 'var') return this.addBias(l, r, e);
-      if (r.t === 'tensor' && l.t === 'var') return this.addBias(r, l, e);
+    if (l.t === 'str' && r.t === 'str') {
+      switch (e.op) {
+        case '+': return { t: 'str', v: l.v + r.v, span: e };
+        case '==': case '===': case 'is': return { t: 'bool', v: l.v === r.v };
+        case '!=': case '!==': case 'is not': return { t: 'bool', v: l.v !== r.v };
+        case 'in': return { t: 'bool', v: r.v.includes(l.v) };
+        default: return UNKNOWN;
+      }
+    }
+    const negated = e.op === '!=' || e.op === '!==' || e.op === 'is not';
+    if (negated || e.op === '==' || e.op === '===' || e.op === 'is') {
+      // Classes and types: `type(m) == nn.Linear`, `m.__class__ is Net`.
+      const same = sameType(l, r);
+      if (same !== undefined) return { t: 'bool', v: negated ? !same : same };
+    }
+    if ((e.op === 'is' || e.op === 'is not') && (l.t === 'instance' || r.t === 'instance')) {
+      // Identity: an instance of a class of this file is itself, and never a framework value or a plain value.
+      const other = l.t === 'instance' ? r : l;
+      if (other.t !== 'unknown' && !(other.t === 'native' && other.obj instanceof UnboundParamV)) {
+        const same = l === r;
+        return { t: 'bool', v: e.op === 'is' ? same : !same };
+      }
+    }
+    if ((e.op === '==' || e.op === '===' || e.op === 'is' || e.op === '!=' || e.op === '!==' || e.op === 'is not') && (l.t === 'none' || r.t === 'none')) {
+      // A framework value is an object, never None (a parameter nothing binds may be anything).
+      const known = (v: Val) => v.t !== 'unknown' && v.t !== 'ref' && !(v.t === 'native' && v.obj instanceof UnboundParamV);
+      if (known(l) && known(r)) {
+        const same = l.t === r.t;
+        return { t: 'bool', v: e.op.includes('!') || e.op === 'is not' ? !same : same };
+      }
+    }
+    if (e.op === '+' && l.t === 'list' && r.t === 'list') return { t: 'list', items: [...l.items, ...r.items] };
+    if (e.op === '*' && l.t === 'list' && r.t === 'num' && Number.isInteger(r.v) && r.v >= 0 && l.items.length * r.v <= MAX_LIST) {
+      return { t: 'list', items: Array.from({ length: r.v }, () => l.items).flat() };
+    }
+    if ((e.op === 'in' || e.op === 'not in') && (r.t === 'list' || r.t === 'dict')) {
+      const k = keyOf(l);
+      if (k) {
+        const has = r.t === 'dict' ? r.entries.has(k) : r.items.some((x) => keyOf(x) === k);
+        if (r.t === 'dict' || r.items.every((x) => keyOf(x) !== undefined)) return { t: 'bool', v: e.op === 'in' ? has : !has };
+      }
+      return UNKNOWN;
+    }
+    if (l.t === 'native') {
+      const v = l.obj.binary?.(e.op, r, true, this, e, e.right);
+      if (v) return v;
+    }
+    if (r.t === 'native') {
+      const v = r.obj.binary?.(e.op, l, false, this, e, e.left);
+      if (v) return v;
     }
     return UNKNOWN;
   }
 
-  private call(e: Extract<Expr, { k: 'call' }>, scope: Scope): Val {
-    // A layer object applied to a tensor (Keras functional API), or a user function.
-    const name = lastName(e.callee);
-    const dotted = dottedName(e.callee);
-    let calleeEvaluated = false;
-    if (e.callee.k === 'call' || (dotted !== undefined && scope.get(dotted) !== undefined) || (e.callee.k === 'name' && scope.get(e.callee.id))) {
-      const f = this.eval(e.callee, scope);
-      calleeEvaluated = true;
-      if (f.t === 'func') return this.invoke(f, e, scope);
-      if (f.t === 'layer' || f.t === 'activationLayer' || f.t === 'passLayer') return this.applyLayer(f, e.args[0] ? this.eval(e.args[0], scope) : UNKNOWN, e);
-      if (f.t !== 'unknown' && e.callee.k !== 'member') return UNKNOWN;
-    }
-    if (name === undefined) {
-      if (!calleeEvaluated) this.eval(e.callee, scope);
-      this.argsOf(e, scope, true);
-      return UNKNOWN;
-    }
-    // Method calls on known objects.
-    if (e.callee.k === 'member') {
-      const obj = this.eval(e.callee.obj, scope);
-      if (obj.t === 'model') return this.modelMethod(obj.model, name, e, scope);
-      // `model.fit(...)` in a function that receives the model as a parameter: the file's last model.
-      const receiver = lastName(e.callee.obj);
-      const lastModel = this.models[this.models.length - 1];
-      if (obj.t === 'unknown' && lastModel && (name === 'fit' || name === 'compile') && receiver && /model/i.test(receiver)) {
-        return this.modelMethod(lastModel, name, e, scope);
+  // ---- calls --------------------------------------------------------------------------------
+
+  private makeCall(e: Extract<Expr, { k: 'call' }>, scope: Scope, path: string, written: string): Call {
+    const kw = new Map<string, Arg>();
+    const named = new Map<string, Arg>();
+    let argExprs: Expr[] = [];
+    const args: Val[] = [];
+    for (const a of e.args) {
+      if (a.k === 'spread') {
+        // `f(*xs)`: the items of a list we know become positional arguments; otherwise one unknown.
+        const v = this.eval(a.arg, scope);
+        const items = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v) : undefined;
+        for (const item of items ?? [UNKNOWN]) {
+          args.push(item);
+          argExprs.push(a);
+        }
+      } else {
+        args.push(this.eval(a, scope));
+        argExprs.push(a);
       }
-      if (obj.t === 'optimizer' && name === 'minimize') {
-        this.minimized = obj.opt;
-        this.argsOf(e, scope, true);
+    }
+    if (this.dialect === 'js' && argExprs.length > 0) {
+      // A trailing config object literal: its properties are the keyword arguments.
+      const last = argExprs[argExprs.length - 1];
+      const lastV = args[args.length - 1];
+      if (last.k === 'object' && lastV.t === 'dict') {
+        for (const en of last.entries) {
+          const d = lastV.entries.get(en.key ? keyOf(this.eval(en.key, scope)) ?? '' : `s:${en.name}`);
+          if (!d) continue;
+          const a: Arg = { v: d.value, expr: en.value, span: en };
+          kw.set(norm(en.name), a);
+          named.set(en.name, a);
+        }
+        argExprs = argExprs.slice(0, -1);
+        args.pop();
+      }
+    }
+    for (const k of e.kwargs) {
+      const a: Arg = { v: this.eval(k.value, scope), expr: k.value, span: k };
+      kw.set(norm(k.name), a);
+      named.set(k.name, a);
+    }
+    return {
+      expr: e, path, written, args, argExprs, kw, named,
+      arg(pos: number, ...names: string[]): Arg | undefined {
+        for (const n of names) {
+          const a = kw.get(n);
+          if (a) return a;
+        }
+        if (pos >= 0 && pos < args.length) return { v: args[pos], expr: argExprs[pos], span: argExprs[pos] };
+        return undefined;
+      },
+    };
+  }
+
+  private call(e: Extract<Expr, { k: 'call' }>, scope: Scope): Val {
+    const written = dottedName(e.callee) ?? '';
+    if (e.callee.k === 'member') {
+      const bound = written && scope.get(written);
+      if (!bound) {
+        const recv = this.eval(e.callee.obj, scope);
+        return this.methodCall(recv, e.callee.prop, e, scope, written);
+      }
+    }
+    const f = this.eval(e.callee, scope);
+    return this.callWith(f, this.makeCall(e, scope, f.t === 'ref' ? f.path : '', written), e);
+  }
+
+  private methodCall(recv: Val, name: string, e: Extract<Expr, { k: 'call' }>, scope: Scope, written: string): Val {
+    switch (recv.t) {
+      case 'ref': {
+        const f = this.attr(recv, name, e.callee);
+        return this.callWith(f, this.makeCall(e, scope, f.t === 'ref' ? f.path : '', written), e);
+      }
+      case 'native': {
+        const call = this.makeCall(e, scope, '', written);
+        if (recv.obj instanceof UnboundParamV) {
+          // Like its attributes, what its methods give is that same unknown parameter (`net.modules()`).
+          return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this, recv) ?? recv;
+        }
+        const v = recv.obj.method?.(name, call, this);
+        if (v) return v;
+        const f = recv.obj.attr?.(name, this, e.callee);
+        return f ? this.callWith(f, call, e) : UNKNOWN;
+      }
+      case 'instance': {
+        const own = recv.attrs.get(name);
+        const m = own ?? this.classAttr(recv.cls, name, 0);
+        if (m) return this.callWith(m.t === 'func' && !own ? { ...m, self: recv } : m, this.makeCall(e, scope, m.t === 'ref' ? m.path : '', written), e);
+        const call = this.makeCall(e, scope, '', written);
+        for (const b of this.nativeBases(recv.cls)) {
+          const v = b.method?.(recv, name, call, this);
+          if (v) return v;
+          const a = b.attr?.(recv, name, this, e.callee);
+          if (a) return this.callWith(a, call, e);
+        }
         return UNKNOWN;
       }
-    }
-    return this.builtin(name, dotted ?? '', e, scope);
-  }
-
-  /** Arguments as (positional, keyword) where a trailing JS config object counts as keywords. */
-  private argsOf(e: Extract<Expr, { k: 'call' }>, scope: Scope, allowConfigObject: boolean): Args {
-    const kw = new Map<string, { v: Val; expr: Expr; span: Span }>();
-    let argExprs = e.args;
-    if (allowConfigObject && this.dialect === 'js' && argExprs.length > 0) {
-      const last = argExprs[argExprs.length - 1];
-      if (last.k === 'object') {
-        argExprs = argExprs.slice(0, -1);
-        for (const k of last.entries) kw.set(norm(k.name), { v: this.eval(k.value, scope), expr: k.value, span: k });
+      case 'list': case 'dict': case 'str': case 'builtin': case 'class': {
+        const call = this.makeCall(e, scope, '', written);
+        if (recv.t === 'class') {
+          const m = this.classAttr(recv, name, 0);
+          return m ? this.callWith(m, call, e) : UNKNOWN;
+        }
+        if (recv.t === 'builtin') return this.builtin(`${recv.name}.${name}`, call, e);
+        return this.valueMethod(recv, name, call);
       }
+      case 'unknown': {
+        const call = this.makeCall(e, scope, '', written);
+        return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN;
+      }
+      default:
+        this.makeCall(e, scope, '', written);
+        return UNKNOWN;
     }
-    for (const k of e.kwargs) kw.set(norm(k.name), { v: this.eval(k.value, scope), expr: k.value, span: k });
-    return { args: argExprs.map((a) => this.eval(a, scope)), argExprs, kw };
   }
 
-  private invoke(f: Extract<Val, { t: 'func' }>, e: Extract<Expr, { k: 'call' }>, scope: Scope): Val {
-    this.called.add(f.def);
+  callValue(f: Val, args: Val[], at: Span): Val {
+    const e: Extract<Expr, { k: 'call' }> = { k: 'call', callee: { k: 'other', what: 'value', ...at }, args: args.map(() => ({ k: 'other', what: 'argument', ...at })), kwargs: [], ...at };
+    const call: Call = {
+      expr: e, path: f.t === 'ref' ? f.path : '', written: '', args, argExprs: e.args, kw: new Map(), named: new Map(),
+      arg: (pos: number) => (pos >= 0 && pos < args.length ? { v: args[pos], expr: e.args[pos], span: at } : undefined),
+    };
+    // Library code calling a user function (`tf.app.run(main)`) is not a helper call on the call stack.
+    this.libraryCall = true;
+    try {
+      return this.callWith(f, call, e);
+    } finally {
+      this.libraryCall = false;
+    }
+  }
+
+  globalValue(name: string): Val | undefined {
+    return this.global.get(name);
+  }
+
+  private callWith(f: Val, call: Call, e: Extract<Expr, { k: 'call' }>): Val {
+    switch (f.t) {
+      case 'func': return this.invoke(f, call, e);
+      case 'builtin': return this.builtin(f.name, call, e);
+      case 'class': return this.instantiate(f, call, e);
+      case 'instance': {
+        const m = this.classAttr(f.cls, '__call__', 0);
+        if (m?.t === 'func') return this.invoke({ ...m, self: f }, call, e);
+        for (const b of this.nativeBases(f.cls)) {
+          const v = b.call?.(f, call, this);
+          if (v) return v;
+        }
+        return UNKNOWN;
+      }
+      case 'ref': return this.lib.call({ ...call, path: f.path }, this) ?? UNKNOWN;
+      case 'native': return f.obj.call?.(call, this) ?? UNKNOWN;
+      default: return UNKNOWN;
+    }
+  }
+
+  private instantiate(cls: ClassVal, call: Call, e: Extract<Expr, { k: 'call' }>): Val {
+    const inst: InstanceVal = { t: 'instance', cls, attrs: new Map(), data: new Map(), span: e };
+    for (const b of this.nativeBases(cls)) b.create?.(inst, call, this);
+    const init = this.classAttr(cls, '__init__', 0);
+    if (init?.t === 'func') this.invoke({ ...init, self: inst }, call, e);
+    for (const b of this.nativeBases(cls)) b.initialized?.(inst, call, this);
+    return inst;
+  }
+
+  private invoke(f: FuncVal, call: Call, e: Extract<Expr, { k: 'call' }>): Val {
+    this.called.add(f.node);
     if (this.callDepth >= MAX_CALL_DEPTH) {
       this.note(e, `calls nested too deeply to follow (${this.src(e)})`);
       return UNKNOWN;
     }
     const local = new Scope(f.scope);
-    const args = e.args.map((a) => this.eval(a, scope));
-    f.def.params.forEach((p, i) => {
-      const kw = e.kwargs.find((k) => k.name === p.name);
-      local.set(p.name, kw ? this.eval(kw.value, scope) : args[i] ?? (p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN));
-    });
-    const outer = this.callSite;
-    this.callSite = outer ?? e;
-    this.callDepth++;
-    try {
-      return this.runBody(f.def.body, local);
-    } finally {
-      this.callDepth--;
-      this.callSite = outer;
-    }
-  }
-
-  private anchor(span: Span): Span {
-    return this.callSite ?? span;
-  }
-
-  private shapeOf(v: Val | undefined): (number | undefined)[] | undefined {
-    if (!v || v.t !== 'list') return undefined;
-    return v.items.map((x) => (x.t === 'num' && Number.isInteger(x.v) ? x.v : undefined));
-  }
-
-  private builtin(name: string, dotted: string, e: Extract<Expr, { k: 'call' }>, scope: Scope): Val {
-    const n = norm(name);
-    // Arguments are evaluated at most once (evaluation has effects: it creates layers and optimizers).
-    let memo: Args | undefined;
-    const A = (): Args => (memo ??= this.argsOf(e, scope, true));
-    const py = this.dialect === 'python';
-    const inInitializers = /(^|\.)initializers?\./.test(dotted) || /initializer$/.test(n);
-    const capital = /^[A-Z]/.test(name);
-
-    // PyTorch modules (nn.Sequential, nn.Linear, nn.ReLU, optim.SGD) are not Keras: not read.
-    if (py && capital && /(^|\.)(nn|torch|optim)\./.test(dotted) && !dotted.startsWith('tf.')) {
-      A();
-      return UNKNOWN;
-    }
-
-    // --- TF1 graph building ---
-    if (py && n === 'placeholder') {
-      this.looksLikeModel = true;
-      const { args, kw } = A();
-      return { t: 'placeholder', shape: this.shapeOf(kw.get('shape')?.v ?? args[1]), span: e };
-    }
-    if (n === 'variable' && (py ? capital : dotted.endsWith('.variable'))) {
-      const { args, kw } = A();
-      const init = kw.get('initialvalue')?.v ?? args[0];
-      return this.makeVar(init, e, e.args[0] ?? e.kwargs.find((k) => norm(k.name) === 'initialvalue')?.value);
-    }
-    if (py && n === 'getvariable') {
-      const { args, kw } = A();
-      const shape = this.shapeOf(kw.get('shape')?.v ?? args[1]);
-      const initV = kw.get('initializer')?.v ?? args[3];
-      if (initV === undefined || initV.t === 'none') return { t: 'var', rec: { init: 'glorotUniform' }, shape, span: this.anchor(e) };
-      if (initV.t === 'initializer') return { t: 'var', rec: initV.rec, shape, span: this.anchor(e) };
-      if (initV.t === 'initTensor') return { t: 'var', rec: initV.rec, shape: initV.shape ?? shape, span: this.anchor(e) };
-      this.note(kw.get('initializer')?.span ?? e, `could not read this initializer (${this.src(kw.get('initializer')?.span ?? e)})`);
-      return { t: 'var', shape, span: this.anchor(e) };
-    }
-    if (n === 'matmul' || n === 'dot') {
-      const { args } = A();
-      return this.matmul(args[0] ?? UNKNOWN, args[1] ?? UNKNOWN, e, e);
-    }
-    if (n === 'add' || n === 'biasadd') {
-      const { args } = A();
-      const [a, b] = args;
-      if (a?.t === 'tensor' && b?.t === 'var') return this.addBias(a, b, e);
-      if (b?.t === 'tensor' && a?.t === 'var') return this.addBias(b, a, e);
-      return UNKNOWN;
-    }
-    if ((n === 'reshape' || n === 'identity' || n === 'flatten') && !capital && e.args.length > 0) {
-      const { args } = A();
-      if (args[0]?.t === 'tensor' || args[0]?.t === 'placeholder') return args[0];
-    }
-    if (n === 'dropout' && !capital && e.args.length > 0) {
-      const { args } = A();
-      if (args[0]?.t === 'tensor') {
-        this.note(e, 'dropout is not part of the model spec: trained without it');
-        return args[0];
+    const positional = [...call.args];
+    let params = f.params;
+    if (f.self) {
+      if (this.dialect === 'js') local.set('this', f.self);
+      else if (params[0] && !params[0].rest) {
+        local.set(params[0].name, f.self);
+        params = params.slice(1);
       }
     }
-    if (ACTIVATION_NAMES[n] && !capital && e.args.length > 0 && !(this.dialect === 'js' && dotted.includes('layers'))) {
-      const { args } = A();
-      const t = args[0];
-      if (t?.t === 'tensor' || t?.t === 'placeholder') return this.activate(t, ACTIVATION_NAMES[n], e);
-    }
-    if (/softmaxcrossentropy/.test(n) || n === 'sparsesoftmaxcrossentropywithlogits') {
-      const { args, kw } = A();
-      const logits = kw.get('logits')?.v ?? [...args].reverse().find((a) => a.t === 'tensor');
-      if (logits?.t === 'tensor' && logits.source !== 'input' && !logits.activated) logits.source.logits = true;
-      return UNKNOWN;
-    }
-    if (n === 'nextbatch') {
-      const { args, kw } = A();
-      const b = kw.get('batchsize')?.v ?? args[0];
-      if (b?.t === 'num' && Number.isInteger(b.v) && b.v > 0) this.batch = { value: b.v, span: b.span ?? e };
-      else this.note(e, `could not read the batch size of ${this.src(e)}`);
-      this.recordSteps(1, e, true);
-      return UNKNOWN;
-    }
-    if (n === 'readdatasets') return { t: 'dataset', examples: 55000 };
-
-    // --- initializers (tensors in TF1 code, objects or strings in Keras / tfjs) ---
-    const init = this.initializerCall(name, n, dotted, e, A, inInitializers || capital);
-    if (init) return init;
-
-    // --- optimizers ---
-    const opt = this.optimizerCall(n, capital, dotted, e, A);
-    if (opt) return opt;
-
-    // --- layers and models ---
-    if ((n === 'sequential' && (py ? capital : true))) {
-      this.looksLikeModel = true;
-      const model: ModelRec = { span: e, layers: [] };
-      this.models.push(model);
-      const { args, kw } = A();
-      const list = kw.get('layers')?.v ?? args[0];
-      if (list?.t === 'list') list.items.forEach((item, i) => this.addToModel(model, item, (kw.get('layers')?.expr ?? e.args[0]) as Expr, i));
-      return { t: 'model', model };
-    }
-    if (n === 'dense' && (capital || this.dialect === 'js')) return this.denseLayer(e, A);
-    if (n === 'dense' && py) {
-      // tf.layers.dense(inputs, units, activation=...) — TF1 layers API: a layer applied at once.
-      const layerVal = this.denseLayer(e, A, 1);
-      const input = A().args[0];
-      if (layerVal.t === 'layer' && input) return this.applyLayer(layerVal, input, e);
-      return layerVal;
-    }
-    if (n === 'activation' && (capital || this.dialect === 'js')) {
-      const { args, kw } = A();
-      const a = kw.get('activation') ?? (args[0] ? { v: args[0], expr: e.args[0], span: e.args[0] } : undefined);
-      const act = a ? this.activationOf(a.v, a.expr) : undefined;
-      if (act) return { t: 'activationLayer', activation: act.name, span: e, site: act.site };
-      this.note(e, `could not read the activation of ${this.src(e)}`);
-      return { t: 'passLayer', what: 'activation', span: e };
-    }
-    // Activation layers: Keras ReLU() / Softmax() / LeakyReLU() / ELU(), tfjs tf.layers.reLU() / softmax() / ...
-    if ((capital || (this.dialect === 'js' && dotted.includes('layers.'))) && ['relu', 'softmax', 'leakyrelu', 'elu'].includes(n)) {
-      this.looksLikeModel = true;
-      return { t: 'activationLayer', activation: ACTIVATION_NAMES[n], span: e };
-    }
-    if ((capital || this.dialect === 'js') && ['flatten', 'inputlayer', 'reshape', 'dropout', 'input'].includes(n)) {
-      this.looksLikeModel = true;
-      if (n === 'input' && !(this.dialect === 'js' && dotted.includes('layers'))) return { t: 'tensor', source: 'input', activated: true };
-      if (n === 'dropout') this.note(e, 'dropout is not part of the model spec: trained without it');
-      return { t: 'passLayer', what: n, span: e };
-    }
-    if ((capital || this.dialect === 'js') && UNSUPPORTED_LAYERS.has(n)) {
-      this.looksLikeModel = true;
-      this.note(e, `${name} layers are not supported (Gradient Lens trains dense MLPs): ignored`);
-      return { t: 'passLayer', what: n, span: e };
-    }
-    if ((n === 'model' && (capital || dotted.startsWith('tf.'))) || (n === 'functional')) {
-      const { args, kw } = A();
-      const out = kw.get('outputs')?.v ?? args[1];
-      if (out?.t === 'tensor' && out.source !== 'input') {
-        const model: ModelRec = { span: e, layers: this.chain(out.source) };
-        this.models.push(model);
-        return { t: 'model', model };
-      }
-      if (out) this.note(e, `could not follow the model's outputs (${this.src(e)})`);
-      return UNKNOWN;
-    }
-    if (/crossentropy$/.test(n)) {
-      const { kw } = A();
-      const fl = kw.get('fromlogits')?.v;
-      return { t: 'loss', fromLogits: fl?.t === 'bool' && fl.v };
-    }
-    if (['sqrt', 'abs', 'exp', 'log'].includes(n) && e.args.length === 1) {
-      const a = A().args[0];
-      if (a?.t !== 'num') return UNKNOWN;
-      const v = n === 'sqrt' ? Math.sqrt(a.v) : n === 'abs' ? Math.abs(a.v) : n === 'exp' ? Math.exp(a.v) : Math.log(a.v);
-      return Number.isFinite(v) ? { t: 'num', v, span: e } : UNKNOWN;
-    }
-    if (n === 'int' || n === 'float' || n === 'round' || n === 'floor' || n === 'ceil') {
-      const { args } = A();
-      const a = args[0];
-      if (a?.t !== 'num') return UNKNOWN;
-      const f = n === 'int' ? Math.trunc : n === 'float' ? (x: number) => x : n === 'ceil' ? Math.ceil : n === 'floor' ? Math.floor : Math.round;
-      return { t: 'num', v: f(a.v), span: e };
-    }
-    // Unknown call: evaluate arguments for their effects (e.g. an inline optimizer).
-    A();
-    return UNKNOWN;
-  }
-
-  private makeVar(init: Val | undefined, e: Extract<Expr, { k: 'call' }>, initExpr: Expr | undefined): Val {
-    const span = this.anchor(e);
-    if (init?.t === 'initTensor') return { t: 'var', rec: init.rec, shape: init.shape, span };
-    if (init?.t === 'var') return { ...init, span };
-    if (init?.t === 'num') return { t: 'var', rec: { init: init.v === 0 ? 'zeros' : { type: 'constant', value: init.v } }, shape: [], span };
-    this.note(initExpr ?? e, `could not read the initial value of this variable (${this.src(initExpr ?? e)})`);
-    return { t: 'var', span };
-  }
-
-  private matmul(a: Val, w: Val, e: Span, def: Span): Val {
-    if (w.t === 'tensor' && a.t === 'var') [a, w] = [w, a];
-    if (a.t === 'placeholder') a = this.placeholderTensor(a);
-    if (a.t !== 'tensor' || w.t !== 'var') {
-      if (a.t === 'tensor' || w.t === 'var') {
-        this.note(e, `could not follow this product (${this.src(e)}): expected an input or layer output times a tf.Variable`);
-      }
-      return UNKNOWN;
-    }
-    this.looksLikeModel = true;
-    const layer: LayerRec = {
-      id: this.layers.length, kernelShape: w.shape, kernel: w.rec, useBias: false, weightsSpan: w.span, definition: this.anchor(def),
-      input: a.source, kind: 'dataflow', fromVariable: true,
-    };
-    if (w.shape && w.shape.length === 2) layer.units = w.shape[1];
-    if (w.rec?.site) this.useSite(w.rec.site);
-    this.layers.push(layer);
-    return { t: 'tensor', source: layer, activated: false };
-  }
-
-  private placeholderTensor(p: Extract<Val, { t: 'placeholder' }>): Val {
-    const last = p.shape?.[p.shape.length - 1];
-    if (p.shape && last !== 784) {
-      this.note(p.span, `this input has shape [${p.shape.map((d) => d ?? 'None').join(', ')}]; MNIST models take 784 inputs (28×28 flattened)`);
-    }
-    return { t: 'tensor', source: 'input', activated: true };
-  }
-
-  private addBias(t: Extract<Val, { t: 'tensor' }>, b: Extract<Val, { t: 'var' }>, e: Span): Val {
-    if (t.source === 'input' || t.activated) {
-      this.note(e, `a bias is added here to something that is not a layer's product (${this.src(e)})`);
-      return UNKNOWN;
-    }
-    const layer = t.source;
-    if (layer.useBias) {
-      this.note(e, 'a second bias is added to the same layer: only the first is used');
-      return t;
-    }
-    layer.useBias = true;
-    layer.bias = b.rec;
-    layer.biasShape = b.shape;
-    layer.biasSpan = b.span;
-    if (b.rec?.site) this.useSite(b.rec.site);
-    if (layer.units === undefined && b.shape?.length === 1) layer.units = b.shape[0];
-    return t;
-  }
-
-  private activate(t: Val, activation: string, e: Span): Val {
-    if (t.t === 'placeholder') t = this.placeholderTensor(t);
-    if (t.t !== 'tensor') return UNKNOWN;
-    if (t.source === 'input' || t.activated) {
-      this.note(e, `${activation} is applied to something that is not a layer's output (${this.src(e)}): ignored`);
-      return t;
-    }
-    t.source.activation = activation;
-    t.source.activationSpan = this.anchor(e);
-    return { t: 'tensor', source: t.source, activated: true };
-  }
-
-  private recordSteps(perIteration: number, e: Span, batchDraw = false): void {
-    let steps = perIteration;
-    const unknown = this.loopStack.find((l) => l.count === undefined);
-    if (unknown) {
-      this.note(unknown.header, 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)');
-      return;
-    }
-    for (const l of this.loopStack) steps *= l.count!;
-    if (this.loopStack.length === 0 && batchDraw) {
-      this.note(e, 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)');
-      return;
-    }
-    if (steps < 1) {
-      this.note(this.loopStack[0]?.header ?? e, `this training loop runs ${steps} times: using 1000 steps (the default of the model spec)`);
-      return;
-    }
-    this.steps = { value: steps, span: this.loopStack[0]?.header ?? e };
-  }
-
-  // ---- initializers -----------------------------------------------------------------------
-
-  private useSite(site: InitSite): void {
-    const key = `${site.span.from}:${site.span.to}`;
-    const uses = this.siteUses.get(key) ?? [];
-    uses.push(site);
-    this.siteUses.set(key, uses);
-    if (uses.length > 1) for (const s of uses) s.shared = true;
-  }
-
-  private initializerCall(name: string, n: string, dotted: string, e: Extract<Expr, { k: 'call' }>, A: () => Args, objectStyle: boolean): Val | undefined {
-    const js = this.dialect === 'js';
-    const parts = dotted.split('.');
-    const prefixParts = parts.slice(0, -1);
-    const v2 = prefixParts[prefixParts.length - 1] === 'random';
-    const root = (v2 ? prefixParts.slice(0, -1) : prefixParts).join('.');
-    const tensorNames: Record<string, string> = {
-      zeros: 'zeros', ones: 'ones', fill: 'fill', constant: 'constant', randomuniform: 'uniform', randomnormal: 'normal',
-      truncatednormal: 'truncated', uniform: 'uniform', normal: 'normal',
-    };
-    // TF1 tensors: tf.zeros(shape), tf.random_uniform(shape, lo, hi), tf.random.normal(...), tf.constant(v, shape=...)
-    if (!objectStyle && tensorNames[n] && (n !== 'uniform' && n !== 'normal' || v2) && !(n === 'constant' && js)) {
-      const { args, argExprs, kw } = A();
-      const kind = tensorNames[n];
-      const shapeIdx = kind === 'constant' ? -1 : 0;
-      const shapeExpr = kind === 'constant' ? kw.get('shape')?.expr : argExprs[0] ?? kw.get('shape')?.expr;
-      const shapeVal = kind === 'constant' ? kw.get('shape')?.v ?? args[2] : args[0] ?? kw.get('shape')?.v;
-      if (shapeIdx === 0 && shapeVal === undefined) return undefined;
-      const shape = this.shapeOf(shapeVal);
-      const get = (key: string, pos: number, dflt: number): number | undefined => {
-        const v = kw.get(key)?.v ?? args[pos];
-        if (v === undefined || v.t === 'none') return dflt;
-        return v.t === 'num' ? v.v : undefined;
-      };
-      let init: Initializer | undefined;
-      switch (kind) {
-        case 'zeros': init = 'zeros'; break;
-        case 'ones': init = 'ones'; break;
-        case 'fill': { const v = get('value', 1, NaN); init = v === undefined || Number.isNaN(v) ? undefined : v === 0 ? 'zeros' : { type: 'constant', value: v }; break; }
-        case 'constant': { const v = get('value', 0, NaN); init = v === undefined || Number.isNaN(v) ? undefined : v === 0 ? 'zeros' : { type: 'constant', value: v }; break; }
-        case 'uniform': { const a = get('minval', 1, 0); const b = get('maxval', 2, 1); init = a === undefined || b === undefined ? undefined : { type: 'randomUniform', minval: a, maxval: b }; break; }
-        case 'normal': case 'truncated': {
-          const m = get('mean', 1, 0);
-          const s = kw.get('stddev') !== undefined || args[2] !== undefined ? get('stddev', 2, 1) : 1;
-          init = m === undefined || s === undefined ? undefined : { type: kind === 'normal' ? 'randomNormal' : 'truncatedNormal', mean: m, stddev: s };
-          break;
-        }
-      }
-      // Unreadable arguments: unknown (whoever uses the value as weights notes it; tf.constant is used elsewhere too).
-      if (!init) return { t: 'unknown' };
-      const idiom: InitializerIdiom = js ? 'tfjs-tensor' : 'tf1';
-      return { t: 'initTensor', rec: { init, site: { span: e, idiom, prefix: root, shape: shapeExpr, v2 } }, shape };
-    }
-    if (!objectStyle) return undefined;
-    // Initializer objects: Keras classes and functions, TF1 *_initializer(), tfjs tf.initializers.*({...}).
-    const base = n.replace(/initializer$/, '');
-    const tf1Style = /initializer$/.test(n) && !dotted.includes('keras');
-    const { args, kw } = A();
-    const get = (keys: string[], pos: number, dflt: number): number | undefined => {
-      for (const k of keys) {
-        const v = kw.get(k)?.v;
-        if (v !== undefined) return v.t === 'num' ? v.v : v.t === 'none' ? dflt : undefined;
-      }
-      const v = args[pos];
-      if (v === undefined || v.t === 'none') return dflt;
-      return v.t === 'num' ? v.v : undefined;
-    };
-    const spread = tf1Style ? 1 : 0.05;
-    let init: Initializer | undefined;
-    let known = true;
-    if (NAMED_INIT[n] ?? NAMED_INIT[base]) init = NAMED_INIT[n] ?? NAMED_INIT[base];
-    else if (base === 'xavier') init = (kw.get('uniform')?.v.t === 'bool' && !(kw.get('uniform')?.v as { v: boolean }).v) ? 'glorotNormal' : 'glorotUniform';
-    else if (base === 'constant') { const v = get(['value'], 0, 0); init = v === undefined ? undefined : v === 0 ? 'zeros' : { type: 'constant', value: v }; }
-    else if (base === 'randomuniform' || base === 'uniform') {
-      const a = get(['minval'], 0, tf1Style ? 0 : -0.05); const b = get(['maxval'], 1, tf1Style ? 1 : 0.05);
-      init = a === undefined || b === undefined ? undefined : { type: 'randomUniform', minval: a, maxval: b };
-    } else if (base === 'randomnormal' || base === 'normal' || base === 'truncatednormal') {
-      const m = get(['mean'], 0, 0); const s = get(['stddev'], 1, spread);
-      init = m === undefined || s === undefined ? undefined : { type: base === 'truncatednormal' ? 'truncatedNormal' : 'randomNormal', mean: m, stddev: s };
-    } else known = false;
-    // Unknown initializers (variance_scaling, orthogonal...) read as unknown; whoever uses them notes it.
-    if (!known) return undefined;
-    if (!init) return { t: 'unknown' };
-    const idiom: InitializerIdiom = js ? 'tfjs-object' : tf1Style ? 'tf1-initializer' : 'keras-object';
-    return { t: 'initializer', rec: { init, site: { span: e, idiom, prefix: prefixParts.join('.') } } };
-  }
-
-  /** A string or object passed as kernel_initializer / kernelInitializer. */
-  private initializerArg(v: Val, expr: Expr, layerCallee: Expr): InitRec | undefined {
-    if (v.t === 'initializer') return v.rec;
-    if (v.t === 'str') {
-      const n = norm(v.v);
-      const named = NAMED_INIT[n];
-      const idiom: InitializerIdiom = this.dialect === 'js' ? 'tfjs-string' : 'keras-string';
-      // `tf.keras.layers.Dense` → `tf.keras.initializers` (for a fix that needs an initializer object).
-      const calleeName = dottedName(layerCallee) ?? '';
-      const prefix = /(^|\.)layers\.[A-Za-z]+$/.test(calleeName) ? calleeName.replace(/(^|\.)layers\.[A-Za-z]+$/, '$1initializers') : '';
-      const site: InitSite = { span: expr, idiom, prefix };
-      if (named) return { init: named, site };
-      if (n === 'randomuniform' || n === 'uniform') return { init: { type: 'randomUniform', minval: -0.05, maxval: 0.05 }, site };
-      if (n === 'randomnormal' || n === 'normal') return { init: { type: 'randomNormal', mean: 0, stddev: 0.05 }, site };
-      if (n === 'truncatednormal') return { init: { type: 'truncatedNormal', mean: 0, stddev: 0.05 }, site };
-      if (n === 'constant') return { init: 'zeros', site };
-    }
-    this.note(expr, `could not read this initializer (${this.src(expr)})`);
-    return undefined;
-  }
-
-  // ---- optimizers -------------------------------------------------------------------------
-
-  private optimizerCall(n: string, capital: boolean, dotted: string, e: Extract<Expr, { k: 'call' }>, A: () => Args): Val | undefined {
-    const js = this.dialect === 'js';
-    const tf1 = !js && /optimizer$/.test(n);
-    const base = n.replace(/optimizer$/, '');
-    const isKeras = !js && !tf1 && capital;
-    const isTfjs = js && /(^|\.)train\./.test(dotted);
-    if (!tf1 && !isKeras && !isTfjs) return undefined;
-    const map: Record<string, OptimizerType> = { gradientdescent: 'sgd', sgd: 'sgd', momentum: 'momentum', adam: 'adam', rmsprop: 'rmsprop' };
-    const type = map[base];
-    if (!type) {
-      if (tf1 || isTfjs || ['adagrad', 'adadelta', 'adamax', 'nadam', 'ftrl', 'adamw'].includes(base)) {
-        this.note(e, `the optimizer ${this.src(e)} is not supported (sgd, momentum, adam, rmsprop are)`);
-        return { t: 'unknown' };
-      }
-      return undefined;
-    }
-    const { args, kw } = A();
-    const defaults: Record<OptimizerType, number> = { sgd: isKeras ? 0.01 : NaN, momentum: NaN, adam: 0.001, rmsprop: 0.001 };
-    const lrEntry = kw.get('learningrate') ?? kw.get('lr');
-    const lrVal = lrEntry?.v ?? args[0];
-    let lr: number | undefined;
-    let lrSpan: Span | undefined;
-    if (lrVal === undefined) lr = Number.isNaN(defaults[type]) ? undefined : defaults[type];
-    else if (lrVal.t === 'num') {
-      lr = lrVal.v;
-      const lrExpr = lrEntry?.expr ?? e.args[0];
-      if (lrExpr && (lrExpr.k === 'num' || lrExpr.k === 'unary')) lrSpan = lrExpr;
-      else if (lrVal.span && this.text.slice(lrVal.span.from, lrVal.span.to).trim() === String(lrVal.v)) lrSpan = lrVal.span;
-    }
-    if (lr === undefined) {
-      this.note(e, `could not read the learning rate of ${this.src(e)}`);
-      lr = type === 'sgd' || type === 'momentum' ? 0.01 : 0.001;
-    }
-    const num = (keys: string[], pos: number): number | undefined => {
-      for (const k of keys) {
-        const v = kw.get(k)?.v;
-        if (v?.t === 'num') return v.v;
-      }
-      const v = pos >= 0 ? args[pos] : undefined;
-      return v?.t === 'num' ? v.v : undefined;
-    };
-    const spec: OptimizerSpec = { type, learningRate: lr };
-    if (type === 'sgd' && isKeras) {
-      const m = num(['momentum'], 1);
-      if (m !== undefined && m > 0) {
-        spec.type = 'momentum';
-        spec.momentum = m;
-        const nest = kw.get('nesterov')?.v;
-        if (nest?.t === 'bool') spec.useNesterov = nest.v;
-      }
-    } else if (type === 'momentum') {
-      const m = num(['momentum'], 1);
-      if (m === undefined) this.note(e, `could not read the momentum of ${this.src(e)}: using 0.9`);
-      spec.momentum = m ?? 0.9;
-      const nest = kw.get('usenesterov')?.v ?? args[2];
-      if (nest?.t === 'bool') spec.useNesterov = nest.v;
-    } else if (type === 'adam') {
-      const b1 = num(['beta1'], 1); const b2 = num(['beta2'], 2); const eps = num(['epsilon'], 3);
-      if (b1 !== undefined) spec.beta1 = b1;
-      if (b2 !== undefined) spec.beta2 = b2;
-      spec.epsilon = eps ?? (tf1 ? 1e-8 : 1e-7);
-    } else if (type === 'rmsprop') {
-      const d = num(['rho', 'decay'], 1); const m = num(['momentum'], 2); const eps = num(['epsilon'], 3);
-      if (d !== undefined) spec.decay = d;
-      if (m !== undefined) spec.momentum = m;
-      spec.epsilon = eps ?? (tf1 ? 1e-10 : 1e-7);
-    }
-    const opt: OptimizerVal = { spec, span: e, lrSpan };
-    this.optimizers.push(opt);
-    return { t: 'optimizer', opt };
-  }
-
-  private optimizerArg(v: Val, expr: Expr): OptimizerVal | undefined {
-    if (v.t === 'optimizer') return v.opt;
-    if (v.t === 'str') {
-      const map: Record<string, OptimizerSpec> = {
-        sgd: { type: 'sgd', learningRate: 0.01 }, adam: { type: 'adam', learningRate: 0.001 }, rmsprop: { type: 'rmsprop', learningRate: 0.001 },
-      };
-      const spec = map[norm(v.v)];
-      if (spec) return { spec, span: expr };
-    }
-    this.note(expr, `could not read this optimizer (${this.src(expr)})`);
-    return undefined;
-  }
-
-  // ---- Keras / tfjs layers and models -------------------------------------------------------
-
-  private activationOf(v: Val, expr: Expr): { name: string; site?: { span: Span; idiom: 'string' | 'name' } } | undefined {
-    if (v.t === 'none') return { name: 'linear' };
-    if (v.t === 'str') {
-      const a = ACTIVATION_NAMES[norm(v.v)];
-      if (a) return { name: a, site: { span: expr, idiom: 'string' } };
-    }
-    const last = lastName(expr);
-    if (v.t === 'unknown' && last && ACTIVATION_NAMES[norm(last)]) return { name: ACTIVATION_NAMES[norm(last)], site: { span: expr, idiom: 'name' } };
-    this.note(expr, `could not read this activation (${this.src(expr)})`);
-    return undefined;
-  }
-
-  /** Dense(units, activation, ...) / tf.layers.dense({units, ...}); `shift` skips leading positional args (TF1 tf.layers.dense(inputs, units)). */
-  private denseLayer(e: Extract<Expr, { k: 'call' }>, A: () => Args, shift = 0): Val {
-    this.looksLikeModel = true;
-    const { args, argExprs, kw } = A();
-    const layer: LayerRec = { id: -1, useBias: true, weightsSpan: this.anchor(e), definition: this.anchor(e), kind: 'object' };
-    const unitsV = kw.get('units')?.v ?? args[shift];
-    if (unitsV?.t === 'num' && Number.isInteger(unitsV.v)) layer.units = unitsV.v;
-    else this.note(kw.get('units')?.span ?? argExprs[shift] ?? e, `could not read the number of units of ${this.src(e)}`);
-    const act = kw.get('activation') ?? (args[shift + 1] ? { v: args[shift + 1], expr: argExprs[shift + 1], span: argExprs[shift + 1] } : undefined);
-    if (act) {
-      const a = this.activationOf(act.v, act.expr);
-      if (a) {
-        layer.activation = a.name;
-        layer.activationSpan = act.span;
-        layer.activationSite = a.site;
-      }
-    }
-    const ub = kw.get('usebias')?.v;
-    if (ub?.t === 'bool' && !ub.v) layer.useBias = false;
-    const k = kw.get('kernelinitializer');
-    if (k && k.v.t !== 'none') {
-      layer.kernel = this.initializerArg(k.v, k.expr, e.callee);
-      layer.weightsSpan = this.callSite ?? k.span;
-    } else layer.kernel = { init: 'glorotUniform' };
-    const b = kw.get('biasinitializer');
-    if (b && b.v.t !== 'none') {
-      layer.bias = this.initializerArg(b.v, b.expr, e.callee);
-      layer.biasSpan = this.callSite ?? b.span;
-    } else layer.bias = { init: 'zeros' };
-    const inShape = kw.get('inputshape')?.v ?? kw.get('batchinputshape')?.v;
-    const inDim = kw.get('inputdim')?.v;
-    const dim = inDim?.t === 'num' ? inDim.v : inShape?.t === 'list' ? (this.shapeOf(inShape) ?? []).reduce<number | undefined>((p, x) => (p === undefined || x === undefined ? undefined : p * x), 1) : undefined;
-    if (dim !== undefined) layer.kernelShape = [dim, layer.units];
-    for (const bad of ['kernelregularizer', 'kernelconstraint']) if (kw.has(bad)) this.note(kw.get(bad)!.span, 'regularizers and constraints are not part of the model spec: trained without them');
-    return { t: 'layer', layer };
-  }
-
-  private applyLayer(f: Val, arg: Val, e: Span): Val {
-    let t = arg.t === 'placeholder' ? this.placeholderTensor(arg) : arg;
-    if (t.t === 'list' && t.items.length === 1) t = t.items[0];
-    if (t.t !== 'tensor') {
-      if (f.t === 'layer') this.note(e, `could not follow the input of this layer (${this.src(e)})`);
-      return UNKNOWN;
-    }
-    if (f.t === 'passLayer') return t;
-    if (f.t === 'activationLayer') return this.activate(t, f.activation, e);
-    if (f.t !== 'layer') return UNKNOWN;
-    const layer: LayerRec = { ...f.layer, id: this.layers.length, input: t.source, kind: 'dataflow', definition: this.anchor(e) };
-    if (layer.kernel?.site) this.useSite(layer.kernel.site);
-    f.layer.placed = true;
-    this.layers.push(layer);
-    const activated = layer.activation !== undefined && layer.activation !== 'linear';
-    return { t: 'tensor', source: layer, activated };
-  }
-
-  private addToModel(model: ModelRec, item: Val, expr: Expr | undefined, index?: number): void {
-    const at: Span = expr?.k === 'list' && index !== undefined ? expr.items[index] ?? expr : expr ?? model.span;
-    if (item.t === 'layer') {
-      if (item.layer.placed) {
-        this.note(at, 'this layer object is used twice: only its first use is read');
+    const used = new Set<string>();
+    params.forEach((p, i) => {
+      if (p.rest === '*') {
+        local.set(p.name, { t: 'list', items: positional.slice(i), tuple: true });
         return;
       }
-      item.layer.placed = true;
-      item.layer.id = this.layers.length;
-      if (item.layer.kernel?.site) this.useSite(item.layer.kernel.site);
-      this.layers.push(item.layer);
-      model.layers.push(item.layer);
-    } else if (item.t === 'activationLayer') {
-      const prev = model.layers[model.layers.length - 1];
-      if (!prev) this.note(at, 'an activation before the first dense layer: ignored');
-      else if (prev.activation && prev.activation !== 'linear') this.note(at, `a second activation after ${prev.activation}: ignored`);
-      else {
-        prev.activation = item.activation;
-        prev.activationSpan = item.span;
-        prev.activationSite = item.site;
+      if (p.rest === '**') {
+        const entries = new Map<string, DictEntry>();
+        for (const [k, a] of call.named) if (!used.has(k)) entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: a.v });
+        local.set(p.name, { t: 'dict', entries });
+        return;
       }
-    } else if (item.t === 'passLayer' || item.t === 'tensor') {
-      // Flatten / InputLayer / Dropout (already noted): nothing to train.
-    } else {
-      this.note(at, `could not follow this layer (${this.src(at)})`);
+      const kw = call.named.get(p.name);
+      if (kw) used.add(p.name);
+      local.set(p.name, kw ? kw.v : i < positional.length ? positional[i] : p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN);
+    });
+    if (f.owner && this.dialect === 'python') {
+      // Python's zero-argument super() reads the method's class and first argument.
+      const selfV = f.self ?? (f.params[0] && !f.params[0].rest ? local.get(f.params[0].name) : undefined) ?? UNKNOWN;
+      const owner = f.owner;
+      local.set('super', native(new SuperCallV((cls, self, name) => this.superAttr(cls, self, name), owner, selfV)));
+    }
+    const pushed = !this.libraryCall;
+    if (pushed) this.callStack.push({ from: e.from, to: e.to });
+    this.libraryCall = false;
+    this.callDepth++;
+    try {
+      return this.runBody(f.body, local);
+    } finally {
+      this.callDepth--;
+      if (pushed) this.callStack.pop();
     }
   }
 
-  private modelMethod(model: ModelRec, name: string, e: Extract<Expr, { k: 'call' }>, scope: Scope): Val {
-    const n = norm(name);
-    const { args, argExprs, kw } = this.argsOf(e, scope, true);
-    if (n === 'add') {
-      const layerExpr = argExprs[0] ?? kw.get('layer')?.expr;
-      this.addToModel(model, args[0] ?? kw.get('layer')?.v ?? UNKNOWN, layerExpr ?? e);
-      return NONE;
-    }
-    if (n === 'compile') {
-      model.compiled = true;
-      const o = kw.get('optimizer') ?? (args[0] ? { v: args[0], expr: argExprs[0], span: argExprs[0] } : undefined);
-      if (o) model.optimizer = this.optimizerArg(o.v, o.expr);
-      const loss = kw.get('loss') ?? (args[1] ? { v: args[1], expr: argExprs[1], span: argExprs[1] } : undefined);
-      if (loss?.v.t === 'loss') model.fromLogits = loss.v.fromLogits;
-      else if (loss && !(loss.v.t === 'str' && /crossentropy$/.test(norm(loss.v.v)))) this.note(loss.span, `Gradient Lens always trains with softmax cross-entropy; this loss (${this.src(loss.span)}) is not read`);
-      return NONE;
-    }
-    if (n === 'fit') {
-      model.fitted = true;
-      const py = this.dialect === 'python';
-      const bs = kw.get('batchsize') ?? (py && args[2] ? { v: args[2], expr: argExprs[2], span: argExprs[2] } : undefined);
-      const ep = kw.get('epochs') ?? (py && args[3] ? { v: args[3], expr: argExprs[3], span: argExprs[3] } : undefined);
-      const spe = kw.get('stepsperepoch');
-      const vs = kw.get('validationsplit')?.v;
-      let batch = 32;
-      if (bs) {
-        if (bs.v.t === 'num' && Number.isInteger(bs.v.v) && bs.v.v > 0) batch = bs.v.v;
-        else this.note(bs.span, `could not read the batch size (${this.src(bs.span)}): using 32, the Keras default`);
+  // ---- types (language level) ---------------------------------------------------------------
+
+  /** `type(v)` / `v.__class__`: a user instance's class, a framework value's library class, a builtin type. */
+  private typeOf(v: Val): Val {
+    switch (v.t) {
+      case 'instance': return v.cls;
+      case 'native': {
+        const path = v.obj.classPath;
+        return path ? { t: 'ref', path, written: path.slice(path.lastIndexOf('.') + 1) } : UNKNOWN;
       }
-      let epochs = 1;
-      if (ep) {
-        if (ep.v.t === 'num' && Number.isInteger(ep.v.v) && ep.v.v > 0) epochs = ep.v.v;
-        else this.note(ep.span, `could not read the number of epochs (${this.src(ep.span)}): using 1`);
+      case 'str': return { t: 'builtin', name: 'str' };
+      case 'bool': return { t: 'builtin', name: 'bool' };
+      case 'list': return { t: 'builtin', name: v.tuple ? 'tuple' : 'list' };
+      case 'dict': return { t: 'builtin', name: 'dict' };
+      default: return UNKNOWN;
+    }
+  }
+
+  /** `isinstance(v, c)` for one class `c` (a user class, a library class, a builtin type); undefined: not known. */
+  private isInstance(v: Val, c: Val): boolean | undefined {
+    if (v.t === 'native' && v.obj instanceof UnboundParamV) return undefined;
+    if (c.t === 'class') {
+      if (v.t === 'instance') return this.derives(v.cls, c, undefined, 0);
+      // A library value or a plain value is never an instance of a class of this file.
+      return v.t === 'unknown' ? undefined : false;
+    }
+    if (c.t === 'ref') {
+      if (v.t === 'native') return v.obj.instanceOf?.(c.path);
+      if (v.t === 'instance') return this.derives(v.cls, undefined, c.path, 0);
+      return undefined;
+    }
+    if (c.t === 'builtin') {
+      // Numbers do not say whether they are ints or floats (3 / 1 is a float in Python 3): not known.
+      if (v.t === 'num') return c.name === 'int' || c.name === 'float' ? (Number.isInteger(v.v) ? undefined : c.name === 'float') : false;
+      const of: Partial<Record<Val['t'], string>> = { str: 'str', bool: 'bool', dict: 'dict' };
+      if (v.t === 'list') return c.name === (v.tuple ? 'tuple' : 'list');
+      const name = of[v.t];
+      if (name) return c.name === name || (v.t === 'bool' && c.name === 'int');
+      return v.t === 'none' || v.t === 'func' ? false : undefined;
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether a user class is, or derives from, the user class `cls` or the library class `path`
+   * (through user classes and the library's own class tree); undefined: not known.
+   */
+  private derives(from: ClassVal, cls: ClassVal | undefined, path: string | undefined, depth: number): boolean | undefined {
+    if (depth > 20) return undefined;
+    if (cls && from === cls) return true;
+    let unknown = false;
+    for (const b of from.bases) {
+      let r: boolean | undefined;
+      if (b.t === 'class') r = this.derives(b, cls, path, depth + 1);
+      else if (b.t === 'ref') r = path === undefined ? false : b.path === path ? true : this.lib.isSubclass?.(b.path, path);
+      else r = undefined;
+      if (r === true) return true;
+      if (r === undefined) unknown = true;
+    }
+    return unknown ? undefined : false;
+  }
+
+  /** `hasattr(v, name)`; undefined: not known. */
+  private hasAttr(v: Val, name: string): boolean | undefined {
+    switch (v.t) {
+      case 'instance': {
+        if (v.attrs.has(name) || this.classAttr(v.cls, name, 0)) return true;
+        const bases = this.nativeBases(v.cls);
+        if (bases.length === 0) return false;
+        const answers = bases.map((b) => b.hasAttr?.(v, name));
+        if (answers.some((x) => x === true)) return true;
+        return answers.every((x) => x === false) ? false : undefined;
       }
-      const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(60000 * (1 - vs.v)) : 60000;
-      const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : Math.ceil(examples / batch);
-      this.batch = { value: batch, span: bs?.span ?? e };
-      this.recordSteps(epochs * perEpoch, ep?.span ?? e);
-      return UNKNOWN;
+      case 'native': {
+        if (v.obj instanceof UnboundParamV) return undefined;
+        const got = v.obj.attr?.(name, this, { from: 0, to: 0 });
+        if (got && got.t !== 'unknown') return true;
+        return v.obj.hasAttr?.(name);
+      }
+      case 'dict': return this.dialect === 'js' ? v.entries.has(`s:${name}`) : undefined;
+      case 'class': return this.classAttr(v, name, 0) ? true : undefined;
+      default: return undefined;
+    }
+  }
+
+  // ---- builtins (language level) ------------------------------------------------------------
+
+  private valueMethod(recv: Val, name: string, call: Call): Val {
+    const a0 = call.args[0];
+    if (recv.t === 'list') {
+      switch (name) {
+        case 'append': case 'push': if (a0) recv.items.push(a0); return NONE;
+        case 'extend': { const more = a0 ? this.items(a0) : undefined; if (more) recv.items.push(...more); return NONE; }
+        case 'insert': { const i = a0?.t === 'num' ? a0.v : undefined; if (i !== undefined && call.args[1]) recv.items.splice(i, 0, call.args[1]); return NONE; }
+        case 'pop': return recv.items.pop() ?? UNKNOWN;
+        case 'index': return UNKNOWN;
+        case 'copy': case 'slice': return { t: 'list', items: [...recv.items] };
+        default: return UNKNOWN;
+      }
+    }
+    if (recv.t === 'dict') {
+      switch (name) {
+        case 'items': return { t: 'list', items: [...recv.entries.values()].map((en) => ({ t: 'list', items: [en.key, en.value], tuple: true })) };
+        case 'keys': return { t: 'list', items: [...recv.entries.values()].map((en) => en.key) };
+        case 'values': return { t: 'list', items: [...recv.entries.values()].map((en) => en.value) };
+        case 'get': { const k = a0 ? keyOf(a0) : undefined; return (k && recv.entries.get(k)?.value) || call.args[1] || NONE; }
+        case 'setdefault': {
+          const k = a0 ? keyOf(a0) : undefined;
+          if (!k || !a0) return UNKNOWN;
+          const have = recv.entries.get(k);
+          if (have) return have.value;
+          const v = call.args[1] ?? NONE;
+          recv.entries.set(k, { key: a0, value: v });
+          return v;
+        }
+        case 'update': {
+          if (a0?.t === 'dict') for (const [k, en] of a0.entries) recv.entries.set(k, en);
+          for (const [k, a] of call.named) recv.entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: a.v });
+          return NONE;
+        }
+        case 'copy': return { t: 'dict', entries: new Map(recv.entries) };
+        default: return UNKNOWN;
+      }
+    }
+    if (recv.t === 'str') {
+      if (name === 'lower' || name === 'toLowerCase') return { t: 'str', v: recv.v.toLowerCase() };
+      if (name === 'upper' || name === 'toUpperCase') return { t: 'str', v: recv.v.toUpperCase() };
+      if (name === 'strip' || name === 'trim') return { t: 'str', v: recv.v.trim() };
+      // Tests on names (`classname.find('Linear') != -1`, `name.endswith('.weight')`, `name.split('.')[-1]`).
+      const strs = (v: Val | undefined): string[] | undefined =>
+        v?.t === 'str' ? [v.v] : v?.t === 'list' && v.items.every((x) => x.t === 'str') ? v.items.map((x) => (x as { v: string }).v) : undefined;
+      const s0 = a0?.t === 'str' ? a0.v : undefined;
+      switch (name) {
+        case 'find': case 'indexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.indexOf(s0) };
+        case 'rfind': case 'lastIndexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.lastIndexOf(s0) };
+        case 'includes': return s0 === undefined ? UNKNOWN : { t: 'bool', v: recv.v.includes(s0) };
+        case 'count': return s0 === undefined || s0 === '' || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.split(s0).length - 1 };
+        case 'startswith': case 'endswith': case 'startsWith': case 'endsWith': {
+          const xs = strs(a0);
+          if (!xs || call.args.length > 1) return UNKNOWN;
+          const start = name.startsWith('start');
+          return { t: 'bool', v: xs.some((x) => (start ? recv.v.startsWith(x) : recv.v.endsWith(x))) };
+        }
+        case 'split': case 'rsplit': {
+          if (call.args.length > 1 || call.kw.size > 0) return UNKNOWN;
+          const bare = a0 === undefined || a0.t === 'none';
+          const parts = s0 !== undefined && s0 !== '' ? recv.v.split(s0)
+            : bare ? (this.dialect === 'js' ? [recv.v] : recv.v.trim().split(/\s+/).filter((x) => x !== '')) : undefined;
+          return parts ? { t: 'list', items: parts.map((x) => ({ t: 'str', v: x })) } : UNKNOWN;
+        }
+        case 'replace': case 'replaceAll': {
+          const b = call.args[1];
+          if (s0 === undefined || s0 === '' || b?.t !== 'str' || call.args.length > 2) return UNKNOWN;
+          // JS's replace changes the first occurrence only.
+          if (this.dialect === 'js' && name === 'replace') return { t: 'str', v: recv.v.replace(s0, () => b.v) };
+          return { t: 'str', v: recv.v.split(s0).join(b.v) };
+        }
+        default: return UNKNOWN;
+      }
     }
     return UNKNOWN;
   }
 
-  // ---- result -------------------------------------------------------------------------------
-
-  private chain(last: LayerRec): LayerRec[] {
-    const out: LayerRec[] = [];
-    const seen = new Set<LayerRec>();
-    for (let l: LayerRec | 'input' | undefined = last; l && l !== 'input' && !seen.has(l); l = l.input) {
-      seen.add(l);
-      out.unshift(l);
-    }
-    return out;
-  }
-
-  private finish(): Interpretation {
-    const model = [...this.models].reverse().find((m) => m.fitted) ?? [...this.models].reverse().find((m) => m.compiled) ?? this.models[this.models.length - 1];
-    let layers: LayerRec[] = [];
-    let modelSpan: Span | undefined;
-    let optimizer: OptimizerVal | undefined;
-    let fromLogits = false;
-    let style: 'tf1' | 'layers' = 'layers';
-    if (model && model.layers.length > 0) {
-      layers = model.layers;
-      modelSpan = model.span;
-      optimizer = model.optimizer;
-      fromLogits = model.fromLogits ?? false;
-      if (!model.compiled) this.note(model.span, 'this model is never compiled: using SGD with learning rate 0.5 (the default of the model spec)');
-    } else {
-      const dataflow = this.layers.filter((l) => l.kind === 'dataflow');
-      const last = dataflow[dataflow.length - 1];
-      if (last) {
-        style = dataflow.some((l) => l.fromVariable) ? 'tf1' : 'layers';
-        layers = this.chain(last);
-        for (const l of dataflow) if (!layers.includes(l)) this.note(l.definition, 'this layer is not on the path from the input to the model output: ignored');
-        const first = layers[0];
-        if (first && first.input !== 'input') this.note(first.definition, 'could not trace this layer back to the model input');
-        modelSpan = { from: Math.min(...layers.map((l) => Math.min(l.definition.from, l.weightsSpan.from))), to: Math.max(...layers.map((l) => l.definition.to)) };
-        optimizer = this.minimized ?? this.optimizers[this.optimizers.length - 1];
-        fromLogits = layers[layers.length - 1]?.logits ?? false;
-        if (this.models.length > 0) optimizer = this.models[this.models.length - 1].optimizer ?? optimizer;
-      } else if (model) {
-        modelSpan = model.span;
-        this.note(model.span, 'this model has no dense layers');
+  private builtin(name: string, call: Call, e: Extract<Expr, { k: 'call' }>): Val {
+    const a = call.args;
+    const n0 = a[0]?.t === 'num' ? a[0].v : a[0]?.t === 'bool' ? Number(a[0].v) : undefined;
+    const nums = (): number[] | undefined => {
+      const src = a.length === 1 ? this.items(a[0]) : a;
+      if (!src || src.length === 0) return undefined;
+      const out: number[] = [];
+      for (const x of src) {
+        if (x.t !== 'num') return undefined;
+        out.push(x.v);
       }
-    }
-    if (this.optimizers.length > 1 && style === 'tf1' && !this.minimized) this.note(this.optimizers[0].span, 'several optimizers and none is minimized: using the last one');
-    return {
-      layers, modelSpan, optimizer, batch: this.batch, steps: this.steps, fromLogits,
-      notes: this.notes, looksLikeModel: this.looksLikeModel || layers.length > 0, style,
+      return out;
     };
+    const num = (v: number | undefined): Val => (v === undefined || !Number.isFinite(v) ? UNKNOWN : { t: 'num', v, span: e });
+    switch (name) {
+      case 'range': case 'xrange': {
+        const xs = a.map((x) => (x.t === 'num' && Number.isInteger(x.v) ? x.v : undefined));
+        if (call.kw.size > 0 || xs.length === 0 || xs.length > 3 || xs.some((x) => x === undefined)) return UNKNOWN;
+        const [start, stop, step] = xs.length === 1 ? [0, xs[0]!, 1] : [xs[0]!, xs[1]!, xs[2] ?? 1];
+        return step === 0 ? UNKNOWN : { t: 'range', start, stop, step };
+      }
+      case 'len': {
+        const n = a[0] ? this.len(a[0]) : undefined;
+        return n === undefined ? UNKNOWN : { t: 'num', v: n, span: e };
+      }
+      case 'int': case 'parseInt':
+        if (a[0]?.t === 'str') return num(Number.parseInt(a[0].v, 10));
+        return num(n0 === undefined ? undefined : Math.trunc(n0));
+      case 'float': case 'Number': case 'parseFloat':
+        if (a[0]?.t === 'str') return num(Number(a[0].v));
+        return num(n0);
+      case 'bool': { const t = a[0] ? this.truthy(a[0]) : false; return t === undefined ? UNKNOWN : { t: 'bool', v: t }; }
+      case 'round': return num(n0 === undefined ? undefined : a[1]?.t === 'num' ? Number(n0.toFixed(a[1].v)) : Math.round(n0));
+      case 'abs': case 'Math.abs': return num(n0 === undefined ? undefined : Math.abs(n0));
+      case 'min': case 'Math.min': { const xs = nums(); return num(xs ? Math.min(...xs) : undefined); }
+      case 'max': case 'Math.max': { const xs = nums(); return num(xs ? Math.max(...xs) : undefined); }
+      case 'sum': { const xs = nums(); return num(xs ? xs.reduce((p, x) => p + x, 0) : undefined); }
+      case 'Math.sqrt': return num(n0 === undefined ? undefined : Math.sqrt(n0));
+      case 'Math.floor': return num(n0 === undefined ? undefined : Math.floor(n0));
+      case 'Math.ceil': return num(n0 === undefined ? undefined : Math.ceil(n0));
+      case 'Math.round': return num(n0 === undefined ? undefined : Math.round(n0));
+      case 'Math.pow': return num(n0 === undefined || a[1]?.t !== 'num' ? undefined : n0 ** a[1].v);
+      case 'Math.exp': return num(n0 === undefined ? undefined : Math.exp(n0));
+      case 'Math.log': return num(n0 === undefined ? undefined : Math.log(n0));
+      case 'enumerate': {
+        const items = a[0] ? this.items(a[0]) : undefined;
+        if (!items) return a[0]?.t === 'native' ? { t: 'native', obj: new EnumerateV(a[0].obj) } : UNKNOWN;
+        return { t: 'list', items: items.map((x, i) => ({ t: 'list', items: [{ t: 'num', v: i }, x], tuple: true })) };
+      }
+      case 'zip': {
+        const lists = a.map((x) => this.items(x));
+        if (lists.length === 0 || lists.some((l) => !l)) return UNKNOWN;
+        const n = Math.min(...lists.map((l) => l!.length));
+        return { t: 'list', items: Array.from({ length: n }, (_, i) => ({ t: 'list', items: lists.map((l) => l![i]), tuple: true })) };
+      }
+      case 'list': case 'tuple': case 'sorted': case 'Array.from': {
+        if (!a[0]) return { t: 'list', items: [] };
+        const items = this.items(a[0]);
+        if (!items) return a[0].t === 'native' ? a[0] : UNKNOWN;
+        const copy = [...items];
+        if (name === 'sorted' && copy.every((x) => x.t === 'num')) copy.sort((x, y) => (x as { v: number }).v - (y as { v: number }).v);
+        return { t: 'list', items: copy, tuple: name === 'tuple' };
+      }
+      case 'reversed': { const items = a[0] ? this.items(a[0]) : undefined; return items ? { t: 'list', items: [...items].reverse() } : UNKNOWN; }
+      case 'dict': {
+        const entries = new Map<string, DictEntry>();
+        if (a[0]?.t === 'dict') for (const [k, en] of a[0].entries) entries.set(k, en);
+        else if (a[0]?.t === 'list') {
+          // dict([(key, value), ...]), in order
+          for (const pair of a[0].items) {
+            const k = pair.t === 'list' && pair.items.length === 2 ? keyOf(pair.items[0]) : undefined;
+            if (k && pair.t === 'list') entries.set(k, { key: pair.items[0], value: pair.items[1] });
+          }
+        }
+        for (const [k, arg] of call.named) entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: arg.v, span: arg.span, valueExpr: arg.expr });
+        return { t: 'dict', entries };
+      }
+      case 'str': return a[0]?.t === 'str' ? a[0] : a[0]?.t === 'num' ? { t: 'str', v: String(a[0].v) } : UNKNOWN;
+      case 'getattr': {
+        if (!a[0] || a[1]?.t !== 'str') return UNKNOWN;
+        // getattr(obj, 'bias', None): the default when obj is known not to have it.
+        if (a.length > 2 && this.hasAttr(a[0], a[1].v) === false) return a[2];
+        return this.attr(a[0], a[1].v, e);
+      }
+      case 'hasattr': {
+        const h = a[0] && a[1]?.t === 'str' ? this.hasAttr(a[0], a[1].v) : undefined;
+        return h === undefined ? UNKNOWN : { t: 'bool', v: h };
+      }
+      case 'type': return a.length === 1 && a[0] ? this.typeOf(a[0]) : UNKNOWN;
+      case 'isinstance': {
+        const classes = a[1]?.t === 'list' ? a[1].items : a[1] ? [a[1]] : [];
+        if (!a[0] || classes.length === 0) return UNKNOWN;
+        const obj = a[0];
+        const answers = classes.map((c) => this.isInstance(obj, c));
+        if (answers.some((x) => x === true)) return { t: 'bool', v: true };
+        return answers.every((x) => x === false) ? { t: 'bool', v: false } : UNKNOWN;
+      }
+      // iter(xs) is xs; next(it) its first element (a loop's representative element for a framework value).
+      case 'iter': return a[0] ?? UNKNOWN;
+      case 'next': {
+        const it = a[0];
+        if (!it) return UNKNOWN;
+        if (it.t === 'native') return it.obj.element?.(this) ?? a[1] ?? UNKNOWN;
+        const items = this.items(it);
+        return items?.[0] ?? a[1] ?? UNKNOWN;
+      }
+      case 'super': return UNKNOWN;
+      case 'require': {
+        if (a[0]?.t !== 'str') return UNKNOWN;
+        const root = this.lib.module(a[0].v, this.dialect);
+        return root ? { t: 'ref', path: this.lib.canonical(root), written: '' } : UNKNOWN;
+      }
+      default:
+        return UNKNOWN; // print, console.log, isinstance, open...
+    }
   }
 }
+
+/** Whether `name` is assigned anywhere in `stmts` (nested blocks, loops and branches included). */
+function assigns(stmts: Stmt[], name: string, depth = 0): boolean {
+  if (depth > 40) return false;
+  const target = (e: Expr): boolean => (e.k === 'name' ? e.id === name : e.k === 'list' ? e.items.some(target) : false);
+  return stmts.some((s) => {
+    switch (s.k) {
+      case 'assign': return s.targets.some(target);
+      case 'loop': return (s.target ? target(s.target) : false) || assigns(s.body, name, depth + 1);
+      case 'block': return assigns(s.body, name, depth + 1);
+      case 'if': return s.branches.some((b) => assigns(b.body, name, depth + 1));
+      default: return false;
+    }
+  });
+}
+
+/** Whether two values are the same class or type (user classes by identity, library classes by canonical path); undefined: not both types. */
+function sameType(a: Val, b: Val): boolean | undefined {
+  const isType = (v: Val) => v.t === 'class' || v.t === 'ref' || (v.t === 'builtin' && PY_TYPES.has(v.name));
+  if (!isType(a) || !isType(b)) return undefined;
+  if (a.t === 'class' || b.t === 'class') return a === b;
+  if (a.t === 'ref' && b.t === 'ref') return a.path === b.path;
+  if (a.t === 'builtin' && b.t === 'builtin') return a.name === b.name;
+  return false;
+}
+
+const PY_TYPES = new Set(['int', 'float', 'str', 'bool', 'list', 'tuple', 'dict']);
+
+function rangeLen(r: { start: number; stop: number; step: number }): number {
+  return Math.max(0, Math.ceil((r.stop - r.start) / r.step));
+}
+
+/** A dict key for a value (strings, numbers, tuples of them; objects by identity), undefined when it cannot be a key we follow. */
+const identities = new WeakMap<object, number>();
+let nextIdentity = 0;
+
+export function keyOf(v: Val): string | undefined {
+  if (v.t === 'native' || v.t === 'instance' || v.t === 'func' || v.t === 'class') {
+    // Objects are keys by identity (a feed_dict keyed by placeholders).
+    const o = v.t === 'native' ? v.obj : v;
+    let id = identities.get(o);
+    if (id === undefined) identities.set(o, (id = nextIdentity++));
+    return `o:${id}`;
+  }
+  if (v.t === 'str') return `s:${v.v}`;
+  if (v.t === 'num') return `n:${v.v}`;
+  if (v.t === 'ref') return `r:${v.path}`;
+  if (v.t === 'bool') return `n:${Number(v.v)}`;
+  if (v.t === 'list' && v.items.length <= 8) {
+    const parts = v.items.map(keyOf);
+    return parts.every((p) => p !== undefined) ? `t:${parts.join(',')}` : undefined;
+  }
+  return undefined;
+}
+
+/** `v.obj` when `v` is a native of class `cls`. */
+export function nativeOf<T extends Native>(v: Val | undefined, cls: abstract new (...args: never[]) => T): T | undefined {
+  return v?.t === 'native' && v.obj instanceof cls ? v.obj : undefined;
+}
+
+/** Wraps a native object as a value. */
+export const native = (obj: Native): Val => ({ t: 'native', obj });
+

@@ -1,9 +1,11 @@
 // JavaScript / TypeScript front end: @lezer/javascript (with its TS dialect for .ts files) lowered into
-// ast.ts. Function bodies become `def`s (inlined by the interpreter when called); bodies of arrow
-// functions passed as values (e.g. an async IIFE) are read in place.
+// ast.ts. Function declarations become `def`s and function expressions (arrows, IIFEs, callbacks)
+// `lambda`s, both inlined by the interpreter when called (and read once at the end when nothing calls
+// them). Classes become `class` statements (`constructor` is `__init__`, `this` is a name the
+// interpreter binds).
 import { parser } from '@lezer/javascript';
 import type { SyntaxNode } from '@lezer/common';
-import { type Expr, type Kwarg, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
+import { type Expr, type Kwarg, type Param, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
 
 const jsParser = parser;
 const tsParser = parser.configure({ dialect: 'ts' });
@@ -48,13 +50,14 @@ class JsLowering {
   private fnDef(name: string, fn: SyntaxNode, depth: number): Stmt | undefined {
     const cs = children(fn);
     const body = cs.find((c) => c.name === 'Block');
-    const params: { name: string; dflt?: Expr }[] = [];
+    const params: Param[] = [];
     const paramList = cs.find((c) => c.name === 'ParamList');
     if (paramList) {
       const ps = children(paramList);
       for (let i = 0; i < ps.length; i++) {
         if (ps[i].name !== 'VariableDefinition') continue;
-        const p: { name: string; dflt?: Expr } = { name: this.src(ps[i]) };
+        const p: Param = { name: this.src(ps[i]) };
+        if (ps[i - 1]?.name === 'Spread') p.rest = '*';
         let j = i + 1;
         if (ps[j]?.name === 'TypeAnnotation') j++;
         if (ps[j]?.name === 'Equals' && ps[j + 1]) p.dflt = this.expr(ps[j + 1], depth + 1);
@@ -76,17 +79,6 @@ class JsLowering {
     return { k: 'def', name, params, body: stmts, from: fn.from, to: fn.to };
   }
 
-  /** Bodies of function values inside an expression (an async IIFE, callbacks), read in place. */
-  private hoistBodies(n: SyntaxNode, depth: number, out: Stmt[]): void {
-    if (depth > MAX_DEPTH) return;
-    for (const c of children(n)) {
-      if (FUNCTIONS.has(c.name)) {
-        const d = this.fnDef('', c, depth + 1);
-        if (d && d.k === 'def') out.push({ k: 'block', body: d.body, fnBody: true, from: d.from, to: d.to });
-      } else if (c.name !== 'ClassExpression') this.hoistBodies(c, depth + 1, out);
-    }
-  }
-
   private statement(n: SyntaxNode, depth: number, out: Stmt[]): void {
     if (depth > MAX_DEPTH) return;
     const span = { from: n.from, to: n.to };
@@ -103,12 +95,10 @@ class JsLowering {
           if (target.name === 'VariableDefinition' && FUNCTIONS.has(valueNode.name)) {
             const d = this.fnDef(this.src(target), valueNode, depth + 1);
             if (d) out.push(d);
+          } else if (target.name === 'VariableDefinition' && valueNode.name === 'ClassExpression') {
+            out.push(this.classDef(this.src(target), valueNode, depth + 1));
           } else {
-            const t: Expr = target.name === 'VariableDefinition'
-              ? { k: 'name', id: this.src(target), from: target.from, to: target.to }
-              : { k: 'other', what: 'destructuring', from: target.from, to: target.to };
-            out.push({ k: 'assign', targets: [t], value: this.expr(valueNode, depth + 1), from: target.from, to: valueNode.to });
-            this.hoistBodies(valueNode, depth + 1, out);
+            out.push({ k: 'assign', targets: [this.pattern(target, depth + 1)], value: this.expr(valueNode, depth + 1), from: target.from, to: valueNode.to });
           }
           i = j + 1;
         }
@@ -121,13 +111,29 @@ class JsLowering {
           const cs = children(e);
           const eq = cs.findIndex((c) => c.name === 'Equals');
           if (eq > 0 && cs[eq + 1]) {
-            out.push({ k: 'assign', targets: [this.expr(cs[0], depth + 1)], value: this.expr(cs[eq + 1], depth + 1), ...span });
-            this.hoistBodies(cs[eq + 1], depth + 1, out);
+            out.push({ k: 'assign', targets: [this.pattern(cs[0], depth + 1)], value: this.expr(cs[eq + 1], depth + 1), ...span });
+            return;
+          }
+          // a += e  →  a = a + e
+          const upd = cs.findIndex((c) => c.name === 'UpdateOp');
+          if (upd > 0 && cs[upd + 1]) {
+            const t = this.expr(cs[0], depth + 1);
+            const op = this.src(cs[upd]).replace(/=$/, '');
+            out.push({ k: 'assign', targets: [t], value: { k: 'bin', op, left: t, right: this.expr(cs[upd + 1], depth + 1), ...span }, ...span });
+          }
+          return;
+        }
+        if (e.name === 'PostfixExpression' || (e.name === 'UnaryExpression' && /^(\+\+|--)/.test(this.src(e)))) {
+          // i++ / --i  →  i = i ± 1
+          const v = children(e).find((c) => c.name !== 'ArithOp');
+          const op = this.src(e).includes('++') ? '+' : '-';
+          if (v) {
+            const t = this.expr(v, depth + 1);
+            out.push({ k: 'assign', targets: [t], value: { k: 'bin', op, left: t, right: { k: 'num', v: 1, ...span }, ...span }, ...span });
           }
           return;
         }
         out.push({ k: 'expr', e: this.expr(e, depth + 1), ...span });
-        this.hoistBodies(e, depth + 1, out);
         return;
       }
       case 'FunctionDeclaration': {
@@ -146,50 +152,161 @@ class JsLowering {
       case 'DoStatement': {
         const cs = children(n);
         const spec = cs.find((c) => c.name === 'ForSpec');
-        const bodyNode = cs[cs.length - 1];
+        const ofSpec = cs.find((c) => c.name === 'ForOfSpec' || c.name === 'ForInSpec');
+        const bodyNode = n.name === 'DoStatement' ? cs.find((c) => c.name === 'Block') ?? cs[1] : cs[cs.length - 1];
         let count: Expr | undefined;
         let countStart: Expr | undefined;
+        let countStep: Expr | undefined;
+        let iter: Expr | undefined;
+        let target: Expr | undefined;
+        let test: Expr | undefined;
         if (spec) {
-          // for (let i = A; i < N; i++)
+          // for (let i = A; i < N; i++ / i += k)
           const ss = children(spec);
           const decl = ss.find((c) => c.name === 'VariableDeclaration');
           const cond = ss.find((c) => c.name === 'BinaryExpression');
+          const update = ss.slice(ss.indexOf(cond!) + 1).find((c) => !PUNCT.has(c.name));
           if (decl && cond) {
             const dcs = children(decl);
             const eq = dcs.findIndex((c) => c.name === 'Equals');
             const ccs = children(cond);
-            if (eq >= 0 && dcs[eq + 1] && ccs.length === 3 && this.src(ccs[1]) === '<') {
+            const op = ccs.length === 3 ? this.src(ccs[1]) : '';
+            if (eq >= 0 && dcs[eq + 1] && (op === '<' || op === '<=')) {
+              const v = dcs.find((c) => c.name === 'VariableDefinition');
+              if (v) target = { k: 'name', id: this.src(v), from: v.from, to: v.to };
               countStart = this.expr(dcs[eq + 1], depth + 1);
               count = this.expr(ccs[2], depth + 1);
+              if (op === '<=') count = { k: 'bin', op: '+', left: count, right: { k: 'num', v: 1, from: ccs[2].to, to: ccs[2].to }, from: ccs[2].from, to: ccs[2].to };
+              if (update?.name === 'AssignmentExpression') {
+                const ucs = children(update);
+                if (ucs[1] && this.src(ucs[1]) === '+=' && ucs[2]) countStep = this.expr(ucs[2], depth + 1);
+                else count = undefined;
+              }
             }
           }
+        } else if (ofSpec) {
+          const os = children(ofSpec).filter((c) => !PUNCT.has(c.name) && c.name !== 'const' && c.name !== 'let' && c.name !== 'var');
+          const ofAt = os.findIndex((c) => c.name === 'of' || c.name === 'in');
+          if (ofAt > 0 && os[ofAt + 1]) {
+            target = this.pattern(os[ofAt - 1], depth + 1);
+            iter = this.expr(os[ofAt + 1], depth + 1);
+            if (os[ofAt].name === 'in') iter = { k: 'other', what: 'for-in', from: iter.from, to: iter.to };
+          }
+        } else {
+          const t = cs.find((c) => c.name === 'ParenthesizedExpression');
+          if (t) test = this.expr(t, depth + 1);
         }
-        const body = bodyNode && bodyNode !== spec ? this.bodyOf(bodyNode, depth + 1) : [];
-        out.push({ k: 'loop', iter: undefined, count, countStart, target: undefined, body, header: { from: n.from, to: bodyNode ? bodyNode.from : n.to }, ...span });
+        const body = bodyNode && bodyNode !== spec && bodyNode !== ofSpec ? this.bodyOf(bodyNode, depth + 1) : [];
+        out.push({ k: 'loop', iter, count, countStart, countStep, test, target, body, header: { from: n.from, to: bodyNode ? bodyNode.from : n.to }, ...span });
+        return;
+      }
+      case 'ImportDeclaration': {
+        const cs = children(n);
+        const str = cs.find((c) => c.name === 'String');
+        const module = str ? unquoteJs(this.src(str)) : undefined;
+        if (module === undefined) return;
+        const star = cs.findIndex((c) => c.name === 'Star');
+        if (star >= 0) {
+          const as = cs.slice(star).find((c) => c.name === 'VariableDefinition');
+          if (as) out.push({ k: 'import', module, as: this.src(as), ...span });
+          return;
+        }
+        const dflt = cs.find((c) => c.name === 'VariableDefinition');
+        if (dflt) out.push({ k: 'import', module, as: this.src(dflt), ...span });
+        const group = cs.find((c) => c.name === 'ImportGroup');
+        if (group) {
+          const gs = children(group).filter((c) => !PUNCT.has(c.name));
+          const names: { name: string; as: string }[] = [];
+          for (let i = 0; i < gs.length; i++) {
+            const name = this.src(gs[i]);
+            if (gs[i + 1]?.name === 'as' && gs[i + 2]) {
+              names.push({ name, as: this.src(gs[i + 2]) });
+              i += 2;
+            } else names.push({ name, as: name });
+          }
+          out.push({ k: 'import', module, names, ...span });
+        }
+        return;
+      }
+      case 'ClassDeclaration': {
+        const name = children(n).find((c) => c.name === 'VariableDefinition');
+        out.push(this.classDef(name ? this.src(name) : '', n, depth + 1));
+        return;
+      }
+      case 'IfStatement': {
+        // if (a) {...} else if (b) {...} else {...}
+        const branches: { test?: Expr; body: Stmt[] }[] = [];
+        let node: SyntaxNode | undefined = n;
+        let guard = 0;
+        while (node && guard++ < MAX_DEPTH) {
+          const cs = children(node);
+          const t = cs.find((c) => c.name === 'ParenthesizedExpression');
+          const elseAt = cs.findIndex((c) => c.name === 'else');
+          const thenNode = cs.slice(t ? cs.indexOf(t) + 1 : 1, elseAt < 0 ? undefined : elseAt).find((c) => !PUNCT.has(c.name));
+          branches.push({ test: t ? this.expr(t, depth + 1) : undefined, body: thenNode ? this.bodyOf(thenNode, depth + 1) : [] });
+          const elseNode = elseAt >= 0 ? cs.slice(elseAt + 1).find((c) => !PUNCT.has(c.name)) : undefined;
+          if (!elseNode) break;
+          if (elseNode.name === 'IfStatement') node = elseNode;
+          else {
+            branches.push({ body: this.bodyOf(elseNode, depth + 1) });
+            break;
+          }
+        }
+        out.push({ k: 'if', branches, ...span });
         return;
       }
       case 'Block':
-      case 'IfStatement':
       case 'TryStatement':
       case 'LabeledStatement':
       case 'ExportDeclaration':
-      case 'ClassDeclaration':
-      case 'ClassBody':
       case 'CatchClause':
       case 'FinallyClause': {
         const body: Stmt[] = [];
-        for (const c of children(n)) {
-          if (c.name === 'MethodDeclaration') {
-            const d = this.fnDef('', c, depth + 1);
-            if (d && d.k === 'def') body.push({ k: 'block', body: d.body, fnBody: true, from: d.from, to: d.to });
-          } else this.statement(c, depth + 1, body);
-        }
+        for (const c of children(n)) this.statement(c, depth + 1, body);
         out.push({ k: 'block', body, ...span });
         return;
       }
       default:
         return;
     }
+  }
+
+  /** `class A extends B { constructor() {...} m() {...} }` (declaration or expression). */
+  private classDef(name: string, n: SyntaxNode, depth: number): Stmt {
+    const cs = children(n);
+    const ext = cs.findIndex((c) => c.name === 'extends');
+    const bases = ext >= 0 && cs[ext + 1] ? [this.expr(cs[ext + 1], depth + 1)] : [];
+    const body: Stmt[] = [];
+    const classBody = cs.find((c) => c.name === 'ClassBody');
+    for (const m of classBody ? children(classBody) : []) {
+      if (m.name !== 'MethodDeclaration') continue;
+      const key = children(m).find((c) => c.name === 'PropertyDefinition' || c.name === 'PrivatePropertyName');
+      const methodName = key ? this.src(key) : '';
+      const d = this.fnDef(methodName === 'constructor' ? '__init__' : methodName, m, depth + 1);
+      if (d) body.push(d);
+    }
+    return { k: 'class', name, bases, body, from: n.from, to: n.to };
+  }
+
+  /** An assignment target: a name, member, `[a, b]` or `{a, b: c}` pattern. */
+  private pattern(n: SyntaxNode, depth: number): Expr {
+    const span = { from: n.from, to: n.to };
+    if (depth > MAX_DEPTH) return { k: 'other', what: 'too deeply nested', ...span };
+    if (n.name === 'VariableDefinition') return { k: 'name', id: this.src(n), ...span };
+    if (n.name === 'ArrayPattern') return { k: 'list', items: children(n).filter((c) => !PUNCT.has(c.name)).map((c) => this.pattern(c, depth + 1)), ...span };
+    if (n.name === 'ObjectPattern') {
+      const entries: Kwarg[] = [];
+      for (const p of children(n)) {
+        if (p.name !== 'PatternProperty') continue;
+        const pc = children(p).filter((c) => !PUNCT.has(c.name));
+        const key = pc[0];
+        if (!key) continue;
+        const value = pc.length > 1 ? this.pattern(pc[pc.length - 1], depth + 1) : this.pattern(key, depth + 1);
+        entries.push({ name: this.src(key), value, from: p.from, to: p.to });
+      }
+      return { k: 'object', entries, ...span };
+    }
+    return this.expr(n, depth);
   }
 
   private bodyOf(n: SyntaxNode, depth: number): Stmt[] {
@@ -223,6 +340,14 @@ class JsLowering {
         return { k: 'const', v: null, ...span };
       case 'VariableName':
         return this.src(n) === 'undefined' ? { k: 'const', v: null, ...span } : { k: 'name', id: this.src(n), ...span };
+      case 'this':
+      case 'super':
+        return { k: 'name', id: n.name, ...span };
+      case 'ConditionalExpression': {
+        const cs = children(n).filter((c) => c.name !== 'LogicOp' && !PUNCT.has(c.name));
+        if (cs.length !== 3) return { k: 'other', what: 'conditional', ...span };
+        return { k: 'cond', test: this.expr(cs[0], depth + 1), then: this.expr(cs[1], depth + 1), else: this.expr(cs[2], depth + 1), ...span };
+      }
       case 'ParenthesizedExpression':
       case 'AsExpression':
       case 'SatisfiesExpression':
@@ -289,8 +414,15 @@ class JsLowering {
       }
       case 'BinaryExpression': {
         const cs = children(n);
+        // `x as T` / `x satisfies T` (TypeScript) is x.
+        if (cs[0] && (cs[1]?.name === 'as' || cs[1]?.name === 'satisfies')) return this.expr(cs[0], depth + 1);
         if (cs.length !== 3) return { k: 'other', what: 'expression', ...span };
         return { k: 'bin', op: this.src(cs[1]), left: this.expr(cs[0], depth + 1), right: this.expr(cs[2], depth + 1), ...span };
+      }
+      case 'ArrowFunction':
+      case 'FunctionExpression': {
+        const d = this.fnDef('', n, depth + 1);
+        return d && d.k === 'def' ? { k: 'lambda', params: d.params, body: d.body, ...span } : { k: 'other', what: 'function', ...span };
       }
       default:
         return { k: 'other', what: n.name, ...span };

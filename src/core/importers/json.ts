@@ -3,7 +3,7 @@
 import type { Node, ParseError } from 'jsonc-parser';
 import type * as JsoncParser from 'jsonc-parser';
 import type { Span } from './ast';
-import type { InitSite } from './interpret';
+import type { InitSite } from './model';
 
 export interface JsonLayer {
   definition: Span;

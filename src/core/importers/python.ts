@@ -1,11 +1,20 @@
-// Python front end: @lezer/python's concrete tree lowered into ast.ts. Only the shapes the model
+// Python front end: @lezer/python's concrete tree lowered into ast.ts. Only the shapes the
 // interpreter needs are kept; everything else becomes `other` (expressions) or is skipped (statements).
 import { parser } from '@lezer/python';
 import type { SyntaxNode } from '@lezer/common';
-import { type Expr, type Kwarg, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
+import { type CompFor, type Expr, type Kwarg, type Param, type Span, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
+
+/**
+ * @lezer/python reads `0.` / `1.e-3` (a float with nothing after the point) as a member access with a
+ * missing name, i.e. a syntax error. The parser gets a copy in which such a `1.` reads `10` — same
+ * length, so every offset stays valid; values are always read from the original text.
+ */
+export function parserText(text: string): string {
+  return text.replace(/(?<![\w.])(\d+)\.(?![\d_])/g, (_m, d: string) => `${d}0`);
+}
 
 export function parsePython(text: string): { program: Stmt[]; syntaxErrorAt?: number } {
-  const tree = parser.parse(text);
+  const tree = parser.parse(parserText(text));
   const lower = new PythonLowering(text);
   return { program: lower.statements(tree.topNode, 0), syntaxErrorAt: firstSyntaxError(tree) };
 }
@@ -44,6 +53,29 @@ class PythonLowering {
     return out;
   }
 
+  private params(paramList: SyntaxNode | undefined, depth: number): Param[] {
+    const params: Param[] = [];
+    if (!paramList) return params;
+    const ps = children(paramList);
+    for (let i = 0; i < ps.length; i++) {
+      if (ps[i].name !== 'VariableName') continue;
+      const prev = ps[i - 1]?.name;
+      const p: Param = { name: this.src(ps[i]) };
+      if (prev === '*' || prev === '**') p.rest = prev;
+      if (ps[i + 1]?.name === 'TypeDef') i++;
+      if (ps[i + 1]?.name === 'AssignOp' && ps[i + 2]) {
+        p.dflt = this.expr(ps[i + 2], depth + 1);
+        i += 2;
+      }
+      params.push(p);
+    }
+    return params;
+  }
+
+  private dotted(nodes: SyntaxNode[]): string {
+    return nodes.map((c) => (c.name === 'VariableName' ? this.src(c) : c.name === '.' ? '.' : '')).join('');
+  }
+
   private statement(n: SyntaxNode, depth: number, out: Stmt[]): void {
     if (depth > MAX_DEPTH) return;
     const span = { from: n.from, to: n.to };
@@ -69,69 +101,157 @@ class PythonLowering {
         if (valueNodes.length === 0) return;
         const value = valueNodes.length === 1
           ? this.expr(valueNodes[0], depth + 1)
-          : { k: 'list' as const, items: valueNodes.map((v) => this.expr(v, depth + 1)), from: valueNodes[0].from, to: valueNodes[valueNodes.length - 1].to };
+          : { k: 'list' as const, tuple: true, items: valueNodes.map((v) => this.expr(v, depth + 1)), from: valueNodes[0].from, to: valueNodes[valueNodes.length - 1].to };
         const targets: Expr[] = groups.map((g) => (g.length === 1
           ? this.expr(g[0], depth + 1)
-          : { k: 'list' as const, items: g.map((t) => this.expr(t, depth + 1)), from: g[0]?.from ?? n.from, to: g[g.length - 1]?.to ?? n.from }));
+          : { k: 'list' as const, tuple: true, items: g.map((t) => this.expr(t, depth + 1)), from: g[0]?.from ?? n.from, to: g[g.length - 1]?.to ?? n.from }));
         out.push({ k: 'assign', targets, value, ...span });
+        return;
+      }
+      case 'UpdateStatement': {
+        // x += e  →  x = x + e
+        const cs = children(n);
+        const op = cs.find((c) => c.name === 'UpdateOp');
+        const target = cs[0];
+        const valueNode = op ? cs.slice(cs.indexOf(op) + 1).find((c) => !PUNCT.has(c.name)) : undefined;
+        if (!target || !op || !valueNode) return;
+        const t = this.expr(target, depth + 1);
+        const opText = this.src(op).replace(/=$/, '');
+        out.push({ k: 'assign', targets: [t], value: { k: 'bin', op: opText, left: t, right: this.expr(valueNode, depth + 1), ...span }, ...span });
+        return;
+      }
+      case 'ImportStatement': {
+        const cs = children(n);
+        if (cs[0]?.name === 'from') {
+          const imp = cs.findIndex((c) => c.name === 'import');
+          const module = this.dotted(cs.slice(1, imp < 0 ? cs.length : imp));
+          const rest = imp < 0 ? [] : cs.slice(imp + 1);
+          if (rest.some((c) => c.name === '*')) {
+            out.push({ k: 'import', module, star: true, ...span });
+            return;
+          }
+          const names: { name: string; as: string }[] = [];
+          for (let i = 0; i < rest.length; i++) {
+            if (rest[i].name !== 'VariableName') continue;
+            const name = this.src(rest[i]);
+            if (rest[i + 1]?.name === 'as' && rest[i + 2]?.name === 'VariableName') {
+              names.push({ name, as: this.src(rest[i + 2]) });
+              i += 2;
+            } else names.push({ name, as: name });
+          }
+          out.push({ k: 'import', module, names, ...span });
+          return;
+        }
+        // import a.b.c [as x], d
+        let group: SyntaxNode[] = [];
+        const flush = () => {
+          const as = group.findIndex((c) => c.name === 'as');
+          const module = this.dotted(as < 0 ? group : group.slice(0, as));
+          const alias = as >= 0 && group[as + 1] ? this.src(group[as + 1]) : undefined;
+          if (module) out.push({ k: 'import', module, as: alias, ...span });
+          group = [];
+        };
+        for (const c of cs.slice(1)) {
+          if (c.name === ',') flush();
+          else group.push(c);
+        }
+        flush();
         return;
       }
       case 'ForStatement': {
         const cs = children(n);
         const inIdx = cs.findIndex((c) => c.name === 'in');
-        const body = cs.find((c) => c.name === 'Body');
-        const targetNode = cs.slice(1, inIdx < 0 ? 1 : inIdx).filter((c) => !PUNCT.has(c.name));
+        const bodies = cs.filter((c) => c.name === 'Body');
+        const body = bodies[0];
+        const targetNodes = cs.slice(1, inIdx < 0 ? 1 : inIdx).filter((c) => !PUNCT.has(c.name));
         const iterNode = inIdx >= 0 ? cs.slice(inIdx + 1).find((c) => !PUNCT.has(c.name) && c.name !== 'Body') : undefined;
         const iter = iterNode ? this.expr(iterNode, depth + 1) : undefined;
-        let count: Expr | undefined;
-        let countStart: Expr | undefined;
-        if (iter?.k === 'call' && iter.callee.k === 'name' && iter.callee.id === 'range' && iter.kwargs.length === 0) {
-          if (iter.args.length === 1) count = iter.args[0];
-          else if (iter.args.length === 2) [countStart, count] = iter.args;
-        }
+        const target: Expr | undefined = targetNodes.length > 1
+          ? { k: 'list', tuple: true, items: targetNodes.map((t) => this.expr(t, depth + 1)), from: targetNodes[0].from, to: targetNodes[targetNodes.length - 1].to }
+          : targetNodes[0] ? this.expr(targetNodes[0], depth + 1) : undefined;
         out.push({
-          k: 'loop', iter, count, countStart, target: targetNode[0] ? this.expr(targetNode[0], depth + 1) : undefined,
+          k: 'loop', iter, count: undefined, target,
           body: body ? this.statements(body, depth + 1) : [], header: { from: n.from, to: body ? body.from : n.to }, ...span,
         });
+        // for ... else: the else body runs once after the loop.
+        if (bodies[1]) out.push({ k: 'block', body: this.statements(bodies[1], depth + 1), from: bodies[1].from, to: bodies[1].to });
         return;
       }
       case 'WhileStatement': {
-        const body = children(n).find((c) => c.name === 'Body');
-        out.push({ k: 'loop', iter: undefined, count: undefined, target: undefined, body: body ? this.statements(body, depth + 1) : [], header: { from: n.from, to: body ? body.from : n.to }, ...span });
+        const cs = children(n);
+        const body = cs.find((c) => c.name === 'Body');
+        const testNode = cs.find((c) => c.name !== 'while' && c.name !== 'Body' && !PUNCT.has(c.name));
+        out.push({
+          k: 'loop', iter: undefined, count: undefined, test: testNode ? this.expr(testNode, depth + 1) : undefined, target: undefined,
+          body: body ? this.statements(body, depth + 1) : [], header: { from: n.from, to: body ? body.from : n.to }, ...span,
+        });
         return;
       }
       case 'FunctionDefinition': {
         const cs = children(n);
         const nameNode = cs.find((c) => c.name === 'VariableName');
-        const paramList = cs.find((c) => c.name === 'ParamList');
         const body = cs.find((c) => c.name === 'Body');
-        const params: { name: string; dflt?: Expr }[] = [];
-        if (paramList) {
-          const ps = children(paramList);
-          for (let i = 0; i < ps.length; i++) {
-            if (ps[i].name !== 'VariableName') continue;
-            const p: { name: string; dflt?: Expr } = { name: this.src(ps[i]) };
-            if (ps[i + 1]?.name === 'TypeDef') i++;
-            if (ps[i + 1]?.name === 'AssignOp' && ps[i + 2]) {
-              p.dflt = this.expr(ps[i + 2], depth + 1);
-              i += 2;
-            }
-            params.push(p);
-          }
-        }
-        out.push({ k: 'def', name: nameNode ? this.src(nameNode) : '', params, body: body ? this.statements(body, depth + 1) : [], ...span });
+        out.push({
+          k: 'def', name: nameNode ? this.src(nameNode) : '', params: this.params(cs.find((c) => c.name === 'ParamList'), depth),
+          body: body ? this.statements(body, depth + 1) : [], ...span,
+        });
+        return;
+      }
+      case 'ClassDefinition': {
+        const cs = children(n);
+        const nameNode = cs.find((c) => c.name === 'VariableName');
+        const argList = cs.find((c) => c.name === 'ArgList');
+        const body = cs.find((c) => c.name === 'Body');
+        const bases = argList ? children(argList).filter((c) => !PUNCT.has(c.name) && c.name !== 'AssignOp').map((c) => this.expr(c, depth + 1)) : [];
+        out.push({ k: 'class', name: nameNode ? this.src(nameNode) : '', bases, body: body ? this.statements(body, depth + 1) : [], ...span });
         return;
       }
       case 'ReturnStatement': {
-        const e = children(n).find((c) => c.name !== 'return' && !PUNCT.has(c.name));
-        out.push({ k: 'return', e: e ? this.expr(e, depth + 1) : undefined, ...span });
+        const vs = children(n).filter((c) => c.name !== 'return' && !PUNCT.has(c.name));
+        const e: Expr | undefined = vs.length > 1
+          ? { k: 'list', tuple: true, items: vs.map((v) => this.expr(v, depth + 1)), from: vs[0].from, to: vs[vs.length - 1].to }
+          : vs[0] ? this.expr(vs[0], depth + 1) : undefined;
+        out.push({ k: 'return', e, ...span });
+        return;
+      }
+      case 'IfStatement': {
+        const cs = children(n);
+        const branches: { test?: Expr; body: Stmt[] }[] = [];
+        let test: Expr | undefined;
+        let expectTest = false;
+        for (const c of cs) {
+          if (c.name === 'if' || c.name === 'elif') {
+            expectTest = true;
+            test = undefined;
+          } else if (c.name === 'else') {
+            expectTest = false;
+            test = undefined;
+          } else if (c.name === 'Body') {
+            branches.push({ test, body: this.statements(c, depth + 1) });
+            expectTest = false;
+          } else if (expectTest && !PUNCT.has(c.name)) {
+            test = this.expr(c, depth + 1);
+            expectTest = false;
+          }
+        }
+        out.push({ k: 'if', branches, ...span });
+        return;
+      }
+      case 'WithStatement': {
+        // with A() as a: body — `a` is bound to the value of A() (a session, a name scope...).
+        const cs = children(n);
+        const body: Stmt[] = [];
+        for (let i = 0; i < cs.length; i++) {
+          if (cs[i].name === 'as' && cs[i + 1] && cs[i - 1]) {
+            body.push({ k: 'assign', targets: [this.expr(cs[i + 1], depth + 1)], value: this.expr(cs[i - 1], depth + 1), from: cs[i - 1].from, to: cs[i + 1].to });
+          }
+        }
+        for (const c of cs) if (c.name === 'Body') body.push(...this.statements(c, depth + 1));
+        out.push({ k: 'block', body, ...span });
         return;
       }
       case 'DecoratedStatement':
-      case 'IfStatement':
-      case 'WithStatement':
-      case 'TryStatement':
-      case 'ClassDefinition': {
+      case 'TryStatement': {
         const body: Stmt[] = [];
         for (const c of children(n)) {
           if (c.name === 'Body') body.push(...this.statements(c, depth + 1));
@@ -143,13 +263,49 @@ class PythonLowering {
       case 'Body':
         out.push({ k: 'block', body: this.statements(n, depth + 1), ...span });
         return;
+      case 'BreakStatement':
+        out.push({ k: 'break', ...span });
+        return;
+      case 'ContinueStatement':
+        out.push({ k: 'continue', ...span });
+        return;
       default:
-        return; // imports, pass, comments, errors...
+        return; // pass, global, comments, errors...
     }
   }
 
+  /** The `for ... in ... if ...` clauses of a comprehension, from `nodes` (children after the element). */
+  private compFors(nodes: SyntaxNode[], depth: number): CompFor[] {
+    const fors: CompFor[] = [];
+    let i = 0;
+    while (i < nodes.length) {
+      if (nodes[i].name !== 'for') {
+        i++;
+        continue;
+      }
+      const targets: SyntaxNode[] = [];
+      i++;
+      while (i < nodes.length && nodes[i].name !== 'in') {
+        if (!PUNCT.has(nodes[i].name)) targets.push(nodes[i]);
+        i++;
+      }
+      i++;
+      const iterNode = nodes[i++];
+      const ifs: Expr[] = [];
+      while (i < nodes.length && nodes[i].name === 'if') {
+        if (nodes[i + 1]) ifs.push(this.expr(nodes[i + 1], depth + 1));
+        i += 2;
+      }
+      if (!iterNode || targets.length === 0) break;
+      const target: Expr = targets.length === 1 ? this.expr(targets[0], depth + 1)
+        : { k: 'list', tuple: true, items: targets.map((t) => this.expr(t, depth + 1)), from: targets[0].from, to: targets[targets.length - 1].to };
+      fors.push({ target, iter: this.expr(iterNode, depth + 1), ifs });
+    }
+    return fors;
+  }
+
   expr(n: SyntaxNode, depth: number): Expr {
-    const span = { from: n.from, to: n.to };
+    const span: Span = { from: n.from, to: n.to };
     if (depth > MAX_DEPTH) return { k: 'other', what: 'too deeply nested', ...span };
     switch (n.name) {
       case 'Number': {
@@ -162,6 +318,8 @@ class PythonLowering {
         const v = unquotePython(this.src(n));
         return v === undefined ? { k: 'other', what: 'f-string', ...span } : { k: 'str', v, ...span };
       }
+      case 'FormatString':
+        return { k: 'other', what: 'f-string', ...span };
       case 'ContinuedString': {
         let v = '';
         for (const c of children(n)) {
@@ -179,6 +337,7 @@ class PythonLowering {
         return { k: 'name', id: this.src(n), ...span };
       case 'ParenthesizedExpression': {
         const inner = children(n).filter((c) => !PUNCT.has(c.name));
+        if (inner.some((c) => c.name === 'for')) return { k: 'comp', elt: this.expr(inner[0], depth + 1), fors: this.compFors(inner.slice(1), depth), ...span };
         return inner.length === 1 ? this.expr(inner[0], depth + 1) : { k: 'other', what: 'parenthesized', ...span };
       }
       case 'MemberExpression': {
@@ -186,8 +345,24 @@ class PythonLowering {
         const obj = cs[0] ? this.expr(cs[0], depth + 1) : { k: 'other' as const, what: 'member', ...span };
         const prop = cs.find((c) => c.name === 'PropertyName');
         if (prop) return { k: 'member', obj, prop: this.src(prop), ...span };
-        const idx = cs.slice(1).find((c) => !PUNCT.has(c.name));
-        return { k: 'index', obj, index: idx ? this.expr(idx, depth + 1) : undefined, ...span };
+        if (cs.some((c) => c.name === '.')) return { k: 'other', what: 'member', ...span };
+        // obj[index] / obj[lo:hi:step] / obj[a, b]
+        const inner = cs.slice(1);
+        const open = inner.findIndex((c) => c.name === '[');
+        const parts = inner.slice(open + 1).filter((c) => c.name !== ']');
+        if (parts.some((c) => c.name === ':')) {
+          const slots: (Expr | undefined)[] = [undefined];
+          for (const c of parts) {
+            if (c.name === ':') slots.push(undefined);
+            else if (c.name !== ',' && !PUNCT.has(c.name)) slots[slots.length - 1] = this.expr(c, depth + 1);
+          }
+          return { k: 'index', obj, index: { k: 'slice', lo: slots[0], hi: slots[1], step: slots[2], ...span }, ...span };
+        }
+        const idx = parts.filter((c) => !PUNCT.has(c.name));
+        const index: Expr | undefined = idx.length > 1
+          ? { k: 'list', tuple: true, items: idx.map((c) => this.expr(c, depth + 1)), from: idx[0].from, to: idx[idx.length - 1].to }
+          : idx[0] ? this.expr(idx[0], depth + 1) : undefined;
+        return { k: 'index', obj, index, ...span };
       }
       case 'CallExpression': {
         const cs = children(n);
@@ -197,16 +372,23 @@ class PythonLowering {
         const kwargs: Kwarg[] = [];
         if (argList) {
           const as = children(argList).filter((c) => !PUNCT.has(c.name));
-          for (let i = 0; i < as.length; i++) {
-            const a = as[i];
-            if (a.name === 'VariableName' && as[i + 1]?.name === 'AssignOp' && as[i + 2]) {
-              kwargs.push({ name: this.src(a), value: this.expr(as[i + 2], depth + 1), from: a.from, to: as[i + 2].to });
-              i += 2;
-            } else if (a.name === '*' || a.name === '**' || a.name === 'ArithOp') {
-              args.push({ k: 'other', what: 'unpacked arguments', from: a.from, to: as[i + 1]?.to ?? a.to });
-              i++;
-            } else {
-              args.push(this.expr(a, depth + 1));
+          if (as.some((c) => c.name === 'for')) {
+            args.push({ k: 'comp', elt: this.expr(as[0], depth + 1), fors: this.compFors(as.slice(1), depth), from: argList.from, to: argList.to });
+          } else {
+            for (let i = 0; i < as.length; i++) {
+              const a = as[i];
+              if (a.name === 'VariableName' && as[i + 1]?.name === 'AssignOp' && as[i + 2]) {
+                kwargs.push({ name: this.src(a), value: this.expr(as[i + 2], depth + 1), from: a.from, to: as[i + 2].to });
+                i += 2;
+              } else if (a.name === '*' && as[i + 1]) {
+                args.push({ k: 'spread', arg: this.expr(as[i + 1], depth + 1), from: a.from, to: as[i + 1].to });
+                i++;
+              } else if (a.name === '*' || a.name === '**' || a.name === 'ArithOp') {
+                args.push({ k: 'other', what: 'unpacked arguments', from: a.from, to: as[i + 1]?.to ?? a.to });
+                i++;
+              } else {
+                args.push(this.expr(a, depth + 1));
+              }
             }
           }
         }
@@ -214,13 +396,43 @@ class PythonLowering {
       }
       case 'ArrayExpression':
       case 'TupleExpression':
-        return { k: 'list', items: children(n).filter((c) => !PUNCT.has(c.name)).map((c) => this.expr(c, depth + 1)), ...span };
-      case 'DictionaryExpression': {
+      case 'SetExpression': {
         const cs = children(n).filter((c) => !PUNCT.has(c.name));
+        const items: Expr[] = [];
+        for (let i = 0; i < cs.length; i++) {
+          // `[a, *rest]`: a spread item
+          if (cs[i].name === '*' && cs[i + 1]) {
+            items.push({ k: 'spread', arg: this.expr(cs[i + 1], depth + 1), from: cs[i].from, to: cs[i + 1].to });
+            i++;
+          } else items.push(this.expr(cs[i], depth + 1));
+        }
+        return { k: 'list', tuple: n.name === 'TupleExpression', items, ...span };
+      }
+      case 'ArrayComprehensionExpression':
+      case 'SetComprehensionExpression': {
+        const cs = children(n).filter((c) => !PUNCT.has(c.name));
+        if (!cs[0]) return { k: 'other', what: 'comprehension', ...span };
+        return { k: 'comp', elt: this.expr(cs[0], depth + 1), fors: this.compFors(cs.slice(1), depth), ...span };
+      }
+      case 'DictionaryComprehensionExpression': {
+        const cs = children(n).filter((c) => c.name !== '{' && c.name !== '}' && c.name !== ',');
+        if (!cs[0] || cs[1]?.name !== ':' || !cs[2]) return { k: 'other', what: 'comprehension', ...span };
+        return { k: 'comp', key: this.expr(cs[0], depth + 1), elt: this.expr(cs[2], depth + 1), fors: this.compFors(cs.slice(3), depth), dict: true, ...span };
+      }
+      case 'DictionaryExpression': {
+        const cs = children(n).filter((c) => c.name !== '{' && c.name !== '}' && c.name !== ',' && c.name !== 'Comment');
         const entries: Kwarg[] = [];
-        for (let i = 0; i + 1 < cs.length; i += 2) {
+        for (let i = 0; i < cs.length; i++) {
+          if (cs[i].name === '**') {
+            i++;
+            continue;
+          }
+          if (cs[i + 1]?.name !== ':' || !cs[i + 2]) continue;
           const key = this.expr(cs[i], depth + 1);
-          if (key.k === 'str') entries.push({ name: key.v, value: this.expr(cs[i + 1], depth + 1), from: cs[i].from, to: cs[i + 1].to });
+          const value = this.expr(cs[i + 2], depth + 1);
+          if (key.k === 'str') entries.push({ name: key.v, value, from: cs[i].from, to: cs[i + 2].to });
+          else entries.push({ name: '', key, value, from: cs[i].from, to: cs[i + 2].to });
+          i += 2;
         }
         return { k: 'object', entries, ...span };
       }
@@ -232,8 +444,25 @@ class PythonLowering {
       }
       case 'BinaryExpression': {
         const cs = children(n);
-        if (cs.length !== 3) return { k: 'other', what: 'expression', ...span };
-        return { k: 'bin', op: this.src(cs[1]), left: this.expr(cs[0], depth + 1), right: this.expr(cs[2], depth + 1), ...span };
+        if (cs.length < 3) return { k: 'other', what: 'expression', ...span };
+        // `x is not None`, `a not in b`: the operator is every token between the operands.
+        const op = cs.slice(1, -1).map((c) => this.src(c)).join(' ');
+        return { k: 'bin', op, left: this.expr(cs[0], depth + 1), right: this.expr(cs[cs.length - 1], depth + 1), ...span };
+      }
+      case 'ConditionalExpression': {
+        const cs = children(n);
+        const ifAt = cs.findIndex((c) => c.name === 'if');
+        const elseAt = cs.findIndex((c) => c.name === 'else');
+        if (ifAt !== 1 || elseAt < 0 || !cs[elseAt + 1]) return { k: 'other', what: 'conditional', ...span };
+        return { k: 'cond', then: this.expr(cs[0], depth + 1), test: this.expr(cs[2], depth + 1), else: this.expr(cs[elseAt + 1], depth + 1), ...span };
+      }
+      case 'LambdaExpression': {
+        const cs = children(n);
+        const colon = cs.findIndex((c) => c.name === ':');
+        const bodyNode = colon >= 0 ? cs.slice(colon + 1).find((c) => !PUNCT.has(c.name)) : undefined;
+        if (!bodyNode) return { k: 'other', what: 'lambda', ...span };
+        const body = this.expr(bodyNode, depth + 1);
+        return { k: 'lambda', params: this.params(cs.find((c) => c.name === 'ParamList'), depth), body: [{ k: 'return', e: body, from: body.from, to: body.to }], ...span };
       }
       case 'AwaitExpression': {
         const inner = children(n).find((c) => c.name !== 'await');

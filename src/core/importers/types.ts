@@ -11,15 +11,17 @@ export interface SourceRange {
   endColumn: number;
 }
 
-export type SourceLanguage = 'python-tf1' | 'keras' | 'tfjs' | 'json';
+/** The idiom a file is read as (a framework module's `language`; see frameworks/api.ts). */
+export type SourceLanguage = 'python-tf1' | 'keras' | 'tfjs' | 'pytorch' | 'json';
 
 /**
  * How an initializer is written, so a quick fix can rewrite it in the same idiom:
  * `tf1` a TF1 tensor (`tf.zeros([784, 100])`), `tf1-initializer` (`tf.zeros_initializer()`),
  * `keras-string` (`'zeros'`), `keras-object` (`tf.keras.initializers.Zeros()`), `tfjs-string` (`'zeros'`),
- * `tfjs-object` (`tf.initializers.zeros()`), `tfjs-tensor` (`tf.zeros([784, 100])` in tf.variable), `json`.
+ * `tfjs-object` (`tf.initializers.zeros()`), `tfjs-tensor` (`tf.zeros([784, 100])` in tf.variable), `json`,
+ * `torch-init` (`nn.init.zeros_(self.fc1.weight)`), `torch-method` (`self.fc1.weight.data.fill_(0)`).
  */
-export type InitializerIdiom = 'tf1' | 'tf1-initializer' | 'keras-string' | 'keras-object' | 'tfjs-string' | 'tfjs-object' | 'tfjs-tensor' | 'json';
+export type InitializerIdiom = 'tf1' | 'tf1-initializer' | 'keras-string' | 'keras-object' | 'tfjs-string' | 'tfjs-object' | 'tfjs-tensor' | 'torch-init' | 'torch-method' | 'json';
 
 /** Where a layer's initializer is written in the source: the expression a quick fix replaces. */
 export interface InitializerSite {
@@ -31,6 +33,8 @@ export interface InitializerSite {
   shape?: string;
   /** TF2 spelling (`tf.random.uniform`) rather than TF1 (`tf.random_uniform`). */
   v2?: boolean;
+  /** PyTorch: the parameter tensor as written (`self.fc1.weight`, `m.weight.data`). */
+  tensor?: string;
 }
 
 export interface LayerSource {
@@ -46,6 +50,13 @@ export interface LayerSource {
   biasInitializer?: InitializerSite;
   /** Where the activation is written as a string (`'relu'`, `"relu"`), when a fix can rewrite it. */
   activationString?: SourceRange;
+  /**
+   * The calls of the user's own functions that led to the weights, outermost first (`main()`,
+   * `nn_layer(x, 784, 500)`): the editor shows them as related information.
+   */
+  via?: SourceRange[];
+  /** Where the weights are created, when `weights` is a call site instead (a helper shared by several layers). */
+  weightsCreated?: SourceRange;
 }
 
 /** Something in the source that could not be followed; shown as an information diagnostic. */
@@ -78,4 +89,11 @@ export interface ImportResult {
   /** Where the batch size and the step count (loop / epochs) come from. */
   batchSize?: SourceRange;
   steps?: SourceRange;
+  /**
+   * Set when the file is something Gradient Lens does not train (a convolutional model): why, and where.
+   * The spec is then invalid, `notes` holds this one note, and there are no layers, findings or model range.
+   */
+  refused?: { range: SourceRange; message: string };
+  /** The edit behind an `unstable-loss` finding's `stableLoss` fix (the stable cross-entropy, in the file's idiom). */
+  stableLoss?: TextEdit;
 }

@@ -1,0 +1,340 @@
+// The native TensorFlow backend for extension users ("Gradient Lens: Set Up Native Backend"). The VSIX
+// cannot ship @tensorflow/tfjs-node (a native addon plus ≈ 800 MB of libtensorflow, per platform), so
+// the set-up gets it onto the machine, into the extension's global storage, by one of three routes:
+//   npm       `npm install @tensorflow/tfjs-node@4.22.0` (its install step downloads libtensorflow);
+//   offline   dist/nativeBackend.mjs (= scripts/nativeBackend.mjs): builds tfjs-node against the
+//             libtensorflow of the tensorflow-cpu wheel, from pip's index/mirror or a wheel file;
+//   existing  a folder that already holds tfjs-node becomes gradientLens.nativeBackendPath.
+// Every route ends with the training process's own check (dist/worker.js --check-native): the
+// installation counts only if it loads as `tensorflow` and computes. Long steps run under a cancellable
+// progress notification, their output goes to the log channel, and a failure says what to do instead.
+import * as vscode from 'vscode';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import type { Config } from './config';
+
+export const TFJS_NODE_VERSION = '4.22.0';
+export const TF_WHEEL = 'tensorflow-cpu 2.21.0';
+
+export type SetupRoute = 'npm' | 'offline' | 'existing';
+
+/** Arguments of gradientLens.setUpNativeBackend when it is not run from the palette (tests, the panel). */
+export interface SetupArgs {
+  /** Given: no questions are asked (the palette, without arguments, asks for the route and its inputs). */
+  route?: SetupRoute;
+  /** existing: the installation's folder (required when `route` is given). */
+  path?: string;
+  /** offline: a wheel file; else the script's wheel cache, else pip downloads it. */
+  wheel?: string;
+  /** With `route`: still ask for what is missing (the failure message's buttons). */
+  ask?: boolean;
+}
+
+export interface SetupResult {
+  ok: boolean;
+  route?: SetupRoute;
+  /** The @tensorflow/tfjs-node folder a run now loads. */
+  nativePath?: string;
+  tensorflowVersion?: string;
+  reason?: string;
+  cancelled?: boolean;
+}
+
+export interface NativeCheck {
+  ok: boolean;
+  reason?: string;
+  kind?: 'absent' | 'broken';
+  tensorflowVersion?: string;
+  nativePath?: string;
+}
+
+export interface NativeBackendOptions {
+  /** The extension's folder (dist/worker.js, dist/nativeBackend.mjs). */
+  extensionPath: string;
+  /** context.globalStorageUri.fsPath */
+  storagePath: string;
+  config: Config;
+  log: vscode.LogOutputChannel;
+}
+
+function onPath(cmd: string): string | undefined {
+  const names = process.platform === 'win32' ? [`${cmd}.cmd`, `${cmd}.exe`, cmd] : [cmd];
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    for (const n of names) {
+      const p = join(dir, n);
+      try {
+        if (dir && statSync(p).isFile()) return p;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+interface Proc { code: number | null; signal: NodeJS.Signals | null; out: string; stdout: string; error?: string }
+
+/**
+ * Runs a command with its output to the log (and the latest line to `onLine`); cancellation kills its
+ * whole process group (npm and pip start children of their own).
+ */
+function runLogged(cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; log: (line: string) => void; onLine?: (line: string) => void; token?: vscode.CancellationToken; shell?: boolean }): Promise<Proc> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', shell: o.shell });
+    let out = '';
+    let stdout = '';
+    let error: string | undefined;
+    const partial = { stdout: '', stderr: '' };
+    const take = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const s = chunk.toString();
+      out = (out + s).slice(-200_000);
+      if (which === 'stdout') stdout = (stdout + s).slice(-200_000);
+      const lines = (partial[which] + s).split(/\r?\n|\r/);
+      partial[which] = lines.pop() ?? '';
+      for (const l of lines) {
+        if (!l.trim()) continue;
+        o.log(l);
+        o.onLine?.(l);
+      }
+    };
+    child.stdout.on('data', take('stdout'));
+    child.stderr.on('data', take('stderr'));
+    const kill = (): void => {
+      try {
+        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGTERM');
+        else child.kill();
+      } catch {
+        // already gone
+      }
+    };
+    const cancel = o.token?.onCancellationRequested(kill);
+    child.on('error', (e) => { error = e.message; });
+    child.on('close', (code, signal) => {
+      cancel?.dispose();
+      for (const which of ['stdout', 'stderr'] as const) if (partial[which].trim()) o.log(partial[which]);
+      resolve({ code, signal, out, stdout, error });
+    });
+  });
+}
+
+const tailOf = (text: string, n = 3): string => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
+
+export class NativeBackend {
+  private busy = false;
+
+  constructor(private readonly o: NativeBackendOptions) {}
+
+  /** Where the set-up installs: <global storage>/native-backend/node_modules/@tensorflow/tfjs-node. */
+  get prefix(): string {
+    return join(this.o.storagePath, 'native-backend');
+  }
+
+  /** The set-up's own installation, when it is there (package and addon). */
+  installedPath(): string | undefined {
+    const pkg = join(this.prefix, 'node_modules', '@tensorflow', 'tfjs-node');
+    return existsSync(join(pkg, 'package.json')) && existsSync(join(pkg, 'lib')) ? pkg : undefined;
+  }
+
+  /** What a run loads tfjs-node from: the setting, else the set-up's installation, else undefined (next to the bundle). */
+  effectivePath(): string | undefined {
+    return this.o.config.nativeBackendPath ?? this.installedPath();
+  }
+
+  /** Loads the installation as a run would, in a fresh process (dist/worker.js --check-native). */
+  async check(path: string | undefined): Promise<NativeCheck> {
+    const worker = join(this.o.extensionPath, 'dist', 'worker.js');
+    const r = await runLogged(process.execPath, [worker, '--check-native', ...(path ? [path] : [])], {
+      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+      log: (l) => this.o.log.info(`[check] ${l}`),
+    });
+    try {
+      return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as NativeCheck;
+    } catch {
+      return { ok: false, kind: 'broken', reason: `the check process printed no result (exit ${r.code ?? r.signal}${r.error ? `: ${r.error}` : ''}): ${tailOf(r.out)}` };
+    }
+  }
+
+  /** The command. Palette: pick a route. Programmatic: SetupArgs. Resolves to what happened. */
+  async setUp(arg?: unknown): Promise<SetupResult> {
+    const args: SetupArgs = typeof arg === 'object' && arg !== null && !Array.isArray(arg) ? (arg as SetupArgs) : {};
+    if (args.route !== undefined && !['npm', 'offline', 'existing'].includes(args.route)) {
+      return this.fail({ ok: false, reason: `unknown route ${JSON.stringify(args.route)} (expected npm, offline or existing)` });
+    }
+    if (this.busy) {
+      void vscode.window.showInformationMessage('Gradient Lens: the native backend set-up is already running.');
+      return { ok: false, reason: 'already running' };
+    }
+    this.busy = true;
+    try {
+      const interactive = args.route === undefined || args.ask === true;
+      const route = args.route ?? await this.pickRoute();
+      if (!route) return { ok: false, cancelled: true };
+      this.o.log.info(`native set-up: route ${route}`);
+      const result = route === 'npm' ? await this.viaNpm() : route === 'offline' ? await this.viaOffline(args.wheel, interactive) : await this.viaExisting(args.path, interactive);
+      return await this.report({ ...result, route });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async pickRoute(): Promise<SetupRoute | undefined> {
+    const npm = onPath('npm');
+    const current = this.o.config.nativeBackendPath ?? this.installedPath();
+    const items: (vscode.QuickPickItem & { route: SetupRoute })[] = [
+      {
+        route: 'npm', label: '$(cloud-download) Download and install with npm',
+        description: npm ? `npm install @tensorflow/tfjs-node@${TFJS_NODE_VERSION}` : 'npm was not found on PATH',
+        detail: 'Needs internet access: the npm registry and libtensorflow\'s download (storage.googleapis.com). Installs into the extension\'s storage.',
+      },
+      {
+        route: 'offline', label: '$(package) Build offline from a TensorFlow wheel',
+        description: `${TF_WHEEL} from pip's index or mirror, or a wheel file`,
+        detail: 'For machines that cannot reach libtensorflow\'s download. Needs Linux x86-64, npm, Python 3 and a C++ compiler (≈ 1 minute).',
+      },
+      {
+        route: 'existing', label: '$(folder-opened) Use an existing installation…',
+        description: 'a folder holding @tensorflow/tfjs-node',
+        detail: 'Sets gradientLens.nativeBackendPath (user settings) after checking that it loads.',
+      },
+    ];
+    const pick = await vscode.window.showQuickPick(items, {
+      title: 'Gradient Lens: Set Up Native Backend (tfjs-node)',
+      placeHolder: current ? `Now: ${current}` : 'The native TensorFlow backend trains several times faster than wasm',
+    });
+    return pick?.route;
+  }
+
+  private withProgress<T>(title: string, task: (progress: vscode.Progress<{ message?: string }>, token: vscode.CancellationToken) => Promise<T>): Thenable<T> {
+    return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Gradient Lens: ${title}`, cancellable: true }, task);
+  }
+
+  private async viaNpm(): Promise<SetupResult> {
+    const npm = onPath('npm');
+    if (!npm) return { ok: false, reason: 'npm was not found on PATH (it comes with Node.js: https://nodejs.org); or build offline, or use an existing installation' };
+    mkdirSync(this.prefix, { recursive: true });
+    // A package.json of its own, so npm installs here and not into some enclosing project; allowScripts
+    // lets npm's install-script policy (npm ≥ 11) run tfjs-node's install step, which fetches libtensorflow.
+    writeFileSync(join(this.prefix, 'package.json'), JSON.stringify({
+      name: 'gradient-lens-native-backend', private: true, description: 'The native TensorFlow backend of Gradient Lens',
+      dependencies: { '@tensorflow/tfjs-node': TFJS_NODE_VERSION }, allowScripts: { [`@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`]: true },
+    }, null, 2) + '\n');
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+    delete env.ELECTRON_RUN_AS_NODE;
+    const r = await this.withProgress('installing tfjs-node with npm', (progress, token) => {
+      progress.report({ message: `npm install @tensorflow/tfjs-node@${TFJS_NODE_VERSION} (downloads libtensorflow, a few hundred MB)…` });
+      return runLogged(npm, ['install', '--foreground-scripts', '--no-audit', '--no-fund'], {
+        cwd: this.prefix, env, token, shell: process.platform === 'win32',
+        log: (l) => this.o.log.info(`[npm] ${l}`), onLine: (l) => progress.report({ message: l.slice(0, 120) }),
+      }).then((p) => ({ p, cancelled: token.isCancellationRequested }));
+    });
+    if (r.cancelled) return { ok: false, cancelled: true };
+    if (r.p.code !== 0) {
+      const out = r.p.out;
+      const why = r.p.error ? `npm could not start: ${r.p.error}`
+        : /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|getaddrinfo|network|socket hang up/i.test(out)
+          ? (/scripts\/install\.js|libtensorflow|storage\.googleapis/i.test(out) ? 'tfjs-node\'s install step could not download libtensorflow (no route to storage.googleapis.com?)' : 'the npm registry could not be reached')
+          : /scripts\/install\.js|tfjs-node.*install/i.test(out) ? 'tfjs-node\'s install step failed (it downloads libtensorflow and a prebuilt addon)'
+            : `npm exited with ${r.p.code ?? r.p.signal}`;
+      return { ok: false, reason: `could not install tfjs-node with npm: ${why}` };
+    }
+    return this.checked(this.installedPath() ?? join(this.prefix, 'node_modules', '@tensorflow', 'tfjs-node'));
+  }
+
+  private async viaOffline(wheelArg: string | undefined, interactive: boolean): Promise<SetupResult> {
+    let wheel = wheelArg;
+    if (wheel === undefined && interactive) {
+      const pip = { label: '$(cloud-download) Download the wheel with pip', description: 'python3 -m pip, with pip\'s configured index or mirror', file: false };
+      const file = { label: '$(file) Choose a wheel file…', description: 'tensorflow_cpu-2.21.0-…-manylinux…_x86_64.whl', file: true };
+      const pick = await vscode.window.showQuickPick([pip, file], { title: `Gradient Lens: where does the ${TF_WHEEL} wheel come from?` });
+      if (!pick) return { ok: false, cancelled: true };
+      if (pick.file) {
+        const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectMany: false, filters: { 'Python wheel': ['whl'] }, openLabel: 'Use This Wheel' });
+        if (!uris?.length) return { ok: false, cancelled: true };
+        wheel = uris[0].fsPath;
+      }
+    }
+    const script = join(this.o.extensionPath, 'dist', 'nativeBackend.mjs');
+    if (!existsSync(script)) return { ok: false, reason: `${script} is missing from this installation of the extension` };
+    // A Node on PATH has its headers beside it (node-gyp needs them offline); the extension host's own
+    // runtime (Electron in desktop VS Code) does not, so it is only the fallback.
+    const node = onPath('node');
+    const env: NodeJS.ProcessEnv = { ...process.env, ...(node ? {} : { ELECTRON_RUN_AS_NODE: '1' }) };
+    if (node) delete env.ELECTRON_RUN_AS_NODE;
+    const args = [script, '--prefix', this.prefix, '--json', ...(wheel ? ['--wheel', wheel] : [])];
+    const r = await this.withProgress('building tfjs-node from a TensorFlow wheel', (progress, token) => {
+      progress.report({ message: 'starting…' });
+      return runLogged(node ?? process.execPath, args, {
+        env, token, log: (l) => this.o.log.info(`[offline] ${l}`),
+        onLine: (l) => { if (l.startsWith('native-backend: ')) progress.report({ message: l.slice('native-backend: '.length, 140) }); },
+      }).then((p) => ({ p, cancelled: token.isCancellationRequested }));
+    });
+    if (r.cancelled) return { ok: false, cancelled: true };
+    let res: { ok?: boolean; reason?: string; packageDir?: string } = {};
+    try {
+      res = JSON.parse(r.p.stdout.trim().split('\n').pop() ?? '') as typeof res;
+    } catch {
+      res = { ok: false, reason: r.p.error ?? `the build script ended without a result (exit ${r.p.code ?? r.p.signal}): ${tailOf(r.p.out)}` };
+    }
+    if (!res.ok || !res.packageDir) return { ok: false, reason: `the offline build failed: ${res.reason ?? 'no result'}` };
+    return this.checked(res.packageDir);
+  }
+
+  private async viaExisting(pathArg: string | undefined, interactive: boolean): Promise<SetupResult> {
+    let path = pathArg;
+    if (path === undefined && interactive) {
+      const uris = await vscode.window.showOpenDialog({
+        canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Use This Installation',
+        title: 'Folder of an @tensorflow/tfjs-node installation (the package folder, a node_modules folder, or a project holding it)',
+      });
+      if (!uris?.length) return { ok: false, cancelled: true };
+      path = uris[0].fsPath;
+    }
+    if (typeof path !== 'string' || !path.trim()) return { ok: false, reason: '"path" must name a folder' };
+    const c = await this.check(path);
+    if (!c.ok) return { ok: false, reason: `${path}: ${c.reason}` };
+    await vscode.workspace.getConfiguration('gradientLens').update('nativeBackendPath', path, vscode.ConfigurationTarget.Global);
+    return { ok: true, nativePath: c.nativePath ?? path, tensorflowVersion: c.tensorflowVersion };
+  }
+
+  /** The set-up's own installation counts only once it loads; a setting pointing elsewhere would hide it. */
+  private async checked(pkg: string): Promise<SetupResult> {
+    const c = await this.check(pkg);
+    if (!c.ok) return { ok: false, reason: `the installed tfjs-node does not load: ${c.reason}` };
+    const setting = this.o.config.nativeBackendPath;
+    if (setting) {
+      // Not awaited: the set-up is done either way, and a notification may wait for its answer forever.
+      void vscode.window.showWarningMessage(
+        `Gradient Lens: gradientLens.nativeBackendPath points to ${setting}, which runs use instead of the installation just made.`, 'Use the New Installation', 'Keep the Setting',
+      ).then((pick) => {
+        if (pick === 'Use the New Installation') void vscode.workspace.getConfiguration('gradientLens').update('nativeBackendPath', undefined, vscode.ConfigurationTarget.Global);
+      });
+    }
+    return { ok: true, nativePath: c.nativePath ?? pkg, tensorflowVersion: c.tensorflowVersion };
+  }
+
+  private async report(r: SetupResult): Promise<SetupResult> {
+    if (r.cancelled) {
+      this.o.log.info('native set-up: cancelled');
+      void vscode.window.showInformationMessage('Gradient Lens: the native backend set-up was cancelled.');
+      return r;
+    }
+    if (!r.ok) return this.fail(r);
+    this.o.log.info(`native set-up: ready — libtensorflow ${r.tensorflowVersion ?? '?'} from ${r.nativePath}`);
+    const backend = this.o.config.backend;
+    const note = backend === 'wasm' || backend === 'cpu' ? ` (gradientLens.backend is "${backend}": set it to "auto" to use it)` : '';
+    void vscode.window.showInformationMessage(`Gradient Lens: native backend ready — TensorFlow ${r.tensorflowVersion ?? ''} from ${r.nativePath}. The next run trains on it${note}.`);
+    return r;
+  }
+
+  private fail(r: SetupResult): SetupResult {
+    this.o.log.error(`native set-up failed: ${r.reason}`);
+    const alternatives = r.route === 'npm' ? ['Build Offline…', 'Use Existing…'] : r.route === 'offline' ? ['Use Existing…'] : [];
+    void vscode.window.showErrorMessage(`Gradient Lens: ${r.reason}`, ...alternatives, 'Show Log').then((pick) => {
+      if (pick === 'Show Log') this.o.log.show(true);
+      else if (pick === 'Build Offline…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'offline', ask: true });
+      else if (pick === 'Use Existing…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'existing', ask: true });
+    });
+    return r;
+  }
+}
