@@ -2,7 +2,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseSpec, type Activation, type ModelSpec } from '../../src/core/spec';
-import type { LoadedBackend } from '../../src/core/backend';
 
 export const repoRoot = join(__dirname, '..', '..', '..');
 
@@ -41,16 +40,3 @@ export function smallMlp(activation: Activation, extra: Partial<ModelSpec> = {})
   });
 }
 
-/**
- * Runs `f` with `b` as tfjs's active backend, then restores the one before. Outside the bundles, wasm and
- * tfjs-node register on one and the same tfjs-core engine, so a test that loads both must say which one it means.
- */
-export async function withBackend<T>(b: LoadedBackend, f: () => Promise<T> | T): Promise<T> {
-  const previous = b.tf.getBackend();
-  if (previous !== b.info.name && !(await b.tf.setBackend(b.info.name))) throw new Error(`cannot switch tfjs to ${b.info.name}`);
-  try {
-    return await f();
-  } finally {
-    if (previous && previous !== b.info.name) await b.tf.setBackend(previous);
-  }
-}

@@ -1,21 +1,15 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
-import { loadMnist, batchImages, type MnistData } from '../../src/core/mnist';
+import { loadMnist, type MnistData } from '../../src/core/mnist';
+import { checkResidentBatches } from './trainerChecks';
 import { train, ResidentBatches } from '../../src/core/trainer';
-import { smallMlp, withBackend } from './helpers';
+import { smallMlp } from './helpers';
 import type { TrainingEvent } from '../../src/core/events';
 
 let backend: LoadedBackend;
-let native: LoadedBackend | undefined;
 let data: MnistData;
 before(async () => {
-  try {
-    native = await selectBackend('tensorflow');
-  } catch {
-    // tfjs-node not installed here: its own paths (unfused forward, ReluGrad, resource variables) are not run
-  }
-  // loaded last, so it is tfjs's active backend for every test that does not switch (see withBackend)
   backend = await selectBackend('wasm');
   data = loadMnist();
 });
@@ -35,27 +29,6 @@ for (const activation of ['relu', 'sigmoid', 'tanh', 'elu', 'selu', 'leakyRelu',
     const steady = counts.slice(5);
     assert.equal(Math.max(...steady), Math.min(...steady), `tensor count varies: ${[...new Set(steady)]}`);
     assert.equal(tf.memory().numTensors, before);
-  });
-}
-
-// tensorflow has its own forward (unfused), relu derivative (ReluGrad) and stateful optimizers (resource variables)
-for (const [activation, optimizer] of [['relu', 'adam'], ['relu', 'sgd'], ['tanh', 'momentum'], ['elu', 'rmsprop']] as const) {
-  test(`no tensor leaks on tensorflow (${activation}, ${optimizer})`, async (t) => {
-    if (!native) return t.skip('tensorflow backend not available here');
-    const nb = native;
-    await withBackend(nb, async () => {
-      const { tf } = nb;
-      assert.equal(tf.getBackend(), 'tensorflow');
-      const before = tf.memory().numTensors;
-      const counts: number[] = [];
-      await train(spec(activation, { steps: 60, optimizer: { type: optimizer, learningRate: 0.01 } }), {
-        backend: nb, data, probeEvery: 25, evalEvery: 50, onProbe: () => undefined,
-        onEvent: (e) => { if (e.type === 'step') counts.push(tf.memory().numTensors); },
-      });
-      const steady = counts.slice(5);
-      assert.equal(Math.max(...steady), Math.min(...steady), `tensor count varies: ${[...new Set(steady)]}`);
-      assert.equal(tf.memory().numTensors, before);
-    });
   });
 }
 
@@ -118,30 +91,9 @@ test('a run can be cancelled between steps', async () => {
   assert.equal(r.end.steps, 5);
 });
 
-test('resident batches: in order, wrapping around the training set, across upload chunks (tensorflow slices, divisible batches on wasm)', async (t) => {
+test('resident batches: in order, wrapping around the training set (wasm: batch sizes that divide it)', () => {
   const split = { ...data.train, count: 25 };
-  const expected = (step: number, b: number): Float32Array => batchImages(split, Array.from({ length: b }, (_, r) => (step * b + r) % 25));
-  const check = (lb: LoadedBackend, b: number, steps: number, chunkRows: number) => {
-    const r = new ResidentBatches(lb.tf, split, b, steps, chunkRows);
-    try {
-      for (let step = 0; step < steps; step++) {
-        const { x, owned } = r.get(step);
-        assert.deepEqual(x.shape, [b, 784]);
-        assert.deepEqual(x.dataSync(), expected(step, b), `batch ${step} (batch size ${b}, chunks of ${chunkRows})`);
-        if (owned) x.dispose();
-      }
-    } finally {
-      r.dispose();
-    }
-  };
-  // 25 rows, batch 5: five resident batches, reused every epoch
-  check(backend, 5, 12, 10);
-  if (!native) return t.skip('tensorflow backend not available here (the sliced case)');
-  const nb = native;
-  await withBackend(nb, () => {
-    assert.equal(ResidentBatches.usable(nb.tf, split, { ...smallMlp('relu'), batchSize: 4 }, false), true);
-    check(nb, 4, 20, 10); // wraps at 25 and crosses the chunks at 10 and 20
-    check(nb, 4, 3, 10); // only the 12 rows three steps use
-    check(nb, 7, 9, 3); // batches spanning several chunks
-  });
+  checkResidentBatches(backend, split, 5, 12, 10); // five resident batches, reused every epoch
+  assert.equal(ResidentBatches.usable(backend.tf, split, { ...smallMlp('relu'), batchSize: 4 }, false), false, 'on wasm, a batch size that does not divide is gathered per step');
 });
+
