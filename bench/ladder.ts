@@ -8,11 +8,15 @@
 // its median, where our time went (forward / backward / update / probe / eval, medians over the probed runs), the
 // probe overhead (time inside probes over the rest of the loop, and the paired on/off difference) and the peak RSS.
 //
+// Timing rule, the same on both sides: the PyTorch reference trains 20 throwaway steps of the spec before its clock
+// starts (model creation + loop inside the clock); ours does the same in its process (trainOnce --warm-up 20: same
+// probes, its own diagnostics engine), so one-time costs — TensorFlow's first run of each op shape, V8 compiling
+// the trainer and the diagnostics — stay outside both clocks. --cold measures ours without it (a user's first run).
 // The tensorflow backend runs with TF_NUM_INTRAOP_THREADS=1 TF_NUM_INTEROP_THREADS=1, as PyTorch runs on one thread.
 // The plain JS cpu backend is left out unless asked for (--backends cpu): it is the last resort, and the wide rungs
 // would take it hours.
 //
-//   node out/bench/ladder.js [--rungs 1,2,3] [--backends tensorflow,wasm] [--pairs 3] [--steps N] [--no-off] [--no-torch] [--json FILE]
+//   node out/bench/ladder.js [--rungs 1,2,3] [--backends tensorflow,wasm] [--pairs 3] [--steps N] [--no-off] [--no-torch] [--cold] [--json FILE]
 // --steps overrides every rung's step count (short profiling runs); the default is each rung's own.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,8 +94,12 @@ function available(backend: BackendName): { ok: boolean; reason?: string } {
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
 
+const WARM_UP_STEPS = 20;
+const cold = process.argv.includes('--cold');
+
 function ours(specFile: string, backend: BackendName, probeEvery: number, steps: number): OursRun {
-  const r = spawnSync(process.execPath, [trainOnce, specFile, backend, String(probeEvery), String(steps)], { encoding: 'utf8', env: envFor(backend), maxBuffer: 1 << 24 });
+  const warm = cold ? [] : ['--warm-up', String(WARM_UP_STEPS)];
+  const r = spawnSync(process.execPath, [trainOnce, specFile, backend, String(probeEvery), String(steps), ...warm], { encoding: 'utf8', env: envFor(backend), maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`ours (${backend}) failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
@@ -160,7 +168,7 @@ function main(): void {
         const on: OursRun[] = [];
         const off: OursRun[] = [];
         const ref: TorchRun[] = [];
-        // one untimed warm-up of ours (page cache, wasm compilation cache) so the first pair is not special
+        // one untimed run first (page cache) so the first pair is not special
         ours(specFile, backend, 0, Math.min(steps, 20));
         for (let p = 0; p < pairs; p++) {
           const order = p % 2 === 0 ? ['on', 'torch', 'off'] : ['off', 'torch', 'on'];
@@ -207,7 +215,7 @@ function main(): void {
 
   const f = (x: number | undefined, d = 0): string => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
   const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(1)} %`);
-  console.log(`\nLadder (medians of ${pairs} pairs; ratio = ours with diagnostics / PyTorch 1 thread, per pair then median)\n`);
+  console.log(`\nLadder (medians of ${pairs} pairs; ratio = ours with diagnostics / PyTorch 1 thread, per pair then median; ${cold ? 'ours cold: a first run in a fresh process' : `both warmed up by ${WARM_UP_STEPS} throwaway steps`})\n`);
   const header = ['rung', 'backend', 'ours ms', 'PyTorch ms', 'ratio', 'pairs', 'off ratio', 'fwd ms', 'bwd ms', 'upd ms', 'probe ms', 'eval ms', 'probe % (in-run)', 'probe % (on/off)', 'peak RSS MB', 'accuracy ours / torch'];
   const rows = cells.map((c) => [
     String(c.rung), c.backend, f(c.oursMs), f(c.torchMs), f(c.ratio, 2), c.ratios.map((r) => r.toFixed(2)).join(' '), f(c.ratioOff, 2),
@@ -220,7 +228,7 @@ function main(): void {
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of rows) console.log(line(r));
   mkdirSync(dirname(jsonFile), { recursive: true });
-  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), node: process.version, pairs, cells }, null, 2));
+  writeFileSync(jsonFile, JSON.stringify({ date: new Date().toISOString(), node: process.version, pairs, warmUpSteps: cold ? 0 : WARM_UP_STEPS, cells }, null, 2));
   console.log(`\n(figures also in ${jsonFile})`);
 }
 

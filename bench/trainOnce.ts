@@ -1,9 +1,12 @@
 // One training run in a fresh process, for scripts/bench.mjs and bench/ladder.ts: prints one JSON line with
 // the run's figures, where its time went (PhaseTimes) and this process's peak RSS.
-//   node out/bench/trainOnce.js PRESET|SPEC.json BACKEND PROBE_EVERY [STEPS]
+//   node out/bench/trainOnce.js PRESET|SPEC.json BACKEND PROBE_EVERY [STEPS] [--warm-up N]
 //   node out/bench/trainOnce.js --check BACKEND      (prints {"backend", "ok", "reason"?}: can it load here?)
 // The diagnostics engine is fed every probe, as in `gradient-lens train` (src/core/run.ts); PROBE_EVERY 0 runs
-// without probes and without the engine.
+// without probes and without the engine. --warm-up N first trains the same spec for N steps (same probes, its own
+// engine) and throws the result away, as bench/torch_reference.py does before its clock: the one-time costs of a
+// process (TensorFlow's first run of each op shape, the JIT compiling the trainer and the diagnostics) are then
+// paid outside the timed run. Without it the run is a user's first run in a fresh process.
 import { readFileSync } from 'node:fs';
 import { loadMnist, classShares } from '../src/core/mnist';
 import { selectBackend } from '../src/core/backend';
@@ -24,13 +27,20 @@ async function main(): Promise<void> {
     }
     return;
   }
+  const w = args.indexOf('--warm-up');
+  const warmUp = w >= 0 ? Number(args.splice(w, 2)[1]) : 0;
   const [what = 'seed-mlp-uniform', backendName = 'auto', probeEveryArg = '50', steps] = args;
   const base = what.endsWith('.json') ? parseSpec(JSON.parse(readFileSync(what, 'utf8'))) : findPreset(what)?.spec;
   if (!base) throw new Error(`unknown preset ${what}`);
   const spec = { ...base, steps: steps ? Number(steps) : base.steps };
   const probeEvery = Number(probeEveryArg);
   const data = loadMnist();
-  const backend = await selectBackend(backendName as BackendRequest);
+  // GRADIENT_LENS_NATIVE_BACKEND: a tfjs-node installation elsewhere, as the native tests name it
+  const backend = await selectBackend(backendName as BackendRequest, {}, { nativePath: process.env.GRADIENT_LENS_NATIVE_BACKEND || undefined });
+  if (warmUp > 0) {
+    const e = createDiagnosticsEngine({ testClassPrior: classShares(data.test.labels) });
+    await train({ ...spec, steps: Math.min(warmUp, spec.steps) }, { backend, data, probeEvery, onProbe: probeEvery > 0 ? (p) => { e.onProbe(p); } : undefined });
+  }
   const engine = createDiagnosticsEngine({ testClassPrior: classShares(data.test.labels) });
   let engineMs = 0;
   let probes = 0;
@@ -46,7 +56,7 @@ async function main(): Promise<void> {
   const findings = probeEvery > 0 ? engine.onEnd(r.end, r.finalEval).map((f) => f.code) : [];
   const round = (x: number): number => Math.round(x * 10) / 10;
   process.stdout.write(JSON.stringify({
-    preset: what, name: spec.name, backend: backend.info.name, steps: r.end.steps, probeEvery, probes,
+    preset: what, name: spec.name, backend: backend.info.name, steps: r.end.steps, probeEvery, probes, warmUpSteps: Math.min(warmUp, spec.steps),
     trainMs: round(r.end.trainMs), probeMs: round(r.end.probeMs), engineMs: round(engineMs),
     phases: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, round(v)])),
     testAccuracy: r.end.testAccuracy, findings, maxRssMB: round(process.resourceUsage().maxRSS / 1024),

@@ -51,7 +51,11 @@ export function nativeOpsAvailable(tf: TF): boolean {
 
 /** TensorFlow ops the trainer calls directly on the tensorflow backend, each one TensorFlow op. */
 export interface NativeKernels {
-  /** A plain 2-D MatMul. tf.matMul reshapes both operands and the result to 3-D around BatchMatMulV2: four ops. */
+  /**
+   * A 2-D product as one BatchMatMulV2 (the kernel tfjs-node's own matMul uses; tf.matMul reshapes both operands
+   * and the result to 3-D around it: four ops). Not TensorFlow's MatMul op: called through the binding, it
+   * corrupts the heap under V8's sampling profiler (node --cpu-prof) with libtensorflow 2.21, BatchMatMulV2 does not.
+   */
   matMul(a: Tensor2D, b: Tensor2D, transposeA: boolean, transposeB: boolean): Tensor2D;
   /** dLoss/dz = dLoss/dh where h > 0, else 0 (h is the relu's output, > 0 exactly where its input is): ReluGrad. */
   reluGrad(dh: Tensor2D, h: Tensor2D): Tensor2D;
@@ -68,7 +72,7 @@ export function nativeKernels(tf: TF): NativeKernels | undefined {
   const flag = (name: string, value: boolean): OpAttr => ({ name, type: b.TF_ATTR_BOOL, value });
   const nhwc: OpAttr = { name: 'data_format', type: b.TF_ATTR_STRING, value: 'NHWC' };
   return {
-    matMul: (x, y, ta, tb) => be.executeSingleOutput('MatMul', [T, flag('transpose_a', ta), flag('transpose_b', tb)], [x, y]) as Tensor2D,
+    matMul: (x, y, ta, tb) => be.executeSingleOutput('BatchMatMulV2', [T, flag('adj_x', ta), flag('adj_y', tb)], [x, y]) as Tensor2D,
     reluGrad: (dh, h) => be.executeSingleOutput('ReluGrad', [T], [dh, h]) as Tensor2D,
     biasGrad: (dz) => be.executeSingleOutput('BiasAddGrad', [T, nhwc], [dz]) as Tensor1D,
   };

@@ -5,13 +5,17 @@
 // why, where tfjs-node is not usable (test/native/native.ts).
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, type MnistData } from '../../src/core/mnist';
 import { createParams } from '../../src/core/optimizers';
 import { NativeParams } from '../../src/core/nativeOps';
 import { ResidentBatches, train } from '../../src/core/trainer';
-import { smallMlp } from '../unit/helpers';
+import { repoRoot, smallMlp } from '../unit/helpers';
 import { ACTIVATIONS_UNDER_TEST, checkAgainstTfGrads, gradientCases } from '../unit/gradientCheck';
 import { OPTIMIZER_CASES, checkNoLeaks, compareWithTfTrain } from '../unit/optimizerCheck';
 import { checkResidentBatches, checkTrainLeaks } from '../unit/trainerChecks';
@@ -82,4 +86,18 @@ test('on tensorflow: a run with a batch size that does not divide 60,000 trains 
   assert.equal(r.end.steps, 480); // 468.75 batches per epoch: steps 468 and 469 wrap
   assert.ok(losses.every(Number.isFinite));
   assert.ok(r.end.testAccuracy > 0.9, `accuracy ${r.end.testAccuracy}`);
+});
+
+test('on tensorflow: a run survives V8\'s sampling profiler (node --cpu-prof; TensorFlow\'s MatMul op called through the binding corrupted the heap there)', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'gl-cpuprof-'));
+  try {
+    const r = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, join(repoRoot, 'out', 'bench', 'trainOnce.js'), 'seed-mlp-uniform', 'tensorflow', '50', '600', '--warm-up', '20'],
+      { encoding: 'utf8', timeout: 120_000, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3', ...(nativePath ? { GRADIENT_LENS_NATIVE_BACKEND: nativePath } : {}) } });
+    assert.equal(r.status, 0, `exit ${r.status} ${r.signal ?? ''}: ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { backend: string; steps: number };
+    assert.equal(out.backend, 'tensorflow');
+    assert.equal(out.steps, 600);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
