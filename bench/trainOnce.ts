@@ -1,22 +1,65 @@
-// One training run in a fresh process, for scripts/bench.mjs: prints one JSON line with the run's
-// figures and this process's peak RSS. Usage: node out/bench/trainOnce.js PRESET BACKEND PROBE_EVERY [STEPS]
-import { loadMnist } from '../src/core/mnist';
+// One training run in a fresh process, for scripts/bench.mjs and bench/ladder.ts: prints one JSON line with
+// the run's figures, where its time went (PhaseTimes) and this process's peak RSS.
+//   node out/bench/trainOnce.js PRESET|SPEC.json BACKEND PROBE_EVERY [STEPS] [--warm-up N]
+//   node out/bench/trainOnce.js --check BACKEND      (prints {"backend", "ok", "reason"?}: can it load here?)
+// The diagnostics engine is fed every probe, as in `gradient-lens train` (src/core/run.ts); PROBE_EVERY 0 runs
+// without probes and without the engine. --warm-up N first trains the same spec for N steps (same probes, its own
+// engine) and throws the result away, as bench/torch_reference.py does before its clock: the one-time costs of a
+// process (TensorFlow's first run of each op shape, the JIT compiling the trainer and the diagnostics) are then
+// paid outside the timed run. Without it the run is a user's first run in a fresh process.
+import { readFileSync } from 'node:fs';
+import { loadMnist, classShares } from '../src/core/mnist';
 import { selectBackend } from '../src/core/backend';
-import { runWithDiagnostics } from '../src/core/run';
+import { train } from '../src/core/trainer';
 import { findPreset } from '../src/core/presets';
+import { parseSpec } from '../src/core/spec';
+import { createDiagnosticsEngine } from '../src/core/diagnostics/engine';
 import type { BackendRequest } from '../src/core/events';
 
 async function main(): Promise<void> {
-  const [presetId = 'seed-mlp-uniform', backendName = 'auto', probeEvery = '50', steps] = process.argv.slice(2);
-  const preset = findPreset(presetId);
-  if (!preset) throw new Error(`unknown preset ${presetId}`);
+  const args = process.argv.slice(2);
+  if (args[0] === '--check') {
+    try {
+      const b = await selectBackend(args[1] as BackendRequest);
+      process.stdout.write(JSON.stringify({ backend: b.info.name, ok: true }) + '\n');
+    } catch (e) {
+      process.stdout.write(JSON.stringify({ backend: args[1], ok: false, reason: (e as Error).message.split('\n')[0] }) + '\n');
+    }
+    return;
+  }
+  const w = args.indexOf('--warm-up');
+  const warmUp = w >= 0 ? Number(args.splice(w, 2)[1]) : 0;
+  const [what = 'seed-mlp-uniform', backendName = 'auto', probeEveryArg = '50', steps] = args;
+  const base = what.endsWith('.json') ? parseSpec(JSON.parse(readFileSync(what, 'utf8'))) : findPreset(what)?.spec;
+  if (!base) throw new Error(`unknown preset ${what}`);
+  const spec = { ...base, steps: steps ? Number(steps) : base.steps };
+  const probeEvery = Number(probeEveryArg);
   const data = loadMnist();
-  const backend = await selectBackend(backendName as BackendRequest);
-  const spec = { ...preset.spec, steps: steps ? Number(steps) : preset.spec.steps };
-  const s = await runWithDiagnostics(spec, { backend, data, probeEvery: Number(probeEvery) });
+  // GRADIENT_LENS_NATIVE_BACKEND: a tfjs-node installation elsewhere, as the native tests name it
+  const backend = await selectBackend(backendName as BackendRequest, {}, { nativePath: process.env.GRADIENT_LENS_NATIVE_BACKEND || undefined });
+  if (warmUp > 0) {
+    const e = createDiagnosticsEngine({ testClassPrior: classShares(data.test.labels) });
+    await train({ ...spec, steps: Math.min(warmUp, spec.steps) }, { backend, data, probeEvery, onProbe: probeEvery > 0 ? (p) => { e.onProbe(p); } : undefined });
+  }
+  const engine = createDiagnosticsEngine({ testClassPrior: classShares(data.test.labels) });
+  let engineMs = 0;
+  let probes = 0;
+  const r = await train(spec, {
+    backend, data, probeEvery,
+    onProbe: probeEvery > 0 ? (p) => {
+      const t0 = performance.now();
+      engine.onProbe(p);
+      engineMs += performance.now() - t0;
+      probes++;
+    } : undefined,
+  });
+  const findings = probeEvery > 0 ? engine.onEnd(r.end, r.finalEval).map((f) => f.code) : [];
+  const round = (x: number): number => Math.round(x * 10) / 10;
   process.stdout.write(JSON.stringify({
-    preset: presetId, backend: s.backend, steps: s.steps, trainMs: s.trainMs, probeMs: s.probeMs,
-    testAccuracy: s.testAccuracy, findings: s.findings.map((f) => f.code), maxRssMB: process.resourceUsage().maxRSS / 1024,
+    preset: what, name: spec.name, backend: backend.info.name, steps: r.end.steps, probeEvery, probes, warmUpSteps: Math.min(warmUp, spec.steps),
+    trainMs: round(r.end.trainMs), probeMs: round(r.end.probeMs), engineMs: round(engineMs),
+    phases: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, round(v)])),
+    testAccuracy: r.end.testAccuracy, findings, maxRssMB: round(process.resourceUsage().maxRSS / 1024),
   }) + '\n');
 }
 

