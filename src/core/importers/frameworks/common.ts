@@ -9,6 +9,7 @@ import {
   OptimizerV, PassLayerV, TensorV, noteUnboundSizes, shapeOf,
 } from '../model';
 import type { InitializerIdiom } from '../types';
+import type { Handler } from './api';
 
 export const ACTIVATION_NAMES: Readonly<Record<string, string>> = {
   relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', linear: 'linear', elu: 'elu', selu: 'selu',
@@ -24,6 +25,30 @@ export const NAMED_INIT: Readonly<Record<string, Initializer>> = {
 
 export const CONV_MESSAGE = 'convolutional model: Gradient Lens trains fully-connected networks';
 export const RNN_MESSAGE = 'recurrent model: Gradient Lens trains fully-connected networks';
+
+/** The layer classes a Keras-style framework cannot train: convolutions and pooling, recurrent layers (the model
+ *  is refused with the message), and others that are noted and left out of the chain. */
+export interface UnsupportedLayers {
+  readonly convolutional: ReadonlySet<string>;
+  readonly recurrent: ReadonlySet<string>;
+  readonly ignored: ReadonlySet<string>;
+}
+
+/** The handler for layer class `n` (normalised; `name` as written) when it is one of `kinds`, else undefined. */
+export function unsupportedLayer(n: string, name: string, kinds: UnsupportedLayers): Handler | undefined {
+  if (kinds.convolutional.has(n) || kinds.recurrent.has(n)) {
+    const message = kinds.convolutional.has(n) ? CONV_MESSAGE : RNN_MESSAGE;
+    return (call, fx) => native(new PassLayerV(n, call.expr, fx.session.refuse(call.expr, message)));
+  }
+  if (kinds.ignored.has(n)) {
+    return (call, fx) => {
+      fx.session.looksLikeModel = true;
+      fx.note(call.expr, `${name} layers are not supported (Gradient Lens trains dense MLPs): ignored`);
+      return native(new PassLayerV(n, call.expr));
+    };
+  }
+  return undefined;
+}
 
 /** Code that loads Fashion-MNIST: trained on MNIST unless the data folder points elsewhere. */
 export function noteFashion(fx: Fx, at: Span): void {

@@ -6,7 +6,7 @@ import { type Fx, type ModelBuilder, type ModelRec, ActivationLayerV, DataV, Pas
 import type { FrameworkModule, Handler } from './api';
 import { log, reduceSum } from './tf1';
 import {
-  ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
+  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
   optimizerCall, sequential,
 } from './common';
 
@@ -20,7 +20,7 @@ const CONVOLUTIONAL_LAYERS = new Set([
   'avgpool1d', 'maxpool3d', 'averagepooling3d', 'separableconvolution2d',
 ]);
 const RECURRENT_LAYERS = new Set(['lstm', 'gru', 'simplernn', 'rnn', 'bidirectional', 'convlstm2d', 'lstmcell', 'grucell', 'cudnnlstm', 'cudnngru']);
-const OTHER_UNSUPPORTED = new Set(['embedding', 'attention', 'multiheadattention']);
+const UNSUPPORTED: UnsupportedLayers = { convolutional: CONVOLUTIONAL_LAYERS, recurrent: RECURRENT_LAYERS, ignored: new Set(['embedding', 'attention', 'multiheadattention']) };
 const NORMALISATION_LAYERS = new Set(['batchnormalization', 'layernormalization', 'gaussiannoise', 'gaussiandropout', 'alphadropout', 'activityregularization']);
 
 
@@ -62,19 +62,7 @@ function layerHandler(n: string, name: string): Handler | undefined {
       return native(new PassLayerV(n, call.expr));
     };
   }
-  if (CONVOLUTIONAL_LAYERS.has(n) || RECURRENT_LAYERS.has(n)) {
-    return (call, fx) => {
-      return native(new PassLayerV(n, call.expr, fx.session.refuse(call.expr, CONVOLUTIONAL_LAYERS.has(n) ? CONV_MESSAGE : RNN_MESSAGE)));
-    };
-  }
-  if (OTHER_UNSUPPORTED.has(n)) {
-    return (call, fx) => {
-      fx.session.looksLikeModel = true;
-      fx.note(call.expr, `${name} layers are not supported (Gradient Lens trains dense MLPs): ignored`);
-      return native(new PassLayerV(n, call.expr));
-    };
-  }
-  return undefined;
+  return unsupportedLayer(n, name, UNSUPPORTED);
 }
 
 function resolve(path: string): Handler | undefined {

@@ -5,7 +5,7 @@ import { type Val, UNKNOWN, native, nativeOf, norm } from '../interpret';
 import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
-  ACTIVATION_NAMES, CONV_MESSAGE, RNN_MESSAGE, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
+  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
   tensorInitializer,
 } from './common';
 
@@ -17,7 +17,7 @@ const CONVOLUTIONAL_LAYERS = new Set([
   'zeropadding2d', 'upsampling2d', 'cropping2d',
 ]);
 const RECURRENT_LAYERS = new Set(['lstm', 'gru', 'simplernn', 'rnn', 'bidirectional', 'lstmcell', 'grucell', 'simplernncell']);
-const OTHER_UNSUPPORTED = new Set(['embedding', 'batchnormalization', 'layernormalization']);
+const UNSUPPORTED: UnsupportedLayers = { convolutional: CONVOLUTIONAL_LAYERS, recurrent: RECURRENT_LAYERS, ignored: new Set(['embedding', 'batchnormalization', 'layernormalization']) };
 const CONV_TENSOR_OPS = new Set(['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool', 'separableconv2d', 'depthwiseconv2d', 'conv2dtranspose']);
 
 
@@ -38,19 +38,7 @@ function layerHandler(n: string, name: string): Handler | undefined {
       return native(new PassLayerV(n, call.expr));
     };
   }
-  if (CONVOLUTIONAL_LAYERS.has(n) || RECURRENT_LAYERS.has(n)) {
-    return (call, fx) => {
-      return native(new PassLayerV(n, call.expr, fx.session.refuse(call.expr, CONVOLUTIONAL_LAYERS.has(n) ? CONV_MESSAGE : RNN_MESSAGE)));
-    };
-  }
-  if (OTHER_UNSUPPORTED.has(n)) {
-    return (call, fx) => {
-      fx.session.looksLikeModel = true;
-      fx.note(call.expr, `${name} layers are not supported (Gradient Lens trains dense MLPs): ignored`);
-      return native(new PassLayerV(n, call.expr));
-    };
-  }
-  return undefined;
+  return unsupportedLayer(n, name, UNSUPPORTED);
 }
 
 const variable: Handler = (call, fx) => {
