@@ -18,6 +18,10 @@
 //
 //   node out/bench/ladder.js [--rungs 1,2,3] [--backends tensorflow,wasm] [--pairs 3] [--steps N] [--no-off] [--no-torch] [--cold] [--json FILE]
 // --steps overrides every rung's step count (short profiling runs); the default is each rung's own.
+// The diagnostics engine runs as in `gradient-lens train`: on a worker thread where there is a second core, so
+// `probe ms` (the training thread's share: the probe batch's passes, reading back, handing over) and `engine ms`
+// (the engine's own time, beside the loop) are apart, and the on/off ratio is what diagnostics cost the run.
+// GRADIENT_LENS_DIAGNOSTICS_THREAD=0 runs the engine inline (its time then inside `probe ms`).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -57,6 +61,7 @@ interface OursRun {
   trainMs: number;
   probeMs: number;
   engineMs: number;
+  engineThread?: boolean;
   phases: { forwardMs: number; backwardMs: number; updateMs: number; probeMs: number; evalMs: number };
   testAccuracy: number;
   maxRssMB: number;
@@ -127,6 +132,8 @@ interface Cell {
   perStepMs: { forward: number; backward: number; update: number };
   probes: number;
   engineMs: number;
+  /** The diagnostics engine ran on a worker thread (src/core/diagnostics/engineThread.ts). */
+  engineThread?: boolean;
   probeOverheadInRun: number;
   probeOverheadPaired?: number;
   maxRssMB: number;
@@ -197,6 +204,7 @@ function main(): void {
           perStepMs: { forward: phases.forwardMs / steps, backward: phases.backwardMs / steps, update: phases.updateMs / steps },
           probes: on[0].probes,
           engineMs: median(on.map((r) => r.engineMs)),
+          engineThread: on.some((r) => r.engineThread),
           probeOverheadInRun: median(on.map((r) => r.probeMs / (r.trainMs - r.probeMs))),
           probeOverheadPaired: withOff ? median(on.map((r, i) => r.trainMs / off[i].trainMs - 1)) : undefined,
           maxRssMB: Math.max(...on.map((r) => r.maxRssMB)),
@@ -216,10 +224,10 @@ function main(): void {
   const f = (x: number | undefined, d = 0): string => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
   const pct = (x: number | undefined): string => (x === undefined ? '-' : `${(x * 100).toFixed(1)} %`);
   console.log(`\nLadder (medians of ${pairs} pairs; ratio = ours with diagnostics / PyTorch 1 thread, per pair then median; ${cold ? 'ours cold: a first run in a fresh process' : `both warmed up by ${WARM_UP_STEPS} throwaway steps`})\n`);
-  const header = ['rung', 'backend', 'ours ms', 'PyTorch ms', 'ratio', 'pairs', 'off ratio', 'fwd ms', 'bwd ms', 'upd ms', 'probe ms', 'eval ms', 'probe % (in-run)', 'probe % (on/off)', 'peak RSS MB', 'accuracy ours / torch'];
+  const header = ['rung', 'backend', 'ours ms', 'PyTorch ms', 'ratio', 'pairs', 'off ratio', 'fwd ms', 'bwd ms', 'upd ms', 'probe ms', 'engine ms', 'eval ms', 'probe % (in-run)', 'probe % (on/off)', 'peak RSS MB', 'accuracy ours / torch'];
   const rows = cells.map((c) => [
     String(c.rung), c.backend, f(c.oursMs), f(c.torchMs), f(c.ratio, 2), c.ratios.map((r) => r.toFixed(2)).join(' '), f(c.ratioOff, 2),
-    f(c.phases.forwardMs), f(c.phases.backwardMs), f(c.phases.updateMs), f(c.phases.probeMs), f(c.phases.evalMs),
+    f(c.phases.forwardMs), f(c.phases.backwardMs), f(c.phases.updateMs), f(c.phases.probeMs), `${f(c.engineMs)}${c.engineThread ? ' (thread)' : ''}`, f(c.phases.evalMs),
     pct(c.probeOverheadInRun), pct(c.probeOverheadPaired), f(c.maxRssMB), `${c.accuracy.toFixed(4)} / ${f(c.torchAccuracy === undefined ? undefined : c.torchAccuracy, 4)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

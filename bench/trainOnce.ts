@@ -13,7 +13,7 @@ import { selectBackend } from '../src/core/backend';
 import { train } from '../src/core/trainer';
 import { findPreset } from '../src/core/presets';
 import { parseSpec } from '../src/core/spec';
-import { createDiagnosticsEngine } from '../src/core/diagnostics/engine';
+import { startDiagnostics } from '../src/core/diagnostics/engineThread';
 import type { BackendRequest } from '../src/core/events';
 
 async function main(): Promise<void> {
@@ -37,27 +37,29 @@ async function main(): Promise<void> {
   const data = loadMnist();
   // GRADIENT_LENS_NATIVE_BACKEND: a tfjs-node installation elsewhere, as the native tests name it
   const backend = await selectBackend(backendName as BackendRequest, {}, { nativePath: process.env.GRADIENT_LENS_NATIVE_BACKEND || undefined });
-  if (warmUp > 0) {
-    const e = createDiagnosticsEngine({ testClassPrior: classShares(data.test.labels) });
-    await train({ ...spec, steps: Math.min(warmUp, spec.steps) }, { backend, data, probeEvery, onProbe: probeEvery > 0 ? (p) => { e.onProbe(p); } : undefined });
-  }
-  const engine = createDiagnosticsEngine({ testClassPrior: classShares(data.test.labels) });
-  let engineMs = 0;
-  let probes = 0;
-  const r = await train(spec, {
-    backend, data, probeEvery,
-    onProbe: probeEvery > 0 ? (p) => {
+  const options = { testClassPrior: classShares(data.test.labels) };
+  // The engine as `gradient-lens train` runs it (src/core/run.ts): beside the loop, on a worker thread where
+  // there is a second core (GRADIENT_LENS_DIAGNOSTICS_THREAD=0: inline, on the training thread).
+  const withEngine = async (s: typeof spec) => {
+    let probes = 0;
+    const diagnostics = startDiagnostics(options, {});
+    try {
+      const r = await train(s, { backend, data, probeEvery, onEvent: (e) => diagnostics.event(e), onProbe: probeEvery > 0 ? (p) => { probes++; diagnostics.probe(p); } : undefined });
+      // The wait, after the loop and its final evaluation, for the engine to finish the last probes: counted in
+      // the training time below, so work moved off the training thread cannot leave the clock.
       const t0 = performance.now();
-      engine.onProbe(p);
-      engineMs += performance.now() - t0;
-      probes++;
-    } : undefined,
-  });
-  const findings = probeEvery > 0 ? engine.onEnd(r.end, r.finalEval).map((f) => f.code) : [];
+      const findings = probeEvery > 0 ? (await diagnostics.end(r.end, r.finalEval)).map((f) => f.code) : [];
+      return { r, probes, findings, drainMs: performance.now() - t0, engineMs: diagnostics.engineMs(), threaded: diagnostics.threaded };
+    } finally {
+      diagnostics.close();
+    }
+  };
+  if (warmUp > 0) await withEngine({ ...spec, steps: Math.min(warmUp, spec.steps) });
+  const { r, probes, findings, drainMs, engineMs, threaded } = await withEngine(spec);
   const round = (x: number): number => Math.round(x * 10) / 10;
   process.stdout.write(JSON.stringify({
     preset: what, name: spec.name, backend: backend.info.name, steps: r.end.steps, probeEvery, probes, warmUpSteps: Math.min(warmUp, spec.steps),
-    trainMs: round(r.end.trainMs), probeMs: round(r.end.probeMs), engineMs: round(engineMs),
+    trainMs: round(r.end.trainMs + drainMs), probeMs: round(r.end.probeMs), engineMs: round(engineMs), engineThread: threaded, drainMs: round(drainMs),
     phases: Object.fromEntries(Object.entries(r.phases).map(([k, v]) => [k, round(v)])),
     testAccuracy: r.end.testAccuracy, findings, maxRssMB: round(process.resourceUsage().maxRSS / 1024),
   }) + '\n');

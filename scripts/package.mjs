@@ -35,7 +35,7 @@ const ALLOWED = [
   /^docs\/[\w-]+\.md$/, /^schemas\/[\w.-]+\.json$/, /^media\/[\w.-]+\.(js|css|svg|png)$/,
   /^media\/walkthrough\/[\w.-]+\.png$/, /^examples\/[\w.-]+\.(py|js|ts|json)$/,
 ];
-const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/nativeBackend.mjs', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
+const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/diagnostics.js', 'dist/nativeBackend.mjs', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
   'dist/mnist/train-images-idx3-ubyte.gz', 'dist/mnist/train-labels-idx1-ubyte.gz', 'dist/mnist/t10k-images-idx3-ubyte.gz', 'dist/mnist/t10k-labels-idx1-ubyte.gz',
   'docs/findings.md', 'docs/importers.md',
   // Files package.json points at: the marketplace icon, the walkthrough's images; and "Open Example"'s programs.
@@ -88,7 +88,7 @@ function buildAndStage() {
     mkdirSync(join(stage, dir), { recursive: true });
     for (const f of readdirSync(dir)) if (re.test(f)) copyFileSync(join(dir, f), join(stage, dir, f));
   }
-  return ['dist/extension.js', 'dist/worker.js', 'media/webview.js'].every((f) => !existsSync(f) || isProductionBundle(join(stage, f)));
+  return ['dist/extension.js', 'dist/worker.js', 'dist/diagnostics.js', 'media/webview.js'].every((f) => !existsSync(f) || isProductionBundle(join(stage, f)));
 }
 
 function listVsix(file) {

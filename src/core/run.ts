@@ -1,13 +1,13 @@
 // One training run with diagnostics, summarised as DESIGN.md's JSON result. Shared by the CLI and the
 // benchmarks (the extension's training process drives the same pieces and streams them instead).
 import type { LoadedBackend } from './backend';
-import type { BackendInfo, EndEvent, EvalEvent, TrainingEvent } from './events';
+import type { BackendInfo, EndEvent, TrainingEvent } from './events';
 import type { Finding } from './findings';
 import { type MnistData, classShares } from './mnist';
 import type { ModelSpec } from './spec';
 import type { ProbeReport } from './diagnostics/types';
 import type { LayerSource } from './importers/types';
-import { createDiagnosticsEngine } from './diagnostics/engine';
+import { startDiagnostics } from './diagnostics/engineThread';
 import { train, DEFAULT_PROBE_EVERY } from './trainer';
 import { SEVERITY_ORDER } from './findings';
 
@@ -23,6 +23,8 @@ export interface RunOptions {
   onProbeReport?: (r: ProbeReport) => void;
   /** Source file the spec came from and its layers' positions: findings about a layer get `source`. */
   source?: { file: string; layers: LayerSource[] };
+  /** The diagnostics engine on a worker thread (default: when there is a second core; engineThread.ts). */
+  diagnosticsThread?: boolean;
 }
 
 /** DESIGN.md's `--json` object: the end event's figures (times rounded to ms) plus spec, backend and findings. */
@@ -50,25 +52,31 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Promise<RunSummary> {
-  const engine = createDiagnosticsEngine({ thresholds: opts.thresholds, testClassPrior: classShares(opts.data.test.labels) });
-  let finalEval: EvalEvent | undefined;
-  const result = await train(spec, {
-    backend: opts.backend,
-    data: opts.data,
-    probeEvery: opts.probeEvery ?? DEFAULT_PROBE_EVERY,
-    evalEvery: opts.evalEvery ?? 0,
-    shuffle: opts.shuffle,
-    signal: opts.signal,
-    onEvent: (e) => {
-      if (e.type === 'eval' && e.final) finalEval = e;
-      opts.onEvent?.(e);
-    },
-    onProbe: (p) => {
-      const report = engine.onProbe(p);
-      opts.onProbeReport?.(report);
-    },
-  });
-  const findings = sortFindings(attachSources(engine.onEnd(result.end, finalEval ?? result.finalEval), opts.source));
+  // The engine measures each probe beside the training loop (a worker thread where there is a second core);
+  // events and probe reports still arrive in the order the training produced them.
+  const diagnostics = startDiagnostics(
+    { thresholds: opts.thresholds, testClassPrior: classShares(opts.data.test.labels) },
+    { onEvent: opts.onEvent, onReport: opts.onProbeReport },
+    { thread: opts.diagnosticsThread },
+  );
+  let result: Awaited<ReturnType<typeof train>>;
+  let finalFindings: Finding[];
+  try {
+    result = await train(spec, {
+      backend: opts.backend,
+      data: opts.data,
+      probeEvery: opts.probeEvery ?? DEFAULT_PROBE_EVERY,
+      evalEvery: opts.evalEvery ?? 0,
+      shuffle: opts.shuffle,
+      signal: opts.signal,
+      onEvent: (e) => diagnostics.event(e),
+      onProbe: (p) => diagnostics.probe(p),
+    });
+    finalFindings = await diagnostics.end(result.end, result.finalEval);
+  } finally {
+    diagnostics.close();
+  }
+  const findings = sortFindings(attachSources(finalFindings, opts.source));
   return {
     spec,
     backend: opts.backend.info.name,

@@ -1,0 +1,198 @@
+// The diagnostics engine beside the training loop. A probe's numbers are taken on the training thread (the
+// probe batch's forward and backward passes, read back); measuring them — the kernel statistics, the
+// histograms, the symmetry grouping, the detectors — is pure JS that needs nothing from the backend, about
+// half a probe's cost and growing with the weights (≈ 13–20 ns per weight). On a machine with a second core
+// it runs on a worker thread (engineWorker.ts), so training goes on while a probe is measured; the engine,
+// its inputs and its results are the same as inline (the probe's arrays are copied, never shared).
+//
+// Order is kept: a probe's report reaches `onReport` exactly where the probe happened among the training
+// events, as it did when the engine ran inline — events that come after a probe wait until its report has
+// been delivered. `end` resolves with the final findings after every report and event before it.
+//
+// Inline (no worker) when there is one core, when GRADIENT_LENS_DIAGNOSTICS_THREAD=0, when the worker
+// script is not found next to the code, or when asked (`thread: false`).
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { Worker } from 'node:worker_threads';
+import type { EndEvent, EvalEvent, ProbeData, TrainingEvent } from '../events';
+import type { Finding } from '../findings';
+import { DiagnosticsInputError, createDiagnosticsEngine } from './engine';
+import type { DiagnosticsOptions, ProbeReport } from './types';
+
+export type ToEngineThread =
+  | { type: 'probe'; probe: ProbeData }
+  | { type: 'end'; end: EndEvent; finalEval: EvalEvent | undefined };
+
+export type FromEngineThread =
+  | { type: 'report'; report: ProbeReport; ms: number }
+  | { type: 'findings'; findings: Finding[]; ms: number }
+  | { type: 'error'; name: string; message: string };
+
+export interface DiagnosticsSinks {
+  /** Every training event, in order, with the probe reports in their places. */
+  onEvent?: (e: TrainingEvent) => void;
+  onReport?: (r: ProbeReport) => void;
+}
+
+export interface ThreadedDiagnostics {
+  /** True when the engine runs on a worker thread. */
+  readonly threaded: boolean;
+  /** A training event: delivered now, or after the reports of the probes taken before it. */
+  event(e: TrainingEvent): void;
+  /** Hands a probe to the engine (inline: measured now, and an engine error is thrown here). */
+  probe(p: ProbeData): void;
+  /** The run's final findings, once every probe before it has been measured and its report delivered. */
+  end(end: EndEvent, finalEval: EvalEvent | undefined): Promise<Finding[]>;
+  /** The engine's own time so far (ms), wherever it ran. */
+  engineMs(): number;
+  /** Stops the worker (after `end`, or when the run failed); events still waiting are delivered. */
+  close(): void;
+}
+
+export interface ThreadOptions {
+  /** Default: a worker thread when the machine has more than one core and the script is found. */
+  thread?: boolean;
+  /** The worker script (default: found next to this code, dist/diagnostics.js in the bundles). */
+  script?: string;
+}
+
+/** dist/diagnostics.js beside the bundles; engineWorker.js beside this file in out/ (1:1 transpiled). */
+export function engineWorkerScript(): string | undefined {
+  const candidates = [
+    join(__dirname, 'diagnostics.js'),
+    join(__dirname, 'engineWorker.js'),
+    join(__dirname, '..', '..', 'src', 'core', 'diagnostics', 'engineWorker.js'),
+    join(__dirname, '..', '..', 'dist', 'diagnostics.js'),
+  ];
+  return candidates.find((c) => existsSync(c));
+}
+
+function wantsThread(o: ThreadOptions): boolean {
+  if (o.thread !== undefined) return o.thread;
+  if (process.env.GRADIENT_LENS_DIAGNOSTICS_THREAD === '0') return false;
+  return availableParallelism() > 1;
+}
+
+type Slot = { kind: 'event'; e: TrainingEvent } | { kind: 'probe'; report?: ProbeReport; settled: boolean };
+
+export function startDiagnostics(options: DiagnosticsOptions, sinks: DiagnosticsSinks, o: ThreadOptions = {}): ThreadedDiagnostics {
+  const script = wantsThread(o) ? (o.script ?? engineWorkerScript()) : undefined;
+  return script ? threaded(script, options, sinks) : inline(options, sinks);
+}
+
+function inline(options: DiagnosticsOptions, sinks: DiagnosticsSinks): ThreadedDiagnostics {
+  const engine = createDiagnosticsEngine(options);
+  let ms = 0;
+  return {
+    threaded: false,
+    event: (e) => sinks.onEvent?.(e),
+    probe: (p) => {
+      const t0 = performance.now();
+      const report = engine.onProbe(p);
+      ms += performance.now() - t0;
+      sinks.onReport?.(report);
+    },
+    end: (end, finalEval) => {
+      const t0 = performance.now();
+      try {
+        return Promise.resolve(engine.onEnd(end, finalEval));
+      } catch (e) {
+        return Promise.reject(e);
+      } finally {
+        ms += performance.now() - t0;
+      }
+    },
+    engineMs: () => ms,
+    close: () => undefined,
+  };
+}
+
+function threaded(script: string, options: DiagnosticsOptions, sinks: DiagnosticsSinks): ThreadedDiagnostics {
+  const worker = new Worker(script, { workerData: { options } });
+  const queue: Slot[] = [];
+  let ms = 0;
+  let failure: Error | undefined;
+  let closed = false;
+  let pendingEnd: { resolve: (f: Finding[]) => void; reject: (e: Error) => void } | undefined;
+
+  const flush = (): void => {
+    while (queue.length > 0) {
+      const head = queue[0];
+      if (head.kind === 'probe' && !head.settled) return;
+      queue.shift();
+      if (head.kind === 'event') sinks.onEvent?.(head.e);
+      else if (head.report) sinks.onReport?.(head.report);
+    }
+  };
+  const fail = (e: Error): void => {
+    if (failure) return;
+    failure = e;
+    // What is waiting is delivered without the reports that will not come; the run ends with the error.
+    for (const s of queue) if (s.kind === 'probe') s.settled = true;
+    flush();
+    pendingEnd?.reject(e);
+    pendingEnd = undefined;
+  };
+
+  worker.on('message', (m: FromEngineThread) => {
+    if (m.type === 'report') {
+      ms += m.ms;
+      const slot = queue.find((s): s is Extract<Slot, { kind: 'probe' }> => s.kind === 'probe' && !s.settled);
+      if (slot) {
+        slot.report = m.report;
+        slot.settled = true;
+      }
+      flush();
+    } else if (m.type === 'findings') {
+      ms += m.ms;
+      flush();
+      pendingEnd?.resolve(m.findings);
+      pendingEnd = undefined;
+    } else {
+      const e = m.name === 'DiagnosticsInputError' ? new DiagnosticsInputError(m.message.replace(/^diagnostics: /, '')) : new Error(m.message);
+      fail(e);
+    }
+  });
+  worker.on('error', (e) => fail(new Error(`the diagnostics thread failed: ${e instanceof Error ? e.message : String(e)}`)));
+  worker.on('exit', (code) => {
+    if (!closed) fail(new Error(`the diagnostics thread exited unexpectedly (code ${code})`));
+  });
+
+  const post = (m: ToEngineThread): void => {
+    try {
+      worker.postMessage(m);
+    } catch (e) {
+      fail(new Error(`the diagnostics thread could not be given the probe: ${e instanceof Error ? e.message : String(e)}`));
+    }
+  };
+
+  return {
+    threaded: true,
+    event: (e) => {
+      if (queue.length === 0) sinks.onEvent?.(e);
+      else queue.push({ kind: 'event', e });
+    },
+    probe: (p) => {
+      if (failure) return;
+      queue.push({ kind: 'probe', settled: false });
+      post({ type: 'probe', probe: p });
+    },
+    end: (end, finalEval) => {
+      if (failure) return Promise.reject(failure);
+      return new Promise<Finding[]>((resolve, reject) => {
+        pendingEnd = { resolve, reject };
+        post({ type: 'end', end, finalEval });
+      });
+    },
+    engineMs: () => ms,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      for (const s of queue) if (s.kind === 'probe') s.settled = true;
+      flush();
+      void worker.terminate();
+    },
+  };
+}
