@@ -19,7 +19,7 @@
 // test/unit/memory.test.ts checks on real runs that the estimate stays above the measured heap and
 // within 2.5× of it.
 import { totalmem } from 'node:os';
-import { type ModelSpec, INPUT_SIZE, fanIn, parameterCount } from './spec';
+import { type ModelSpec, INPUT_SIZE, parameterCount } from './spec';
 
 const F32 = 4;
 /** MNIST kept as bytes (60,000 + 10,000 images of 784 bytes, plus labels), and the IDX file buffers while loading. */

@@ -4,14 +4,10 @@
 // training the file puts runtime findings on the same line. Fixtures are copied to a temp folder, so
 // the tests never modify test/fixtures.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
-import type { GradientLensApi } from '../../src/extension';
-import { codeOf, diagnosticsFrom, quickFixes, waitFor as waitUntil } from './util';
+import { codeOf, diagnosticsFrom, fixtureCopies, quickFixes, waitFor as waitUntil } from './util';
 
-const EXT_ID = 'gradient-lens.gradient-lens';
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 const STATIC_SOURCE = 'Gradient Lens';
 const RUNTIME_SOURCE = 'Gradient Lens (training)';
@@ -31,32 +27,9 @@ const findingsOn = (uri: vscode.Uri, line: number, source = STATIC_SOURCE): vsco
 
 describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', function () {
   this.timeout(180_000);
-  let dir: string;
-  let api: GradientLensApi;
-
-  let copies = 0;
   /** A fresh copy of a fixture per test (own folder, same name), so no test sees another's edits. */
-  const open = async (fixture: string): Promise<vscode.TextDocument> => {
-    const folder = join(dir, String(++copies));
-    mkdirSync(folder);
-    const file = join(folder, basename(fixture));
-    copyFileSync(join(FIXTURES, fixture), file);
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-    await vscode.window.showTextDocument(doc);
-    return doc;
-  };
-
-  before(async () => {
-    const ext = vscode.extensions.getExtension<GradientLensApi>(EXT_ID);
-    assert.ok(ext, `extension ${EXT_ID} is not installed in this extension host`);
-    api = await ext.activate();
-    dir = mkdtempSync(join(tmpdir(), 'gradient-lens-editor-'));
-  });
-
-  after(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  const fixture = fixtureCopies('editor');
+  const open = (name: string): Promise<vscode.TextDocument> => fixture.open(join(FIXTURES, name));
 
   it('shows the static warning of the zeros MLP on its hidden weight line, and none on the output layer', async () => {
     const doc = await open('mnist_mlp_zeros.py');
@@ -127,10 +100,10 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
     const diag = await waitFor('the dead-units warning', () => findingsOn(doc.uri, HIDDEN_WEIGHT_LINE).find((d) => codeOf(d) === 'dead-units'));
     const action = (await quickFixes(doc.uri, diag.range)).find((a) => a.command?.command === 'gradientLens.fixAndRetrain');
     assert.ok(action?.command, 'a "Fix and re-train" action');
-    const runsBefore = api.runs.length;
+    const runsBefore = fixture.api().runs.length;
     await vscode.commands.executeCommand(action.command.command, ...(action.command.arguments ?? []));
     assert.match(doc.lineAt(HIDDEN_WEIGHT_LINE).text, /^W1 = tf\.Variable\(tf\.random_(normal|uniform)\(\[784, 100\], /);
-    const run = await waitFor('the re-training run to end', () => api.runs.length > runsBefore && api.lastRun?.finalEval ? api.lastRun : undefined, 150_000);
+    const run = await waitFor('the re-training run to end', () => fixture.api().runs.length > runsBefore && fixture.api().lastRun?.finalEval ? fixture.api().lastRun : undefined, 150_000);
     assert.equal(run.sourceFile, doc.uri.fsPath);
     assert.ok(run.finalEval!.testAccuracy > 0.9, `test accuracy after the fix: ${run.finalEval!.testAccuracy}`);
     await waitFor('no dead-units finding on the line any more', () => ![...findingsOn(doc.uri, HIDDEN_WEIGHT_LINE), ...findingsOn(doc.uri, HIDDEN_WEIGHT_LINE, RUNTIME_SOURCE)].some((d) => codeOf(d) === 'dead-units'), 10_000);
@@ -149,7 +122,7 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
     assert.ok(dead, `runtime findings: ${runtime.map(codeOf).join(', ')}`);
     assert.equal(dead.range.start.line, HIDDEN_WEIGHT_LINE);
     assert.ok((dead.relatedInformation ?? []).some((r) => /evidence/.test(r.message)), 'related information carries the evidence');
-    assert.ok(api.lastRun, 'the run is recorded');
+    assert.ok(fixture.api().lastRun, 'the run is recorded');
     // An edit that changes the model invalidates them.
     const edit = new vscode.WorkspaceEdit();
     edit.replace(doc.uri, doc.lineAt(HIDDEN_WEIGHT_LINE).range, 'W1 = tf.Variable(tf.random_uniform([784, 100], -0.01, 0.01))');

@@ -8,9 +8,8 @@ import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord, RunRequest } from '../../src/host/runManager';
 import { findPreset } from '../../src/core/presets';
-import { trainFirstQuickPickItem, waitFor as waitUntil } from './util';
+import { EXT_ID, trainFirstQuickPickItem, waitFor as waitUntil } from './util';
 
-const EXT_ID = 'gradient-lens.gradient-lens';
 /** Event-loop delay p99 bound: far above what the host's own work causes, far below a training step in the host. */
 const EVENT_LOOP_P99_BOUND_MS = 100;
 

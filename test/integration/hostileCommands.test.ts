@@ -8,9 +8,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
-import { waitFor } from './util';
+import { EXT_ID, waitFor } from './util';
 
-const EXT_ID = 'gradient-lens.gradient-lens';
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 
 describe('Gradient Lens commands with crafted arguments (issue 14)', function () {

@@ -11,9 +11,8 @@ import type { RunRecord } from '../../src/host/runManager';
 import { EXAMPLES, SEED_EXAMPLE_ID, findExample } from '../../src/core/examples';
 import { WORKSPACE_EXAMPLES_FOLDER } from '../../src/host/examples';
 import { WALKTHROUGH_ID, WALKTHROUGH_KEYS } from '../../src/host/walkthrough';
-import { codeOf, trainFirstQuickPickItem, waitFor as waitUntil } from './util';
+import { codeOf, EXT_ID, trainFirstQuickPickItem, waitFor as waitUntil } from './util';
 
-const EXT_ID = 'gradient-lens.gradient-lens';
 const ROOT = resolve(__dirname, '../../..');
 const waitFor = <T>(what: string, get: () => T | undefined | false, timeoutMs = 20_000): Promise<T> => waitUntil(what, get, timeoutMs);
 

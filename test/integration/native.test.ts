@@ -11,8 +11,8 @@ import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord } from '../../src/host/runManager';
 import type { SetupResult } from '../../src/host/nativeSetup';
 import { findPreset } from '../../src/core/presets';
+import { EXT_ID } from './util';
 
-const EXT_ID = 'gradient-lens.gradient-lens';
 const repo = path.resolve(__dirname, '..', '..', '..');
 const provisioned = process.env.GRADIENT_LENS_NATIVE_BACKEND || path.join(repo, 'node_modules', '@tensorflow', 'tfjs-node');
 const hasProvisioned = existsSync(path.join(provisioned, 'package.json'));

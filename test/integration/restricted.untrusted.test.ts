@@ -10,9 +10,8 @@ import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import { Config } from '../../src/host/config';
 import { findPreset } from '../../src/core/presets';
-import { waitFor } from './util';
+import { EXT_ID, waitFor } from './util';
 
-const EXT_ID = 'gradient-lens.gradient-lens';
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 
 describe('Restricted Mode (an untrusted workspace that sets the diagnostics settings)', function () {

@@ -4,14 +4,10 @@
 // warning goes; the "Train this model" CodeLens sits on the model's class; "Model in net.py" is the
 // QuickPick's first item; and a run of the unfixed file puts the runtime dead-units finding on the same line.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import * as vscode from 'vscode';
-import type { GradientLensApi } from '../../src/extension';
-import { codeOf, diagnosticsFrom as ours, quickFixes, trainFirstQuickPickItem, waitFor } from './util';
+import { codeOf, diagnosticsFrom as ours, fixtureCopies, quickFixes, trainFirstQuickPickItem, waitFor } from './util';
 
-const EXT_ID = 'gradient-lens.gradient-lens';
 const FIXTURE = resolve(__dirname, '../../../test/fixtures/programs/torch_net_zeros_hidden.py');
 const STATIC_SOURCE = 'Gradient Lens';
 const RUNTIME_SOURCE = 'Gradient Lens (training)';
@@ -23,32 +19,9 @@ const deadOn = (uri: vscode.Uri, line: number, source: string): vscode.Diagnosti
 
 describe('PyTorch files in the editor (issue 11)', function () {
   this.timeout(240_000);
-  let dir: string;
-  let api: GradientLensApi;
-  let copies = 0;
-
-  /** A fresh copy of the fixture named net.py, in its own folder. */
-  const open = async (): Promise<vscode.TextDocument> => {
-    const folder = join(dir, String(++copies));
-    mkdirSync(folder);
-    const file = join(folder, 'net.py');
-    copyFileSync(FIXTURE, file);
-    const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
-    await vscode.window.showTextDocument(doc);
-    return doc;
-  };
-
-  before(async () => {
-    const ext = vscode.extensions.getExtension<GradientLensApi>(EXT_ID);
-    assert.ok(ext, `extension ${EXT_ID} is not installed in this extension host`);
-    api = await ext.activate();
-    dir = mkdtempSync(join(tmpdir(), 'gradient-lens-torch-'));
-  });
-
-  after(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  // a fresh copy of the fixture, named net.py, in its own folder per test
+  const fixture = fixtureCopies('torch');
+  const open = (): Promise<vscode.TextDocument> => fixture.open(FIXTURE, 'net.py');
 
   it('PyTorch: nn.init.zeros_ on the hidden layer shows the dead-units warning on that line; the preferred quick fix rewrites it and the warning goes', async () => {
     const doc = await open();
@@ -83,10 +56,10 @@ describe('PyTorch files in the editor (issue 11)', function () {
     assert.match(train.command!.title, /Train this model/);
     assert.equal(train.range.start.line, CLASS_LINE);
     assert.deepEqual(train.command!.arguments?.map(String), [doc.uri.toString()]);
-    const before = api.runs.length;
+    const before = fixture.api().runs.length;
     await vscode.commands.executeCommand(train.command!.command, ...(train.command!.arguments ?? []), { ifRunning: 'replace' });
     const dead = await waitFor('the runtime dead-units finding on the nn.init line', () => deadOn(doc.uri, INIT_LINE, RUNTIME_SOURCE), 180_000);
-    const run = api.runs.slice(before).find((r) => r.sourceFile === doc.uri.fsPath);
+    const run = fixture.api().runs.slice(before).find((r) => r.sourceFile === doc.uri.fsPath);
     assert.ok(run, 'the run is recorded with its source file');
     assert.equal(run.label, 'net.py');
     assert.equal(run.totalSteps, 1200);
@@ -100,7 +73,7 @@ describe('PyTorch files in the editor (issue 11)', function () {
   it('PyTorch: the QuickPick offers "Model in net.py" first and trains it', async () => {
     const doc = await open();
     await waitFor('net.py to be read', () => deadOn(doc.uri, INIT_LINE, STATIC_SOURCE), 30_000);
-    const r = await trainFirstQuickPickItem(api);
+    const r = await trainFirstQuickPickItem(fixture.api());
     assert.ok(r, 'no run');
     assert.equal(r.sourceFile, doc.uri.fsPath, `the first item trained "${r.label}"`);
     assert.equal(r.label, 'net.py');

@@ -12,6 +12,9 @@ export async function waitFor<T>(what: string, get: () => T | undefined | false,
 }
 
 // The helpers below need the extension host's `vscode` module.
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord } from '../../src/host/runManager';
@@ -47,4 +50,42 @@ export async function trainFirstQuickPickItem(api: GradientLensApi): Promise<Run
     return false;
   }, 30_000);
   return picked;
+}
+
+export const EXT_ID = 'gradient-lens.gradient-lens';
+
+/**
+ * For a suite that opens copies of fixture files: activates the extension before the suite, gives each `open` a
+ * fresh copy (in its own folder of a temp directory, named `name` or as the fixture), shown in an editor, and
+ * closes the editors and removes the directory after the suite.
+ */
+export function fixtureCopies(prefix: string): { api: () => GradientLensApi; open: (fixture: string, name?: string) => Promise<vscode.TextDocument> } {
+  let dir: string | undefined;
+  let api: GradientLensApi | undefined;
+  let copies = 0;
+  before(async () => {
+    const ext = vscode.extensions.getExtension<GradientLensApi>(EXT_ID);
+    if (!ext) throw new Error(`extension ${EXT_ID} is not installed in this extension host`);
+    api = await ext.activate();
+    dir = mkdtempSync(join(tmpdir(), `gradient-lens-${prefix}-`));
+  });
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    api: () => {
+      if (!api) throw new Error('the extension is not activated yet (use api() inside a test)');
+      return api;
+    },
+    open: async (fixture, name) => {
+      const folder = join(dir!, String(++copies));
+      mkdirSync(folder);
+      const file = join(folder, name ?? basename(fixture));
+      copyFileSync(fixture, file);
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+      await vscode.window.showTextDocument(doc);
+      return doc;
+    },
+  };
 }

@@ -20,7 +20,7 @@ import { isFix } from '../../src/protocol/webview';
 import type { Fix } from '../../src/core/findings';
 import { plainJson, preview } from '../../src/core/untrusted';
 import { PRESETS } from '../../src/core/presets';
-import { repoRoot } from './helpers';
+import { prng, repoRoot } from './helpers';
 
 const SEED = 0x14_0000 + 14;
 const SPEC_CASES = 12_000;
@@ -29,17 +29,6 @@ const IPC_GUARD_CASES = 12_000;
 const IPC_PROCESS_CASES = 1_500;
 const FIX_CASES = 3_000;
 const HANG_MS = 1_000;
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROTO_NAMES = [...Object.getOwnPropertyNames(Object.prototype), '__proto__', 'prototype'];
 const WEIRD_NUMBERS = [0, -0, -1, 1, 0.5, 1e-320, 1e308, -1e308, Number.MAX_SAFE_INTEGER, 2 ** 32, 2 ** 53 + 2, 4096, 4097, 60_000, 60_001, 1e6, 1e6 + 1, 1.5, Number.NaN, Infinity, -Infinity];

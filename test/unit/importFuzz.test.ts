@@ -9,24 +9,13 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { importSource } from '../../src/core/importers/index';
 import type { ImportResult, SourceRange } from '../../src/core/importers/types';
+import { prng } from './helpers';
 
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 const PROGRAMS = join(FIXTURES, 'programs');
 const SEED = 0x6c656e73; // "lens"
 const CASES_PER_FIXTURE = 60;
 const CASES_PER_PROGRAM = 6;
-
-/** mulberry32: small, fast, reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TOKENS = [
   "{'h1': ", "weights['h1']", 'self.', 'class Net(tf.keras.Model):', 'def __init__(self):', 'super().__init__()', 'while step < ', 'step += 1',
