@@ -31,7 +31,7 @@ const keepProduction = process.argv.includes('--keep-production-build');
 /** What the VSIX may contain (paths inside extension/), as regular expressions. */
 const ALLOWED = [
   /^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^license(\.md|\.txt)?$/i,
-  /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/nativeBackend\.mjs$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
+  /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/diagnostics\.js$/, /^dist\/nativeBackend\.mjs$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
   /^docs\/[\w-]+\.md$/, /^schemas\/[\w.-]+\.json$/, /^media\/[\w.-]+\.(js|css|svg|png)$/,
   /^media\/walkthrough\/[\w.-]+\.png$/, /^examples\/[\w.-]+\.(py|js|ts|json)$/,
 ];
@@ -69,7 +69,7 @@ function buildAndStage() {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, 'dist'), { recursive: true });
   // The threaded wasm binary is left out: tfjs never uses wasm threads in Node (docs/performance.md).
-  for (const f of readdirSync('dist')) if (/^(extension|worker)\.js$|^nativeBackend\.mjs$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
+  for (const f of readdirSync('dist')) if (/^(extension|worker|diagnostics)\.js$|^nativeBackend\.mjs$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
   for (const [dir, re] of [['media', /\.(js|css|svg|png)$/], ['media/walkthrough', /\.png$/], ['examples', /\.(py|js|ts|json)$/]]) {
     if (!existsSync(dir)) continue;
     mkdirSync(join(stage, dir), { recursive: true });

@@ -10,7 +10,8 @@
 // tidy: ≈ 11 × P temporaries), the backend's own copies (XNNPACK packs each kernel for its matmul),
 // the resident training batches (up to one epoch of 60,000 × 784 floats), and a step's activations
 // and backward temporaries (batch × (784 + units), a few times over). In JavaScript: MNIST as bytes
-// and the probes' copies of weights and gradients (two probes' worth can be alive before a GC).
+// and the probes' copies of weights and gradients (two probes' worth can be alive before a GC, on the training
+// thread and again on the diagnostics thread, which gets a copy: src/core/diagnostics/engineThread.ts).
 //
 // The per-parameter and per-batch-value factors were measured on the wasm backend (heap size after
 // short runs of 784-2048-2048-10 with each optimizer, 784-4096×3-10, 784-512-10 at batch 60,000 and
@@ -90,7 +91,7 @@ export function estimateTrainingMemory(spec: ModelSpec, opts: EstimateOptions = 
   ];
   if (residentFloats > 0) parts.push({ what: 'training batches kept as tensors', bytes: residentFloats * F32 });
   const tensorBytes = WASM_START_BYTES + parts.reduce((a, p) => a + p.bytes, 0) + (probing ? PROBE_EXAMPLES * INPUT_SIZE * F32 : 0);
-  const probeCopies = probing ? 2 * (2 * P + 2 * PROBE_EXAMPLES * units) * F32 : 0;
+  const probeCopies = probing ? 2 * 2 * (2 * P + 2 * PROBE_EXAMPLES * units) * F32 : 0;
   if (probeCopies > 0) parts.push({ what: 'probe copies of weights and gradients', bytes: probeCopies });
   const jsBytes = BASELINE_BYTES + MNIST_BYTES + probeCopies + 2 * B * INPUT_SIZE * F32;
   parts.sort((a, b) => b.bytes - a.bytes);

@@ -96,6 +96,14 @@ describe('the diagnostics engine on a worker thread', () => {
     }
   });
 
+  test('bad thresholds are a ThresholdError before training starts (the user\'s settings), on the thread route too', async () => {
+    assert.throws(() => startDiagnostics({ thresholds: { deadActiveShare: -1 } }, {}, { thread: true }), (e: Error) => e.name === 'ThresholdError' && /deadActiveShare/.test(e.message));
+    await assert.rejects(
+      runWithDiagnostics(preset('seed-mlp-uniform', 5), { backend, data, thresholds: { saturationDerivativeShare: Number.NaN }, diagnosticsThread: true }),
+      (e: Error) => e.name === 'ThresholdError' && /saturationDerivativeShare/.test(e.message),
+    );
+  });
+
   test('GRADIENT_LENS_DIAGNOSTICS_THREAD=0 and thread: false run the engine inline', () => {
     const saved = process.env.GRADIENT_LENS_DIAGNOSTICS_THREAD;
     process.env.GRADIENT_LENS_DIAGNOSTICS_THREAD = '0';

@@ -20,6 +20,7 @@ import type { EndEvent, EvalEvent, ProbeData, TrainingEvent } from '../events';
 import type { Finding } from '../findings';
 import { DiagnosticsInputError, createDiagnosticsEngine } from './engine';
 import type { DiagnosticsOptions, ProbeReport } from './types';
+import { resolveThresholds } from './thresholds';
 
 export type ToEngineThread =
   | { type: 'probe'; probe: ProbeData }
@@ -78,6 +79,8 @@ function wantsThread(o: ThreadOptions): boolean {
 type Slot = { kind: 'event'; e: TrainingEvent } | { kind: 'probe'; report?: ProbeReport; settled: boolean };
 
 export function startDiagnostics(options: DiagnosticsOptions, sinks: DiagnosticsSinks, o: ThreadOptions = {}): ThreadedDiagnostics {
+  // Bad thresholds are the user's settings, not a failure of the engine: a ThresholdError here, before training.
+  resolveThresholds(options.thresholds);
   const script = wantsThread(o) ? (o.script ?? engineWorkerScript()) : undefined;
   return script ? threaded(script, options, sinks) : inline(options, sinks);
 }
