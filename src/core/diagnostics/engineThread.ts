@@ -76,6 +76,30 @@ function wantsThread(o: ThreadOptions): boolean {
   return availableParallelism() > 1;
 }
 
+const LAYER_ARRAYS = ['weights', 'bias', 'weightGrad', 'biasGrad', 'preActivations', 'outputs'] as const;
+
+/**
+ * The probe with its arrays copied into buffers of their own, moved to the thread (not cloned): one copy, where a
+ * structured clone makes two (its serialisation and the thread's). The probe's own arrays are not moved: on the cpu
+ * backend `dataSync` hands out the tensor's storage itself.
+ */
+function handOver(p: ProbeData): { probe: ProbeData; transfer: ArrayBuffer[] } {
+  if (!Array.isArray(p.layers)) return { probe: p, transfer: [] };
+  const transfer: ArrayBuffer[] = [];
+  const own = <T extends Float32Array | Uint8Array>(a: T): T => {
+    if (!ArrayBuffer.isView(a)) return a;
+    const c = a.slice() as T;
+    transfer.push(c.buffer as ArrayBuffer);
+    return c;
+  };
+  const layers = p.layers.map((l) => {
+    const copy = { ...l };
+    for (const k of LAYER_ARRAYS) copy[k] = own(l[k]);
+    return copy;
+  });
+  return { probe: { ...p, layers, labels: own(p.labels) }, transfer };
+}
+
 type Slot = { kind: 'event'; e: TrainingEvent } | { kind: 'probe'; report?: ProbeReport; settled: boolean };
 
 export function startDiagnostics(options: DiagnosticsOptions, sinks: DiagnosticsSinks, o: ThreadOptions = {}): ThreadedDiagnostics {
@@ -165,7 +189,12 @@ function threaded(script: string, options: DiagnosticsOptions, sinks: Diagnostic
 
   const post = (m: ToEngineThread): void => {
     try {
-      worker.postMessage(m);
+      if (m.type === 'probe') {
+        const { probe, transfer } = handOver(m.probe);
+        worker.postMessage({ type: 'probe', probe }, transfer);
+      } else {
+        worker.postMessage(m);
+      }
     } catch (e) {
       fail(new Error(`the diagnostics thread could not be given the probe: ${e instanceof Error ? e.message : String(e)}`));
     }
