@@ -12,7 +12,7 @@ import { loadMnist, classShares } from '../src/core/mnist';
 import { selectBackend } from '../src/core/backend';
 import { train } from '../src/core/trainer';
 import { findPreset } from '../src/core/presets';
-import { parseSpec } from '../src/core/spec';
+import { parameterCount, parseSpec } from '../src/core/spec';
 import { startDiagnostics } from '../src/core/diagnostics/engineThread';
 import type { BackendRequest } from '../src/core/events';
 
@@ -39,10 +39,10 @@ async function main(): Promise<void> {
   const backend = await selectBackend(backendName as BackendRequest, {}, { nativePath: process.env.GRADIENT_LENS_NATIVE_BACKEND || undefined });
   const options = { testClassPrior: classShares(data.test.labels) };
   // The engine as `gradient-lens train` runs it (src/core/run.ts): beside the loop, on a worker thread where
-  // there is a second core (GRADIENT_LENS_DIAGNOSTICS_THREAD=0: inline, on the training thread).
+  // there is a second core and the model is not small (GRADIENT_LENS_DIAGNOSTICS_THREAD=0: inline).
   const withEngine = async (s: typeof spec) => {
     let probes = 0;
-    const diagnostics = startDiagnostics(options, {});
+    const diagnostics = startDiagnostics(options, {}, { parameters: parameterCount(s) });
     try {
       const r = await train(s, { backend, data, probeEvery, onEvent: (e) => diagnostics.event(e), onProbe: probeEvery > 0 ? (p) => { probes++; diagnostics.probe(p); } : undefined });
       // The wait, after the loop and its final evaluation, for the engine to finish the last probes: counted in

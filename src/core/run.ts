@@ -4,7 +4,7 @@ import type { LoadedBackend } from './backend';
 import type { BackendInfo, EndEvent, TrainingEvent } from './events';
 import type { Finding } from './findings';
 import { type MnistData, classShares } from './mnist';
-import type { ModelSpec } from './spec';
+import { type ModelSpec, parameterCount } from './spec';
 import type { ProbeReport } from './diagnostics/types';
 import type { LayerSource } from './importers/types';
 import { startDiagnostics } from './diagnostics/engineThread';
@@ -23,7 +23,7 @@ export interface RunOptions {
   onProbeReport?: (r: ProbeReport) => void;
   /** Source file the spec came from and its layers' positions: findings about a layer get `source`. */
   source?: { file: string; layers: LayerSource[] };
-  /** The diagnostics engine on a worker thread (default: when there is a second core; engineThread.ts). */
+  /** The diagnostics engine on a worker thread (default: a second core and a model that is not small; engineThread.ts). */
   diagnosticsThread?: boolean;
 }
 
@@ -52,12 +52,13 @@ export function sortFindings(findings: Finding[]): Finding[] {
 }
 
 export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Promise<RunSummary> {
-  // The engine measures each probe beside the training loop (a worker thread where there is a second core);
+  // The engine measures each probe beside the training loop (a worker thread where there is a second core and the
+  // model is not small);
   // events and probe reports still arrive in the order the training produced them.
   const diagnostics = startDiagnostics(
     { thresholds: opts.thresholds, testClassPrior: classShares(opts.data.test.labels) },
     { onEvent: opts.onEvent, onReport: opts.onProbeReport },
-    { thread: opts.diagnosticsThread },
+    { thread: opts.diagnosticsThread, parameters: parameterCount(spec) },
   );
   let result: Awaited<ReturnType<typeof train>>;
   let finalFindings: Finding[];

@@ -4,17 +4,17 @@
 import { test, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, classShares, type MnistData } from '../../src/core/mnist';
 import { runWithDiagnostics } from '../../src/core/run';
 import { findPreset } from '../../src/core/presets';
 import { train } from '../../src/core/trainer';
-import { engineWorkerScript, startDiagnostics } from '../../src/core/diagnostics/engineThread';
+import { THREAD_MIN_PARAMETERS, engineWorkerScript, startDiagnostics } from '../../src/core/diagnostics/engineThread';
 import type { ProbeReport } from '../../src/core/diagnostics/types';
 import type { ProbeData, TrainingEvent } from '../../src/core/events';
-import type { ModelSpec } from '../../src/core/spec';
+import { type ModelSpec, parameterCount } from '../../src/core/spec';
 
 let backend: LoadedBackend;
 let data: MnistData;
@@ -102,6 +102,15 @@ describe('the diagnostics engine on a worker thread', () => {
       runWithDiagnostics(preset('seed-mlp-uniform', 5), { backend, data, thresholds: { saturationDerivativeShare: Number.NaN }, diagnosticsThread: true }),
       (e: Error) => e.name === 'ThresholdError' && /saturationDerivativeShare/.test(e.message),
     );
+  });
+
+  test('by default the thread is for models that are not small (the seed MLP measures its probes inline)', () => {
+    const small = startDiagnostics({}, {}, { parameters: parameterCount(preset('seed-mlp-uniform', 1)) });
+    assert.equal(small.threaded, false, `${parameterCount(preset('seed-mlp-uniform', 1))} parameters`);
+    small.close();
+    const wide = startDiagnostics({}, {}, { parameters: THREAD_MIN_PARAMETERS });
+    assert.equal(wide.threaded, availableParallelism() > 1);
+    wide.close();
   });
 
   test('GRADIENT_LENS_DIAGNOSTICS_THREAD=0 and thread: false run the engine inline', () => {

@@ -9,8 +9,8 @@
 // events, as it did when the engine ran inline — events that come after a probe wait until its report has
 // been delivered. `end` resolves with the final findings after every report and event before it.
 //
-// Inline (no worker) when there is one core, when GRADIENT_LENS_DIAGNOSTICS_THREAD=0, when the worker
-// script is not found next to the code, or when asked (`thread: false`).
+// Inline (no worker) when there is one core, for small models (THREAD_MIN_PARAMETERS), when
+// GRADIENT_LENS_DIAGNOSTICS_THREAD=0, when the worker script is not found next to the code, or when asked.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -53,8 +53,11 @@ export interface ThreadedDiagnostics {
 }
 
 export interface ThreadOptions {
-  /** Default: a worker thread when the machine has more than one core and the script is found. */
+  /** Default: a worker thread when the machine has more than one core, the model has at least THREAD_MIN_PARAMETERS
+   *  parameters and the script is found. */
   thread?: boolean;
+  /** The model's parameter count (spec.ts parameterCount), for the default. */
+  parameters?: number;
   /** The worker script (default: found next to this code, dist/diagnostics.js in the bundles). */
   script?: string;
 }
@@ -70,9 +73,18 @@ export function engineWorkerScript(): string | undefined {
   return candidates.find((c) => existsSync(c));
 }
 
+/**
+ * Below this many parameters a probe's measurement is a few milliseconds (≈ 2 ms at the seed MLP's 79,510) and the
+ * thread does not pay: on the 2-vCPU machine of docs/performance.md the seed MLP on tensorflow trained at 1.27×
+ * PyTorch with the engine inline and at 1.33–1.36× with it on a thread (the two vCPUs share a core); from 784-512-512
+ * (669,706) up the thread saves 4–8 %.
+ */
+export const THREAD_MIN_PARAMETERS = 250_000;
+
 function wantsThread(o: ThreadOptions): boolean {
   if (o.thread !== undefined) return o.thread;
   if (process.env.GRADIENT_LENS_DIAGNOSTICS_THREAD === '0') return false;
+  if (o.parameters !== undefined && o.parameters < THREAD_MIN_PARAMETERS) return false;
   return availableParallelism() > 1;
 }
 
