@@ -60,21 +60,15 @@ export function applyFix(spec: ModelSpec, fix: Fix): ModelSpec {
   const problem = fixProblem(fix, spec.layers.length);
   if (problem !== undefined) throw new FixError(`fix ${preview(own(fix, 'label') ?? '')}: ${problem}`);
   const next: ModelSpec = structuredClone(spec);
+  // fixProblem has checked the kind, the layer (in range) and the target
   switch (fix.kind) {
-    case 'initializer': {
-      const layer = next.layers[fix.layer];
-      if (!layer) throw new FixError(`fix "${fix.label}" targets layer ${fix.layer}, but the model has ${spec.layers.length} layers`);
-      if (fix.target === 'kernel') layer.kernelInitializer = fix.value;
-      else if (fix.target === 'bias') layer.biasInitializer = fix.value;
-      else throw new FixError(`fix "${fix.label}": target must be "kernel" or "bias", got ${JSON.stringify(fix.target)}`);
+    case 'initializer':
+      if (fix.target === 'kernel') next.layers[fix.layer].kernelInitializer = fix.value;
+      else next.layers[fix.layer].biasInitializer = fix.value;
       break;
-    }
-    case 'activation': {
-      const layer = next.layers[fix.layer];
-      if (!layer) throw new FixError(`fix "${fix.label}" targets layer ${fix.layer}, but the model has ${spec.layers.length} layers`);
-      layer.activation = fix.value as ModelSpec['layers'][number]['activation'];
+    case 'activation':
+      next.layers[fix.layer].activation = fix.value as ModelSpec['layers'][number]['activation'];
       break;
-    }
     case 'learningRate':
       next.optimizer = { ...next.optimizer, learningRate: fix.value };
       break;
@@ -83,12 +77,23 @@ export function applyFix(spec: ModelSpec, fix: Fix): ModelSpec {
       break;
     case 'stableLoss':
       break; // Gradient Lens always trains with a stable softmax cross-entropy: the spec is the same.
-    default:
-      throw new FixError(`unknown fix kind ${JSON.stringify((fix as { kind?: unknown }).kind)}`);
   }
   const suffix = ` + ${fix.label}`;
   next.name = (spec.name.length + suffix.length <= MAX_NAME ? spec.name + suffix : spec.name.slice(0, MAX_NAME - suffix.length) + suffix).slice(0, MAX_NAME);
   const checked = validateSpec(next);
   if (!checked.ok) throw new FixError(`fix "${fix.label}" makes an invalid spec: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
   return checked.spec;
+}
+
+/**
+ * A fix's identity as stable JSON (sorted keys), depth-bounded: how a fix that arrives from outside (a webview
+ * message, a command's arguments) is compared with the fixes current findings offered.
+ */
+export function fixKey(v: unknown, depth = 0): string {
+  if (depth > 8) return '…';
+  if (Array.isArray(v)) return `[${v.map((x) => fixKey(x, depth + 1)).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${fixKey((v as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'undefined';
 }

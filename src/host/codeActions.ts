@@ -4,7 +4,7 @@
 // first fix that has an edit — is preferred. Each diagnostic also gets "Fix and re-train", which
 // applies that fix and trains the file again.
 import * as vscode from 'vscode';
-import { applyFix, fixProblem } from '../core/fixes';
+import { applyFix, fixKey, fixProblem } from '../core/fixes';
 import { preview } from '../core/untrusted';
 import type { Finding, Fix } from '../core/findings';
 import { fixToEdit } from '../core/importers/fixes';
@@ -88,20 +88,10 @@ export class GradientLensCodeActions implements vscode.CodeActionProvider {
   }
 }
 
-/** Stable JSON (sorted keys): a fix from a command's arguments compared with the fixes findings offered. */
-function canonical(v: unknown, depth = 0): string {
-  if (depth > 8) return '…';
-  if (Array.isArray(v)) return `[${v.map((x) => canonical(x, depth + 1)).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k], depth + 1)}`).join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'undefined';
-}
-
 /** The fixes a document's current findings offer: its static findings and the last run's on it. */
 function offeredFixes(diagnostics: EditorDiagnostics, uri: vscode.Uri, result: ImportResult): Set<string> {
   const out = new Set<string>();
-  for (const f of [...result.staticFindings, ...diagnostics.runtimeFindings(uri)]) for (const fix of f.fixes) out.add(canonical(fix));
+  for (const f of [...result.staticFindings, ...diagnostics.runtimeFindings(uri)]) for (const fix of f.fixes) out.add(fixKey(fix));
   return out;
 }
 
@@ -133,7 +123,7 @@ export async function fixAndRetrain(diagnostics: EditorDiagnostics, deps: Editor
     return refuse(`not a valid fix for ${vscode.workspace.asRelativePath(doc.uri)}: ${problem} (${preview(fixArg, 200)})`, 'was given an invalid fix; nothing was changed (see the log).');
   }
   const fix = fixArg as Fix;
-  if (!offeredFixes(diagnostics, doc.uri, result).has(canonical(fix))) {
+  if (!offeredFixes(diagnostics, doc.uri, result).has(fixKey(fix))) {
     return refuse(`no current finding of ${vscode.workspace.asRelativePath(doc.uri)} offers the fix ${preview(fixArg, 200)}`, 'was given a fix that no current finding of this file offers; nothing was changed (see the log).');
   }
   const edit = fixToEdit(result, doc.getText(), fix);

@@ -49,6 +49,8 @@ const presetIds = (): string => PRESETS.map((p) => p.id).join(', ');
 
 const MAX_LABEL = 200;
 
+const IF_RUNNING: readonly unknown[] = ['ask', 'replace', 'refuse'];
+
 /**
  * Turns command arguments into a run request, or a message saying what was wrong with them. The
  * arguments can come from anywhere (another extension, a command link), so they are copied into plain
@@ -90,13 +92,11 @@ export function requestFromArgs(arg: unknown): RunRequest | string {
     if (typeof rawLabel !== 'string' || !rawLabel.trim() || rawLabel.length > MAX_LABEL) return `"label" must be a non-empty string of at most ${MAX_LABEL} characters`;
     label = rawLabel;
   }
-  if (ifRunning !== undefined && !['ask', 'replace', 'refuse'].includes(ifRunning as string)) return '"ifRunning" must be ask, replace or refuse';
+  if (ifRunning !== undefined && !IF_RUNNING.includes(ifRunning)) return '"ifRunning" must be ask, replace or refuse';
   const checked = validateSpec(spec);
   if (!checked.ok) return `invalid model spec: ${cut(checked.problems.map((p) => `${p.path}: ${p.message}`).join('; '), 1000)}`;
   return { spec: checked.spec, label, ifRunning: ifRunning as RunRequest['ifRunning'] };
 }
-
-const IF_RUNNING: readonly unknown[] = ['ask', 'replace', 'refuse'];
 
 /** The options argument of gradientLens.trainFile: undefined or { ifRunning? }. */
 export function trainFileOptions(opts: unknown): { ifRunning?: RunRequest['ifRunning'] } | string {

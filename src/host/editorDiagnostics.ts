@@ -173,16 +173,14 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
 
   /** Where a finding lands: its layer's weights in the current text, else the position it carries. */
   private findingRange(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined, runtime = false): vscode.Range {
+    const carried = (s: NonNullable<Finding['source']>): vscode.Range =>
+      toRange(doc, { line: s.line, column: s.column, endLine: s.endLine ?? s.line, endColumn: s.endColumn ?? s.column + 1 });
     // A static whole-model finding with its own place (unstable-loss: the loss line) is recomputed with the text.
-    if (!runtime && f.layer < 0 && f.source && result?.staticFindings.includes(f)) {
-      return toRange(doc, { line: f.source.line, column: f.source.column, endLine: f.source.endLine ?? f.source.line, endColumn: f.source.endColumn ?? f.source.column + 1 });
-    }
+    if (!runtime && f.layer < 0 && f.source) return carried(f.source);
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
     const r = layer ? layer.weights ?? layer.definition : f.layer < 0 && result?.modelRange ? result.modelRange : undefined;
     if (r) return toRange(doc, r);
-    if (f.source) {
-      return toRange(doc, { line: f.source.line, column: f.source.column, endLine: f.source.endLine ?? f.source.line, endColumn: f.source.endColumn ?? f.source.column + 1 });
-    }
+    if (f.source) return carried(f.source);
     return toRange(doc, { line: 1, column: 1, endLine: 1, endColumn: 1 });
   }
 

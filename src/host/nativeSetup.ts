@@ -180,7 +180,7 @@ export class NativeBackend {
 
   private async pickRoute(): Promise<SetupRoute | undefined> {
     const npm = onPath('npm');
-    const current = this.o.config.nativeBackendPath ?? this.installedPath();
+    const current = this.effectivePath();
     const items: (vscode.QuickPickItem & { route: SetupRoute })[] = [
       {
         route: 'npm', label: '$(cloud-download) Download and install with npm',

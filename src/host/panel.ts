@@ -17,7 +17,7 @@ import {
 } from '../protocol/webview';
 import type { Fix } from '../core/findings';
 import { type ModelSpec, validateSpec } from '../core/spec';
-import { applyFix } from '../core/fixes';
+import { applyFix, fixKey } from '../core/fixes';
 
 /** Implemented by the extension's run manager. */
 export interface PanelHost {
@@ -32,15 +32,6 @@ export interface PanelHost {
 
 /** Live updates are flushed at most this often (tfjs-layers' yieldEvery default). */
 export const FLUSH_MS = 125;
-
-/** Stable JSON (sorted keys) for comparing a fix from the webview with the fixes findings offered. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
-}
 
 function safeFileName(label: string, ext: string): string {
   const base = label.replace(/[^A-Za-z0-9._ +()-]+/g, '_').replace(/\s+/g, '-').slice(0, 80) || 'run';
@@ -181,7 +172,7 @@ export class TrainingPanel {
   private rememberFixes(runId: string, fixes: Fix[]): void {
     let set = this.offeredFixes.get(runId);
     if (!set) this.offeredFixes.set(runId, (set = new Set()));
-    for (const f of fixes) set.add(canonical(f));
+    for (const f of fixes) set.add(fixKey(f));
   }
 
   private emit(notifications: HostNotification[]): void {
@@ -262,7 +253,7 @@ export class TrainingPanel {
   }
 
   private rerunWithFix(run: RunState, fix: Fix): void {
-    if (!isFix(fix) || !this.offeredFixes.get(run.runId)?.has(canonical(fix))) {
+    if (!isFix(fix) || !this.offeredFixes.get(run.runId)?.has(fixKey(fix))) {
       this.log(`dropped rerunWithFix for ${run.runId}: that fix was not offered by any finding of the run`);
       return;
     }
