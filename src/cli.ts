@@ -18,13 +18,13 @@ import { FileReadError, readRegularFile } from './core/files';
 import { cut } from './core/untrusted';
 import { checkTrainingMemory } from './core/memory';
 import { TensorFlowStderrFilter } from './core/tfStderr';
+// Characters a model source or spec may have (the importers' limit); bytes read: up to 4 per character.
+import { MAX_SOURCE_CHARS } from './core/importers/types';
 
 export class UsageError extends Error {}
 
 /** Longest line the CLI writes to stderr for an error: the offending value is quoted, not echoed whole. */
 const MAX_ERROR_LINE = 1000;
-/** Characters a model source or spec may have (the importers' limit); bytes read: up to 4 per character. */
-const MAX_SOURCE_CHARS = 200_000;
 
 const HELP = `Gradient Lens: train small MLPs on MNIST and see why they learn or fail.
 

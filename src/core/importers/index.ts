@@ -13,10 +13,11 @@ import { pathLocator, readJson } from './json';
 import { parseJavaScript } from './javascript';
 import { LineMap } from './positions';
 import { parsePython } from './python';
-import type { ImportNote, ImportResult, InitializerSite, LayerSource, SourceLanguage, SourceRange } from './types';
+import { type ImportNote, type ImportResult, type InitializerSite, type LayerSource, MAX_SOURCE_CHARS, type SourceLanguage, type SourceRange } from './types';
 
-/** Files larger than this (characters) are not read (a `*.mlp.json` that large gets an error saying so): parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller. */
-export const MAX_SOURCE_CHARS = 200_000;
+// Files larger than MAX_SOURCE_CHARS (types.ts) are not read (a `*.mlp.json` that large gets an error saying so):
+// parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller.
+export { MAX_SOURCE_CHARS };
 
 /** Time spent placing a JSON spec's problems on their lines, at most (they take well under 1 ms each). */
 const LOCATE_BUDGET_MS = 200;

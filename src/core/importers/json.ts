@@ -155,8 +155,3 @@ export function pathLocator(root: Node | undefined): (path: string) => Span | un
     }
   };
 }
-
-/** The node a spec problem's JSON path points at, or its nearest existing parent (one lookup: see pathLocator). */
-export function spanOfPath(root: Node | undefined, path: string): Span | undefined {
-  return pathLocator(root)(path);
-}

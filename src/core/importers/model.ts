@@ -130,19 +130,11 @@ export class ModelBuilder {
   readonly unsupported: Refusal[] = [];
   /** A hand-written loss that can turn NaN (the `unstable-loss` finding). */
   unstableLoss?: UnstableLoss;
-  /** Module-level state of framework modules (flag definitions...), by a key of their own. */
-  private readonly state = new Map<unknown, unknown>();
   private readonly siteUses = new Map<string, InitSite[]>();
   /** Ids of the framework modules whose handlers read something in this file. */
   readonly used = new Set<string>();
   /** Framework id → its language label (frameworks/registry.ts fills it). */
   readonly languages = new Map<string, SourceLanguage>();
-
-  /** State a framework module keeps for the whole file (created on first use). */
-  stateOf<T>(key: unknown, make: () => T): T {
-    if (!this.state.has(key)) this.state.set(key, make());
-    return this.state.get(key) as T;
-  }
 
   /**
    * A construct (a convolution, a recurrent layer) that makes any model it is part of untrainable here. The
@@ -392,6 +384,10 @@ export class PlaceholderV implements Native {
   }
 }
 
+/** The refusals of models Gradient Lens cannot train (frameworks/common.ts re-exports them for the modules). */
+export const CONV_MESSAGE = 'convolutional model: Gradient Lens trains fully-connected networks';
+export const RNN_MESSAGE = 'recurrent model: Gradient Lens trains fully-connected networks';
+
 /** The output of a layer (or the model input): `activated` once an activation was applied. */
 export class TensorV implements Native {
   readonly kind = 'tensor';
@@ -414,7 +410,7 @@ export class TensorV implements Native {
     const act = ({ relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', elu: 'elu', selu: 'selu' } as Record<string, string>)[n];
     if (act) return activate(fx, native(this), act, call.expr);
     if (n === 'reshape' || n === 'view' || n === 'flatten' || n === 'as2d') return native(this);
-    if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) return convTensor(fx, call.expr, 'convolutional model: Gradient Lens trains fully-connected networks', native(this));
+    if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) return convTensor(fx, call.expr, CONV_MESSAGE, native(this));
     return undefined;
   }
   unary(op: string): Val | undefined {
@@ -552,6 +548,13 @@ export function noteUnboundSizes(fx: Fx, v: Val | undefined, at: Span): void {
 }
 
 /** A value as a tensor of the model (a placeholder becomes the input), else undefined. */
+/** A loss that takes `v` as logits (softmax_cross_entropy_with_logits, tf.losses.softmaxCrossEntropy...): the
+ *  model's last layer, if it is not already activated, is trained as logits. */
+export function markLogits(v: Val | undefined): void {
+  const t = nativeOf(v, TensorV);
+  if (t && t.source !== 'input' && !t.activated) t.source.logits = true;
+}
+
 export function asTensor(fx: Fx, v: Val | undefined): TensorV | undefined {
   const t = nativeOf(v, TensorV);
   if (t) return t;

@@ -3,6 +3,9 @@
 import type { SpecResult } from '../spec';
 import type { Finding } from '../findings';
 
+/** The most characters Gradient Lens reads from a model file (the editor, `check` and `train FILE` alike). */
+export const MAX_SOURCE_CHARS = 200_000;
+
 /** A range in the source, 1-based lines and columns (end exclusive). */
 export interface SourceRange {
   line: number;

@@ -5,8 +5,8 @@ import type { Initializer, OptimizerSpec, OptimizerType } from '../../spec';
 import { type Expr, type Span, dottedName } from '../ast';
 import { type Arg, type Call, type Native, type Val, NONE, UNKNOWN, UnboundParamV, native, nativeOf, norm } from '../interpret';
 import {
-  type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, DataV, InitTensorV, InitializerV, LayerV, LossV,
-  OptimizerV, PassLayerV, TensorV, noteUnboundSizes, shapeOf,
+  type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, CONV_MESSAGE, DataV, InitTensorV, InitializerV, LayerV, LossV,
+  OptimizerV, PassLayerV, RNN_MESSAGE, TensorV, noteUnboundSizes, shapeOf,
 } from '../model';
 import type { InitializerIdiom } from '../types';
 import type { Handler } from './api';
@@ -23,8 +23,7 @@ export const NAMED_INIT: Readonly<Record<string, Initializer>> = {
   zerosinitializer: 'zeros', onesinitializer: 'ones', glorotuniforminitializer: 'glorotUniform', glorotnormalinitializer: 'glorotNormal',
 };
 
-export const CONV_MESSAGE = 'convolutional model: Gradient Lens trains fully-connected networks';
-export const RNN_MESSAGE = 'recurrent model: Gradient Lens trains fully-connected networks';
+export { CONV_MESSAGE, RNN_MESSAGE };
 
 /** The layer classes a Keras-style framework cannot train: convolutions and pooling, recurrent layers (the model
  *  is refused with the message), and others that are noted and left out of the chain. */

@@ -5,7 +5,7 @@
 // the command line is not known; `absl.app.run(main)`.
 import type { Span } from '../ast';
 import { type Call, type DictEntry, type Native, type Val, NONE, UNKNOWN, keyOf, native, norm } from '../interpret';
-import type { Fx } from '../model';
+import type { Fx, ModelBuilder } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import { last } from './common';
 
@@ -54,8 +54,13 @@ class FlagValuesV implements Native {
   }
 }
 
-const FLAGS_KEY = Symbol('absl flags');
-const flagValues = (fx: Fx): FlagValuesV => fx.session.stateOf(FLAGS_KEY, () => new FlagValuesV());
+/** The file's flag definitions, one set per import session (as torch.ts keeps its per-session state). */
+const FLAGS = new WeakMap<ModelBuilder, FlagValuesV>();
+const flagValues = (fx: Fx): FlagValuesV => {
+  let v = FLAGS.get(fx.session);
+  if (!v) FLAGS.set(fx.session, (v = new FlagValuesV()));
+  return v;
+};
 
 /** absl / tf.app.flags `DEFINE_integer('name', default, 'help')` (also float, string, boolean, enum...). */
 const defineFlag: Handler = (call, fx) => {
@@ -146,6 +151,13 @@ const reduce: Handler = (call, fx) => {
 };
 
 /** `tqdm(iterable)` (a progress bar): the iterable itself, so a loop over it counts as a loop over it. */
+/** `absl.app.run(main)` / `tf.app.run(main=main)`, or `run()` which runs the module's `main`. */
+export const runMain: Handler = (call, fx) => {
+  const main = call.arg(0, 'main')?.v ?? fx.globalValue('main');
+  if (main && main.t === 'func') fx.callValue(main, [{ t: 'list', items: [] }], call.expr);
+  return NONE;
+};
+
 const tqdm: Handler = (call) => call.arg(0, 'iterable')?.v ?? UNKNOWN;
 
 const FUNCTIONS: Record<string, Handler> = {
@@ -155,11 +167,7 @@ const FUNCTIONS: Record<string, Handler> = {
   'tqdm.trange': range, 'tqdm.auto.trange': range, 'tqdm.notebook.trange': range,
   'six.moves.xrange': range, 'six.moves.range': range, 'builtins.range': range, 'past.builtins.xrange': range,
   'argparse.ArgumentParser': () => native(new ArgParserV()),
-  'absl.app.run': (call, fx) => {
-    const main = call.arg(0, 'main')?.v ?? fx.globalValue('main');
-    if (main && main.t === 'func') fx.callValue(main, [{ t: 'list', items: [] }], call.expr);
-    return NONE;
-  },
+  'absl.app.run': runMain,
   'vars': () => UNKNOWN,
 };
 

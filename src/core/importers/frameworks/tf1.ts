@@ -4,10 +4,11 @@
 import { type Call, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
 import type { Span } from '../ast';
 import {
-  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, OptimizerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, convTensor, matmulValues, shapeOf,
+  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, OptimizerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, convTensor, markLogits, matmulValues, shapeOf,
 } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import { ACTIVATION_NAMES, CONV_MESSAGE, denseLayer, initializerObject, last, noteFashion, optimizerCall, tensorInitializer } from './common';
+import { runMain } from './stdlib';
 
 const ID = 'tf1';
 
@@ -101,8 +102,7 @@ const dropout: Handler = (call, fx) => {
 
 const softmaxCrossEntropy: Handler = (call) => {
   const logits = call.kw.get('logits')?.v ?? [...call.args].reverse().find((a) => nativeOf(a, TensorV));
-  const t = nativeOf(logits, TensorV);
-  if (t && t.source !== 'input' && !t.activated) t.source.logits = true;
+  markLogits(logits);
   return UNKNOWN;
 };
 
@@ -316,8 +316,7 @@ const tutorialInference: Handler = (call, fx) => {
 const TUTORIAL_FUNCTIONS: Readonly<Record<string, Handler>> = {
   inference: tutorialInference,
   loss: (call) => {
-    const t = nativeOf(call.arg(0, 'logits')?.v, TensorV);
-    if (t && t.source !== 'input' && !t.activated) t.source.logits = true;
+    markLogits(call.arg(0, 'logits')?.v);
     return UNKNOWN;
   },
   training: (call, fx) => {
@@ -372,12 +371,7 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'layers' && n === 'dense') return layersDense;
   if (n === 'variable' && name !== 'Variable') return undefined;
   if (ns === 'train' && n.endsWith('optimizer')) return (call, fx) => optimizerCall(fx, call, n.replace(/optimizer$/, ''), 'tf1');
-  if (n === 'run' && ns === 'app') return (call, fx) => {
-    // tf.app.run(main=main), or tf.app.run() which runs the module's `main`.
-    const main = call.arg(0, 'main')?.v ?? fx.globalValue('main');
-    if (main && main.t === 'func') fx.callValue(main, [{ t: 'list', items: [] }], call.expr);
-    return NONE;
-  };
+  if (n === 'run' && ns === 'app') return runMain;
   if (CONVOLUTIONAL.has(n)) return refuseConv;
   const byName = BY_NAME[n];
   if (byName) return byName;

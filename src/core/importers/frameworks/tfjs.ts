@@ -2,7 +2,7 @@
 // `tf.model({inputs, outputs})` with `.apply()`, `tf.initializers.*`, `tf.train.*` optimizers, `compile`
 // and `fit`; variables with tensor initial values for hand-written models.
 import { type Val, UNKNOWN, native, nativeOf, norm } from '../interpret';
-import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
+import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias, markLogits } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
   ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
@@ -87,8 +87,7 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'losses' && (n === 'softmaxcrossentropy' || n === 'sparsesoftmaxcrossentropy')) {
     // tf.losses.softmaxCrossEntropy(labels, logits): the model's output is used as logits.
     return (call) => {
-      const t = nativeOf(call.arg(1, 'logits')?.v, TensorV);
-      if (t && t.source !== 'input' && !t.activated) t.source.logits = true;
+      markLogits(call.arg(1, 'logits')?.v);
       return UNKNOWN;
     };
   }
