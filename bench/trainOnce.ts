@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   // there is a second core and the model is not small (GRADIENT_LENS_DIAGNOSTICS_THREAD=0: inline).
   const withEngine = async (s: typeof spec) => {
     let probes = 0;
-    const diagnostics = startDiagnostics(options, {}, { parameters: parameterCount(s) });
+    // no probes (the off runs): no thread beside the loop either
+    const diagnostics = startDiagnostics(options, {}, { thread: probeEvery > 0 ? undefined : false, parameters: parameterCount(s) });
     try {
       const r = await train(s, { backend, data, probeEvery, onEvent: (e) => diagnostics.event(e), onProbe: probeEvery > 0 ? (p) => { probes++; diagnostics.probe(p); } : undefined });
       // The wait, after the loop and its final evaluation, for the engine to finish the last probes: counted in

@@ -133,7 +133,7 @@ export function classifyNativeError(e: unknown, where: string): BackendLoadError
   if (e instanceof BackendLoadError) return e;
   const msg = e instanceof Error ? e.message : String(e);
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
-  const first = msg.split('\n')[0].slice(0, 300);
+  const first = reason(e);
   if (code === 'MODULE_NOT_FOUND' && msg.includes(`'${where}'`)) {
     return new BackendLoadError(`${TFJS_NODE} is not installed (its install step needs to download libtensorflow)`, 'absent');
   }

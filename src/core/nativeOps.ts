@@ -14,7 +14,7 @@
 //   momentum (and Nesterov), rmsprop (not centered): the same update rules as tf.train.momentum / rmsprop.
 import type { Tensor, Tensor1D, Tensor2D, Scalar } from '@tensorflow/tfjs-core';
 import type { TF } from './backend';
-import type { OptimizerSpec } from './spec';
+import { type OptimizerSpec, optimizerSettings } from './spec';
 
 interface OpAttr {
   name: string;
@@ -156,7 +156,11 @@ export class NativeParams implements ParamSet {
     return o.type === 'adam' || o.type === 'momentum' || o.type === 'rmsprop';
   }
 
+  /** The optimizer's options with their defaults. */
+  private readonly set: ReturnType<typeof optimizerSettings>;
+
   constructor(private readonly tf: TF, private readonly o: OptimizerSpec, kernels: Tensor2D[], biases: Tensor1D[]) {
+    this.set = optimizerSettings(o);
     const be = nodeBackend(tf);
     if (!be || !NativeParams.supports(o)) throw new Error('NativeParams: needs the tensorflow backend and a stateful optimizer');
     this.be = be;
@@ -181,7 +185,7 @@ export class NativeParams implements ParamSet {
   }
 
   apply(kernelGrads: Tensor[], biasGrads: Tensor[]): void {
-    const { tf, o } = this;
+    const { tf, o, set } = this;
     const b = this.be.binding;
     const T: OpAttr = { name: 'T', type: b.TF_ATTR_TYPE, value: b.TF_FLOAT };
     const noLock: OpAttr = { name: 'use_locking', type: b.TF_ATTR_BOOL, value: false };
@@ -196,21 +200,19 @@ export class NativeParams implements ParamSet {
     };
     if (this.constants.length === 0) {
       // made on the first step, kept for the run
-      if (o.type === 'adam') this.constants.push(tf.scalar(o.learningRate), tf.scalar(o.beta1 ?? 0.9), tf.scalar(o.beta2 ?? 0.999));
-      else if (o.type === 'momentum') this.constants.push(tf.scalar(o.learningRate), tf.scalar(o.momentum ?? 0.9));
-      else this.constants.push(tf.scalar(o.learningRate), tf.scalar(o.decay ?? 0.9), tf.scalar(o.momentum ?? 0), tf.scalar(o.epsilon ?? 1e-7));
+      if (o.type === 'adam') this.constants.push(tf.scalar(set.learningRate), tf.scalar(set.beta1), tf.scalar(set.beta2));
+      else if (o.type === 'momentum') this.constants.push(tf.scalar(set.learningRate), tf.scalar(set.momentum));
+      else this.constants.push(tf.scalar(set.learningRate), tf.scalar(set.decay), tf.scalar(set.momentum), tf.scalar(set.epsilon));
     }
     const c = this.constants;
     if (o.type === 'adam') {
-      const b1 = o.beta1 ?? 0.9;
-      const b2 = o.beta2 ?? 0.999;
-      const b1Power = stepScalar(b1 ** this.t);
-      const b2Power = stepScalar(b2 ** this.t);
-      const epsHat = stepScalar((o.epsilon ?? 1e-7) * Math.sqrt(1 - b2 ** this.t));
+      const b1Power = stepScalar(set.beta1 ** this.t);
+      const b2Power = stepScalar(set.beta2 ** this.t);
+      const epsHat = stepScalar(set.epsilon * Math.sqrt(1 - set.beta2 ** this.t));
       this.vars.forEach((v, i) => v.run('ResourceApplyAdam', [T, noLock, { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: false }],
         [this.slots[i][0].ref, this.slots[i][1].ref, b1Power, b2Power, c[0], c[1], c[2], epsHat, grads[i]]));
     } else if (o.type === 'momentum') {
-      const nesterov: OpAttr = { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: o.useNesterov ?? false };
+      const nesterov: OpAttr = { name: 'use_nesterov', type: b.TF_ATTR_BOOL, value: set.useNesterov };
       this.vars.forEach((v, i) => v.run('ResourceApplyMomentum', [T, noLock, nesterov], [this.slots[i][0].ref, c[0], grads[i], c[1]]));
     } else {
       this.vars.forEach((v, i) => v.run('ResourceApplyRMSProp', [T, noLock], [this.slots[i][0].ref, this.slots[i][1].ref, c[0], c[1], c[2], c[3], grads[i]]));

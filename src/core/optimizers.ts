@@ -5,7 +5,7 @@
 // (src/core/nativeOps.ts).
 import type { Rank, Tensor, Tensor1D, Tensor2D, Variable, Optimizer, NamedTensorMap, Scalar } from '@tensorflow/tfjs-core';
 import type { TF } from './backend';
-import type { OptimizerSpec } from './spec';
+import { type OptimizerSpec, optimizerSettings } from './spec';
 import { NativeParams, nativeOpsAvailable, type ParamSet } from './nativeOps';
 
 export type { ParamSet } from './nativeOps';
@@ -137,17 +137,14 @@ class TfOptimizer implements Updater {
   }
 }
 
-/**
- * The updater for `o`. For plain SGD the caller must fold the learning rate into the gradients
- * (`foldsLearningRate` says so).
- */
-export function makeUpdater(tf: TF, o: OptimizerSpec): Updater & { foldsLearningRate: boolean } {
-  const withFold = <U extends Updater>(u: U, foldsLearningRate: boolean) => Object.assign(u, { foldsLearningRate });
+/** The updater for `o`. For plain SGD the caller folds the learning rate into the gradients. */
+function makeUpdater(tf: TF, o: OptimizerSpec): Updater {
+  const c = optimizerSettings(o);
   switch (o.type) {
-    case 'sgd': return withFold(new FoldedSgd(tf), true);
-    case 'adam': return withFold(new Adam(tf, o.learningRate, o.beta1 ?? 0.9, o.beta2 ?? 0.999, o.epsilon ?? 1e-7), false);
-    case 'momentum': return withFold(new Momentum(tf, o.learningRate, o.momentum ?? 0.9, o.useNesterov ?? false), false);
-    case 'rmsprop': return withFold(new TfOptimizer(tf.train.rmsprop(o.learningRate, o.decay ?? 0.9, o.momentum ?? 0, o.epsilon ?? 1e-7)), false);
+    case 'sgd': return new FoldedSgd(tf);
+    case 'adam': return new Adam(tf, c.learningRate, c.beta1, c.beta2, c.epsilon);
+    case 'momentum': return new Momentum(tf, c.learningRate, c.momentum, c.useNesterov);
+    case 'rmsprop': return new TfOptimizer(tf.train.rmsprop(c.learningRate, c.decay, c.momentum, c.epsilon));
   }
 }
 
@@ -165,9 +162,8 @@ class VariableParams implements ParamSet {
     // tf.variable shares the initial tensor's data and keeps its own reference
     this.kernels = kernels.map((k, l) => tf.variable(k, true, `gl${id}_kernel${l}`));
     this.biases = biases.map((b, l) => tf.variable(b, true, `gl${id}_bias${l}`));
-    const u = makeUpdater(tf, o);
-    this.updater = u;
-    this.foldsLearningRate = u.foldsLearningRate;
+    this.updater = makeUpdater(tf, o);
+    this.foldsLearningRate = o.type === 'sgd';
   }
 
   apply(kernelGrads: Tensor[], biasGrads: Tensor[]): void {

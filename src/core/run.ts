@@ -53,12 +53,13 @@ export function sortFindings(findings: Finding[]): Finding[] {
 
 export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Promise<RunSummary> {
   // The engine measures each probe beside the training loop (a worker thread where there is a second core and the
-  // model is not small);
-  // events and probe reports still arrive in the order the training produced them.
+  // model is not small; none without probes); events and probe reports still arrive in the order the training
+  // produced them.
+  const probeEvery = opts.probeEvery ?? DEFAULT_PROBE_EVERY;
   const diagnostics = startDiagnostics(
     { thresholds: opts.thresholds, testClassPrior: classShares(opts.data.test.labels) },
     { onEvent: opts.onEvent, onReport: opts.onProbeReport },
-    { thread: opts.diagnosticsThread, parameters: parameterCount(spec) },
+    { thread: probeEvery > 0 ? opts.diagnosticsThread : false, parameters: parameterCount(spec) },
   );
   let result: Awaited<ReturnType<typeof train>>;
   let finalFindings: Finding[];
@@ -66,7 +67,7 @@ export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Pro
     result = await train(spec, {
       backend: opts.backend,
       data: opts.data,
-      probeEvery: opts.probeEvery ?? DEFAULT_PROBE_EVERY,
+      probeEvery,
       evalEvery: opts.evalEvery ?? 0,
       shuffle: opts.shuffle,
       signal: opts.signal,

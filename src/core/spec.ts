@@ -37,6 +37,14 @@ export interface OptimizerSpec {
   decay?: number;
 }
 
+/** An optimizer's options with tf.train's defaults filled in (the one place they are written). */
+export function optimizerSettings(o: OptimizerSpec): Required<Omit<OptimizerSpec, 'type'>> {
+  return {
+    learningRate: o.learningRate, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, epsilon: o.epsilon ?? 1e-7, decay: o.decay ?? 0.9,
+    momentum: o.momentum ?? (o.type === 'rmsprop' ? 0 : 0.9), useNesterov: o.useNesterov ?? false,
+  };
+}
+
 export interface LayerSpec {
   units: number;
   activation: Activation;

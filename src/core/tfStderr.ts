@@ -23,12 +23,6 @@ export function tensorFlowLogSeverity(line: string): TfLogSeverity | undefined {
   return m ? SEVERITY[m[1]] : undefined;
 }
 
-/** A notice that is not an error: info and warning lines (start-up notices, allocation warnings). */
-export const isTensorFlowNotice = (line: string): boolean => {
-  const s = tensorFlowLogSeverity(line);
-  return s === 'info' || s === 'warning';
-};
-
 const LINE_STARTS = ['WARNING: All log messages before absl::InitializeLog()', 'To enable the following instructions:'];
 
 /** Could `partial` (a line still being written) become a TensorFlow line? Then it is held back. */

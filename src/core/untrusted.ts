@@ -8,10 +8,6 @@ export function own(obj: object, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(obj, key) ? (obj as Record<string, unknown>)[key] : undefined;
 }
 
-/** Whether `key` is an own key of `table` (for tables indexed by a string from input). */
-export const hasOwn = (table: object, key: unknown): key is string =>
-  typeof key === 'string' && Object.prototype.hasOwnProperty.call(table, key);
-
 /** A lookup table without a prototype: `table['constructor']` is undefined, not a function. */
 export function table<V>(entries: Record<string, V>): Readonly<Record<string, V>> {
   return Object.freeze(Object.assign(Object.create(null) as Record<string, V>, entries));

@@ -88,7 +88,7 @@ export interface DidWarnNotification {
 export type TrainerProcessMessage = TrainerToHostMessage | DidReportStatusNotification | DidWarnNotification;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isRunId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 100;
+export const isRunId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 100;
 const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 const isCount = (v: unknown, max: number): boolean => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= max;
 const isPath = (v: unknown): boolean => typeof v === 'string' && v.length <= 4096;

@@ -18,10 +18,11 @@ import { loadMnistAsync, DataError } from '../core/mnist';
 import { validateSpec } from '../core/spec';
 import { ThresholdError } from '../core/diagnostics/thresholds';
 import { checkTrainingMemory } from '../core/memory';
-import { preview } from '../core/untrusted';
+import { own, preview } from '../core/untrusted';
 import type { TrainingEvent } from '../core/events';
 import {
   hostToTrainerProblem,
+  isRunId,
   type HostToTrainerMessage,
   type StartTrainingCommand,
   type TrainerProcessMessage,
@@ -112,8 +113,8 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
 
 /** The runId to answer a rejected message with: its own when it has a usable one, else the current run's. */
 function replyRunId(m: unknown): string {
-  const id = typeof m === 'object' && m !== null && Object.prototype.hasOwnProperty.call(m, 'runId') ? (m as { runId: unknown }).runId : undefined;
-  return typeof id === 'string' && id.length > 0 && id.length <= 100 ? id : current?.runId ?? 'unknown';
+  const id = typeof m === 'object' && m !== null ? own(m, 'runId') : undefined;
+  return isRunId(id) ? id : current?.runId ?? 'unknown';
 }
 
 function onMessage(m: unknown): void {
@@ -124,7 +125,7 @@ function onMessage(m: unknown): void {
     const runId = replyRunId(m);
     const sent = errorEvent(runId, `the training process rejected a message from the host: ${problem}`, 'protocol');
     // A malformed start of the one run this process was forked for ends it, as a bad spec does.
-    if (!started && typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'startTraining' && runId !== 'unknown') {
+    if (!started && typeof m === 'object' && m !== null && own(m, 'type') === 'startTraining' && runId !== 'unknown') {
       started = true;
       void sent.then(() => finish(0));
     }

@@ -71,9 +71,12 @@ export function detectNonFinite(ctx: DetectorContext): Candidate[] {
   return out;
 }
 
+/** What a loss is compared with for a blow-up: the initial probe loss, at least ln 10 (chance). */
+const referenceLoss = (ctx: DetectorContext): number => Math.max(Number.isFinite(ctx.initialLoss) ? ctx.initialLoss : CHANCE_LOSS, CHANCE_LOSS);
+
 /** The loss-trace blow-up: a step whose loss exceeded explodingLossFactor × max(initial probe loss, ln 10), whenever it happened. */
 export function lossSpike(ctx: DetectorContext): { loss: number; step: number; reference: number } | undefined {
-  const reference = Math.max(Number.isFinite(ctx.initialLoss) ? ctx.initialLoss : CHANCE_LOSS, CHANCE_LOSS);
+  const reference = referenceLoss(ctx);
   const peak = ctx.peakLoss;
   return peak && peak.loss > ctx.t.explodingLossFactor * reference ? { ...peak, reference } : undefined;
 }
@@ -82,7 +85,7 @@ export function detectExploding(ctx: DetectorContext): Candidate[] {
   const out: Candidate[] = [];
   const { t, probe } = ctx;
   const finite = probe.recentLosses.filter(Number.isFinite);
-  const reference = Math.max(Number.isFinite(ctx.initialLoss) ? ctx.initialLoss : CHANCE_LOSS, CHANCE_LOSS);
+  const reference = referenceLoss(ctx);
   const intervalMean = finite.length ? finite.reduce((a, b) => a + b, 0) / finite.length : probe.loss;
   // A blow-up is read from every step's loss since the start, so one that happened between two probes
   // (say at step 7, before the first probe at 50 sees the damage) holds from then on.

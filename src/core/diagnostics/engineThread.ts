@@ -88,7 +88,8 @@ function wantsThread(o: ThreadOptions): boolean {
   return availableParallelism() > 1;
 }
 
-const LAYER_ARRAYS = ['weights', 'bias', 'weightGrad', 'biasGrad', 'preActivations', 'outputs'] as const;
+/** The arrays of a LayerProbe, the part of a probe that is copied to the thread. */
+export const LAYER_ARRAYS = ['weights', 'bias', 'weightGrad', 'biasGrad', 'preActivations', 'outputs'] as const;
 
 /**
  * The probe with its arrays copied into buffers of their own, moved to the thread (not cloned): one copy, where a

@@ -8,7 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { createDiagnosticsEngine } from './engine';
 import type { DiagnosticsOptions } from './types';
 import type { ProbeData } from '../events';
-import type { FromEngineThread, ToEngineThread } from './engineThread';
+import { LAYER_ARRAYS, type FromEngineThread, type ToEngineThread } from './engineThread';
 
 /** Bytes of probe arrays received since the last collection after which one is made (see `collect`). */
 const COLLECT_EVERY_BYTES = 16 * 2 ** 20;
@@ -30,7 +30,7 @@ function collector(): (() => void) | undefined {
 
 function probeBytes(p: ProbeData): number {
   let n = p.labels?.byteLength ?? 0;
-  for (const l of p.layers ?? []) n += l.weights.byteLength + l.bias.byteLength + l.weightGrad.byteLength + l.biasGrad.byteLength + l.preActivations.byteLength + l.outputs.byteLength;
+  for (const l of p.layers ?? []) for (const k of LAYER_ARRAYS) n += l[k]?.byteLength ?? 0;
   return n;
 }
 
