@@ -23,13 +23,14 @@
 // (the engine's own time, beside the loop) are apart, and the on/off ratio is what diagnostics cost the run.
 // GRADIENT_LENS_DIAGNOSTICS_THREAD=0 runs the engine inline (its time then inside `probe ms`).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseSpec, type ModelSpec } from '../src/core/spec';
 import { findPreset } from '../src/core/presets';
 import { defaultMnistDir } from '../src/core/mnist';
 import type { BackendName } from '../src/core/events';
+import { arg, median, root, torchAvailable, torchPython } from './util';
 
 export interface Rung {
   id: number;
@@ -73,19 +74,7 @@ interface TorchRun {
   maxRssMB: number;
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0 ? Number.NaN : s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-const root = join(__dirname, '..', '..');
 const trainOnce = join(root, 'out', 'bench', 'trainOnce.js');
-const python = join(root, '.venv', 'bin', 'python');
 const torchScript = join(root, 'bench', 'torch_reference.py');
 
 function envFor(backend: BackendName): NodeJS.ProcessEnv {
@@ -110,12 +99,10 @@ function ours(specFile: string, backend: BackendName, probeEvery: number, steps:
 }
 
 function torch(specFile: string, steps: number): TorchRun {
-  const r = spawnSync(python, [torchScript, '--data', defaultMnistDir(), '--spec', specFile, '--threads', '1', '--steps', String(steps)], { encoding: 'utf8' });
+  const r = spawnSync(torchPython, [torchScript, '--data', defaultMnistDir(), '--spec', specFile, '--threads', '1', '--steps', String(steps)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`torch reference failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!);
 }
-
-const torchAvailable = (): boolean => existsSync(python) && spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
 
 interface Cell {
   rung: number;

@@ -14,6 +14,7 @@ import { train, DEFAULT_PROBE_EVERY, DEFAULT_PROBE_EXAMPLES } from '../src/core/
 import { findPreset } from '../src/core/presets';
 import { createDiagnosticsEngine } from '../src/core/diagnostics/engine';
 import type { BackendRequest } from '../src/core/events';
+import { median } from './util';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -28,11 +29,6 @@ function positive(name: string, fallback: number): number {
   }
   return v;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const reps = positive('reps', 3);

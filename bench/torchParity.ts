@@ -11,7 +11,7 @@
 //   node out/bench/torchParity.js [FILE] [--seeds 1,2,3] [--backend auto|tensorflow|wasm|cpu]
 // Exit 0: within 0.01; 1: not; 2: cannot run (no .venv with torch, or the file's spec is not nn.Linear's default).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { importSource } from '../src/core/importers/index';
 import { defaultMnistDir, loadMnist } from '../src/core/mnist';
@@ -19,21 +19,15 @@ import { selectBackend } from '../src/core/backend';
 import { runWithDiagnostics } from '../src/core/run';
 import { describeArchitecture, describeInitializer } from '../src/core/spec';
 import type { BackendRequest } from '../src/core/events';
+import { arg, root, torchAvailable, torchPython } from './util';
 
 const TOLERANCE = 0.01;
-const root = join(__dirname, '..', '..');
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
 
 async function main(): Promise<number> {
   const file = process.argv.slice(2).find((a, i, xs) => !a.startsWith('--') && !(xs[i - 1] ?? '').startsWith('--'))
     ?? join(root, 'test', 'fixtures', 'programs', 'torch_net_default_init.py');
   const seeds = (arg('seeds') ?? '1,2,3').split(',').map(Number);
-  const python = join(root, '.venv', 'bin', 'python');
-  if (!existsSync(python) || spawnSync(python, ['-c', 'import torch'], { encoding: 'utf8' }).status !== 0) {
+  if (!torchAvailable()) {
     console.error('parity: .venv with torch is needed (python3 -m venv .venv && .venv/bin/pip install torch==2.13.0 numpy)');
     return 2;
   }
@@ -53,7 +47,7 @@ async function main(): Promise<number> {
     const s = await runWithDiagnostics({ ...spec, seed }, { backend, data });
     ours.push(s.testAccuracy);
   }
-  const py = spawnSync(python, [join(root, 'bench', 'torch_parity.py'), '--data', defaultMnistDir(), '--spec', '-', '--seeds', seeds.join(',')], {
+  const py = spawnSync(torchPython, [join(root, 'bench', 'torch_parity.py'), '--data', defaultMnistDir(), '--spec', '-', '--seeds', seeds.join(',')], {
     input: JSON.stringify(spec), encoding: 'utf8', maxBuffer: 1 << 24,
   });
   if (py.status !== 0) {

@@ -17,6 +17,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { median } from './benchNative.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 process.chdir(root);
@@ -44,11 +46,7 @@ const torch = () => {
   if (r.status !== 0) throw new Error(`torch reference failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
 };
-const seedSpec = JSON.parse(spawnSync(process.execPath, ['-e', "process.stdout.write(JSON.stringify(require('./out/src/core/presets.js').findPreset('seed-mlp-uniform').spec))"], { encoding: 'utf8' }).stdout);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+const seedSpec = createRequire(import.meta.url)(join(root, 'out', 'src', 'core', 'presets.js')).findPreset('seed-mlp-uniform').spec;
 const f1 = (x) => x.toFixed(1);
 const want = (k) => only.length === 0 || only.includes(k);
 

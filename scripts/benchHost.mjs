@@ -10,15 +10,12 @@
 import { fork, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { median } from './benchNative.mjs';
 import { createRequire } from 'node:module';
 
 const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
 const f1 = (x) => (typeof x === 'number' ? x.toFixed(1) : '?');
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 function printEventLoop(file, fresh) {
   const m = JSON.parse(readFileSync(file, 'utf8'));

@@ -23,11 +23,12 @@
 // Options: --suite-only, --ui-only, --trusted-only (no Restricted Mode session), --update-media, GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { format } from 'node:util';
 import { ensureCodeServer, installExtension, listExtensions, startCodeServer } from './codeServer.mjs';
+import { defaultWheelCache } from './nativeBackend.mjs';
 
 const root = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 process.chdir(root);
@@ -158,7 +159,7 @@ async function suiteCodeServer({ untrusted = false } = {}) {
   try {
     // code-server gets a throwaway HOME: hand it the real wheel cache, so the offline set-up test finds
     // the wheel scripts/nativeBackend.mjs fetched (and its extracted libraries and built addon).
-    const wheelCache = process.env.GRADIENT_LENS_WHEEL_CACHE || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'gradient-lens', 'wheels');
+    const wheelCache = defaultWheelCache();
     server = await startCodeServer({
       profile, folder, logFile, workspaceTrust: untrusted,
       env: { GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache, ...(untrusted ? { GRADIENT_LENS_TEST_SESSION: 'untrusted' } : {}) },

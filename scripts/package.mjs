@@ -70,7 +70,11 @@ function buildAndStage() {
   mkdirSync(join(stage, 'dist'), { recursive: true });
   // The threaded wasm binary is left out: tfjs never uses wasm threads in Node (docs/performance.md).
   for (const f of readdirSync('dist')) if (/^(extension|worker|diagnostics)\.js$|^nativeBackend\.mjs$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
-  for (const [dir, re] of [['media', /\.(js|css|svg|png)$/], ['media/walkthrough', /\.png$/], ['examples', /\.(py|js|ts|json)$/]]) {
+  // media, the walkthrough's pictures, the examples; docs/ (findings.md: the diagnostics' codeDescription links;
+  // importers.md: import notes; .vscodeignore keeps only those two, the README's links go to the repository) and
+  // schemas/ (the *.mlp.json schema contributed through jsonValidation).
+  const folders = [['media', /\.(js|css|svg|png)$/], ['media/walkthrough', /\.png$/], ['examples', /\.(py|js|ts|json)$/], ['docs', /\.md$/], ['schemas', /\.json$/]];
+  for (const [dir, re] of folders) {
     if (!existsSync(dir)) continue;
     mkdirSync(join(stage, dir), { recursive: true });
     for (const f of readdirSync(dir)) if (re.test(f)) copyFileSync(join(dir, f), join(stage, dir, f));
@@ -80,14 +84,6 @@ function buildAndStage() {
   // The staged manifest has no vscode:prepublish: its build is this script, already done.
   const { 'vscode:prepublish': _prepublish, ...scripts } = pkg.scripts ?? {};
   writeFileSync(join(stage, 'package.json'), JSON.stringify({ ...pkg, scripts }, null, 2) + '\n');
-  // docs/ (findings.md: the diagnostics' codeDescription links; importers.md: import notes; .vscodeignore
-  // keeps only those two, the README's links go to the repository) and schemas/ (the *.mlp.json schema
-  // contributed through jsonValidation).
-  for (const [dir, re] of [['docs', /\.md$/], ['schemas', /\.json$/]]) {
-    if (!existsSync(dir)) continue;
-    mkdirSync(join(stage, dir), { recursive: true });
-    for (const f of readdirSync(dir)) if (re.test(f)) copyFileSync(join(dir, f), join(stage, dir, f));
-  }
   return ['dist/extension.js', 'dist/worker.js', 'dist/diagnostics.js', 'media/webview.js'].every((f) => !existsSync(f) || isProductionBundle(join(stage, f)));
 }
 
