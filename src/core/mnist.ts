@@ -134,7 +134,14 @@ export async function loadMnistAsync(dir: string | undefined, signal?: AbortSign
 }
 
 /** Copies the given examples into a new Float32Array, scaled to [0, 1]. */
-export function batchImages(split: MnistSplit, indices: ArrayLike<number>): Float32Array {
+/** How a byte becomes an input: `(byte / divideBy − mean) / std` (spec.ts pixelTransform). Default: byte / 255. */
+export interface PixelTransform {
+  divideBy: number;
+  mean: number;
+  std: number;
+}
+
+export function batchImages(split: MnistSplit, indices: ArrayLike<number>, pixels?: PixelTransform): Float32Array {
   const out = new Float32Array(indices.length * IMAGE_SIZE);
   const images = split.images;
   // Native byte → float conversion row by row, then one scaling pass: ~2× faster than a per-element
@@ -143,8 +150,18 @@ export function batchImages(split: MnistSplit, indices: ArrayLike<number>): Floa
     const src = indices[r] * IMAGE_SIZE;
     out.set(images.subarray(src, src + IMAGE_SIZE), r * IMAGE_SIZE);
   }
-  const scale = 1 / 255;
-  for (let i = 0; i < out.length; i++) out[i] *= scale;
+  if (!pixels || (pixels.divideBy === 255 && pixels.mean === 0 && pixels.std === 1)) {
+    const scale = 1 / 255;
+    for (let i = 0; i < out.length; i++) out[i] *= scale;
+  } else if (pixels.mean !== 0 || pixels.std !== 1) {
+    // float32 at each step, as the program's two ops compute it
+    const f = Math.fround;
+    const { divideBy, mean, std } = pixels;
+    for (let i = 0; i < out.length; i++) out[i] = f(f(f(out[i] / divideBy) - mean) / std);
+  } else if (pixels.divideBy !== 1) {
+    const { divideBy } = pixels;
+    for (let i = 0; i < out.length; i++) out[i] /= divideBy;
+  }
   return out;
 }
 

@@ -137,6 +137,8 @@ export interface ParamSet {
   apply(kernelGrads: Tensor[], biasGrads: Tensor[]): void;
   /** Plain SGD with the learning rate folded into dLoss/dLogits by the caller. */
   readonly foldsLearningRate: boolean;
+  /** The learning rate from the next apply on (a schedule); not called for plain SGD, whose rate is folded. */
+  setLearningRate(lr: number): void;
   dispose(): void;
 }
 
@@ -173,6 +175,15 @@ export class NativeParams implements ParamSet {
       zeros.dispose();
     }
     this.refresh();
+  }
+
+  setLearningRate(lr: number): void {
+    this.set.learningRate = lr;
+    // the constants hold it from the first step on: replace its scalar
+    if (this.constants.length > 0) {
+      this.constants[0].dispose();
+      this.constants[0] = this.tf.scalar(lr);
+    }
   }
 
   private refresh(): void {

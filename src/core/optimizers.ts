@@ -13,6 +13,8 @@ export type { ParamSet } from './nativeOps';
 export interface Updater {
   /** Applies one step's gradients to the variables (same order). Disposes nothing it was given. */
   apply(vars: Variable[], grads: Tensor[]): void;
+  /** The learning rate from the next apply on (a schedule). */
+  setLearningRate(lr: number): void;
   dispose(): void;
 }
 
@@ -29,6 +31,8 @@ class FoldedSgd implements Updater {
       vars.forEach((v, i) => v.assign(tf.sub(v, grads[i])));
     });
   }
+
+  setLearningRate(): void {} // folded into the gradients by the trainer
 
   dispose(): void {}
 }
@@ -49,7 +53,7 @@ class Adam implements Updater {
   private readonly c2: Scalar;
   private t = 0;
 
-  constructor(private readonly tf: TF, private readonly lr: number, private readonly beta1: number, private readonly beta2: number, private readonly epsilon: number) {
+  constructor(private readonly tf: TF, private lr: number, private readonly beta1: number, private readonly beta2: number, private readonly epsilon: number) {
     this.c1 = tf.scalar(1 - beta1);
     this.c2 = tf.scalar(1 - beta2);
   }
@@ -81,6 +85,10 @@ class Adam implements Updater {
     epsHat.dispose();
   }
 
+  setLearningRate(lr: number): void {
+    this.lr = lr;
+  }
+
   dispose(): void {
     this.tf.dispose([...this.m, ...this.v, this.c1, this.c2]);
     this.m.length = 0;
@@ -94,7 +102,7 @@ class Adam implements Updater {
  */
 class Momentum implements Updater {
   private readonly acc: Tensor[] = [];
-  private readonly lr: Scalar;
+  private lr: Scalar;
   private readonly mu: Scalar;
 
   constructor(private readonly tf: TF, learningRate: number, momentum: number, private readonly nesterov: boolean) {
@@ -116,6 +124,11 @@ class Momentum implements Updater {
     });
   }
 
+  setLearningRate(lr: number): void {
+    this.lr.dispose();
+    this.lr = this.tf.scalar(lr);
+  }
+
   dispose(): void {
     this.tf.dispose([...this.acc, this.lr, this.mu]);
     this.acc.length = 0;
@@ -130,6 +143,11 @@ class TfOptimizer implements Updater {
     const named: NamedTensorMap = {};
     vars.forEach((v, i) => { named[v.name] = grads[i]; });
     this.optimizer.applyGradients(named);
+  }
+
+  setLearningRate(lr: number): void {
+    // tf.train's optimizers read their (protected) learningRate at every applyGradients
+    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
   }
 
   dispose(): void {
@@ -168,6 +186,10 @@ class VariableParams implements ParamSet {
 
   apply(kernelGrads: Tensor[], biasGrads: Tensor[]): void {
     this.updater.apply([...this.kernels, ...this.biases], [...kernelGrads, ...biasGrads]);
+  }
+
+  setLearningRate(lr: number): void {
+    this.updater.setLearningRate(lr);
   }
 
   dispose(): void {

@@ -1,13 +1,27 @@
-// The model spec: the one description of an MLP that every part of Gradient Lens shares (DESIGN.md
-// "Model spec"). Source importers produce it, the trainer consumes it, the CLI and panel show it.
-// Input is always 784 (flattened 28×28 in [0, 1]); the last layer has 10 softmax units.
+// The model spec: the one description of a training program that every part of Gradient Lens shares
+// (docs/design.md "Model spec"). Source importers produce it, the trainer runs it, the CLI and panel show it.
+// Its parts, as a training program has them: data (`data`: how pixels reach the 784 inputs), model (`layers`:
+// dense layers, the last with 10 units), objective (`objective`: the loss on the output as passed), update
+// (`optimizer`, with its schedule, weight decay and clipping) and loop (`batchSize`, `steps`,
+// `accumulateGradients`). The parts besides the layers are in specParts.ts; without them a spec (v1) means
+// pixels in [0, 1], a softmax output and a mean softmax cross-entropy, as it always has.
 
-import { cut, own, preview, table } from './untrusted';
+import { own, preview, table } from './untrusted';
+import { type SpecProblem, isObject, isFiniteNumber, describe, noNegativeZero, isOneOf, checkKeys, positiveInt } from './specCheck';
+import { type DataSpec, type ObjectiveSpec, type UpdateExtras, type LayerExtras, UPDATE_EXTRA_KEYS, LAYER_EXTRA_KEYS, DEFAULT_OBJECTIVE, validateData, validateObjective, validateUpdateExtras, validateLayerExtras, checkOutputFitsObjective } from './specParts';
+
+export type { SpecProblem } from './specCheck';
+export { keyPath } from './specCheck';
+export type { DataSpec, ObjectiveSpec, ScheduleSpec, RegularizerSpec, LossKind, LossInput, UpdateExtras, LayerExtras } from './specParts';
+export { DEFAULT_OBJECTIVE } from './specParts';
+
 
 export const INPUT_SIZE = 784;
 export const NUM_CLASSES = 10;
 
-export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'linear', 'softmax', 'elu', 'selu', 'leakyRelu'] as const;
+export const ACTIVATIONS = ['relu', 'sigmoid', 'tanh', 'linear', 'softmax', 'elu', 'selu', 'leakyRelu', 'logSoftmax'] as const;
+/** Activations over a whole row (the output layer's only). */
+export const ROW_ACTIVATIONS: readonly Activation[] = ['softmax', 'logSoftmax'];
 export type Activation = (typeof ACTIVATIONS)[number];
 
 export const NAMED_INITIALIZERS = [
@@ -26,7 +40,7 @@ export const OPTIMIZERS = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
 export type OptimizerType = (typeof OPTIMIZERS)[number];
 
 /** Optimizer options, named as in tf.train.* (momentum defaults 0.9; adam beta1 0.9, beta2 0.999, epsilon 1e-7; rmsprop decay 0.9, momentum 0, epsilon 1e-7). */
-export interface OptimizerSpec {
+export interface OptimizerSpec extends UpdateExtras {
   type: OptimizerType;
   learningRate: number;
   momentum?: number;
@@ -38,14 +52,14 @@ export interface OptimizerSpec {
 }
 
 /** An optimizer's options with tf.train's defaults filled in (the one place they are written). */
-export function optimizerSettings(o: OptimizerSpec): Required<Omit<OptimizerSpec, 'type'>> {
+export function optimizerSettings(o: OptimizerSpec): Required<Omit<OptimizerSpec, 'type' | keyof UpdateExtras>> {
   return {
     learningRate: o.learningRate, beta1: o.beta1 ?? 0.9, beta2: o.beta2 ?? 0.999, epsilon: o.epsilon ?? 1e-7, decay: o.decay ?? 0.9,
     momentum: o.momentum ?? (o.type === 'rmsprop' ? 0 : 0.9), useNesterov: o.useNesterov ?? false,
   };
 }
 
-export interface LayerSpec {
+export interface LayerSpec extends LayerExtras {
   units: number;
   activation: Activation;
   kernelInitializer: Initializer;
@@ -60,12 +74,12 @@ export interface ModelSpec {
   batchSize: number;
   steps: number;
   seed: number;
-}
-
-export interface SpecProblem {
-  /** JSON path of the offending value, e.g. `$.layers[0].kernelInitializer.stddev`. */
-  path: string;
-  message: string;
+  /** How the pixels reach the first layer. Absent: `byte / 255`. */
+  data?: DataSpec;
+  /** The loss on the output. Absent: a mean softmax cross-entropy from the softmax output's logits (v1). */
+  objective?: ObjectiveSpec;
+  /** The program never zeroes its gradients (a PyTorch loop without `zero_grad`): each step applies the sum of every gradient so far. */
+  accumulateGradients?: boolean;
 }
 
 export type SpecResult = { ok: true; spec: ModelSpec } | { ok: false; problems: SpecProblem[] };
@@ -87,31 +101,6 @@ export const MAX_SEED = 2 ** 32 - 1;
 export const MAX_PROBLEMS = 100;
 const MAX_NAME = 200;
 const MAX_DESCRIPTION = 10_000;
-
-// Every read of the input goes through own(): a key such as "constructor" or "__proto__" in the input
-// never reaches Object.prototype, and a string from the input never indexes a table with a prototype.
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const describe = (v: unknown): string => (v === undefined ? 'missing' : `got ${preview(v)}`);
-/** -0 → 0: JSON has no −0, so a validated spec stays the same spec after a round trip through JSON. */
-const noNegativeZero = (x: number): number => (x === 0 ? 0 : x);
-const isOneOf = <T extends string>(list: readonly T[], v: unknown): v is T => typeof v === 'string' && (list as readonly string[]).includes(v);
-/** JSON path of a key of the object at `path`: `path.name`, or `path["odd key"]` (cut) when the key is not an identifier. */
-export const keyPath = (path: string, key: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]{0,63}$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(cut(key, 40))}]`);
-
-function checkKeys(obj: Record<string, unknown>, allowedKeys: readonly string[], path: string, problems: SpecProblem[]): void {
-  for (const key of Object.keys(obj)) {
-    if (!allowedKeys.includes(key)) problems.push({ path: keyPath(path, key), message: `unknown key (expected one of ${allowedKeys.join(', ')})` });
-  }
-}
-
-function positiveInt(v: unknown, path: string, max: number, problems: SpecProblem[]): number | undefined {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) {
-    problems.push({ path, message: `must be an integer from 1 to ${max}, ${describe(v)}` });
-    return undefined;
-  }
-  return v;
-}
 
 function validateInitializer(v: unknown, path: string, problems: SpecProblem[]): Initializer | undefined {
   if (typeof v === 'string') {
@@ -170,7 +159,7 @@ function validateOptimizer(v: unknown, path: string, problems: SpecProblem[]): O
   }
   const lr = own(v, 'learningRate');
   if (!isFiniteNumber(lr) || lr <= 0) problems.push({ path: `${path}.learningRate`, message: `must be a number > 0, ${describe(lr)}` });
-  const allowedKeys = ['type', 'learningRate', ...(known ? OPTIMIZER_OPTIONS[type] : [])];
+  const allowedKeys = ['type', 'learningRate', ...(known ? OPTIMIZER_OPTIONS[type] : []), ...UPDATE_EXTRA_KEYS];
   checkKeys(v, allowedKeys, path, problems);
   const out: OptimizerSpec = { type: type as OptimizerType, learningRate: lr as number };
   for (const key of ['momentum', 'beta1', 'beta2', 'decay'] as const) {
@@ -189,6 +178,7 @@ function validateOptimizer(v: unknown, path: string, problems: SpecProblem[]): O
     if (typeof nesterov !== 'boolean') problems.push({ path: `${path}.useNesterov`, message: `must be true or false, ${describe(nesterov)}` });
     else out.useNesterov = nesterov;
   }
+  Object.assign(out, validateUpdateExtras(v, path, problems));
   return problems.length === before ? out : undefined;
 }
 
@@ -223,7 +213,13 @@ function capped(problems: SpecProblem[]): SpecProblem[] {
 export function validateSpec(input: unknown): SpecResult {
   const problems: SpecProblem[] = [];
   if (!isObject(input)) return { ok: false, problems: [{ path: '$', message: `a model spec must be a JSON object, ${describe(input)}` }] };
-  checkKeys(input, ['name', 'layers', 'optimizer', 'batchSize', 'steps', 'seed', '$schema', 'description'], '$', problems);
+  checkKeys(input, ['name', 'layers', 'optimizer', 'batchSize', 'steps', 'seed', '$schema', 'description', 'data', 'objective', 'accumulateGradients'], '$', problems);
+  const rawData = own(input, 'data');
+  const data = rawData === undefined ? undefined : validateData(rawData, '$.data', problems);
+  const rawObjective = own(input, 'objective');
+  const objective = rawObjective === undefined ? undefined : validateObjective(rawObjective, '$.objective', problems);
+  const rawAccumulate = own(input, 'accumulateGradients');
+  if (rawAccumulate !== undefined && typeof rawAccumulate !== 'boolean') problems.push({ path: '$.accumulateGradients', message: `must be true or false, ${describe(rawAccumulate)}` });
 
   let name = 'custom';
   const rawName = own(input, 'name');
@@ -251,7 +247,9 @@ export function validateSpec(input: unknown): SpecResult {
         problems.push({ path, message: `must be an object like {"units": 100, "activation": "relu"}, ${describe(raw)}` });
         continue;
       }
-      checkKeys(raw, ['units', 'activation', 'kernelInitializer', 'biasInitializer', 'name'], path, problems);
+      checkKeys(raw, ['units', 'activation', 'kernelInitializer', 'biasInitializer', 'name', ...LAYER_EXTRA_KEYS], path, problems);
+      const extras = validateLayerExtras(raw, path, problems);
+      if (last && extras.dropout) problems.push({ path: `${path}.dropout`, message: 'dropout applies to a hidden layer\'s output, not to the last layer' });
       const units = positiveInt(own(raw, 'units'), `${path}.units`, MAX_UNITS, problems);
       if (last && units !== undefined && units !== NUM_CLASSES) problems.push({ path: `${path}.units`, message: `the last layer must have ${NUM_CLASSES} units (one per digit), got ${units}` });
       const layerName = own(raw, 'name');
@@ -262,21 +260,23 @@ export function validateSpec(input: unknown): SpecResult {
         problems.push({ path: `${path}.activation`, message: `must be one of ${ACTIVATIONS.join(', ')}, ${describe(rawActivation)}` });
       } else {
         activation = rawActivation;
-        if (last && activation !== 'softmax') problems.push({ path: `${path}.activation`, message: `the last layer must be "softmax" (training minimises softmax cross-entropy), got "${activation}"` });
-        if (!last && activation === 'softmax') problems.push({ path: `${path}.activation`, message: 'softmax is only supported on the last layer' });
+        if (last && rawObjective === undefined) checkOutputFitsObjective(activation, undefined, `${path}.activation`, problems);
+        else if (last && objective) checkOutputFitsObjective(activation, objective, `${path}.activation`, problems);
+        if (!last && ROW_ACTIVATIONS.includes(activation)) problems.push({ path: `${path}.activation`, message: `${activation} is only supported on the last layer` });
       }
       const rawKernel = own(raw, 'kernelInitializer');
       const rawBias = own(raw, 'biasInitializer');
       const kernel = rawKernel === undefined ? DEFAULTS.kernelInitializer : validateInitializer(rawKernel, `${path}.kernelInitializer`, problems);
       const bias = rawBias === undefined ? DEFAULTS.biasInitializer : validateInitializer(rawBias, `${path}.biasInitializer`, problems);
       if (units !== undefined && activation !== undefined && kernel !== undefined && bias !== undefined) {
-        layers.push({ units, activation, kernelInitializer: kernel, biasInitializer: bias });
+        layers.push({ units, activation, kernelInitializer: kernel, biasInitializer: bias, ...extras });
       }
     }
   }
 
   const rawOptimizer = own(input, 'optimizer');
-  const optimizer = validateOptimizer(rawOptimizer ?? { type: 'sgd', learningRate: 0.5 }, '$.optimizer', problems);
+  // Only a missing optimizer means the default: `null` is a value, and not an optimizer.
+  const optimizer = validateOptimizer(rawOptimizer === undefined ? { type: 'sgd', learningRate: 0.5 } : rawOptimizer, '$.optimizer', problems);
   const rawBatch = own(input, 'batchSize');
   const rawSteps = own(input, 'steps');
   const batchSize = rawBatch === undefined ? DEFAULTS.batchSize : positiveInt(rawBatch, '$.batchSize', MAX_BATCH_SIZE, problems);
@@ -288,7 +288,11 @@ export function validateSpec(input: unknown): SpecResult {
     else seed = noNegativeZero(rawSeed);
   }
   if (problems.length > 0) return { ok: false, problems: capped(problems) };
-  return { ok: true, spec: { name, layers, optimizer: optimizer!, batchSize: batchSize!, steps: steps!, seed } };
+  const spec: ModelSpec = { name, layers, optimizer: optimizer!, batchSize: batchSize!, steps: steps!, seed };
+  if (data) spec.data = data;
+  if (objective) spec.objective = objective;
+  if (rawAccumulate === true) spec.accumulateGradients = true;
+  return { ok: true, spec };
 }
 
 /** validateSpec that throws a SpecError listing every problem. */
@@ -309,7 +313,17 @@ export function parameterCount(spec: ModelSpec): number {
 
 /** "784 → 100 relu → 10 softmax" */
 export function describeArchitecture(spec: ModelSpec): string {
-  return [String(INPUT_SIZE), ...spec.layers.map((l) => `${l.units} ${l.activation}`)].join(' → ');
+  return [String(INPUT_SIZE), ...spec.layers.map((l) => `${l.units} ${l.activation}${l.dropout ? ` (dropout ${l.dropout})` : ''}`)].join(' → ');
+}
+
+/** The objective a spec trains (its own, or the v1 default). */
+export function objectiveOf(spec: ModelSpec): ObjectiveSpec {
+  return spec.objective ?? DEFAULT_OBJECTIVE;
+}
+
+/** The pixel transform of a spec: `(byte / divideBy − mean) / std`. */
+export function pixelTransform(spec: ModelSpec): { divideBy: number; mean: number; std: number } {
+  return { divideBy: spec.data?.divideBy ?? 255, mean: spec.data?.mean ?? 0, std: spec.data?.std ?? 1 };
 }
 
 export function describeInitializer(init: Initializer): string {

@@ -1,4 +1,5 @@
-// The trainer: an MLP on MNIST with TensorFlow.js, minimising softmax cross-entropy.
+// The trainer: runs a training program's spec (spec.ts) on MNIST with TensorFlow.js — its input scaling, dense
+// layers (bias, dropout), output activation and loss (objective.ts), update extras (updateExtras.ts) and loop.
 //
 // Forward and backward passes are written out with tfjs ops (no tape): an MLP's gradients are a few
 // matrix products, and writing them explicitly lets one pass serve both the training step and the
@@ -6,17 +7,20 @@
 // step, and keeps the op count per step small. test/unit/trainer.test.ts checks these gradients
 // against tf.grads.
 //
-// The softmax and the loss are computed in JS (float64) from the logits, which are read back every
-// step anyway to report the loss: stable log-sum-exp, exact batch accuracy, and dLoss/dLogits uploaded
-// as one small tensor.
+// The output layer's activation and the loss are computed in JS from its pre-activations, which are read back
+// every step anyway to report the loss (objective.ts): the common softmax cross-entropy in float64 (stable
+// log-sum-exp), every other pairing op by op in float32 as the framework computes it; dLoss/dz is uploaded as
+// one small tensor.
 import type { Tensor, Tensor1D, Tensor2D } from '@tensorflow/tfjs-core';
 import type { LoadedBackend, TF } from './backend';
 import type { BackendName } from './events';
 import { createParams, type ParamSet } from './optimizers';
 import { nativeKernels, type NativeKernels } from './nativeOps';
 import type { EndEvent, EvalEvent, ProbeData, TrainingEvent, LayerProbe } from './events';
-import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares } from './mnist';
-import { type ModelSpec, type Activation, fanIn, parameterCount, NUM_CLASSES } from './spec';
+import { type MnistData, type MnistSplit, type PixelTransform, IMAGE_SIZE, batchImages, classShares } from './mnist';
+import { type ModelSpec, type Activation, fanIn, parameterCount, NUM_CLASSES, objectiveOf, pixelTransform } from './spec';
+import { lossHead, softmaxCrossEntropy } from './objective';
+import { GradientExtras, hasGradientExtras, regularizationLoss, scheduledRate } from './updateExtras';
 import { initialValues } from './initializers';
 import { Rng } from './rng';
 
@@ -73,43 +77,15 @@ const FUSED: Partial<Record<Activation, FusedActivation>> = {
   linear: 'linear', relu: 'relu', elu: 'elu', sigmoid: 'sigmoid', leakyRelu: 'leakyrelu', softmax: 'linear',
 };
 
-/** Mean cross-entropy, correct count and dLoss/dLogits (softmax − one-hot) / n, from logits read back as floats. */
-export function softmaxCrossEntropy(logits: Float32Array, labels: ArrayLike<number>, n: number, wantGrad: boolean, probs?: Float32Array): { loss: number; correct: number; grad?: Float32Array; predicted: Uint8Array } {
-  const grad = wantGrad ? new Float32Array(n * NUM_CLASSES) : undefined;
-  const predicted = new Uint8Array(n);
-  let loss = 0;
-  let correct = 0;
-  const exps = new Float64Array(NUM_CLASSES);
-  for (let r = 0; r < n; r++) {
-    const o = r * NUM_CLASSES;
-    let max = -Infinity;
-    let arg = 0;
-    for (let c = 0; c < NUM_CLASSES; c++) {
-      const v = logits[o + c];
-      if (v > max) { max = v; arg = c; }
-    }
-    let sum = 0;
-    for (let c = 0; c < NUM_CLASSES; c++) sum += (exps[c] = Math.exp(logits[o + c] - max));
-    const label = labels[r];
-    loss += max + Math.log(sum) - logits[o + label];
-    predicted[r] = arg;
-    if (arg === label) correct++;
-    if (grad || probs) {
-      for (let c = 0; c < NUM_CLASSES; c++) {
-        const p = exps[c] / sum;
-        if (probs) probs[o + c] = p;
-        if (grad) grad[o + c] = (p - (c === label ? 1 : 0)) / n;
-      }
-    }
-  }
-  return { loss: loss / n, correct, grad, predicted };
-}
+export { softmaxCrossEntropy };
 
 interface Pass {
   /** Layer outputs; outputs[0] is the input batch, outputs[l + 1] layer l's activation (the last is the logits). */
   outputs: Tensor2D[];
   /** Pre-activations, only when kept for a probe. */
   pre: Tensor2D[];
+  /** Training with dropout: per hidden layer, its mask (0 or 1 / (1 − rate)) and its output before the mask. */
+  dropout?: ({ mask: Tensor2D; kept: Tensor2D } | undefined)[];
 }
 
 /** The network: variables, forward and backward. Owns every tensor it creates. */
@@ -161,16 +137,21 @@ class Mlp {
       case 'selu': return tf.selu(z);
       case 'leakyRelu': return tf.leakyRelu(z, LEAKY_RELU_ALPHA);
       case 'linear':
-      case 'softmax': return z; // softmax is applied in JS together with the loss
+      case 'softmax':
+      case 'logSoftmax': return z; // the output layer's activation is applied in JS together with the loss
     }
   }
 
   /** Forward pass. With keepPre, also returns each layer's pre-activation (probes). Caller disposes (except x). */
-  forward(x: Tensor2D, keepPre: boolean): Pass {
+  forward(x: Tensor2D, keepPre: boolean, masks?: (Tensor2D | undefined)[]): Pass {
     const tf = this.tf;
     const outputs: Tensor2D[] = [x];
     const pre: Tensor2D[] = [];
-    this.spec.layers.forEach((layer, l) => {
+    const last = this.spec.layers.length - 1;
+    const dropout: Pass['dropout'] = masks ? [] : undefined;
+    this.spec.layers.forEach((spec, l) => {
+      // the output layer's activation belongs to the head (objective.ts): here its output is its pre-activation
+      const layer = l === last ? { activation: 'linear' as Activation } : spec;
       const h = outputs[l];
       const fused = FUSED[layer.activation];
       if (this.unfusedForward) {
@@ -190,8 +171,14 @@ class Mlp {
         else if (a !== z) z.dispose(); // activations without a fused kernel (tanh, selu): z is ours to free
         outputs.push(a);
       }
+      const mask = masks?.[l];
+      if (mask && dropout) {
+        const kept = outputs[l + 1];
+        dropout[l] = { mask, kept };
+        outputs[l + 1] = tf.mul(kept, mask);
+      }
     });
-    return { outputs, pre };
+    return { outputs, pre, dropout };
   }
 
   /**
@@ -213,7 +200,8 @@ class Mlp {
       // step(h, α) is 1 where h > 0, else α: leakyRelu's derivative
       case 'leakyRelu': return tf.mul(dh, native ? tf.where(tf.greater(h, 0), tf.onesLike(h), tf.fill(h.shape, LEAKY_RELU_ALPHA)) : tf.step(h, LEAKY_RELU_ALPHA));
       case 'linear':
-      case 'softmax': return dh;
+      case 'softmax':
+      case 'logSoftmax': return dh;
     }
   }
 
@@ -255,7 +243,12 @@ class Mlp {
         biases[l] = tf.keep(this.native ? this.native.biasGrad(dz) : tf.sum(dz, 0));
       });
       if (l > 0) {
-        const next = tf.tidy(() => this.activationGrad(this.inputGrad(dz, this.kernels[l], batch), pass.outputs[l], this.spec.layers[l - 1].activation));
+        // through a dropout mask first (dh of the kept output), then the activation at its unmasked output
+        const d = pass.dropout?.[l - 1];
+        const next = tf.tidy(() => {
+          const dh = this.inputGrad(dz, this.kernels[l], batch);
+          return this.activationGrad(d ? tf.mul(dh, d.mask) : dh, d ? d.kept : pass.outputs[l], this.spec.layers[l - 1].activation);
+        });
         if (dz !== dLogits) dz.dispose();
         dz = next;
       }
@@ -292,7 +285,7 @@ export class ResidentBatches {
     return !shuffle && (split.count % spec.batchSize === 0 || tf.getBackend() === 'tensorflow');
   }
 
-  constructor(private readonly tf: TF, split: MnistSplit, private readonly batchSize: number, steps: number, private readonly chunkRows = 10_000) {
+  constructor(private readonly tf: TF, split: MnistSplit, private readonly batchSize: number, steps: number, private readonly chunkRows = 10_000, pixels?: PixelTransform) {
     const materialize = (t: Tensor2D): void => {
       if (tf.getBackend() === 'tensorflow') tf.slice(t, [0, 0], [1, 1]).dispose();
     };
@@ -301,7 +294,7 @@ export class ResidentBatches {
       const idx = new Uint32Array(batchSize);
       for (let b = 0; b < count; b++) {
         for (let r = 0; r < batchSize; r++) idx[r] = b * batchSize + r;
-        const t = tf.tensor2d(batchImages(split, idx), [batchSize, IMAGE_SIZE]);
+        const t = tf.tensor2d(batchImages(split, idx, pixels), [batchSize, IMAGE_SIZE]);
         materialize(t);
         this.batches.push(t);
       }
@@ -310,7 +303,7 @@ export class ResidentBatches {
       this.rows = Math.min(split.count, steps * batchSize);
       for (let start = 0; start < this.rows; start += chunkRows) {
         const n = Math.min(chunkRows, this.rows - start);
-        const t = tf.tensor2d(batchImages(split, Array.from({ length: n }, (_, i) => start + i)), [n, IMAGE_SIZE]);
+        const t = tf.tensor2d(batchImages(split, Array.from({ length: n }, (_, i) => start + i), pixels), [n, IMAGE_SIZE]);
         materialize(t);
         this.chunks.push(t);
       }
@@ -342,10 +335,25 @@ export class ResidentBatches {
   }
 }
 
+/** Inverted dropout masks for one training step (0 or 1 / (1 − rate)), drawn from the spec's seed and the step. */
+function dropoutMasks(tf: TF, spec: ModelSpec, rates: number[], batch: number, step: number): (Tensor2D | undefined)[] {
+  return rates.map((rate, l) => {
+    if (!rate) return undefined;
+    const units = spec.layers[l].units;
+    const rng = Rng.derive(spec.seed, 3000 + l, step);
+    const keep = 1 / (1 - rate);
+    const m = new Float32Array(batch * units);
+    for (let i = 0; i < m.length; i++) m[i] = rng.next() < rate ? 0 : keep;
+    return tf.tensor2d(m, [batch, units]);
+  });
+}
+
 function disposePass(pass: Pass): void {
   // outputs[0] is the caller's input.
   for (let i = 1; i < pass.outputs.length; i++) pass.outputs[i].dispose();
   for (const z of pass.pre) if (!pass.outputs.includes(z)) z.dispose();
+  // masks are the step's; the unmasked outputs are the pass's own
+  for (const d of pass.dropout ?? []) d?.kept.dispose();
 }
 
 /**
@@ -363,18 +371,32 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const evalEvery = opts.evalEvery ?? 0;
   const yieldEveryMs = opts.yieldEveryMs ?? 100;
   const B = spec.batchSize;
-  const N = data.train.count;
   const L = spec.layers.length;
+  const objective = objectiveOf(spec);
+  const outputActivation = spec.layers[L - 1].activation;
+  const pixels = pixelTransform(spec);
+  // the program's own training subset (`fit(x[:5000], …)`): its first N examples
+  const subset = spec.data?.trainExamples;
+  const trainSplit: MnistSplit = subset !== undefined && subset < data.train.count
+    ? { images: data.train.images.subarray(0, subset * IMAGE_SIZE), labels: data.train.labels.subarray(0, subset), count: subset }
+    : data.train;
+  const N = trainSplit.count;
+  // the program's shuffling when it says (Keras fit, DataLoader(shuffle=True), next_batch), else the run's setting
+  const shuffle = spec.data?.shuffle ?? opts.shuffle ?? false;
+  const schedule = spec.optimizer.schedule;
+  const extras = hasGradientExtras(spec) ? new GradientExtras(tf, spec) : undefined;
+  const regularized = spec.layers.some((l) => l.kernelRegularizer);
+  const dropoutLayers = spec.layers.map((l, i) => (i < L - 1 && l.dropout ? l.dropout : 0));
 
   const model = new Mlp(tf, spec, info.name);
   // Plain SGD: the learning rate is folded into dLoss/dLogits (in JS, for free), so each parameter update is one
   // subtraction (src/core/optimizers.ts).
   const foldsLearningRate = model.params.foldsLearningRate;
-  const learningRate = spec.optimizer.learningRate;
+  let learningRate = spec.optimizer.learningRate;
   const probeIdx = Array.from({ length: probeN }, (_, i) => i);
-  const probeX = opts.onProbe && probeEvery > 0 ? tf.tensor2d(batchImages(data.test, probeIdx), [probeN, IMAGE_SIZE]) : undefined;
+  const probeX = opts.onProbe && probeEvery > 0 ? tf.tensor2d(batchImages(data.test, probeIdx, pixels), [probeN, IMAGE_SIZE]) : undefined;
   const probeLabels = data.test.labels.slice(0, probeN);
-  const classPrior = classShares(data.train.labels);
+  const classPrior = classShares(trainSplit.labels);
   const recentLosses: number[] = [];
   let probeMs = 0;
   let evalMs = 0;
@@ -392,12 +414,12 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     for (let start = 0; start < split.count; start += EVAL_CHUNK) {
       const n = Math.min(EVAL_CHUNK, split.count - start);
       const idx = Array.from({ length: n }, (_, i) => start + i);
-      const x = tf.tensor2d(batchImages(split, idx), [n, IMAGE_SIZE]);
+      const x = tf.tensor2d(batchImages(split, idx, pixels), [n, IMAGE_SIZE]);
       const pass = model.forward(x, false);
       const logits = pass.outputs[L].dataSync() as Float32Array;
       disposePass(pass);
       x.dispose();
-      const r = softmaxCrossEntropy(logits, split.labels.subarray(start, start + n), n, false);
+      const r = lossHead(logits, split.labels.subarray(start, start + n), n, outputActivation, objective, false);
       lossSum += r.loss * n;
       correct += r.correct;
       for (const p of r.predicted) predictedCounts[p]++;
@@ -414,7 +436,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     const pass = model.forward(probeX, true);
     const logits = pass.outputs[L].dataSync() as Float32Array;
     const probs = new Float32Array(logits.length);
-    const ce = softmaxCrossEntropy(logits, probeLabels, probeN, true, probs);
+    const ce = lossHead(logits, probeLabels, probeN, outputActivation, objective, true, probs);
     const dLogits = tf.tensor2d(ce.grad!, [probeN, NUM_CLASSES]);
     const grads = model.backward(pass, dLogits);
     const layers: LayerProbe[] = spec.layers.map((layer, l) => ({
@@ -434,7 +456,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     disposePass(pass);
     opts.onProbe({
       step, totalSteps: spec.steps, examples: probeN, labels: probeLabels, loss: ce.loss,
-      recentLosses: recentLosses.splice(0), layers, spec, classPrior, learningRate: spec.optimizer.learningRate,
+      recentLosses: recentLosses.splice(0), layers, spec, classPrior, learningRate,
     });
     probeMs += clock() - t0;
   };
@@ -450,7 +472,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const idx = new Uint32Array(B);
   let step = 0;
   let stopped = false;
-  const resident = ResidentBatches.usable(tf, data.train, spec, opts.shuffle ?? false) ? new ResidentBatches(tf, data.train, B, spec.steps) : undefined;
+  const resident = ResidentBatches.usable(tf, trainSplit, spec, shuffle) ? new ResidentBatches(tf, trainSplit, B, spec.steps, undefined, pixels) : undefined;
   let lastYield = clock();
   const t0 = clock();
   try {
@@ -463,7 +485,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       const tStep = clock();
       for (let r = 0; r < B; r++) {
         const k = step * B + r;
-        if (opts.shuffle) {
+        if (shuffle) {
           const e = Math.floor(k / N);
           if (e !== epoch) {
             epoch = e;
@@ -473,20 +495,29 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         } else {
           idx[r] = k % N;
         }
-        labelsBatch[r] = data.train.labels[idx[r]];
+        labelsBatch[r] = trainSplit.labels[idx[r]];
       }
-      const batch = resident ? resident.get(step) : { x: tf.tensor2d(batchImages(data.train, idx), [B, IMAGE_SIZE]), owned: true };
+      if (schedule) {
+        const rate = scheduledRate(spec.optimizer.learningRate, schedule, step);
+        if (rate !== learningRate && !foldsLearningRate) model.params.setLearningRate(rate);
+        learningRate = rate;
+      }
+      const batch = resident ? resident.get(step) : { x: tf.tensor2d(batchImages(trainSplit, idx, pixels), [B, IMAGE_SIZE]), owned: true };
       const x = batch.x;
-      const pass = model.forward(x, false);
+      const masks = dropoutLayers.some((p) => p > 0) ? dropoutMasks(tf, spec, dropoutLayers, B, step) : undefined;
+      const pass = model.forward(x, false, masks);
       const logits = pass.outputs[L].dataSync() as Float32Array;
-      const ce = softmaxCrossEntropy(logits, labelsBatch, B, true);
+      const ce = lossHead(logits, labelsBatch, B, outputActivation, objective, true);
+      if (regularized) ce.loss += regularizationLoss(tf, spec, model.kernels);
       if (foldsLearningRate) for (let i = 0; i < ce.grad!.length; i++) ce.grad![i] *= learningRate;
       const dLogits = tf.tensor2d(ce.grad!, [B, NUM_CLASSES]);
       const tForward = clock();
       const grads = model.backward(pass, dLogits);
       disposePass(pass);
+      if (masks) tf.dispose(masks.filter((m): m is Tensor2D => m !== undefined));
       if (batch.owned) x.dispose();
       dLogits.dispose();
+      extras?.apply(model.kernels, model.biases, grads.kernels, grads.biases, foldsLearningRate ? learningRate : 1);
       const tBackward = clock();
       model.params.apply(grads.kernels, grads.biases);
       tf.dispose([...grads.kernels, ...grads.biases]);
@@ -516,6 +547,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     return { end, finalEval, phases: { forwardMs, backwardMs, updateMs, probeMs, evalMs } };
   } finally {
     model.dispose();
+    extras?.dispose();
     probeX?.dispose();
     resident?.dispose();
   }
