@@ -1,7 +1,7 @@
 // Findings: plain data produced by src/core (DESIGN.md "Findings"). host/ maps them to VS Code
 // diagnostics, the panel lists them, the CLI prints them. Codes are stable: tests, settings and
 // quick fixes key on them.
-import type { Initializer, OptimizerSpec } from './spec';
+import type { Activation, DataSpec, Initializer, ObjectiveSpec, OptimizerSpec } from './spec';
 
 export const FINDING_CODES = [
   'symmetric-units', 'dead-units', 'zero-gradient', 'vanishing-gradient', 'exploding-gradient',
@@ -16,8 +16,14 @@ export type Fix =
   | { kind: 'activation'; layer: number; value: string; label: string }
   | { kind: 'learningRate'; value: number; label: string }
   | { kind: 'optimizer'; value: OptimizerSpec; label: string }
-  /** Replace a hand-written loss by the framework's stable one (an edit of the source; training always uses a stable loss). */
-  | { kind: 'stableLoss'; label: string };
+  /** Replace a hand-written log of a softmax by the framework's stable cross-entropy (the importer's edit; the run: a fused cross-entropy, same reduction). */
+  | { kind: 'stableLoss'; label: string }
+  /** How the pixels reach the first layer (e.g. `{ divideBy: 255 }` for `/ 255.`). */
+  | { kind: 'data'; value: DataSpec; label: string }
+  /** The loss on the output, and the output layer's activation with it when the cure changes both (remove the softmax before CrossEntropyLoss). */
+  | { kind: 'objective'; value: ObjectiveSpec; outputActivation?: Activation; label: string }
+  /** Zero the gradients every step (`optimizer.zero_grad()`). */
+  | { kind: 'zeroGrad'; label: string };
 
 /** Where a finding's layer is defined in the user's source (1-based, as DESIGN.md's CLI prints). */
 export interface SourcePosition {

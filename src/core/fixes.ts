@@ -2,7 +2,9 @@
 // Pure, and strict: a fix that does not fit the contract or the spec (layer out of range, a value
 // outside the allowed set) is refused with a reason, and the result is validated like any user spec.
 import type { Fix } from './findings';
-import { type ModelSpec, validateSpec, ACTIVATIONS, checkInitializer, checkOptimizer, isActivation } from './spec';
+import { type ModelSpec, validateSpec, ACTIVATIONS, checkInitializer, checkOptimizer, isActivation, objectiveOf } from './spec';
+import { validateData, validateObjective } from './specParts';
+import type { SpecProblem } from './specCheck';
 import { own, preview } from './untrusted';
 
 export class FixError extends Error {
@@ -15,7 +17,7 @@ export class FixError extends Error {
 const MAX_NAME = 200;
 
 // stableLoss carries no value: its edit is the importer's own (ImportResult.stableLoss), never the fix's.
-const FIX_KINDS = ['initializer', 'activation', 'learningRate', 'optimizer', 'stableLoss'];
+const FIX_KINDS = ['initializer', 'activation', 'learningRate', 'optimizer', 'stableLoss', 'data', 'objective', 'zeroGrad'];
 const MAX_LABEL = 500;
 
 /**
@@ -51,6 +53,15 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
       const o = checkOptimizer(value);
       return o.ok ? undefined : `not an optimizer: ${o.problems.map((p) => `${p.path.replace(/^\$/, 'value')}: ${p.message}`).join('; ')}`;
     }
+    case 'data':
+    case 'objective': {
+      const problems: SpecProblem[] = [];
+      if (kind === 'data') validateData(value, 'value', problems);
+      else validateObjective(value, 'value', problems);
+      const act = own(fix, 'outputActivation');
+      if (kind === 'objective' && act !== undefined && !isActivation(act)) problems.push({ path: 'outputActivation', message: `unknown activation ${preview(act)}` });
+      return problems.length === 0 ? undefined : `not a ${kind}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+    }
   }
   return undefined;
 }
@@ -75,8 +86,22 @@ export function applyFix(spec: ModelSpec, fix: Fix): ModelSpec {
     case 'optimizer':
       next.optimizer = structuredClone(fix.value);
       break;
-    case 'stableLoss':
-      break; // Gradient Lens always trains with a stable softmax cross-entropy: the spec is the same.
+    case 'stableLoss': {
+      // the framework's fused cross-entropy, with the program's reduction
+      const reduction = objectiveOf(spec).reduction;
+      next.objective = { loss: 'crossEntropy', from: 'probabilities', fused: true, reduction };
+      break;
+    }
+    case 'data':
+      next.data = { ...next.data, ...structuredClone(fix.value) };
+      break;
+    case 'objective':
+      next.objective = structuredClone(fix.value);
+      if (fix.outputActivation) next.layers[next.layers.length - 1].activation = fix.outputActivation as ModelSpec['layers'][number]['activation'];
+      break;
+    case 'zeroGrad':
+      delete next.accumulateGradients;
+      break;
   }
   const suffix = ` + ${fix.label}`;
   next.name = (spec.name.length + suffix.length <= MAX_NAME ? spec.name + suffix : spec.name.slice(0, MAX_NAME - suffix.length) + suffix).slice(0, MAX_NAME);

@@ -1,7 +1,7 @@
 // Source importers: read a model from the user's own code (TF1 Python, Keras, tfjs, JSON spec) into a
 // model spec plus the source ranges of each layer, so findings can land on the right lines.
 import type { SpecResult } from '../spec';
-import type { Finding } from '../findings';
+import type { Finding, Fix } from '../findings';
 
 /** The most characters Gradient Lens reads from a model file (the editor, `check` and `train FILE` alike). */
 export const MAX_SOURCE_CHARS = 200_000;
@@ -75,6 +75,32 @@ export interface TextEdit {
   newText: string;
 }
 
+/**
+ * Where the parts of the training program are written (spec.ts: data, objective, update, loop), so the findings
+ * about a part (unscaled-input, output-loss-mismatch, loss-reduction, unstable-loss, gradient-accumulation) land
+ * on its line.
+ */
+export interface ProgramSites {
+  /** Where the pixels are scaled or normalised, or, when they are not, where they are fed (`x_train` in `fit(x_train, …)`, the placeholder, the DataLoader's dataset). */
+  input?: SourceRange;
+  /** The loss: its call, or the hand-written formula. */
+  loss?: SourceRange;
+  /** The output layer's activation as written (`activation='softmax'`, `tf.nn.softmax(...)`, `F.log_softmax(...)`). */
+  outputActivation?: SourceRange;
+  /** The reduction over the batch (`tf.reduce_sum` around the loss, `reduction='sum'`). */
+  reduction?: SourceRange;
+  /** The training loop (`for …:` whose body steps the optimizer) — where `zero_grad` is missing. */
+  loop?: SourceRange;
+  /** Where the optimizer is made (schedule, weight decay, clipping are read around it). */
+  optimizer?: SourceRange;
+}
+
+/** A fix of a program part with its edits in the file's idiom (`/ 255.0`, `from_logits=True`, `optimizer.zero_grad()`). */
+export interface ProgramFix {
+  fix: Fix;
+  edits: TextEdit[];
+}
+
 export interface ImportResult {
   /** The file name importSource was given (findings' `source.file`). */
   fileName: string;
@@ -99,4 +125,13 @@ export interface ImportResult {
   refused?: { range: SourceRange; message: string };
   /** The edit behind an `unstable-loss` finding's `stableLoss` fix (the stable cross-entropy, in the file's idiom). */
   stableLoss?: TextEdit;
+  /** Where the program's parts are written (findings about them land there). */
+  program?: ProgramSites;
+  /** The cures the reader can write for the program's parts (a finding offers one only where its edits exist). */
+  programFixes?: ProgramFix[];
+  /**
+   * Where the run will differ from the program as written (a construct read but not run as written): warnings
+   * shown in `check`, `train`, the editor and the panel. Never silent.
+   */
+  deviations?: ImportNote[];
 }
