@@ -50,7 +50,7 @@ for (const e of entries) {
   contexts.push(await esbuild.context({ entryPoints: [entry], outfile: out, ...opts }));
 }
 // Tests that need tfjs-core's ES-module-only side effects (its gradient registry) are bundled.
-const bundledTests = ['test/unit/gradients.test.ts'];
+const bundledTests = ['test/unit/gradients.test.ts', 'test/unit/objectiveGradients.test.ts'];
 contexts.push(await esbuild.context({
   entryPoints: bundledTests, outdir: 'out/test/unit', bundle: true, platform: 'node', target: 'node20', format: 'cjs',
   mainFields: ['module', 'main'], // one tfjs-core copy: the ES-module one the gradient registry extends
