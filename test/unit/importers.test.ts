@@ -361,7 +361,7 @@ test('the JSON schema contributed for *.mlp.json lists exactly the names of src/
   assert.deepEqual(d.layer.properties.activation.enum, [...ACTIVATIONS]);
   assert.deepEqual(d.initializer.oneOf[0].enum, [...NAMED_INITIALIZERS]);
   assert.deepEqual(d.optimizer.properties.type.enum, [...OPTIMIZERS]);
-  assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'batchSize', 'description', 'layers', 'name', 'optimizer', 'seed', 'steps']);
+  assert.deepEqual(Object.keys(schema.properties).sort(), ['$schema', 'accumulateGradients', 'batchSize', 'data', 'description', 'layers', 'name', 'objective', 'optimizer', 'seed', 'steps']);
   assert.deepEqual([schema.properties.batchSize.default, schema.properties.steps.default, schema.properties.seed.default], [DEFAULTS.batchSize, DEFAULTS.steps, DEFAULTS.seed]);
 });
 

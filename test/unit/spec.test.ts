@@ -1,11 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { validateSpec, parseSpec, SpecError, parameterCount } from '../../src/core/spec';
 import { PRESETS } from '../../src/core/presets';
 import { runCli } from './helpers';
+import { LOSSES, LOSS_INPUTS, REDUCTIONS, LAYER_EXTRA_KEYS, UPDATE_EXTRA_KEYS } from '../../src/core/specParts';
 
 test('missing keys get DESIGN.md defaults: glorotUniform kernel, zeros bias, batch 100, 1000 steps, seed 1', () => {
   const s = parseSpec({ layers: [{ units: 10, activation: 'softmax' }], optimizer: { type: 'sgd', learningRate: 0.1 } });
@@ -87,4 +88,72 @@ test('CLI: bad options exit 2 with a one-line reason', () => {
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
   }
+});
+
+// ---- the program parts (v2) ----
+
+test('v2 parts: a whole program (data, dropout, bias, regulariser, any output, objective, schedule, clipping, accumulation) validates and round-trips through JSON', () => {
+  const input = {
+    name: 'program',
+    data: { divideBy: 1, mean: 0.5, std: 2, shuffle: true, trainExamples: 5000 },
+    layers: [
+      { units: 100, activation: 'relu', useBias: false, dropout: 0.2, kernelRegularizer: { l2: 0.01 } },
+      { units: 10, activation: 'sigmoid' },
+    ],
+    objective: { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [1e-7, 1 - 1e-7], reduction: 'sum' },
+    optimizer: { type: 'momentum', learningRate: 0.1, momentum: 0.9, schedule: { type: 'exponential', decaySteps: 100, decayRate: 0.96, staircase: true }, weightDecay: 1e-4, globalClipNorm: 5 },
+    accumulateGradients: true,
+  };
+  const spec = parseSpec(input);
+  assert.deepEqual(spec.data, input.data);
+  assert.deepEqual(spec.objective, input.objective);
+  assert.equal(spec.layers[0].useBias, false);
+  assert.equal(spec.layers[0].dropout, 0.2);
+  assert.deepEqual(spec.layers[0].kernelRegularizer, { l2: 0.01 });
+  assert.equal(spec.layers[1].activation, 'sigmoid');
+  assert.deepEqual(spec.optimizer.schedule, input.optimizer.schedule);
+  assert.equal(spec.accumulateGradients, true);
+  assert.deepEqual(parseSpec(JSON.parse(JSON.stringify(spec))), spec);
+});
+
+test('v2 parts: a v1 spec gets none of the new keys (it means what it meant), and a non-softmax output still needs an objective', () => {
+  const v1 = parseSpec({ layers: [{ units: 10, activation: 'softmax' }] });
+  assert.deepEqual(Object.keys(v1).sort(), ['batchSize', 'layers', 'name', 'optimizer', 'seed', 'steps']);
+  assert.deepEqual(Object.keys(v1.layers[0]).sort(), ['activation', 'biasInitializer', 'kernelInitializer', 'units']);
+  const linear = validateSpec({ layers: [{ units: 10, activation: 'linear' }] });
+  assert.ok(!linear.ok && /last layer must be "softmax".*objective/.test(linear.problems[0].message));
+  assert.ok(validateSpec({ layers: [{ units: 10, activation: 'linear' }], objective: { loss: 'crossEntropy', from: 'logits' } }).ok);
+  const fusedOnLinear = validateSpec({ layers: [{ units: 10, activation: 'linear' }], objective: { loss: 'crossEntropy', from: 'probabilities', fused: true } });
+  assert.ok(!fusedOnLinear.ok && /fused cross-entropy/.test(fusedOnLinear.problems[0].message));
+});
+
+test('v2 parts: every mistake is named by its JSON path', () => {
+  const r = validateSpec({
+    data: { divideBy: 0, std: -1, trainExamples: 70000, colour: true },
+    layers: [{ units: 100, activation: 'logSoftmax', dropout: 1 }, { units: 10, activation: 'linear', dropout: 0.5, useBias: 'no' }],
+    objective: { loss: 'hinge', from: 'logits', reduction: 'max' },
+    optimizer: { type: 'sgd', learningRate: 0.1, schedule: { type: 'piecewise', boundaries: [10, 5], values: [0.1] }, clipNorm: 0 },
+    accumulateGradients: 'yes',
+  });
+  assert.ok(!r.ok);
+  const paths = r.problems.map((p) => p.path);
+  for (const p of ['$.data.divideBy', '$.data.std', '$.data.trainExamples', '$.data.colour', '$.layers[0].activation', '$.layers[0].dropout', '$.layers[1].dropout',
+    '$.layers[1].useBias', '$.objective.loss', '$.objective.reduction', '$.optimizer.schedule.boundaries', '$.optimizer.clipNorm', '$.accumulateGradients']) {
+    assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
+  }
+  // options that do not apply to the loss are refused, not ignored
+  const clipOnLogits = validateSpec({ layers: [{ units: 10, activation: 'linear' }], objective: { loss: 'crossEntropy', from: 'logits', clip: [0, 1] } });
+  assert.ok(!clipOnLogits.ok && clipOnLogits.problems[0].path === '$.objective.clip');
+  assert.ok(!validateSpec({ layers: [{ units: 10, activation: 'softmax' }], optimizer: null }).ok, 'optimizer: null is not the default optimizer');
+});
+
+test('the JSON schema lists exactly the program parts of src/core/spec.ts and specParts.ts', () => {
+  const schema = JSON.parse(readFileSync(resolve(__dirname, '../../../schemas/modelSpec.schema.json'), 'utf8'));
+  const d = schema.definitions;
+  assert.deepEqual(d.objective.properties.loss.enum, [...LOSSES]);
+  assert.deepEqual(d.objective.properties.from.enum, [...LOSS_INPUTS]);
+  assert.deepEqual(d.objective.properties.reduction.enum, [...REDUCTIONS]);
+  assert.deepEqual(Object.keys(d.data.properties).sort(), ['divideBy', 'mean', 'shuffle', 'std', 'trainExamples']);
+  for (const k of LAYER_EXTRA_KEYS) assert.ok(d.layer.properties[k], `layer.${k}`);
+  for (const k of UPDATE_EXTRA_KEYS) assert.ok(d.optimizer.properties[k], `optimizer.${k}`);
 });
