@@ -60,6 +60,8 @@ export function optimizerSettings(o: OptimizerSpec): Required<Omit<OptimizerSpec
 }
 
 export interface LayerSpec extends LayerExtras {
+  /** The layer's name in the user's source (`W1`, `self.fc1`, `Dense(100) on line 9`), for people; absent for presets and JSON specs without one. */
+  name?: string;
   units: number;
   activation: Activation;
   kernelInitializer: Initializer;
@@ -92,7 +94,8 @@ export class SpecError extends Error {
 }
 
 export const DEFAULTS = { kernelInitializer: 'glorotUniform', biasInitializer: 'zeros', batchSize: 100, steps: 1000, seed: 1 } as const;
-export const MAX_UNITS = 4096;
+/** Layers as wide as real questions have them (5,000, 13,000 units): the memory estimate (memory.ts) warns where a width does not fit. */
+export const MAX_UNITS = 65_536;
 export const MAX_LAYERS = 16;
 export const MAX_STEPS = 1_000_000;
 export const MAX_BATCH_SIZE = 60_000;
@@ -269,7 +272,7 @@ export function validateSpec(input: unknown): SpecResult {
       const kernel = rawKernel === undefined ? DEFAULTS.kernelInitializer : validateInitializer(rawKernel, `${path}.kernelInitializer`, problems);
       const bias = rawBias === undefined ? DEFAULTS.biasInitializer : validateInitializer(rawBias, `${path}.biasInitializer`, problems);
       if (units !== undefined && activation !== undefined && kernel !== undefined && bias !== undefined) {
-        layers.push({ units, activation, kernelInitializer: kernel, biasInitializer: bias, ...extras });
+        layers.push({ ...(typeof layerName === 'string' && layerName.trim() !== '' ? { name: layerName } : {}), units, activation, kernelInitializer: kernel, biasInitializer: bias, ...extras });
       }
     }
   }
@@ -314,6 +317,17 @@ export function parameterCount(spec: ModelSpec): number {
 /** "784 → 100 relu → 10 softmax" */
 export function describeArchitecture(spec: ModelSpec): string {
   return [String(INPUT_SIZE), ...spec.layers.map((l) => `${l.units} ${l.activation}${l.dropout ? ` (dropout ${l.dropout})` : ''}`)].join(' → ');
+}
+
+/**
+ * How a layer is named to a person: its name in the source (`W1`, `self.fc1`) with its shape, or, for presets and
+ * JSON specs, its 1-based position and shape ("layer 1 (100 relu)"). Indices stay in JSON (`layer: 0`).
+ */
+export function layerLabel(spec: Pick<ModelSpec, 'layers'>, layer: number): string {
+  const l = spec.layers[layer];
+  if (!l) return layer < 0 ? 'the model' : `layer ${layer + 1}`;
+  const shape = `${l.units} ${l.activation}`;
+  return l.name ? `${l.name} (${shape})` : `layer ${layer + 1} (${shape})`;
 }
 
 /** The objective a spec trains (its own, or the v1 default). */

@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { basename } from 'node:path';
 import { PRESETS, type Preset } from '../core/presets';
 import {
-  ACTIVATIONS, NAMED_INITIALIZERS, OPTIMIZERS, describeArchitecture, validateSpec,
+  ACTIVATIONS, NAMED_INITIALIZERS, OPTIMIZERS, describeArchitecture, validateSpec, MAX_UNITS,
   type Activation, type NamedInitializer, type OptimizerType,
 } from '../core/spec';
 import { importSource } from '../core/importers/index';
@@ -121,8 +121,8 @@ export function parseHiddenSizes(text: string): number[] | string {
   const parts = t.split(/[\s,]+/).filter(Boolean);
   if (parts.length > 15) return 'At most 15 hidden layers.';
   const sizes = parts.map(Number);
-  const bad = parts.find((p, i) => !Number.isInteger(sizes[i]) || sizes[i] < 1 || sizes[i] > 4096);
-  return bad === undefined ? sizes : `"${bad}" is not a layer size (a whole number from 1 to 4096). Example: 256, 128`;
+  const bad = parts.find((p, i) => !Number.isInteger(sizes[i]) || sizes[i] < 1 || sizes[i] > MAX_UNITS);
+  return bad === undefined ? sizes : `"${bad}" is not a layer size (a whole number from 1 to ${MAX_UNITS}). Example: 256, 128`;
 }
 
 export function parseLearningRate(text: string): number | string {
