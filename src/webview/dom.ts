@@ -95,3 +95,14 @@ export function sizeCanvas(canvas: HTMLCanvasElement, width: number, height: num
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   return ctx;
 }
+
+/**
+ * A layer as a person reads it: its name in the source (`W1`, `self.fc1`) or, for presets and JSON specs, its 1-based
+ * position, with its shape — "W1 (100 relu)", "layer 1 (100 relu)". The webview's copy of core's spec.ts layerLabel
+ * (the webview imports protocol only).
+ */
+export function layerTitle(run: { spec?: { layers: { name?: string; units: number; activation: string }[] } }, layer: number): string {
+  const l = run.spec?.layers[layer];
+  if (!l) return `layer ${layer + 1}`;
+  return `${l.name ?? `layer ${layer + 1}`} (${l.units} ${l.activation})`;
+}

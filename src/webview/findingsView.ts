@@ -1,7 +1,7 @@
 // The findings list of the shown run: severity, code, layer, first step, the explanation, the
 // evidence numbers, the source line, and each fix as a "Re-run with this fix" button.
 import type { Finding, Fix, RunState } from '../protocol/webview';
-import { clear, fmt, h } from './dom';
+import { clear, fmt, h, layerTitle } from './dom';
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
 
@@ -16,9 +16,7 @@ function evidenceValue(v: Finding['evidence'][string]): string {
 }
 
 function layerText(f: Finding, run: RunState): string {
-  if (f.layer < 0) return 'whole model';
-  const l = run.spec?.layers[f.layer];
-  return l ? `layer ${f.layer} (${l.units} ${l.activation})` : `layer ${f.layer}`;
+  return f.layer < 0 ? 'whole model' : layerTitle(run, f.layer);
 }
 
 export interface FindingActions {

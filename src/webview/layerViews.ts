@@ -3,7 +3,7 @@
 // (canvas, in the spirit of TensorBoard's histogram offset view), and the effective width.
 import { type Histogram, type LayerEdges, type LayerReport, type ProbeFrame, type RunState, DEAD_ACTIVITY, RELU_FAMILY, deadUnits } from '../protocol/webview';
 import { HistogramChart } from './charts';
-import { type Theme, clear, fmt, h, sizeCanvas } from './dom';
+import { type Theme, clear, fmt, h, layerTitle, sizeCanvas } from './dom';
 
 /** Bin labels and counts of a histogram; log10 scales get a leading "= 0" bin (zeros are not in any log bin). */
 export function binsOf(scale: 'linear' | 'log10', edges: number[], counts: number[], zeros: number): { labels: string[]; counts: number[] } {
@@ -77,6 +77,8 @@ function drawHeatmap(canvas: HTMLCanvasElement, frames: ProbeFrame[], layer: num
 }
 
 interface LayerView {
+  /** How the layer is named to a person ("W1 (100 relu)", "layer 1 (100 relu)"). */
+  title: string;
   root: HTMLElement;
   unitMap: HTMLElement;
   unitCanvas: HTMLCanvasElement;
@@ -138,11 +140,12 @@ export class LayerViews {
   /** Canvases to include in a PNG export, with titles. */
   canvases(): { title: string; canvas: HTMLCanvasElement }[] {
     const out: { title: string; canvas: HTMLCanvasElement }[] = [];
-    for (const [layer, v] of this.views) {
-      out.push({ title: `layer ${layer}: unit activity`, canvas: v.unitCanvas });
-      if (v.gradHist.canvas) out.push({ title: `layer ${layer}: per-unit gradient norm`, canvas: v.gradHist.canvas });
-      if (v.weightHist.canvas) out.push({ title: `layer ${layer}: weights`, canvas: v.weightHist.canvas });
-      out.push({ title: `layer ${layer}: gradient-norm history`, canvas: v.gradHeat }, { title: `layer ${layer}: weight history`, canvas: v.weightHeat });
+    for (const v of this.views.values()) {
+      const name = v.title;
+      out.push({ title: `${name}: unit activity`, canvas: v.unitCanvas });
+      if (v.gradHist.canvas) out.push({ title: `${name}: per-unit gradient norm`, canvas: v.gradHist.canvas });
+      if (v.weightHist.canvas) out.push({ title: `${name}: weights`, canvas: v.weightHist.canvas });
+      out.push({ title: `${name}: gradient-norm history`, canvas: v.gradHeat }, { title: `${name}: weight history`, canvas: v.weightHeat });
     }
     return out;
   }
@@ -175,8 +178,9 @@ export class LayerViews {
       h('span', { class: 'swatch swatch-dead' }), ' dead (active on < 1% of probe inputs)  ',
       h('span', { class: 'swatch swatch-active' }), ' active (stronger colour = active on more inputs)  ',
       h('span', { class: 'swatch swatch-saturated' }), ' saturated');
-    const root = h('section', { class: 'layer', 'data-testid': 'layer', 'data-layer': l.layer, 'aria-label': `Layer ${l.layer}` },
-      h('h3', {}, `Layer ${l.layer}: ${l.units} ${l.activation} units`, fanIn ? ` (fan-in ${fanIn})` : ''),
+    const title = layerTitle(run, l.layer);
+    const root = h('section', { class: 'layer', 'data-testid': 'layer', 'data-layer': l.layer, 'aria-label': title },
+      h('h3', {}, title, fanIn ? ` (fan-in ${fanIn})` : ''),
       width, gradSummary,
       h('div', { class: 'layer-grid' },
         h('figure', { class: 'unit-fig' }, h('figcaption', {}, 'Unit activity on the probe batch'), unitMap, legend),
@@ -184,7 +188,7 @@ export class LayerViews {
         h('figure', {}, h('figcaption', {}, 'Weights (latest probe)'), weightBox),
         h('figure', {}, heatCaption[0], gradHeat),
         h('figure', {}, heatCaption[1], weightHeat)));
-    return { root, unitMap, unitCanvas, unitSummary, width, gradSummary, gradHist: new HistogramChart(gradBox), weightHist: new HistogramChart(weightBox), gradHeat, weightHeat, heatCaption, holder };
+    return { title, root, unitMap, unitCanvas, unitSummary, width, gradSummary, gradHist: new HistogramChart(gradBox), weightHist: new HistogramChart(weightBox), gradHeat, weightHeat, heatCaption, holder };
   }
 
   private fill(v: LayerView, l: LayerReport, run: RunState, step: number, edges: LayerEdges | undefined, theme: Theme): void {
@@ -199,7 +203,7 @@ export class LayerViews {
       ? `${dead.length} / ${l.units} units dead at step ${step}` + (probeN ? ` (active on < 1% of ${probeN} probe inputs)` : '')
       : `${saturated} / ${l.units} units saturated at step ${step}` + (probeN ? ` (on ≥ 99% of ${probeN} probe inputs)` : '');
     v.unitSummary.textContent = summary;
-    v.unitCanvas.setAttribute('aria-label', `Unit map of layer ${l.layer}: ${summary}`);
+    v.unitCanvas.setAttribute('aria-label', `Unit map of ${v.title}: ${summary}`);
     drawUnitMap(v.unitCanvas, l, new Set(dead), theme, Math.min(360, Math.max(120, this.container.clientWidth / 3)));
 
     v.width.textContent = l.effectiveWidth < l.units
@@ -224,7 +228,7 @@ export class LayerViews {
     const lastStep = run.probes[run.probes.length - 1]?.step ?? step;
     v.heatCaption[0].textContent = `Gradient-norm history: probe step ${first} (top) → ${lastStep} (bottom) × bin`;
     v.heatCaption[1].textContent = `Weight history: probe step ${first} (top) → ${lastStep} (bottom) × bin`;
-    v.gradHeat.setAttribute('aria-label', `Heat-map of per-unit gradient norms of layer ${l.layer} over ${run.probes.length} probes`);
-    v.weightHeat.setAttribute('aria-label', `Heat-map of the weights of layer ${l.layer} over ${run.probes.length} probes`);
+    v.gradHeat.setAttribute('aria-label', `Heat-map of per-unit gradient norms of ${v.title} over ${run.probes.length} probes`);
+    v.weightHeat.setAttribute('aria-label', `Heat-map of the weights of ${v.title} over ${run.probes.length} probes`);
   }
 }

@@ -64,7 +64,7 @@ test('seed-mlp-zeros stream (mocked acquireVsCodeApi): the panel says ready, the
   assert.ok(codes.includes('zero-gradient'), `findings: ${codes}`);
   const dead = page.locator('[data-testid="finding"][data-code="dead-units"]');
   assert.match((await dead.textContent()) ?? '', /error/);
-  assert.match((await dead.textContent()) ?? '', /layer 0 \(100 relu\)/);
+  assert.match((await dead.textContent()) ?? '', /layer 1 \(100 relu\)/); // people count layers from 1 (layerTitle)
   assert.match((await dead.textContent()) ?? '', /since step 0/);
   assert.match((await dead.textContent()) ?? '', /deadUnits\s*100/, 'evidence numbers are shown');
 
