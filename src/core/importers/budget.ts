@@ -39,8 +39,13 @@ export const MAX_EVAL_DEPTH = 1200;
 
 /** Estimated costs in bytes. */
 export const COST = {
-  /** One slot of a list or tuple (a pointer; the value in it is charged where it is made). */
-  slot: 8,
+  /**
+   * One slot of a list or tuple: a pointer, and a share of the value it holds (a number or a tuple an
+   * expression made: values are only charged when they are kept in a container).
+   */
+  slot: 48,
+  /** A list, tuple or dict object itself. */
+  container: 64,
   /** One value object made for an element (a number of a range, an `(i, x)` pair of enumerate). */
   value: 48,
   /** One dict entry (the map's entry, its record and its key). */

@@ -450,6 +450,7 @@ class Interpreter<S> implements Host<S> {
 
   /** A new list or tuple of `items` built at `at` (charged: `values` of its elements are new objects). `depth`: when known without a scan. */
   private mkList(items: Val[], at: Span, tuple?: boolean, depth?: number): Extract<Val, { t: 'list' }> {
+    this.budget.grow(at, COST.container, () => `a ${tuple ? 'tuple' : 'list'} of ${count(items.length)} elements (${this.src(at)})`);
     let d = depth;
     if (d === undefined) {
       d = 1;
@@ -855,6 +856,7 @@ class Interpreter<S> implements Host<S> {
           if (sig.kind === 'break') return;
         } finally {
           this.loops.pop();
+          this.iterations.delete(frame);
           this.undecided.length = base;
           for (const c of run.stuck) this.sticky.delete(c);
         }
@@ -1269,6 +1271,7 @@ class Interpreter<S> implements Host<S> {
       case 'object': {
         const entries = new Map<string, DictEntry>();
         const d: Extract<Val, { t: 'dict' }> = { t: 'dict', entries };
+        this.budget.grow(e, COST.container, () => `a dict (${this.src(e)})`);
         for (const en of e.entries) {
           const key: Val = en.key ? this.eval(en.key, scope) : { t: 'str', v: en.name };
           const value = this.eval(en.value, scope);
@@ -1550,7 +1553,9 @@ class Interpreter<S> implements Host<S> {
     }
     if (e.op === '*' && l.t === 'list' && r.t === 'num' && Number.isInteger(r.v) && r.v >= 0 && l.items.length * r.v <= MAX_LIST) {
       this.chargeList(e, l.items.length * r.v, 0, l.tuple ? 'a tuple' : 'a list');
-      return this.mkList(Array.from({ length: r.v }, () => l.items).flat(), e, false, this.depthOf(l));
+      const out: Val[] = [];
+      for (let i = 0; i < r.v; i++) for (const x of l.items) out.push(x);
+      return this.mkList(out, e, false, this.depthOf(l));
     }
     if ((e.op === 'in' || e.op === 'not in') && (r.t === 'list' || r.t === 'dict')) {
       const k = keyOf(l);
@@ -1895,7 +1900,9 @@ class Interpreter<S> implements Host<S> {
           if (more) {
             grow(more.length);
             if (a0) this.deepened(recv, a0, at);
-            for (const x of more) recv.items.push(x);
+            // `l.extend(l)`: the items it had.
+            const n = more.length;
+            for (let i = 0; i < n; i++) recv.items.push(more[i]);
           }
           return NONE;
         }
