@@ -1,6 +1,7 @@
 // A small, language-neutral syntax tree that the Python and JS/TS front ends (lezer) lower into, so
 // one interpreter (interpret.ts) reads every file. Offsets are UTF-16 indices into the source text
 // (what lezer and VS Code use); positions.ts turns them into 1-based line/column.
+import { MAX_SYNTAX_DEPTH } from './budget';
 
 export interface Span {
   from: number;
@@ -87,8 +88,11 @@ export type Stmt =
   | (Span & { k: 'break' })
   | (Span & { k: 'continue' });
 
-/** Nesting deeper than this is lowered to `other` (fuzzed input must not overflow the stack). */
-export const MAX_DEPTH = 120;
+/**
+ * Nesting deeper than this is not lowered (fuzzed input must not overflow the stack): the front ends
+ * report where it first happens and the file is refused there (budget.ts).
+ */
+export const MAX_DEPTH = MAX_SYNTAX_DEPTH;
 
 /** `tf.keras.layers.Dense` for a callee made of names and members, else undefined. */
 export function dottedName(e: Expr): string | undefined {

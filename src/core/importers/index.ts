@@ -7,6 +7,7 @@ import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
 import type { Span, Stmt } from './ast';
 import { buildLibrary, languagesOf } from './frameworks/registry';
+import { type BudgetStop, MAX_SYNTAX_DEPTH, stopMessage } from './budget';
 import { type Dialect, interpret } from './interpret';
 import { type InitSite, type Interpretation, ModelBuilder } from './model';
 import { pathLocator, readJson } from './json';
@@ -81,8 +82,15 @@ function siteOf(site: InitSite | undefined, lines: LineMap, text: string): Initi
 }
 
 function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'): ImportResult | undefined {
-  const { program, syntaxErrorAt } = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
-  const it = read(program, kind === 'python' ? 'python' : 'js', text);
+  const { program, syntaxErrorAt, tooDeep } = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
+  const dialect: Dialect = kind === 'python' ? 'python' : 'js';
+  if (tooDeep) {
+    return stopped(fileName, text, dialect === 'python' ? 'keras' : 'tfjs', {
+      span: tooDeep, what: `nested more than ${MAX_SYNTAX_DEPTH} levels deep: blocks within blocks, or brackets within brackets`,
+    });
+  }
+  const it = read(program, dialect, text);
+  if ('stop' in it) return stopped(fileName, text, it.language, it.stop);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
@@ -151,13 +159,40 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   return result;
 }
 
-/** Interprets a lowered program with the framework modules of its dialect. */
-function read(program: Stmt[], dialect: Dialect, text: string): Interpretation {
+/**
+ * A file the reader stopped in (a budget ran out, or the syntax nests too deeply; budget.ts): refused
+ * there, with one error on that line — nothing read before it is offered as the model, and nothing after
+ * it is dropped silently. Any file, model-like so far or not: what comes after the stop is not known.
+ */
+function stopped(fileName: string, text: string, language: SourceLanguage, stop: BudgetStop): ImportResult {
+  const range = new LineMap(text).range(stop.span);
+  const message = stopMessage(range.line, stop.what);
+  return {
+    fileName, language, layers: [], staticFindings: [],
+    spec: { ok: false, problems: [{ path: '$', message }] },
+    notes: [{ range, message, severity: 'error' }],
+    refused: { range, message },
+  };
+}
+
+/** Interprets a lowered program with the framework modules of its dialect; `stop` when a budget ran out. */
+function read(program: Stmt[], dialect: Dialect, text: string): Interpretation | { stop: BudgetStop; language: SourceLanguage } {
   const session = new ModelBuilder();
   for (const [id, label] of languagesOf()) session.languages.set(id, label);
   const library = buildLibrary(dialect);
-  const { notes, host } = interpret(program, { dialect, text, library, session });
-  return session.finish(host, notes, dialect === 'python' ? 'keras' : 'tfjs');
+  const fallback: SourceLanguage = dialect === 'python' ? 'keras' : 'tfjs';
+  const { notes, host, stopped: stop } = interpret(program, { dialect, text, library, session });
+  if (stop) {
+    // The framework the file used so far names it (the reading ended midway, so this may find nothing).
+    let language: SourceLanguage = fallback;
+    try {
+      language = session.finish(host, notes, fallback).language;
+    } catch {
+      // a framework's state left midway by the stop
+    }
+    return { stop, language };
+  }
+  return session.finish(host, notes, fallback);
 }
 
 function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage): Record<string, unknown> {

@@ -12,6 +12,7 @@
 // counter moves by a constant — is on the loop stack, so a training step recorded inside knows how
 // many times it runs. Anything not followed becomes a note at its span; nothing throws on odd input.
 import { type Expr, type Param, type Span, type Stmt, dottedName, lastName } from './ast';
+import { type BudgetStop, Budget, BudgetExceeded, COST, MAX_EVAL_DEPTH, MAX_SYNTAX_DEPTH, MAX_VALUE_DEPTH, count } from './budget';
 
 export type Dialect = 'python' | 'js';
 
@@ -314,15 +315,25 @@ export interface InterpretOptions<S> {
   text: string;
   library: Library<S>;
   session: S;
+  /** The file's budgets (budget.ts); a fresh one when not given. */
+  budget?: Budget;
 }
 
 /**
  * Runs the program. Everything the framework modules found is in `session`; `notes` (what was not
  * followed) keeps growing while `host` is used afterwards (e.g. to note what picking the model found).
+ * `stopped`: a budget ran out there (budget.ts) and the reading stopped: the file is refused.
  */
-export function interpret<S>(program: Stmt[], options: InterpretOptions<S>): { notes: Note[]; host: Host<S> } {
+export function interpret<S>(program: Stmt[], options: InterpretOptions<S>): { notes: Note[]; host: Host<S>; stopped?: BudgetStop } {
   const it = new Interpreter(options);
-  it.run(program);
+  try {
+    it.run(program);
+  } catch (e) {
+    if (e instanceof BudgetExceeded) return { notes: it.notes, host: it, stopped: e.stop };
+    // The JS stack ran out after all (the bounds above are meant to make this unreachable): stop on the statement being read.
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return { notes: it.notes, host: it, stopped: { span: it.at, what: 'nested too deeply to follow' } };
+    throw e;
+  }
   return { notes: it.notes, host: it };
 }
 
@@ -336,13 +347,12 @@ class LoopSignal {
 }
 
 const MAX_CALL_DEPTH = 8;
-const MAX_WORK = 200_000;
 /**
  * Loops that build the model are unrolled up to this many iterations (enough for an init loop over the
  * modules of the largest model the spec allows: 16 layers, each with an activation, a norm and a dropout).
  */
 const MAX_UNROLL = 128;
-/** Lists longer than this are not materialised (`range(60000)` stays a range). */
+/** Lists longer than this are not materialised from a count (`range(60000)` stays a range, `[0] * 100000` is not followed). */
 const MAX_LIST = 10_000;
 
 const PY_BUILTINS = new Set([
@@ -373,7 +383,18 @@ class Interpreter<S> implements Host<S> {
   private readonly defsByName = new Map<string, Stmt[][]>();
   private readonly stars: string[] = [];
   private readonly calledNames = new Set<string>();
-  private work = 0;
+  /** The nodes of `defs` (a lambda evaluated again is not read again). */
+  private readonly defNodes = new Set<Span>();
+  /** The file's budgets: every step and every value built is charged (budget.ts). */
+  readonly budget: Budget;
+  /** The statement being read last (where a stop without a better place lands). */
+  at: Span = { from: 0, to: 0 };
+  /** Statements and expressions being evaluated at once (the interpreter's own recursion). */
+  private depth = 0;
+  /** How deeply each list, tuple and dict built here nests (1: holds no container; absent: 1). */
+  private readonly depths = new WeakMap<Val, number>();
+  /** Whether a loop body (or its statements before a `break`) trains: the walk is done once per body. */
+  private readonly trainsMemo = new WeakMap<Stmt[], Map<number, boolean>>();
   private readonly global = new Scope();
   /** Set while a library calls back into user code (see callValue). */
   private libraryCall = false;
@@ -385,6 +406,69 @@ class Interpreter<S> implements Host<S> {
     this.text = o.text;
     this.lib = o.library;
     this.session = o.session;
+    this.budget = o.budget ?? new Budget();
+  }
+
+  private addDef(f: FuncVal): void {
+    this.defs.push(f);
+    this.defNodes.add(f.node);
+  }
+
+  // ---- budgets (budget.ts) ------------------------------------------------------------------
+
+  /**
+   * Charges `n` slots of a list or tuple built at `at` (and `values` element objects made for it), before
+   * they are built; `size`: the length it has then (for the message).
+   */
+  private chargeList(at: Span, n: number, values = 0, what = 'a list', size = n): void {
+    this.budget.grow(at, n * COST.slot + values * COST.value, () => `${what} of ${count(size)} elements (${this.src(at)})`);
+  }
+
+  /** Charges a string of `n` characters built at `at`, before it is built. */
+  private chargeStr(at: Span, n: number): void {
+    this.budget.grow(at, n * COST.char + COST.value, () => `a string of ${count(n)} characters (${this.src(at)})`);
+  }
+
+  /** Charges `n` dict entries added at `at` to a dict of `size` entries then. */
+  private chargeDict(at: Span, n: number, size = n): void {
+    this.budget.grow(at, n * COST.entry, () => `a dict of ${count(size)} entries (${this.src(at)})`);
+  }
+
+  /** How deeply a value nests containers (0: not a list, tuple or dict). */
+  private depthOf(v: Val): number {
+    return v.t === 'list' || v.t === 'dict' ? this.depths.get(v) ?? 1 : 0;
+  }
+
+  /** Records a container's nesting, stopping the reader past MAX_VALUE_DEPTH. */
+  private nested<V extends Val>(v: V, depth: number, at: Span): V {
+    if (depth > MAX_VALUE_DEPTH) {
+      this.budget.tooDeep(at, `a ${v.t === 'dict' ? 'dict' : v.t === 'list' && v.tuple ? 'tuple' : 'list'} nested more than ${MAX_VALUE_DEPTH} levels deep (${this.src(at)})`);
+    }
+    if (depth > 1) this.depths.set(v, depth);
+    return v;
+  }
+
+  /** A new list or tuple of `items` built at `at` (charged: `values` of its elements are new objects). `depth`: when known without a scan. */
+  private mkList(items: Val[], at: Span, tuple?: boolean, depth?: number): Extract<Val, { t: 'list' }> {
+    this.budget.grow(at, COST.container, () => `a ${tuple ? 'tuple' : 'list'} of ${count(items.length)} elements (${this.src(at)})`);
+    let d = depth;
+    if (d === undefined) {
+      d = 1;
+      for (const x of items) if (x.t === 'list' || x.t === 'dict') d = Math.max(d, 1 + this.depthOf(x));
+    }
+    return this.nested(tuple ? { t: 'list', items, tuple: true } : { t: 'list', items }, d, at);
+  }
+
+  /** A new string built at `at` (charged; a long one is charged with chargeStr before it is built); `span`: the value's own. */
+  private mkStr(v: string, at: Span, span?: Span): Val {
+    this.chargeStr(at, v.length);
+    return span ? { t: 'str', v, span } : { t: 'str', v };
+  }
+
+  /** A container grew by `added` (an append, an item set): its nesting, if that went deeper. */
+  private deepened(container: Val, added: Val, at: Span): void {
+    const d = added.t === 'list' || added.t === 'dict' ? 1 + this.depthOf(added) : 1;
+    if (d > this.depthOf(container)) this.nested(container, d, at);
   }
 
   note(span: Span, message: string): void {
@@ -512,7 +596,22 @@ class Interpreter<S> implements Host<S> {
   }
 
   private stmt(s: Stmt, scope: Scope): void {
-    if (++this.work > MAX_WORK) return;
+    this.budget.step(s);
+    this.at = s;
+    if (++this.depth > MAX_EVAL_DEPTH) this.tooDeep(s);
+    try {
+      this.exec(s, scope);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  /** The interpreter's own recursion went too deep here (calls within deeply nested code). */
+  private tooDeep(at: Span): never {
+    return this.budget.tooDeep(at, `statements, expressions and calls nested more than ${MAX_EVAL_DEPTH} levels deep in all (${this.src(at)})`);
+  }
+
+  private exec(s: Stmt, scope: Scope): void {
     switch (s.k) {
       case 'assign': {
         const v = this.eval(s.value, scope);
@@ -525,7 +624,7 @@ class Interpreter<S> implements Host<S> {
       case 'def': {
         const f: FuncVal = { t: 'func', name: s.name, params: s.params, body: s.body, scope, node: s };
         scope.set(s.name, f);
-        if (s.name) this.defs.push(f);
+        if (s.name) this.addDef(f);
         return;
       }
       case 'class':
@@ -625,21 +724,16 @@ class Interpreter<S> implements Host<S> {
     const probe = new Scope(scope);
     const n = Math.min(r.n, 20_000);
     const counts = s.branches.map(() => 0);
-    const work = this.work;
-    try {
-      for (let i = 0; i < n; i++) {
-        probe.set(r.name, { t: 'num', v: r.start + i * r.step });
-        let taken = -1;
-        for (let j = 0; j < s.branches.length && taken < 0; j++) {
-          const test = s.branches[j].test;
-          const t = test ? this.truthy(this.eval(test, probe)) : true;
-          if (t === undefined) return undefined;
-          if (t) taken = j;
-        }
-        if (taken >= 0) counts[taken]++;
+    for (let i = 0; i < n; i++) {
+      probe.set(r.name, { t: 'num', v: r.start + i * r.step });
+      let taken = -1;
+      for (let j = 0; j < s.branches.length && taken < 0; j++) {
+        const test = s.branches[j].test;
+        const t = test ? this.truthy(this.eval(test, probe)) : true;
+        if (t === undefined) return undefined;
+        if (t) taken = j;
       }
-    } finally {
-      this.work = work;
+      if (taken >= 0) counts[taken]++;
     }
     return counts.map((c) => c / n);
   }
@@ -679,7 +773,7 @@ class Interpreter<S> implements Host<S> {
     const body = new Scope(scope);
     const before = this.defs.length;
     this.block(s.body, body);
-    this.defs.splice(before);
+    for (const f of this.defs.splice(before)) this.defNodes.delete(f.node);
     const attrs = new Map<string, Val>();
     const cls: ClassVal = { t: 'class', name: s.name, bases, attrs, span: s };
     for (const [k, v] of body.entries()) {
@@ -687,7 +781,7 @@ class Interpreter<S> implements Host<S> {
       attrs.set(k, v.t === 'func' ? { ...v, scope, owner: cls } : v);
     }
     // A method is "called" only when something calls it; the class statement itself calls nothing.
-    for (const v of attrs.values()) if (v.t === 'func') this.defs.push(v);
+    for (const v of attrs.values()) if (v.t === 'func') this.addDef(v);
     return cls;
   }
 
@@ -708,6 +802,8 @@ class Interpreter<S> implements Host<S> {
   private loop(s: Extract<Stmt, { k: 'loop' }>, scope: Scope): void {
     let count: number | undefined;
     let items: Val[] | undefined;
+    /** A counted loop or a range of at most MAX_LIST values: its values, made only when the loop is unrolled. */
+    let ranged: { start: number; step: number } | undefined;
     let element: Val = UNKNOWN;
     if (s.count) {
       const n = this.num(s.count, scope);
@@ -715,18 +811,20 @@ class Interpreter<S> implements Host<S> {
       const step = s.countStep ? this.num(s.countStep, scope) : 1;
       if (n !== undefined && start !== undefined && step !== undefined && step > 0 && Number.isFinite(n - start)) {
         count = Math.max(0, Math.ceil((n - start) / step));
-        if (count <= MAX_LIST) items = Array.from({ length: count }, (_, i) => ({ t: 'num', v: start + i * step }));
+        if (count <= MAX_LIST) ranged = { start, step };
       }
     } else if (s.iter) {
       const it = this.eval(s.iter, scope);
       count = this.len(it);
-      items = this.items(it);
+      if (it.t === 'range') {
+        if (count !== undefined && count <= MAX_LIST) ranged = { start: it.start, step: it.step };
+      } else items = this.items(it);
       if (it.t === 'native') element = it.obj instanceof UnboundParamV ? it : it.obj.element?.(this) ?? UNKNOWN;
     } else if (s.test) {
       count = this.whileCount(s.test, s.body, scope);
     }
-    const training = this.trains(s.body, new Set(), 0);
-    const unrolls = (n: number | undefined) => !training && n !== undefined && items !== undefined && n <= MAX_UNROLL;
+    const training = this.trainsMemo1(s.body, 0, () => this.trains(s.body, new Set(), 0));
+    const unrolls = (n: number | undefined) => !training && n !== undefined && (items !== undefined || ranged !== undefined) && n <= MAX_UNROLL;
     if (!unrolls(count)) {
       // A loop read once: a `break` sets its count (an unrolled loop runs its breaks for real).
       const stop = this.breakAt(s, scope, count);
@@ -735,11 +833,15 @@ class Interpreter<S> implements Host<S> {
         if (items) items = items.slice(0, count);
       }
     }
+    if (unrolls(count) && !items && ranged && count !== undefined) {
+      const { start, step } = ranged;
+      this.chargeList(s.header, count, count, 'the values of a loop');
+      items = Array.from({ length: count }, (_, i) => ({ t: 'num', v: start + i * step }));
+    }
     if (unrolls(count) && items) {
       // A loop that builds the model: run it for real, `break` and `continue` included.
       const carried: Span[] = []; // conditions of a `break` not known: every later iteration depends on them
       for (const item of items) {
-        if (this.work > MAX_WORK) return;
         if (s.target) this.bind(s.target, item, scope);
         const frame: LoopFrame = { count: 1, header: s.header, training: false, unrolled: true };
         const base = this.undecided.length;
@@ -754,6 +856,7 @@ class Interpreter<S> implements Host<S> {
           if (sig.kind === 'break') return;
         } finally {
           this.loops.pop();
+          this.iterations.delete(frame);
           this.undecided.length = base;
           for (const c of run.stuck) this.sticky.delete(c);
         }
@@ -762,7 +865,8 @@ class Interpreter<S> implements Host<S> {
     }
     if (s.target) {
       // A training loop over a list of values (a sweep): read with its first value.
-      const first = items && items.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && /^x?range$/.test(lastName(s.iter.callee) ?? '')) ? items[0] : element;
+      const listed = items ?? (ranged && !s.count && count ? [{ t: 'num', v: ranged.start } as Val] : undefined);
+      const first = listed && listed.length > 0 && s.iter && !s.count && !(s.iter.k === 'call' && /^x?range$/.test(lastName(s.iter.callee) ?? '')) ? listed[0] : element;
       this.bind(s.target, first, scope);
     }
     let range: LoopFrame['range'];
@@ -776,7 +880,7 @@ class Interpreter<S> implements Host<S> {
       }
     }
     // Iterating a value whose elements are not known (a name from another file, an unknown call's result).
-    const opaque = !!s.iter && !s.count && items === undefined && element.t === 'unknown' ? true : undefined;
+    const opaque = !!s.iter && !s.count && items === undefined && ranged === undefined && element.t === 'unknown' ? true : undefined;
     this.loops.push({ count, header: s.header, training, range, opaque });
     try {
       this.block(s.body, scope);
@@ -820,7 +924,7 @@ class Interpreter<S> implements Host<S> {
       const st = body[at];
       if (st.k !== 'if' || st.branches.length !== 1 || !st.branches[0].test || !st.branches[0].body.some((x) => x.k === 'break')) continue;
       const test = st.branches[0].test;
-      const stepsBefore = this.trains(body.slice(0, at), new Set(), 0);
+      const stepsBefore = this.trainsMemo1(body, at + 1, () => this.trains(body.slice(0, at), new Set(), 0));
       const names = new Set<string>();
       const walk = (e: Expr): void => {
         if (e.k === 'name') names.add(e.id);
@@ -885,11 +989,22 @@ class Interpreter<S> implements Host<S> {
     return { start, step, n: Math.max(0, Math.ceil((stop - start) / step)) };
   }
 
+  /** `trains` of a loop body (`key` 0) or of its first statements (`key` = how many + 1), walked once per body. */
+  private trainsMemo1(body: Stmt[], key: number, walk: () => boolean): boolean {
+    let m = this.trainsMemo.get(body);
+    if (!m) this.trainsMemo.set(body, (m = new Map()));
+    let v = m.get(key);
+    if (v === undefined) m.set(key, (v = walk()));
+    return v;
+  }
+
   /** Whether statements (or the functions they call, by name) contain a training call. */
   private trains(stmts: Stmt[], seen: Set<string>, depth: number): boolean {
     if (depth > 12) return false;
+    this.budget.step(stmts[0] ?? this.at, stmts.length);
     const inExpr = (e: Expr | undefined, d: number): boolean => {
       if (!e || d > 200) return false;
+      this.budget.step(e);
       switch (e.k) {
         case 'call': {
           const n = lastName(e.callee);
@@ -1000,7 +1115,7 @@ class Interpreter<S> implements Host<S> {
           return;
         }
         if (obj.t === 'dict') {
-          obj.entries.set(`s:${target.prop}`, { key: { t: 'str', v: target.prop }, value: v });
+          this.setEntry(obj, `s:${target.prop}`, { key: { t: 'str', v: target.prop }, value: v }, target);
           return;
         }
         if (obj.t === 'native' && obj.obj.setAttr?.(target.prop, v, this, target)) return;
@@ -1012,10 +1127,13 @@ class Interpreter<S> implements Host<S> {
         const obj = this.eval(target.obj, scope);
         const i = target.index ? this.eval(target.index, scope) : UNKNOWN;
         const key = keyOf(i);
-        if (obj.t === 'dict' && key) obj.entries.set(key, { key: i, value: v, span: target });
+        if (obj.t === 'dict' && key) this.setEntry(obj, key, { key: i, value: v, span: target }, target);
         else if (obj.t === 'list' && i.t === 'num' && Number.isInteger(i.v)) {
           const at = i.v < 0 ? obj.items.length + i.v : i.v;
-          if (at >= 0 && at < obj.items.length) obj.items[at] = v;
+          if (at >= 0 && at < obj.items.length) {
+            this.deepened(obj, v, target);
+            obj.items[at] = v;
+          }
         }
         return;
       }
@@ -1032,6 +1150,13 @@ class Interpreter<S> implements Host<S> {
       default:
         return;
     }
+  }
+
+  /** `d[key] = v` (charged when the key is new). */
+  private setEntry(d: Extract<Val, { t: 'dict' }>, key: string, entry: DictEntry, at: Span): void {
+    if (!d.entries.has(key)) this.chargeDict(at, 1, d.entries.size + 1);
+    this.deepened(d, entry.value, at);
+    d.entries.set(key, entry);
   }
 
   // ---- values -------------------------------------------------------------------------------
@@ -1062,18 +1187,28 @@ class Interpreter<S> implements Host<S> {
     }
   }
 
-  /** The elements of an iterable, when known and not huge. */
-  private items(v: Val): Val[] | undefined {
+  /** The elements of an iterable, when known and not huge (new ones charged at `at`). */
+  private items(v: Val, at: Span = this.at): Val[] | undefined {
     switch (v.t) {
       case 'list': return v.items;
-      case 'dict': return [...v.entries.values()].map((e) => e.key);
+      case 'dict':
+        this.chargeList(at, v.entries.size, 0, 'the keys of a dict');
+        return [...v.entries.values()].map((e) => e.key);
       case 'range': {
         const n = rangeLen(v);
         if (n > MAX_LIST) return undefined;
+        this.chargeList(at, n, n, 'a range');
         return Array.from({ length: n }, (_, i) => ({ t: 'num', v: v.start + i * v.step }));
       }
-      case 'str': return v.v.length <= MAX_LIST ? [...v.v].map((c) => ({ t: 'str', v: c })) : undefined;
-      case 'native': return v.obj.elements?.(this);
+      case 'str':
+        if (v.v.length > MAX_LIST) return undefined;
+        this.chargeList(at, v.v.length, v.v.length, 'the characters of a string');
+        return [...v.v].map((c) => ({ t: 'str', v: c }));
+      case 'native': {
+        const xs = v.obj.elements?.(this);
+        if (xs) this.budget.step(at, xs.length);
+        return xs;
+      }
       default: return undefined;
     }
   }
@@ -1086,7 +1221,16 @@ class Interpreter<S> implements Host<S> {
   // ---- expressions --------------------------------------------------------------------------
 
   eval(e: Expr, scope: Scope): Val {
-    if (++this.work > MAX_WORK) return UNKNOWN;
+    this.budget.step(e);
+    if (++this.depth > MAX_EVAL_DEPTH) this.tooDeep(e);
+    try {
+      return this.evalIn(e, scope);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private evalIn(e: Expr, scope: Scope): Val {
     switch (e.k) {
       case 'num': return { t: 'num', v: e.v, span: e };
       case 'str': return { t: 'str', v: e.v, span: e };
@@ -1109,26 +1253,32 @@ class Interpreter<S> implements Host<S> {
       case 'slice': return UNKNOWN;
       case 'list': {
         const items: Val[] = [];
+        let spread = 0;
         for (const x of e.items) {
           if (x.k !== 'spread') items.push(this.eval(x, scope));
           else {
             const v = this.eval(x.arg, scope);
-            const inner = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v) : undefined;
+            const inner = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v, x) : undefined;
             if (!inner) return UNKNOWN; // its length is not known
-            items.push(...inner);
+            this.chargeList(e, inner.length, 0, e.tuple ? 'a tuple' : 'a list', items.length + inner.length);
+            spread += inner.length;
+            for (const y of inner) items.push(y);
           }
         }
-        return e.tuple ? { t: 'list', items, tuple: true } : { t: 'list', items };
+        this.chargeList(e, items.length - spread, 0, e.tuple ? 'a tuple' : 'a list');
+        return this.mkList(items, e, e.tuple);
       }
       case 'object': {
         const entries = new Map<string, DictEntry>();
+        const d: Extract<Val, { t: 'dict' }> = { t: 'dict', entries };
+        this.budget.grow(e, COST.container, () => `a dict (${this.src(e)})`);
         for (const en of e.entries) {
           const key: Val = en.key ? this.eval(en.key, scope) : { t: 'str', v: en.name };
           const value = this.eval(en.value, scope);
           const k = keyOf(key);
-          if (k) entries.set(k, { key, value, span: en, valueExpr: en.value });
+          if (k) this.setEntry(d, k, { key, value, span: en, valueExpr: en.value }, e);
         }
-        return { t: 'dict', entries };
+        return d;
       }
       case 'unary': {
         const v = this.eval(e.arg, scope);
@@ -1152,7 +1302,7 @@ class Interpreter<S> implements Host<S> {
       case 'lambda': {
         const f: FuncVal = { t: 'func', name: '', params: e.params, body: e.body, scope, node: e };
         // A function value nothing calls (a callback, an event handler) is read once at the end.
-        if (!this.defs.some((d) => d.node === e)) this.defs.push(f);
+        if (!this.defNodes.has(e)) this.addDef(f);
         return f;
       }
       case 'comp': return this.comprehension(e, scope);
@@ -1272,7 +1422,8 @@ class Interpreter<S> implements Host<S> {
       const n = obj.items.length;
       const a = lo === undefined ? 0 : lo < 0 ? Math.max(0, n + lo) : Math.min(n, lo);
       const b = hi === undefined ? n : hi < 0 ? Math.max(0, n + hi) : Math.min(n, hi);
-      return { t: 'list', items: obj.items.slice(a, Math.max(a, b)), tuple: obj.tuple };
+      this.chargeList(s, Math.max(0, b - a), 0, obj.tuple ? 'a slice of a tuple' : 'a slice of a list');
+      return this.mkList(obj.items.slice(a, Math.max(a, b)), s, obj.tuple, this.depthOf(obj));
     }
     return UNKNOWN;
   }
@@ -1282,20 +1433,25 @@ class Interpreter<S> implements Host<S> {
     const out: Val[] = [];
     const entries = new Map<string, DictEntry>();
     let complete = true;
+    const dict: Extract<Val, { t: 'dict' }> = { t: 'dict', entries };
+    let depth = 1;
     const go = (i: number): void => {
-      if (this.work > MAX_WORK) return;
       if (i === e.fors.length) {
         const v = this.eval(e.elt, local);
         if (e.dict && e.key) {
           const key = this.eval(e.key, local);
           const k = keyOf(key);
-          if (k) entries.set(k, { key, value: v });
-        } else out.push(v);
+          if (k) this.setEntry(dict, k, { key, value: v }, e);
+        } else {
+          this.chargeList(e, 1, 0, 'a list', out.length + 1);
+          if (v.t === 'list' || v.t === 'dict') depth = Math.max(depth, 1 + this.depthOf(v));
+          out.push(v);
+        }
         return;
       }
       const f = e.fors[i];
       const it = this.eval(f.iter, local);
-      const items = this.items(it);
+      const items = (it.t === 'range' && rangeLen(it) > MAX_UNROLL) || (it.t === 'str' && it.v.length > MAX_UNROLL) ? undefined : this.items(it, f.iter);
       if (!items || items.length > MAX_UNROLL) {
         complete = false;
         this.bind(f.target, UNKNOWN, local);
@@ -1311,7 +1467,7 @@ class Interpreter<S> implements Host<S> {
     };
     go(0);
     if (!complete) return UNKNOWN;
-    return e.dict ? { t: 'dict', entries } : { t: 'list', items: out };
+    return e.dict ? dict : this.mkList(out, e, false, depth);
   }
 
   private binary(e: Extract<Expr, { k: 'bin' }>, scope: Scope): Val {
@@ -1353,10 +1509,18 @@ class Interpreter<S> implements Host<S> {
     }
     if (l.t === 'str' && r.t === 'str') {
       switch (e.op) {
-        case '+': return { t: 'str', v: l.v + r.v, span: e };
-        case '==': case '===': case 'is': return { t: 'bool', v: l.v === r.v };
-        case '!=': case '!==': case 'is not': return { t: 'bool', v: l.v !== r.v };
-        case 'in': return { t: 'bool', v: r.v.includes(l.v) };
+        case '+':
+          this.chargeStr(e, l.v.length + r.v.length);
+          return { t: 'str', v: l.v + r.v, span: e };
+        case '==': case '===': case 'is':
+          this.budget.step(e, scanCost(l.v.length));
+          return { t: 'bool', v: l.v === r.v };
+        case '!=': case '!==': case 'is not':
+          this.budget.step(e, scanCost(l.v.length));
+          return { t: 'bool', v: l.v !== r.v };
+        case 'in':
+          this.budget.step(e, scanCost(r.v.length));
+          return { t: 'bool', v: r.v.includes(l.v) };
         default: return UNKNOWN;
       }
     }
@@ -1382,13 +1546,21 @@ class Interpreter<S> implements Host<S> {
         return { t: 'bool', v: e.op.includes('!') || e.op === 'is not' ? !same : same };
       }
     }
-    if (e.op === '+' && l.t === 'list' && r.t === 'list') return { t: 'list', items: [...l.items, ...r.items] };
+    if (e.op === '+' && l.t === 'list' && r.t === 'list') {
+      const n = l.items.length + r.items.length;
+      this.chargeList(e, n, 0, l.tuple ? 'a tuple' : 'a list');
+      return this.mkList(l.items.concat(r.items), e, false, Math.max(this.depthOf(l), this.depthOf(r)));
+    }
     if (e.op === '*' && l.t === 'list' && r.t === 'num' && Number.isInteger(r.v) && r.v >= 0 && l.items.length * r.v <= MAX_LIST) {
-      return { t: 'list', items: Array.from({ length: r.v }, () => l.items).flat() };
+      this.chargeList(e, l.items.length * r.v, 0, l.tuple ? 'a tuple' : 'a list');
+      const out: Val[] = [];
+      for (let i = 0; i < r.v; i++) for (const x of l.items) out.push(x);
+      return this.mkList(out, e, false, this.depthOf(l));
     }
     if ((e.op === 'in' || e.op === 'not in') && (r.t === 'list' || r.t === 'dict')) {
       const k = keyOf(l);
       if (k) {
+        if (r.t === 'list') this.budget.step(e, 2 * r.items.length);
         const has = r.t === 'dict' ? r.entries.has(k) : r.items.some((x) => keyOf(x) === k);
         if (r.t === 'dict' || r.items.every((x) => keyOf(x) !== undefined)) return { t: 'bool', v: e.op === 'in' ? has : !has };
       }
@@ -1416,7 +1588,8 @@ class Interpreter<S> implements Host<S> {
       if (a.k === 'spread') {
         // `f(*xs)`: the items of a list we know become positional arguments; otherwise one unknown.
         const v = this.eval(a.arg, scope);
-        const items = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v) : undefined;
+        const items = v.t === 'list' || v.t === 'range' || v.t === 'native' ? this.items(v, a) : undefined;
+        if (items) this.chargeList(a, items.length, 0, 'the arguments of a call', args.length + items.length);
         for (const item of items ?? [UNKNOWN]) {
           args.push(item);
           argExprs.push(a);
@@ -1589,13 +1762,15 @@ class Interpreter<S> implements Host<S> {
     const used = new Set<string>();
     params.forEach((p, i) => {
       if (p.rest === '*') {
-        local.set(p.name, { t: 'list', items: positional.slice(i), tuple: true });
+        const rest = positional.slice(i);
+        this.chargeList(e, rest.length, 0, 'a tuple');
+        local.set(p.name, this.mkList(rest, e, true));
         return;
       }
       if (p.rest === '**') {
-        const entries = new Map<string, DictEntry>();
-        for (const [k, a] of call.named) if (!used.has(k)) entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: a.v });
-        local.set(p.name, { t: 'dict', entries });
+        const d: Extract<Val, { t: 'dict' }> = { t: 'dict', entries: new Map() };
+        for (const [k, a] of call.named) if (!used.has(k)) this.setEntry(d, `s:${k}`, { key: { t: 'str', v: k }, value: a.v }, e);
+        local.set(p.name, d);
         return;
       }
       const kw = call.named.get(p.name);
@@ -1709,22 +1884,60 @@ class Interpreter<S> implements Host<S> {
 
   private valueMethod(recv: Val, name: string, call: Call): Val {
     const a0 = call.args[0];
+    const at = call.expr;
     if (recv.t === 'list') {
+      const grow = (n: number) => this.chargeList(at, n, 0, recv.tuple ? 'a tuple' : 'a list', recv.items.length + n);
       switch (name) {
-        case 'append': case 'push': if (a0) recv.items.push(a0); return NONE;
-        case 'extend': { const more = a0 ? this.items(a0) : undefined; if (more) recv.items.push(...more); return NONE; }
-        case 'insert': { const i = a0?.t === 'num' ? a0.v : undefined; if (i !== undefined && call.args[1]) recv.items.splice(i, 0, call.args[1]); return NONE; }
+        case 'append': case 'push':
+          if (a0) {
+            grow(1);
+            this.deepened(recv, a0, at);
+            recv.items.push(a0);
+          }
+          return NONE;
+        case 'extend': {
+          const more = a0 ? this.items(a0, at) : undefined;
+          if (more) {
+            grow(more.length);
+            if (a0) this.deepened(recv, a0, at);
+            // `l.extend(l)`: the items it had.
+            const n = more.length;
+            for (let i = 0; i < n; i++) recv.items.push(more[i]);
+          }
+          return NONE;
+        }
+        case 'insert': {
+          const i = a0?.t === 'num' ? a0.v : undefined;
+          const x = call.args[1];
+          if (i !== undefined && x) {
+            grow(1);
+            this.budget.step(at, recv.items.length);
+            this.deepened(recv, x, at);
+            recv.items.splice(i, 0, x);
+          }
+          return NONE;
+        }
         case 'pop': return recv.items.pop() ?? UNKNOWN;
         case 'index': return UNKNOWN;
-        case 'copy': case 'slice': return { t: 'list', items: [...recv.items] };
+        case 'copy': case 'slice':
+          this.chargeList(at, recv.items.length, 0, 'a copy of a list');
+          return this.mkList(recv.items.slice(), at, false, this.depthOf(recv));
         default: return UNKNOWN;
       }
     }
     if (recv.t === 'dict') {
+      const n = recv.entries.size;
+      const depth = this.depthOf(recv);
       switch (name) {
-        case 'items': return { t: 'list', items: [...recv.entries.values()].map((en) => ({ t: 'list', items: [en.key, en.value], tuple: true })) };
-        case 'keys': return { t: 'list', items: [...recv.entries.values()].map((en) => en.key) };
-        case 'values': return { t: 'list', items: [...recv.entries.values()].map((en) => en.value) };
+        case 'items':
+          this.chargeList(at, 3 * n, n, 'the items of a dict', n);
+          return this.mkList([...recv.entries.values()].map((en) => this.mkList([en.key, en.value], at, true)), at);
+        case 'keys':
+          this.chargeList(at, n, 0, 'the keys of a dict');
+          return this.mkList([...recv.entries.values()].map((en) => en.key), at);
+        case 'values':
+          this.chargeList(at, n, 0, 'the values of a dict');
+          return this.mkList([...recv.entries.values()].map((en) => en.value), at, false, depth);
         case 'get': { const k = a0 ? keyOf(a0) : undefined; return (k && recv.entries.get(k)?.value) || call.args[1] || NONE; }
         case 'setdefault': {
           const k = a0 ? keyOf(a0) : undefined;
@@ -1732,50 +1945,62 @@ class Interpreter<S> implements Host<S> {
           const have = recv.entries.get(k);
           if (have) return have.value;
           const v = call.args[1] ?? NONE;
-          recv.entries.set(k, { key: a0, value: v });
+          this.setEntry(recv, k, { key: a0, value: v }, at);
           return v;
         }
         case 'update': {
-          if (a0?.t === 'dict') for (const [k, en] of a0.entries) recv.entries.set(k, en);
-          for (const [k, a] of call.named) recv.entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: a.v });
+          if (a0?.t === 'dict') for (const [k, en] of a0.entries) this.setEntry(recv, k, en, at);
+          for (const [k, a] of call.named) this.setEntry(recv, `s:${k}`, { key: { t: 'str', v: k }, value: a.v }, at);
           return NONE;
         }
-        case 'copy': return { t: 'dict', entries: new Map(recv.entries) };
+        case 'copy': {
+          this.chargeDict(at, n);
+          const copy: Val = { t: 'dict', entries: new Map(recv.entries) };
+          return this.nested(copy, depth, at);
+        }
         default: return UNKNOWN;
       }
     }
     if (recv.t === 'str') {
-      if (name === 'lower' || name === 'toLowerCase') return { t: 'str', v: recv.v.toLowerCase() };
-      if (name === 'upper' || name === 'toUpperCase') return { t: 'str', v: recv.v.toUpperCase() };
-      if (name === 'strip' || name === 'trim') return { t: 'str', v: recv.v.trim() };
+      const str = recv.v;
+      if (name === 'lower' || name === 'toLowerCase') return this.mkStr(str.toLowerCase(), at);
+      if (name === 'upper' || name === 'toUpperCase') return this.mkStr(str.toUpperCase(), at);
+      if (name === 'strip' || name === 'trim') return this.mkStr(str.trim(), at);
       // Tests on names (`classname.find('Linear') != -1`, `name.endswith('.weight')`, `name.split('.')[-1]`).
       const strs = (v: Val | undefined): string[] | undefined =>
         v?.t === 'str' ? [v.v] : v?.t === 'list' && v.items.every((x) => x.t === 'str') ? v.items.map((x) => (x as { v: string }).v) : undefined;
       const s0 = a0?.t === 'str' ? a0.v : undefined;
+      this.budget.step(at, scanCost(str.length));
       switch (name) {
-        case 'find': case 'indexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.indexOf(s0) };
-        case 'rfind': case 'lastIndexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.lastIndexOf(s0) };
-        case 'includes': return s0 === undefined ? UNKNOWN : { t: 'bool', v: recv.v.includes(s0) };
-        case 'count': return s0 === undefined || s0 === '' || call.args.length > 1 ? UNKNOWN : { t: 'num', v: recv.v.split(s0).length - 1 };
+        case 'find': case 'indexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: str.indexOf(s0) };
+        case 'rfind': case 'lastIndexOf': return s0 === undefined || call.args.length > 1 ? UNKNOWN : { t: 'num', v: str.lastIndexOf(s0) };
+        case 'includes': return s0 === undefined ? UNKNOWN : { t: 'bool', v: str.includes(s0) };
+        case 'count': return s0 === undefined || s0 === '' || call.args.length > 1 ? UNKNOWN : { t: 'num', v: occurrences(str, s0) };
         case 'startswith': case 'endswith': case 'startsWith': case 'endsWith': {
           const xs = strs(a0);
           if (!xs || call.args.length > 1) return UNKNOWN;
           const start = name.startsWith('start');
-          return { t: 'bool', v: xs.some((x) => (start ? recv.v.startsWith(x) : recv.v.endsWith(x))) };
+          return { t: 'bool', v: xs.some((x) => (start ? str.startsWith(x) : str.endsWith(x))) };
         }
         case 'split': case 'rsplit': {
           if (call.args.length > 1 || call.kw.size > 0) return UNKNOWN;
           const bare = a0 === undefined || a0.t === 'none';
-          const parts = s0 !== undefined && s0 !== '' ? recv.v.split(s0)
-            : bare ? (this.dialect === 'js' ? [recv.v] : recv.v.trim().split(/\s+/).filter((x) => x !== '')) : undefined;
-          return parts ? { t: 'list', items: parts.map((x) => ({ t: 'str', v: x })) } : UNKNOWN;
+          const sep = s0 !== undefined && s0 !== '';
+          if (!sep && !bare) return UNKNOWN;
+          // Counted before it is split (a long string of separators is many parts); Python's split() at most one a character pair.
+          const n = sep ? occurrences(str, s0) + 1 : this.dialect === 'js' ? 1 : Math.ceil((str.length + 1) / 2);
+          this.chargeList(at, n, 2 * n, 'the parts of a split string');
+          const parts = sep ? str.split(s0) : this.dialect === 'js' ? [str] : str.trim().split(/\s+/).filter((x) => x !== '');
+          return this.mkList(parts.map((x) => ({ t: 'str', v: x })), at, false, 1);
         }
         case 'replace': case 'replaceAll': {
           const b = call.args[1];
           if (s0 === undefined || s0 === '' || b?.t !== 'str' || call.args.length > 2) return UNKNOWN;
           // JS's replace changes the first occurrence only.
-          if (this.dialect === 'js' && name === 'replace') return { t: 'str', v: recv.v.replace(s0, () => b.v) };
-          return { t: 'str', v: recv.v.split(s0).join(b.v) };
+          const k = this.dialect === 'js' && name === 'replace' ? (str.includes(s0) ? 1 : 0) : occurrences(str, s0);
+          this.chargeStr(at, str.length + k * (b.v.length - s0.length));
+          if (this.dialect === 'js' && name === 'replace') return { t: 'str', v: str.replace(s0, () => b.v) };
+          return { t: 'str', v: str.split(s0).join(b.v) };
         }
         default: return UNKNOWN;
       }
@@ -1787,8 +2012,9 @@ class Interpreter<S> implements Host<S> {
     const a = call.args;
     const n0 = a[0]?.t === 'num' ? a[0].v : a[0]?.t === 'bool' ? Number(a[0].v) : undefined;
     const nums = (): number[] | undefined => {
-      const src = a.length === 1 ? this.items(a[0]) : a;
+      const src = a.length === 1 ? this.items(a[0], e) : a;
       if (!src || src.length === 0) return undefined;
+      this.budget.step(e, src.length);
       const out: number[] = [];
       for (const x of src) {
         if (x.t !== 'num') return undefined;
@@ -1815,10 +2041,16 @@ class Interpreter<S> implements Host<S> {
         if (a[0]?.t === 'str') return num(Number(a[0].v));
         return num(n0);
       case 'bool': { const t = a[0] ? this.truthy(a[0]) : false; return t === undefined ? UNKNOWN : { t: 'bool', v: t }; }
-      case 'round': return num(n0 === undefined ? undefined : a[1]?.t === 'num' ? Number(n0.toFixed(a[1].v)) : Math.round(n0));
+      case 'round': {
+        const digits = a[1]?.t === 'num' ? a[1].v : undefined;
+        if (n0 === undefined || (a[1] && (digits === undefined || !Number.isInteger(digits)))) return UNKNOWN;
+        if (digits === undefined) return num(Math.round(n0));
+        // toFixed takes 0 to 100 digits; a float has no more than 17 significant ones.
+        return num(digits >= 0 ? Number(n0.toFixed(Math.min(digits, 100))) : Math.round(n0 / 10 ** -digits) * 10 ** -digits);
+      }
       case 'abs': case 'Math.abs': return num(n0 === undefined ? undefined : Math.abs(n0));
-      case 'min': case 'Math.min': { const xs = nums(); return num(xs ? Math.min(...xs) : undefined); }
-      case 'max': case 'Math.max': { const xs = nums(); return num(xs ? Math.max(...xs) : undefined); }
+      case 'min': case 'Math.min': { const xs = nums(); return num(xs ? xs.reduce((p, x) => Math.min(p, x), Infinity) : undefined); }
+      case 'max': case 'Math.max': { const xs = nums(); return num(xs ? xs.reduce((p, x) => Math.max(p, x), -Infinity) : undefined); }
       case 'sum': { const xs = nums(); return num(xs ? xs.reduce((p, x) => p + x, 0) : undefined); }
       case 'Math.sqrt': return num(n0 === undefined ? undefined : Math.sqrt(n0));
       case 'Math.floor': return num(n0 === undefined ? undefined : Math.floor(n0));
@@ -1828,39 +2060,51 @@ class Interpreter<S> implements Host<S> {
       case 'Math.exp': return num(n0 === undefined ? undefined : Math.exp(n0));
       case 'Math.log': return num(n0 === undefined ? undefined : Math.log(n0));
       case 'enumerate': {
-        const items = a[0] ? this.items(a[0]) : undefined;
+        const items = a[0] ? this.items(a[0], e) : undefined;
         if (!items) return a[0]?.t === 'native' ? { t: 'native', obj: new EnumerateV(a[0].obj) } : UNKNOWN;
-        return { t: 'list', items: items.map((x, i) => ({ t: 'list', items: [{ t: 'num', v: i }, x], tuple: true })) };
+        this.chargeList(e, 3 * items.length, 2 * items.length, 'an enumerate', items.length);
+        return this.mkList(items.map((x, i) => this.mkList([{ t: 'num', v: i }, x], e, true)), e);
       }
       case 'zip': {
-        const lists = a.map((x) => this.items(x));
+        const lists = a.map((x) => this.items(x, e));
         if (lists.length === 0 || lists.some((l) => !l)) return UNKNOWN;
-        const n = Math.min(...lists.map((l) => l!.length));
-        return { t: 'list', items: Array.from({ length: n }, (_, i) => ({ t: 'list', items: lists.map((l) => l![i]), tuple: true })) };
+        const n = lists.reduce((m, l) => Math.min(m, l!.length), Infinity);
+        this.chargeList(e, n * (1 + lists.length), n, 'a zip', n);
+        return this.mkList(Array.from({ length: n }, (_, i) => this.mkList(lists.map((l) => l![i]), e, true)), e);
       }
       case 'list': case 'tuple': case 'sorted': case 'Array.from': {
         if (!a[0]) return { t: 'list', items: [] };
-        const items = this.items(a[0]);
+        const items = this.items(a[0], e);
         if (!items) return a[0].t === 'native' ? a[0] : UNKNOWN;
-        const copy = [...items];
-        if (name === 'sorted' && copy.every((x) => x.t === 'num')) copy.sort((x, y) => (x as { v: number }).v - (y as { v: number }).v);
-        return { t: 'list', items: copy, tuple: name === 'tuple' };
+        this.chargeList(e, items.length, 0, name === 'tuple' ? 'a tuple' : 'a list');
+        const copy = items.slice();
+        if (name === 'sorted' && copy.every((x) => x.t === 'num')) {
+          this.budget.step(e, copy.length * Math.ceil(Math.log2(copy.length + 1)));
+          copy.sort((x, y) => (x as { v: number }).v - (y as { v: number }).v);
+        }
+        return this.mkList(copy, e, name === 'tuple', a[0].t === 'list' ? this.depthOf(a[0]) : undefined);
       }
-      case 'reversed': { const items = a[0] ? this.items(a[0]) : undefined; return items ? { t: 'list', items: [...items].reverse() } : UNKNOWN; }
+      case 'reversed': {
+        const items = a[0] ? this.items(a[0], e) : undefined;
+        if (!items) return UNKNOWN;
+        this.chargeList(e, items.length);
+        return this.mkList(items.slice().reverse(), e, false, a[0].t === 'list' ? this.depthOf(a[0]) : undefined);
+      }
       case 'dict': {
-        const entries = new Map<string, DictEntry>();
-        if (a[0]?.t === 'dict') for (const [k, en] of a[0].entries) entries.set(k, en);
+        const d: Extract<Val, { t: 'dict' }> = { t: 'dict', entries: new Map() };
+        if (a[0]?.t === 'dict') for (const [k, en] of a[0].entries) this.setEntry(d, k, en, e);
         else if (a[0]?.t === 'list') {
           // dict([(key, value), ...]), in order
+          this.budget.step(e, a[0].items.length);
           for (const pair of a[0].items) {
             const k = pair.t === 'list' && pair.items.length === 2 ? keyOf(pair.items[0]) : undefined;
-            if (k && pair.t === 'list') entries.set(k, { key: pair.items[0], value: pair.items[1] });
+            if (k && pair.t === 'list') this.setEntry(d, k, { key: pair.items[0], value: pair.items[1] }, e);
           }
         }
-        for (const [k, arg] of call.named) entries.set(`s:${k}`, { key: { t: 'str', v: k }, value: arg.v, span: arg.span, valueExpr: arg.expr });
-        return { t: 'dict', entries };
+        for (const [k, arg] of call.named) this.setEntry(d, `s:${k}`, { key: { t: 'str', v: k }, value: arg.v, span: arg.span, valueExpr: arg.expr }, e);
+        return d;
       }
-      case 'str': return a[0]?.t === 'str' ? a[0] : a[0]?.t === 'num' ? { t: 'str', v: String(a[0].v) } : UNKNOWN;
+      case 'str': return a[0]?.t === 'str' ? a[0] : a[0]?.t === 'num' ? this.mkStr(String(a[0].v), e) : UNKNOWN;
       case 'getattr': {
         if (!a[0] || a[1]?.t !== 'str') return UNKNOWN;
         // getattr(obj, 'bias', None): the default when obj is known not to have it.
@@ -1928,6 +2172,16 @@ function sameType(a: Val, b: Val): boolean | undefined {
 
 const PY_TYPES = new Set(['int', 'float', 'str', 'bool', 'list', 'tuple', 'dict']);
 
+/** How many times `sub` (not empty) occurs in `s`, without overlaps (as `s.split(sub).length - 1`, without splitting). */
+function occurrences(s: string, sub: string): number {
+  let n = 0;
+  for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + sub.length)) n++;
+  return n;
+}
+
+/** Work of scanning a string of `chars` characters (native code: 64 characters a step). */
+const scanCost = (chars: number): number => 1 + Math.floor(chars / 64);
+
 function rangeLen(r: { start: number; stop: number; step: number }): number {
   return Math.max(0, Math.ceil((r.stop - r.start) / r.step));
 }
@@ -1937,6 +2191,14 @@ const identities = new WeakMap<object, number>();
 let nextIdentity = 0;
 
 export function keyOf(v: Val): string | undefined {
+  return keyIn(v, { left: MAX_KEY_PARTS });
+}
+
+/** The most values one key is made of (a tuple of tuples...: the walk is bounded, whatever nests in what). */
+const MAX_KEY_PARTS = 64;
+
+function keyIn(v: Val, parts: { left: number }): string | undefined {
+  if (--parts.left < 0) return undefined;
   if (v.t === 'native' || v.t === 'instance' || v.t === 'func' || v.t === 'class') {
     // Objects are keys by identity (a feed_dict keyed by placeholders).
     const o = v.t === 'native' ? v.obj : v;
@@ -1949,8 +2211,13 @@ export function keyOf(v: Val): string | undefined {
   if (v.t === 'ref') return `r:${v.path}`;
   if (v.t === 'bool') return `n:${Number(v.v)}`;
   if (v.t === 'list' && v.items.length <= 8) {
-    const parts = v.items.map(keyOf);
-    return parts.every((p) => p !== undefined) ? `t:${parts.join(',')}` : undefined;
+    const keys: string[] = [];
+    for (const x of v.items) {
+      const k = keyIn(x, parts);
+      if (k === undefined) return undefined;
+      keys.push(k);
+    }
+    return `t:${keys.join(',')}`;
   }
   return undefined;
 }

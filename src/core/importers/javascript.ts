@@ -5,14 +5,17 @@
 // interpreter binds).
 import { parser } from '@lezer/javascript';
 import type { SyntaxNode } from '@lezer/common';
-import { type Expr, type Kwarg, type Param, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
+import { type Expr, type Kwarg, type Param, type Span, type Stmt, MAX_DEPTH, firstSyntaxError } from './ast';
 
 const jsParser = parser;
 const tsParser = parser.configure({ dialect: 'ts' });
 
-export function parseJavaScript(text: string, typescript: boolean): { program: Stmt[]; syntaxErrorAt?: number } {
+/** `tooDeep`: where the syntax first nests deeper than MAX_DEPTH (what is deeper is not lowered; the file is refused there). */
+export function parseJavaScript(text: string, typescript: boolean): { program: Stmt[]; syntaxErrorAt?: number; tooDeep?: Span } {
   const tree = (typescript ? tsParser : jsParser).parse(text);
-  return { program: new JsLowering(text).statements(tree.topNode, 0), syntaxErrorAt: firstSyntaxError(tree) };
+  const lower = new JsLowering(text);
+  const program = lower.statements(tree.topNode, 0);
+  return { program, syntaxErrorAt: firstSyntaxError(tree), tooDeep: lower.tooDeep };
 }
 
 const children = (n: SyntaxNode): SyntaxNode[] => {
@@ -35,7 +38,15 @@ export function unquoteJs(raw: string): string | undefined {
 }
 
 class JsLowering {
+  /** The first node nested deeper than MAX_DEPTH. */
+  tooDeep?: Span;
+
   constructor(private readonly text: string) {}
+
+  /** Notes that `n` is nested too deeply (the first such node is where the reader stops). */
+  private deep(n: SyntaxNode): void {
+    this.tooDeep ??= { from: n.from, to: n.to };
+  }
 
   private src(n: SyntaxNode): string {
     return this.text.slice(n.from, n.to);
@@ -80,7 +91,10 @@ class JsLowering {
   }
 
   private statement(n: SyntaxNode, depth: number, out: Stmt[]): void {
-    if (depth > MAX_DEPTH) return;
+    if (depth > MAX_DEPTH) {
+      if (n.name !== 'LineComment' && n.name !== 'BlockComment') this.deep(n);
+      return;
+    }
     const span = { from: n.from, to: n.to };
     switch (n.name) {
       case 'VariableDeclaration': {
@@ -238,7 +252,12 @@ class JsLowering {
         const branches: { test?: Expr; body: Stmt[] }[] = [];
         let node: SyntaxNode | undefined = n;
         let guard = 0;
-        while (node && guard++ < MAX_DEPTH) {
+        while (node) {
+          if (guard++ >= MAX_DEPTH) {
+            // `else if` chained past the bound: the rest of the chain is not read.
+            this.deep(node);
+            break;
+          }
           const cs = children(node);
           const t = cs.find((c) => c.name === 'ParenthesizedExpression');
           const elseAt = cs.findIndex((c) => c.name === 'else');
@@ -291,7 +310,10 @@ class JsLowering {
   /** An assignment target: a name, member, `[a, b]` or `{a, b: c}` pattern. */
   private pattern(n: SyntaxNode, depth: number): Expr {
     const span = { from: n.from, to: n.to };
-    if (depth > MAX_DEPTH) return { k: 'other', what: 'too deeply nested', ...span };
+    if (depth > MAX_DEPTH) {
+      this.deep(n);
+      return { k: 'other', what: 'too deeply nested', ...span };
+    }
     if (n.name === 'VariableDefinition') return { k: 'name', id: this.src(n), ...span };
     if (n.name === 'ArrayPattern') return { k: 'list', items: children(n).filter((c) => !PUNCT.has(c.name)).map((c) => this.pattern(c, depth + 1)), ...span };
     if (n.name === 'ObjectPattern') {
@@ -318,7 +340,10 @@ class JsLowering {
 
   expr(n: SyntaxNode, depth: number): Expr {
     const span = { from: n.from, to: n.to };
-    if (depth > MAX_DEPTH) return { k: 'other', what: 'too deeply nested', ...span };
+    if (depth > MAX_DEPTH) {
+      this.deep(n);
+      return { k: 'other', what: 'too deeply nested', ...span };
+    }
     switch (n.name) {
       case 'Number': {
         const raw = this.src(n).replace(/_/g, '').replace(/n$/, '');

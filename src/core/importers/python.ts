@@ -13,10 +13,12 @@ export function parserText(text: string): string {
   return text.replace(/(?<![\w.])(\d+)\.(?![\d_])/g, (_m, d: string) => `${d}0`);
 }
 
-export function parsePython(text: string): { program: Stmt[]; syntaxErrorAt?: number } {
+/** `tooDeep`: where the syntax first nests deeper than MAX_DEPTH (what is deeper is not lowered; the file is refused there). */
+export function parsePython(text: string): { program: Stmt[]; syntaxErrorAt?: number; tooDeep?: Span } {
   const tree = parser.parse(parserText(text));
   const lower = new PythonLowering(text);
-  return { program: lower.statements(tree.topNode, 0), syntaxErrorAt: firstSyntaxError(tree) };
+  const program = lower.statements(tree.topNode, 0);
+  return { program, syntaxErrorAt: firstSyntaxError(tree), tooDeep: lower.tooDeep };
 }
 
 const children = (n: SyntaxNode): SyntaxNode[] => {
@@ -24,6 +26,9 @@ const children = (n: SyntaxNode): SyntaxNode[] => {
   for (let c = n.firstChild; c; c = c.nextSibling) out.push(c);
   return out;
 };
+
+/** Python's identifier normalisation (NFKC); ASCII, nearly every name, is already normal. */
+export const nfkc = (name: string): string => (/[^\x00-\x7f]/.test(name) ? name.normalize('NFKC') : name);
 
 const PUNCT = new Set(['(', ')', '[', ']', '{', '}', ',', ':', '.', ';', '⚠', 'Comment']);
 
@@ -41,10 +46,23 @@ export function unquotePython(raw: string): string | undefined {
 }
 
 class PythonLowering {
+  /** The first node nested deeper than MAX_DEPTH. */
+  tooDeep?: Span;
+
   constructor(private readonly text: string) {}
+
+  /** Notes that `n` is nested too deeply (the first such node is where the reader stops). */
+  private deep(n: SyntaxNode): void {
+    this.tooDeep ??= { from: n.from, to: n.to };
+  }
 
   private src(n: SyntaxNode): string {
     return this.text.slice(n.from, n.to);
+  }
+
+  /** An identifier, NFKC-normalised as Python reads it (PEP 3131: `Ｄｅｎｓｅ` is `Dense`, `ﬁt` is `fit`). */
+  private id(n: SyntaxNode): string {
+    return nfkc(this.src(n));
   }
 
   statements(parent: SyntaxNode, depth: number): Stmt[] {
@@ -60,7 +78,7 @@ class PythonLowering {
     for (let i = 0; i < ps.length; i++) {
       if (ps[i].name !== 'VariableName') continue;
       const prev = ps[i - 1]?.name;
-      const p: Param = { name: this.src(ps[i]) };
+      const p: Param = { name: this.id(ps[i]) };
       if (prev === '*' || prev === '**') p.rest = prev;
       if (ps[i + 1]?.name === 'TypeDef') i++;
       if (ps[i + 1]?.name === 'AssignOp' && ps[i + 2]) {
@@ -73,11 +91,14 @@ class PythonLowering {
   }
 
   private dotted(nodes: SyntaxNode[]): string {
-    return nodes.map((c) => (c.name === 'VariableName' ? this.src(c) : c.name === '.' ? '.' : '')).join('');
+    return nodes.map((c) => (c.name === 'VariableName' ? this.id(c) : c.name === '.' ? '.' : '')).join('');
   }
 
   private statement(n: SyntaxNode, depth: number, out: Stmt[]): void {
-    if (depth > MAX_DEPTH) return;
+    if (depth > MAX_DEPTH) {
+      if (n.name !== 'Comment') this.deep(n);
+      return;
+    }
     const span = { from: n.from, to: n.to };
     switch (n.name) {
       case 'StatementGroup':
@@ -133,9 +154,9 @@ class PythonLowering {
           const names: { name: string; as: string }[] = [];
           for (let i = 0; i < rest.length; i++) {
             if (rest[i].name !== 'VariableName') continue;
-            const name = this.src(rest[i]);
+            const name = this.id(rest[i]);
             if (rest[i + 1]?.name === 'as' && rest[i + 2]?.name === 'VariableName') {
-              names.push({ name, as: this.src(rest[i + 2]) });
+              names.push({ name, as: this.id(rest[i + 2]) });
               i += 2;
             } else names.push({ name, as: name });
           }
@@ -147,7 +168,7 @@ class PythonLowering {
         const flush = () => {
           const as = group.findIndex((c) => c.name === 'as');
           const module = this.dotted(as < 0 ? group : group.slice(0, as));
-          const alias = as >= 0 && group[as + 1] ? this.src(group[as + 1]) : undefined;
+          const alias = as >= 0 && group[as + 1] ? this.id(group[as + 1]) : undefined;
           if (module) out.push({ k: 'import', module, as: alias, ...span });
           group = [];
         };
@@ -192,7 +213,7 @@ class PythonLowering {
         const nameNode = cs.find((c) => c.name === 'VariableName');
         const body = cs.find((c) => c.name === 'Body');
         out.push({
-          k: 'def', name: nameNode ? this.src(nameNode) : '', params: this.params(cs.find((c) => c.name === 'ParamList'), depth),
+          k: 'def', name: nameNode ? this.id(nameNode) : '', params: this.params(cs.find((c) => c.name === 'ParamList'), depth),
           body: body ? this.statements(body, depth + 1) : [], ...span,
         });
         return;
@@ -203,7 +224,7 @@ class PythonLowering {
         const argList = cs.find((c) => c.name === 'ArgList');
         const body = cs.find((c) => c.name === 'Body');
         const bases = argList ? children(argList).filter((c) => !PUNCT.has(c.name) && c.name !== 'AssignOp').map((c) => this.expr(c, depth + 1)) : [];
-        out.push({ k: 'class', name: nameNode ? this.src(nameNode) : '', bases, body: body ? this.statements(body, depth + 1) : [], ...span });
+        out.push({ k: 'class', name: nameNode ? this.id(nameNode) : '', bases, body: body ? this.statements(body, depth + 1) : [], ...span });
         return;
       }
       case 'ReturnStatement': {
@@ -306,7 +327,10 @@ class PythonLowering {
 
   expr(n: SyntaxNode, depth: number): Expr {
     const span: Span = { from: n.from, to: n.to };
-    if (depth > MAX_DEPTH) return { k: 'other', what: 'too deeply nested', ...span };
+    if (depth > MAX_DEPTH) {
+      this.deep(n);
+      return { k: 'other', what: 'too deeply nested', ...span };
+    }
     switch (n.name) {
       case 'Number': {
         const raw = this.src(n).replace(/_/g, '').toLowerCase();
@@ -334,7 +358,7 @@ class PythonLowering {
       case 'Boolean':
         return { k: 'const', v: this.src(n) === 'True', ...span };
       case 'VariableName':
-        return { k: 'name', id: this.src(n), ...span };
+        return { k: 'name', id: this.id(n), ...span };
       case 'ParenthesizedExpression': {
         const inner = children(n).filter((c) => !PUNCT.has(c.name));
         if (inner.some((c) => c.name === 'for')) return { k: 'comp', elt: this.expr(inner[0], depth + 1), fors: this.compFors(inner.slice(1), depth), ...span };
@@ -344,7 +368,7 @@ class PythonLowering {
         const cs = children(n);
         const obj = cs[0] ? this.expr(cs[0], depth + 1) : { k: 'other' as const, what: 'member', ...span };
         const prop = cs.find((c) => c.name === 'PropertyName');
-        if (prop) return { k: 'member', obj, prop: this.src(prop), ...span };
+        if (prop) return { k: 'member', obj, prop: this.id(prop), ...span };
         if (cs.some((c) => c.name === '.')) return { k: 'other', what: 'member', ...span };
         // obj[index] / obj[lo:hi:step] / obj[a, b]
         const inner = cs.slice(1);
@@ -378,7 +402,7 @@ class PythonLowering {
             for (let i = 0; i < as.length; i++) {
               const a = as[i];
               if (a.name === 'VariableName' && as[i + 1]?.name === 'AssignOp' && as[i + 2]) {
-                kwargs.push({ name: this.src(a), value: this.expr(as[i + 2], depth + 1), from: a.from, to: as[i + 2].to });
+                kwargs.push({ name: this.id(a), value: this.expr(as[i + 2], depth + 1), from: a.from, to: as[i + 2].to });
                 i += 2;
               } else if (a.name === '*' && as[i + 1]) {
                 args.push({ k: 'spread', arg: this.expr(as[i + 1], depth + 1), from: a.from, to: as[i + 1].to });
