@@ -110,7 +110,7 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     const key = doc.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === doc.version) return hit.outcome;
-    const outcome = this.reader.read(importFileName(doc), doc.getText(), key);
+    const outcome = this.reader.read(importFileName(doc), doc.getText(), { key });
     this.cache.set(key, { version: doc.version, outcome });
     return outcome;
   }

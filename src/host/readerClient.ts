@@ -55,10 +55,18 @@ export function readerScript(): string {
 const OUT_OF_MEMORY = /heap out of memory|Reached heap limit|Allocation failed|invalid size error|invalid table size|invalid array length/i;
 const STDERR_TAIL_CHARS = 8000;
 
+export interface ReadOptions {
+  /** What the request is about (a document's URI): a waiting request with the same key is replaced. Default: fileName. */
+  key?: string;
+  /** This request's deadline (ms); default: the client's. */
+  deadlineMs?: number;
+}
+
 interface Job {
   key: string;
   fileName: string;
   text: string;
+  deadlineMs: number;
   waiters: ((o: ReadOutcome) => void)[];
 }
 
@@ -109,17 +117,18 @@ export class ReaderClient {
   }
 
   /** The model in `text` as importSource reads it (`fileName` decides the language), or why the reader stopped. */
-  read(fileName: string, text: string, key: string = fileName): Promise<ReadOutcome> {
-    if (this.disposed) return Promise.resolve(this.stopped('disposed', 0));
+  read(fileName: string, text: string, options: ReadOptions = {}): Promise<ReadOutcome> {
+    if (this.disposed) return Promise.resolve(this.stopped('disposed', 0, 0));
+    const key = options.key ?? fileName;
+    const deadlineMs = options.deadlineMs ?? this.deadlineMs;
     return new Promise<ReadOutcome>((resolve) => {
       const queued = this.waiting.get(key);
       if (queued) {
         // Latest text wins: the waiting request reads the newer text, for everyone waiting on it.
-        queued.fileName = fileName;
-        queued.text = text;
+        Object.assign(queued, { fileName, text, deadlineMs });
         queued.waiters.push(resolve);
       } else {
-        this.waiting.set(key, { key, fileName, text, waiters: [resolve] });
+        this.waiting.set(key, { key, fileName, text, deadlineMs, waiters: [resolve] });
       }
       this.pump();
     });
@@ -128,7 +137,7 @@ export class ReaderClient {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    const outcome = this.stopped('disposed', 0);
+    const outcome = this.stopped('disposed', 0, 0);
     const jobs = [...(this.running ? [this.running.job] : []), ...this.waiting.values()];
     if (this.running) clearTimeout(this.running.timer);
     this.running = undefined;
@@ -160,12 +169,13 @@ export class ReaderClient {
   private arm(run: Running): void {
     if (run.timer || this.running !== run) return;
     run.t0 = performance.now();
+    const deadline = run.job.deadlineMs;
     run.timer = setTimeout(() => {
       if (this.running !== run) return;
-      this.log('warn', `reader: ${run.job.fileName} needed more than ${duration(this.deadlineMs)}; the reader process was stopped and a fresh one reads the next file`);
+      this.log('warn', `reader: ${run.job.fileName} needed more than ${duration(deadline)}; the reader process was stopped and a fresh one reads the next file`);
       this.drop();
-      this.finish(run, this.stopped('deadline', this.deadlineMs));
-    }, this.deadlineMs);
+      this.finish(run, this.stopped('deadline', deadline, deadline));
+    }, deadline);
   }
 
   private start(): Reader {
@@ -217,7 +227,7 @@ export class ReaderClient {
     const ms = run?.t0 !== undefined ? performance.now() - run.t0 : 0;
     this.log('warn', `reader: the reader process stopped${run ? ` while reading ${run.job.fileName} (after ${duration(ms)})` : ' while idle'}: ${detail}${reason === 'memory' ? ` (its heap limit is ${this.memoryMb} MB)` : ''}; a fresh one reads the next file`);
     this.drop();
-    if (run) this.finish(run, this.stopped(reason, ms, detail));
+    if (run) this.finish(run, this.stopped(reason, ms, run.job.deadlineMs, detail));
     else this.pump();
   }
 
@@ -236,9 +246,9 @@ export class ReaderClient {
     if (r && r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
   }
 
-  private stopped(reason: ReadStopReason, ms: number, detail?: string): ReadOutcome {
+  private stopped(reason: ReadStopReason, ms: number, deadlineMs: number, detail?: string): ReadOutcome {
     const message = reason === 'memory' ? `it needed more than ${this.memoryMb} MB of memory to follow statically`
-      : reason === 'deadline' ? `it needed more than ${duration(this.deadlineMs)} to follow statically`
+      : reason === 'deadline' ? `it needed more than ${duration(deadlineMs)} to follow statically`
       : reason === 'crash' ? `the reader failed on it (${detail ?? 'unknown error'})`
       : 'the extension is shutting down';
     return { ok: false, reason, message, ms };
