@@ -175,6 +175,7 @@ export class ReaderClient {
       this.log('warn', `reader: ${run.job.fileName} needed more than ${duration(deadline)}; the reader process was stopped and a fresh one reads the next file`);
       this.drop();
       this.finish(run, this.stopped('deadline', deadline, deadline));
+      this.standBy();
     }, deadline);
   }
 
@@ -227,8 +228,17 @@ export class ReaderClient {
     const ms = run?.t0 !== undefined ? performance.now() - run.t0 : 0;
     this.log('warn', `reader: the reader process stopped${run ? ` while reading ${run.job.fileName} (after ${duration(ms)})` : ' while idle'}: ${detail}${reason === 'memory' ? ` (its heap limit is ${this.memoryMb} MB)` : ''}; a fresh one reads the next file`);
     this.drop();
-    if (run) this.finish(run, this.stopped(reason, ms, run.job.deadlineMs, detail));
-    else this.pump();
+    if (run) {
+      this.finish(run, this.stopped(reason, ms, run.job.deadlineMs, detail));
+      this.standBy();
+    } else {
+      this.pump(); // died while idle: a new process only when a request comes (no restart loop)
+    }
+  }
+
+  /** After a process was lost on a file, the next one starts now, so the next file does not wait for Node to start. */
+  private standBy(): void {
+    if (!this.reader && !this.disposed) this.start();
   }
 
   private finish(run: Running, outcome: ReadOutcome): void {

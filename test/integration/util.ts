@@ -13,7 +13,7 @@ export async function waitFor<T>(what: string, get: () => T | undefined | false,
 
 // The helpers below need the extension host's `vscode` module.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
@@ -92,14 +92,22 @@ export function fixtureCopies(prefix: string): { api: () => GradientLensApi; ope
 }
 
 /**
- * Issue 19 in the editor: the three-line doubling file (test/fixtures/doubling_list.py) gets one diagnostic — the
+ * The three-line file of issue 19: a list doubled 40 times. Written by the test, not kept in test/fixtures, where
+ * the unit tests read every file inline (importFuzz.test.ts) — until the reader is bounded, that takes them down.
+ */
+export const DOUBLING_SOURCE = 'l = [1]\nfor _ in range(40):\n    l = l + l\n';
+
+/**
+ * Issue 19 in the editor: the three-line doubling file (DOUBLING_SOURCE) gets one diagnostic — the
  * reader process stopped on it (`reader-stopped`, first line), or the bounded reader refused it on a line — and a
  * model file opened after it still gets its findings: the extension host, and the extension, carry on.
  */
 export async function checkHostileThenModel(api: GradientLensApi, open: (fixture: string) => Promise<vscode.TextDocument>, fixtures: string): Promise<void> {
   const logged = api.recentLog().length;
   const t0 = Date.now();
-  const hostile = await open(join(fixtures, 'doubling_list.py'));
+  const source = join(mkdtempSync(join(tmpdir(), 'gradient-lens-doubling-')), 'doubling_list.py');
+  writeFileSync(source, DOUBLING_SOURCE);
+  const hostile = await open(source);
   const stop = await waitFor('a diagnostic on the doubling file', () => {
     const d = vscode.languages.getDiagnostics(hostile.uri).filter((x) => x.source === 'Gradient Lens');
     return d.length > 0 ? d : undefined;

@@ -61,8 +61,11 @@ describe('reader process (ReaderClient + dist/reader.js)', () => {
     assert.ok(existsSync(SCRIPT), `${SCRIPT} is missing`);
   });
 
+  // Deadlines of 60 s where a test is about something else: this machine's load must not turn a read into a timeout.
+  const RELAXED = 60_000;
+
   test('every fixture model file gives exactly what importSource gives inline (structured clone keeps it intact)', async () => {
-    const c = client();
+    const c = client({ deadlineMs: RELAXED });
     const files = [
       ...readdirSync(FIXTURES).filter((f) => /\.(py|js|ts|json)$/.test(f)),
       ...readdirSync(join(FIXTURES, 'programs')).filter((f) => /\.(py|js|ts|json)$/.test(f)).map((f) => `programs/${f}`),
@@ -100,7 +103,7 @@ describe('reader process (ReaderClient + dist/reader.js)', () => {
       assert.match(outcome.message, outcome.reason === 'memory' ? new RegExp(`more than ${READER_MEMORY_MB} MB`) : /more than 3 s/);
       assert.ok(logs.some((l) => l.includes('doubling.py')), `logged: ${logs.join(' | ')}`);
     }
-    assert.ok(ms < READER_DEADLINE_MS + 5000, `${ms} ms`);
+    assert.ok(ms < READER_DEADLINE_MS + 20_000, `${ms} ms: Node's start-up is not counted in the deadline, but this is a hang`);
     const next = okResult(await c.read('mnist_mlp_zeros.py', fixture('mnist_mlp_zeros.py')));
     assert.deepStrictEqual(next, importSource('mnist_mlp_zeros.py', fixture('mnist_mlp_zeros.py')));
     assert.equal(c.processesStarted, outcome.ok ? 1 : 2);
@@ -133,7 +136,7 @@ describe('reader process (ReaderClient + dist/reader.js)', () => {
     assert.ok(await gone(first), `process ${first} still runs`);
     assert.ok(logs.some((l) => /heavy\.py needed more than 5 ms/.test(l)), logs.join(' | '));
     // The same file with the normal deadline: read, by a fresh process.
-    const again = okResult(await c.read('heavy.py', heavy));
+    const again = okResult(await c.read('heavy.py', heavy, { deadlineMs: RELAXED }));
     assert.deepStrictEqual(again, importSource('heavy.py', heavy));
     assert.equal(c.processesStarted, 2);
     assert.notEqual(c.pid, first);
@@ -155,7 +158,7 @@ describe('reader process (ReaderClient + dist/reader.js)', () => {
 
   test('requests run one at a time; a waiting request for the same document is replaced by the newer text', async () => {
     const c = client();
-    const busy = c.read('heavy.py', heavyProgram(), { key: 'a' });
+    const busy = c.read('heavy.py', heavyProgram(), { key: 'a', deadlineMs: RELAXED });
     const older = c.read('model.py', fixture('mnist_mlp_zeros.py'), { key: 'b' });
     const newer = c.read('model.py', fixture('mnist_softmax.py'), { key: 'b' });
     const other = c.read('model.py', fixture('mnist_mlp_zeros.py'), { key: 'c' });
