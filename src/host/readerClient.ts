@@ -152,7 +152,17 @@ export class ReaderClient {
     if (next.done) return;
     const job = next.value;
     this.waiting.delete(job.key);
-    const reader = this.reader ?? this.start();
+    let reader: Reader;
+    try {
+      reader = this.reader ?? this.start();
+    } catch (e) {
+      // fork itself failed (no process could be made): this request is answered, the next one tries again.
+      const detail = `the reader process could not be started: ${e instanceof Error ? e.message : String(e)}`;
+      this.log('warn', `reader: ${detail}`);
+      for (const w of job.waiters) w(this.stopped('crash', 0, job.deadlineMs, detail));
+      this.pump();
+      return;
+    }
     const run: Running = { job, id: this.nextId++, reader, t0: undefined, timer: undefined };
     this.running = run;
     const command: ReadFileCommand = { type: 'readFile', id: run.id, fileName: job.fileName, text: job.text };
@@ -238,7 +248,12 @@ export class ReaderClient {
 
   /** After a process was lost on a file, the next one starts now, so the next file does not wait for Node to start. */
   private standBy(): void {
-    if (!this.reader && !this.disposed) this.start();
+    if (this.reader || this.disposed) return;
+    try {
+      this.start();
+    } catch {
+      // the next request tries again and says why
+    }
   }
 
   private finish(run: Running, outcome: ReadOutcome): void {
