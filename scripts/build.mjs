@@ -3,6 +3,7 @@
 //   dist/worker.js     training process (forked by the host)
 //   dist/cli.js        headless CLI (bin/gradient-lens.js loads it)
 //   dist/diagnostics.js  the diagnostics engine's worker thread (started by the training process and the CLI)
+//   dist/reader.js     the static reader's process (forked by the extension host, which reads model files there: host/readerClient.ts)
 //   dist/*.wasm        tfjs wasm binaries, found next to the bundles at run time
 //   dist/nativeBackend.mjs  scripts/nativeBackend.mjs, run by the extension's offline native set-up
 //   media/webview.js   browser bundle for the panel
@@ -30,6 +31,7 @@ const entries = [
   { in: 'src/worker/trainingProcess.ts', out: 'dist/worker.js', ...node },
   { in: 'src/cli.ts', out: 'dist/cli.js', ...node },
   { in: 'src/core/diagnostics/engineWorker.ts', out: 'dist/diagnostics.js', ...node },
+  { in: 'src/worker/readerProcess.ts', out: 'dist/reader.js', ...node },
   { in: 'src/webview/main.ts', out: 'media/webview.js', bundle: true, platform: 'browser', target: 'es2022',
     format: 'iife', sourcemap: !production, minify: production, logLevel: 'warning' },
 ].filter((e) => existsSync(e.in));

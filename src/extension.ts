@@ -8,6 +8,7 @@ import { COMMANDS, type Ctx } from './host/commands';
 import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
 import { registerEditorFeatures } from './host/editorFeatures';
+import { ReaderClient } from './host/readerClient';
 import { NativeBackend } from './host/nativeSetup';
 import { ExampleOpener } from './host/examples';
 import { WalkthroughProgress, type WalkthroughKey } from './host/walkthrough';
@@ -63,7 +64,10 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     deserializeWebviewPanel: async (panel, state) => { TrainingPanel.revive(panel, context.extensionUri, state, runs); },
   }));
 
-  const editor = registerEditorFeatures(context, {
+  // Model files are read in a process of their own (dist/reader.js), never on this thread (issue 19).
+  const reader = new ReaderClient({ script: vscode.Uri.joinPath(context.extensionUri, 'dist', 'reader.js').fsPath, log: (level, message) => log[level](message) });
+  context.subscriptions.push(reader);
+  const editor = registerEditorFeatures(context, reader, {
     trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
     log: (message) => log.warn(message),
   });

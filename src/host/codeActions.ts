@@ -43,12 +43,14 @@ export class GradientLensCodeActions implements vscode.CodeActionProvider {
     return same.find(onLine) ?? (same.length === 1 ? same[0] : undefined);
   }
 
-  provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+  async provideCodeActions(doc: vscode.TextDocument, _range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): Promise<vscode.CodeAction[]> {
     if (context.only && !context.only.contains(vscode.CodeActionKind.QuickFix) && !vscode.CodeActionKind.QuickFix.contains(context.only)) return [];
     const ours = context.diagnostics.filter((d) => (d.source === STATIC_SOURCE || d.source === RUNTIME_SOURCE) && codeOf(d) !== undefined);
     if (ours.length === 0) return [];
-    const result = this.diagnostics.importDocument(doc);
-    if (!result) return [];
+    const version = doc.version;
+    const result = await this.diagnostics.importDocument(doc);
+    // Edited while it was read: the edits would be computed against other text; VS Code asks again.
+    if (!result || doc.version !== version) return [];
     const text = doc.getText();
     const byEdit = new Map<string, vscode.CodeAction>();
     const retrain: vscode.CodeAction[] = [];
@@ -116,7 +118,11 @@ export async function fixAndRetrain(diagnostics: EditorDiagnostics, deps: Editor
     return refuse('the workspace is not trusted (it edits and trains a workspace file)', 'needs a trusted workspace: it edits the file and trains the model it defines.');
   }
   const doc = await vscode.workspace.openTextDocument(uriArg);
-  const result = diagnostics.importDocument(doc);
+  const version = doc.version;
+  const outcome = await diagnostics.readDocument(doc);
+  if (!outcome.ok) return refuse(`${vscode.workspace.asRelativePath(doc.uri)} could not be read: ${outcome.message}`, `: ${vscode.workspace.asRelativePath(doc.uri)} could not be read (${outcome.message}); nothing was changed.`);
+  if (doc.version !== version) return refuse(`${vscode.workspace.asRelativePath(doc.uri)} changed while it was read`, ': the file changed meanwhile; nothing was changed (run the quick fix again).');
+  const result = outcome.result;
   if (!result) return refuse(`${vscode.workspace.asRelativePath(doc.uri)} no longer defines a model`, `: ${vscode.workspace.asRelativePath(doc.uri)} no longer defines a model.`);
   const problem = fixProblem(fixArg, result.layers.length);
   if (problem !== undefined) {

@@ -18,8 +18,8 @@ export class TrainCodeLens implements vscode.CodeLensProvider {
     this.changed.fire();
   }
 
-  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
-    const result = this.diagnostics.importDocument(doc);
+  async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    const result = await this.diagnostics.importDocument(doc);
     if (!result) return [];
     const anchor = result.modelRange ?? result.layers[0]?.definition;
     if (!anchor) return [];

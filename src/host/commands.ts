@@ -8,15 +8,18 @@ import { validateSpec } from '../core/spec';
 import { cut, own, plainJson, preview } from '../core/untrusted';
 import type { LayerSource } from '../core/importers/types';
 import type { Finding } from '../core/findings';
+import type { ReadOutcome } from './readerClient';
 import type { Config } from './config';
 import type { RunManager, RunRecord, RunRequest } from './runManager';
-import { choiceFromDocument, importDocument, pickRun } from './pickRun';
+import { choiceFromDocument, pickRun } from './pickRun';
 import type { NativeBackend, SetupResult } from './nativeSetup';
 import type { ExampleOpener } from './examples';
 
 /** What the editor features (src/host/editorDiagnostics.ts) give back to the extension. */
 export interface EditorFeaturesLike {
   showRuntimeFindings(uri: vscode.Uri, findings: Finding[]): void;
+  /** A document's model, read in the reader process (cached per version). */
+  readDocument(doc: vscode.TextDocument): Promise<ReadOutcome>;
 }
 
 export interface Ctx {
@@ -24,7 +27,7 @@ export interface Ctx {
   config: Config;
   runs: RunManager;
   log: vscode.LogOutputChannel;
-  editor?: EditorFeaturesLike;
+  editor: EditorFeaturesLike;
   native?: NativeBackend;
   /** "Open Example" (host/examples.ts); absent: the QuickPick offers no examples. */
   examples?: ExampleOpener;
@@ -112,8 +115,9 @@ async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunReq
     void vscode.window.showWarningMessage('Gradient Lens: training a model defined in a workspace file needs a trusted workspace (it runs a job the file chooses).');
     return undefined;
   }
-  const imported = importDocument(doc);
-  const choice = choiceFromDocument(doc, imported);
+  const outcome = await ctx.editor.readDocument(doc);
+  const imported = outcome.ok ? outcome.result : undefined;
+  const choice = choiceFromDocument(doc, outcome);
   if (typeof choice === 'string') {
     void vscode.window.showErrorMessage(`Gradient Lens: ${choice}`);
     return undefined;
@@ -142,7 +146,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
   'gradientLens.train': (ctx) => async (arg?: unknown): Promise<RunRecord | undefined> => {
     if (arg === undefined) {
       const examples = ctx.examples;
-      const choice = await pickRun(examples && (async (e) => vscode.workspace.openTextDocument(await examples.open(e))));
+      const choice = await pickRun((doc) => ctx.editor.readDocument(doc), examples && (async (e) => vscode.workspace.openTextDocument(await examples.open(e))));
       if (!choice) return undefined;
       if (choice.sourceFile) {
         const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(choice.sourceFile));

@@ -4,10 +4,14 @@
 // DiagnosticCollection ('gradient-lens'). Quick fixes (codeActions.ts) and the "Train this model"
 // CodeLens (codeLens.ts) read the same cached import; editorFeatures.ts wires them together. Findings
 // become diagnostics only here (STYLE.md 8).
+//
+// The reading itself happens in the reader process (readerClient.ts, issue 19), never on the extension
+// host's thread: a file the reader could not finish (out of memory, past its deadline, a crash) gets one
+// "stopped reading" diagnostic on its first line, and every other file goes on as before.
 import * as vscode from 'vscode';
-import { importSource } from '../core/importers/index';
 import type { ImportNote, ImportResult, SourceRange } from '../core/importers/types';
 import type { Finding, Severity } from '../core/findings';
+import type { ReadOutcome, ReaderClient } from './readerClient';
 
 export const DIAGNOSTIC_COLLECTION = 'gradient-lens';
 /** `Diagnostic.source` of static findings and notes / of findings from a training run. */
@@ -15,6 +19,8 @@ export const STATIC_SOURCE = 'Gradient Lens';
 export const RUNTIME_SOURCE = 'Gradient Lens (training)';
 /** Code of import notes (constructs not followed); findings use their own stable codes. */
 export const NOTE_CODE = 'import-note';
+/** Code of the diagnostic of a file the reader process could not finish (docs/importers.md#reader-stopped). */
+export const READER_STOPPED_CODE = 'reader-stopped';
 export const DEBOUNCE_MS = 300;
 
 /** Languages whose documents may define a model (by file extension, importSource decides). */
@@ -24,8 +30,10 @@ export const MODEL_SELECTOR: vscode.DocumentFilter[] = ['python', 'javascript', 
 export interface EditorFeatures {
   /** Shows a training run's findings on the lines of their layers; replaces that file's previous run. */
   showRuntimeFindings(uri: vscode.Uri, findings: Finding[]): void;
-  /** The model in a document (cached per document version), or undefined when it defines none. */
-  importDocument(doc: vscode.TextDocument): ImportResult | undefined;
+  /** The model in a document (read once per document version, in the reader process), or undefined when it defines none or could not be read. */
+  importDocument(doc: vscode.TextDocument): Promise<ImportResult | undefined>;
+  /** The same read, with why it stopped when the reader could not finish it. */
+  readDocument(doc: vscode.TextDocument): Promise<ReadOutcome>;
 }
 
 export interface EditorDeps {
@@ -45,6 +53,11 @@ export function importFileName(doc: vscode.TextDocument): string {
   const base = name.split(/[\\/]/).pop() ?? name;
   if (doc.uri.scheme !== 'file' && !base.includes('.')) return name + (EXT_OF_LANGUAGE[doc.languageId] ?? '');
   return name;
+}
+
+/** "Gradient Lens stopped reading mnist.py: it needed more than 256 MB …" — a read that gave no result, for messages. */
+export function stoppedMessage(outcome: Extract<ReadOutcome, { ok: false }>, name = 'this file'): string {
+  return `Gradient Lens stopped reading ${name}: ${outcome.message}. Nothing in it was run; it gets no findings, quick fixes or CodeLens until it changes.`;
 }
 
 /** 1-based importer range → VS Code range, clamped into the document (vscode-eslint style). */
@@ -74,7 +87,7 @@ interface RuntimeEntry {
 /** Owns the collection, the per-document import cache and the runtime findings of each file. */
 export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   readonly collection = vscode.languages.createDiagnosticCollection(DIAGNOSTIC_COLLECTION);
-  private readonly cache = new Map<string, { version: number; result: ImportResult | undefined }>();
+  private readonly cache = new Map<string, { version: number; outcome: Promise<ReadOutcome> }>();
   private readonly runtime = new Map<string, RuntimeEntry>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
@@ -82,29 +95,29 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   readonly onDidUpdate = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.collection, this.changed];
 
-  constructor(private readonly docsUri: vscode.Uri) {
+  constructor(private readonly docsUri: vscode.Uri, private readonly reader: ReaderClient) {
     this.disposables.push(
-      vscode.workspace.onDidOpenTextDocument((d) => this.update(d)),
+      vscode.workspace.onDidOpenTextDocument((d) => void this.update(d)),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length > 0) this.schedule(e.document);
       }),
       vscode.workspace.onDidCloseTextDocument((d) => this.forget(d.uri)),
     );
-    for (const d of vscode.workspace.textDocuments) this.update(d);
+    for (const d of vscode.workspace.textDocuments) void this.update(d);
   }
 
-  importDocument(doc: vscode.TextDocument): ImportResult | undefined {
+  readDocument(doc: vscode.TextDocument): Promise<ReadOutcome> {
     const key = doc.uri.toString();
     const hit = this.cache.get(key);
-    if (hit && hit.version === doc.version) return hit.result;
-    let result: ImportResult | undefined;
-    try {
-      result = importSource(importFileName(doc), doc.getText());
-    } catch {
-      result = undefined; // importSource is total; this only guards the extension host against a bug
-    }
-    this.cache.set(key, { version: doc.version, result });
-    return result;
+    if (hit && hit.version === doc.version) return hit.outcome;
+    const outcome = this.reader.read(importFileName(doc), doc.getText(), { key });
+    this.cache.set(key, { version: doc.version, outcome });
+    return outcome;
+  }
+
+  async importDocument(doc: vscode.TextDocument): Promise<ImportResult | undefined> {
+    const outcome = await this.readDocument(doc);
+    return outcome.ok ? outcome.result : undefined;
   }
 
   /** Runtime findings of a file, as the code actions need them. */
@@ -115,9 +128,9 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   showRuntimeFindings(uri: vscode.Uri, findings: Finding[]): void {
     const key = uri.toString();
     const doc = vscode.workspace.textDocuments.find((d) => d.uri.toString() === key);
-    const result = doc ? this.importDocument(doc) : undefined;
-    this.runtime.set(key, { findings, specKey: result?.spec.ok ? JSON.stringify(result.spec.spec) : undefined });
-    if (doc) this.update(doc);
+    // The spec they hold for is the one the file defines now: update() takes it from the current read.
+    this.runtime.set(key, { findings, specKey: undefined });
+    if (doc) void this.update(doc);
     else this.collection.set(uri, findings.map((f) => this.findingDiagnostic(f, undefined, undefined, uri, true)));
   }
 
@@ -126,7 +139,7 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     clearTimeout(this.timers.get(key));
     this.timers.set(key, setTimeout(() => {
       this.timers.delete(key);
-      this.update(doc);
+      void this.update(doc);
     }, DEBOUNCE_MS));
   }
 
@@ -139,17 +152,22 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     this.collection.delete(uri);
   }
 
-  /** Recomputes a document's diagnostics now. */
-  update(doc: vscode.TextDocument): void {
+  /** Recomputes a document's diagnostics (once the reader has read its current text). */
+  async update(doc: vscode.TextDocument): Promise<void> {
     if (doc.isClosed || !vscode.languages.match(MODEL_SELECTOR, doc)) return;
     const key = doc.uri.toString();
-    const result = this.importDocument(doc);
+    const version = doc.version;
+    const outcome = await this.readDocument(doc);
+    // Closed or edited meanwhile: the close cleared it, the edit schedules its own update.
+    if (doc.isClosed || doc.version !== version || outcome.ok === false && outcome.reason === 'disposed') return;
+    const result = outcome.ok ? outcome.result : undefined;
     const run = this.runtime.get(key);
-    // Findings shown while the file was closed: the spec they hold for is the one it defines when opened.
+    // Findings shown while the file was closed or during a run: the spec they hold for is the one it defines now.
     if (run && run.specKey === undefined && result?.spec.ok) run.specKey = JSON.stringify(result.spec.spec);
     // A change that alters the model invalidates the last run's findings; other edits re-anchor them.
     if (run && (!result?.spec.ok || (run.specKey !== undefined && JSON.stringify(result.spec.spec) !== run.specKey))) this.runtime.delete(key);
     const diagnostics: vscode.Diagnostic[] = [];
+    if (!outcome.ok) diagnostics.push(this.stoppedDiagnostic(outcome, doc));
     if (result) {
       for (const n of result.notes) diagnostics.push(this.noteDiagnostic(n, doc));
       for (const f of result.staticFindings) diagnostics.push(this.findingDiagnostic(f, result, doc, doc.uri, false));
@@ -162,6 +180,14 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   private codeFor(code: string, page: 'findings' | 'importers'): { value: string; target: vscode.Uri } {
     const target = page === 'findings' ? this.docsUri : vscode.Uri.joinPath(this.docsUri, '..', 'importers.md');
     return { value: code, target: target.with({ fragment: code }) };
+  }
+
+  /** One diagnostic for a file the reader could not finish: on its first line (where it stopped is not known). */
+  private stoppedDiagnostic(outcome: Extract<ReadOutcome, { ok: false }>, doc: vscode.TextDocument): vscode.Diagnostic {
+    const d = new vscode.Diagnostic(doc.lineAt(0).range, stoppedMessage(outcome), vscode.DiagnosticSeverity.Warning);
+    d.source = STATIC_SOURCE;
+    d.code = this.codeFor(READER_STOPPED_CODE, 'importers');
+    return d;
   }
 
   private noteDiagnostic(n: ImportNote, doc: vscode.TextDocument): vscode.Diagnostic {

@@ -9,9 +9,10 @@ import {
   ACTIVATIONS, NAMED_INITIALIZERS, OPTIMIZERS, describeArchitecture, validateSpec, MAX_UNITS,
   type Activation, type NamedInitializer, type OptimizerType,
 } from '../core/spec';
-import { importSource } from '../core/importers/index';
 import type { ImportResult } from '../core/importers/types';
 import { EXAMPLES, type Example } from '../core/examples';
+import type { ReadOutcome } from './readerClient';
+import { stoppedMessage } from './editorDiagnostics';
 
 export interface RunChoice {
   spec: unknown;
@@ -23,18 +24,14 @@ interface Item extends vscode.QuickPickItem {
   choose?: () => Promise<RunChoice | undefined> | RunChoice | undefined;
 }
 
-/** The model in a document, when an importer recognises it. */
-export function importDocument(doc: vscode.TextDocument): ImportResult | undefined {
-  try {
-    return importSource(doc.fileName, doc.getText());
-  } catch {
-    return undefined; // an importer bug must not break the QuickPick
-  }
-}
+/** How a document's model is read: the editor features' cached read in the reader process (editorDiagnostics.ts). */
+export type ReadDocument = (doc: vscode.TextDocument) => Promise<ReadOutcome>;
 
 /** A run from a document's model, or a message saying why it cannot be trained. */
-export function choiceFromDocument(doc: vscode.TextDocument, imported = importDocument(doc)): RunChoice | string {
+export function choiceFromDocument(doc: vscode.TextDocument, outcome: ReadOutcome): RunChoice | string {
   const name = basename(doc.fileName);
+  if (!outcome.ok) return stoppedMessage(outcome, name);
+  const imported = outcome.result;
   if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs or a JSON spec).`;
   if (!imported.spec.ok) return `the model in ${name} cannot be trained: ${imported.spec.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
   return { spec: imported.spec.spec, label: name, sourceFile: doc.uri.fsPath };
@@ -45,12 +42,12 @@ function presetItem(p: Preset): Item {
 }
 
 /** The document "Model in <file>" offers: the active editor's, else the first visible editor's that holds a model. */
-function modelDocument(): { doc: vscode.TextDocument; imported: ImportResult } | undefined {
+async function modelDocument(read: ReadDocument): Promise<{ doc: vscode.TextDocument; outcome: ReadOutcome; imported: ImportResult } | undefined> {
   const active = vscode.window.activeTextEditor?.document;
   const candidates = active ? [active] : vscode.window.visibleTextEditors.map((e) => e.document);
   for (const doc of candidates) {
-    const imported = importDocument(doc);
-    if (imported) return { doc, imported };
+    const outcome = await read(doc);
+    if (outcome.ok && outcome.result) return { doc, outcome, imported: outcome.result };
   }
   return undefined;
 }
@@ -58,12 +55,12 @@ function modelDocument(): { doc: vscode.TextDocument; imported: ImportResult } |
 /** Opens an example as an editable file (host/examples.ts) and resolves to its document. */
 export type OpenExample = (example: Example) => Promise<vscode.TextDocument>;
 
-export async function pickRun(openExample?: OpenExample): Promise<RunChoice | undefined> {
+export async function pickRun(read: ReadDocument, openExample?: OpenExample): Promise<RunChoice | undefined> {
   const items: Item[] = [];
-  const found = vscode.workspace.isTrusted ? modelDocument() : undefined;
+  const found = vscode.workspace.isTrusted ? await modelDocument(read) : undefined;
   if (found) {
-    const { doc, imported } = found;
-    const c = choiceFromDocument(doc, imported);
+    const { doc, outcome, imported } = found;
+    const c = choiceFromDocument(doc, outcome);
     items.push({ kind: vscode.QuickPickItemKind.Separator, label: doc === vscode.window.activeTextEditor?.document ? 'Active editor' : 'Open editor' });
     items.push({
       label: `$(file-code) Model in ${basename(doc.fileName)}`,
@@ -88,7 +85,7 @@ export async function pickRun(openExample?: OpenExample): Promise<RunChoice | un
       label: `$(book) ${e.title}`, description: e.fileName, detail: e.description,
       choose: async () => {
         const doc = await openExample(e);
-        const c = choiceFromDocument(doc);
+        const c = choiceFromDocument(doc, await read(doc));
         if (typeof c === 'string') {
           void vscode.window.showErrorMessage(`Gradient Lens: ${c}`);
           return undefined;

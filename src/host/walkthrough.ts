@@ -25,7 +25,7 @@ export type WalkthroughKey = keyof typeof WALKTHROUGH_KEYS;
 
 export interface WalkthroughDeps {
   runs: Pick<RunManager, 'onDidEndRun'>;
-  importDocument(doc: vscode.TextDocument): ImportResult | undefined;
+  importDocument(doc: vscode.TextDocument): Promise<ImportResult | undefined>;
 }
 
 /** Whether a diagnostic of ours (warning or error) sits on the line of a hidden layer's weights. */
@@ -42,11 +42,11 @@ export class WalkthroughProgress implements vscode.Disposable {
 
   constructor(private readonly deps: WalkthroughDeps) {
     this.disposables.push(
-      vscode.languages.onDidChangeDiagnostics(() => this.checkVisibleWarnings()),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.checkVisibleWarnings()),
+      vscode.languages.onDidChangeDiagnostics(() => void this.checkVisibleWarnings()),
+      vscode.window.onDidChangeVisibleTextEditors(() => void this.checkVisibleWarnings()),
       deps.runs.onDidEndRun((r) => this.onRunEnded(r)),
     );
-    this.checkVisibleWarnings();
+    void this.checkVisibleWarnings();
   }
 
   /** What has happened in this window so far (tests, and the log). */
@@ -67,12 +67,13 @@ export class WalkthroughProgress implements vscode.Disposable {
     if (r.compareWithRunId) this.reach('runsCompared');
   }
 
-  private checkVisibleWarnings(): void {
+  private async checkVisibleWarnings(): Promise<void> {
     if (this.reached.has('hiddenLayerWarningShown')) return;
     for (const editor of vscode.window.visibleTextEditors) {
       const ours = vscode.languages.getDiagnostics(editor.document.uri).filter((d) => d.source === STATIC_SOURCE || d.source === RUNTIME_SOURCE);
       if (ours.length === 0) continue;
-      const imported = this.deps.importDocument(editor.document);
+      const imported = await this.deps.importDocument(editor.document);
+      if (this.reached.has('hiddenLayerWarningShown')) return;
       if (imported && ours.some((d) => onHiddenLayerLine(d, imported))) {
         this.reach('hiddenLayerWarningShown');
         return;

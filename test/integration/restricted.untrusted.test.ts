@@ -5,12 +5,12 @@
 import * as assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import { Config } from '../../src/host/config';
 import { findPreset } from '../../src/core/presets';
-import { EXT_ID, waitFor } from './util';
+import { EXT_ID, checkHostileThenModel, waitFor } from './util';
 
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 
@@ -52,6 +52,19 @@ describe('Restricted Mode (an untrusted workspace that sets the diagnostics sett
     assert.equal(dead.severity, 'error', 'deadLayerErrorShare 2 from the workspace would have made it a warning');
     assert.equal(dead.evidence.activeShareThreshold, 0.01);
     assert.ok(r.findings.some((f) => f.code === 'collapsed-output'), 'collapsedShare 2 from the workspace would hide it');
+  });
+
+  it('the three-line doubling file shows one diagnostic; a model file opened next still gets its findings (issue 19)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gl-untrusted-reader-'));
+    let n = 0;
+    await checkHostileThenModel(api, async (fixture) => {
+      const file = join(dir, `${++n}-${basename(fixture)}`);
+      copyFileSync(fixture, file);
+      const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
+      await vscode.window.showTextDocument(doc);
+      return doc;
+    }, FIXTURES);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('"Fix and re-train" is refused in Restricted Mode: the file is not edited and the log says why', async () => {

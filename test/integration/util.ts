@@ -12,7 +12,8 @@ export async function waitFor<T>(what: string, get: () => T | undefined | false,
 }
 
 // The helpers below need the extension host's `vscode` module.
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import * as assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
@@ -88,4 +89,51 @@ export function fixtureCopies(prefix: string): { api: () => GradientLensApi; ope
       return doc;
     },
   };
+}
+
+/**
+ * The three-line file of issue 19: a list doubled 40 times. Written by the test, not kept in test/fixtures, where
+ * the unit tests read every file inline (importFuzz.test.ts) — until the reader is bounded, that takes them down.
+ */
+export const DOUBLING_SOURCE = 'l = [1]\nfor _ in range(40):\n    l = l + l\n';
+
+/**
+ * Issue 19 in the editor: the three-line doubling file (DOUBLING_SOURCE) gets one diagnostic — the
+ * reader process stopped on it (`reader-stopped`, first line), or the bounded reader refused it on a line — and a
+ * model file opened after it still gets its findings: the extension host, and the extension, carry on.
+ */
+export async function checkHostileThenModel(api: GradientLensApi, open: (fixture: string) => Promise<vscode.TextDocument>, fixtures: string): Promise<void> {
+  const logged = api.recentLog().length;
+  const t0 = Date.now();
+  const source = join(mkdtempSync(join(tmpdir(), 'gradient-lens-doubling-')), 'doubling_list.py');
+  writeFileSync(source, DOUBLING_SOURCE);
+  const hostile = await open(source);
+  const stop = await waitFor('a diagnostic on the doubling file', () => {
+    const d = vscode.languages.getDiagnostics(hostile.uri).filter((x) => x.source === 'Gradient Lens');
+    return d.length > 0 ? d : undefined;
+  }, 60_000);
+  console.log(`      doubling_list.py after ${Date.now() - t0} ms: ${stop.map((d) => `[${codeOf(d)} line ${d.range.start.line + 1}] ${d.message}`).join(' | ')}`);
+  if (stop.some((d) => codeOf(d) === 'reader-stopped')) {
+    assert.equal(stop.length, 1, 'one diagnostic');
+    const [d] = stop;
+    assert.match(d.message, /^Gradient Lens stopped reading this file: it needed more than (256 MB of memory|3 s) to follow statically\./);
+    assert.equal(d.range.start.line, 0);
+    assert.equal(d.severity, vscode.DiagnosticSeverity.Warning);
+    assert.ok(typeof d.code === 'object' && d.code.target.path.endsWith('/docs/importers.md') && d.code.target.fragment === 'reader-stopped', 'links docs/importers.md#reader-stopped');
+    assert.ok(api.recentLog().slice(logged).some((l) => /reader: .*doubling_list\.py/.test(l)), `the log names the file: ${api.recentLog().slice(logged).join(' | ')}`);
+  } else {
+    // The bounded reader (issue 19 item 1) says where it stopped.
+    assert.ok(stop.some((d) => /statically|too large/i.test(d.message)), stop.map((d) => d.message).join(' | '));
+  }
+  const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', hostile.uri)) ?? [];
+  assert.ok(!lenses.some((l) => l.command?.command === 'gradientLens.trainFile'), 'no "Train this model" on the doubling file');
+
+  const t1 = Date.now();
+  const model = await open(join(fixtures, 'mnist_mlp_zeros.py'));
+  const found = await waitFor('the static findings of mnist_mlp_zeros.py after the doubling file', () => {
+    const d = vscode.languages.getDiagnostics(model.uri).filter((x) => x.source === 'Gradient Lens' && x.range.start.line === 8 && (codeOf(x) === 'dead-units' || codeOf(x) === 'symmetric-units'));
+    return d.length >= 2 ? d : undefined;
+  }, 30_000);
+  console.log(`      mnist_mlp_zeros.py after it: ${found.map(codeOf).sort().join(', ')} in ${Date.now() - t1} ms`);
+  assert.deepEqual(found.map(codeOf).sort(), ['dead-units', 'symmetric-units']);
 }
