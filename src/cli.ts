@@ -7,7 +7,7 @@
 // (one line on stderr), 130 / 143 interrupted by SIGINT / SIGTERM.
 // This file is the entry (dist/cli.js, loaded by bin/gradient-lens.js); the parts are in cli/: args.ts
 // (options, help, did-you-mean), output.ts (every write, escaped, failures are errors), signals.ts
-// (Ctrl-C, SIGTERM, the filtering child), readWorker.ts (the model file read on a worker thread),
+// (Ctrl-C, SIGTERM, the filtering child), reader.ts (the model file read in a child process),
 // commands.ts (train, check, presets).
 import type { BackendRequest } from './core/events';
 import { MAX_STEPS, MAX_SEED } from './core/spec';

@@ -12,7 +12,7 @@ import { messageForPeople, problemsText } from '../core/specText';
 import { UsageError } from './args';
 import { out, outJson, outLine, errLine } from './output';
 import { CHILD_ENV, STDERR_COLUMNS_ENV, isActiveBar, runInChild, setActiveBar, stderrIsTerminal } from './signals';
-import { ReadError, importModelFile, readSpecFile } from './readWorker';
+import { ReadError, importModelFile, readSpecFile } from './reader';
 
 /** Longest line the CLI writes to stderr for an error: the offending value is quoted, not echoed whole. */
 export const MAX_ERROR_LINE = 1000;

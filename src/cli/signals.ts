@@ -1,7 +1,7 @@
 // Ctrl-C, SIGTERM and the training child.
 // - The handlers exit at once (130 / 143, README "Exit codes"), after putting the cursor back (the
 //   progress bar hides it). They run when the event loop turns, so nothing the CLI does blocks it for
-//   long: the model file is read on a worker thread (readWorker.ts), MNIST is read asynchronously, the
+//   long: the model file is read in a child process (reader.ts), MNIST is read asynchronously, the
 //   training loop yields every 100 ms.
 // - Training that may load tfjs-node runs in a child whose stderr this process filters (delegation:
 //   libtensorflow writes its start-up lines straight to fd 2). A signal is forwarded to the child, which
@@ -93,11 +93,11 @@ export function installSignalHandlers(): void {
 }
 
 /**
- * In the training child: a thread that kills this process when its parent is gone (the child is
+ * In a child of the CLI (training, reading): a thread that kills this process when its parent is gone (the child is
  * re-parented, so process.ppid changes). A thread, not a timer, because the main thread may be inside
  * a long synchronous call (loading libtensorflow) for longer than the parent's death may go unnoticed.
  */
-function watchParent(parentPid: number): void {
+export function watchParent(parentPid: number): void {
   if (!(parentPid > 0)) return;
   if (process.ppid !== parentPid) process.kill(process.pid, 'SIGKILL');
   const watcher = new Worker(
