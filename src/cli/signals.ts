@@ -87,8 +87,13 @@ function onSignal(signal: HandledSignal): void {
 export function installSignalHandlers(): void {
   if (installed) return;
   installed = true;
-  for (const signal of Object.keys(EXIT_CODES) as HandledSignal[]) process.on(signal, () => onSignal(signal));
-  process.on('SIGHUP', () => { child?.kill('SIGHUP'); });
+  for (const signal of Object.keys(EXIT_CODES) as HandledSignal[]) {
+    // bin/gradient-lens.js's handlers for the time the bundle loads: replaced, ours added first (a signal
+    // with no listener left for an instant would lose one that is pending).
+    const early = process.listeners(signal);
+    process.on(signal, () => onSignal(signal));
+    for (const l of early) process.off(signal, l as () => void);
+  }
   if (process.env[CHILD_ENV]) watchParent(Number(process.env[CHILD_ENV]));
 }
 
