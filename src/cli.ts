@@ -82,7 +82,9 @@ export async function runCommand(argv: string[]): Promise<number> {
     const usage = e instanceof UsageError || e instanceof DataError || error.name === 'BackendError' || error.name === 'SpecError'
       || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS');
     // One line, cut and escaped: a 10 MB value or an escape sequence in the input must not reach the terminal as it is.
-    errLine(`gradient-lens: ${cut(String(error.message).split('\n')[0], MAX_ERROR_LINE)}`);
+    // (parseArgs's own messages span lines that belong together: joined)
+    const message = usage && !(e instanceof UsageError) && (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS') ? error.message.split('\n').join(' ') : String(error.message).split('\n')[0];
+    errLine(`gradient-lens: ${cut(message, MAX_ERROR_LINE)}`);
     if (!usage && process.env.GRADIENT_LENS_DEBUG) err(`${error.stack}\n`);
     return usage ? 2 : 1;
   }

@@ -153,8 +153,8 @@ export function plainJson(v: unknown, limits: PlainJsonLimits = DEFAULT_PLAIN_JS
 // (0x9b is a one-byte CSI on some terminals), the bidi controls that reorder what follows (U+202A–202E,
 // U+2066–2069, U+200E/200F, U+061C: "Trojan Source"), and the line/paragraph separators. Newline and
 // tab are kept only when the caller says so.
-const TERMINAL_UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-const TERMINAL_UNSAFE_WITH_NEWLINE_TAB = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_KEEPING_NEWLINE_TAB = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 // The same set minus C0 (JSON.stringify escapes C0 already): what `printableJson` escapes in a JSON text.
 const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
@@ -171,7 +171,7 @@ const escapeChar = (c: string): string => {
  * for a person that may hold text from a user's file: names, messages quoting the file, paths.
  */
 export function printable(text: string, keep: 'none' | 'newline-tab' = 'none'): string {
-  return text.replace(keep === 'none' ? TERMINAL_UNSAFE : TERMINAL_UNSAFE_WITH_NEWLINE_TAB, escapeChar);
+  return text.replace(keep === 'none' ? TERMINAL_UNSAFE : UNSAFE_KEEPING_NEWLINE_TAB, escapeChar);
 }
 
 /**
