@@ -1,6 +1,6 @@
 // What probing + diagnostics cost: trains seed-mlp-uniform (784 → 100 relu → 10, SGD 0.5, batch 100)
 // with and without the probe hook + diagnostics engine at the default probe interval and size, on
-// the default backend, and prints `probe overhead: X%` with both training times (DESIGN.md's
+// the default backend, and prints `probe overhead: X%` with both training times (docs/design.md's
 // trainMs: the training loop, probes included, evaluation and start-up excluded).
 //
 // Runs alternate (without, with, without, with, ...) so load from other processes hits both alike;

@@ -1,4 +1,4 @@
-// Fails (exit 1) when an import crosses the layer boundaries of DESIGN.md:
+// Fails (exit 1) when an import crosses the layer boundaries of docs/design.md ("Layout"):
 // host -> core, protocol; worker -> core, protocol; webview -> protocol; nothing imports host;
 // protocol may only `import type` from core; only src/host and src/extension.ts may import `vscode`.
 // tsc enforces the `vscode` rule too (tsconfig.json has `types: ["node"]`); this script also covers
@@ -59,6 +59,6 @@ for (const file of files) {
   }
 }
 if (problems.length) {
-  console.error('Layer boundaries crossed (see DESIGN.md "Layout"):\n  ' + problems.join('\n  '));
+  console.error('Layer boundaries crossed (see docs/design.md, "Layout"):\n  ' + problems.join('\n  '));
   process.exit(1);
 }

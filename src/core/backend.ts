@@ -1,5 +1,5 @@
 // Backend selection: tfjs-node ('tensorflow') when it loads, else wasm, else the plain JS 'cpu'
-// backend (DESIGN.md "Backends"). The trainer receives the `tf` namespace from here instead of
+// backend (docs/design.md, "Backends"). The trainer receives the `tf` namespace from here instead of
 // importing one: @tensorflow/tfjs-node brings its own copy of tfjs-core (an external module, not in our
 // bundle), and its backend is registered on that copy's engine.
 //

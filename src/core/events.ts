@@ -80,7 +80,7 @@ export interface EndEvent {
   stopped: boolean;
   testAccuracy: number;
   testLoss: number;
-  /** Wall time of the training loop, first step to last, probes included, evals excluded (DESIGN.md's trainMs). */
+  /** Wall time of the training loop, first step to last, probes included, evals excluded (docs/design.md's trainMs). */
   trainMs: number;
   /** Time spent inside probes (included in trainMs). */
   probeMs: number;

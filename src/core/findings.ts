@@ -1,4 +1,4 @@
-// Findings: plain data produced by src/core (DESIGN.md "Findings"). host/ maps them to VS Code
+// Findings: plain data produced by src/core (docs/design.md, "Findings"). host/ maps them to VS Code
 // diagnostics, the panel lists them, the CLI prints them. Codes are stable: tests, settings and
 // quick fixes key on them.
 import type { Activation, DataSpec, Initializer, ObjectiveSpec, OptimizerSpec } from './spec';
@@ -25,7 +25,7 @@ export type Fix =
   /** Zero the gradients every step (`optimizer.zero_grad()`). */
   | { kind: 'zeroGrad'; label: string };
 
-/** Where a finding's layer is defined in the user's source (1-based, as DESIGN.md's CLI prints). */
+/** Where a finding's layer is defined in the user's source (1-based, as the CLI prints it: docs/design.md). */
 export interface SourcePosition {
   file: string;
   line: number;

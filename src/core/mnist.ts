@@ -54,6 +54,9 @@ export function defaultMnistDir(): string {
 function present(p: string, what: 'file' | 'folder'): boolean {
   try {
     const st = statSync(p);
+    if (what === 'folder' && st.isFile()) {
+      throw new DataError(p, `is a file, not a folder of MNIST IDX files (give the folder that holds ${Object.values(MNIST_FILES).join(', ')}, raw or .gz)`);
+    }
     if (what === 'folder' && !st.isDirectory()) throw new DataError(p, `is ${kindOf(st)}, not a folder`);
     return true;
   } catch (e) {

@@ -1,4 +1,4 @@
-// Built-in runs: the five seed runs of DESIGN.md's table (reproduced exactly), healthy modern
+// Built-in runs: the five seed runs of docs/design.md's seed table (reproduced exactly), healthy modern
 // baselines, and a teaching case that shows symmetry without dead units.
 import { type ModelSpec, parseSpec } from './spec';
 

@@ -1,4 +1,4 @@
-// One training run with diagnostics, summarised as DESIGN.md's JSON result. Shared by the CLI and the
+// One training run with diagnostics, summarised as the CLI's --json result (docs/design.md, "Command line"). Shared by the CLI and the
 // benchmarks (the extension's training process drives the same pieces and streams them instead).
 import type { LoadedBackend } from './backend';
 import type { BackendInfo, EndEvent, TrainingEvent } from './events';
@@ -27,7 +27,7 @@ export interface RunOptions {
   diagnosticsThread?: boolean;
 }
 
-/** DESIGN.md's `--json` object: the end event's figures (times rounded to ms) plus spec, backend and findings. */
+/** The CLI's `--json` object (docs/design.md, "Command line"): the end event's figures (times rounded to ms) plus spec, backend and findings. */
 export interface RunSummary extends Pick<EndEvent, 'steps' | 'stopped' | 'testAccuracy' | 'testLoss' | 'trainMs' | 'probeMs' | 'evalMs'> {
   spec: ModelSpec;
   backend: BackendInfo['name'];

@@ -285,7 +285,34 @@ export class ResidentBatches {
     return !shuffle && (split.count % spec.batchSize === 0 || tf.getBackend() === 'tensorflow');
   }
 
-  constructor(private readonly tf: TF, split: MnistSplit, private readonly batchSize: number, steps: number, private readonly chunkRows = 10_000, pixels?: PixelTransform) {
+  constructor(private readonly tf: TF, split: MnistSplit, private readonly batchSize: number, steps: number, private readonly chunkRows = 10_000, pixels?: PixelTransform, deferred = false) {
+    this.rows = split.count % batchSize === 0 ? split.count : Math.min(split.count, steps * batchSize);
+    this.pending = this.upload(split, steps, pixels);
+    if (!deferred) for (const _ of this.pending) { /* every batch now */ }
+  }
+
+  /**
+   * As the constructor, but yielding to the event loop every `yieldEveryMs` while it uploads: on wasm the
+   * 600 batches of the training set take ≈ 0.3 s (seconds on a loaded machine), and a stop request or
+   * Ctrl-C must get through meanwhile.
+   */
+  static async create(tf: TF, split: MnistSplit, batchSize: number, steps: number, yieldEveryMs = 100, pixels?: PixelTransform): Promise<ResidentBatches> {
+    const r = new ResidentBatches(tf, split, batchSize, steps, undefined, pixels, true);
+    let last = performance.now();
+    for (const _ of r.pending) {
+      if (performance.now() - last < yieldEveryMs) continue;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+    return r;
+  }
+
+  private readonly pending: Generator<void>;
+
+  /** Uploads the batches (or chunks) one at a time, yielding after each. */
+  private *upload(split: MnistSplit, steps: number, pixels?: PixelTransform): Generator<void> {
+    const tf = this.tf;
+    const batchSize = this.batchSize;
     const materialize = (t: Tensor2D): void => {
       if (tf.getBackend() === 'tensorflow') tf.slice(t, [0, 0], [1, 1]).dispose();
     };
@@ -297,15 +324,16 @@ export class ResidentBatches {
         const t = tf.tensor2d(batchImages(split, idx, pixels), [batchSize, IMAGE_SIZE]);
         materialize(t);
         this.batches.push(t);
+        yield;
       }
-      this.rows = split.count;
     } else {
-      this.rows = Math.min(split.count, steps * batchSize);
+      const chunkRows = this.chunkRows;
       for (let start = 0; start < this.rows; start += chunkRows) {
         const n = Math.min(chunkRows, this.rows - start);
         const t = tf.tensor2d(batchImages(split, Array.from({ length: n }, (_, i) => start + i), pixels), [n, IMAGE_SIZE]);
         materialize(t);
         this.chunks.push(t);
+        yield;
       }
     }
   }
@@ -472,7 +500,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const idx = new Uint32Array(B);
   let step = 0;
   let stopped = false;
-  const resident = ResidentBatches.usable(tf, trainSplit, spec, shuffle) ? new ResidentBatches(tf, trainSplit, B, spec.steps, undefined, pixels) : undefined;
+  const resident = ResidentBatches.usable(tf, trainSplit, spec, shuffle) ? await ResidentBatches.create(tf, trainSplit, B, spec.steps, yieldEveryMs, pixels) : undefined;
   let lastYield = clock();
   const t0 = clock();
   try {

@@ -147,3 +147,38 @@ export function plainJson(v: unknown, limits: PlainJsonLimits = DEFAULT_PLAIN_JS
   }
   return { ok: true, value: root.value };
 }
+
+// Characters a terminal acts on instead of showing: C0 controls (ESC starts the sequences that set the
+// window title, clear the screen or move the cursor; CR overwrites a line; NUL), DEL, the C1 controls
+// (0x9b is a one-byte CSI on some terminals), the bidi controls that reorder what follows (U+202A–202E,
+// U+2066–2069, U+200E/200F, U+061C: "Trojan Source"), and the line/paragraph separators. Newline and
+// tab are kept only when the caller says so.
+const UNSAFE_KEEPING_NEWLINE_TAB = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// The same set minus C0 (JSON.stringify escapes C0 already): what `printableJson` escapes in a JSON text.
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeChar = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+};
+
+/**
+ * `text` safe to print on a terminal: every control or bidi character (see TERMINAL_UNSAFE) is shown as
+ * an escape (`\x1b`, `\x00`, `\u202e`) instead of being acted on. `keep: 'newline-tab'` leaves `\n` and
+ * `\t` as they are (a block of lines the caller built); by default they are escaped too, so text from a
+ * user's file can never start a line of its own that looks like the tool's. Use it on everything printed
+ * for a person that may hold text from a user's file: names, messages quoting the file, paths.
+ */
+export function printable(text: string, keep: 'none' | 'newline-tab' = 'none'): string {
+  return text.replace(keep === 'none' ? TERMINAL_UNSAFE : UNSAFE_KEEPING_NEWLINE_TAB, escapeChar);
+}
+
+/**
+ * `JSON.stringify(value)` with the characters JSON allows raw but a terminal acts on (DEL, C1, bidi
+ * controls, U+2028/2029) written as `\u` escapes: the same JSON value, safe to print. (They can only
+ * occur inside strings, where `\uXXXX` means the same character.)
+ */
+export function printableJson(value: unknown): string {
+  return JSON.stringify(value).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

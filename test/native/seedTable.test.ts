@@ -1,4 +1,4 @@
-// DESIGN.md's seed table on the native backend: the real CLI, --backend tensorflow, full data, 1000
+// docs/design.md's seed table on the native backend: the real CLI, --backend tensorflow, full data, 1000
 // steps. Same bands as on wasm (test/unit/seedTable.test.ts). Its output must stay clean: one JSON line
 // on stdout and nothing at all on stderr, although libtensorflow prints start-up lines.
 import { test } from 'node:test';

@@ -2,7 +2,7 @@
 // whose failure we know, each with the findings it must produce and the ones it must not. This is
 // what tells the engine's two explanations of the motivating case apart on the real thing.
 // Step counts are short (the whole suite takes about a minute on 2 cores); the seed runs use the
-// DESIGN.md table's 1000 steps so the collapsed class and its share are the published ones.
+// docs/design.md seed table's 1000 steps so the collapsed class and its share are the published ones.
 import { test, before, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';

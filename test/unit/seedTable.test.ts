@@ -1,4 +1,4 @@
-// DESIGN.md's seed table, reproduced through the real CLI on the full data and the full step count.
+// docs/design.md's seed table, reproduced through the real CLI on the full data and the full step count.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PRESETS } from '../../src/core/presets';

@@ -8,7 +8,7 @@ import { PRESETS } from '../../src/core/presets';
 import { runCli } from './helpers';
 import { LOSSES, LOSS_INPUTS, REDUCTIONS, LAYER_EXTRA_KEYS, UPDATE_EXTRA_KEYS } from '../../src/core/specParts';
 
-test('missing keys get DESIGN.md defaults: glorotUniform kernel, zeros bias, batch 100, 1000 steps, seed 1', () => {
+test('missing keys get the documented defaults (docs/design.md): glorotUniform kernel, zeros bias, batch 100, 1000 steps, seed 1', () => {
   const s = parseSpec({ layers: [{ units: 10, activation: 'softmax' }], optimizer: { type: 'sgd', learningRate: 0.1 } });
   assert.deepEqual(s.layers[0], { units: 10, activation: 'softmax', kernelInitializer: 'glorotUniform', biasInitializer: 'zeros' });
   assert.equal(s.batchSize, 100);
@@ -39,7 +39,7 @@ test('structural mistakes: last layer not 10 softmax units, unknown keys, bad ty
   assert.throws(() => parseSpec(null), (e: Error) => e instanceof SpecError && /\$: a model spec must be a JSON object/.test(e.message));
 });
 
-test('every preset is a valid spec; the seed runs match DESIGN.md exactly', () => {
+test("every preset is a valid spec; the seed runs match docs/design.md's seed table exactly", () => {
   const seed = PRESETS.filter((p) => p.seed).map((p) => p.id);
   assert.deepEqual(seed, ['seed-softmax-zeros', 'seed-softmax-normal', 'seed-softmax-uniform01', 'seed-mlp-zeros', 'seed-mlp-uniform']);
   for (const p of PRESETS) {
