@@ -187,9 +187,9 @@ async function suiteCodeServer({ untrusted = false } = {}) {
     const wheelCache = defaultWheelCache();
     server = await startCodeServer({
       profile, folder, logFile, workspaceTrust: untrusted,
-      // GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: the set-up's load check gives up after 30 s (the FIFO test waits that long).
+      // GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: the set-up's load check gives up after 45 s (the FIFO test waits that long).
       env: {
-        GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache, GRADIENT_LENS_UI_BRIDGE: '1', GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: '30000',
+        GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache, GRADIENT_LENS_UI_BRIDGE: '1', GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: '45000',
         ...(untrusted ? { GRADIENT_LENS_TEST_SESSION: 'untrusted' } : {}),
       },
     });

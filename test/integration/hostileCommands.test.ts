@@ -177,7 +177,7 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     const s = (Date.now() - t0) / 1000;
     console.log(`      FIFO package.json: "${r.reason}" after ${s.toFixed(1)} s`);
     assert.equal(r.ok, false);
-    assert.equal(r.reason, `${fifo}: loading ${fifo} did not finish in 30 s, so the check was stopped (a file it reads blocks: a FIFO or a hung network mount?)`);
+    assert.equal(r.reason, `${fifo}: loading ${fifo} did not finish in 45 s, so the check was stopped (a file it reads blocks: a FIFO or a hung network mount?)`);
     const again = await answerModal(ACCEPT, () => setUp({ route: 'existing', path: join(fifo, 'missing') }));
     const r2 = await again.result;
     assert.notEqual(r2.reason, 'already running');
