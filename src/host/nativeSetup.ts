@@ -121,16 +121,19 @@ export class NativeBackend {
    */
   async setUp(arg?: unknown): Promise<SetupResult> {
     if (arg === undefined) return this.run(undefined);
-    const refuse = (why: string): SetupResult => {
+    // The notification never quotes the caller's values (a notification renders links); the log does.
+    const refuse = (why: string, shown: string): SetupResult => {
       this.o.log.warn(`gradientLens.setUpNativeBackend refused its arguments: ${why}`);
-      void vscode.window.showWarningMessage(`Gradient Lens: Set Up Native Backend refused a request with arguments: ${why}.`);
+      void vscode.window.showWarningMessage(`Gradient Lens: Set Up Native Backend refused a request from another extension or a link: ${shown}.`, 'Show Log')
+        .then((pick) => { if (pick === 'Show Log') this.o.log.show(true); });
       return { ok: false, refused: true, reason: why };
     };
     if (!vscode.workspace.isTrusted) {
-      return refuse('the workspace is not trusted (run Gradient Lens: Set Up Native Backend from the Command Palette instead)');
+      const why = 'the workspace is not trusted (run Gradient Lens: Set Up Native Backend from the Command Palette instead)';
+      return refuse(why, why);
     }
     const args = parseSetupArgs(arg);
-    if (typeof args === 'string') return refuse(args);
+    if (typeof args === 'string') return refuse(args, 'its arguments are malformed (the log says how)');
     return this.run(args);
   }
 
