@@ -95,8 +95,8 @@ async function answerDialog(page, request) {
     const target = box.locator('.dialog-buttons .monaco-button', { hasText: button }).first();
     if (!buttons.includes(button)) throw new Error(`the dialog has no button "${button}" (buttons: ${buttons.join(', ')})`);
     await target.click({ timeout: 10_000 });
-    await box.waitFor({ state: 'detached', timeout: 10_000 });
-    result = { text, buttons, pressed: button };
+    const closed = await box.waitFor({ state: 'detached', timeout: 10_000 }).then(() => true, () => false);
+    result = { text, buttons, pressed: button, closed };
   } catch (e) {
     result = { error: e.message.split('\n')[0] };
   }
@@ -217,7 +217,8 @@ async function suiteCodeServer({ untrusted = false } = {}) {
       ['extensionTestsPath', `vscode-remote://${authority}${testsEntry}`],
       ['skipWelcome', 'true'],
     ];
-    await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    // A loaded machine (several builds at once) can take longer than playwright's default 30 s to serve the workbench.
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`, { timeout: 120_000 });
     const code = await withTimeout(exited, SUITE_TIMEOUT_MS, 'the in-extension-host suite');
     writeFileSync(join(outDir, `integration-suite${untrusted ? '-untrusted' : ''}.log`), suiteLog.join('\n') + '\n');
     countSuite(`suite (${name})`, readReport(report), code);
