@@ -5,7 +5,8 @@
 //   dist/diagnostics.js  the diagnostics engine's worker thread (started by the training process and the CLI)
 //   dist/reader.js     the static reader's process (forked by the extension host, which reads model files there: host/readerClient.ts)
 //   dist/*.wasm        tfjs wasm binaries, found next to the bundles at run time
-//   dist/nativeBackend.mjs  scripts/nativeBackend.mjs, run by the extension's offline native set-up
+//   dist/nativeBackend.mjs  scripts/nativeBackend.mjs (+ wheelZip.mjs, its wheel reader), run by the
+//                      extension's offline native set-up
 //   media/webview.js   browser bundle for the panel
 //   out/               every src/ and test/ file transpiled 1:1, for the test runners
 import * as esbuild from 'esbuild';
@@ -68,7 +69,7 @@ const require = createRequire(import.meta.url);
 const wasmDir = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
 mkdirSync('dist', { recursive: true });
 for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) copyFileSync(join(wasmDir, f), join('dist', f));
-copyFileSync(join('scripts', 'nativeBackend.mjs'), join('dist', 'nativeBackend.mjs'));
+for (const f of ['nativeBackend.mjs', 'wheelZip.mjs']) copyFileSync(join('scripts', f), join('dist', f));
 // The panel's chart library CSS sits next to the webview bundle (the webview may load only media/).
 mkdirSync('media', { recursive: true });
 copyFileSync(join(dirname(require.resolve('uplot/package.json')), 'dist', 'uPlot.min.css'), join('media', 'uPlot.min.css'));

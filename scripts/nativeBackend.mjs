@@ -15,7 +15,10 @@
 //
 //   --prefix DIR       install into DIR/node_modules/@tensorflow/tfjs-node (default: this repository, where
 //                      npm would have put the optional dependency). A DIR without package.json gets one.
-//   --wheel FILE       use this tensorflow_cpu-2.21.0-*-manylinux*_x86_64.whl instead of asking pip
+//   --wheel FILE       use this tensorflow_cpu-2.21.0-*-manylinux*_x86_64.whl instead of asking pip; it
+//                      must match a pinned sha256 (PINNED_WHEELS) unless --allow-unpinned is given
+//   --allow-unpinned   use a --wheel FILE whose hash is not pinned (with a warning): for a file the user
+//                      chose themselves (the extension passes it only for a file picked in its dialog)
 //   --wheel-cache DIR  where the wheel and the libraries taken from it are kept between runs
 //                      (default $GRADIENT_LENS_WHEEL_CACHE, else ${XDG_CACHE_HOME:-~/.cache}/gradient-lens/wheels)
 //   --nodedir DIR      Node headers (DIR/include/node/node_api.h); default: next to this Node
@@ -24,6 +27,10 @@
 //   --json             print one JSON object with the result on stdout (progress stays on stderr)
 //
 // Exit codes: 0 ready, 1 failed (the last stderr line says why), 2 bad arguments.
+// The wheel is extracted by wheelZip.mjs (beside this file), which refuses a wheel with any entry that
+// would land outside its folder. Every child process (npm, pip, node-gyp, nm, the load check) has a
+// deadline and runs in its own process group, killed as a whole on a deadline, on cancellation and when
+// this script is stopped (SIGTERM, SIGINT, SIGHUP).
 // As a module: `provision(options)` and `checkInstallation(packageDir)` (used by the tests).
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -35,16 +42,28 @@ import { homedir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { UnsafeEntryError, ZipFormatError, extractSafely } from './wheelZip.mjs';
 
 export const TFJS_NODE_VERSION = '4.22.0';
 export const TF_VERSION = '2.21.0';
+/**
+ * The wheels whose libraries this script uses without asking: file name and sha256 (PyPI's, checked
+ * against the file pip downloads from the configured mirror). A wheel is used only when its sha256 is one
+ * of these, or with --allow-unpinned (a file the user chose). Only their C libraries are used, so the
+ * Python tag does not matter; add a wheel here with the hash PyPI publishes for it.
+ */
+export const PINNED_WHEELS = Object.freeze([
+  { file: `tensorflow_cpu-${TF_VERSION}-cp311-cp311-manylinux_2_27_x86_64.whl`, sha256: '2b847d217b02ee7731ed91431daf3250daa0196c3c94614d23be27232e6e5b6c' },
+]);
 /** The wheel pip fetches (Python-independent: only its C libraries are used) and its sha256 on PyPI. */
 export const WHEEL = {
   requirement: `tensorflow-cpu==${TF_VERSION}`,
-  file: `tensorflow_cpu-${TF_VERSION}-cp311-cp311-manylinux_2_27_x86_64.whl`,
-  sha256: '2b847d217b02ee7731ed91431daf3250daa0196c3c94614d23be27232e6e5b6c',
+  file: PINNED_WHEELS[0].file,
+  sha256: PINNED_WHEELS[0].sha256,
   pattern: new RegExp(`^tensorflow_cpu-${TF_VERSION.replace(/\./g, '\\.')}-cp\\d+-cp\\d+-manylinux[\\w.]*_x86_64\\.whl$`),
 };
+/** Deadlines of the children (ms): a child still running then is killed with its process group. */
+export const TIMEOUTS = Object.freeze({ npm: 15 * 60_000, pip: 30 * 60_000, build: 15 * 60_000, probe: 60_000, nm: 5 * 60_000, check: 120_000 });
 /** The N-API version the addon is built for: the highest of tfjs-node's `binary.napi_versions` (node-pre-gyp loads that one). */
 const NAPI_BUILD_VERSION = 8;
 const MARKER = 'gradient-lens-native.json';
@@ -85,19 +104,49 @@ function which(cmd) {
 
 const tail = (text, n = 12) => text.split('\n').map((l) => l.trimEnd()).filter(Boolean).slice(-n).join('\n');
 
-/** Runs a command, collecting its output; streams each line to `onLine`. Resolves { code, out }. */
-function run(cmd, args, { cwd, env, onLine, signal } = {}) {
+/** Children running now (their process groups are killed when this script is stopped). */
+const live = new Set();
+
+/** Kills a child's whole process group (POSIX; on Windows the child): SIGTERM, then SIGKILL after `graceMs`. */
+function killGroup(child, graceMs = 3000) {
+  const send = (sig) => {
+    try {
+      if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, sig);
+      else child.kill(sig);
+    } catch { /* already gone */ }
+  };
+  send('SIGTERM');
+  const t = setTimeout(() => send('SIGKILL'), graceMs);
+  t.unref();
+  child.once('exit', () => { clearTimeout(t); send('SIGKILL'); }); // stragglers in the group
+}
+
+/** Stops every live child (this script is being stopped). */
+export function killChildren() {
+  for (const child of live) killGroup(child, 0);
+}
+
+/**
+ * Runs a command in its own process group, collecting its output; streams each line to `onLine`.
+ * `timeoutMs` (default: none) and `signal` kill the group. Resolves { code, signal, out, timedOut }.
+ */
+export function run(cmd, args, { cwd, env, onLine, signal, timeoutMs } = {}) {
   return new Promise((resolvePromise) => {
     let out = '';
     let child;
     try {
-      child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(cmd, args, { cwd, env: env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32' });
     } catch (e) {
-      resolvePromise({ code: -1, out: String(e.message) });
+      resolvePromise({ code: -1, out: String(e.message), timedOut: false });
       return;
     }
-    const onAbort = () => child.kill('SIGTERM');
-    signal?.addEventListener('abort', onAbort, { once: true });
+    live.add(child);
+    let timedOut = false;
+    let settled = false;
+    const onAbort = () => killGroup(child);
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = timeoutMs ? setTimeout(() => { timedOut = true; out += `\n${basename(cmd)} did not finish in ${Math.round(timeoutMs / 1000)} s; stopped`; killGroup(child); }, timeoutMs) : undefined;
     let partial = '';
     const take = (chunk) => {
       const s = chunk.toString();
@@ -110,12 +159,19 @@ function run(cmd, args, { cwd, env, onLine, signal } = {}) {
     };
     child.stdout.on('data', take);
     child.stderr.on('data', take);
-    child.on('error', (e) => { out += `\n${e.message}`; });
-    child.on('close', (code, sig) => {
+    const finish = (code, sig) => {
+      if (settled) return;
+      settled = true;
+      live.delete(child);
+      clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
       if (partial.trim()) onLine?.(partial);
-      resolvePromise({ code: code ?? (sig ? 128 : -1), signal: sig, out });
-    });
+      resolvePromise({ code: code ?? (sig ? 128 : -1), signal: sig, out, timedOut });
+    };
+    child.on('error', (e) => { out += `\n${e.message}`; if (child.pid === undefined) finish(-1, null); });
+    // 'close' waits for the pipes, which a grandchild outside the group could hold open: after 'exit', 5 s at most.
+    child.on('exit', (code, sig) => { setTimeout(() => { child.stdout.destroy(); child.stderr.destroy(); finish(code, sig); }, 5000).unref(); });
+    child.on('close', finish);
   });
 }
 
@@ -166,7 +222,7 @@ function relink(target, name, dir) {
 export function findToolchain({ nodedir } = {}) {
   const problems = [];
   const python = which('python3') ?? which('python');
-  if (!python) problems.push('no python3 (node-gyp and the wheel extraction need it)');
+  if (!python) problems.push('no python3 (node-gyp needs it)');
   const cxx = process.env.CXX ? (which(process.env.CXX) ?? (existsSync(process.env.CXX) ? process.env.CXX : undefined)) : (which('c++') ?? which('g++') ?? which('clang++'));
   if (!cxx) problems.push(`no C++ compiler (looked for ${process.env.CXX ? `CXX=${process.env.CXX}` : 'c++, g++, clang++'} on PATH)`);
   const make = which('make');
@@ -202,7 +258,7 @@ async function installPackage(prefix, log, signal) {
   const depsResolvable = ['@tensorflow/tfjs', '@mapbox/node-pre-gyp'].every((d) => {
     try {
       // Resolve as tfjs-node's own require would, from inside its folder.
-      return Boolean(spawnSync(process.execPath, ['-e', `require.resolve(${JSON.stringify(`${d}/package.json`)})`], { cwd: pkgDir, encoding: 'utf8' }).status === 0);
+      return Boolean(spawnSync(process.execPath, ['-e', `require.resolve(${JSON.stringify(`${d}/package.json`)})`], { cwd: pkgDir, encoding: 'utf8', timeout: TIMEOUTS.probe, killSignal: 'SIGKILL' }).status === 0);
     } catch {
       return false;
     }
@@ -227,8 +283,9 @@ async function installPackage(prefix, log, signal) {
   // In a project, --no-save leaves its package.json and lockfile alone (tfjs-node is an optional dependency there).
   const args = ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-update-notifier', ...(hasPackageJson ? ['--no-save', `@tensorflow/tfjs-node@${TFJS_NODE_VERSION}`] : [])];
   log(`npm ${args.join(' ')}   (in ${prefix})`);
-  const r = await run(npm, args, { cwd: prefix, signal, onLine: (l) => log(`  npm: ${l}`, 'verbose') });
+  const r = await run(npm, args, { cwd: prefix, signal, timeoutMs: TIMEOUTS.npm, onLine: (l) => log(`  npm: ${l}`, 'verbose') });
   if (signal?.aborted) throw new ProvisionError('cancelled');
+  if (r.timedOut) throw new ProvisionError(`npm install @tensorflow/tfjs-node@${TFJS_NODE_VERSION} did not finish in ${TIMEOUTS.npm / 60_000} minutes; it was stopped`, tail(r.out));
   if (r.code !== 0) throw new ProvisionError(`npm install @tensorflow/tfjs-node@${TFJS_NODE_VERSION} failed (exit ${r.code}); is the npm registry reachable?`, tail(r.out));
   if (readJson(join(pkgDir, 'package.json'))?.version !== TFJS_NODE_VERSION) throw new ProvisionError(`npm finished but ${pkgDir} does not hold @tensorflow/tfjs-node ${TFJS_NODE_VERSION}`, tail(r.out));
   return { pkgDir, installed: true };
@@ -237,7 +294,8 @@ async function installPackage(prefix, log, signal) {
 function findCachedWheel(cacheDir) {
   if (!existsSync(cacheDir)) return undefined;
   const names = readdirSync(cacheDir).filter((n) => WHEEL.pattern.test(n));
-  names.sort((a, b) => (a === WHEEL.file ? -1 : b === WHEEL.file ? 1 : a.localeCompare(b)));
+  const pinned = (n) => PINNED_WHEELS.some((w) => w.file === n);
+  names.sort((a, b) => (pinned(a) === pinned(b) ? a.localeCompare(b) : pinned(a) ? -1 : 1));
   return names.length ? join(cacheDir, names[0]) : undefined;
 }
 
@@ -253,7 +311,7 @@ async function obtainWheel({ wheel, cacheDir, python, pipTimeout, pipRetries }, 
     return cached;
   }
   if (!python) throw new ProvisionError(`no ${WHEEL.file} in ${cacheDir} and no python3 to download it: put the wheel there, or pass --wheel FILE`);
-  const pipOk = spawnSync(python, ['-m', 'pip', '--version'], { encoding: 'utf8' }).status === 0;
+  const pipOk = spawnSync(python, ['-m', 'pip', '--version'], { encoding: 'utf8', timeout: TIMEOUTS.probe, killSignal: 'SIGKILL' }).status === 0;
   if (!pipOk) throw new ProvisionError(`no ${WHEEL.file} in ${cacheDir} and pip is not available (${python} -m pip): install pip, or download the wheel elsewhere and pass --wheel FILE`);
   mkdirSync(cacheDir, { recursive: true });
   const partial = join(cacheDir, `.partial-${process.pid}`);
@@ -268,9 +326,10 @@ async function obtainWheel({ wheel, cacheDir, python, pipTimeout, pipRetries }, 
     WHEEL.requirement, '-d', partial];
   log(`downloading ${WHEEL.requirement} (≈ 270 MB) with pip into ${cacheDir}`);
   const t0 = Date.now();
-  const r = await run(python, args, { signal, onLine: (l) => log(`  pip: ${l}`, /^ERROR/.test(l) ? 'info' : 'verbose') });
+  const r = await run(python, args, { signal, timeoutMs: TIMEOUTS.pip, onLine: (l) => log(`  pip: ${l}`, /^ERROR/.test(l) ? 'info' : 'verbose') });
   try {
     if (signal?.aborted) throw new ProvisionError('cancelled');
+    if (r.timedOut) throw new ProvisionError(`pip did not download ${WHEEL.requirement} in ${TIMEOUTS.pip / 60_000} minutes; it was stopped. Download ${WHEEL.file} elsewhere and pass --wheel FILE`, tail(r.out));
     const got = readdirSync(partial).find((n) => WHEEL.pattern.test(n));
     if (r.code !== 0 || !got) {
       const why = /No matching distribution|Could not find a version/i.test(r.out) ? `no index pip can reach offers ${WHEEL.requirement} for manylinux x86-64`
@@ -287,13 +346,40 @@ async function obtainWheel({ wheel, cacheDir, python, pipTimeout, pipRetries }, 
   }
 }
 
-/** Extracts the libraries and headers from the wheel once into the cache; returns that folder. */
-async function extractWheel(wheelPath, cacheDir, python, log, signal) {
-  if (!python) throw new ProvisionError('python3 is needed to read the wheel (a zip file)');
+/**
+ * Whether the wheel may be used: its sha256 is pinned (PINNED_WHEELS), or `allowUnpinned` (a file the
+ * user chose) and it does not carry a pinned wheel's name with another hash. Returns { verified } or throws.
+ */
+export function checkWheelPin(wheelPath, digest, { allowUnpinned = false, log = () => undefined } = {}) {
+  const name = basename(wheelPath);
+  if (PINNED_WHEELS.some((w) => w.sha256 === digest)) return { verified: true };
+  const sameName = PINNED_WHEELS.find((w) => w.file === name);
+  if (sameName) throw new ProvisionError(`${wheelPath}: sha256 ${digest} is not PyPI's ${sameName.sha256} for ${sameName.file} (a truncated or altered download: delete it and run again)`);
+  const pins = PINNED_WHEELS.map((w) => w.file).join(', ');
+  if (!allowUnpinned) {
+    throw new ProvisionError(`${wheelPath}: sha256 ${digest} is not a pinned wheel's (${pins}); refused. Use ${WHEEL.file}, or choose the file yourself in the set-up's "Choose a wheel file…" dialog (the script: --allow-unpinned)`);
+  }
+  log(`WARNING: ${name} is not a pinned wheel (${pins}); using it unverified because it was chosen by hand (sha256 ${digest})`);
+  return { verified: false };
+}
+
+/** The wheel's members that are needed, mapped to where they go under the extraction folder. */
+export function wheelMemberDestination(name) {
+  const lib = LIBS.find((l) => name === `tensorflow/${l}`);
+  if (lib) return `lib/${lib}`;
+  if (!name.startsWith('tensorflow/include/')) return undefined;
+  const rel = name.slice('tensorflow/include/'.length);
+  return HEADER_DIRS.some((d) => rel.startsWith(d)) ? `include/${rel}` : undefined;
+}
+
+/**
+ * Extracts the libraries and headers from the wheel once into the cache; returns that folder. The wheel
+ * must be pinned (or allowed unpinned); one entry anywhere in it that would land outside the folder
+ * refuses the whole wheel before anything is written.
+ */
+export async function extractWheel(wheelPath, cacheDir, log, signal, { allowUnpinned = false } = {}) {
   const digest = await sha256(wheelPath);
-  const verified = basename(wheelPath) === WHEEL.file ? digest === WHEEL.sha256 : undefined;
-  if (verified === false) throw new ProvisionError(`${wheelPath}: sha256 ${digest} is not PyPI's ${WHEEL.sha256} for ${WHEEL.file} (a truncated or altered download: delete it and run again)`);
-  if (verified === undefined) log(`note: ${basename(wheelPath)} is not the wheel whose hash this script pins (${WHEEL.file}); using it unverified (sha256 ${digest})`);
+  const { verified } = checkWheelPin(wheelPath, digest, { allowUnpinned, log });
   const dir = join(cacheDir, `libtensorflow-${TF_VERSION}-${digest.slice(0, 12)}`);
   const done = readJson(join(dir, '.complete'));
   if (done?.sha256 === digest && LIBS.every((l) => existsSync(join(dir, 'lib', l))) && existsSync(join(dir, 'include', 'tensorflow', 'c', 'c_api.h'))) {
@@ -304,43 +390,25 @@ async function extractWheel(wheelPath, cacheDir, python, log, signal) {
   const tmp = `${dir}.partial-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   log(`extracting ${LIBS.join(', ')} and the C API headers from ${basename(wheelPath)}`);
-  const py = `
-import sys, zipfile, os, shutil
-wheel, out, libs, dirs = sys.argv[1], sys.argv[2], sys.argv[3].split(','), sys.argv[4].split(',')
-try:
-    z = zipfile.ZipFile(wheel)
-except zipfile.BadZipFile as e:
-    print('not a wheel (zip): %s' % e, file=sys.stderr); sys.exit(3)
-names = set(z.namelist())
-missing = ['tensorflow/' + l for l in libs if 'tensorflow/' + l not in names]
-if missing:
-    print('the wheel lacks ' + ', '.join(missing), file=sys.stderr); sys.exit(4)
-def copy(member, dest):
-    os.makedirs(os.path.dirname(dest), exist_ok=True)
-    with z.open(member) as src, open(dest, 'wb') as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-for l in libs:
-    copy('tensorflow/' + l, os.path.join(out, 'lib', l))
-n = 0
-for m in names:
-    if m.endswith('/') or not m.startswith('tensorflow/include/'):
-        continue
-    rel = m[len('tensorflow/include/'):]
-    if any(rel.startswith(d) for d in dirs):
-        copy(m, os.path.join(out, 'include', rel)); n += 1
-print('%d headers' % n)
-`;
-  const r = await run(python, ['-c', py, wheelPath, tmp, LIBS.join(','), HEADER_DIRS.join(',')], { signal });
-  if (signal?.aborted || r.code !== 0) {
+  let written;
+  try {
+    written = await extractSafely(wheelPath, tmp, wheelMemberDestination, { signal });
+  } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
     if (signal?.aborted) throw new ProvisionError('cancelled');
-    const reason = r.code === 3 ? 'it is not a valid zip file (truncated download?)' : r.code === 4 ? 'it does not contain libtensorflow' : `extraction failed (exit ${r.code})`;
-    throw new ProvisionError(`${wheelPath}: ${reason}`, tail(r.out));
+    if (e instanceof UnsafeEntryError) throw new ProvisionError(`${wheelPath}: refused, an ${e.message} (nothing was extracted)`);
+    if (e instanceof ZipFormatError) throw new ProvisionError(`${wheelPath}: it is not a valid zip file (truncated download?): ${e.message}`);
+    throw new ProvisionError(`${wheelPath}: extraction failed: ${e.message}`);
+  }
+  const missing = LIBS.filter((l) => !written.includes(`tensorflow/${l}`));
+  if (missing.length) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new ProvisionError(`${wheelPath}: it does not contain libtensorflow (no ${missing.map((l) => `tensorflow/${l}`).join(', ')})`);
   }
   writeFileSync(join(tmp, '.complete'), JSON.stringify({ wheel: basename(wheelPath), sha256: digest, extractedAt: new Date().toISOString() }) + '\n');
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);
-  log(`extracted into ${dir} (${r.out.trim()})`);
+  log(`extracted into ${dir} (${written.length - LIBS.length} headers)`);
   return { dir, sha256: digest, verified };
 }
 
@@ -366,8 +434,8 @@ export function missingSymbols(wanted, libFiles, nm = which('nm')) {
   if (!nm) throw new ProvisionError('nm not found (binutils)');
   const exported = new Set();
   for (const file of libFiles) {
-    const r = spawnSync(nm, ['-D', '--defined-only', file], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
-    if (r.status !== 0) throw new ProvisionError(`nm -D ${file} failed: ${tail(r.stderr, 3)}`);
+    const r = spawnSync(nm, ['-D', '--defined-only', file], { encoding: 'utf8', maxBuffer: 512 * 1024 * 1024, timeout: TIMEOUTS.nm, killSignal: 'SIGKILL' });
+    if (r.status !== 0) throw new ProvisionError(`nm -D ${file} failed: ${r.error ? r.error.message : tail(r.stderr, 3)}`);
     for (const line of r.stdout.split('\n')) {
       const m = /\s[TWiV]\s+(TFE?_\w+)(@@?[\w.]+)?$/.exec(line); // versioned: TF_Version@@tensorflow
       if (m) exported.add(m[1]);
@@ -433,8 +501,9 @@ async function buildAddon(pkgDir, libDir, tools, log, signal, force) {
   log(`building the N-API addon with node-gyp (${tools.nodedir ? `Node headers from ${tools.nodedir}` : 'Node headers: node-gyp downloads them'})`);
   const env = { ...process.env, npm_config_update_notifier: 'false', ...(process.env.CXX ? {} : { CXX: tools.cxx }) };
   const t0 = Date.now();
-  const r = await run(process.execPath, args, { cwd: pkgDir, env, signal, onLine: (l) => log(`  node-gyp: ${l}`, 'verbose') });
+  const r = await run(process.execPath, args, { cwd: pkgDir, env, signal, timeoutMs: TIMEOUTS.build, onLine: (l) => log(`  node-gyp: ${l}`, 'verbose') });
   if (signal?.aborted) throw new ProvisionError('cancelled');
+  if (r.timedOut) throw new ProvisionError(`building the tfjs-node addon did not finish in ${TIMEOUTS.build / 60_000} minutes; node-gyp was stopped`, tail(r.out, 20));
   const addon = join(modulePath, 'tfjs_binding.node');
   if (r.code !== 0 || !existsSync(addon)) {
     const headers = !tools.nodedir && /gyp ERR!.*(download|ENOTFOUND|ETIMEDOUT|ECONNREFUSED|headers)/i.test(r.out);
@@ -451,7 +520,7 @@ async function buildAddon(pkgDir, libDir, tools, log, signal, force) {
  * Loads the installation in a fresh Node process (as the training process will) and checks that the
  * backend is `tensorflow` and computes [1 2]·[3 4]ᵀ = 11. Never throws: { ok, reason?, ... }.
  */
-export function checkInstallation(pkgDir, { timeoutMs = 120_000 } = {}) {
+export function checkInstallation(pkgDir, { timeoutMs = TIMEOUTS.check } = {}) {
   const code = `
     const tf = require(${JSON.stringify(pkgDir)});
     (async () => {
@@ -462,12 +531,13 @@ export function checkInstallation(pkgDir, { timeoutMs = 120_000 } = {}) {
       process.stdout.write(JSON.stringify({ backend: b, product: v, tensorflow: binding && binding.TF_Version, tfjsNode: tf.version && tf.version['tfjs-node'] }));
     })().catch((e) => { process.stderr.write('CHECK-ERROR ' + e.message); process.exit(3); });`;
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: timeoutMs, env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
+  const r = spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' } });
   const ms = Date.now() - t0;
   const stderrLines = (r.stderr || '').split('\n').filter((l) => l.trim() && !l.startsWith('CHECK-ERROR'));
   if (r.status !== 0) {
     const m = /CHECK-ERROR (.*)/.exec(r.stderr || '') ?? /Error: (.*)/.exec(r.stderr || '');
-    const why = r.error ? r.error.message : m ? m[1] : tail(r.stderr || `exit ${r.status ?? r.signal}`, 2);
+    const why = r.error?.code === 'ETIMEDOUT' ? `loading it did not finish in ${Math.round(timeoutMs / 1000)} s (a file it reads may block); stopped`
+      : r.error ? r.error.message : m ? m[1] : tail(r.stderr || `exit ${r.status ?? r.signal}`, 2);
     const undef = /undefined symbol: (\S+)/.exec(r.stderr || '');
     return { ok: false, reason: undef ? `the addon needs a symbol libtensorflow does not export: ${undef[1]}` : why.split('\n')[0], ms, stderrLines };
   }
@@ -513,14 +583,15 @@ export async function provision(options = {}) {
     const check = await step('check', () => checkInstallation(pkgDir));
     if (check.ok) {
       log(`already provisioned: ${pkgDir} (tensorflow ${check.tensorflow}); checked in ${(check.ms / 1000).toFixed(1)} s`);
-      return { ok: true, alreadyProvisioned: true, packageDir: pkgDir, prefix, tensorflow: check.tensorflow, ms: Date.now() - t0, steps, tensorflowStderr: check.stderrLines };
+      return { ok: true, alreadyProvisioned: true, packageDir: pkgDir, prefix, tensorflow: check.tensorflow, wheelVerified: marker.wheelVerified ?? false, wheelSha256: marker.wheelSha256, ms: Date.now() - t0, steps, tensorflowStderr: check.stderrLines };
     }
     log(`an earlier provisioning no longer loads (${check.reason}); provisioning again`);
   }
   const tools = findToolchain({ nodedir: options.nodedir });
   // The wheel first: a wrong or missing wheel fails before anything is installed.
   const wheelPath = await step('wheel', () => obtainWheel({ wheel: options.wheel, cacheDir, python: tools.python, pipTimeout: options.pipTimeout ?? 20, pipRetries: options.pipRetries ?? 1 }, log, signal));
-  const lib = await step('extract', () => extractWheel(wheelPath, cacheDir, tools.python, log, signal));
+  // --allow-unpinned applies to a --wheel FILE only: a cached or downloaded wheel must be pinned.
+  const lib = await step('extract', () => extractWheel(wheelPath, cacheDir, log, signal, { allowUnpinned: Boolean(options.wheel && options.allowUnpinned) }));
   const { installed } = await step('npm', () => installPackage(prefix, log, signal));
   const symbols = await step('symbols', () => checkSymbols(pkgDir, lib.dir, tools.nm, log));
   await step('link', () => placeLibraries(pkgDir, lib.dir, log));
@@ -539,7 +610,7 @@ export async function provision(options = {}) {
   }, null, 2) + '\n');
   const ms = Date.now() - t0;
   log(`ready: ${pkgDir} loads as the tensorflow backend (libtensorflow ${check.tensorflow}) — ${(ms / 1000).toFixed(1)} s`);
-  return { ok: true, alreadyProvisioned: false, packageDir: pkgDir, prefix, tensorflow: check.tensorflow, npmInstalled: installed, wheel: wheelPath, symbolsChecked: symbols.checked, addonBuilt: addon.built, ms, steps, tensorflowStderr: check.stderrLines };
+  return { ok: true, alreadyProvisioned: false, packageDir: pkgDir, prefix, tensorflow: check.tensorflow, npmInstalled: installed, wheel: wheelPath, wheelSha256: lib.sha256, wheelVerified: lib.verified, symbolsChecked: symbols.checked, addonBuilt: addon.built, ms, steps, tensorflowStderr: check.stderrLines };
 }
 
 // ---------------------------------------------------------------- command line
@@ -549,7 +620,7 @@ async function main() {
   try {
     ({ values } = parseArgs({
       options: {
-        prefix: { type: 'string' }, wheel: { type: 'string' }, 'wheel-cache': { type: 'string' }, nodedir: { type: 'string' },
+        prefix: { type: 'string' }, wheel: { type: 'string' }, 'wheel-cache': { type: 'string' }, nodedir: { type: 'string' }, 'allow-unpinned': { type: 'boolean', default: false },
         force: { type: 'boolean', default: false }, check: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },
         verbose: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false },
       },
@@ -579,7 +650,7 @@ async function main() {
     return r.ok ? 0 : 1;
   }
   try {
-    const r = await provision({ prefix, wheel: values.wheel, wheelCache: values['wheel-cache'], nodedir: values.nodedir, force: values.force, log });
+    const r = await provision({ prefix, wheel: values.wheel, allowUnpinned: values['allow-unpinned'], wheelCache: values['wheel-cache'], nodedir: values.nodedir, force: values.force, log });
     out(r);
     return 0;
   } catch (e) {
@@ -592,5 +663,9 @@ async function main() {
 }
 
 if (process.argv[1] && pathToFileURL(resolve(process.argv[1])).href === import.meta.url) {
+  // Stopped (the set-up's Cancel or deadline, Ctrl-C, a closed terminal): the children's groups go too.
+  for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130], ['SIGHUP', 129]]) {
+    process.on(sig, () => { killChildren(); process.stderr.write(`native-backend: stopped (${sig})\n`); process.exit(code); });
+  }
   main().then((code) => { process.exitCode = code; }, (e) => { process.stderr.write(`native-backend: internal error: ${e.stack}\n`); process.exitCode = 1; });
 }

@@ -31,11 +31,11 @@ const keepProduction = process.argv.includes('--keep-production-build');
 /** What the VSIX may contain (paths inside extension/), as regular expressions. */
 const ALLOWED = [
   /^package\.json$/, /^readme\.md$/i, /^changelog\.md$/i, /^license(\.md|\.txt)?$/i,
-  /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/diagnostics\.js$/, /^dist\/reader\.js$/, /^dist\/nativeBackend\.mjs$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
+  /^dist\/extension\.js$/, /^dist\/worker\.js$/, /^dist\/diagnostics\.js$/, /^dist\/reader\.js$/, /^dist\/nativeBackend\.mjs$/, /^dist\/wheelZip\.mjs$/, /^dist\/[\w-]+\.wasm$/, /^dist\/mnist\/[\w.-]+\.gz$/,
   /^docs\/[\w-]+\.md$/, /^schemas\/[\w.-]+\.json$/, /^media\/[\w.-]+\.(js|css|svg|png)$/,
   /^media\/walkthrough\/[\w.-]+\.png$/, /^examples\/[\w.-]+\.(py|js|ts|json)$/,
 ];
-const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/diagnostics.js', 'dist/reader.js', 'dist/nativeBackend.mjs', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
+const REQUIRED = ['package.json', 'dist/extension.js', 'dist/worker.js', 'dist/diagnostics.js', 'dist/reader.js', 'dist/nativeBackend.mjs', 'dist/wheelZip.mjs', 'dist/tfjs-backend-wasm-simd.wasm', 'dist/tfjs-backend-wasm.wasm',
   'dist/mnist/train-images-idx3-ubyte.gz', 'dist/mnist/train-labels-idx1-ubyte.gz', 'dist/mnist/t10k-images-idx3-ubyte.gz', 'dist/mnist/t10k-labels-idx1-ubyte.gz',
   'docs/findings.md', 'docs/importers.md',
   // Files package.json points at: the marketplace icon, the walkthrough's images; and "Open Example"'s programs.
@@ -69,7 +69,7 @@ function buildAndStage() {
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(join(stage, 'dist'), { recursive: true });
   // The threaded wasm binary is left out: tfjs never uses wasm threads in Node (docs/performance.md).
-  for (const f of readdirSync('dist')) if (/^(extension|worker|diagnostics|reader)\.js$|^nativeBackend\.mjs$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
+  for (const f of readdirSync('dist')) if (/^(extension|worker|diagnostics|reader)\.js$|^(nativeBackend|wheelZip)\.mjs$|\.wasm$/.test(f) && !f.includes('threaded')) copyFileSync(join('dist', f), join(stage, 'dist', f));
   // media, the walkthrough's pictures, the examples; docs/ (findings.md: the diagnostics' codeDescription links;
   // importers.md: import notes; .vscodeignore keeps only those two, the README's links go to the repository) and
   // schemas/ (the *.mlp.json schema contributed through jsonValidation).

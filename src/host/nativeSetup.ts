@@ -8,28 +8,23 @@
 // Every route ends with the training process's own check (dist/worker.js --check-native): the
 // installation counts only if it loads as `tensorflow` and computes. Long steps run under a cancellable
 // progress notification, their output goes to the log channel, and a failure says what to do instead.
+// Every child (npm, the build, the check) has a deadline and is stopped with its process group on Cancel
+// (childProcess.ts), so the set-up always ends and can be run again.
+// Arguments from a caller (another extension, a command: link) are untrusted (nativeSetupArgs.ts): refused
+// in an untrusted workspace, and elsewhere used only after the user confirms them in a modal that shows
+// the path. The palette (no arguments) asks for everything in its own dialogs.
 import * as vscode from 'vscode';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Config } from './config';
+import { checkNativeInstallation, runLogged, type NativeCheck } from './childProcess';
+import { confirmationOf, parseSetupArgs, type SetupArgs, type SetupRoute } from './nativeSetupArgs';
+
+export type { NativeCheck } from './childProcess';
+export type { SetupArgs, SetupRoute } from './nativeSetupArgs';
 
 export const TFJS_NODE_VERSION = '4.22.0';
 export const TF_WHEEL = 'tensorflow-cpu 2.21.0';
-
-export type SetupRoute = 'npm' | 'offline' | 'existing';
-
-/** Arguments of gradientLens.setUpNativeBackend when it is not run from the palette (tests, the panel). */
-export interface SetupArgs {
-  /** Given: no questions are asked (the palette, without arguments, asks for the route and its inputs). */
-  route?: SetupRoute;
-  /** existing: the installation's folder (required when `route` is given). */
-  path?: string;
-  /** offline: a wheel file; else the script's wheel cache, else pip downloads it. */
-  wheel?: string;
-  /** With `route`: still ask for what is missing (the failure message's buttons). */
-  ask?: boolean;
-}
 
 export interface SetupResult {
   ok: boolean;
@@ -39,14 +34,23 @@ export interface SetupResult {
   tensorflowVersion?: string;
   reason?: string;
   cancelled?: boolean;
+  /** Refused without running anything (untrusted workspace, bad arguments, not confirmed). */
+  refused?: boolean;
 }
 
-export interface NativeCheck {
-  ok: boolean;
-  reason?: string;
-  kind?: 'absent' | 'broken';
-  tensorflowVersion?: string;
-  nativePath?: string;
+/** Deadlines (ms) of the set-up's children. */
+export interface SetupTimeouts {
+  /** dist/worker.js --check-native (loading libtensorflow takes a few seconds). */
+  check: number;
+  npm: number;
+  /** The whole offline build (pip download ≈ 270 MB, npm, node-gyp). */
+  offline: number;
+}
+
+/** GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS shortens the check's deadline (the integration suite's FIFO test). */
+function defaultTimeouts(): SetupTimeouts {
+  const env = Number(process.env.GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS);
+  return { check: Number.isInteger(env) && env >= 1000 ? env : 120_000, npm: 20 * 60_000, offline: 60 * 60_000 };
 }
 
 export interface NativeBackendOptions {
@@ -56,6 +60,7 @@ export interface NativeBackendOptions {
   storagePath: string;
   config: Config;
   log: vscode.LogOutputChannel;
+  timeouts?: Partial<SetupTimeouts>;
 }
 
 function onPath(cmd: string): string | undefined {
@@ -73,57 +78,15 @@ function onPath(cmd: string): string | undefined {
   return undefined;
 }
 
-interface Proc { code: number | null; signal: NodeJS.Signals | null; out: string; stdout: string; error?: string }
-
-/**
- * Runs a command with its output to the log (and the latest line to `onLine`); cancellation kills its
- * whole process group (npm and pip start children of their own).
- */
-function runLogged(cmd: string, args: string[], o: { cwd?: string; env?: NodeJS.ProcessEnv; log: (line: string) => void; onLine?: (line: string) => void; token?: vscode.CancellationToken; shell?: boolean }): Promise<Proc> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: process.platform !== 'win32', shell: o.shell });
-    let out = '';
-    let stdout = '';
-    let error: string | undefined;
-    const partial = { stdout: '', stderr: '' };
-    const take = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const s = chunk.toString();
-      out = (out + s).slice(-200_000);
-      if (which === 'stdout') stdout = (stdout + s).slice(-200_000);
-      const lines = (partial[which] + s).split(/\r?\n|\r/);
-      partial[which] = lines.pop() ?? '';
-      for (const l of lines) {
-        if (!l.trim()) continue;
-        o.log(l);
-        o.onLine?.(l);
-      }
-    };
-    child.stdout.on('data', take('stdout'));
-    child.stderr.on('data', take('stderr'));
-    const kill = (): void => {
-      try {
-        if (process.platform !== 'win32' && child.pid) process.kill(-child.pid, 'SIGTERM');
-        else child.kill();
-      } catch {
-        // already gone
-      }
-    };
-    const cancel = o.token?.onCancellationRequested(kill);
-    child.on('error', (e) => { error = e.message; });
-    child.on('close', (code, signal) => {
-      cancel?.dispose();
-      for (const which of ['stdout', 'stderr'] as const) if (partial[which].trim()) o.log(partial[which]);
-      resolve({ code, signal, out, stdout, error });
-    });
-  });
-}
-
 const tailOf = (text: string, n = 3): string => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
 
 export class NativeBackend {
   private busy = false;
+  private readonly timeouts: SetupTimeouts;
 
-  constructor(private readonly o: NativeBackendOptions) {}
+  constructor(private readonly o: NativeBackendOptions) {
+    this.timeouts = { ...defaultTimeouts(), ...o.timeouts };
+  }
 
   /** Where the set-up installs: <global storage>/native-backend/node_modules/@tensorflow/tfjs-node. */
   get prefix(): string {
@@ -141,37 +104,63 @@ export class NativeBackend {
     return this.o.config.nativeBackendPath ?? this.installedPath();
   }
 
-  /** Loads the installation as a run would, in a fresh process (dist/worker.js --check-native). */
-  async check(path: string | undefined): Promise<NativeCheck> {
-    const worker = join(this.o.extensionPath, 'dist', 'worker.js');
-    const r = await runLogged(process.execPath, [worker, '--check-native', ...(path ? [path] : [])], {
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-      log: (l) => this.o.log.info(`[check] ${l}`),
+  /**
+   * Loads the installation as a run would, in a fresh process (dist/worker.js --check-native), under a
+   * cancellable notification; stopped after the check's deadline.
+   */
+  check(path: string | undefined): Thenable<NativeCheck> {
+    return this.withProgress('checking the native backend', (progress, token) => {
+      progress.report({ message: `loading ${path ?? 'tfjs-node'}…` });
+      return checkNativeInstallation(this.o.extensionPath, path, { timeoutMs: this.timeouts.check, token, log: (l) => this.o.log.info(`[check] ${l}`) });
     });
-    try {
-      return JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as NativeCheck;
-    } catch {
-      return { ok: false, kind: 'broken', reason: `the check process printed no result (exit ${r.code ?? r.signal}${r.error ? `: ${r.error}` : ''}): ${tailOf(r.out)}` };
-    }
   }
 
-  /** The command. Palette: pick a route. Programmatic: SetupArgs. Resolves to what happened. */
+  /**
+   * The command. Without an argument (the palette, the panel's button): the user picks the route and
+   * its inputs. With one (another extension, a command: link): untrusted, see nativeSetupArgs.ts.
+   */
   async setUp(arg?: unknown): Promise<SetupResult> {
-    const args: SetupArgs = typeof arg === 'object' && arg !== null && !Array.isArray(arg) ? (arg as SetupArgs) : {};
-    if (args.route !== undefined && !['npm', 'offline', 'existing'].includes(args.route)) {
-      return this.fail({ ok: false, reason: `unknown route ${JSON.stringify(args.route)} (expected npm, offline or existing)` });
+    if (arg === undefined) return this.run(undefined);
+    // The notification never quotes the caller's values (a notification renders links); the log does.
+    const refuse = (why: string, shown: string): SetupResult => {
+      this.o.log.warn(`gradientLens.setUpNativeBackend refused its arguments: ${why}`);
+      void vscode.window.showWarningMessage(`Gradient Lens: Set Up Native Backend refused a request from another extension or a link: ${shown}.`, 'Show Log')
+        .then((pick) => { if (pick === 'Show Log') this.o.log.show(true); });
+      return { ok: false, refused: true, reason: why };
+    };
+    if (!vscode.workspace.isTrusted) {
+      const why = 'the workspace is not trusted (run Gradient Lens: Set Up Native Backend from the Command Palette instead)';
+      return refuse(why, why);
     }
+    const args = parseSetupArgs(arg);
+    if (typeof args === 'string') return refuse(args, 'its arguments are malformed (the log says how)');
+    return this.run(args);
+  }
+
+  /** `args`: from a caller (checked; confirmed here) or the failure message's buttons (`fromUser`). */
+  private async run(args: SetupArgs | undefined, fromUser = false): Promise<SetupResult> {
     if (this.busy) {
       void vscode.window.showInformationMessage('Gradient Lens: the native backend set-up is already running.');
       return { ok: false, reason: 'already running' };
     }
     this.busy = true;
     try {
-      const interactive = args.route === undefined || args.ask === true;
-      const route = args.route ?? await this.pickRoute();
+      const confirm = args && !fromUser ? confirmationOf(args, { prefix: this.prefix, tfjsNodeVersion: TFJS_NODE_VERSION, wheelName: TF_WHEEL }) : undefined;
+      if (confirm) {
+        this.o.log.info(`native set-up: a caller asks for route ${args!.route}${args!.path ? ` with ${args!.path}` : args!.wheel ? ` with ${args!.wheel}` : ''}; asking the user to confirm`);
+        const pick = await vscode.window.showWarningMessage(confirm.message, { modal: true, detail: confirm.detail }, confirm.button);
+        if (pick !== confirm.button) {
+          this.o.log.info('native set-up: the caller\'s request was not confirmed; nothing was loaded or changed');
+          return { ok: false, cancelled: true, refused: true, reason: 'not confirmed' };
+        }
+      }
+      const interactive = args === undefined || args.ask === true;
+      const route = args?.route ?? await this.pickRoute();
       if (!route) return { ok: false, cancelled: true };
       this.o.log.info(`native set-up: route ${route}`);
-      const result = route === 'npm' ? await this.viaNpm() : route === 'offline' ? await this.viaOffline(args.wheel, interactive) : await this.viaExisting(args.path, interactive);
+      const result = route === 'npm' ? await this.viaNpm()
+        : route === 'offline' ? await this.viaOffline(args?.wheel, interactive)
+          : await this.viaExisting(args?.path, interactive);
       return await this.report({ ...result, route });
     } finally {
       this.busy = false;
@@ -224,14 +213,15 @@ export class NativeBackend {
     const r = await this.withProgress('installing tfjs-node with npm', (progress, token) => {
       progress.report({ message: `npm install @tensorflow/tfjs-node@${TFJS_NODE_VERSION} (downloads libtensorflow, a few hundred MB)…` });
       return runLogged(npm, ['install', '--foreground-scripts', '--no-audit', '--no-fund'], {
-        cwd: this.prefix, env, token, shell: process.platform === 'win32',
+        cwd: this.prefix, env, token, shell: process.platform === 'win32', timeoutMs: this.timeouts.npm,
         log: (l) => this.o.log.info(`[npm] ${l}`), onLine: (l) => progress.report({ message: l.slice(0, 120) }),
-      }).then((p) => ({ p, cancelled: token.isCancellationRequested }));
+      }).then((p) => ({ p, cancelled: p.cancelled || token.isCancellationRequested }));
     });
     if (r.cancelled) return { ok: false, cancelled: true };
-    if (r.p.code !== 0) {
+    if (r.p.code !== 0 || r.p.timedOut) {
       const out = r.p.out;
-      const why = r.p.error ? `npm could not start: ${r.p.error}`
+      const why = r.p.timedOut ? `npm did not finish in ${Math.round(this.timeouts.npm / 60_000)} minutes and was stopped`
+        : r.p.error ? `npm could not start: ${r.p.error}`
         : /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|ECONNRESET|getaddrinfo|network|socket hang up/i.test(out)
           ? (/scripts\/install\.js|libtensorflow|storage\.googleapis/i.test(out) ? 'tfjs-node\'s install step could not download libtensorflow (no route to storage.googleapis.com?)' : 'the npm registry could not be reached')
           : /scripts\/install\.js|tfjs-node.*install/i.test(out) ? 'tfjs-node\'s install step failed (it downloads libtensorflow and a prebuilt addon)'
@@ -243,6 +233,7 @@ export class NativeBackend {
 
   private async viaOffline(wheelArg: string | undefined, interactive: boolean): Promise<SetupResult> {
     let wheel = wheelArg;
+    let chosenByUser = false;
     if (wheel === undefined && interactive) {
       const pip = { label: '$(cloud-download) Download the wheel with pip', description: 'python3 -m pip, with pip\'s configured index or mirror', file: false };
       const file = { label: '$(file) Choose a wheel file…', description: 'tensorflow_cpu-2.21.0-…-manylinux…_x86_64.whl', file: true };
@@ -252,6 +243,7 @@ export class NativeBackend {
         const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectMany: false, filters: { 'Python wheel': ['whl'] }, openLabel: 'Use This Wheel' });
         if (!uris?.length) return { ok: false, cancelled: true };
         wheel = uris[0].fsPath;
+        chosenByUser = true;
       }
     }
     const script = join(this.o.extensionPath, 'dist', 'nativeBackend.mjs');
@@ -261,22 +253,29 @@ export class NativeBackend {
     const node = onPath('node');
     const env: NodeJS.ProcessEnv = { ...process.env, ...(node ? {} : { ELECTRON_RUN_AS_NODE: '1' }) };
     if (node) delete env.ELECTRON_RUN_AS_NODE;
-    const args = [script, '--prefix', this.prefix, '--json', ...(wheel ? ['--wheel', wheel] : [])];
+    // A wheel must match a pinned sha256, unless the user chose the file in the dialog above.
+    const args = [script, '--prefix', this.prefix, '--json', ...(wheel ? ['--wheel', wheel] : []), ...(chosenByUser ? ['--allow-unpinned'] : [])];
     const r = await this.withProgress('building tfjs-node from a TensorFlow wheel', (progress, token) => {
       progress.report({ message: 'starting…' });
       return runLogged(node ?? process.execPath, args, {
-        env, token, log: (l) => this.o.log.info(`[offline] ${l}`),
+        env, token, timeoutMs: this.timeouts.offline, log: (l) => this.o.log.info(`[offline] ${l}`),
         onLine: (l) => { if (l.startsWith('native-backend: ')) progress.report({ message: l.slice('native-backend: '.length, 140) }); },
-      }).then((p) => ({ p, cancelled: token.isCancellationRequested }));
+      }).then((p) => ({ p, cancelled: p.cancelled || token.isCancellationRequested }));
     });
     if (r.cancelled) return { ok: false, cancelled: true };
-    let res: { ok?: boolean; reason?: string; packageDir?: string } = {};
+    if (r.p.timedOut) return { ok: false, reason: `the offline build did not finish in ${Math.round(this.timeouts.offline / 60_000)} minutes and was stopped (see the log)` };
+    let res: { ok?: boolean; reason?: string; packageDir?: string; wheelVerified?: boolean; wheelSha256?: string } = {};
     try {
       res = JSON.parse(r.p.stdout.trim().split('\n').pop() ?? '') as typeof res;
     } catch {
       res = { ok: false, reason: r.p.error ?? `the build script ended without a result (exit ${r.p.code ?? r.p.signal}): ${tailOf(r.p.out)}` };
     }
     if (!res.ok || !res.packageDir) return { ok: false, reason: `the offline build failed: ${res.reason ?? 'no result'}` };
+    if (res.wheelVerified === false) {
+      const note = `the native backend was built from a wheel chosen by hand whose sha256 is not pinned (${wheel ?? `sha256 ${res.wheelSha256 ?? '?'}, an earlier build`}): it was used unverified`;
+      this.o.log.warn(`native set-up: ${note}`);
+      void vscode.window.showWarningMessage(`Gradient Lens: ${note}.`);
+    }
     return this.checked(res.packageDir);
   }
 
@@ -292,6 +291,7 @@ export class NativeBackend {
     }
     if (typeof path !== 'string' || !path.trim()) return { ok: false, reason: '"path" must name a folder' };
     const c = await this.check(path);
+    if (c.cancelled) return { ok: false, cancelled: true };
     if (!c.ok) return { ok: false, reason: `${path}: ${c.reason}` };
     await vscode.workspace.getConfiguration('gradientLens').update('nativeBackendPath', path, vscode.ConfigurationTarget.Global);
     return { ok: true, nativePath: c.nativePath ?? path, tensorflowVersion: c.tensorflowVersion };
@@ -300,6 +300,7 @@ export class NativeBackend {
   /** The set-up's own installation counts only once it loads; a setting pointing elsewhere would hide it. */
   private async checked(pkg: string): Promise<SetupResult> {
     const c = await this.check(pkg);
+    if (c.cancelled) return { ok: false, cancelled: true };
     if (!c.ok) return { ok: false, reason: `the installed tfjs-node does not load: ${c.reason}` };
     const setting = this.o.config.nativeBackendPath;
     if (setting) {
@@ -332,8 +333,9 @@ export class NativeBackend {
     const alternatives = r.route === 'npm' ? ['Build Offline…', 'Use Existing…'] : r.route === 'offline' ? ['Use Existing…'] : [];
     void vscode.window.showErrorMessage(`Gradient Lens: ${r.reason}`, ...alternatives, 'Show Log').then((pick) => {
       if (pick === 'Show Log') this.o.log.show(true);
-      else if (pick === 'Build Offline…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'offline', ask: true });
-      else if (pick === 'Use Existing…') void vscode.commands.executeCommand('gradientLens.setUpNativeBackend', { route: 'existing', ask: true });
+      // The user's own choice: no caller arguments, so no confirmation (and allowed in Restricted Mode).
+      else if (pick === 'Build Offline…') void this.run({ route: 'offline', ask: true }, true);
+      else if (pick === 'Use Existing…') void this.run({ route: 'existing', ask: true }, true);
     });
     return r;
   }

@@ -5,7 +5,7 @@
 // notifications into the same RunState, so the host always holds what a fresh webview needs: the
 // panel does not retain its context when hidden; when shown again the webview reloads, says ready
 // and gets a snapshot. The webview keeps a thinned copy with setState, which `revive` receives after
-// a window reload. Every message from the webview is validated before use and fixes are accepted
+// a window reload: untrusted (parsePersistedState), its runs are shown but never acted on. Every message from the webview is validated before use and fixes are accepted
 // only if one of the run's findings offered them.
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
@@ -13,7 +13,7 @@ import { promises as fs } from 'node:fs';
 import { type TrainerToHostMessage, isTrainerToHostMessage } from '../protocol/training';
 import {
   type HostNotification, type RunState, type WebviewCommand, DidSnapshotNotification, NotificationFeed, RunStore,
-  describeRejected, isFix, isRunState, markInterrupted, nativeSetupOffer, parseWebviewCommand,
+  describeRejected, isFix, nativeSetupOffer, parsePersistedState, parseWebviewCommand,
 } from '../protocol/webview';
 import type { Fix } from '../core/findings';
 import { type ModelSpec, validateSpec } from '../core/spec';
@@ -45,6 +45,8 @@ export class TrainingPanel {
   private readonly store = new RunStore();
   private readonly feed = new NotificationFeed();
   private readonly offeredFixes = new Map<string, Set<string>>();
+  /** Runs shown from the webview's saved state (revive): displayed only, never acted on. */
+  private readonly restored = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
   private readonly didDispose = new vscode.EventEmitter<void>();
   readonly onDidDispose: vscode.Event<void> = this.didDispose.event;
@@ -114,6 +116,7 @@ export class TrainingPanel {
 
   beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void {
     const checked = validateSpec(run.spec);
+    this.restored.delete(run.runId);
     this.emit(this.feed.beginRun({
       runId: run.runId, label: run.label, compareWithRunId: run.compareWithRunId, sourceFile: run.sourceFile,
       spec: checked.ok ? checked.spec : undefined,
@@ -154,19 +157,17 @@ export class TrainingPanel {
 
   // -------------------------------------------------------------------------------------------
 
+  /**
+   * The webview's saved state, after a window reload: untrusted (parsePersistedState drops what is not
+   * a valid run). Its runs are shown, but nothing in them grants anything: their findings' fixes are not
+   * remembered as offered (a re-run with a fix needs a finding this host received from a training
+   * process) and their source files are not opened.
+   */
   private restore(state: unknown): void {
-    if (typeof state !== 'object' || state === null) return;
-    const s = state as { runs?: unknown; activeRunId?: unknown };
-    if (!Array.isArray(s.runs)) return;
-    const runs = s.runs.filter((r): r is RunState => isRunState(r));
-    if (runs.length !== s.runs.length) this.log(`revive: dropped ${s.runs.length - runs.length} invalid run(s) from the saved panel state`);
-    this.store.apply(DidSnapshotNotification.create({
-      runs: markInterrupted(runs),
-      ...(typeof s.activeRunId === 'string' && runs.some((r) => r.runId === s.activeRunId) ? { activeRunId: s.activeRunId } : {}),
-    }));
-    for (const r of this.store.runs) {
-      this.rememberFixes(r.runId, r.findings.flatMap((f) => f.fixes));
-    }
+    const { state: saved, dropped } = parsePersistedState(state);
+    if (dropped.length) this.log(`revive: dropped ${dropped.join('; ')} from the saved panel state`);
+    this.store.apply(DidSnapshotNotification.create(saved));
+    for (const r of this.store.runs) this.restored.add(r.runId);
   }
 
   private rememberFixes(runId: string, fixes: Fix[]): void {
@@ -253,6 +254,12 @@ export class TrainingPanel {
   }
 
   private rerunWithFix(run: RunState, fix: Fix): void {
+    if (this.restored.has(run.runId)) {
+      this.log(`dropped rerunWithFix for ${run.runId}: the run was restored from the panel's saved state, whose fixes are not trusted`);
+      // Nothing from the saved state goes into the message (a notification renders links).
+      void vscode.window.showInformationMessage('Gradient Lens: this run was restored after a window reload; train it again to re-run it with a fix.');
+      return;
+    }
     if (!isFix(fix) || !this.offeredFixes.get(run.runId)?.has(fixKey(fix))) {
       this.log(`dropped rerunWithFix for ${run.runId}: that fix was not offered by any finding of the run`);
       return;
@@ -296,6 +303,11 @@ export class TrainingPanel {
   private async revealSource(run: RunState, findingIndex: number): Promise<void> {
     const source = run.findings[findingIndex]?.source;
     if (!source) return;
+    if (this.restored.has(run.runId)) {
+      this.log(`revealSource: run ${run.runId} was restored from the panel's saved state; its file is not opened`);
+      void vscode.window.showInformationMessage('Gradient Lens: this run was restored after a window reload; open its file yourself, or train it again.');
+      return;
+    }
     // Only the file this run was trained from: the position comes from our own findings, not from the webview.
     if (run.sourceFile === undefined || source.file !== run.sourceFile) {
       this.log(`revealSource: ${source.file} is not the source of run ${run.runId}`);

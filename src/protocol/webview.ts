@@ -477,6 +477,49 @@ export function persistableRuns(store: RunStore): { runs: RunState[]; activeRunI
   return { runs, activeRunId: active.runId };
 }
 
+/** The version of the state the webview saves with setState (main.ts). */
+export const PERSISTED_STATE_VERSION = 1;
+
+/** What `revive` may take from the webview's saved state. */
+export interface PersistedPanelState { runs: RunState[]; activeRunId?: string }
+
+/**
+ * The webview's saved state (setState → revive after a window reload) is untrusted: it is whatever the
+ * webview stored. Accepted: `{ version?: 1, runs: RunState[], activeRunId? }` with at most
+ * LIMITS.maxPersistedRuns runs, each a valid RunState within the persisted limits (persistableRuns) and
+ * with its own runId; an activeRunId that names one of them. What fails is dropped, and `dropped` says
+ * what (for the log). Runs still going when saved are marked interrupted. Never throws; bounded work.
+ */
+export function parsePersistedState(state: unknown): { state: PersistedPanelState; dropped: string[] } {
+  const empty = (why?: string) => ({ state: { runs: [] }, dropped: why ? [why] : [] });
+  if (state === undefined || state === null) return empty();
+  try {
+    if (!isObj(state)) return empty('the saved panel state is not an object');
+    const version = state.version;
+    if (version !== undefined && version !== PERSISTED_STATE_VERSION) return empty(`the saved panel state has version ${typeof version === 'number' ? version : typeof version}, not ${PERSISTED_STATE_VERSION}`);
+    if (state.runs === undefined) return empty();
+    if (!Array.isArray(state.runs)) return empty('the saved panel state\'s runs are not a list');
+    const dropped: string[] = [];
+    const saved = state.runs as unknown[];
+    if (saved.length > LIMITS.maxPersistedRuns) dropped.push(`${saved.length - LIMITS.maxPersistedRuns} run(s) beyond the ${LIMITS.maxPersistedRuns} a saved state holds`);
+    const runs: RunState[] = [];
+    let invalid = 0;
+    for (const r of saved.slice(0, LIMITS.maxPersistedRuns)) {
+      const ok = isRunState(r) && r.steps.length <= LIMITS.maxPersistedSteps + 1 && r.probes.length <= LIMITS.maxPersistedFrames
+        && !runs.some((k) => k.runId === r.runId);
+      if (ok) runs.push(r);
+      else invalid++;
+    }
+    if (invalid) dropped.push(`${invalid} invalid run(s)`);
+    const active = state.activeRunId;
+    const activeOk = typeof active === 'string' && runs.some((r) => r.runId === active);
+    if (active !== undefined && !activeOk) dropped.push('an activeRunId that names none of its runs');
+    return { state: { runs: markInterrupted(runs), ...(activeOk ? { activeRunId: active } : {}) }, dropped };
+  } catch {
+    return empty('the saved panel state could not be read');
+  }
+}
+
 /** After a window reload the training processes are gone: runs that were still going are marked stopped. */
 export function markInterrupted(runs: RunState[]): RunState[] {
   return runs.map((r) => (r.status === 'running' || r.status === 'pending'

@@ -2,13 +2,17 @@
 // `gradientLens.fixAndRetrain` with a crafted fix (code in an activation name, a layer out of range,
 // a valid fix that no finding offers, a URI that is not a file) changes nothing in the document,
 // starts no run, and logs why; the other commands validate their arguments the same way.
+// Issue 19: `gradientLens.setUpNativeBackend` with a caller's path loads nothing and writes no setting
+// until the user confirms the path in a modal (the real one, answered through the harness: answerModal).
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
-import { EXT_ID, waitFor } from './util';
+import type { SetupResult } from '../../src/host/nativeSetup';
+import { EXT_ID, answerModal, uiBridge, waitFor } from './util';
 
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 
@@ -93,6 +97,91 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     assert.equal(api.runs.length, runs);
     const lines = api.recentLog().slice(logged);
     assert.ok(lines.some((l) => /memory estimate: "huge" may not be trainable here: training "huge" needs about \d+(\.\d)? GB of memory/.test(l)), lines.join(' | '));
+  });
+
+  // ---- Set Up Native Backend with a caller's arguments (issue 19) ----
+  const setUp = (args: unknown) => vscode.commands.executeCommand<SetupResult>('gradientLens.setUpNativeBackend', args);
+  const nativeSetting = () => vscode.workspace.getConfiguration('gradientLens').inspect<string>('nativeBackendPath')?.globalValue;
+  const ACCEPT = 'Load and Use This Folder';
+  /** A package that calls itself @tensorflow/tfjs-node and writes `marker` when loaded (then fails the check). */
+  function fakePackage(): { pkg: string; marker: string } {
+    const pkg = mkdtempSync(join(dir, 'fake-tfjs-node-'));
+    const marker = join(pkg, 'LOADED');
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0', main: 'index.js' }));
+    writeFileSync(join(pkg, 'index.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'loaded'); throw new Error('this is not tfjs-node');\n`);
+    return { pkg, marker };
+  }
+  const needsBridge = (ctx: Mocha.Context) => {
+    if (uiBridge) return;
+    console.log('      skipped: this session cannot answer a modal dialog (scripts/integration.mjs\'s harness sessions do)');
+    ctx.skip();
+  };
+
+  it('gradientLens.setUpNativeBackend with malformed arguments is refused without a dialog, and the log says why', async () => {
+    const before = nativeSetting();
+    const cases: [unknown, RegExp][] = [
+      [{ route: 'existing', path: '/tmp', exec: 'x' }, /refused its arguments: unknown argument\(s\) "exec"/],
+      [{ route: 'curl', path: '/tmp' }, /refused its arguments: unknown route "curl"/],
+      [{ route: 'npm', path: '/tmp' }, /refused its arguments: "path" is only for the existing route/],
+      [{ route: 'existing', path: '/tmp\n/etc' }, /refused its arguments: "path" contains a control character/],
+      ['existing', /refused its arguments: expected \{ route/],
+    ];
+    for (const [args, why] of cases) {
+      const logged = api.recentLog().length;
+      const r = await setUp(args);
+      assert.equal(r.ok, false);
+      assert.equal(r.refused, true, JSON.stringify(r));
+      const lines = api.recentLog().slice(logged);
+      assert.ok(lines.some((l) => why.test(l)), `${JSON.stringify(args)}: ${lines.join(' | ')}`);
+    }
+    assert.equal(nativeSetting(), before);
+  });
+
+  it('gradientLens.setUpNativeBackend with a caller\'s path shows a modal with the path (real dialog, answered by the harness); Cancel: nothing is loaded, no setting is written', async function () {
+    needsBridge(this);
+    const { pkg, marker } = fakePackage();
+    const before = nativeSetting();
+    const logged = api.recentLog().length;
+    const { dialog, result } = await answerModal('Cancel', () => setUp({ route: 'existing', path: pkg }));
+    console.log(`      the dialog: ${JSON.stringify(dialog.text.replace(/\s+/g, ' ').slice(0, 160))}…; buttons [${dialog.buttons.join(', ')}]`);
+    assert.ok(dialog.text.includes(pkg), `the dialog does not show the path: ${dialog.text}`);
+    assert.ok(dialog.buttons.includes(ACCEPT), dialog.buttons.join(', '));
+    const r = await result;
+    assert.equal(r.ok, false);
+    assert.equal(r.refused, true, JSON.stringify(r));
+    assert.ok(!existsSync(marker), 'the package was loaded although the user said no');
+    assert.equal(nativeSetting(), before, 'the user setting was written');
+    assert.ok(api.recentLog().slice(logged).some((l) => /the caller's request was not confirmed; nothing was loaded or changed/.test(l)));
+  });
+
+  it('… confirmed: only then is the path loaded (to check it); a package that is not tfjs-node is refused and no setting is written', async function () {
+    needsBridge(this);
+    const { pkg, marker } = fakePackage();
+    const before = nativeSetting();
+    const { result } = await answerModal(ACCEPT, () => setUp({ route: 'existing', path: pkg }));
+    const r = await result;
+    assert.equal(r.ok, false);
+    assert.ok(existsSync(marker), 'confirmed: the check loads the package (that is what the dialog warns about)');
+    assert.match(r.reason ?? '', new RegExp(`^${pkg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
+    assert.equal(nativeSetting(), before);
+  });
+
+  it('a FIFO package.json: the confirmed check times out with a clear message (real mkfifo), and the set-up runs again at once ("already running" does not stick)', async function () {
+    needsBridge(this);
+    const fifo = join(dir, 'fifo-package');
+    mkdirSync(fifo);
+    assert.equal(spawnSync('mkfifo', [join(fifo, 'package.json')]).status, 0, 'mkfifo');
+    const t0 = Date.now();
+    const { result } = await answerModal(ACCEPT, () => setUp({ route: 'existing', path: fifo }));
+    const r = await result;
+    const s = (Date.now() - t0) / 1000;
+    console.log(`      FIFO package.json: "${r.reason}" after ${s.toFixed(1)} s`);
+    assert.equal(r.ok, false);
+    assert.equal(r.reason, `${fifo}: loading ${fifo} did not finish in 45 s, so the check was stopped (a file it reads blocks: a FIFO or a hung network mount?)`);
+    const again = await answerModal(ACCEPT, () => setUp({ route: 'existing', path: join(fifo, 'missing') }));
+    const r2 = await again.result;
+    assert.notEqual(r2.reason, 'already running');
+    assert.match(r2.reason ?? '', /missing does not exist/);
   });
 
   it('declares fixAndRetrain (hidden from the palette, enabled only in trusted workspaces) and its restricted settings', () => {

@@ -1,15 +1,17 @@
 // Runs only in the untrusted session (scripts/integration.mjs: workspace trust enabled and never
 // granted, folder test/integration/workspace-untrusted): the workspace's .vscode/settings.json sets
 // gradientLens.thresholds (deadActiveShare 0 would hide every dead unit), probeEvery, evalEvery and
-// shuffle. In Restricted Mode none of them may reach a run; "Fix and re-train" is refused.
+// shuffle. In Restricted Mode none of them may reach a run; "Fix and re-train" is refused; Set Up Native
+// Backend refuses a caller's arguments without asking (issue 19).
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import { Config } from '../../src/host/config';
 import { findPreset } from '../../src/core/presets';
+import type { SetupResult } from '../../src/host/nativeSetup';
 import { EXT_ID, checkHostileThenModel, waitFor } from './util';
 
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
@@ -85,5 +87,25 @@ describe('Restricted Mode (an untrusted workspace that sets the diagnostics sett
     assert.equal(api.runs.length, runs);
     assert.ok(api.recentLog().slice(logged).some((l) => /"Fix and re-train" refused: the workspace is not trusted/.test(l)), api.recentLog().slice(logged).join(' | '));
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('Set Up Native Backend refuses a caller\'s path, wheel or route in Restricted Mode: no dialog, nothing loaded, no setting written, the log says why', async () => {
+    const pkg = mkdtempSync(join(tmpdir(), 'gl-untrusted-native-'));
+    const marker = join(pkg, 'LOADED');
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node', version: '4.22.0', main: 'index.js' }));
+    writeFileSync(join(pkg, 'index.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'loaded');\n`);
+    const setting = () => vscode.workspace.getConfiguration('gradientLens').inspect<string>('nativeBackendPath')?.globalValue;
+    const before = setting();
+    for (const args of [{ route: 'existing', path: pkg }, { route: 'offline', wheel: join(pkg, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl') }, { route: 'npm' }, { route: 'existing', ask: true }]) {
+      const logged = api.recentLog().length;
+      // A modal would keep this from resolving (no one answers it in this test): it resolves at once.
+      const r = await vscode.commands.executeCommand<SetupResult>('gradientLens.setUpNativeBackend', args);
+      assert.equal(r.ok, false);
+      assert.equal(r.refused, true, JSON.stringify(r));
+      const lines = api.recentLog().slice(logged);
+      assert.ok(lines.some((l) => /gradientLens\.setUpNativeBackend refused its arguments: the workspace is not trusted/.test(l)), `${JSON.stringify(args)}: ${lines.join(' | ')}`);
+    }
+    assert.ok(!existsSync(marker), 'the package at the caller\'s path was loaded');
+    assert.equal(setting(), before, 'the user setting was written');
   });
 });

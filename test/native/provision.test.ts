@@ -64,9 +64,13 @@ test('a wheel that is not there, or not a wheel, is a clear error before anythin
   assert.match(altered.lastLine, /sha256 [0-9a-f]{64} is not PyPI's 2b847d21[0-9a-f]+ for tensorflow_cpu-2\.21\.0-cp311/);
   const other = join(dir, 'tensorflow_cpu-2.21.0-cp312-cp312-manylinux_2_27_x86_64.whl');
   writeFileSync(other, 'not a zip either');
-  const corrupt = script(['--prefix', prefix, '--wheel', other, '--wheel-cache', cache]);
+  // Another tag: its hash is not pinned, so it is refused unless chosen by hand (--allow-unpinned).
+  const unpinned = script(['--prefix', prefix, '--wheel', other, '--wheel-cache', cache]);
+  assert.equal(unpinned.status, 1);
+  assert.match(unpinned.lastLine, /cp312-cp312-manylinux_2_27_x86_64\.whl: sha256 [0-9a-f]{64} is not a pinned wheel's \(tensorflow_cpu-2\.21\.0-cp311-cp311-manylinux_2_27_x86_64\.whl\); refused/);
+  const corrupt = script(['--prefix', prefix, '--wheel', other, '--wheel-cache', cache, '--allow-unpinned']);
   assert.equal(corrupt.status, 1);
-  assert.match(corrupt.lastLine, /cp312-cp312-manylinux_2_27_x86_64\.whl: it is not a valid zip file \(truncated download\?\)$/);
+  assert.match(corrupt.lastLine, /cp312-cp312-manylinux_2_27_x86_64\.whl: it is not a valid zip file \(truncated download\?\): not a zip file \(no end of central directory record\)$/);
   assert.ok(!existsSync(join(prefix, 'node_modules')), 'nothing was installed');
 });
 

@@ -214,3 +214,39 @@ test('FAKE vscode: JSON export writes the run; revive restores saved state and m
   assert.equal(snap3.runs.length, 0);
   assert.ok(fake.logs.some((l) => /dropped 2 invalid run/.test(l)));
 });
+
+test('FAKE vscode: a run revived from the webview\'s saved state is shown, but its fixes and source file are not trusted', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  fake.panels[0].receive({ type: 'ready' });
+  panel.beginRun({ runId: 'run-1', label: 'seed', spec: seedSpec, sourceFile: '/etc/passwd' });
+  const findings = finalFindings();
+  panel.handleTrainerMessage({ type: 'finished', runId: 'run-1', findings });
+  panel.endRun('run-1', { status: 'finished' });
+  await sleep(FLUSH_MS + 50);
+  const fix = findings.flatMap((f) => f.fixes)[0];
+  assert.ok(fix, 'the recorded run offers a fix');
+  const run = replayInto(fake.panels[0].posted).get('run-1')!;
+  assert.equal(run.findings.length, findings.length);
+  // The saved state carries the same findings (and a finding pointing at the run's source file).
+  const saved = { version: 1, runs: [{ ...JSON.parse(JSON.stringify(run)), findings: [{ ...findings[0], source: { file: '/etc/passwd', line: 1, column: 1 } }, ...findings.slice(1)] }], activeRunId: 'run-1' };
+  const webviewPanel = vscodeFake.window.createWebviewPanel('x', 'Gradient Lens', {}, {});
+  const revived = fake.panels[fake.panels.length - 1];
+  TrainingPanel.revive(webviewPanel, ext, saved, host);
+  revived.receive({ type: 'ready' });
+  const snap = parseHostNotification(revived.posted[0]);
+  assert.ok(snap && snap.type === 'snapshot' && snap.runs.length === 1, 'the run is shown');
+  revived.receive({ type: 'rerunWithFix', runId: 'run-1', fix });
+  revived.receive({ type: 'revealSource', runId: 'run-1', findingIndex: 0 });
+  await sleep(20);
+  assert.equal(started.length, 0, 'no run was started from a fix in the saved state');
+  assert.ok(fake.logs.some((l) => /dropped rerunWithFix for run-1: the run was restored from the panel's saved state/.test(l)), fake.logs.join('\n'));
+  assert.ok(fake.logs.some((l) => /revealSource: run run-1 was restored from the panel's saved state; its file is not opened/.test(l)), fake.logs.join('\n'));
+  // A new run of this session is trusted again: its own findings' fixes are accepted.
+  const live = TrainingPanel.revive(vscodeFake.window.createWebviewPanel('x', 'Gradient Lens', {}, {}), ext, saved, host);
+  const again = fake.panels[fake.panels.length - 1];
+  again.receive({ type: 'ready' });
+  live.beginRun({ runId: 'run-2', label: 'seed again', spec: seedSpec });
+  live.handleTrainerMessage({ type: 'finished', runId: 'run-2', findings });
+  again.receive({ type: 'rerunWithFix', runId: 'run-2', fix });
+  assert.equal(started.length, 1);
+});

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   type HostNotification, DidSnapshotNotification, DidStepBatchNotification, ExportRunCommand, LIMITS, NotificationFeed, RerunWithFixCommand, RunStore,
-  StopTrainingCommand, deadUnits, describeRejected, isRunState, parseHostNotification, parseWebviewCommand, persistableRuns, markInterrupted, newRunState,
+  StopTrainingCommand, deadUnits, describeRejected, isRunState, parseHostNotification, parsePersistedState, parseWebviewCommand, persistableRuns, markInterrupted, newRunState,
 } from '../../src/protocol/webview';
 import type { TrainerToHostMessage } from '../../src/protocol/training';
 import { findPreset } from '../../src/core/presets';
@@ -125,6 +125,46 @@ test('persisted state is thinned to the limits and a reload marks unfinished run
   assert.equal(revived[0].status, 'stopped');
   assert.match(revived[0].message!, /reloaded/);
   assert.ok(isRunState(JSON.parse(JSON.stringify(revived[0]))));
+});
+
+test('the webview\'s saved state is untrusted: parsePersistedState keeps valid runs within the persisted limits and drops the rest, saying what', () => {
+  const store = new RunStore();
+  for (const n of zeros.notifications) store.apply(n as unknown as HostNotification);
+  const saved = JSON.parse(JSON.stringify({ version: 1, ...persistableRuns(store) })) as { version: number; runs: Record<string, unknown>[]; activeRunId: string };
+  const good = parsePersistedState(saved);
+  assert.deepEqual(good.dropped, []);
+  assert.equal(good.state.runs.length, 1);
+  assert.equal(good.state.activeRunId, 'run-1');
+  assert.equal(good.state.runs[0].status, 'finished');
+  assert.deepEqual(parsePersistedState(undefined), { state: { runs: [] }, dropped: [] }, 'no saved state: nothing to say');
+  const run = saved.runs[0];
+  const cases: [string, unknown, RegExp, number][] = [
+    ['not an object', 'junk', /not an object/, 0],
+    ['an array', [run], /not an object/, 0],
+    ['another version', { ...saved, version: 2 }, /version 2, not 1/, 0],
+    ['runs not a list', { version: 1, runs: { 0: run } }, /runs are not a list/, 0],
+    ['a run that is not a RunState', { version: 1, runs: [{ ...run, status: 'exploded' }, run] }, /1 invalid run/, 1],
+    ['more steps than a saved state keeps', { version: 1, runs: [{ ...run, steps: Array.from({ length: LIMITS.maxPersistedSteps + 2 }, (_, i) => i), loss: new Array(LIMITS.maxPersistedSteps + 2).fill(1), batchAccuracy: new Array(LIMITS.maxPersistedSteps + 2).fill(0) }] }, /1 invalid run/, 0],
+    ['more probe frames than a saved state keeps', { version: 1, runs: [{ ...run, probes: new Array(LIMITS.maxPersistedFrames + 1).fill((run.probes as unknown[])[0]) }] }, /1 invalid run/, 0],
+    ['the same runId twice', { version: 1, runs: [run, run] }, /1 invalid run/, 1],
+    ['more runs than a saved state holds (the rest not even checked)', { version: 1, runs: [run, { ...run, runId: 'run-2' }, ...new Array(1_000_000).fill(run)] }, /1000000 run\(s\) beyond the 2/, 2],
+    ['an activeRunId naming no run', { ...saved, activeRunId: 'run-9' }, /activeRunId that names none/, 1],
+  ];
+  for (const [what, state, why, kept] of cases) {
+    const t0 = Date.now();
+    const r = parsePersistedState(state);
+    assert.ok(Date.now() - t0 < 1000, `${what}: ${Date.now() - t0} ms`);
+    assert.ok(r.dropped.some((d) => why.test(d)), `${what}: ${r.dropped.join('; ') || '(nothing dropped)'}`);
+    assert.equal(r.state.runs.length, kept, what);
+    for (const k of r.state.runs) assert.ok(isRunState(k), what);
+    if (r.state.activeRunId !== undefined) assert.ok(r.state.runs.some((k) => k.runId === r.state.activeRunId), what);
+  }
+  // A state whose properties throw when read is dropped, not thrown.
+  const hostile = new Proxy({}, { get: () => { throw new Error('boom'); }, ownKeys: () => { throw new Error('boom'); } });
+  assert.deepEqual(parsePersistedState(hostile).state.runs, []);
+  // Still-running runs come back interrupted.
+  const running = parsePersistedState({ version: 1, runs: [{ ...run, status: 'running', end: undefined }] });
+  assert.equal(running.state.runs[0]?.status, 'stopped', running.dropped.join('; '));
 });
 
 test('RunStore keeps at most LIMITS.maxRuns runs, dropping the oldest ended ones but never the shown run or the one it compares with', () => {
