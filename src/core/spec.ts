@@ -7,6 +7,7 @@
 // pixels in [0, 1], a softmax output and a mean softmax cross-entropy, as it always has.
 
 import { own, preview, table } from './untrusted';
+import { problemsText } from './specText';
 import { type SpecProblem, isObject, isFiniteNumber, describe, noNegativeZero, isOneOf, checkKeys, positiveInt } from './specCheck';
 import { type DataSpec, type ObjectiveSpec, type UpdateExtras, type LayerExtras, UPDATE_EXTRA_KEYS, LAYER_EXTRA_KEYS, DEFAULT_OBJECTIVE, validateData, validateObjective, validateUpdateExtras, validateLayerExtras, checkOutputFitsObjective } from './specParts';
 
@@ -88,7 +89,7 @@ export type SpecResult = { ok: true; spec: ModelSpec } | { ok: false; problems: 
 
 export class SpecError extends Error {
   constructor(readonly problems: SpecProblem[]) {
-    super(`invalid model spec: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    super(`invalid model spec: ${problemsText(problems)}`);
     this.name = 'SpecError';
   }
 }

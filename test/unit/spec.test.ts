@@ -36,7 +36,7 @@ test('structural mistakes: last layer not 10 softmax units, unknown keys, bad ty
   if (r.ok) return;
   const paths = r.problems.map((p) => p.path);
   for (const p of ['$.layers[0].bogus', '$.layers[0].units', '$.layers[0].activation', '$.batchSize', '$.steps', '$.seed']) assert.ok(paths.includes(p), `${p} in ${paths}`);
-  assert.throws(() => parseSpec(null), (e: Error) => e instanceof SpecError && /\$: a model spec must be a JSON object/.test(e.message));
+  assert.throws(() => parseSpec(null), (e: Error) => e instanceof SpecError && /^invalid model spec: a model spec must be a JSON object/.test(e.message));
 });
 
 test('every preset is a valid spec; the seed runs match the seed table in docs/design.md exactly', () => {

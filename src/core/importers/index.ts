@@ -15,6 +15,7 @@ import { parseJavaScript } from './javascript';
 import { LineMap } from './positions';
 import { parsePython } from './python';
 import { type ImportNote, type ImportResult, type InitializerSite, type LayerSource, MAX_SOURCE_CHARS, type SourceLanguage, type SourceRange } from './types';
+import { problemText } from '../specText';
 
 // Files larger than MAX_SOURCE_CHARS (types.ts) are not read (a `*.mlp.json` that large gets an error saying so):
 // parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller.
@@ -252,7 +253,7 @@ function problemNote(p: SpecProblem, layers: LayerSource[], model: SourceRange):
   const m = /^\$\.layers\[(\d+)\]/.exec(p.path);
   const layer = m ? layers[Number(m[1])] : undefined;
   const range = layer ? (/Initializer/.test(p.path) ? layer.weights ?? layer.definition : layer.definition) : model;
-  return { range, message: `the model read from this file is not valid: ${p.path}: ${p.message}`, severity: 'warning' };
+  return { range, message: `the model read from this file is not valid: ${problemText(p)}`, severity: 'warning' };
 }
 
 /** Attaches `source` (the layer's weights range; the model for whole-model findings) to findings. */
