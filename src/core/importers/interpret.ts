@@ -842,7 +842,7 @@ class Interpreter<S> implements Host<S> {
     } else if (s.test) {
       count = this.whileCount(s.test, s.body, scope);
     }
-    const training = this.trainsMemo1(s.body, 0, () => this.trains(s.body, new Set(), 0));
+    const training = this.trainsOnce(s.body, 0, () => this.trains(s.body, new Set(), 0));
     const unrolls = (n: number | undefined) => !training && n !== undefined && (items !== undefined || ranged !== undefined) && n <= MAX_UNROLL;
     if (!unrolls(count)) {
       // A loop read once: a `break` sets its count (an unrolled loop runs its breaks for real).
@@ -943,7 +943,7 @@ class Interpreter<S> implements Host<S> {
       const st = body[at];
       if (st.k !== 'if' || st.branches.length !== 1 || !st.branches[0].test || !st.branches[0].body.some((x) => x.k === 'break')) continue;
       const test = st.branches[0].test;
-      const stepsBefore = this.trainsMemo1(body, at + 1, () => this.trains(body.slice(0, at), new Set(), 0));
+      const stepsBefore = this.trainsOnce(body, at + 1, () => this.trains(body.slice(0, at), new Set(), 0));
       const names = new Set<string>();
       const walk = (e: Expr): void => {
         if (e.k === 'name') names.add(e.id);
@@ -1009,7 +1009,7 @@ class Interpreter<S> implements Host<S> {
   }
 
   /** `trains` of a loop body (`key` 0) or of its first statements (`key` = how many + 1), walked once per body. */
-  private trainsMemo1(body: Stmt[], key: number, walk: () => boolean): boolean {
+  private trainsOnce(body: Stmt[], key: number, walk: () => boolean): boolean {
     let m = this.trainsMemo.get(body);
     if (!m) this.trainsMemo.set(body, (m = new Map()));
     let v = m.get(key);
