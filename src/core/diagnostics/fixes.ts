@@ -35,6 +35,16 @@ export function learningRateFix(current: number, factor: number): Fix {
   return { kind: 'learningRate', value, label: `${factor < 1 ? 'Lower' : 'Raise'} the learning rate from ${current} to ${value}` };
 }
 
+/**
+ * The learning rate a blow-up calls for: 10× lower, and at most the largest rate that trains these MLPs stably with
+ * the optimizer (SGD 0.5, momentum 0.05, Adam and RMSprop 0.01) — lr 50 → 0.5, not 5, which still blows up.
+ */
+export const STABLE_RATE: Readonly<Record<string, number>> = { sgd: 0.5, momentum: 0.05, adam: 0.01, rmsprop: 0.01 };
+export function lowerRateFix(spec: ModelSpec): Fix {
+  const lr = spec.optimizer.learningRate;
+  return learningRateFix(lr, Math.min(lr * 0.1, STABLE_RATE[spec.optimizer.type] ?? lr * 0.1) / lr);
+}
+
 export function adamFix(): Fix {
   const value: OptimizerSpec = { type: 'adam', learningRate: 0.001 };
   return { kind: 'optimizer', value, label: 'Use Adam with learning rate 0.001' };
