@@ -147,14 +147,14 @@ test('the faulty specs name their cause: the finding of the fault is there, on i
     const have = shown(r.findings).map((f) => `${f.code}@${f.layer}`);
     for (const want of expect[c.name]) assert.ok(have.includes(want), `${c.name}: expected ${want} among ${have.join(', ')}`);
     // symptoms that a program cause explains name it and offer only its cure
-    for (const f of r.findings.filter((x) => typeof x.evidence.cause === 'string' && /^(unscaled-input|output-loss-mismatch|loss-reduction|unstable-loss|gradient-accumulation)/.test(x.evidence.cause as string))) {
+    for (const f of r.findings.filter((x) => typeof x.evidence.causedBy === 'string' && /^(unscaled-input|output-loss-mismatch|loss-reduction|unstable-loss|gradient-accumulation)/.test(x.evidence.causedBy as string))) {
       assert.match(f.message, /This is because/, `${c.name}: ${f.code}@${f.layer} names its cause`);
-      const causes = (f.evidence.cause as string).split(', ');
+      const causes = (f.evidence.causedBy as string).split(', ');
       const cureKeys = new Set(r.findings.filter((x) => causes.includes(x.code)).flatMap((x) => x.fixes.map(fixKey)));
       for (const fix of f.fixes) assert.ok(cureKeys.has(fixKey(fix)), `${c.name}: ${f.code}@${f.layer} offers ${fix.label}, which is not its cause's`);
     }
     // a layer whose inputs are blank names the upstream layer and offers nothing
-    for (const f of r.findings.filter((x) => x.evidence.cause === 'upstream')) {
+    for (const f of r.findings.filter((x) => x.evidence.causedBy === 'upstream')) {
       assert.deepEqual(f.fixes, [], `${c.name}: ${f.code}@${f.layer} offers no fix of its own`);
       assert.match(f.message, /because layers\[\d+\]/);
     }

@@ -38,7 +38,7 @@ const firstSentence = (m: string): string => {
 
 /**
  * Per-layer symptoms of a layer whose inputs are blank because of an upstream layer: the message names that layer
- * ("because layers[0] (…) outputs only zeros"), the evidence says so (`cause: 'upstream'`, `upstreamLayer`), and the
+ * ("because layers[0] (…) outputs only zeros"), the evidence says so (`causedBy: 'upstream'`, `upstreamLayer`), and the
  * finding offers no fix (the upstream layer's findings carry it). zero-gradient whose cause is the next layer's
  * zero weights is left alone (that cause is downstream, and its fix names that layer).
  */
@@ -53,7 +53,7 @@ export function attributeUpstream(fs: Finding[], stats: LayerStats[], spec: Mode
     return {
       ...f,
       message: `${firstSentence(f.message)} — because ${layerName(spec, root.layer)} ${what} on all ${examples} probe images${via}, so the inputs of ${layerName(spec, f.layer)} say nothing about the image and it cannot learn, whatever its own weights. It needs no fix of its own: fix ${layerName(spec, root.layer)}.`,
-      evidence: { ...f.evidence, cause: 'upstream', upstreamLayer: root.layer, upstreamOutputs: root.what },
+      evidence: { ...f.evidence, causedBy: 'upstream', upstreamLayer: root.layer, upstreamOutputs: root.what },
       fixes: [],
     };
   });

@@ -107,7 +107,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
     const roots = fs.filter((f) => ROOT_CAUSES.has(f.code) && f.severity !== 'info');
     let out = roots.length > 0 ? fs.filter((f) => f.code !== 'loss-plateau') : fs;
     out = out.map((f) => {
-      if (f.code !== 'collapsed-output' || f.fixes.length > 0 || f.evidence.cause !== undefined) return f;
+      if (f.code !== 'collapsed-output' || f.fixes.length > 0 || f.evidence.causedBy !== undefined) return f;
       const inherited: Fix[] = dedupeFixes(roots.flatMap((r) => r.fixes));
       return { ...f, fixes: inherited.length > 0 ? inherited : [lowerRateFix(s)] };
     });
@@ -147,7 +147,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
       // Initial scale: measured on the real initial weights when the first probe is at step 0, else from the spec.
       initFindings = p.step === 0
         ? stats.flatMap((s) => {
-          const c = s.anyNonFinite ? undefined : checkInitScale(s.layer, s.fanIn, s.units, s.weightMean, s.weightStd, s.layer === L - 1, t);
+          const c = s.nonFinite.weights > 0 ? undefined : checkInitScale(s.layer, s.fanIn, s.units, s.weightMean, s.weightStd, s.layer === L - 1, t);
           return c ? [initScaleFinding(p.spec, c, true)] : [];
         })
         : staticFindings(p.spec, t).filter((f) => f.code === 'poor-init-scale');

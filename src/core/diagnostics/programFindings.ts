@@ -137,6 +137,18 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
     }
   }
 
+  // A log of probabilities summed over the batch (the seed's `-tf.reduce_sum(y_ * tf.log(y))`) under SGD: neither cure
+  // alone makes it train (a mean still meets log(0); a stable sum still takes B× steps), so both offer the two together.
+  const unstable = out.find((c) => c.code === 'unstable-loss');
+  const summed = out.find((c) => c.code === 'loss-reduction' && c.severity !== 'info');
+  if (unstable && summed) {
+    const both: Fix = o.loss === 'crossEntropy'
+      ? { kind: 'objective', value: { loss: 'crossEntropy', from: 'probabilities', fused: true, reduction: 'mean' }, label: 'Use the stable softmax cross-entropy, averaged over the batch' }
+      : { kind: 'objective', value: { loss: 'binaryCrossEntropy', from: 'logits', reduction: 'mean' }, outputActivation: 'linear', label: 'Use the binary cross-entropy from logits, averaged over the batch' };
+    unstable.fix = both;
+    summed.fix = both;
+  }
+
   if (spec.accumulateGradients) {
     out.push({
       code: 'gradient-accumulation', severity: 'warning',

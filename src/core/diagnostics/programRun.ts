@@ -13,6 +13,10 @@ import { dedupeFixes, pct, sci } from './fixes';
 export const UNSCALED_PRE_ACTIVATION_RMS = 10;
 
 const PROGRAM = new Set<string>(PROGRAM_CODES);
+
+/** A symptom's own advice (the learning rate, the initial scale), which its cause makes wrong: dropped when a cause is named. */
+const OWN_ADVICE = /\s*(Usually the learning rate is too large\.|Lower the learning rate(; a loss that is stuck after this is the blow-up's doing, not steps that are too small)?\.|The updates are too large: lower the learning rate\.|Scale them to the fan-in\.)/g;
+const withoutOwnAdvice = (m: string): string => m.replace(OWN_ADVICE, '');
 export const isProgramCode = (code: string): code is ProgramCode => PROGRAM.has(code);
 
 /** Whether a symptom that holds is one `cause` explains (symptoms present from the very start are the initialisation's, except the first layer's under unscaled input). */
@@ -74,7 +78,7 @@ export function createProgramTracker(spec: ModelSpec, t: Thresholds, programFixe
       if (firstNonFinite === undefined && !Number.isFinite(losses[seenLosses])) firstNonFinite = seenLosses + 1;
     }
     const out = stats[stats.length - 1];
-    if (firstNonFinite === undefined && out && !out.anyNonFinite && out.zeroOutputs > 0) zeroProbabilities = { step, count: out.zeroOutputs, of: out.units };
+    if (firstNonFinite === undefined && out && out.nonFinite.activations === 0 && out.zeroOutputs > 0) zeroProbabilities = { step, count: out.zeroOutputs, of: out.units };
     for (const s of states) {
       if (s.cause.code === 'unscaled-input' && s.firstLayerRms === undefined && stats[0] && !stats[0].anyNonFinite) s.firstLayerRms = stats[0].preActivationRms;
       if (s.confirmedBy || s.cause.severity === 'info') continue;
@@ -127,16 +131,21 @@ export function createProgramTracker(spec: ModelSpec, t: Thresholds, programFixe
     const causes = active();
     if (causes.length === 0) return fs;
     return fs.map((f) => {
-      if (isProgramCode(f.code) || f.evidence.cause === 'upstream') return f;
+      if (isProgramCode(f.code) || f.evidence.causedBy === 'upstream') return f;
       const by = causes.filter((s) => explains(s.cause.code, f) || (s.confirmedBy !== undefined && s.cause.code !== 'unstable-loss' && FOLLOWS.has(f.code)));
       if (by.length === 0) return f;
       const because = by.map((s) => s.cause.short).join('; and ');
+      const codes = by.map((s) => s.cause.code).join(', ');
       const fixes = dedupeFixes(by.flatMap((s) => s.fixes));
+      const direct = by.some((s) => explains(s.cause.code, f));
+      const offered = fixes.length > 0 ? ` The fix offered is that cause's.` : '';
       return {
         ...f,
         severity: f.code === 'poor-init-scale' ? 'info' : f.severity,
-        message: `${f.message} This is because ${because} (${by.map((s) => s.cause.code).join(', ')}: see ${by.length > 1 ? 'those findings' : 'that finding'})${fixes.length > 0 ? '; its cure is offered here' : ''}.`,
-        evidence: { ...f.evidence, cause: by.map((s) => s.cause.code).join(', ') },
+        message: direct
+          ? `${withoutOwnAdvice(f.message)} This is because ${because} (see ${codes}).${offered}`
+          : `${withoutOwnAdvice(f.message)} In this run it comes second: what fails is that ${because} (see ${codes}).${offered}`,
+        evidence: { ...f.evidence, causedBy: codes },
         fixes,
       };
     });
