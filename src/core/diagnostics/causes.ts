@@ -50,9 +50,13 @@ export function attributeUpstream(fs: Finding[], stats: LayerStats[], spec: Mode
     if (!root) return f;
     const what = root.what === 'zeros' ? 'outputs only zeros' : 'outputs the same values for every image';
     const via = root.layer < f.layer - 1 ? ` (and so does every layer between them)` : '';
+    const constant = constantKernelLayers(spec);
+    const fix = constant.length >= 2 && constant.includes(f.layer) && constant.includes(root.layer)
+      ? `It offers no fix of its own: the fix offered on ${layerName(spec, root.layer)} re-initialises this layer too.`
+      : `It needs no fix of its own: fix ${layerName(spec, root.layer)}.`;
     return {
       ...f,
-      message: `${firstSentence(f.message)} — because ${layerName(spec, root.layer)} ${what} on all ${examples} probe images${via}, so the inputs of ${layerName(spec, f.layer)} say nothing about the image and it cannot learn, whatever its own weights. It needs no fix of its own: fix ${layerName(spec, root.layer)}.`,
+      message: `${firstSentence(f.message)} — because ${layerName(spec, root.layer)} ${what} on all ${examples} probe images${via}, so the inputs of ${layerName(spec, f.layer)} say nothing about the image and it cannot learn, whatever its own weights. ${fix}`,
       evidence: { ...f.evidence, causedBy: 'upstream', upstreamLayer: root.layer, upstreamOutputs: root.what },
       fixes: [],
     };

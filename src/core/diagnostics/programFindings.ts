@@ -26,8 +26,6 @@ export interface ProgramCause {
   evidence: Finding['evidence'];
   /** The cure as a change of the spec (offered for JSON specs and presets, and run by "Fix and re-train"). */
   fix: Fix;
-  /** Which ProgramSites range it lands on, in order of preference. */
-  sites: (keyof ProgramSites)[];
 }
 
 const OUTPUT_ACTIVATIONS_FOR: Record<string, string> = {
@@ -75,6 +73,18 @@ function mismatch(act: string, o: ObjectiveSpec): { severity: Finding['severity'
   return { severity: 'warning', what: 'a binary cross-entropy for ten classes', why: 'it treats the ten digits as ten independent yes/no questions, so nothing makes the model choose one digit: the 9 "no" answers dominate the loss and it learns more slowly than with a categorical cross-entropy' };
 }
 
+/** Where each program finding lands, in order of preference among the ProgramSites ranges. */
+const SITES: Readonly<Record<ProgramCode, (keyof ProgramSites)[]>> = {
+  'unscaled-input': ['input'], 'output-loss-mismatch': ['loss', 'outputActivation'], 'loss-reduction': ['reduction', 'loss'],
+  'unstable-loss': ['loss'], 'gradient-accumulation': ['loop', 'optimizer'],
+};
+
+/** The range a program finding (by code) lands on, or undefined (not a program code, or no such site). */
+export function programSite(code: string, sites: ProgramSites | undefined): SourceRange | undefined {
+  if (!sites || !Object.prototype.hasOwnProperty.call(SITES, code)) return undefined;
+  return SITES[code as ProgramCode].map((k) => sites[k]).find((x) => x !== undefined);
+}
+
 /** The causes the spec shows (in PROGRAM_CODES order). */
 export function programCauses(spec: ModelSpec): ProgramCause[] {
   const out: ProgramCause[] = [];
@@ -93,7 +103,6 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
       message: `The pixels reach the first layer as ${px.divideBy === 1 && px.mean === 0 && px.std === 1 ? 'raw bytes 0–255 (no `/ 255`)' : `values up to ${sci(largest)}`}: the initial weights are scaled for inputs around 1, so the first layer's pre-activations start about ${sci(scale)}× too large. With ${spec.optimizer.type === 'sgd' || spec.optimizer.type === 'momentum' ? 'SGD the gradients of the first layer are as much larger, so the first steps overshoot: the loss blows up, units saturate or die, and the model can end at chance' : `${spec.optimizer.type} the step size is normalised, but the first layer still starts saturated or overconfident`}. Divide the pixels by 255.`,
       evidence: { divideBy: px.divideBy, mean: px.mean, std: px.std, largestInput: largest, predicted: true },
       fix: { kind: 'data', value: { ...(spec.data ?? {}), divideBy: 255 }, label: 'Divide the pixels by 255' },
-      sites: ['input'],
     });
   }
 
@@ -107,7 +116,6 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
         message: `The output does not fit the loss: ${m.what}. The output layer's activation is ${act} and the loss is ${describeObjective(o)}, which expects ${wants}: ${m.why}.`,
         evidence: { outputActivation: act, loss: o.loss, lossInput: o.from, ...(o.fused ? { fused: true } : {}), predicted: true },
         fix: logitsCrossEntropyFix(o),
-        sites: ['loss', 'outputActivation'],
       });
     }
     if (o.reduction === 'sum') {
@@ -119,7 +127,6 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
         message: `The loss is summed over the batch instead of averaged: its gradient, and so each ${spec.optimizer.type} step, is ${factor}× (${perExample ? `the batch size ${spec.batchSize}` : `${spec.batchSize} examples × 10 classes`}) larger than the written learning rate ${lr} suggests — an effective learning rate of ${sci(lr * factor)}. ${adaptive ? `${spec.optimizer.type} divides each step by the gradient's own scale, so here the sum changes little.` : 'Steps that large overshoot: the loss blows up or turns NaN, and units die or saturate.'} Average the loss over the batch (a mean).`,
         evidence: { reduction: 'sum', batchSize: spec.batchSize, stepFactor: factor, learningRate: lr, effectiveLearningRate: lr * factor, predicted: true },
         fix: { kind: 'objective', value: { ...o, reduction: 'mean' }, label: 'Average the loss over the batch (mean instead of sum)' },
-        sites: ['reduction', 'loss'],
       });
     }
     const logsProbabilities = (o.loss === 'crossEntropy' || o.loss === 'binaryCrossEntropy') && o.from === 'probabilities' && !o.fused;
@@ -132,7 +139,6 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
         fix: act === 'softmax' && o.loss === 'crossEntropy'
           ? { kind: 'stableLoss', label: 'Use the stable softmax cross-entropy' }
           : { kind: 'objective', value: { loss: 'binaryCrossEntropy', from: 'logits', reduction: o.reduction }, outputActivation: 'linear', label: 'Use the binary cross-entropy from logits' },
-        sites: ['loss'],
       });
     }
   }
@@ -156,7 +162,6 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
       message: `The gradients are never zeroed (no \`optimizer.zero_grad()\` in the loop): each backward pass adds to the gradients of every step before it, so step k applies the sum of k gradients. The steps grow with every batch${spec.optimizer.type === 'sgd' ? ' until they overshoot' : ''}, and the update follows stale directions. Zero the gradients before every backward pass.`,
       evidence: { accumulateGradients: true, optimizer: spec.optimizer.type, learningRate: lr, predicted: true },
       fix: { kind: 'zeroGrad', label: 'Zero the gradients every step (optimizer.zero_grad())' },
-      sites: ['loop', 'optimizer'],
     });
   }
   return out;
@@ -193,7 +198,7 @@ export function causeFixes(spec: ModelSpec, cause: ProgramCause, programFixes?: 
 export function programFindings(spec: ModelSpec, sites?: ProgramSites, programFixes?: readonly ProgramFix[], file = ''): Finding[] {
   return programCauses(spec).map((c) => {
     const f: Finding = { code: c.code, severity: c.severity, layer: -1, firstStep: 0, message: c.message, evidence: c.evidence, fixes: causeFixes(spec, c, programFixes) };
-    const r: SourceRange | undefined = c.sites.map((k) => sites?.[k]).find((x) => x !== undefined);
+    const r = programSite(c.code, sites);
     if (r) f.source = { file, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn };
     return f;
   });
