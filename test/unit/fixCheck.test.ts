@@ -43,6 +43,7 @@ const normal = { type: 'randomNormal', mean: 0, stddev: 1 };
 const FAULTY: Record<string, unknown> = {
   'three tanh layers, all zeros': { layers: [L(64, 'tanh', 'zeros'), L(64, 'tanh', 'zeros'), L(64, 'tanh', 'zeros'), L(10, 'softmax', 'zeros')], optimizer: sgd(0.5) },
   'six sigmoid layers': { layers: [...Array.from({ length: 6 }, () => L(64, 'sigmoid')), L(10, 'softmax')], optimizer: sgd(0.1) },
+  'first layer alone zeroed (issue 21\'s Keras case)': { layers: [L(100, 'relu', 'zeros'), L(100, 'relu'), L(10, 'softmax')], optimizer: sgd(0.5) },
   'second layer zeroed': { layers: [L(100, 'relu', 'heNormal'), L(100, 'relu', 'zeros'), L(10, 'softmax')], optimizer: sgd(0.5) },
   'negative bias': { layers: [L(100, 'relu', 'heNormal', { type: 'constant', value: -5 }), L(10, 'softmax')], optimizer: sgd(0.5) },
   'learning rate far too high': { layers: relu100(), optimizer: sgd(50) },
@@ -134,6 +135,7 @@ test('the faulty specs name their cause: the finding of the fault is there, on i
     'three tanh layers, all zeros': ['symmetric-units@0'],
     'six sigmoid layers': ['vanishing-gradient@0'],
     'second layer zeroed': ['dead-units@1'],
+    'first layer alone zeroed (issue 21\'s Keras case)': ['dead-units@0'],
     'negative bias': ['dead-units@0'],
     'learning rate far too high': ['exploding-gradient@-1'],
     'softmax into crossEntropy from logits': ['output-loss-mismatch@-1'],
@@ -158,6 +160,16 @@ test('the faulty specs name their cause: the finding of the fault is there, on i
     for (const f of r.findings.filter((x) => x.evidence.causedBy === 'upstream')) {
       assert.deepEqual(f.fixes, [], `${c.name}: ${f.code}@${f.layer} offers no fix of its own`);
       assert.match(f.message, /because layers\[\d+\]/);
+    }
+    if (c.name.startsWith('first layer alone zeroed')) {
+      // layers 1 and 2 follow from layer 0, which outputs only zeros: they name it and offer nothing
+      const downstream = r.findings.filter((f) => f.layer >= 1 && f.severity !== 'info');
+      assert.ok(downstream.length >= 2, downstream.map((f) => `${f.code}@${f.layer}`).join(', '));
+      for (const f of downstream) {
+        assert.equal(f.evidence.causedBy, 'upstream', `${f.code}@${f.layer}`);
+        assert.equal(f.evidence.upstreamLayer, 0);
+      }
+      assert.ok(r.findings.some((f) => f.code === 'dead-units' && f.layer === 0 && f.fixes.length > 0));
     }
   }
 });
