@@ -56,7 +56,7 @@ export function attributeUpstream(fs: Finding[], stats: LayerStats[], spec: Mode
       : `It needs no fix of its own: fix ${layerName(spec, root.layer)}.`;
     return {
       ...f,
-      message: `${firstSentence(f.message)} — because ${layerName(spec, root.layer)} ${what} on all ${examples} probe images${via}, so the inputs of ${layerName(spec, f.layer)} say nothing about the image and it cannot learn, whatever its own weights. ${fix}`,
+      message: `${firstSentence(f.message).replace(/,? because .*$/s, '')} — because ${layerName(spec, root.layer)} ${what} on all ${examples} probe images${via}, so the inputs of ${layerName(spec, f.layer)} say nothing about the image and it cannot learn, whatever its own weights. ${fix}`,
       evidence: { ...f.evidence, causedBy: 'upstream', upstreamLayer: root.layer, upstreamOutputs: root.what },
       fixes: [],
     };
