@@ -17,6 +17,7 @@ import { importSource } from '../../src/core/importers/index';
 import { parseSpec, type ModelSpec } from '../../src/core/spec';
 import type { Finding, Fix } from '../../src/core/findings';
 import { applyFix, fixKey } from '../../src/core/fixes';
+import { isFinding } from '../../src/protocol/webview';
 import { repoRoot } from './helpers';
 
 const STEPS = 300;
@@ -148,6 +149,8 @@ test('the faulty specs name their cause: the finding of the fault is there, on i
   for (const c of cases().filter((x) => x.name in expect)) {
     const r = await run(c.spec);
     const have = shown(r.findings).map((f) => `${f.code}@${f.layer}`);
+    // the panel accepts them as they are (the webview protocol's guard: message length, evidence values, fix shapes)
+    for (const f of r.findings) assert.ok(isFinding(JSON.parse(JSON.stringify(f))), `${c.name}: ${f.code}@${f.layer} passes the webview guard`);
     for (const want of expect[c.name]) assert.ok(have.includes(want), `${c.name}: expected ${want} among ${have.join(', ')}`);
     // symptoms that a program cause explains name it and offer only its cure
     for (const f of r.findings.filter((x) => typeof x.evidence.causedBy === 'string' && /^(unscaled-input|output-loss-mismatch|loss-reduction|unstable-loss|gradient-accumulation)/.test(x.evidence.causedBy as string))) {
