@@ -35,6 +35,25 @@ export function learningRateFix(current: number, factor: number): Fix {
   return { kind: 'learningRate', value, label: `${factor < 1 ? 'Lower' : 'Raise'} the learning rate from ${current} to ${value}` };
 }
 
+/**
+ * The largest learning rate that trains these MLPs stably with each optimizer (measured on MNIST: SGD 0.5,
+ * momentum 0.05, Adam and RMSprop 0.01).
+ */
+export const STABLE_RATE: Readonly<Record<string, number>> = { sgd: 0.5, momentum: 0.05, adam: 0.01, rmsprop: 0.01 };
+
+/** Whether the spec's learning rate is above the stable one for its optimizer. */
+export const aboveStableRate = (spec: ModelSpec): boolean => spec.optimizer.learningRate > (STABLE_RATE[spec.optimizer.type] ?? Infinity);
+
+/**
+ * A lower learning rate that cures a blow-up or units killed by large steps: the stable rate when the rate is above
+ * it (lr 50 → 0.5: 5 still blew up; lr 1 → 0.5: 0.1 cost 0.025 accuracy in 300 steps), else 10× lower.
+ */
+export function lowerRateFix(spec: ModelSpec): Fix {
+  const lr = spec.optimizer.learningRate;
+  const target = aboveStableRate(spec) ? STABLE_RATE[spec.optimizer.type] : lr * 0.1;
+  return learningRateFix(lr, target / lr);
+}
+
 export function adamFix(): Fix {
   const value: OptimizerSpec = { type: 'adam', learningRate: 0.001 };
   return { kind: 'optimizer', value, label: 'Use Adam with learning rate 0.001' };

@@ -5,6 +5,7 @@
 import { type ModelSpec, type SpecProblem, type SpecResult, INPUT_SIZE, validateSpec } from '../spec';
 import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
+import { mergeProgramFindings, programFindings } from '../diagnostics/programFindings';
 import type { Span, Stmt } from './ast';
 import { buildLibrary, languagesOf } from './frameworks/registry';
 import { type BudgetStop, MAX_SYNTAX_DEPTH, stopMessage } from './budget';
@@ -157,6 +158,8 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
       source: { file: fileName, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn },
     });
   }
+  // The program's parts (data, objective, loop): on their lines, with the cures the reader wrote edits for.
+  if (spec.ok) result.staticFindings = mergeProgramFindings(result.staticFindings, programFindings(spec.spec, result.program, result.programFixes ?? [], fileName).map((f) => (f.source ? f : anchorFindings([f], result)[0])));
   return result;
 }
 
@@ -304,5 +307,7 @@ function importJson(fileName: string, text: string, forceSpec: boolean): ImportR
   if (read.batchSize) result.batchSize = lines.range(read.batchSize);
   if (read.steps) result.steps = lines.range(read.steps);
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec as ModelSpec), result);
+  // A spec's program parts: the spec-level fixes (no edits to choose from), at the spec's root.
+  if (spec.ok) result.staticFindings = mergeProgramFindings(result.staticFindings, anchorFindings(programFindings(spec.spec as ModelSpec), result));
   return result;
 }
