@@ -75,7 +75,9 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
       return init.ok ? undefined : `not an initializer: ${init.problems.map((p) => `${p.path.replace(/^\$/, 'value')}: ${p.message}`).join('; ')}`;
     }
     case 'activation':
-      return isActivation(value) ? undefined : `unknown activation ${preview(value)} (expected one of ${ACTIVATIONS.join(', ')})`;
+      if (!isActivation(value)) return `unknown activation ${preview(value)} (expected one of ${ACTIVATIONS.join(', ')})`;
+      // an output's log-softmax pairs with its loss: it is changed with the objective (kind 'objective'), never alone
+      return value === 'logSoftmax' ? 'logSoftmax is set together with the loss it feeds (an objective fix)' : undefined;
     case 'learningRate':
       return typeof value === 'number' && Number.isFinite(value) && value > 0 ? undefined : `learningRate must be a finite number > 0, got ${preview(value)}`;
     case 'optimizer': {

@@ -183,7 +183,7 @@ describe('cause across layers', () => {
       assert.deepEqual(f.fixes, []);
       assert.equal(f.evidence.causedBy, 'upstream');
       assert.equal(f.evidence.upstreamLayer, 0);
-      assert.match(f.message, /because layers\[0\] \(784 → 16 relu\) outputs only zeros on all 256 probe images/);
+      assert.match(f.message, /because layer 1 \(16 relu\) outputs only zeros on all 256 probe images/);
     }
     assert.equal(out[2].evidence.cause, 'inputs-zero', 'the detector\'s own evidence stays');
     assert.deepEqual(out[3], fs[3], 'a zero gradient from the next layer\'s weights is not an input problem');

@@ -162,7 +162,7 @@ test('the faulty specs name their cause: the finding of the fault is there, on i
     // a layer whose inputs are blank names the upstream layer and offers nothing
     for (const f of r.findings.filter((x) => x.evidence.causedBy === 'upstream')) {
       assert.deepEqual(f.fixes, [], `${c.name}: ${f.code}@${f.layer} offers no fix of its own`);
-      assert.match(f.message, /because layers\[\d+\]/);
+      assert.match(f.message, /because layer \d+ \(/);
     }
     if (c.name.startsWith('first layer alone zeroed')) {
       // layers 1 and 2 follow from layer 0, which outputs only zeros: they name it and offer nothing

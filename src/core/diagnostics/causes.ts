@@ -5,6 +5,7 @@
 // one layer's share of it.
 import type { Finding, Fix, LayerChange } from '../findings';
 import type { ModelSpec } from '../spec';
+import { layerShortName } from '../spec';
 import type { LayerStats } from './layerStats';
 import { constantValue, recommendedInitializer } from './initScale';
 import { dedupeFixes, layerName } from './fixes';
@@ -70,9 +71,11 @@ export function constantKernelLayers(spec: ModelSpec): number[] {
   return hiddenLayers(spec).filter((i) => constantValue(spec.layers[i].kernelInitializer) !== undefined);
 }
 
-function rangeText(layers: number[]): string {
+function rangeText(spec: ModelSpec, layers: number[]): string {
+  const named = layers.some((l) => spec.layers[l]?.name);
   const contiguous = layers.every((l, i) => i === 0 || l === layers[i - 1] + 1);
-  return contiguous && layers.length > 2 ? `layers[${layers[0]}]–[${layers[layers.length - 1]}]` : layers.map((l) => `layers[${l}]`).join(', ');
+  if (!named && contiguous && layers.length > 2) return `layers ${layers[0] + 1}–${layers[layers.length - 1] + 1}`;
+  return layers.map((l) => layerShortName(spec, l)).join(', ');
 }
 
 /** One fix that re-initialises every constant hidden kernel (and zeroes a negative constant bias there). */
@@ -85,7 +88,7 @@ export function completeInitFix(spec: ModelSpec, layers: number[]): Fix {
     return c;
   });
   const names = [...new Set(layers.map((i) => recommendedInitializer(spec.layers[i].activation).label))].join(' / ');
-  return { kind: 'layers', changes, label: `Initialise the weights of ${rangeText(layers)} with ${names} (all ${layers.length} start constant)` };
+  return { kind: 'layers', changes, label: `Initialise the weights of ${rangeText(spec, layers)} with ${names} (all ${layers.length} start constant)` };
 }
 
 /** Hidden layers with a squashing activation, when several share it: they vanish together. */
@@ -103,7 +106,7 @@ export function completeActivationFix(spec: ModelSpec, layers: number[]): Fix {
     ? { layer: i, activation: 'tanh', kernelInitializer: 'glorotUniform' }
     : { layer: i, activation: 'relu', kernelInitializer: 'heNormal' });
   const to = [...new Set(changes.map((c) => (c.activation === 'tanh' ? 'tanh (Glorot uniform)' : 'relu (He normal)')))].join(' / ');
-  return { kind: 'layers', changes, label: `Use ${to} in ${rangeText(layers)} (all ${layers.length} shrink the gradient)` };
+  return { kind: 'layers', changes, label: `Use ${to} in ${rangeText(spec, layers)} (all ${layers.length} shrink the gradient)` };
 }
 
 const touches = (f: Fix, layers: Set<number>): boolean => (f.kind === 'initializer' || f.kind === 'activation') && layers.has(f.layer);

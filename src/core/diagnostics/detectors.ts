@@ -135,7 +135,7 @@ const deadAtStart = (ctx: DetectorContext, s: LayerStats): boolean => (ctx.initi
 function diedFixes(ctx: DetectorContext, layer: number): Fix[] {
   if (lossSpike(ctx)) return [lowerRateFix(ctx.spec), ...(ctx.spec.optimizer.type === 'sgd' ? [adamFix()] : [])];
   if (aboveStableRate(ctx.spec)) return [lowerRateFix(ctx.spec)];
-  return [activationFix(layer, 'leakyRelu')];
+  return [activationFix(ctx.spec, layer, 'leakyRelu')];
 }
 
 /** Why a layer's weight gradient dL/dW = inputsᵀ · δ is exactly zero. */
@@ -148,7 +148,7 @@ function zeroGradCause(ctx: DetectorContext, s: LayerStats): { cause: string; te
     if (l.activation === 'relu' && !deadAtStart(ctx, l)) return diedFixes(ctx, l.layer);
     const fixes: Fix[] = [];
     const b = constantValue(spec.layers[l.layer].biasInitializer);
-    if (b !== undefined && b < 0) fixes.push(biasZerosFix(l.layer));
+    if (b !== undefined && b < 0) fixes.push(biasZerosFix(spec, l.layer));
     if (constantValue(spec.layers[l.layer].kernelInitializer) !== undefined || fixes.length === 0) fixes.push(kernelInitFix(spec, l.layer));
     return fixes;
   };
@@ -216,17 +216,17 @@ export function detectDeadUnits(ctx: DetectorContext): Candidate[] {
       why = relu
         ? `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : '≤ 0'}; relu outputs 0 there and its gradient is 0, so these units never receive a gradient and never change.`
         : `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : `≤ ${b}`}; ${noGradient}, so these units barely receive a gradient.`;
-      fixes = [kernelInitFix(spec, s.layer), smallUniformFix(s.layer), ...(b < 0 ? [biasZerosFix(s.layer)] : [])];
+      fixes = [kernelInitFix(spec, s.layer), smallUniformFix(spec, s.layer), ...(b < 0 ? [biasZerosFix(spec, s.layer)] : [])];
     } else if (b !== undefined && b < 0 && fromStart) {
       why = relu
         ? `The bias starts at ${b}, which pushes the pre-activations below 0 for almost every input; relu′ = 0 there, so the units get no gradient and cannot recover.`
         : `The bias starts at ${b}, which pushes the pre-activations ${where} for almost every input; ${noGradient}, so the units get almost no gradient.`;
-      fixes = [biasZerosFix(s.layer), activationFix(s.layer, 'leakyRelu')];
+      fixes = [biasZerosFix(spec, s.layer), activationFix(spec, s.layer, 'leakyRelu')];
     } else if (fromStart) {
       why = relu
         ? 'They were inactive from the start: their pre-activations are ≤ 0 for almost every input, so relu passes no gradient to them.'
         : `They were stuck from the start: their pre-activations are ${where} for almost every input, and ${noGradient}.`;
-      fixes = [kernelInitFix(spec, s.layer), activationFix(s.layer, 'leakyRelu')];
+      fixes = [kernelInitFix(spec, s.layer), activationFix(spec, s.layer, 'leakyRelu')];
     } else if ((ctx.initialDead.get(s.layer) ?? 0) > 0) {
       why = `Some were ${relu ? 'inactive' : 'stuck'} from the start, the others died during training (an update pushed their pre-activations ${where} for every input); ${noGradient}, so they cannot recover.`;
       fixes = diedFixes(ctx, s.layer);
@@ -280,7 +280,7 @@ export function detectSymmetric(ctx: DetectorContext): Candidate[] {
         effectiveWidth: width, units: s.units, duplicateGroups: groups.length, largestGroup: largest, symmetricFromStart: fromStart,
         relTolerance: t.symmetryRelTolerance, weightScale: s.groups.scale, gradientsZero: gradsZero,
       },
-      fixes: [kernelInitFix(spec, s.layer), smallUniformFix(s.layer)],
+      fixes: [kernelInitFix(spec, s.layer), smallUniformFix(spec, s.layer)],
     });
   }
   return out;
@@ -299,7 +299,7 @@ export function detectVanishing(ctx: DetectorContext): Candidate[] {
     if (!tiny && !shrunk) continue;
     const act = s.activation;
     const fixes: Fix[] = [kernelInitFix(spec, s.layer)];
-    if (act === 'sigmoid' || act === 'tanh') fixes.push(activationFix(s.layer, 'relu'));
+    if (act === 'sigmoid' || act === 'tanh') fixes.push(activationFix(spec, s.layer, 'relu'));
     out.push({
       code: 'vanishing-gradient', severity: 'warning', layer: s.layer,
       message: `The weight gradients of ${layerName(spec, s.layer)} are tiny: mean |dL/dW| = ${sci(s.meanAbsGrad)}${Number.isFinite(ratio) ? `, ${sci(ratio)} × the output layer's (${sci(outMean)})` : ''}. On the way back to the input the error signal is multiplied, layer after layer, by small weights${act === 'sigmoid' ? ' and by sigmoid′ ≤ 0.25' : act === 'tanh' ? ' and by tanh′ ≤ 1' : ''}, so this layer barely learns.`,
