@@ -2,12 +2,16 @@
 // `tf.model({inputs, outputs})` with `.apply()`, `tf.initializers.*`, `tf.train.*` optimizers, `compile`
 // and `fit`; variables with tensor initial values for hand-written models.
 import { type Val, UNKNOWN, native, nativeOf, norm } from '../interpret';
-import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias, markLogits } from '../model';
+import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
-  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
+  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, regularizerCall, sequential,
   tensorInitializer,
 } from './common';
+import { LossFnV, lossNameOf, tfLosses } from './tfLoss';
+
+/** `tf.metrics.categoricalCrossentropy(yTrue, yPred)`: tfjs-layers' loss per example. */
+const kerasLikeFunction = (name: string): Handler => (call, fx) => new LossFnV(lossNameOf(name)!, false, undefined, 'tfjs', call.expr, false).call(call, fx);
 
 const ID = 'tfjs';
 
@@ -34,7 +38,11 @@ function layerHandler(n: string, name: string): Handler | undefined {
   if (['flatten', 'inputlayer', 'reshape', 'dropout', 'input'].includes(n)) {
     return (call, fx) => {
       fx.session.looksLikeModel = true;
-      if (n === 'dropout') fx.note(call.expr, 'dropout is not part of the model spec: trained without it');
+      if (n === 'dropout') {
+        const r = call.arg(-1, 'rate')?.v;
+        if (r?.t === 'num') return native(new PassLayerV(n, call.expr, undefined, r.v));
+        fx.note(call.expr, `could not read the rate of this dropout (${fx.src(call.expr)}): trained without it`);
+      }
       return native(new PassLayerV(n, call.expr));
     };
   }
@@ -84,13 +92,15 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'layers') return layerHandler(n, name);
   if (ns === 'train') return (call, fx) => optimizerCall(fx, call, n, 'tfjs');
   if (ns === 'initializers') return (call) => initializerObject(call, name, 'tfjs-object');
-  if (ns === 'losses' && (n === 'softmaxcrossentropy' || n === 'sparsesoftmaxcrossentropy')) {
-    // tf.losses.softmaxCrossEntropy(labels, logits): the model's output is used as logits.
-    return (call) => {
-      markLogits(call.arg(1, 'logits')?.v);
-      return UNKNOWN;
-    };
+  if (ns === 'losses') {
+    // tf.losses.softmaxCrossEntropy(onehotLabels, logits, weights, labelSmoothing, reduction): averaged by default.
+    if (n === 'softmaxcrossentropy') return tfLosses({ loss: 'crossEntropy', from: 'logits' }, ['onehotlabels'], ['logits'], 4);
+    if (n === 'sigmoidcrossentropy') return tfLosses({ loss: 'binaryCrossEntropy', from: 'logits' }, ['multiclasslabels'], ['logits'], 4);
+    if (n === 'meansquarederror') return tfLosses({ loss: 'meanSquaredError', from: 'probabilities' }, ['labels'], ['predictions'], 3);
+    if (n === 'logloss') return tfLosses({ loss: 'binaryCrossEntropy', from: 'probabilities', logOffset: 1e-7 }, ['labels'], ['predictions'], 4);
   }
+  if (ns === 'regularizers') return (call) => regularizerCall(call, name, true);
+  if (ns === 'metrics' && lossNameOf(name)) return kerasLikeFunction(name);
   return undefined;
 }
 
