@@ -191,6 +191,10 @@ export class GradsV implements Native {
   index(): Val {
     return native(new GradV());
   }
+  /** One representative element: a comprehension over the gradients (`[tf.clip_by_norm(g, 1.) for g in grads]`) runs once. */
+  elements(): Val[] {
+    return [this.element()];
+  }
 }
 /** One gradient tensor of them. */
 export class GradV implements Native {

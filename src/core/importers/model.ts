@@ -252,9 +252,10 @@ export class ModelBuilder {
     if (model && model.layers.length > 0) {
       layers = model.layers;
       modelSpan = model.span;
-      optimizer = model.optimizer;
+      // A model never compiled is trained by a custom loop: with the optimizer that loop applies.
+      optimizer = model.optimizer ?? (model.compiled ? undefined : this.minimized);
       fromLogits = model.fromLogits ?? false;
-      if (!model.compiled) host.note(model.span, 'this model is never compiled: using SGD with learning rate 0.5 (the default of the model spec)');
+      if (!model.compiled && !optimizer) host.note(model.span, 'this model is never compiled: using SGD with learning rate 0.5 (the default of the model spec)');
     } else {
       const dataflow = this.layers.filter((l) => l.kind === 'dataflow');
       const last = dataflow[dataflow.length - 1];
@@ -775,7 +776,7 @@ export function operandSpan(text: string, at: Span, otherAt: Span, left: boolean
 export function dropoutOn(fx: Fx, t: TensorV, rate: number, span: Span): void {
   if (!(rate > 0 && rate < 1)) return;
   if (t.source === 'input') {
-    deviate(fx.session, span, `dropout on the input pixels (rate ${rate}) is not something Gradient Lens runs: the run trains without it`);
+    deviate(fx.session, span, `dropout on the input pixels (rate ${Number(rate.toPrecision(6))}) is not something Gradient Lens runs: the run trains without it`);
     return;
   }
   const prev = t.source.dropout?.rate ?? 0;

@@ -112,6 +112,8 @@ export interface ProgramRec {
   keepProbs: { placeholder: unknown; keep: boolean; layer: LayerRec; span: Span }[];
   /** The value an optimizer minimises or a tape differentiates (a loss term of lossValues.ts, when read), and where it is passed. */
   minimized?: { value: unknown; span: Span };
+  /** The labels `fit` is given (one-hot rows or class indices), and where. */
+  fitLabels?: { oneHot: boolean; span: Span };
   /** The losses Keras / tfjs models are compiled with, by model. */
   compiled: { model: unknown; value: unknown; span: Span; expr: Span }[];
   loss?: LossRec;

@@ -6,7 +6,7 @@ import { type Expr, type Span, dottedName } from '../ast';
 import { type Arg, type Call, type Native, type Val, NONE, UNKNOWN, UnboundParamV, native, nativeOf, norm } from '../interpret';
 import {
   type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, CONV_MESSAGE, DataV, InitTensorV, InitializerV, LayerV, LossV,
-  OptimizerV, PassLayerV, RNN_MESSAGE, TensorV, dropoutOn, noteUnboundSizes, shapeOf,
+  OptimizerV, PassLayerV, RNN_MESSAGE, TensorV, asTensor, dropoutOn, noteUnboundSizes, shapeOf,
 } from '../model';
 import type { InitializerIdiom } from '../types';
 import type { Handler } from './api';
@@ -449,6 +449,13 @@ export class ModelV implements Native {
     return modelMethod(fx, this.model, name, call, this.python);
   }
 
+  /** `model(x)` in a custom loop: the output of its last layer (activated as the layer is). */
+  call(call: Call, fx: Fx): Val {
+    const last = this.model.layers[this.model.layers.length - 1];
+    if (!last || !asTensor(fx, call.args[0])) return UNKNOWN;
+    return native(new TensorV(last, last.activation !== undefined && last.activation !== 'linear'));
+  }
+
   attr(name: string): Val | undefined {
     if (name === 'layers') return { t: 'list', items: this.model.layers.map((l) => native(new LayerV(l))) };
     return undefined;
@@ -596,6 +603,9 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
       fx.note(e, 'the number of training examples given to fit() is not known here: the step count assumes the 60,000 MNIST training images');
     }
     const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(all * (1 - vs.v)) : all;
+    const yArg = call.arg(python ? 1 : 1, 'y');
+    const yData = nativeOf(yArg?.v, DataV);
+    if (yData?.info?.labels && yArg) programOf(fx.session).fitLabels = { oneHot: !!yData.info.oneHot, span: yArg.expr };
     if (xData?.info && !xData.info.labels && xArg) {
       // Keras and tfjs shuffle every epoch unless shuffle=False; validation_split holds out the last examples.
       const info = examples < all ? { ...xData.info, total: xData.info.total ?? all } : xData.info;

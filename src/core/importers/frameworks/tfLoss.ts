@@ -111,10 +111,13 @@ export const withLogits = (loss: 'crossEntropy' | 'binaryCrossEntropy', sparse: 
   const lg = call.kw.get('logits');
   const logits = lg?.v ?? [...call.args].reverse().find((a) => nativeOf(a, TensorV) || nativeOf(a, OutExprV));
   markLogits(logits);
-  if (!lg && call.args.length > 0 && isTf1File(fx, call)) {
+  if (!lg && !call.kw.get('labels') && call.args.length > 0 && isTf1File(fx, call)) {
+    // TF 1.x: a `_sentinel` first parameter makes positional calls raise. TF 2's compat.v1 takes them as (labels, logits).
+    const modelFirst = !!(nativeOf(call.args[0], TensorV) || nativeOf(call.args[0], OutExprV));
     programOf(fx.session).errors.push({
       span: call.expr,
-      message: `${call.written}(...) takes only named arguments (labels=..., logits=...): TensorFlow raises a ValueError here ("Only call \`${call.written.split('.').pop()}\` with named arguments")`,
+      message: `${call.written}(...) takes only named arguments (labels=..., logits=...): TensorFlow 1.x raises a ValueError here ("Only call \`${call.written.split('.').pop()}\` with named arguments")`
+        + (modelFirst ? ', and TensorFlow 2\'s tf.compat.v1 reads them as (labels, logits), so the model\'s output becomes the labels, which get no gradient: nothing trains' : ''),
     });
   }
   const at = lg?.expr ?? call.argExprs[call.args.indexOf(logits as Val)] ?? call.expr;
@@ -303,6 +306,10 @@ export function finishLoss(session: ModelBuilder, text: string, layers: readonly
       }
       if (term && term.level !== 'scalar') term = term.reduce('mean', false, term.span, term.span, undefined);
     }
+    // One-hot labels given to a sparse cross-entropy: Keras raises on the first batch.
+    if (lossName === 'sparseCrossEntropy' && p.fitLabels?.oneHot && !js) {
+      p.errors.push({ span: p.fitLabels.span, message: `these labels are one-hot rows, but loss='${name}' takes class indices: Keras raises a ValueError on the first batch (the labels' shape must be the output's without its last axis); use 'categorical_crossentropy'` });
+    }
     if (!term) {
       p.deviations.push({ span: c.span, message: `this loss (${text.slice(c.span.from, c.span.to)}) is not one Gradient Lens can train as written: the run trains a mean softmax cross-entropy on a softmax output instead` });
       return;
@@ -359,7 +366,8 @@ function lossRecOf(session: ModelBuilder, text: string, t: TermV, ctx: LossConte
     objective, layer, activation, span: t.opts.handWritten ? (t.opts.reduceCall ?? t.span) : t.span, fixes: [], deviations,
     reductionSpan: t.opts.reductionSpan ?? (t.level !== 'scalar' ? ctx.minimizedAt : undefined),
   };
-  if (t.out.activated && layer.activationSpan) rec.activationSpan = layer.activationSpan;
+  // The activation the loss sees; for Keras and tfjs, the output layer's activation as written (a sigmoid whose logits Keras uses).
+  if ((t.out.activated || ctx.framework !== 'tf1') && layer.activationSpan) rec.activationSpan = layer.activationSpan;
   if (ctx.compiled) rec.span = ctx.compiled.span;
   if (t.opts.sign < 0) deviations.push({ span: rec.span, message: 'this loss is the negative of a cross-entropy (the minus sign is missing): minimising it makes the model worse, and the run trains the cross-entropy instead' });
   if (Math.abs(factor - 1) > 1e-9) {
@@ -406,6 +414,15 @@ function fixesFor(session: ModelBuilder, text: string, t: TermV, rec: LossRec, c
   const o = rec.objective;
   if (ctx.framework === 'tf1') tf1Fixes(session, text, t, rec, ctx, src, fixes);
   else kerasFixes(text, t, rec, ctx, fixes);
+  // tfjs core API: `tf.Reduction.SUM` given to a tf.losses function.
+  if (ctx.framework === 'tfjs' && !ctx.compiled && o.reduction === 'sum' && t.opts.reductionSpan) {
+    const s = t.opts.reductionSpan;
+    const m = /Reduction\.SUM$/.exec(text.slice(s.from, s.to));
+    if (m) {
+      const at = s.to - 'SUM'.length;
+      fixes.push({ fix: { kind: 'objective', value: { ...o, reduction: 'mean' }, outputActivation: rec.activation as Activation, label: 'Average the loss over the batch (tf.Reduction.MEAN)' }, edits: [{ span: { from: at, to: s.to }, newText: 'MEAN' }] });
+    }
+  }
   void o;
   return fixes;
 }
