@@ -624,7 +624,20 @@ const ROWS: Row[] = [
     objective: { ...CE_LOGITS, reduction: 'sum' }, sites: { reduction: 'optimizer.minimize(() =>' },
     fixes: [['objective', /Reduction\.MEAN/, [['SUM', 'MEAN']]]],
   },
+  {
+    file: 'tfjs_div255.js', language: 'tfjs',
+    layers: [[100, 'relu', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: sgd(0.1), batch: 50, steps: 2 * 200,
+    weights: ['units: 100', "units: 10, activation: 'softmax'"], notes: [],
+    // .div(255) on the tensor of pixel values; fit on xs.slice([0, 0], [10000, 784]) with shuffle: false.
+    data: { divideBy: 255, shuffle: false, trainExamples: 10000 }, objective: PROBS_CLIPPED, sites: { input: 'const xs = ' },
+  },
+  {
+    file: 'tf1_tuple_logits.py', language: 'python-tf1',
+    notes: [['logits = tf.matmul(h, W2), b2', /the output layer has no softmax/], ['W1 = tf.Variable', /not valid: \$: line 14 raises in TensorFlow/]],
+    error: ['loss = tf.reduce_mean', /these logits are a tuple .*TensorFlow raises a ValueError/],
+  },
 ];
+
 function offset(text: string, lineNo: number, column: number): number {
   const lines = text.split('\n');
   return lines.slice(0, lineNo - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;

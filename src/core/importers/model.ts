@@ -359,6 +359,12 @@ export class DataV implements Native {
       const w = dims[dims.length - 1];
       return native(new DataV(this.rows, w?.t === 'num' && w.v > 0 ? w.v : undefined, this.info));
     }
+    // tfjs `xs.slice([0, 0], [n, 784])`: n rows from the first.
+    if (n === 'slice' && call.args[0]?.t === 'list' && call.args[1]?.t === 'list') {
+      const from = call.args[0].items[0];
+      const size = call.args[1].items[0];
+      if (from?.t === 'num' && size?.t === 'num' && size.v > 0) return this.slice(from.v, from.v + size.v, host);
+    }
     // tfjs `xs.div(255)`, `xs.sub(mean).div(std)`; numpy `x.mean()`, `x.std()`, `x.max()` of pixels as scaled so far.
     if (['div', 'sub', 'mul', 'add'].includes(n) && call.args[0]?.t === 'num') return this.scaled(({ div: '/', sub: '-', mul: '*', add: '+' } as Record<string, string>)[n], call.args[0].v, true, call.expr);
     if (this.info && !this.info.labels && ['mean', 'std', 'max', 'min'].includes(n) && call.args.length === 0) {

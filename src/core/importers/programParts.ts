@@ -39,6 +39,8 @@ export interface DataInfo {
   shuffled?: boolean;
   /** The framework shuffles what it draws from it (TF1 `next_batch`). */
   drawsShuffled?: boolean;
+  /** Values of a source not read (tfjs `tf.tensor2d(values)`): their scale is known only once the program scales them. */
+  unknownOrigin?: boolean;
 }
 
 /** `scale op k` (`left`) or `k op scale`; undefined when that is not a scaling of the pixels. */
@@ -162,7 +164,7 @@ export function finishProgram(session: ModelBuilder, layers: readonly LayerRec[]
   const out: ProgramParts = { sites: {}, fixes: [], deviations: [...p.deviations], errors: [...p.errors], extras: { ...p.clip } };
   if (optimizer) out.sites.optimizer = optimizer.span;
   const d = p.data ?? p.inputData;
-  if (d && !d.info.unknownScale && !d.info.labels) {
+  if (d && !d.info.unknownScale && !d.info.labels && !(d.info.unknownOrigin && !d.info.scaleSpan)) {
     const data = dataSpecOf(d.info.scale);
     if (d.shuffle !== undefined) data.shuffle = d.shuffle;
     if (d.rows !== undefined && d.info.train && d.info.total !== undefined && d.rows < d.info.total && (d.info.offset ?? 0) === 0 && d.rows > 0) data.trainExamples = d.rows;

@@ -109,6 +109,10 @@ const textOf = (fx: Fx, a: { expr: Span } | undefined): string | undefined => (a
 /** `tf.nn.(sparse_)softmax_cross_entropy_with_logits(labels=, logits=)`, `tf.nn.sigmoid_cross_entropy_with_logits`. */
 export const withLogits = (loss: 'crossEntropy' | 'binaryCrossEntropy', sparse: boolean): Handler => (call, fx) => {
   const lg = call.kw.get('logits');
+  if (lg?.v.t === 'list' && lg.v.items.some((x) => nativeOf(x, TensorV))) {
+    // `logits = tf.matmul(x, W), b` (a trailing comma): a tuple, not a tensor.
+    programOf(fx.session).errors.push({ span: lg.expr, message: `these logits are a tuple (${fx.src(lg.expr)} holds ${lg.v.items.length} values, e.g. \`tf.matmul(x, W), b\` with a comma instead of +): TensorFlow raises a ValueError converting it to one tensor` });
+  }
   const logits = lg?.v ?? [...call.args].reverse().find((a) => nativeOf(a, TensorV) || nativeOf(a, OutExprV));
   markLogits(logits);
   if (!lg && !call.kw.get('labels') && call.args.length > 0 && isTf1File(fx, call)) {

@@ -9,6 +9,7 @@ import {
   tensorInitializer,
 } from './common';
 import { LossFnV, lossNameOf, tfLosses } from './tfLoss';
+import { RAW_PIXELS } from '../programParts';
 
 /** `tf.metrics.categoricalCrossentropy(yTrue, yPred)`: tfjs-layers' loss per example. */
 const kerasLikeFunction = (name: string): Handler => (call, fx) => new LossFnV(lossNameOf(name)!, false, undefined, 'tfjs', call.expr, false).call(call, fx);
@@ -58,6 +59,17 @@ const variable: Handler = (call, fx) => {
   return native(new VarV(undefined, undefined, span, ID, fx.callStack));
 };
 
+/**
+ * `tf.tensor2d(values, [n, 784])`: data whose values are not read here. Their scale becomes known when the program
+ * scales them (`.div(255)`); ten columns are one-hot labels.
+ */
+const tensorOfValues: Handler = (call) => {
+  const shape = call.args[1]?.t === 'list' ? call.args[1].items.map((x) => (x.t === 'num' ? x.v : undefined)) : [];
+  const width = shape.length >= 2 ? shape.slice(1).reduce<number | undefined>((p, x) => (p === undefined || x === undefined ? undefined : p * x), 1) : undefined;
+  const labels = width === 10;
+  return native(new DataV(shape[0], width, { scale: RAW_PIXELS, load: call.expr, train: true, unknownOrigin: true, labels, oneHot: labels }));
+};
+
 const add: Handler = (call, fx) => {
   const [a, b] = call.args;
   const ta = nativeOf(a, TensorV);
@@ -87,6 +99,8 @@ function resolve(path: string): Handler | undefined {
     };
     if (CONV_TENSOR_OPS.has(n)) return (call, fx) => convTensor(fx, call.expr, CONV_MESSAGE, call.args[0]);
     if (ACTIVATION_NAMES[n]) return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
+    if (['tensor', 'tensor2d', 'tensor4d', 'tensor3d'].includes(n)) return tensorOfValues;
+    if (n === 'onehot') return (call) => native(new DataV(undefined, 10, { scale: RAW_PIXELS, load: call.expr, train: true, labels: true, oneHot: true }));
     return (call, fx) => tensorInitializer(fx, call, name, true);
   }
   if (ns === 'layers') return layerHandler(n, name);
