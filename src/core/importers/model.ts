@@ -7,7 +7,7 @@
 import type { Initializer, OptimizerSpec, RegularizerSpec } from '../spec';
 import type { Span } from './ast';
 import { type DataInfo, deviate, programOf, scaleBy } from './programParts';
-import { GradsV, OutExprV } from './lossValues';
+import { GradsV, OutExprV, TermV } from './lossValues';
 import { type Host, type Native, type Note, type Val, UNKNOWN, UnboundParamV, native, nativeOf } from './interpret';
 import type { InitializerIdiom, SourceLanguage } from './types';
 
@@ -433,6 +433,11 @@ export class TensorV implements Native {
     const v = nativeOf(other, VarV);
     if (op === '@' && left && v) return matmul(fx, this, v, at);
     if (op === '+' && v) return addBias(fx, this, v, at);
+    // `y_ * tf.nn.log_softmax(z)`: the terms of a cross-entropy from log-probabilities.
+    if (op === '*' && otherAt && this.source !== 'input' && this.activated && this.source.activation === 'logSoftmax' && other.t !== 'num') {
+      const ref = { layer: this.source, activated: true, span: operandSpan(host.text, at, otherAt, left), stack: [...host.callStack] };
+      return native(new TermV({ loss: 'crossEntropy', from: 'logProbabilities' }, ref, 'elements', at, { sign: -1, handWritten: true, labels: host.text.slice(otherAt.from, otherAt.to) }));
+    }
     // A layer's output in a hand-written loss: `y + 1e-10`, `1 - y`, `y - y_` (lossValues.ts).
     if (this.source !== 'input' && otherAt && !v && ['+', '-'].includes(op) && !nativeOf(other, TensorV)) {
       return new OutExprV({ layer: this.source, activated: this.activated, span: operandSpan(host.text, at, otherAt, left), stack: [...host.callStack] }, 'prob', at).binary(op, other, left, host, at, otherAt);

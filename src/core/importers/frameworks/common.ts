@@ -16,7 +16,7 @@ import { ScheduleV } from './tfUpdate';
 
 export const ACTIVATION_NAMES: Readonly<Record<string, string>> = {
   relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', linear: 'linear', elu: 'elu', selu: 'selu',
-  leakyrelu: 'leakyRelu', identity: 'linear',
+  leakyrelu: 'leakyRelu', identity: 'linear', logsoftmax: 'logSoftmax',
 };
 
 export const NAMED_INIT: Readonly<Record<string, Initializer>> = {
