@@ -636,6 +636,14 @@ const ROWS: Row[] = [
     notes: [['logits = tf.matmul(h, W2), b2', /the output layer has no softmax/], ['W1 = tf.Variable', /not valid: \$: line 14 raises in TensorFlow/]],
     error: ['loss = tf.reduce_mean', /these logits are a tuple .*TensorFlow raises a ValueError/],
   },
+  {
+    file: 'keras_dataset_fit.py', language: 'keras',
+    // 469 batches of 128 per epoch, as the dataset has them.
+    layers: [[64, 'relu', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: sgd(0.01), batch: 128, steps: 2 * 469,
+    weights: ['Dense(64', "Dense(10, activation='softmax')"], notes: [],
+    data: { divideBy: 1, shuffle: false }, objective: KERAS_FUSED, sites: { input: 'model.fit(train_ds' },
+    fixes: [['data', /\/ 255/, [['', NEW_LINE_SCALE]]]],
+  },
 ];
 
 function offset(text: string, lineNo: number, column: number): number {

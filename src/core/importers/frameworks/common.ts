@@ -584,6 +584,7 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
     const spe = call.kw.get('stepsperepoch');
     const vs = call.kw.get('validationsplit')?.v;
     let batch = 32;
+    let bsDataset: Span | undefined;
     if (bs) {
       if (bs.v.t === 'num' && Number.isInteger(bs.v.v) && bs.v.v > 0) batch = bs.v.v;
       else fx.note(bs.span, `could not read the batch size (${fx.src(bs.span)}): using 32, the Keras default`);
@@ -594,12 +595,21 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
       else fx.note(ep.span, `could not read the number of epochs (${fx.src(ep.span)}): using 1`);
     }
     const xArg = call.arg(0, 'x');
+    // A tf.data pipeline given to fit: the pixels of its elements (fit shuffles arrays, not datasets).
+    const element = xArg?.v.t === 'native' && !nativeOf(xArg.v, DataV) ? xArg.v.obj.element?.(fx) : undefined;
+    const fromDataset = element?.t === 'list' ? nativeOf(element.items[0], DataV) : undefined;
     const xData = nativeOf(xArg?.v, DataV);
     const rows = xData?.rows;
     const shuffleA = call.kw.get('shuffle')?.v;
     const fitShuffles = !(shuffleA?.t === 'bool' && !shuffleA.v);
     const all = rows !== undefined && rows > 0 ? rows : 60000;
-    if ((rows === undefined || rows <= 0) && !spe) {
+    // A batched dataset: its length is the batches per epoch, its batch the one `.batch(B)` set.
+    const datasetBatches = element && xArg?.v.t === 'native' ? xArg.v.obj.len?.(fx) : undefined;
+    if (datasetBatches !== undefined && datasetBatches > 0 && !bs && fx.session.batch) {
+      batch = fx.session.batch.value;
+      bsDataset = fx.session.batch.span;
+    }
+    if ((rows === undefined || rows <= 0) && !spe && datasetBatches === undefined) {
       fx.note(e, 'the number of training examples given to fit() is not known here: the step count assumes the 60,000 MNIST training images');
     }
     const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(all * (1 - vs.v)) : all;
@@ -610,9 +620,11 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
       // Keras and tfjs shuffle every epoch unless shuffle=False; validation_split holds out the last examples.
       const info = examples < all ? { ...xData.info, total: xData.info.total ?? all } : xData.info;
       programOf(fx.session).data = { info, rows: examples, fed: xArg.expr, shuffle: fitShuffles };
+    } else if (fromDataset?.info && !fromDataset.info.labels && xArg) {
+      programOf(fx.session).data = { info: fromDataset.info, fed: xArg.expr, shuffle: !!fromDataset.info.shuffled };
     }
-    const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : Math.ceil(examples / batch);
-    model.batch = { value: batch, span: bs?.span ?? e };
+    const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : datasetBatches !== undefined && datasetBatches > 0 ? datasetBatches : Math.ceil(examples / batch);
+    model.batch = { value: batch, span: bs?.span ?? bsDataset ?? e };
     fx.session.batch = model.batch;
     fx.session.recordSteps(fx, epochs * perEpoch, ep?.span ?? e, 'step', model);
     return UNKNOWN;
