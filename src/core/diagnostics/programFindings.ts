@@ -7,7 +7,7 @@ import type { Finding, Fix } from '../findings';
 import type { ProgramFix, ProgramSites, SourceRange } from '../importers/types';
 import { type ModelSpec, type ObjectiveSpec, objectiveOf, pixelTransform } from '../spec';
 import { applyFix } from '../fixes';
-import { sci } from './fixes';
+import { STABLE_RATE, sci } from './fixes';
 
 /** The codes of the program's causes, most fundamental first (a symptom names the first that holds). */
 export const PROGRAM_CODES = ['unscaled-input', 'output-loss-mismatch', 'loss-reduction', 'unstable-loss', 'gradient-accumulation'] as const;
@@ -24,8 +24,8 @@ export interface ProgramCause {
   /** What the cause is, in a few words, for a symptom's "because …". */
   short: string;
   evidence: Finding['evidence'];
-  /** The cure as a change of the spec (offered for JSON specs and presets, and run by "Fix and re-train"). */
-  fix: Fix;
+  /** The cure as a change of the spec (offered for JSON specs and presets, and run by "Fix and re-train"); none where no change of this part cures. */
+  fix?: Fix;
 }
 
 const OUTPUT_ACTIVATIONS_FOR: Record<string, string> = {
@@ -121,12 +121,15 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
     if (o.reduction === 'sum') {
       const perExample = o.loss === 'crossEntropy';
       const factor = perExample ? spec.batchSize : spec.batchSize * 10;
+      // a sum whose effective rate stays within 10× the stable one (lr 0.01 summed over 100: 1.0) trains like a larger
+      // mean-rate: a mean at the written rate is then the slower run (0.874 → 0.245 on tf1_compat_seed), not a cure
+      const tame = !adaptive && lr * factor <= 10 * (STABLE_RATE[spec.optimizer.type] ?? Infinity);
       out.push({
-        code: 'loss-reduction', severity: adaptive ? 'info' : 'warning',
+        code: 'loss-reduction', severity: adaptive || tame ? 'info' : 'warning',
         short: `the loss is summed over the batch, so each step is ${factor}× larger than the learning rate ${lr} suggests`,
         message: `The loss is summed over the batch instead of averaged: its gradient, and so each ${spec.optimizer.type} step, is ${factor}× (${perExample ? `the batch size ${spec.batchSize}` : `${spec.batchSize} examples × 10 classes`}) larger than the written learning rate ${lr} suggests — an effective learning rate of ${sci(lr * factor)}. ${adaptive ? `${spec.optimizer.type} divides each step by the gradient's own scale, so here the sum changes little.` : 'Steps that large overshoot: the loss blows up or turns NaN, and units die or saturate.'} Average the loss over the batch (a mean).`,
         evidence: { reduction: 'sum', batchSize: spec.batchSize, stepFactor: factor, learningRate: lr, effectiveLearningRate: lr * factor, predicted: true },
-        fix: { kind: 'objective', value: { ...o, reduction: 'mean' }, label: 'Average the loss over the batch (mean instead of sum)' },
+        fix: tame ? undefined : { kind: 'objective', value: { ...o, reduction: 'mean' }, label: 'Average the loss over the batch (mean instead of sum)' },
       });
     }
     const logsProbabilities = (o.loss === 'crossEntropy' || o.loss === 'binaryCrossEntropy') && o.from === 'probabilities' && !o.fused;
@@ -134,7 +137,7 @@ export function programCauses(spec: ModelSpec): ProgramCause[] {
       out.push({
         code: 'unstable-loss', severity: 'warning',
         short: `the loss takes log(${act} output) with no clip or offset, and log(0) = −∞`,
-        message: `This loss takes the log of ${act === 'softmax' ? 'a softmax' : 'a sigmoid'} output by hand, with no clip and no offset: in float32 a probability can underflow to exactly 0 once the model is confident, log(0) = −∞, and from then on the loss and the gradients are NaN and the model stops learning (with the seed's program in real TensorFlow, 2 of 10 seeds ended at 0.098 accuracy). Use the framework's cross-entropy on the logits.`,
+        message: `This loss takes the log of ${act === 'softmax' ? 'a softmax' : 'a sigmoid'} output by hand, with no clip and no offset: in float32 a probability can underflow to exactly 0 once the model is confident, log(0) = −∞, and from then on the loss and the gradients are NaN and the model stops learning (with the seed's program in real TensorFlow, 2 of 10 seeds ended at 0.098 accuracy). The run trains this loss as written, so it turns NaN where TensorFlow's does. Use the framework's cross-entropy on the logits.`,
         evidence: { outputActivation: act, loss: o.loss, reduction: o.reduction, predicted: true },
         fix: act === 'softmax' && o.loss === 'crossEntropy'
           ? { kind: 'stableLoss', label: 'Use the stable softmax cross-entropy' }
@@ -185,9 +188,11 @@ export function cures(spec: ModelSpec, fix: Fix, code: ProgramCode): boolean {
 
 /** The fixes a cause offers: the importer's cures that remove it (their edits exist), or — without an importer (JSON spec, preset) — its spec-level fix. */
 export function causeFixes(spec: ModelSpec, cause: ProgramCause, programFixes?: readonly ProgramFix[] | readonly Fix[]): Fix[] {
-  if (programFixes === undefined) return [cause.fix];
+  const own = cause.fix;
+  if (!own) return [];
+  if (programFixes === undefined) return [own];
   const fixes = programFixes.map((p) => ('fix' in p ? p.fix : p));
-  return fixes.filter((f) => (f.kind === cause.fix.kind || (f.kind === 'objective' && cause.fix.kind === 'stableLoss') || (f.kind === 'stableLoss' && cause.fix.kind === 'objective')) && cures(spec, f, cause.code));
+  return fixes.filter((f) => (f.kind === own.kind || (f.kind === 'objective' && own.kind === 'stableLoss') || (f.kind === 'stableLoss' && own.kind === 'objective')) && cures(spec, f, cause.code));
 }
 
 /**
@@ -207,7 +212,8 @@ export function programFindings(spec: ModelSpec, sites?: ProgramSites, programFi
 /**
  * The importer's static findings with the program's added: a program finding replaces an importer's whole-model
  * finding with the same code (today's hand-written-log `unstable-loss`), keeping that one's fixes when it offers
- * none of its own and its place when it has none.
+ * none of its own, and that one's place: it points at the construct itself (the `tf.log(y)` inside a hand-written
+ * loss function), where the program's site is the whole loss (the `compile(loss=…)` that passes it).
  */
 export function mergeProgramFindings(existing: Finding[], program: Finding[]): Finding[] {
   const out = [...existing];
@@ -218,7 +224,7 @@ export function mergeProgramFindings(existing: Finding[], program: Finding[]): F
       continue;
     }
     const old = out[i];
-    out[i] = { ...p, fixes: p.fixes.length > 0 ? p.fixes : old.fixes, ...(p.source ?? old.source ? { source: p.source ?? old.source } : {}), evidence: { ...old.evidence, ...p.evidence } };
+    out[i] = { ...p, fixes: p.fixes.length > 0 ? p.fixes : old.fixes, ...(old.source ?? p.source ? { source: old.source ?? p.source } : {}), evidence: { ...old.evidence, ...p.evidence } };
   }
   return out;
 }
