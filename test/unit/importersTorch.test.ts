@@ -10,7 +10,7 @@ import { importSource } from '../../src/core/importers/index';
 import { fixToEdit } from '../../src/core/importers/fixes';
 import { applyFix } from '../../src/core/fixes';
 import { staticFindings } from '../../src/core/diagnostics/static';
-import { renderTorchInitializer } from '../../src/core/importers/frameworks/torchInit';
+import { renderTorchInitializer } from '../../src/core/importers/frameworks/torch/init';
 import type { ImportResult, SourceRange, TextEdit } from '../../src/core/importers/types';
 import type { Initializer, LayerSpec, OptimizerSpec } from '../../src/core/spec';
 

@@ -9,7 +9,7 @@ import { keras } from './keras';
 import { pythonStdlib } from './stdlib';
 import { tf1 } from './tf1';
 import { tfjs } from './tfjs';
-import { torch } from './torch';
+import { torch } from './torch/index';
 
 /** Every framework module, in the order their handlers are tried. */
 export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, tf1, keras, tfjs, torch];

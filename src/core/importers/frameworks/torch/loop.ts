@@ -1,0 +1,36 @@
+// The training loop in PyTorch code: `optimizer.step()` inside `for epoch in range(E): for x, y in loader:`
+// is one training step per run of the enclosing loops, with the batch of the DataLoader being iterated.
+import type { Span } from '../../ast';
+import type { Fx, ModelRec, OptimizerRec } from '../../model';
+import { type DataLoaderV, activeLoader, dataState } from './data';
+import { ID } from './state';
+
+/** What a step needs of an optimizer (update.ts TorchOptimizerV). */
+export interface OptimizerLike {
+  readonly opt: OptimizerRec;
+  model: ModelRec | undefined;
+}
+
+/** `optimizer.step()`: one training step per run of the enclosing loops, with the batch of the DataLoader being iterated. */
+export function step(fx: Fx, opt: OptimizerLike | undefined, span: Span): void {
+  const st = dataState(fx);
+  const model = opt?.model ?? lastModel(fx);
+  if (model) {
+    model.fitted = true;
+    if (opt && !model.optimizer) model.optimizer = opt.opt;
+  }
+  const loader = activeLoader(fx) ?? st.loaders.filter((l) => l.dataset?.train).pop() ?? st.loaders[st.loaders.length - 1];
+  if (loader) setBatch(fx, model, loader);
+  fx.session.recordSteps(fx, 1, span, 'step', model ?? 'graph');
+}
+
+export function setBatch(fx: Fx, model: ModelRec | undefined, loader: DataLoaderV): void {
+  const b = { value: loader.batch, span: loader.batchSpan };
+  if (model) model.batch = b;
+  else fx.session.batch = b;
+}
+
+export function lastModel(fx: Fx): ModelRec | undefined {
+  return [...fx.session.models].reverse().find((m) => m.framework === ID && m.layers.length > 0);
+}
+
