@@ -6,7 +6,8 @@ import { type ModelSpec, type SpecProblem, type SpecResult, INPUT_SIZE, validate
 import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
 import type { Span, Stmt } from './ast';
-import { buildLibrary, languagesOf } from './frameworks/registry';
+import { buildLibrary, languagesOf, readProgram } from './frameworks/registry';
+import { overlayProgram, programResult, v1View } from './program';
 import { type Dialect, interpret } from './interpret';
 import { type InitSite, type Interpretation, ModelBuilder } from './model';
 import { pathLocator, readJson } from './json';
@@ -82,7 +83,7 @@ function siteOf(site: InitSite | undefined, lines: LineMap, text: string): Initi
 
 function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'): ImportResult | undefined {
   const { program, syntaxErrorAt } = kind === 'python' ? parsePython(text) : parseJavaScript(text, kind === 'ts');
-  const it = read(program, kind === 'python' ? 'python' : 'js', text);
+  const { it, session } = read(program, kind === 'python' ? 'python' : 'js', text);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
@@ -105,7 +106,10 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     note({ from: syntaxErrorAt, to: syntaxErrorAt }, 'syntax error here: the parser skipped part of the file, so the model read from it may be incomplete', 'warning');
   }
 
-  const raw = buildRawSpec(fileName, it, note, modelSpan, language);
+  // The program's parts beyond the layers, where the file's framework module reads them (program.ts).
+  const prog = it.layers.length > 0 ? readProgram(session, it, text) : undefined;
+  const raw = buildRawSpec(fileName, prog ? v1View(it, prog) : it, note, modelSpan, language);
+  if (prog) overlayProgram(raw, prog);
   const spec = validateSpec(raw);
   const layers: LayerSource[] = it.layers.map((l, i) => {
     const src: LayerSource = { layer: i, weights: lines.range(l.weightsSpan), definition: lines.range(l.definition) };
@@ -126,6 +130,7 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     fileName, language, spec, layers, notes, staticFindings: [],
     modelRange: it.modelSpan ? lines.range(it.modelSpan) : undefined,
   };
+  if (prog) Object.assign(result, programResult(prog, lines));
   if (it.optimizer?.lrSpan) result.learningRate = lines.range(it.optimizer.lrSpan);
   if (it.batch) result.batchSize = lines.range(it.batch.span);
   if (it.steps) result.steps = lines.range(it.steps.span);
@@ -152,12 +157,12 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
 }
 
 /** Interprets a lowered program with the framework modules of its dialect. */
-function read(program: Stmt[], dialect: Dialect, text: string): Interpretation {
+function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpretation; session: ModelBuilder } {
   const session = new ModelBuilder();
   for (const [id, label] of languagesOf()) session.languages.set(id, label);
   const library = buildLibrary(dialect);
   const { notes, host } = interpret(program, { dialect, text, library, session });
-  return session.finish(host, notes, dialect === 'python' ? 'keras' : 'tfjs');
+  return { it: session.finish(host, notes, dialect === 'python' ? 'keras' : 'tfjs'), session };
 }
 
 function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage): Record<string, unknown> {

@@ -19,15 +19,16 @@ import { NONE, UNKNOWN, native, nativeOf, norm } from '../../interpret';
 import { InitTensorV, VarV, asTensor, matmulValues } from '../../model';
 import type { FrameworkModule, Handler } from '../api';
 import { last } from '../common';
-import { dataLoader, dataset, DatasetV, normalize, randomSplit } from './data';
+import { dataLoader, dataset, randomSplit, subset, tensorDataset, tensorOf, transform } from './data';
 import { d2l, lightning, lightningModule } from './integrations';
 import { functional, nnHandler } from './layers';
-import { torchLog } from './loss';
+import { handReduce, torchLog } from './loss';
+import { deviate, loopEvent } from './record';
 import { step } from './loop';
 import { isModule, nnModule } from './model';
 import { IN_PLACE, ParamV, calculateGainHandler, fansHandler, initHandler, KEEPS, unknownParam } from './params';
 import { ID, num } from './state';
-import { activation, asVariable, tensorFactory, wrap } from './tensors';
+import { activation, asVariable, feed, tensorFactory, wrap } from './tensors';
 import { optimizer, scheduler, updateState } from './update';
 
 /** torch.* names (not nn / optim / utils). */
@@ -36,7 +37,12 @@ function torchTop(name: string): Handler | undefined {
   const f = tensorFactory(n);
   if (f) return f;
   if (['flatten', 'reshape', 'squeeze', 'unsqueeze'].includes(n)) return (call, fx) => (asTensor(fx, call.args[0]) ? call.args[0] : undefined);
-  if (n === 'matmul' || n === 'mm') return (call, fx) => wrap(matmulValues(fx, call.args[0] ?? UNKNOWN, asVariable(call.args[1] ?? UNKNOWN), call.expr));
+  if (n === 'matmul' || n === 'mm') return (call, fx) => {
+    feed(fx, call.args[0], call.expr);
+    return wrap(matmulValues(fx, call.args[0] ?? UNKNOWN, asVariable(call.args[1] ?? UNKNOWN), call.expr));
+  };
+  if (n === 'tensor' || n === 'fromnumpy' || n === 'astensor' || n === 'floattensor') return tensorOf;
+  if (n === 'sum' || n === 'mean') return handReduce(n);
   if (n === 'add') return (call, fx) => {
     const t = asTensor(fx, call.args[0]);
     return t ? wrap(t.binary('+', asVariable(call.args[1] ?? UNKNOWN), true, fx, call.expr)) : undefined;
@@ -66,14 +72,19 @@ function resolve(path: string): Handler | undefined {
       return /^(zeros|ones|constant|normal|uniform|trunc_normal|xavier_uniform|xavier_normal|kaiming_uniform|kaiming_normal|orthogonal|eye|sparse|dirac)_?$/.test(name)
         ? initHandler(name) : undefined;
     case 'torch.optim': return optimizer(name);
-    case 'torch.optim.lr_scheduler': return scheduler;
+    case 'torch.optim.lr_scheduler': return scheduler(name);
     case 'torch.utils.data':
       if (name === 'DataLoader') return dataLoader;
       if (name === 'random_split') return randomSplit;
-      if (name === 'TensorDataset') return () => native(new DatasetV(undefined, true));
+      if (name === 'TensorDataset') return tensorDataset;
+      if (name === 'Subset') return subset;
       return undefined;
     case 'torchvision.datasets': return dataset(name);
-    case 'torchvision.transforms': return name === 'Normalize' ? normalize : undefined;
+    case 'torchvision.transforms': return transform(name);
+    case 'torch.nn.utils':
+      if (name === 'clip_grad_norm_' || name === 'clip_grad_norm') return clipGrad('globalClipNorm');
+      if (name === 'clip_grad_value_') return clipGrad('clipValue');
+      return undefined;
     case 'torch': return torchTop(name);
     case 'd2l': return d2l(name);
     case 'pytorch_lightning': return lightning(name);
@@ -100,7 +111,27 @@ const FUNCTIONS: Record<string, Handler> = {
   'torch.nn.Module.__init__': () => NONE,
   'torch.Variable': (call) => call.args[0] ?? UNKNOWN,
   'torch.nn.DataParallel': (call) => call.args[0] ?? UNKNOWN,
+  'torch.Tensor': tensorOf,
 };
+
+/** `torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm)` / `clip_grad_value_(params, clip_value)`: where they run is read by program.ts. */
+function clipGrad(kind: 'globalClipNorm' | 'clipValue'): Handler {
+  return (call, fx) => {
+    const a = call.arg(1, kind === 'clipValue' ? 'clipvalue' : 'maxnorm');
+    const v = num(a?.v);
+    const normType = num(call.arg(2, 'normtype')?.v);
+    if (v === undefined || !(v > 0)) {
+      deviate(fx, call.expr, `could not read the bound of ${fx.src(call.expr)}: trained without gradient clipping`);
+      return UNKNOWN;
+    }
+    if (kind === 'globalClipNorm' && normType !== undefined && normType !== 2) {
+      deviate(fx, call.expr, `clipping by the ${normType}-norm is not part of the model spec (it clips by the L2 norm): trained without it`);
+      return UNKNOWN;
+    }
+    loopEvent(fx, 'clip', call.expr, { clip: { kind, value: v } });
+    return UNKNOWN;
+  };
+}
 
 export const torch: FrameworkModule = {
   id: ID,
@@ -113,6 +144,7 @@ export const torch: FrameworkModule = {
     'torch.utils.data.dataloader': 'torch.utils.data', 'torch.utils.data.dataset': 'torch.utils.data', 'torchvision.datasets.mnist': 'torchvision.datasets',
     'torch.optim.sgd': 'torch.optim', 'torch.optim.adam': 'torch.optim', 'torch.optim.rmsprop': 'torch.optim', 'torch.optim.adamw': 'torch.optim',
     'torch.nn.parallel.DataParallel': 'torch.nn.DataParallel', 'torch.autograd.Variable': 'torch.Variable',
+    'torch.nn.utils.clip_grad': 'torch.nn.utils', 'torch.utils.data.dataset.Subset': 'torch.utils.data.Subset', 'torchvision.transforms.transforms': 'torchvision.transforms',
     'd2l.torch': 'd2l', 'd2lzh_pytorch': 'd2l',
     'lightning.pytorch': 'pytorch_lightning', 'lightning': 'pytorch_lightning', 'pytorch_lightning.core.lightning': 'pytorch_lightning',
     'pytorch_lightning.core.module': 'pytorch_lightning', 'pytorch_lightning.core': 'pytorch_lightning', 'pytorch_lightning.trainer': 'pytorch_lightning',
@@ -130,6 +162,11 @@ export const torch: FrameworkModule = {
     return path === 'torch.nn.LazyLinear' && base === 'torch.nn.Linear';
   },
   unknownMethod(name, receiver, call, fx, value) {
+    const recvText = fx.text.slice(receiver.from, receiver.to);
+    // `loss.backward()` on a loss not followed; `p.grad.zero_()` / `p.grad.data.zero_()` zeroes the gradients by hand.
+    if (name === 'backward') loopEvent(fx, 'backward', call.expr);
+    if (name === 'zero_' && /\bgrad\b/.test(recvText)) loopEvent(fx, 'zero', call.expr);
+    if (name === 'zero_grad') loopEvent(fx, 'zero', call.expr);
     if (IN_PLACE.test(name)) {
       // `m.weight.data.normal_(0, 0.01)` on a module Gradient Lens cannot follow: say so (a gradient's zero_() is no init).
       const tensor = fx.text.slice(receiver.from, receiver.to);

@@ -42,7 +42,7 @@ const d2lTrain: Handler = (call, fx) => {
   const epochsA = call.arg(4, 'numepochs');
   const epochs = int(epochsA?.v);
   const out = net.t === 'func' ? fx.callValue(net, [freshInput()], call.expr) : applyModule(fx, net, freshInput(), call.expr);
-  if (loss) lossCall(fx, loss.loss, loss.name, out, call.expr);
+  if (loss) lossCall(fx, loss.site, out, undefined, call.expr);
   const opt = [...call.args, ...[...call.kw.values()].map((a) => a.v)].map((v) => nativeOf(v, TorchOptimizerV)).find((o) => o !== undefined);
   const model = opt?.model ?? lastModel(fx);
   if (model) {

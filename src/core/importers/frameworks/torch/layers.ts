@@ -4,11 +4,12 @@ import { type Val, UNKNOWN, native, norm } from '../../interpret';
 import { type LayerRec, asTensor } from '../../model';
 import type { Handler } from '../api';
 import { CONV_MESSAGE, newModel } from '../common';
-import { LossFnV, lossCall, lossKind } from './loss';
+import { LossFnV, lossCall, lossKind, lossSite, oneHot } from './loss';
+import { deviate } from './record';
 import { linearDefault } from './init';
 import { ActModuleV, LinearV, MODULE_DICTS, MODULE_LISTS, NORM_MODULES, PassModuleV, SequentialV, isModule, refusalOf, refuse, traceSequential } from './model';
 import { ID, int, num } from './state';
-import { activation, leaky, slopeNote, softmaxOf } from './tensors';
+import { activation, dropoutOn, leaky, removal, slopeNote, softmaxOf } from './tensors';
 
 const linear: Handler = (call, fx) => {
   fx.session.looksLikeModel = true;
@@ -84,6 +85,7 @@ export function nnHandler(name: string): Handler | undefined {
     const model = newModel(fx, call.expr, ID);
     model.compiled = true;
     const seq = new SequentialV(items, model, call.expr);
+    if (!(call.args.length === 1 && a0?.t === 'dict')) seq.exprs = call.argExprs;
     traceSequential(fx, seq);
     return native(seq);
   };
@@ -107,48 +109,64 @@ export function nnHandler(name: string): Handler | undefined {
     }
     if (n === 'elu') {
       const a = num(call.arg(0, 'alpha')?.v);
-      if (a !== undefined && a !== 1) fx.note(call.expr, `the model spec's elu has alpha 1; this one has ${a}: trained with 1`);
+      if (a !== undefined && a !== 1) deviate(fx, call.expr, `the model spec's elu has alpha 1; this one has ${a}: trained with 1`);
     }
-    return native(new ActModuleV(ACTIVATION_MODULES[n], call.expr, n === 'logsoftmax', name));
+    const act = new ActModuleV(ACTIVATION_MODULES[n], call.expr, n === 'logsoftmax', name);
+    act.callee = call.expr.callee;
+    return native(act);
   };
   if (OTHER_ACTIVATIONS.has(n)) return (call, fx) => {
     fx.session.looksLikeModel = true;
-    fx.note(call.expr, `${name} is not an activation the model spec has (relu, sigmoid, tanh, elu, selu, leakyRelu): the layer before it is trained without an activation`);
+    deviate(fx, call.expr, `${name} is not an activation the model spec has (relu, sigmoid, tanh, elu, selu, leakyRelu): the layer before it is trained without an activation`);
     return native(new PassModuleV(name, call.expr));
   };
   if (PASS_MODULES.has(n) || DROPOUT.has(n) || NORM_MODULES.has(n) || REFUSED.has(n)) return (call, fx) => {
     fx.session.looksLikeModel = true;
-    if (DROPOUT.has(n)) fx.note(call.expr, 'dropout is not part of the model spec: trained without it');
-    else if (NORM_MODULES.has(n)) fx.note(call.expr, `${name} (normalisation) is not part of the model spec: trained without it`);
-    return native(new PassModuleV(name, call.expr, REFUSED.has(n) ? refusalOf(n) : undefined));
+    if (NORM_MODULES.has(n)) deviate(fx, call.expr, `${name} (normalisation) is not part of the model spec: trained without it`);
+    const pass = new PassModuleV(name, call.expr, REFUSED.has(n) ? refusalOf(n) : undefined);
+    if (DROPOUT.has(n)) {
+      const p = call.arg(0, 'p');
+      pass.dropout = { rate: p ? num(p.v) : 0.5, kind: n };
+    }
+    return native(pass);
   };
-  if (/loss$/.test(n)) return (call, fx) => native(new LossFnV(lossKind(n), name, call.expr, fx));
+  if (/loss$/.test(n)) return (call, fx) => native(new LossFnV(lossSite(fx, lossKind(n), `nn.${name}`, call), fx));
   return undefined;
 }
 
 export function functional(name: string): Handler | undefined {
   const n = norm(name).replace(/_$/, '');
   const act = ({ relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', elu: 'elu', selu: 'selu' } as Record<string, string>)[n.replace(/_$/, '')];
-  if (act) return (call, fx) => (asTensor(fx, call.args[0]) ? activation(fx, call.args[0], act, call.expr) : undefined);
+  if (act) return (call, fx) => (asTensor(fx, call.args[0]) ? activation(fx, call.args[0], act, call.expr, removal(fx, call)) : undefined);
   if (n === 'leakyrelu') return (call, fx) => (asTensor(fx, call.args[0]) ? leaky(fx, call.args[0], call, 1, call.expr) : undefined);
-  if (n === 'softmax' || n === 'logsoftmax') return (call, fx) => (asTensor(fx, call.args[0]) ? softmaxOf(fx, call.args[0], n === 'logsoftmax', call.expr) : undefined);
+  if (n === 'softmax' || n === 'logsoftmax') return (call, fx) => (asTensor(fx, call.args[0]) ? softmaxOf(fx, call.args[0], n === 'logsoftmax', call.expr, removal(fx, call)) : undefined);
   if (OTHER_ACTIVATIONS.has(n)) return (call, fx) => {
     if (!asTensor(fx, call.args[0])) return undefined;
-    fx.note(call.expr, `${name} is not an activation the model spec has (relu, sigmoid, tanh, elu, selu, leakyRelu): the layer before it is trained without an activation`);
+    deviate(fx, call.expr, `${name} is not an activation the model spec has (relu, sigmoid, tanh, elu, selu, leakyRelu): the layer before it is trained without an activation`);
     return call.args[0];
   };
   if (DROPOUT.has(n)) return (call, fx) => {
     if (!asTensor(fx, call.args[0])) return UNKNOWN;
-    fx.note(call.expr, 'dropout is not part of the model spec: trained without it');
+    const p = call.arg(1, 'p');
+    const training = call.arg(2, 'training');
+    if (training?.v.t === 'bool' && !training.v.v) return call.args[0];
+    dropoutOn(fx, call.args[0], p ? num(p.v) : 0.5, call.expr, n);
+    if (!training || !/training/.test(fx.text.slice(training.expr.from, training.expr.to))) {
+      deviate(fx, call.expr, `F.${name} without training=self.training drops units when the model is evaluated too (its default is training=True); Gradient Lens drops them in training only`);
+    }
     return call.args[0];
   };
+  if (n === 'onehot') return oneHot;
   if (/^(conv(transpose)?[123]d|(max|avg|adaptiveavg|adaptivemax)pool[123]d)$/.test(n)) return (call, fx) => {
     fx.session.looksLikeModel = true;
     refuse(fx, CONV_MESSAGE, call.expr);
     return call.args[0] ?? UNKNOWN;
   };
-  if (n === 'crossentropy' || n === 'nllloss' || n === 'mseloss' || n === 'binarycrossentropy' || n === 'binarycrossentropywithlogits') {
-    return (call, fx) => lossCall(fx, lossKind(n), name, call.args[0], call.expr);
+  if (n === 'crossentropy' || n === 'binarycrossentropy' || n === 'binarycrossentropywithlogits' || /loss$/.test(n)) {
+    return (call, fx) => {
+      const target = call.arg(1, 'target');
+      return lossCall(fx, lossSite(fx, lossKind(n), `F.${name}`, call), call.args[0], target && { v: target.v, expr: target.expr }, call.expr);
+    };
   }
   return undefined;
 }

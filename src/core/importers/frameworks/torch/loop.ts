@@ -3,6 +3,7 @@
 import type { Span } from '../../ast';
 import type { Fx, ModelRec, OptimizerRec } from '../../model';
 import { type DataLoaderV, activeLoader, dataState } from './data';
+import { loopEvent } from './record';
 import { ID } from './state';
 
 /** What a step needs of an optimizer (update.ts TorchOptimizerV). */
@@ -22,6 +23,8 @@ export function step(fx: Fx, opt: OptimizerLike | undefined, span: Span): void {
   const loader = activeLoader(fx) ?? st.loaders.filter((l) => l.dataset?.train).pop() ?? st.loaders[st.loaders.length - 1];
   if (loader) setBatch(fx, model, loader);
   fx.session.recordSteps(fx, 1, span, 'step', model ?? 'graph');
+  const callee = fx.text.slice(span.from, span.to);
+  loopEvent(fx, 'step', span, { receiver: /^(.*)\.step\s*\(/s.exec(callee)?.[1], loader });
 }
 
 export function setBatch(fx: Fx, model: ModelRec | undefined, loader: DataLoaderV): void {

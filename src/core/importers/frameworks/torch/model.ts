@@ -2,14 +2,15 @@
 // nn.Sequential, nn.ModuleList / nn.ModuleDict, user nn.Module subclasses), how they are walked (`modules()`,
 // `named_parameters()`, `apply(fn)`...) and how a model is read: a Sequential traced when built, a module's
 // forward() traced from a fresh input once the instance exists, each nn.Linear becoming a layer of the chain.
-import type { Span } from '../../ast';
+import type { Expr, Span } from '../../ast';
 import { type BaseClass, type Call, type InstanceVal, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../../interpret';
 import { type Fx, type LayerRec, type ModelBuilder, type ModelRec, TensorV, asTensor } from '../../model';
 import { CONV_MESSAGE, RNN_MESSAGE, newModel } from '../common';
 import { linearDefault } from './init';
 import { ForeignParamV, KEEPS, ParamV, assignParam } from './params';
 import { ID, int, lineOf, traceState, traced } from './state';
-import { TorchTensorV, activation, freshInput, softmaxOf, wrap } from './tensors';
+import { type ActivationEdit, loopEvent } from './record';
+import { TorchTensorV, activation, dropoutOn, feed, freshInput, softmaxOf, wrap } from './tensors';
 
 /** Normalisation modules: parameters of their own, which the spec does not train. */
 export const NORM_MODULES = new Set(['batchnorm1d', 'batchnorm2d', 'layernorm', 'groupnorm', 'instancenorm1d']);
@@ -98,6 +99,8 @@ export function sameModule(self: Native, op: string, other: Val): Val | undefine
 /** An activation module (nn.ReLU(), nn.LogSoftmax(dim=1)...). */
 export class ActModuleV implements Native {
   readonly kind = 'activation module';
+  /** The constructor's callee as written (`nn.Softmax`), for a rename. */
+  callee?: Span;
   constructor(readonly activation: string, readonly span: Span, readonly log = false, readonly cls = '') {}
   get classPath(): string {
     return `torch.nn.${this.cls}`;
@@ -112,7 +115,10 @@ export class ActModuleV implements Native {
     return MODULE_MEMBERS.has(name);
   }
   call(call: Call, fx: Fx): Val {
-    return applyModule(fx, native(this), call.args[0] ?? UNKNOWN, call.expr);
+    // `self.softmax(x)`: removing it where it is applied leaves its argument
+    const arg = call.argExprs[0];
+    const edit = arg && { remove: { span: call.expr, newText: fx.text.slice(arg.from, arg.to) } };
+    return applyModule(fx, native(this), call.args[0] ?? UNKNOWN, call.expr, edit);
   }
   method(name: string, call: Call, fx: Fx): Val | undefined {
     return moduleMethod(native(this), name, call, fx);
@@ -126,6 +132,8 @@ export class ActModuleV implements Native {
 export class PassModuleV implements Native {
   readonly kind = 'pass-through module';
   /** `refusal`: a layer Gradient Lens does not train (Conv2d, LSTM...): a model that uses it is refused. */
+  /** nn.Dropout(p) and its kin: the rate (undefined: not readable) and the kind (normalised class name). */
+  dropout?: { rate: number | undefined; kind: string };
   constructor(readonly cls: string, readonly span: Span, readonly refusal?: string) {}
   get classPath(): string {
     return `torch.nn.${this.cls}`;
@@ -160,6 +168,8 @@ export class SequentialV implements Native {
   readonly kind = 'nn.Sequential';
   readonly classPath = 'torch.nn.Sequential';
   output: Val = UNKNOWN;
+  /** The arguments as written, when built from them (`nn.Sequential(nn.Linear(...), nn.Softmax(dim=1))`). */
+  exprs?: readonly Expr[];
   constructor(readonly items: { name: string; v: Val }[], readonly model: ModelRec, readonly span: Span) {}
   call(call: Call, fx: Fx): Val {
     return applyModule(fx, native(this), call.args[0] ?? UNKNOWN, call.expr);
@@ -359,7 +369,9 @@ export function moduleMethod(m: Val, name: string, call: Call, fx: Fx): Val | un
       post(m, 0);
       return m;
     }
-    case 'zero_grad': return NONE;
+    case 'zero_grad':
+      loopEvent(fx, 'zero', call.expr);
+      return NONE;
     case 'load_state_dict':
       fx.note(call.expr, 'weights loaded from a checkpoint are not read: Gradient Lens trains from the initial weights written in this file');
       return NONE;
@@ -372,8 +384,8 @@ export function moduleMethod(m: Val, name: string, call: Call, fx: Fx): Val | un
   }
 }
 
-/** Applies a module value to a tensor (inside forward(), a Sequential, or the user's code). */
-export function applyModule(fx: Fx, m: Val, x: Val, span: Span): Val {
+/** Applies a module value to a tensor (inside forward(), a Sequential, or the user's code; `edit`: how to remove it where it is applied, for an activation module). */
+export function applyModule(fx: Fx, m: Val, x: Val, span: Span, edit?: ActivationEdit): Val {
   let arg = x;
   if (arg.t === 'list' && arg.items.length === 1) arg = arg.items[0];
   const t = asTensor(fx, arg);
@@ -388,16 +400,19 @@ export function applyModule(fx: Fx, m: Val, x: Val, span: Span): Val {
   const act = nativeOf(m, ActModuleV);
   if (act) {
     if (!t) return UNKNOWN;
-    return act.activation === 'softmax' ? softmaxOf(fx, native(t), act.log, act.span) : activation(fx, native(t), act.activation, act.span);
+    const e = edit && { ...edit, callee: act.callee };
+    return act.activation === 'softmax' ? softmaxOf(fx, native(t), act.log, act.span, e) : activation(fx, native(t), act.activation, act.span, e);
   }
   const pass = nativeOf(m, PassModuleV);
   if (pass) {
     if (pass.refusal) refuse(fx, pass.refusal, pass.span);
+    if (pass.dropout && t) dropoutOn(fx, native(t), pass.dropout.rate, pass.span, pass.dropout.kind);
     return t ? native(t) : UNKNOWN;
   }
   const seq = nativeOf(m, SequentialV);
   if (seq) {
     // The model input (or a value we cannot follow, e.g. a batch drawn with next(iter(loader))): the traced output.
+    if (t?.source === 'input') feed(fx, native(t), span);
     if ((!t || t.source === 'input') && seq.output.t !== 'unknown') return seq.output;
     return traced(fx, () => seq.items.reduce<Val>((acc, item) => applyModule(fx, item.v, acc, span), t ? native(t) : arg));
   }
@@ -460,11 +475,18 @@ export function refusalOf(n: string): string {
   return `a model with ${n === 'embedding' ? 'an embedding' : n === 'bilinear' ? 'a bilinear layer' : 'attention'}: Gradient Lens trains fully-connected networks`;
 }
 
+/** Removing the i-th module of a Sequential written as arguments: from the end of the one before to its end (`, nn.Softmax(dim=1)`). */
+function itemRemoval(seq: SequentialV, i: number): ActivationEdit | undefined {
+  const e = seq.exprs;
+  if (!e || e.length !== seq.items.length || i === 0 || !e[i]) return undefined;
+  return { remove: { span: { from: e[i - 1].to, to: e[i].to }, newText: '' } };
+}
+
 export function traceSequential(fx: Fx, seq: SequentialV): void {
   seq.output = UNKNOWN;
   let refusedNow = false;
   const out = traced(fx, () => {
-    const o = seq.items.reduce<Val>((acc, item) => applyModule(fx, item.v, acc, item.v.t === 'native' ? spanOfModule(item.v) ?? seq.span : seq.span), freshInput());
+    const o = seq.items.reduce<Val>((acc, item, i) => applyModule(fx, item.v, acc, item.v.t === 'native' ? spanOfModule(item.v) ?? seq.span : seq.span, itemRemoval(seq, i)), freshInput());
     refusedNow = traceState(fx).depth === 1 && refused(fx, seq.model);
     return o;
   });
@@ -485,6 +507,7 @@ export function spanOfModule(v: Val): Span | undefined {
 export function callModule(fx: Fx, inst: InstanceVal, x: Val, span: Span): Val {
   const st = moduleState(inst)!;
   const t = asTensor(fx, x);
+  if (t?.source === 'input') feed(fx, x, span);
   if ((!t || t.source === 'input') && st.output) return st.output;
   const f = fx.attr(inst, 'forward', span);
   if (f.t !== 'func') return UNKNOWN;

@@ -8,7 +8,7 @@ import type { Fx, ModelBuilder } from '../../model';
 export const ID = 'torch';
 
 /** Per-file state of one concern: `perFile(() => ({ ... }))` gives `(fx) => state`, made on first use. */
-export function perFile<T>(make: () => T): (fx: Fx) => T {
+export function perFile<T>(make: () => T): (fx: Pick<Fx, 'session'>) => T {
   const states = new WeakMap<ModelBuilder, T>();
   return (fx) => {
     let s = states.get(fx.session);

@@ -8,7 +8,8 @@ import type { Fx, LayerRec, ModelRec } from '../../model';
 import type { Handler } from '../api';
 import { lastModel, step } from './loop';
 import { ParamV } from './params';
-import { ID, literalSpan, num, perFile } from './state';
+import { type SchedulerRecord, deviate, loopEvent } from './record';
+import { ID, int, literalSpan, num, perFile } from './state';
 
 export const updateState = perFile<{ optimizers: TorchOptimizerV[] }>(() => ({ optimizers: [] }));
 
@@ -20,7 +21,10 @@ export class TorchOptimizerV implements Native {
       step(fx, this, call.expr);
       return NONE;
     }
-    if (name === 'zero_grad') return NONE;
+    if (name === 'zero_grad') {
+      loopEvent(fx, 'zero', call.expr);
+      return NONE;
+    }
     return undefined;
   }
 }
@@ -68,37 +72,51 @@ export function optimizer(name: string): Handler | undefined {
     };
     const nonzero = (key: string, pos: number, what: string) => {
       const a = get(key, pos);
-      if (a && a.v !== 0) fx.note(a.span, `${what} is not part of the model spec: trained without it`);
+      if (a && a.v !== 0) deviate(fx, a.span, `${what} is not part of the model spec: trained without it`);
+    };
+    /** PyTorch's coupled weight decay (g + wd·w), as the spec's `weightDecay`. */
+    const weightDecay = (pos: number): number | undefined => {
+      const a = get('weightdecay', pos);
+      if (!a || a.v === 0) return undefined;
+      if (a.v === undefined || !(a.v > 0)) {
+        deviate(fx, a.span, `could not read this weight decay (${fx.src(a.span)}): trained without it`);
+        return undefined;
+      }
+      return a.v;
     };
     let spec: OptimizerSpec;
     if (n === 'sgd') {
       const m = get('momentum', 2);
       const momentum = m?.v ?? 0;
       nonzero('dampening', 3, 'momentum dampening');
-      nonzero('weightdecay', 4, 'weight decay');
+      const wd = weightDecay(4);
       const nest = call.arg(5, 'nesterov')?.v;
-      if (m && m.v === undefined) fx.note(m.span, `could not read the momentum of ${fx.src(e)}: trained without momentum`);
+      if (m && m.v === undefined) deviate(fx, m.span, `could not read the momentum of ${fx.src(e)}: trained without momentum`);
       spec = momentum > 0 ? { type: 'momentum', learningRate: lr, momentum, useNesterov: nest?.t === 'bool' && nest.v } : { type: 'sgd', learningRate: lr };
+      if (wd !== undefined) spec.weightDecay = wd;
     } else if (n === 'adam' || n === 'adamw') {
       const betas = call.arg(2, 'betas')?.v;
       const b1 = betas?.t === 'list' ? num(betas.items[0]) : 0.9;
       const b2 = betas?.t === 'list' ? num(betas.items[1]) : 0.999;
       const eps = get('eps', 3)?.v ?? 1e-8;
+      let wd: number | undefined;
       if (n === 'adamw') {
-        const wd = get('weightdecay', 4);
-        fx.note(wd?.span ?? e, `AdamW's decoupled weight decay (${wd?.v ?? 0.01}) is not part of the model spec: trained as Adam without it`);
-      } else nonzero('weightdecay', 4, 'weight decay');
+        const w = get('weightdecay', 4);
+        if (w?.v !== 0) deviate(fx, w?.span ?? e, `AdamW's decoupled weight decay (${w?.v ?? 0.01}) is not part of the model spec (its weight decay is Adam's, added to the gradient): trained as Adam without it`);
+      } else wd = weightDecay(4);
       const ams = call.arg(5, 'amsgrad')?.v;
-      if (ams?.t === 'bool' && ams.v) fx.note(e, 'AMSGrad is not part of the model spec: trained with plain Adam');
+      if (ams?.t === 'bool' && ams.v) deviate(fx, e, 'AMSGrad is not part of the model spec: trained with plain Adam');
       spec = { type: 'adam', learningRate: lr, beta1: b1 ?? 0.9, beta2: b2 ?? 0.999, epsilon: eps };
+      if (wd !== undefined) spec.weightDecay = wd;
     } else {
       const alpha = get('alpha', 2)?.v ?? 0.99;
       const eps = get('eps', 3)?.v ?? 1e-8;
-      nonzero('weightdecay', 4, 'weight decay');
+      const wd = weightDecay(4);
       const momentum = get('momentum', 5)?.v ?? 0;
       const centered = call.arg(6, 'centered')?.v;
-      if (centered?.t === 'bool' && centered.v) fx.note(e, 'centered RMSprop is not part of the model spec: trained with plain RMSprop');
+      if (centered?.t === 'bool' && centered.v) deviate(fx, e, 'centered RMSprop is not part of the model spec: trained with plain RMSprop');
       spec = { type: 'rmsprop', learningRate: lr, decay: alpha, momentum, epsilon: eps };
+      if (wd !== undefined) spec.weightDecay = wd;
     }
     const opt = { spec, span: e, lrSpan: literalSpan(fx, lrA) };
     fx.session.addOptimizer(opt);
@@ -112,14 +130,46 @@ export function optimizer(name: string): Handler | undefined {
   };
 }
 
-export const scheduler: Handler = (call, fx) => {
-  fx.note(call.expr, 'learning-rate schedules are not part of the model spec: trained with the constant learning rate of the optimizer');
-  return native(new SchedulerV());
-};
+/**
+ * torch.optim.lr_scheduler: StepLR(step_size, gamma=0.1), ExponentialLR(gamma), MultiStepLR(milestones, gamma=0.1)
+ * are read (program.ts turns them into the spec's schedule in steps, from where `scheduler.step()` runs); any other
+ * scheduler is a deviation (trained with the constant learning rate).
+ */
+export function scheduler(name: string): Handler {
+  return (call, fx) => {
+    const n = norm(name);
+    const gamma = (pos: number, dflt?: number): number | undefined => {
+      const a = call.arg(pos, 'gamma');
+      return a ? num(a.v) : dflt;
+    };
+    let rec: SchedulerRecord | undefined;
+    if (n === 'steplr') {
+      const s = int(call.arg(1, 'stepsize')?.v);
+      const g = gamma(2, 0.1);
+      if (s !== undefined && s > 0 && g !== undefined && g > 0) rec = { kind: 'step', span: call.expr, stepSize: s, gamma: g };
+    } else if (n === 'exponentiallr') {
+      const g = gamma(1);
+      if (g !== undefined && g > 0) rec = { kind: 'exponential', span: call.expr, gamma: g };
+    } else if (n === 'multisteplr') {
+      const ms = call.arg(1, 'milestones')?.v;
+      const list = ms?.t === 'list' ? ms.items.map((x) => int(x)) : [];
+      const g = gamma(2, 0.1);
+      if (list.length > 0 && list.every((x, i) => x !== undefined && x > 0 && (i === 0 || x > list[i - 1]!)) && g !== undefined && g > 0) {
+        rec = { kind: 'multistep', span: call.expr, milestones: list as number[], gamma: g };
+      }
+    }
+    if (!rec) {
+      deviate(fx, call.expr, `${['steplr', 'exponentiallr', 'multisteplr'].includes(n) ? `could not read the arguments of ${fx.src(call.expr)}` : `the learning-rate schedule ${name} is not one the model spec has (StepLR, ExponentialLR, MultiStepLR are)`}: trained with the constant learning rate of the optimizer`);
+    }
+    return native(new SchedulerV(rec));
+  };
+}
 
 export class SchedulerV implements Native {
   readonly kind = 'lr scheduler';
-  method(): Val {
+  constructor(readonly rec: SchedulerRecord | undefined) {}
+  method(name: string, call: Call, fx: Fx): Val {
+    if (name === 'step' && this.rec) loopEvent(fx, 'schedulerStep', call.expr, { scheduler: this.rec });
     return NONE;
   }
 }
