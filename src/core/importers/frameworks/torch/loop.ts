@@ -3,7 +3,7 @@
 import type { Span } from '../../ast';
 import type { Fx, ModelRec, OptimizerRec } from '../../model';
 import { type DataLoaderV, activeLoader, dataState } from './data';
-import { loopEvent } from './record';
+import { loopEvent, programRecord } from './record';
 import { ID } from './state';
 
 /** What a step needs of an optimizer (update.ts TorchOptimizerV). */
@@ -22,6 +22,11 @@ export function step(fx: Fx, opt: OptimizerLike | undefined, span: Span): void {
   }
   const loader = activeLoader(fx) ?? st.loaders.filter((l) => l.dataset?.train).pop() ?? st.loaders[st.loaders.length - 1];
   if (loader) setBatch(fx, model, loader);
+  else {
+    // No DataLoader: a slice of the data fed in this loop (`model(x_train[i:i + 100])`) is the batch.
+    const fed = programRecord(fx).feeds.filter((f) => f.rows !== undefined && f.loops.length > 0 && fx.loops.includes(f.loops[f.loops.length - 1])).pop();
+    if (fed?.rows && fed.rows < 60000) fx.session.fedBatch(fed.rows, fed.span);
+  }
   fx.session.recordSteps(fx, 1, span, 'step', model ?? 'graph');
   const callee = fx.text.slice(span.from, span.to);
   loopEvent(fx, 'step', span, { receiver: /^(.*)\.step\s*\(/s.exec(callee)?.[1], loader });

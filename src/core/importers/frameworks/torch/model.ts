@@ -23,6 +23,8 @@ export class LinearV implements Native {
   added = false;
   /** nn.LazyLinear(out_features): inFeatures is set when it is first applied. */
   lazy = false;
+  /** Applied to the input outside any model: the one-layer model it is. */
+  bare?: ModelRec;
   /** The undecided conditions (Host.undecided) it was made under: an init under further ones may not run. */
   undecidedAt: readonly Span[] = [];
   constructor(readonly layer: LayerRec, public inFeatures: number | undefined, readonly span: Span) {}
@@ -395,6 +397,7 @@ export function applyModule(fx: Fx, m: Val, x: Val, span: Span, edit?: Activatio
       fx.note(span, `could not follow the input of this layer (${fx.src(span)})`);
       return UNKNOWN;
     }
+    if (t.source === 'input' && traceState(fx).depth === 0) feed(fx, arg, span);
     return link(fx, lin, t, span);
   }
   const act = nativeOf(m, ActModuleV);
@@ -449,6 +452,12 @@ export function link(fx: Fx, lin: LinearV, t: TensorV, span: Span): Val {
     fx.session.addLayer(layer);
     layer.kernel = kernel;
     layer.kind = 'object';
+  }
+  if (traceState(fx).depth === 0 && t.source === 'input' && !lin.bare) {
+    // A bare nn.Linear used as the model (`model = nn.Linear(784, 10)`, then `model(x)`): a model of one layer.
+    lin.bare = newModel(fx, lin.span, ID);
+    lin.bare.layers.push(layer);
+    lin.bare.compiled = true;
   }
   return native(new TorchTensorV(layer, false));
 }

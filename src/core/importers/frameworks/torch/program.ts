@@ -148,6 +148,7 @@ function read(session: ModelBuilder, it: Interpretation, text: string): ProgramR
   } else if (fed) {
     prog.sites.input = fed.unknown ?? fed.span;
   }
+  if (!loader && feeds.length > 0 && fed?.rows !== undefined) data.shuffle = false; // slices of the data in order
   if (loader) {
     data.shuffle = loader.shuffle;
     const n = loader.dataset?.examples;
@@ -189,7 +190,7 @@ function read(session: ModelBuilder, it: Interpretation, text: string): ProgramR
     const ds = [...(rec.dropout.get(l)?.values() ?? [])];
     if (ds.length === 0) return;
     if (i === it.layers.length - 1) deviate(ds[0].span, 'dropout on the output layer is not part of the model spec: trained without it');
-    else prog.layers[i].dropout = 1 - ds.reduce((keep, d) => keep * (1 - d.rate), 1);
+    else prog.layers[i].dropout = ds.length === 1 ? ds[0].rate : 1 - ds.reduce((keep, d) => keep * (1 - d.rate), 1);
   });
   return prog;
 }

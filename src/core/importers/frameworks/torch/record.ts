@@ -82,7 +82,8 @@ export interface SchedulerRecord {
 }
 
 interface ProgramRecord {
-  feeds: { pixels: PixelScale | undefined; unknown?: Span; loops: readonly LoopFrame[]; span: Span }[];
+  /** Input tensors given to the model (`rows`: the batch when a slice of the data is fed, `x_train[i:i + 100]`). */
+  feeds: { pixels: PixelScale | undefined; unknown?: Span; rows?: number; loops: readonly LoopFrame[]; span: Span }[];
   losses: LossRecord[];
   events: LoopEvent[];
   /** Dropout on each layer's output, by the statement that applies it (two in a row drop 1 − (1 − a)(1 − b)). */

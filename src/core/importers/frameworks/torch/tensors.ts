@@ -131,7 +131,7 @@ export class TorchTensorV extends TensorV {
 /** The model is given an input tensor (`model(images)`): the pixels it gets are the run's data. */
 export function feed(fx: Fx, x: Val | undefined, span: Span): void {
   const t = nativeOf(x, TorchTensorV);
-  if (t && t.source === 'input') programRecord(fx).feeds.push({ pixels: t.pixels, unknown: t.unknownPixels, loops: [...fx.loops], span });
+  if (t && t.source === 'input') programRecord(fx).feeds.push({ pixels: t.pixels, unknown: t.unknownPixels, rows: t.dims?.[0], loops: [...fx.loops], span });
 }
 
 /**
