@@ -116,6 +116,7 @@ export function optimizer(name: string): Handler | undefined {
       const centered = call.arg(6, 'centered')?.v;
       if (centered?.t === 'bool' && centered.v) deviate(fx, e, 'centered RMSprop is not part of the model spec: trained with plain RMSprop');
       spec = { type: 'rmsprop', learningRate: lr, decay: alpha, momentum, epsilon: eps };
+      deviate(fx, e, `PyTorch's RMSprop adds eps (${eps}) outside the square root, the trainer's (TensorFlow's) inside it: where a parameter's gradients are near zero its steps here are smaller (up to ${Math.round(Math.sqrt(eps) / eps)}× for eps ${eps})`);
       if (wd !== undefined) spec.weightDecay = wd;
     }
     const opt = { spec, span: e, lrSpan: literalSpan(fx, lrA) };
