@@ -6,7 +6,7 @@ import { type ModelSpec, type SpecProblem, type SpecResult, INPUT_SIZE, validate
 import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
 import type { Span, Stmt } from './ast';
-import { buildLibrary, languagesOf, readProgram } from './frameworks/registry';
+import { afterRun, buildLibrary, languagesOf, readProgram } from './frameworks/registry';
 import { overlayProgram, programResult, v1View } from './program';
 import { type Dialect, interpret } from './interpret';
 import { type InitSite, type Interpretation, ModelBuilder } from './model';
@@ -162,6 +162,7 @@ function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpreta
   for (const [id, label] of languagesOf()) session.languages.set(id, label);
   const library = buildLibrary(dialect);
   const { notes, host } = interpret(program, { dialect, text, library, session });
+  afterRun(host, dialect);
   return { it: session.finish(host, notes, dialect === 'python' ? 'keras' : 'tfjs'), session };
 }
 

@@ -22,6 +22,8 @@ export interface ProgramRead {
   objective?: ObjectiveSpec;
   update?: UpdateExtras;
   accumulateGradients?: boolean;
+  /** The step count to train when the program's is more than the spec allows (the first steps; a deviation says so). */
+  steps?: number;
   sites: { [K in keyof ProgramSites]?: Span };
   fixes: { fix: Fix; edits: { span: Span; newText: string }[] }[];
   deviations: { span: Span; message: string }[];
@@ -62,6 +64,7 @@ export function overlayProgram(raw: Record<string, unknown>, prog: ProgramRead):
   if (prog.data) raw.data = prog.data;
   if (prog.update && raw.optimizer && Object.keys(prog.update).length > 0) raw.optimizer = { ...(raw.optimizer as object), ...prog.update };
   if (prog.accumulateGradients) raw.accumulateGradients = true;
+  if (prog.steps !== undefined) raw.steps = prog.steps;
 }
 
 /** ImportResult.program / programFixes / deviations from what was read. */

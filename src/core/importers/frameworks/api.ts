@@ -47,6 +47,8 @@ export interface FrameworkModule {
   unknownMember?(dotted: string, fx: Fx): Val | undefined;
   /** Calls that train (normalised last names: `nextbatch`, `fit`, `step`): loops around them are training loops, not unrolled. */
   readonly trainingCalls?: readonly string[];
+  /** After the whole file is read, before the model is picked (e.g. read a model class nothing instantiates). */
+  afterRun?(fx: Fx): void;
 }
 
 /** `prefix.Name` handlers for several prefixes at once: `under(['keras.layers', 'keras'], { Dense: h })`. */

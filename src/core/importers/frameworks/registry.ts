@@ -86,3 +86,8 @@ export const PROGRAM_READERS: readonly ProgramReader[] = [torchProgram];
 export function readProgram(session: ModelBuilder, it: Interpretation, text: string, readers: readonly ProgramReader[] = PROGRAM_READERS): ProgramRead | undefined {
   return readers.find((r) => r.language === it.language)?.program(session, it, text);
 }
+
+/** Each module's afterRun hook (api.ts), for the modules of `dialect`, once the file is read. */
+export function afterRun(fx: Fx, dialect: Dialect, modules: readonly FrameworkModule[] = FRAMEWORKS): void {
+  for (const m of modules) if (m.dialects.includes(dialect)) m.afterRun?.(fx);
+}

@@ -25,7 +25,7 @@ import { functional, nnHandler } from './layers';
 import { handReduce, torchLog } from './loss';
 import { deviate, loopEvent } from './record';
 import { step } from './loop';
-import { isModule, nnModule } from './model';
+import { isModule, nnModule, readUninstantiated } from './model';
 import { IN_PLACE, ParamV, calculateGainHandler, fansHandler, initHandler, KEEPS, unknownParam } from './params';
 import { ID, num } from './state';
 import { activation, asVariable, feed, tensorFactory, wrap } from './tensors';
@@ -182,4 +182,5 @@ export const torch: FrameworkModule = {
     return NONE;
   },
   trainingCalls: ['step', 'backward', 'train_ch3'],
+  afterRun: readUninstantiated,
 };

@@ -3,12 +3,12 @@
 // `named_parameters()`, `apply(fn)`...) and how a model is read: a Sequential traced when built, a module's
 // forward() traced from a fresh input once the instance exists, each nn.Linear becoming a layer of the chain.
 import type { Expr, Span } from '../../ast';
-import { type BaseClass, type Call, type InstanceVal, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../../interpret';
+import { type BaseClass, type Call, type ClassVal, type InstanceVal, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../../interpret';
 import { type Fx, type LayerRec, type ModelBuilder, type ModelRec, TensorV, asTensor } from '../../model';
 import { CONV_MESSAGE, RNN_MESSAGE, newModel } from '../common';
 import { linearDefault } from './init';
 import { ForeignParamV, KEEPS, ParamV, assignParam } from './params';
-import { ID, int, lineOf, traceState, traced } from './state';
+import { ID, int, lineOf, perFile, traceState, traced } from './state';
 import { type ActivationEdit, loopEvent } from './record';
 import { TorchTensorV, activation, dropoutOn, feed, freshInput, softmaxOf, wrap } from './tensors';
 
@@ -553,8 +553,12 @@ export function traceModule(fx: Fx, inst: InstanceVal): void {
   }
 }
 
+/** The user module classes instantiated in the file (a class nothing instantiates is read once the file is, see readUninstantiated). */
+const instantiated = perFile(() => new Set<ClassVal>());
+
 export const nnModule: BaseClass<ModelBuilder> = {
   create(inst, _call, fx) {
+    instantiated(fx).add(inst.cls);
     inst.data.set(MODULE_KEY, { children: new Map(), header: classHeader(inst, fx.text) } satisfies ModuleState);
   },
   setAttr(inst, name, v, fx) {
@@ -607,3 +611,44 @@ export function classHeader(inst: InstanceVal, text: string): Span {
   return { from: s.from, to: nl < 0 || nl > s.to ? s.to : nl };
 }
 
+
+/** Whether a user class derives from nn.Module (directly, through a LightningModule, or through another user class). */
+function isModuleClass(c: ClassVal, depth = 0): boolean {
+  if (depth > 10) return false;
+  return c.bases.some((b) => (b.t === 'ref' && (b.path === 'torch.nn.Module' || b.path === 'pytorch_lightning.LightningModule')) || (b.t === 'class' && isModuleClass(b, depth + 1)));
+}
+
+/**
+ * After the file is read: when no PyTorch model was built and the file defines an nn.Module subclass that nothing
+ * instantiates (a model module imported by a training script elsewhere), the last such class is read with its
+ * __init__ defaults, and a note says so; without defaults for its sizes it is not read, and a note says which.
+ */
+export function readUninstantiated(fx: Fx): void {
+  if (fx.session.models.some((m) => m.framework === ID && m.layers.length > 0)) return;
+  const made = instantiated(fx);
+  const classes: ClassVal[] = [];
+  for (const m of fx.text.matchAll(/^class\s+(\w+)\s*\(/gm)) {
+    const v = fx.globalValue(m[1]);
+    if (v?.t === 'class' && isModuleClass(v) && !made.has(v) && !classes.includes(v)) classes.push(v);
+  }
+  const cls = classes[classes.length - 1];
+  if (!cls) return;
+  const init = cls.attrs.get('__init__');
+  const params = init?.t === 'func' ? init.params.slice(1).filter((p) => !p.rest) : [];
+  const header = classHeaderOf(cls, fx.text);
+  const missing = params.filter((p) => !p.dflt).map((p) => p.name);
+  if (missing.length > 0) {
+    fx.session.looksLikeModel = true;
+    fx.note(header, `${cls.name} is never instantiated in this file and its __init__ has no default for ${missing.map((n) => `\`${n}\``).join(', ')}: its sizes are not known here, so it is not read`);
+    return;
+  }
+  const defaults = params.map((p) => `${p.name}=${fx.text.slice(p.dflt!.from, p.dflt!.to)}`);
+  fx.note(header, `${cls.name} is never instantiated in this file: read as ${cls.name}(${defaults.join(', ')}), with its __init__ defaults`);
+  fx.callValue(cls, [], header);
+}
+
+function classHeaderOf(cls: ClassVal, text: string): Span {
+  const s = cls.span;
+  const nl = text.indexOf('\n', s.from);
+  return { from: s.from, to: nl < 0 || nl > s.to ? s.to : nl };
+}

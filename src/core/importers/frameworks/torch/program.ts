@@ -3,7 +3,7 @@
 // training DataLoader's shuffle and subset), objective (the loss that reaches `.backward()`, on the output as
 // passed), update extras (schedulers converted to steps, gradient clipping in the loop), loop (`zero_grad` where it
 // sits relative to `backward()` and `step()`), the sites, the cures in PyTorch's idiom and the deviations.
-import type { Activation, DataSpec, ObjectiveSpec } from '../../../spec';
+import { type Activation, type DataSpec, type ObjectiveSpec, MAX_STEPS } from '../../../spec';
 import type { ScheduleSpec, UpdateExtras } from '../../../specParts';
 import type { Span } from '../../ast';
 import type { LoopFrame } from '../../interpret';
@@ -183,6 +183,12 @@ function read(session: ModelBuilder, it: Interpretation, text: string): ProgramR
     if (c && (within(c, trainFrame) || !trainFrame)) update[kind] = c.clip!.value;
   }
   if (Object.keys(update).length > 0) prog.update = update;
+
+  // ---- loop: more steps than a run may have: the first MAX_STEPS, said
+  if (it.steps && it.steps.value > MAX_STEPS) {
+    prog.steps = MAX_STEPS;
+    deviate(it.steps.span, `this training runs ${it.steps.value.toLocaleString('en-US')} steps${loader ? ` (${loader.len()?.toLocaleString('en-US')} batches of ${loader.batch} per epoch)` : ''}, more than the ${MAX_STEPS.toLocaleString('en-US')} a run may have: Gradient Lens trains the first ${MAX_STEPS.toLocaleString('en-US')}`);
+  }
 
   // ---- model: bias and dropout
   it.layers.forEach((l, i) => {
