@@ -8,6 +8,7 @@ import { DataLoaderV, DatasetV, MNIST_TEST, MNIST_TRAIN, dataState, datasetNote 
 import { LossFnV, lossCall } from './loss';
 import { lastModel, setBatch } from './loop';
 import { PassModuleV, applyModule, moduleState, nnModule } from './model';
+import { loopEvent } from './record';
 import { int, literalSpan } from './state';
 import { TorchTensorV, freshInput } from './tensors';
 import { TorchOptimizerV } from './update';
@@ -23,7 +24,9 @@ const d2lLoadData: Handler = (call, fx) => {
   if (b === undefined || b <= 0) fx.note(bs?.span ?? call.expr, `could not read the batch size of ${fx.src(call.expr)}: using 100 (the default of the model spec)`);
   const span = literalSpan(fx, bs) ?? bs?.span ?? call.expr;
   const make = (n: number, train: boolean) => {
-    const l = new DataLoaderV(new DatasetV(n, train, true), b ?? 100, span, false);
+    // d2l's loaders: transforms.ToTensor(), the training one shuffled
+    const l = new DataLoaderV(new DatasetV(n, train, true).withPixels({ divideBy: 255, scaledAt: call.expr }), b ?? 100, span, false);
+    l.shuffle = train;
     dataState(fx).loaders.push(l);
     return native(l);
   };
@@ -50,6 +53,7 @@ const d2lTrain: Handler = (call, fx) => {
     if (opt) model.optimizer = opt.opt;
   }
   if (loader) setBatch(fx, model, loader);
+  loopEvent(fx, 'step', call.expr, { loader });
   const perEpoch = loader?.len();
   if (epochs === undefined || epochs < 1 || perEpoch === undefined) {
     fx.note(epochsA?.span ?? call.expr, `could not tell how many steps ${fx.src(call.expr)} trains: using 1000 steps (the default of the model spec)`);
@@ -136,6 +140,7 @@ function lightningFit(fx: Fx, trainerCall: Call, call: Call): void {
   const batch: Val = { t: 'list', items: [native(new TorchTensorV('input', true).withDims(loader?.dataset?.images ? [loader.batch, 1, 28, 28] : undefined)), UNKNOWN], tuple: true };
   method('training_step', [batch, { t: 'num', v: 0 }]);
   if (loader) setBatch(fx, rec, loader);
+  loopEvent(fx, 'step', call.expr, { loader });
   const kw = trainerCall.kw;
   const maxSteps = int(kw.get('maxsteps')?.v);
   const limit = int(kw.get('limittrainbatches')?.v);

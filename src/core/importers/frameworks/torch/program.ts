@@ -138,13 +138,15 @@ function read(session: ModelBuilder, it: Interpretation, text: string): ProgramR
   // ---- data: the inputs fed to the model in the training loop
   const feeds = rec.feeds.filter((f) => within(f, trainFrame));
   const fed = feeds[feeds.length - 1] ?? rec.feeds[rec.feeds.length - 1];
-  const pixels: PixelScale | undefined = fed?.pixels;
+  // no input fed in a loop read here (d2l's train_ch3, Lightning's fit): the training loader's dataset says
+  const pixels: PixelScale | undefined = fed ? fed.pixels : loader?.dataset?.pixels;
   const data: Partial<DataSpec> = {};
   if (pixels) {
     data.divideBy = pixels.divideBy;
     if (pixels.mean !== undefined) data.mean = pixels.mean;
     if (pixels.std !== undefined) data.std = pixels.std;
-    prog.sites.input = pixels.scaledAt ?? pixels.rawAt ?? fed.span;
+    const at = pixels.scaledAt ?? pixels.rawAt ?? fed?.span;
+    if (at) prog.sites.input = at;
   } else if (fed) {
     prog.sites.input = fed.unknown ?? fed.span;
   }

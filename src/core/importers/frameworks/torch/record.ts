@@ -70,7 +70,7 @@ export interface LoopEvent {
   scheduler?: SchedulerRecord;
   clip?: { kind: 'globalClipNorm' | 'clipValue'; value: number };
   /** step: the DataLoader it iterates (data.ts DataLoaderV). */
-  loader?: { len(): number | undefined; readonly batch: number; readonly shuffle: boolean; readonly dataset?: { readonly examples: number | undefined } };
+  loader?: { len(): number | undefined; readonly batch: number; readonly shuffle: boolean; readonly dataset?: { readonly examples: number | undefined; readonly pixels?: PixelScale } };
 }
 
 export interface SchedulerRecord {
