@@ -267,3 +267,27 @@ test('a program with no zero_grad: the zero_grad() line goes in with the loop bo
   assert.ok(fix);
   assert.deepEqual(fix.edits.map((e) => e.newText), ['\t\toptimizer.zero_grad()\n']);
 });
+
+test('pixels from a numpy array this reader does not follow: trained / 255, with a deviation on the line that makes the tensor', () => {
+  const text = [
+    'import torch',
+    'import torch.nn as nn',
+    'from tensorflow.keras.datasets import mnist',
+    '',
+    '(x_train, y_train), _ = mnist.load_data()',
+    'x = torch.tensor(x_train.reshape(-1, 784), dtype=torch.float32)',
+    'loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, torch.tensor(y_train)), batch_size=32, shuffle=True)',
+    'model = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10))',
+    'opt = torch.optim.SGD(model.parameters(), lr=0.01)',
+    'for xb, yb in loader:',
+    '    opt.zero_grad()',
+    '    nn.functional.cross_entropy(model(xb), yb).backward()',
+    '    opt.step()',
+    '',
+  ].join('\n');
+  const r = read('numpy_pixels.py', text);
+  assert.ok(r.spec.ok);
+  assert.deepEqual(r.spec.spec.data, { divideBy: 255, shuffle: true });
+  assert.deepEqual((r.deviations ?? []).map((d) => [d.range.line, d.message.replace(/:.*/s, '')]), [[6, 'could not tell how these pixels are scaled (they come from data this reader does not follow, e.g. a numpy array)']]);
+  assert.equal(r.program?.input?.line, 6);
+});

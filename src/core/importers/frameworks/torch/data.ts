@@ -27,6 +27,8 @@ export class DatasetV implements Native {
   pixels?: PixelScale;
   /** A torchvision dataset without a transform: its items are PIL images, which a DataLoader cannot batch. */
   pil?: Span;
+  /** Made from tensors whose pixel scale is not known here (numpy data): where. */
+  unknownPixels?: Span;
   /** `images`: 28×28 grey images (MNIST and its kin), so an item is [1, 28, 28] and there are 10 classes. */
   constructor(readonly examples: number | undefined, readonly train: boolean, readonly images = false) {}
   withPixels(p: PixelScale | undefined): this {
@@ -67,6 +69,7 @@ export class DataLoaderV implements Native {
   element(host: Fx): Val {
     this.activeAt = [...host.loops];
     const x = new TorchTensorV('input', true).withDims(this.dataset?.images ? [this.batch, 1, 28, 28] : undefined).withPixels(this.dataset?.pixels);
+    x.unknownPixels = this.dataset?.unknownPixels;
     return { t: 'list', items: [native(x), UNKNOWN], tuple: true };
   }
   attr(name: string): Val | undefined {
@@ -167,7 +170,9 @@ export const tensorDataset: Handler = (call) => {
   const x = call.args[0];
   const t = nativeOf(x, TorchTensorV);
   const rows = t?.dims?.[0] ?? nativeOf(x, DataV)?.rows;
-  return native(new DatasetV(rows, true, t?.dims?.length === 3 || t?.dims?.[1] === 784).withPixels(t?.pixels));
+  const ds = new DatasetV(rows, true, t?.dims?.length === 3 || t?.dims?.[1] === 784).withPixels(t?.pixels);
+  ds.unknownPixels = t?.unknownPixels;
+  return native(ds);
 };
 
 /**

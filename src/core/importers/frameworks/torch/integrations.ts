@@ -137,7 +137,7 @@ function lightningFit(fx: Fx, trainerCall: Call, call: Call): void {
   if (!loaderV) loaderV = method('train_dataloader', []);
   const loader = nativeOf(loaderV, DataLoaderV);
   // training_step(batch, batch_idx) shows the loss on the model's output.
-  const batch: Val = { t: 'list', items: [native(new TorchTensorV('input', true).withDims(loader?.dataset?.images ? [loader.batch, 1, 28, 28] : undefined)), UNKNOWN], tuple: true };
+  const batch: Val = { t: 'list', items: [native(new TorchTensorV('input', true).withDims(loader?.dataset?.images ? [loader.batch, 1, 28, 28] : undefined).withPixels(loader?.dataset?.pixels)), UNKNOWN], tuple: true };
   method('training_step', [batch, { t: 'num', v: 0 }]);
   if (loader) setBatch(fx, rec, loader);
   loopEvent(fx, 'step', call.expr, { loader });

@@ -139,7 +139,7 @@ function read(session: ModelBuilder, it: Interpretation, text: string): ProgramR
   const feeds = rec.feeds.filter((f) => within(f, trainFrame));
   const fed = feeds[feeds.length - 1] ?? rec.feeds[rec.feeds.length - 1];
   // no input fed in a loop read here (d2l's train_ch3, Lightning's fit): the training loader's dataset says
-  const pixels: PixelScale | undefined = fed ? fed.pixels : loader?.dataset?.pixels;
+  const pixels: PixelScale | undefined = fed?.pixels ?? (fed?.unknown ? undefined : loader?.dataset?.pixels);
   const data: Partial<DataSpec> = {};
   if (pixels) {
     data.divideBy = pixels.divideBy;
@@ -149,6 +149,7 @@ function read(session: ModelBuilder, it: Interpretation, text: string): ProgramR
     if (at) prog.sites.input = at;
   } else if (fed) {
     prog.sites.input = fed.unknown ?? fed.span;
+    deviate(fed.unknown ?? fed.span, 'could not tell how these pixels are scaled (they come from data this reader does not follow, e.g. a numpy array): trained with pixels / 255, as transforms.ToTensor() gives them');
   }
   if (!loader && feeds.length > 0 && fed?.rows !== undefined) data.shuffle = false; // slices of the data in order
   if (loader) {
