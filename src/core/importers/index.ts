@@ -7,8 +7,9 @@ import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
 import { mergeProgramFindings, programFindings } from '../diagnostics/programFindings';
 import type { Span, Stmt } from './ast';
-import { buildLibrary, languagesOf } from './frameworks/registry';
+import { afterRun, buildLibrary, languagesOf, readProgram } from './frameworks/registry';
 import { type BudgetStop, MAX_SYNTAX_DEPTH, stopMessage } from './budget';
+import { overlayProgram, programResult as torchProgramResult, v1View } from './program';
 import { type Dialect, interpret } from './interpret';
 import { type InitSite, type Interpretation, ModelBuilder } from './model';
 import { pathLocator, readJson } from './json';
@@ -94,8 +95,9 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
       span: tooDeep, what: `nested more than ${MAX_SYNTAX_DEPTH} levels deep: blocks within blocks, or brackets within brackets`,
     });
   }
-  const it = read(program, dialect, text);
-  if ('stop' in it) return stopped(fileName, text, it.language, it.stop);
+  const read_ = read(program, dialect, text);
+  if ('stop' in read_) return stopped(fileName, text, read_.language, read_.stop);
+  const { it, session } = read_;
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
@@ -119,7 +121,11 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   }
 
   const deviations: ImportNote[] = [];
-  const raw = buildRawSpec(fileName, it, note, modelSpan, language, (span, message) => deviations.push({ range: lines.range(span), message, severity: 'warning' }));
+  // The program's parts beyond the layers: PyTorch's read by its framework module (program.ts), the TF family's by
+  // programParts.ts (it.parts, with the loss, data and update extras).
+  const prog = it.language === 'pytorch' && it.layers.length > 0 ? readProgram(session, it, text) : undefined;
+  const raw = buildRawSpec(fileName, prog ? v1View(it, prog) : it, note, modelSpan, language, (span, message) => deviations.push({ range: lines.range(span), message, severity: 'warning' }));
+  if (prog) overlayProgram(raw, prog);
   const errors = it.parts ? frameworkErrors(it.parts, lines, fileName) : [];
   const spec = errors.length > 0
     ? { ok: false as const, problems: errors.map((e) => ({ path: '$', message: e.message.replace(/\. Gradient Lens does not train.*$/, '') })) }
@@ -143,13 +149,14 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     fileName, language, spec, layers, notes, staticFindings: [],
     modelRange: it.modelSpan ? lines.range(it.modelSpan) : undefined,
   };
+  if (prog) Object.assign(result, torchProgramResult(prog, lines));
   if (it.optimizer?.lrSpan) result.learningRate = lines.range(it.optimizer.lrSpan);
   if (it.batch) result.batchSize = lines.range(it.batch.span);
   if (it.steps) result.steps = lines.range(it.steps.span);
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec), result);
   result.staticFindings.push(...errors);
   if (it.parts) programResult(it.parts, lines, result, deviations);
-  else if (deviations.length) result.deviations = deviations;
+  else if (deviations.length) result.deviations = [...(result.deviations ?? []), ...deviations];
   if (it.unstableLoss) {
     const u = it.unstableLoss;
     const r = lines.range(u.span);
@@ -191,7 +198,7 @@ function stopped(fileName: string, text: string, language: SourceLanguage, stop:
 }
 
 /** Interprets a lowered program with the framework modules of its dialect; `stop` when a budget ran out. */
-function read(program: Stmt[], dialect: Dialect, text: string): (Interpretation & { parts?: ProgramParts }) | { stop: BudgetStop; language: SourceLanguage } {
+function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpretation & { parts?: ProgramParts }; session: ModelBuilder } | { stop: BudgetStop; language: SourceLanguage } {
   const session = new ModelBuilder();
   for (const [id, label] of languagesOf()) session.languages.set(id, label);
   const library = buildLibrary(dialect);
@@ -207,13 +214,14 @@ function read(program: Stmt[], dialect: Dialect, text: string): (Interpretation 
     }
     return { stop, language };
   }
+  afterRun(host, dialect);
   const it = session.finish(host, notes, fallback);
   // The program's other parts: the loss minimised (TF1 / Keras / tfjs), the data fed, the update extras.
   if (it.language !== 'pytorch' && it.layers.length > 0) finishLoss(session, text, it.layers, it.model, it.language, (f, args, at) => host.callValue(f, args, at));
-  const parts = it.layers.length > 0 ? finishProgram(session, it.layers, it.optimizer, text, (d) => dataFixEdits(text, it.language, d)) : undefined;
+  const parts = it.language !== 'pytorch' && it.layers.length > 0 ? finishProgram(session, it.layers, it.optimizer, text, (d) => dataFixEdits(text, it.language, d)) : undefined;
   // A hand-written Keras loss is read with the model (finishLoss): its unstable log shows only then.
   const unstableLoss = it.unstableLoss ?? (session.unstableLoss && it.layers.includes(session.unstableLoss.layer) ? session.unstableLoss : undefined);
-  return { ...it, unstableLoss, parts };
+  return { it: { ...it, unstableLoss, parts }, session };
 }
 
 function buildRawSpec(fileName: string, it: Interpretation & { parts?: ProgramParts }, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage,

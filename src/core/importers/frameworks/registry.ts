@@ -2,14 +2,16 @@
 // module is), and the Library the interpreter asks about library names, built from them per dialect.
 import type { Dialect, Library } from '../interpret';
 import { norm } from '../interpret';
-import type { Fx, ModelBuilder } from '../model';
+import type { Fx, Interpretation, ModelBuilder } from '../model';
+import type { ProgramRead } from '../program';
 import type { SourceLanguage } from '../types';
-import type { FrameworkModule, Handler } from './api';
+import type { FrameworkModule, Handler, ProgramReader } from './api';
 import { keras } from './keras';
 import { pythonStdlib } from './stdlib';
 import { tf1 } from './tf1';
 import { tfjs } from './tfjs';
-import { torch } from './torch';
+import { torch } from './torch/index';
+import { torchProgram } from './torch/program';
 
 /** Every framework module, in the order their handlers are tried. */
 export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, tf1, keras, tfjs, torch];
@@ -76,3 +78,16 @@ export function languagesOf(modules: readonly FrameworkModule[] = FRAMEWORKS): M
   return out;
 }
 
+
+/** The modules that read a program's parts beyond the layers (api.ts ProgramReader), by the language they label files with. */
+export const PROGRAM_READERS: readonly ProgramReader[] = [torchProgram];
+
+/** What the reader of the file's language read of its program (undefined: none reads it, or no model was read). */
+export function readProgram(session: ModelBuilder, it: Interpretation, text: string, readers: readonly ProgramReader[] = PROGRAM_READERS): ProgramRead | undefined {
+  return readers.find((r) => r.language === it.language)?.program(session, it, text);
+}
+
+/** Each module's afterRun hook (api.ts), for the modules of `dialect`, once the file is read. */
+export function afterRun(fx: Fx, dialect: Dialect, modules: readonly FrameworkModule[] = FRAMEWORKS): void {
+  for (const m of modules) if (m.dialects.includes(dialect)) m.afterRun?.(fx);
+}
