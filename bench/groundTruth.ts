@@ -172,6 +172,9 @@ async function main(): Promise<number> {
   const data = loadMnist();
   const backend = await selectBackend((arg('backend') ?? 'wasm') as BackendRequest);
   const rows: string[][] = [];
+  const specMisses: string[] = [];
+  const reproduced: string[] = [];
+  const notReproduced: string[] = [];
   const tally = { programs: 0, readAgree: 0, specAgree: 0, found: 0, buggy: 0, fixOffered: 0, cures: 0, controlsClean: 0, controls: 0, notRead: 0 };
   for (const p of pairs) {
     const kinds: Kind[] = p.control ? ['control'] : ['buggy', 'fixed'];
@@ -197,6 +200,15 @@ async function main(): Promise<number> {
       const specOk = agrees(spec, fwOut);
       if (readOk) tally.readAgree++;
       if (specOk) tally.specAgree++;
+      if (!specOk && fwOut.length > 0) specMisses.push(`${p.name} ${kind}: framework ${summary(fwOut)}, ours as specified ${summary(spec)}`);
+      if (kind === 'buggy') {
+        // does the bug bite in the framework? non-finite, or 0.03 below the framework's fixed program
+        const fixedFw = theirs(p.fixed!, p.seeds.slice(0, 1));
+        if (fwOut.length && fixedFw.length) {
+          const bites = fwOut.some((o) => o.nonfinite) || mean(fwOut.map((o) => o.accuracy)) < mean(fixedFw.map((o) => o.accuracy)) - TOLERANCE;
+          (bites ? reproduced : notReproduced).push(`${p.name} (${summary(fwOut)} vs fixed ${summary(fixedFw)})`);
+        }
+      }
       let finding = '–';
       let fixCell = '–';
       if (kind !== 'fixed') {
@@ -266,6 +278,12 @@ training loss went non-finite on k of n seeds (a NaN network predicts class 0: 0
 - ours as specified agrees with the framework: ${tally.specAgree} / ${tally.programs}
 - expected finding on the expected line: ${tally.found} / ${tally.buggy} buggy programs; controls without a program finding: ${tally.controlsClean} / ${tally.controls}
 - fixes offered: ${tally.fixOffered} / ${tally.buggy}; cure in our re-run: ${tally.cures}
+- the bug bites in the framework (non-finite, or 0.03 below its fixed program): ${reproduced.length} of ${reproduced.length + notReproduced.length} buggy programs with both runs${notReproduced.length ? `; not: ${notReproduced.join('; ')}` : ''}
+- framework runs missing (not measured yet): ${rows.filter((r) => r[4] === '–').length} of ${rows.length} rows
+
+### Where ours as specified differs from the framework
+
+${specMisses.length ? specMisses.map((x) => `- ${x}`).join('\n') : '- none'}
 
 ## Table
 
