@@ -271,6 +271,11 @@ training loss went non-finite on k of n seeds (a NaN network predicts class 0: 0
 - **offered fix**: the fix of that finding (else the first program fix) applied to the read spec and trained again;
   it cures when the loss stays finite and the accuracy is within 0.03 of the framework's fixed program.
 
+Seed sensitivity: a head that can kill a class for good (ReLU or sigmoid on the logits, a double softmax) ends at
+very different accuracies from one initialisation to the next — in our trainer over seeds 1–4, ReLU logits on the
+TF1 program 0.86–0.95, the PyTorch double softmax 0.74–0.82, the tfjs one 0.82–0.91 — so those rows compare means over
+the manifest's seeds (3 where listed) and a ✘ there within that spread is not a trainer difference by itself.
+
 ## Summary
 
 - programs: ${tally.programs} (${pairs.filter((p) => !p.control).length} buggy/fixed pairs, ${pairs.filter((p) => p.control).length} controls); not read at all: ${tally.notRead}

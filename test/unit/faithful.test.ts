@@ -24,7 +24,7 @@ const root = join(__dirname, '..', '..', '..');
 const FIXTURES = join(root, 'test', 'fixtures', 'faithful');
 const pairs = (JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8')) as { pairs: ManifestPair[] }).pairs;
 /** Steps of the short re-runs (the bench trains the manifest's 600): enough for a NaN or a stuck run to show. */
-const SHORT_STEPS = 200;
+const SHORT_STEPS = 150;
 /** "Improves": at least this much test accuracy more, or finite where the buggy run was not. */
 const MIN_GAIN = 0.02;
 
