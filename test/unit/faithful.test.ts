@@ -59,7 +59,7 @@ async function gated(p: ManifestPair, check: () => Promise<string>): Promise<voi
 }
 
 describe('faithful fixtures: the real bug named on its line, the offered fix cures our run', () => {
-  for (const p of pairs.filter((x) => !x.control)) {
+  for (const p of pairs.filter((x) => !x.control && x.expected)) {
     test(`${p.name} (${p.framework}): ${p.expected!.code} on line ${p.expected!.lines.join(' or ')} of ${p.buggy}; its fix improves the run${p.pending ? ` [pending: ${p.pending}]` : ''}`, async () => {
       await gated(p, async () => {
         const r = importSource(p.buggy!, readFileSync(join(FIXTURES, p.buggy!), 'utf8'));
@@ -79,13 +79,15 @@ describe('faithful fixtures: the real bug named on its line, the offered fix cur
       });
     });
   }
-  for (const p of pairs.filter((x) => x.control)) {
-    test(`${p.name} (${p.framework}): a healthy control gets none of ${PROGRAM_CODES.join(', ')}${p.pending ? ` [pending: ${p.pending}]` : ''}`, async () => {
+  // healthy controls, and programs whose framework repairs what looks like a bug (Keras 3's softmax/sigmoid logits)
+  for (const p of pairs.filter((x) => x.control || !x.expected)) {
+    const file = p.control ?? p.buggy!;
+    test(`${p.name} (${p.framework}): ${p.control ? 'a healthy control' : `repaired by the framework (${p.repaired})`} gets none of ${PROGRAM_CODES.join(', ')} at warning level${p.pending ? ` [pending: ${p.pending}]` : ''}`, async () => {
       await gated(p, async () => {
-        const r = importSource(p.control!, readFileSync(join(FIXTURES, p.control!), 'utf8'));
-        assert.ok(r?.spec.ok, `${p.control}: the reader gives no valid spec`);
+        const r = importSource(file, readFileSync(join(FIXTURES, file), 'utf8'));
+        assert.ok(r?.spec.ok, `${file}: the reader gives no valid spec`);
         const at = findingAt(r.staticFindings, undefined);
-        assert.ok(at.ok, `${p.control}: ${at.text}`);
+        assert.ok(at.ok, `${file}: ${at.text}`);
         return at.text;
       });
     });
