@@ -6,6 +6,9 @@
 //     alternating, median of BENCH_REPEATS (default 5), when .venv has torch;
 //   - `npm run bench -- ladder [options]`: the scaling ladder (three model sizes × every backend, paired with
 //     PyTorch, per-phase times, probe overhead, peak RSS): bench/ladder.ts, which lists its options;
+//   - `npm run bench -- groundtruth [--run-frameworks] [--only NAME,...] [--backend B]`: the faithful fixtures
+//     (test/fixtures/faithful) in TensorFlow / Keras / PyTorch / tfjs (bench/groundTruth.py) and in our trainer, read by
+//     our importer; the table goes to docs/groundTruth.md (bench/groundTruth.ts);
 //   - `npm run bench -- parity`: a PyTorch file with nn.Linear's default init read by the importer and trained by
 //     us, against PyTorch training the same architecture with its own default init (bench/torchParity.ts);
 //   - the cooperative stop's latency and the extension host's event-loop delay during a run (p50/p99,
@@ -29,6 +32,11 @@ const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inher
 if (build.status !== 0) process.exit(1);
 if (only[0] === 'ladder') {
   const r = spawnSync(process.execPath, ['out/bench/ladder.js', ...only.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+// The faithful fixtures in the real frameworks and in ours, side by side (bench/groundTruth.ts → docs/groundTruth.md).
+if (only[0] === 'groundtruth') {
+  const r = spawnSync(process.execPath, ['out/bench/groundTruth.js', ...only.slice(1)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 
