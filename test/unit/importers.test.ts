@@ -18,12 +18,15 @@ const fixture = (name: string): { file: string; text: string } => {
   return { file, text: readFileSync(file, 'utf8') };
 };
 
+/** The spec without its layers' source names (W1, Dense(100)): those are checked in layerNames.test.ts. */
+const withoutNames = (s: ModelSpec): ModelSpec => ({ ...s, layers: s.layers.map(({ name: _name, ...l }) => l) });
+
 function load(name: string): { r: ImportResult; text: string; spec: ModelSpec } {
   const { file, text } = fixture(name);
   const r = importSource(file, text);
   assert.ok(r, `${name}: not recognised as a model file`);
   assert.ok(r.spec.ok, `${name}: invalid spec: ${JSON.stringify(!r.spec.ok && r.spec.problems)}`);
-  return { r, text, spec: r.spec.spec };
+  return { r, text, spec: withoutNames(r.spec.spec) };
 }
 
 function read(name: string, text: string): ImportResult {
@@ -34,7 +37,7 @@ function read(name: string, text: string): ImportResult {
 
 const specOf = (r: ImportResult): ModelSpec => {
   assert.ok(r.spec.ok, `invalid spec: ${JSON.stringify(!r.spec.ok && r.spec.problems)} notes: ${JSON.stringify(r.notes)}`);
-  return r.spec.spec;
+  return withoutNames(r.spec.spec);
 };
 
 /** The 1-based line of the first occurrence of `needle` (and its column). */

@@ -18,6 +18,7 @@ import { LineMap } from './positions';
 import { parsePython } from './python';
 import { type ImportNote, type ImportResult, type InitializerSite, type LayerSource, MAX_SOURCE_CHARS, type SourceLanguage, type SourceRange } from './types';
 import { problemText } from '../specText';
+import { nameLayers } from './layerNames';
 import { type ProgramParts, finishProgram } from './programParts';
 import { dataFixEdits, frameworkErrors, layerExtras, programResult } from './programResult';
 import { finishLoss } from './frameworks/tfLoss';
@@ -55,7 +56,10 @@ export function importSource(fileName: string, text: string): ImportResult | und
   const forceSpec = /\.mlp\.jsonc?$/i.test(fileName);
   if (text.length > MAX_SOURCE_CHARS) return forceSpec ? tooLarge(fileName, text) : undefined;
   try {
-    return kind === 'json' ? importJson(fileName, text, forceSpec) : importCode(fileName, text, kind);
+    const result = kind === 'json' ? importJson(fileName, text, forceSpec) : importCode(fileName, text, kind);
+    // the names people gave their layers (W1, self.fc1, Dense(100) on line 9), for everything a person reads
+    if (result && kind !== 'json') nameLayers(result, text);
+    return result;
   } catch (e) {
     // A bug here must not take the editor down: report it on the first line instead.
     const lines = new LineMap(text);
