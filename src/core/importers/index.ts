@@ -56,10 +56,7 @@ export function importSource(fileName: string, text: string): ImportResult | und
   const forceSpec = /\.mlp\.jsonc?$/i.test(fileName);
   if (text.length > MAX_SOURCE_CHARS) return forceSpec ? tooLarge(fileName, text) : undefined;
   try {
-    const result = kind === 'json' ? importJson(fileName, text, forceSpec) : importCode(fileName, text, kind);
-    // the names people gave their layers (W1, self.fc1, Dense(100) on line 9), for everything a person reads
-    if (result && kind !== 'json') nameLayers(result, text);
-    return result;
+    return kind === 'json' ? importJson(fileName, text, forceSpec) : importCode(fileName, text, kind);
   } catch (e) {
     // A bug here must not take the editor down: report it on the first line instead.
     const lines = new LineMap(text);
@@ -153,6 +150,8 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     fileName, language, spec, layers, notes, staticFindings: [],
     modelRange: it.modelSpan ? lines.range(it.modelSpan) : undefined,
   };
+  // the names people gave their layers (W1, self.fc1, Dense(100)), before any finding is worded
+  nameLayers(result, text);
   if (prog) Object.assign(result, torchProgramResult(prog, lines));
   if (it.optimizer?.lrSpan) result.learningRate = lines.range(it.optimizer.lrSpan);
   if (it.batch) result.batchSize = lines.range(it.batch.span);
