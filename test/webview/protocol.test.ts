@@ -147,7 +147,8 @@ test('the webview\'s saved state is untrusted: parsePersistedState keeps valid r
     ['more steps than a saved state keeps', { version: 1, runs: [{ ...run, steps: Array.from({ length: LIMITS.maxPersistedSteps + 2 }, (_, i) => i), loss: new Array(LIMITS.maxPersistedSteps + 2).fill(1), batchAccuracy: new Array(LIMITS.maxPersistedSteps + 2).fill(0) }] }, /1 invalid run/, 0],
     ['more probe frames than a saved state keeps', { version: 1, runs: [{ ...run, probes: new Array(LIMITS.maxPersistedFrames + 1).fill((run.probes as unknown[])[0]) }] }, /1 invalid run/, 0],
     ['the same runId twice', { version: 1, runs: [run, run] }, /1 invalid run/, 1],
-    ['more runs than a saved state holds (the rest not even checked)', { version: 1, runs: [run, { ...run, runId: 'run-2' }, ...new Array(1_000_000).fill(run)] }, /1000000 run\(s\) beyond the 2/, 2],
+    ['more runs than a saved state holds (the rest not even checked)', { version: 1, runs: [run, { ...run, runId: 'run-2' }, ...new Array(1_000_000).fill(run)] }, new RegExp(`${1_000_002 - LIMITS.maxPersistedRuns} run\\(s\\) beyond the ${LIMITS.maxPersistedRuns}`), 2],
+    ['more loss points in all than a saved state holds', { version: 1, runs: Array.from({ length: LIMITS.maxPersistedRuns }, (_, i) => ({ ...run, runId: `run-${i}`, probes: [], steps: Array.from({ length: LIMITS.maxPersistedSteps }, (_, k) => k), loss: new Array(LIMITS.maxPersistedSteps).fill(1), batchAccuracy: new Array(LIMITS.maxPersistedSteps).fill(0) })) }, /beyond the total loss points/, Math.floor(LIMITS.maxPersistedTotalSteps / LIMITS.maxPersistedSteps)],
     ['an activeRunId naming no run', { ...saved, activeRunId: 'run-9' }, /activeRunId that names none/, 1],
   ];
   for (const [what, state, why, kept] of cases) {
