@@ -140,7 +140,13 @@ export class RunChart {
   /** The x range shown: [min, max] steps. */
   get xRange(): [number, number] | undefined {
     const s = this.plot?.scales.x;
-    return s && s.min !== undefined && s.max !== undefined ? [s.min, s.max] : undefined;
+    return s && typeof s.min === 'number' && typeof s.max === 'number' ? [s.min, s.max] : undefined;
+  }
+
+  /** The y range shown. */
+  get yRange(): [number, number] | undefined {
+    const s = this.plot?.scales.y;
+    return s && typeof s.min === 'number' && typeof s.max === 'number' ? [s.min, s.max] : undefined;
   }
 
   /** Back to every step (what a double-click does). */
@@ -184,7 +190,9 @@ export class RunChart {
           this.container.dispatchEvent(new CustomEvent('zoom'));
         }],
         setCursor: [(u) => this.showTip(u)],
-        draw: [(u) => this.drawChance(u, theme)],
+        // Scales settle after a draw: tell the page, which shows the ranges (data-x-range, data-y-range).
+        setScale: [() => this.container.dispatchEvent(new CustomEvent('scale'))],
+        draw: [(u) => { this.drawChance(u, theme); this.container.dispatchEvent(new CustomEvent('scale')); }],
       },
     };
     this.plot = new uPlot(opts, data, this.container);

@@ -89,7 +89,7 @@ export class FindingsView {
     });
     const sweep = SWEEP_FOR[f.code];
     const lastLayer = (run.spec?.layers.length ?? 0) - 1;
-    if (sweep && !run.group && (sweep.kind === 'learningRate' || (f.layer >= 0 && f.layer < lastLayer))) {
+    if (sweep && (sweep.kind === 'learningRate' || (f.layer >= 0 && f.layer < lastLayer))) {
       const b = h('button', { type: 'button', class: 'secondary', 'data-testid': 'start-sweep', 'data-kind': sweep.kind,
         title: 'Train variants of this run that differ only in this, one after another, and compare them here' }, `${sweep.text}…`);
       b.addEventListener('click', () => this.actions.sweep(run.runId, sweep.kind, sweep.kind === 'learningRate' ? undefined : f.layer));

@@ -120,7 +120,8 @@ const lossBox = h('div', { class: 'chart' });
 const accBox = h('div', { class: 'chart' });
 const lossSummary = h('p', { class: 'chart-summary', id: 'loss-summary' });
 const accSummary = h('p', { class: 'chart-summary', id: 'acc-summary' });
-const lossFigure = h('figure', { 'data-testid': 'loss-chart', 'aria-describedby': 'loss-summary' }, h('figcaption', {}, 'Training loss per step (thin: raw, thick: smoothed)'), lossBox, lossSummary);
+const lossCaption = h('figcaption', {}, 'Training loss per step (thin: raw, thick: smoothed)');
+const lossFigure = h('figure', { 'data-testid': 'loss-chart', 'aria-describedby': 'loss-summary' }, lossCaption, lossBox, lossSummary);
 const accFigure = h('figure', { 'data-testid': 'accuracy-chart', 'aria-describedby': 'acc-summary' }, h('figcaption', {}, 'Test accuracy at each evaluation'), accBox, accSummary);
 const findingsBox = h('div', { class: 'findings-columns' });
 const layersBox = h('div', { class: 'layers' });
@@ -334,6 +335,7 @@ function renderSummaries(runs: RunState[]): void {
   lossFigure.setAttribute('data-series', String(lossChart.seriesCount));
   lossFigure.setAttribute('data-hidden', String(runs.filter((r) => hiddenRuns.has(r.runId)).length));
   lossFigure.setAttribute('data-log', String(logScale));
+  lossCaption.textContent = `Training loss per step (thin: raw, thick: smoothed${logScale ? '; log scale' : ''})`;
   accSummary.textContent = runs.map((r) => {
     const acc = r.evals.filter((e) => !e.final || !r.evals.some((x) => x.step === e.step && x !== e));
     const last = acc[acc.length - 1];
@@ -345,10 +347,17 @@ function renderSummaries(runs: RunState[]): void {
   }
   accFigure.setAttribute('data-points', String(accChart.points));
   accFigure.setAttribute('data-series', String(accChart.seriesCount));
+  chartState();
+}
+
+/** What the charts show now, as attributes (read by tests and assistive tooling) and the Reset zoom button. */
+function chartState(): void {
   for (const [fig, chart] of [[lossFigure, lossChart], [accFigure, accChart]] as const) {
     fig.setAttribute('data-zoomed', String(chart.zoomed));
     const x = chart.xRange;
     if (x) fig.setAttribute('data-x-range', `${Math.round(x[0])}-${Math.round(x[1])}`);
+    const y = chart.yRange;
+    if (y) fig.setAttribute('data-y-range', `${Number(y[0].toPrecision(3))} ${Number(y[1].toPrecision(3))}`);
     if (chart.chancePx === undefined) fig.removeAttribute('data-chance-px');
     else fig.setAttribute('data-chance-px', String(chart.chancePx));
   }
@@ -507,7 +516,10 @@ for (const b of sweepButtons) {
 
 logToggle.addEventListener('change', () => { logScale = logToggle.checked; scheduleRender(); });
 resetZoom.addEventListener('click', () => { lossChart.resetZoom(); accChart.resetZoom(); scheduleRender(); });
-for (const box of [lossBox, accBox]) box.addEventListener('zoom', () => scheduleRender());
+for (const box of [lossBox, accBox]) {
+  box.addEventListener('zoom', () => scheduleRender());
+  box.addEventListener('scale', () => chartState());
+}
 
 exportJson.addEventListener('click', () => {
   const run = store.active;
