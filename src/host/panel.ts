@@ -41,7 +41,8 @@ const MODEL_EXT = /(\.mlp)?\.(py|ipynb|js|mjs|cjs|ts|mts|cts|jsx|tsx|json|jsonc)
 /** The part of a run's label an export's file name starts with: safe characters, no model-file extension. */
 export function exportBaseName(label: string): string {
   const first = label.split(' · ')[0].split(' + ')[0].trim();
-  return first.replace(MODEL_EXT, '').replace(/[^A-Za-z0-9._ +()-]+/g, '_').replace(/\s+/g, '-').replace(/^[.-]+|[.-]+$/g, '').slice(0, 80) || 'run';
+  return first.replace(MODEL_EXT, '').replace(/[^A-Za-z0-9._ +()-]+/g, '_').replace(/\.\.+/g, '_').replace(/_+/g, '_').replace(/\s+/g, '-')
+    .replace(/^[._-]+|[._-]+$/g, '').slice(0, 80) || 'run';
 }
 
 /**
