@@ -215,8 +215,11 @@ export class RunManager implements RunHost, vscode.Disposable {
     for (const [index, v] of sweep.variants.entries()) {
       if (token.cancelled) break;
       const group: RunGroup = { id, title: sweep.title, variant: v.variant, index, size: sweep.variants.length, change: v.change };
+      // Only the variant "as written" is the file's program: its findings land on the file's lines; the
+      // others' would describe code that is not there.
+      const own = v.change === '';
       const record = await this.start({
-        spec: v.spec, label: `${stem} · ${v.variant}`, sourceFile: base.sourceFile ?? from?.sourceFile, source: from?.source, group, quiet: true,
+        spec: v.spec, label: `${stem} · ${v.variant}`, ...(own ? { sourceFile: base.sourceFile ?? from?.sourceFile, source: from?.source } : {}), group, quiet: true,
         // The first variant asks before replacing a run someone started; the next ones follow it.
         ifRunning: index === 0 ? 'ask' : 'refuse',
       });
