@@ -13,6 +13,7 @@ import { TrainerProcess, type ProcessOutcome } from './trainerProcess';
 import { validateSpec } from '../core/spec';
 import { checkTrainingMemory, formatBytes } from '../core/memory';
 import { type SweepKind, sweepOf } from '../core/sweeps';
+import { pickSweepLayer } from './sweepCommands';
 import { LIMITS, type RunGroup } from '../protocol/webview';
 
 export type RunStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'error';
@@ -187,7 +188,9 @@ export class RunManager implements RunHost, vscode.Disposable {
 
   /** RunHost (a finding's or the panel header's "Compare …"): fire and forget; failures are shown. */
   startSweep(base: { runId: string; spec: unknown; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): void {
-    void this.sweepRuns(base, kind, layer).catch((e: unknown) => {
+    const checked = validateSpec(base.spec);
+    const chosen = checked.ok ? pickSweepLayer(checked.spec, kind, base.label, layer) : Promise.resolve(layer);
+    void chosen.then((l) => (l === null ? [] : this.sweepRuns(base, kind, l))).catch((e: unknown) => {
       const message = e instanceof Error ? e.message : String(e);
       this.o.log.warn(`sweep of ${base.label}: ${message}`);
       void vscode.window.showErrorMessage(`Gradient Lens: cannot compare variants of "${base.label}": ${message}`);

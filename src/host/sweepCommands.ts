@@ -2,7 +2,7 @@
 // differ in one thing, trained one after another by the run manager and shown as a set in the panel.
 // Arguments (from the palette: none; from code: anything) are validated: `{ runId?, layer? }`.
 import * as vscode from 'vscode';
-import { layerLabel, validateSpec } from '../core/spec';
+import { type ModelSpec, layerLabel, validateSpec } from '../core/spec';
 import { type SweepKind, hiddenLayers } from '../core/sweeps';
 import { own, preview } from '../core/untrusted';
 import { SWEEP_KIND_NAMES } from '../protocol/webview';
@@ -27,6 +27,19 @@ export function sweepArgs(arg: unknown): { runId?: string; layer?: number } | st
   return { ...(runId !== undefined ? { runId } : {}), ...(layer !== undefined ? { layer } : {}) };
 }
 
+/**
+ * The hidden layer a sweep changes: `given`, else the only hidden layer, else the one the user picks (a quick
+ * pick of the layers by name); undefined for a learning-rate sweep; null when the pick is dismissed.
+ */
+export async function pickSweepLayer(spec: ModelSpec, kind: SweepKind, label: string, given?: number): Promise<number | undefined | null> {
+  const hidden = hiddenLayers(spec);
+  if (kind === 'learningRate' || given !== undefined || hidden.length <= 1) return given;
+  const pick = await vscode.window.showQuickPick(hidden.map((i) => ({ label: layerLabel(spec, i), layer: i })), {
+    title: `Compare ${SWEEP_KIND_NAMES[kind]} of which layer of ${label}?`, placeHolder: 'The variants differ only in this layer; they train one after another',
+  });
+  return pick ? pick.layer : null;
+}
+
 /** Runs the sweep of `kind` on the given run (default: the window's latest run with a valid spec). */
 export async function runSweepCommand(runs: RunManager, log: vscode.LogOutputChannel, kind: SweepKind, arg: unknown): Promise<RunRecord[] | undefined> {
   const args = sweepArgs(arg);
@@ -49,16 +62,9 @@ export async function runSweepCommand(runs: RunManager, log: vscode.LogOutputCha
     void vscode.window.showErrorMessage(`Gradient Lens: ${what}: "${base.label}" has no valid model spec.`);
     return undefined;
   }
-  let layer = args.layer;
-  const hidden = hiddenLayers(checked.spec);
-  if (kind !== 'learningRate' && layer === undefined && hidden.length > 1) {
-    const pick = await vscode.window.showQuickPick(hidden.map((i) => ({ label: layerLabel(checked.spec, i), layer: i })), {
-      title: `${what} of which layer of ${base.label}?`, placeHolder: 'The variants differ only in this layer; they train one after another',
-    });
-    if (!pick) return undefined;
-    layer = pick.layer;
-  }
   try {
+    const layer = await pickSweepLayer(checked.spec, kind, base.label, args.layer);
+    if (layer === null) return undefined;
     return await runs.sweepRuns({ runId: base.runId, spec: checked.spec, label: base.label, sourceFile: base.sourceFile }, kind, layer);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);

@@ -319,7 +319,11 @@ export class LayerViews {
       canvas.addEventListener('mousemove', (e) => {
         const g = holder.heat[i];
         const edges = holder.edges?.[kind];
-        const text = g && edges ? heatCellText(g, e.offsetX, e.offsetY, edges.scale, edges.edges) : '';
+        // The canvas may be shown narrower than drawn (max-width: 100%): back to drawing coordinates.
+        const ratio = window.devicePixelRatio || 1;
+        const sx = canvas.clientWidth ? canvas.width / ratio / canvas.clientWidth : 1;
+        const sy = canvas.clientHeight ? canvas.height / ratio / canvas.clientHeight : 1;
+        const text = g && edges ? heatCellText(g, e.offsetX * sx, e.offsetY * sy, edges.scale, edges.edges) : '';
         tip.textContent = text || '\u00a0';
         canvas.title = text;
       });
