@@ -340,26 +340,24 @@ async function clearNotifications(page) {
 
 /**
  * A picture for media/walkthrough/: the part that matters — the union of the elements' boxes, padded, at
- * most `maxWidth` × `maxHeight` px from its top left — at 2× device pixels, so the walkthrough's column
- * (which scales images to fit) still shows legible code and text.
+ * most `maxWidth` × `maxHeight` px from its top left, inside `within` (the editor group or panel it is in) —
+ * at the page's own pixel size, so the walkthrough's column shows code and text legibly instead of a
+ * whole window shrunk to fit.
  */
-async function mediaShot(page, locators, name, { maxWidth = 900, maxHeight = 640, pad = 10 } = {}) {
+async function mediaShot(page, locators, name, { maxWidth = 900, maxHeight = 640, pad = 10, within, left } = {}) {
   const boxes = (await Promise.all([locators].flat().map((l) => l.boundingBox()))).filter(Boolean);
   if (boxes.length === 0) throw new Error(`nothing to photograph for ${name}`);
   const vp = page.viewportSize() ?? { width: 1600, height: 1000 };
-  const x = Math.max(0, Math.min(...boxes.map((b) => b.x)) - pad);
-  const y = Math.max(0, Math.min(...boxes.map((b) => b.y)) - pad);
-  const right = Math.min(vp.width, Math.max(...boxes.map((b) => b.x + b.width)) + pad, x + maxWidth);
-  const bottom = Math.min(vp.height, Math.max(...boxes.map((b) => b.y + b.height)) + pad, y + maxHeight);
-  const shot = await page.context().newCDPSession(page).catch(() => undefined);
-  // 2× pixels: the same crop, sharper when the walkthrough scales it down.
-  await shot?.send('Emulation.setDeviceMetricsOverride', { width: vp.width, height: vp.height, deviceScaleFactor: 2, mobile: false }).catch(() => undefined);
-  try {
-    await page.screenshot({ path: join(outDir, `media-${name}.png`), clip: { x, y, width: right - x, height: bottom - y } });
-  } finally {
-    await shot?.send('Emulation.clearDeviceMetricsOverride').catch(() => undefined);
-    await shot?.detach().catch(() => undefined);
-  }
+  const area = within ? await within.boundingBox() : undefined;
+  const lo = { x: Math.max(0, area?.x ?? 0), y: Math.max(0, area?.y ?? 0) };
+  const hi = { x: Math.min(vp.width, area ? area.x + area.width : vp.width), y: Math.min(vp.height, area ? area.y + area.height : vp.height) };
+  // From the left edge of `left` (e.g. the line numbers) when given, else from the boxes.
+  const leftX = left ? (await left.boundingBox())?.x : undefined;
+  const xx = Math.max(lo.x, Math.min(leftX ?? Infinity, Math.min(...boxes.map((b) => b.x)) - pad));
+  const y = Math.max(lo.y, Math.min(...boxes.map((b) => b.y)) - pad);
+  const right = Math.min(hi.x, Math.max(...boxes.map((b) => b.x + b.width)) + pad, xx + maxWidth);
+  const bottom = Math.min(hi.y, Math.max(...boxes.map((b) => b.y + b.height)) + pad, y + maxHeight);
+  await page.screenshot({ path: join(outDir, `media-${name}.png`), clip: { x: xx, y, width: right - xx, height: bottom - y } });
 }
 
 async function uiTest() {
@@ -419,7 +417,8 @@ async function uiTest() {
       const hover = page.locator('.monaco-hover', { hasText: 'will output 0 for every image' }).first();
       await hover.waitFor({ state: 'visible', timeout: 15_000 });
       await page.waitForTimeout(300);
-      await mediaShot(page, [w1, hover], 'editor-warning', { maxWidth: 820, maxHeight: 460, pad: 12 });
+      // The line numbers, W1's line and the hover above it.
+      await mediaShot(page, [w1, hover], 'editor-warning', { maxWidth: 1000, maxHeight: 460, pad: 12, within: exampleGroup, left: exampleGroup.locator('.monaco-editor .margin').first() });
       await page.keyboard.press('Escape');
 
       // 3. Train MNIST MLP → "Model in mnist_mlp_zeros.py" (first, for the active editor) → the panel.
@@ -464,7 +463,7 @@ async function uiTest() {
       await scrollPanel(frame, '#findings-h');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-7-first-run.png') });
-      await mediaShot(page, dead.first(), 'panel', { maxWidth: 820, maxHeight: 560 });
+      await mediaShot(page, dead.first(), 'panel', { maxWidth: 820, maxHeight: 560, within: panelGroup.locator('iframe.webview').first() });
       log(`first run ${first.runId}: final accuracy ${first.value}, findings ${[...firstCodes].join(', ')}`);
       if (!(first.value >= 0.1 && first.value <= 0.12)) throw new Error(`mnist_mlp_zeros.py final accuracy shown as ${first.value}, expected ≈ 0.11`);
       for (const c of ['dead-units', 'zero-gradient', 'collapsed-output']) if (!firstCodes.has(c)) throw new Error(`the panel lists no ${c} finding for the seed example (${[...firstCodes].join(', ')})`);
@@ -482,7 +481,7 @@ async function uiTest() {
       await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-8-compare.png') });
-      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'compare', { maxWidth: 900, maxHeight: 620 });
+      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'compare', { maxWidth: 900, maxHeight: 620, within: panelGroup.locator('iframe.webview').first() });
       log(`re-run ${second.runId} with the fix: final accuracy ${second.value}; runs shown: ${[...shown].join(', ')}`);
       if (!(second.value > 0.9)) throw new Error(`the re-run with the fix reached only ${second.value}`);
       if (!shown.has(first.runId) || !shown.has(second.runId)) throw new Error('the panel does not show both runs side by side');
@@ -502,12 +501,13 @@ async function uiTest() {
       const differs = await frame.locator('[data-testid="differences"] [data-testid="differs"]').allTextContents();
       log(`sweep: unit maps side by side, zeros ${zerosDead} dead, U(±0.01) ${uniformDead} dead; differences: ${differs.join(' | ')}`);
       if (zerosDead !== '100' || uniformDead !== '0') throw new Error(`the sweep's unit maps show zeros ${zerosDead} dead, U(±0.01) ${uniformDead} dead`);
-      if (!differs.some((d) => /W1 \(100 relu\) kernel: zeros → U\(±0\.01\)/.test(d))) throw new Error(`the differences table does not name the change: ${differs.join(' | ')}`);
+      // The layer as layerTitle names it: "W1 (100 relu)" when the importer names it, else "layer 1 (100 relu)".
+      if (!differs.some((d) => /(W1|layer 1) \(100 relu\) kernel: zeros → U\(±0\.01\)/.test(d))) throw new Error(`the differences table does not name the change: ${differs.join(' | ')}`);
       await clearNotifications(page);
       await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-8b-sweep.png') });
-      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'sweep', { maxWidth: 900, maxHeight: 640 });
+      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'sweep', { maxWidth: 900, maxHeight: 640, within: panelGroup.locator('iframe.webview').first() });
       await scrollPanel(frame, '[data-testid="layer-compare"]');
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(outDir, 'ui-8c-sweep-unit-maps.png') });

@@ -91,8 +91,9 @@ const sweepButtons = (['init', 'learningRate', 'activation'] as SweepKind[]).map
     `Compare ${SWEEP_KIND_NAMES[kind]}…`));
 const header = h('header', { class: 'header', 'data-testid': 'run-header' },
   h('div', { class: 'title' }, runName, status), meta,
-  h('div', { class: 'actions' }, h('label', { class: 'run-pick' }, 'Run ', runSelect), stopButton, exportPng, exportSvg, exportCsv, exportJson),
-  h('div', { class: 'actions sweeps' }, ...sweepButtons));
+  h('div', { class: 'actions' }, h('label', { class: 'run-pick' }, 'Run ', runSelect), stopButton, exportPng, exportSvg, exportCsv, exportJson));
+// Not in the sticky header: it stays short in a narrow panel.
+const sweepBar = h('div', { class: 'actions sweeps' }, h('span', { class: 'hint' }, 'Variants of the shown run, trained one after another:'), ...sweepButtons);
 const message = h('p', { class: 'run-message', role: 'alert' });
 const empty = h('p', { class: 'empty intro' }, 'No run yet. Run "Gradient Lens: Train MNIST MLP" from the Command Palette: the loss, accuracy, hidden-unit views and findings appear here as training happens.');
 const runsBody = h('tbody');
@@ -128,7 +129,7 @@ const layersBox = h('div', { class: 'layers' });
 const tablesBody = h('div', { class: 'tables-body' });
 const tables = h('details', { class: 'tables', 'data-testid': 'data-tables' }, h('summary', {}, 'Chart data as tables (for screen readers)'), tablesBody);
 const content = h('div', { class: 'content' },
-  runsTable, sweepNote, timeNote,
+  sweepBar, runsTable, sweepNote, timeNote,
   diffTable,
   runLegend, chartTools,
   h('section', { class: 'charts', 'aria-label': 'Charts' }, lossFigure, accFigure),
