@@ -20,13 +20,9 @@
 // A second harness session opens test/integration/workspace-untrusted with workspace trust on and never
 // granted (Restricted Mode) and runs only *.untrusted.test.js (always in code-server: the electron route's
 // session runs with trust off, as training workspace files needs).
-// The harness sessions answer modal dialogs for the suite (VS Code gives an extension no way to answer
-// one): a test logs `[gradient-lens-ui] {"op":"dialog","button":"…","reply":"/tmp/…json"}` and this script
-// finds the dialog in the workbench page, writes what it shows to `reply`, and presses the button
-// (answerModal in test/integration/util.ts; GRADIENT_LENS_UI_BRIDGE=1 tells the suite it is there).
 // Options: --suite-only, --ui-only, --trusted-only (no Restricted Mode session), --update-media, GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -81,27 +77,6 @@ function withTimeout(promise, ms, what) {
   let t;
   return Promise.race([promise, new Promise((_, reject) => { t = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms); })])
     .finally(() => clearTimeout(t));
-}
-
-/** Answers a modal dialog in the workbench page for the suite (see the header): writes { text, buttons, pressed } or { error } to `reply`. */
-async function answerDialog(page, request) {
-  const { button, reply } = request;
-  let result;
-  try {
-    const box = page.locator('.monaco-dialog-box').first();
-    await box.waitFor({ state: 'visible', timeout: 30_000 });
-    const text = (await box.innerText()).trim();
-    const buttons = (await box.locator('.dialog-buttons .monaco-button').allInnerTexts()).map((t) => t.trim());
-    const target = box.locator('.dialog-buttons .monaco-button', { hasText: button }).first();
-    if (!buttons.includes(button)) throw new Error(`the dialog has no button "${button}" (buttons: ${buttons.join(', ')})`);
-    await target.click({ timeout: 10_000 });
-    const closed = await box.waitFor({ state: 'detached', timeout: 10_000 }).then(() => true, () => false);
-    result = { text, buttons, pressed: button, closed };
-  } catch (e) {
-    result = { error: e.message.split('\n')[0] };
-  }
-  writeFileSync(`${reply}.partial`, JSON.stringify(result));
-  renameSync(`${reply}.partial`, reply);
 }
 
 function readReport(file) {
@@ -189,7 +164,7 @@ async function suiteCodeServer({ untrusted = false } = {}) {
       profile, folder, logFile, workspaceTrust: untrusted,
       // GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: the set-up's load check gives up after 45 s (the FIFO test waits that long).
       env: {
-        GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache, GRADIENT_LENS_UI_BRIDGE: '1', GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: '45000',
+        GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache, GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: '45000',
         ...(untrusted ? { GRADIENT_LENS_TEST_SESSION: 'untrusted' } : {}),
       },
     });
@@ -203,12 +178,6 @@ async function suiteCodeServer({ untrusted = false } = {}) {
       // The harness forwards console calls as their raw arguments (printf-style format strings included).
       const line = Array.isArray(entry) ? format(...entry) : String(entry);
       suiteLog.push(line);
-      const ui = /^\[gradient-lens-ui\] (\{.*\})$/.exec(line.trim());
-      if (ui) {
-        let request;
-        try { request = JSON.parse(ui[1]); } catch { request = undefined; }
-        if (request?.op === 'dialog' && typeof request.button === 'string' && typeof request.reply === 'string') void answerDialog(page, request);
-      }
       (type === 'error' ? console.error : console.log)(line);
     });
     const authority = `127.0.0.1:${server.port}`;

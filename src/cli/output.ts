@@ -93,6 +93,8 @@ export function installOutput(then: (f: OutputFailure) => void): void {
   onFailure = then;
   failure = undefined;
   for (const [name, fd, stream] of [['stdout', 1, process.stdout], ['stderr', 2, process.stderr]] as const) {
+    // Also for what is written to the stream directly (the progress bar, a warning of Node's).
+    stream.on('error', (e) => fail(name, e));
     if (isFileLike(fd)) {
       sinks[name] = (text) => {
         if (failure?.stream === name) return;
@@ -103,7 +105,6 @@ export function installOutput(then: (f: OutputFailure) => void): void {
         }
       };
     } else {
-      stream.on('error', (e) => fail(name, e));
       sinks[name] = (text) => {
         if (failure?.stream === name || stream.destroyed) return;
         try {

@@ -7,6 +7,7 @@
 // pixels in [0, 1], a softmax output and a mean softmax cross-entropy, as it always has.
 
 import { own, preview, table } from './untrusted';
+import { problemsText } from './specText';
 import { type SpecProblem, isObject, isFiniteNumber, describe, noNegativeZero, isOneOf, checkKeys, positiveInt } from './specCheck';
 import { type DataSpec, type ObjectiveSpec, type UpdateExtras, type LayerExtras, UPDATE_EXTRA_KEYS, LAYER_EXTRA_KEYS, DEFAULT_OBJECTIVE, validateData, validateObjective, validateUpdateExtras, validateLayerExtras, checkOutputFitsObjective } from './specParts';
 
@@ -88,7 +89,7 @@ export type SpecResult = { ok: true; spec: ModelSpec } | { ok: false; problems: 
 
 export class SpecError extends Error {
   constructor(readonly problems: SpecProblem[]) {
-    super(`invalid model spec: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    super(`invalid model spec: ${problemsText(problems)}`);
     this.name = 'SpecError';
   }
 }
@@ -328,6 +329,11 @@ export function layerLabel(spec: Pick<ModelSpec, 'layers'>, layer: number): stri
   if (!l) return layer < 0 ? 'the model' : `layer ${layer + 1}`;
   const shape = `${l.units} ${l.activation}`;
   return l.name ? `${l.name} (${shape})` : `layer ${layer + 1} (${shape})`;
+}
+
+/** A layer's name alone, for short texts such as fix labels: `W1`, `self.fc1`, or "layer 1". */
+export function layerShortName(spec: Pick<ModelSpec, 'layers'>, layer: number): string {
+  return spec.layers[layer]?.name ?? `layer ${layer + 1}`;
 }
 
 /** The objective a spec trains (its own, or the v1 default). */

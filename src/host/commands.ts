@@ -15,6 +15,7 @@ import { choiceFromDocument, pickRun } from './pickRun';
 import type { NativeBackend, SetupResult } from './nativeSetup';
 import type { ExampleOpener } from './examples';
 import { SWEEP_COMMANDS, runSweepCommand } from './sweepCommands';
+import { problemsText } from '../core/specText';
 
 /** What the editor features (src/host/editorDiagnostics.ts) give back to the extension. */
 export interface EditorFeaturesLike {
@@ -98,7 +99,7 @@ export function requestFromArgs(arg: unknown): RunRequest | string {
   }
   if (ifRunning !== undefined && !IF_RUNNING.includes(ifRunning)) return '"ifRunning" must be ask, replace or refuse';
   const checked = validateSpec(spec);
-  if (!checked.ok) return `invalid model spec: ${cut(checked.problems.map((p) => `${p.path}: ${p.message}`).join('; '), 1000)}`;
+  if (!checked.ok) return `invalid model spec: ${cut(problemsText(checked.problems), 1000)}`;
   return { spec: checked.spec, label, ifRunning: ifRunning as RunRequest['ifRunning'] };
 }
 

@@ -13,6 +13,7 @@ import type { ImportResult } from '../core/importers/types';
 import { EXAMPLES, type Example } from '../core/examples';
 import type { ReadOutcome } from './readerClient';
 import { stoppedMessage } from './editorDiagnostics';
+import { problemsText } from '../core/specText';
 
 export interface RunChoice {
   spec: unknown;
@@ -33,7 +34,7 @@ export function choiceFromDocument(doc: vscode.TextDocument, outcome: ReadOutcom
   if (!outcome.ok) return stoppedMessage(outcome, name);
   const imported = outcome.result;
   if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs or a JSON spec).`;
-  if (!imported.spec.ok) return `the model in ${name} cannot be trained: ${imported.spec.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
+  if (!imported.spec.ok) return `the model in ${name} cannot be trained: ${problemsText(imported.spec.problems)}`;
   return { spec: imported.spec.spec, label: name, sourceFile: doc.uri.fsPath };
 }
 
@@ -171,7 +172,7 @@ async function customRun(): Promise<RunChoice | undefined> {
   };
   const checked = validateSpec(spec);
   if (!checked.ok) {
-    void vscode.window.showErrorMessage(`Gradient Lens: ${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    void vscode.window.showErrorMessage(`Gradient Lens: ${problemsText(checked.problems)}`);
     return undefined;
   }
   return { spec: checked.spec, label: name };

@@ -178,7 +178,14 @@ export function isFix(v: unknown): v is Fix {
     case 'learningRate': return isFiniteNum(v.value) && v.value > 0;
     case 'optimizer': return isObj(v.value) && isStr(v.value.type, 50) && isFiniteNum(v.value.learningRate)
       && Object.entries(v.value).every(([k, x]) => k === 'type' || isFiniteNum(x) || isBool(x));
-    case 'stableLoss': return true; // its edit comes from the importer, never from the fix
+    case 'stableLoss': case 'zeroGrad': return true; // their edits come from the importer, never from the fix
+    case 'data': return isObj(v.value) && Object.keys(v.value).length <= 5 && Object.values(v.value).every((x) => isFiniteNum(x) || isBool(x));
+    case 'objective': return isObj(v.value) && isStr(v.value.loss, 50) && isStr(v.value.from, 50) && isStr(v.value.reduction, 50)
+      && Object.keys(v.value).length <= 7 && opt(v.outputActivation, (x): x is string => isStr(x, 50))
+      && Object.entries(v.value).every(([k, x]) => isStr(x, 50) || isBool(x) || isFiniteNum(x) || (k === 'clip' && arrayOf(x, isFiniteNum, 2)));
+    case 'layers': return arrayOf(v.changes, (c) => isObj(c) && isInt(c.layer, 0, 64) && Object.keys(c).length <= 4
+      && opt(c.kernelInitializer, (x): x is unknown => isInitializer(x)) && opt(c.biasInitializer, (x): x is unknown => isInitializer(x))
+      && opt(c.activation, (x): x is string => isStr(x, 50)), 64);
     default: return false;
   }
 }

@@ -16,6 +16,7 @@ import { attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError } from '../core/backend';
 import { loadMnistAsync, DataError } from '../core/mnist';
 import { validateSpec } from '../core/spec';
+import { problemsText } from '../core/specText';
 import { ThresholdError } from '../core/diagnostics/thresholds';
 import { checkTrainingMemory } from '../core/memory';
 import { own, preview } from '../core/untrusted';
@@ -69,7 +70,7 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
     // Inside the handler: whatever the spec holds, a bad one is an error event, never a dead process.
     const parsed = validateSpec(cmd.spec);
     if (!parsed.ok) {
-      await errorEvent(runId, `invalid model spec: ${parsed.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`, 'spec');
+      await errorEvent(runId, `invalid model spec: ${problemsText(parsed.problems)}`, 'spec');
       return finish(0);
     }
     const spec = parsed.spec;

@@ -106,7 +106,8 @@ describe('Gradient Lens extension (in the extension host)', function () {
     assert.ok(r);
     assert.equal(r.status, 'error');
     assert.equal(r.errorKind, 'spec');
-    assert.match(r.message ?? '', /\$\.layers\[0\]\.units/);
+    // the key as a person reads it (the training process's message has no JSON-path "$.")
+    assert.match(r.message ?? '', /invalid model spec: layers\[0\]\.units/);
     const bad = await vscode.commands.executeCommand<RunRecord | undefined>('gradientLens.train', { preset: 'no-such-preset' });
     assert.equal(bad, undefined);
   });

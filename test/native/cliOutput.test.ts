@@ -3,7 +3,8 @@
 // never stand beside the one-line error of exit 2. GRADIENT_LENS_DEBUG=1 lets them through.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tensorFlowLogSeverity } from '../../src/core/tfStderr';
 import { repoRoot } from '../unit/helpers';
@@ -58,4 +59,42 @@ test('GRADIENT_LENS_DEBUG=1 lets the start-up lines through (so the filter is wh
   assert.equal(r.status, 0, r.stderr);
   assert.ok(r.stderr.split('\n').some((l) => tensorFlowLogSeverity(l)), `stderr: ${r.stderr}`);
   assert.equal(r.stdout.split('\n').filter(Boolean).length, 1);
+});
+
+/** `pid` is running (not gone, not a zombie whose parent was killed). */
+const running = (pid: number): boolean => {
+  try {
+    return !/^\d+ \(.*\) [ZX]/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+};
+const childrenOf = (pid: number): number[] => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
+  try {
+    return Number(/^\d+ \(.*\) \S (\d+)/s.exec(readFileSync(`/proc/${n}/stat`, 'utf8'))?.[1]) === pid;
+  } catch {
+    return false;
+  }
+}).map(Number);
+
+test('the CLI killed with SIGKILL while its filtering child trains on tensorflow: the child is gone within 1 s; SIGINT: exit 130', { skip }, async () => {
+  for (const how of ['SIGKILL', 'SIGINT'] as const) {
+    const cliProcess = spawn(process.execPath, [join(repoRoot, 'bin', 'gradient-lens.js'), 'train', '--preset', 'seed-mlp-uniform', '--steps', '1000000', ...cliNativeArgs()], {
+      cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, GRADIENT_LENS_CLI_STDERR_COLUMNS: '100' },
+    });
+    let stderr = '';
+    cliProcess.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c; });
+    const exited = new Promise<number | null>((resolve) => cliProcess.on('exit', (c) => resolve(c)));
+    const t0 = Date.now();
+    while (!/ \d+\/1000000 steps/.test(stderr) && Date.now() - t0 < 120_000) await new Promise((r) => setTimeout(r, 50));
+    const kids = childrenOf(cliProcess.pid!).filter(running);
+    assert.equal(kids.length, 1, `${how}: the training child (stderr: ${stderr.slice(-300)})`);
+    const t1 = Date.now();
+    cliProcess.kill(how);
+    const code = await exited;
+    while (running(kids[0]) && Date.now() - t1 < 5000) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(!running(kids[0]), `${how}: the child is still running`);
+    assert.ok(Date.now() - t1 <= 1000, `${how}: ${Date.now() - t1} ms`);
+    if (how === 'SIGINT') assert.equal(code, 130, stderr.slice(-300));
+  }
 });

@@ -11,6 +11,8 @@ export interface GrowthCase {
   text: string;
   /** `refused`: it grows past any budget, the reader must stop there; `read`: nothing grows, the model must be read; `either`. */
   expect: 'refused' | 'read' | 'either';
+  /** The lines (1-based, first to last) of the growth: where a refusal must be. */
+  growth: { first: number; last: number };
 }
 
 interface Pattern {
@@ -62,6 +64,11 @@ export const PY_PATTERNS: Pattern[] = [
   { name: 'sorted(l), sum(l), x in l of a doubling list', lines: ['l = [3, 1, 2]', 'for _ in range(40):', '    l = l + l', '    m = sorted(l)', '    n = sum(l)', '    b = 7 in l'], expect: 'refused' },
   { name: 'a 30,000-element literal in a loop', lines: ['for _ in range(128):', `    big = [${Array.from({ length: 30_000 }, () => '0').join(',')}]`], expect: 'either' , heavy: true },
   { name: 'branch shares of 400 ifs in a training loop', lines: ['for i in range(20000):', '    model.fit(x, y)', ...Array.from({ length: 400 }, (_, k) => [`    if i % ${k + 2} == 0:`, `        q = ${k}`]).flat()], expect: 'either' , heavy: true },
+  // Framework values grown the same ways (layers, models, tensors): bounded in number, and in the time the framework modules spend on them.
+  { name: 'Dense layers appended 128 × 128', lines: ['extra = []', ...loop2(['extra.append(tf.keras.layers.Dense(10))'])], expect: 'refused', heavy: true },
+  { name: 'Sequential nested in Sequential 128 × 128', lines: ['inner = tf.keras.Sequential([tf.keras.layers.Dense(10)])', ...loop2(['inner = tf.keras.Sequential([inner])'])], expect: 'refused', heavy: true },
+  { name: 'a TF1 chain of 16,384 matmuls', lines: ['h = tf.placeholder(tf.float32, [None, 784])', ...loop2(['h = tf.nn.relu(tf.matmul(h, tf.Variable(tf.zeros([784, 784]))))'])], expect: 'refused', heavy: true },
+  { name: 'init loops over 10,000 modules, 128 × 128 times', lines: ['import torch.nn as nn', 'net = nn.Sequential(*([nn.Linear(10, 10)] * 10000))', ...loop2(['for mod in net.modules():', '    nn.init.zeros_(mod.weight)'])], expect: 'refused', heavy: true },
   { name: '6,000 lambdas', lines: Array.from({ length: 6000 }, (_, k) => `f${k} = lambda v: v`), expect: 'read' , heavy: true },
 ];
 
@@ -90,6 +97,7 @@ export const JS_PATTERNS: Pattern[] = [
   { name: 'three nested 128-loops', lines: ['let n = 0;', 'for (let a = 0; a < 128; a++) {', '  for (let b = 0; b < 128; b++) {', '    for (let c = 0; c < 128; c++) {', '      n = n + a * b + c;', '    }', '  }', '}'], expect: 'refused' , heavy: true },
   { name: 'recursion doubling a string', lines: ['function grow(s, n) {', '  return n ? grow(s + s + s + s, n - 1) : s;', '}', "const big = grow('abcd'.repeat(1) + 'abcdefghijklmnop', 8);", 'const big2 = grow(big + big + big + big, 8);'], expect: 'either' },
   { name: 'recursion fanning out', lines: ['function tree(n) {', '  for (let i = 0; i < 100; i++) tree(n - 1);', '}', 'tree(8);'], expect: 'refused' , heavy: true },
+  { name: 'dense layers added 128 × 128', lines: ['const extra = tf.sequential();', ...loop2(['extra.add(tf.layers.dense({ units: 10 }));'], 128, false)], expect: 'refused', heavy: true },
   { name: 's.replace(a, s)', lines: ["let s = 'aaaa';", 'for (let i = 0; i < 10; i++) {', "  s = s.replaceAll('a', s);", '}'], expect: 'refused' },
 ];
 
@@ -137,14 +145,17 @@ const JS_MODEL_TAIL = ["model.add(tf.layers.dense({ units: 10, activation: 'soft
  */
 export function growthCases(): GrowthCase[] {
   const out: GrowthCase[] = [];
-  const py = (p: Pattern, where: Placement) => out.push({
-    name: `py: ${p.name} @ ${where.name}`, file: 'growth.py', expect: p.expect,
-    text: [...PY_MODEL_HEAD, ...where.wrap(p.lines), ...PY_MODEL_TAIL, ''].join('\n'),
-  });
-  const js = (p: Pattern, where: Placement) => out.push({
-    name: `js: ${p.name} @ ${where.name}`, file: 'growth.js', expect: p.expect,
-    text: [...JS_MODEL_HEAD, ...where.wrap(p.lines), ...JS_MODEL_TAIL, ''].join('\n'),
-  });
+  const file = (lang: 'py' | 'js', p: Pattern, where: Placement): GrowthCase => {
+    const [head, tail] = lang === 'py' ? [PY_MODEL_HEAD, PY_MODEL_TAIL] : [JS_MODEL_HEAD, JS_MODEL_TAIL];
+    const growth = where.wrap(p.lines).join('\n').split('\n');
+    return {
+      name: `${lang}: ${p.name} @ ${where.name}`, file: `growth.${lang}`, expect: p.expect,
+      text: [...head, ...growth, ...tail, ''].join('\n'),
+      growth: { first: head.length + 1, last: head.length + growth.length },
+    };
+  };
+  const py = (p: Pattern, where: Placement) => out.push(file('py', p, where));
+  const js = (p: Pattern, where: Placement) => out.push(file('js', p, where));
   const placed = (ps: Pattern[], places: Placement[], add: (p: Pattern, where: Placement) => void) => {
     let turn = 0;
     for (const p of ps) {

@@ -36,10 +36,10 @@ test('structural mistakes: last layer not 10 softmax units, unknown keys, bad ty
   if (r.ok) return;
   const paths = r.problems.map((p) => p.path);
   for (const p of ['$.layers[0].bogus', '$.layers[0].units', '$.layers[0].activation', '$.batchSize', '$.steps', '$.seed']) assert.ok(paths.includes(p), `${p} in ${paths}`);
-  assert.throws(() => parseSpec(null), (e: Error) => e instanceof SpecError && /\$: a model spec must be a JSON object/.test(e.message));
+  assert.throws(() => parseSpec(null), (e: Error) => e instanceof SpecError && /^invalid model spec: a model spec must be a JSON object/.test(e.message));
 });
 
-test("every preset is a valid spec; the seed runs match docs/design.md's seed table exactly", () => {
+test('every preset is a valid spec; the seed runs match the seed table in docs/design.md exactly', () => {
   const seed = PRESETS.filter((p) => p.seed).map((p) => p.id);
   assert.deepEqual(seed, ['seed-softmax-zeros', 'seed-softmax-normal', 'seed-softmax-uniform01', 'seed-mlp-zeros', 'seed-mlp-uniform']);
   for (const p of PRESETS) {
@@ -60,7 +60,9 @@ test('CLI: a bad spec file exits 2 with every problem on one line', () => {
   assert.equal(r.stdout, '');
   const line = r.stderr.trim();
   assert.equal(line.split('\n').length, 1);
-  for (const p of ['$.layers[0].activation', '$.layers[1].units', '$.optimizer.type']) assert.ok(line.includes(p), `${p} in ${line}`);
+  // each problem named by its key as a person reads it (no JSON-path "$."; --json output keeps the paths)
+  for (const p of ['layers[0].activation', 'layers[1].units', 'optimizer.type']) assert.ok(line.includes(`: ${p}: `) || line.includes(`; ${p}: `), `${p} in ${line}`);
+  assert.ok(!line.includes('$.'), line);
   writeFileSync(file, '{ not json');
   const r2 = runCli(['train', '--spec', file]);
   assert.equal(r2.status, 2);

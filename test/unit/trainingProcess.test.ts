@@ -98,7 +98,7 @@ test('a bad spec is answered with a spec error listing the problem; the process 
   const err = s.messages.find((m) => m.type === 'event' && m.event.type === 'error');
   assert.ok(err && err.type === 'event' && err.event.type === 'error');
   assert.equal(err.event.kind, 'spec');
-  assert.match(err.event.message, /\$\.layers\[0\]\.activation/);
+  assert.match(err.event.message, /invalid model spec: layers\[0\]\.activation/); // the path as a person reads it (no "$.")
 });
 
 test('a missing data folder is a data error naming the file', async () => {
@@ -166,7 +166,7 @@ test('a spec whose optimizer type names an Object.prototype member is a spec err
     const err = s.messages.find((m) => m.type === 'event' && m.event.type === 'error');
     assert.ok(err && err.type === 'event' && err.event.type === 'error', `${type}: ${s.stderr}`);
     assert.equal(err.event.kind, 'spec');
-    assert.match(err.event.message, /\$\.optimizer\.type: must be one of sgd, momentum, adam, rmsprop/);
+    assert.match(err.event.message, /invalid model spec: optimizer\.type: must be one of sgd, momentum, adam, rmsprop/);
   }
 });
 

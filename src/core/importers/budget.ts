@@ -22,6 +22,23 @@ export const MAX_WORK = 2_000_000;
  */
 export const MAX_MEMORY = 48 * 1024 * 1024;
 
+/**
+ * CPU time one reading may take, checked every few thousand steps: a backstop for work the steps do not
+ * see one by one (a framework module that searches its records on each call). The budgets above stop
+ * every generated file well before it (test/unit/readerBounds.test.ts).
+ */
+export const MAX_CPU_MS = 1500;
+
+/** Steps between two looks at the CPU time. */
+const CLOCK_EVERY = 256;
+
+/**
+ * Framework values (layers, tensors, variables, models...) one file may build. The framework modules
+ * keep and search them (a layer's input, the chain from the input to the output), so their number is
+ * bounded too; a real model file builds a few hundred.
+ */
+export const MAX_NATIVES = 5000;
+
 /** Lists, tuples and dicts nested deeper than this (a list in a list in a list...) stop the reader. */
 export const MAX_VALUE_DEPTH = 100;
 
@@ -52,6 +69,8 @@ export const COST = {
   entry: 96,
   /** One character of a string (two-byte strings are two bytes a character). */
   char: 2,
+  /** One framework value (a layer or tensor record, its shape, the calls that led to it). */
+  native: 512,
 } as const;
 
 /** What stopped the reader, and where. */
@@ -66,6 +85,13 @@ export class BudgetExceeded extends Error {
   constructor(readonly stop: BudgetStop) {
     super(`too large to follow statically (${stop.what})`);
   }
+}
+
+/** CPU time of this process so far, in milliseconds (0 where there is no `process`: the reader runs anywhere). */
+function cpuMs(): number {
+  const p = (globalThis as { process?: { cpuUsage?: () => { user: number; system: number } } }).process;
+  const u = p?.cpuUsage?.();
+  return u ? (u.user + u.system) / 1000 : 0;
 }
 
 /** `1,048,576`. */
@@ -87,14 +113,22 @@ export class Budget {
   work = 0;
   memory = 0;
   stopped?: BudgetStop;
+  private readonly cpuStart = cpuMs();
+  private nextClock = CLOCK_EVERY;
 
-  constructor(readonly maxWork = MAX_WORK, readonly maxMemory = MAX_MEMORY) {}
+  constructor(readonly maxWork = MAX_WORK, readonly maxMemory = MAX_MEMORY, readonly maxCpuMs = MAX_CPU_MS) {}
 
   /** `n` steps of work at `at`. */
   step(at: Span, n = 1): void {
     this.work += n;
     if (this.work > this.maxWork || this.stopped) {
       this.stop(at, `reading the file takes more than ${count(this.maxWork)} steps: the loops and calls that lead here repeat too much to follow`);
+    }
+    if (this.work >= this.nextClock) {
+      this.nextClock = this.work + CLOCK_EVERY;
+      if (cpuMs() - this.cpuStart > this.maxCpuMs) {
+        this.stop(at, `reading the file takes more than ${(this.maxCpuMs / 1000).toFixed(1)} s: the loops and calls that lead here repeat too much to follow`);
+      }
     }
   }
 
@@ -107,8 +141,8 @@ export class Budget {
     if (this.memory > this.maxMemory || this.stopped) this.stop(at, `${what()}: the values built by then pass the reader's ${mb(this.maxMemory)} budget`);
   }
 
-  /** Nesting past a bound at `at`. */
-  tooDeep(at: Span, what: string): never {
+  /** Another bound (nesting, framework values...) passed at `at`: `what` says which. */
+  exceeded(at: Span, what: string): never {
     return this.stop(at, what);
   }
 

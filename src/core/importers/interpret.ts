@@ -12,7 +12,7 @@
 // counter moves by a constant — is on the loop stack, so a training step recorded inside knows how
 // many times it runs. Anything not followed becomes a note at its span; nothing throws on odd input.
 import { type Expr, type Param, type Span, type Stmt, dottedName, lastName } from './ast';
-import { type BudgetStop, Budget, BudgetExceeded, COST, MAX_EVAL_DEPTH, MAX_SYNTAX_DEPTH, MAX_VALUE_DEPTH, count } from './budget';
+import { type BudgetStop, Budget, BudgetExceeded, COST, MAX_EVAL_DEPTH, MAX_NATIVES, MAX_VALUE_DEPTH, count } from './budget';
 
 export type Dialect = 'python' | 'js';
 
@@ -393,6 +393,9 @@ class Interpreter<S> implements Host<S> {
   private depth = 0;
   /** How deeply each list, tuple and dict built here nests (1: holds no container; absent: 1). */
   private readonly depths = new WeakMap<Val, number>();
+  /** Framework values seen so far (each counted once, see `fresh`). */
+  private readonly natives = new WeakSet<Native>();
+  private nativeCount = 0;
   /** Whether a loop body (or its statements before a `break`) trains: the walk is done once per body. */
   private readonly trainsMemo = new WeakMap<Stmt[], Map<number, boolean>>();
   private readonly global = new Scope();
@@ -434,6 +437,22 @@ class Interpreter<S> implements Host<S> {
     this.budget.grow(at, n * COST.entry, () => `a dict of ${count(size)} entries (${this.src(at)})`);
   }
 
+  /**
+   * A value a framework gave at `at`: a framework value not seen before is counted (MAX_NATIVES) and
+   * charged; a list (`model.modules()`, `named_parameters()`) is work in proportion to its length.
+   */
+  private fresh(v: Val, at: Span): Val {
+    if (v.t === 'list') this.budget.step(at, v.items.length);
+    if (v.t === 'native' && !this.natives.has(v.obj)) {
+      this.natives.add(v.obj);
+      if (++this.nativeCount > MAX_NATIVES) {
+        this.budget.exceeded(at, `more than ${count(MAX_NATIVES)} framework values (layers, tensors, variables...) built, the last by ${this.src(at)}: the loops and calls that build them repeat too much to follow`);
+      }
+      this.budget.grow(at, COST.native, () => `${count(this.nativeCount)} framework values (${this.src(at)})`);
+    }
+    return v;
+  }
+
   /** How deeply a value nests containers (0: not a list, tuple or dict). */
   private depthOf(v: Val): number {
     return v.t === 'list' || v.t === 'dict' ? this.depths.get(v) ?? 1 : 0;
@@ -442,7 +461,7 @@ class Interpreter<S> implements Host<S> {
   /** Records a container's nesting, stopping the reader past MAX_VALUE_DEPTH. */
   private nested<V extends Val>(v: V, depth: number, at: Span): V {
     if (depth > MAX_VALUE_DEPTH) {
-      this.budget.tooDeep(at, `a ${v.t === 'dict' ? 'dict' : v.t === 'list' && v.tuple ? 'tuple' : 'list'} nested more than ${MAX_VALUE_DEPTH} levels deep (${this.src(at)})`);
+      this.budget.exceeded(at, `a ${v.t === 'dict' ? 'dict' : v.t === 'list' && v.tuple ? 'tuple' : 'list'} nested more than ${MAX_VALUE_DEPTH} levels deep (${this.src(at)})`);
     }
     if (depth > 1) this.depths.set(v, depth);
     return v;
@@ -608,7 +627,7 @@ class Interpreter<S> implements Host<S> {
 
   /** The interpreter's own recursion went too deep here (calls within deeply nested code). */
   private tooDeep(at: Span): never {
-    return this.budget.tooDeep(at, `statements, expressions and calls nested more than ${MAX_EVAL_DEPTH} levels deep in all (${this.src(at)})`);
+    return this.budget.exceeded(at, `statements, expressions and calls nested more than ${MAX_EVAL_DEPTH} levels deep in all (${this.src(at)})`);
   }
 
   private exec(s: Stmt, scope: Scope): void {
@@ -823,7 +842,7 @@ class Interpreter<S> implements Host<S> {
     } else if (s.test) {
       count = this.whileCount(s.test, s.body, scope);
     }
-    const training = this.trainsMemo1(s.body, 0, () => this.trains(s.body, new Set(), 0));
+    const training = this.trainsOnce(s.body, 0, () => this.trains(s.body, new Set(), 0));
     const unrolls = (n: number | undefined) => !training && n !== undefined && (items !== undefined || ranged !== undefined) && n <= MAX_UNROLL;
     if (!unrolls(count)) {
       // A loop read once: a `break` sets its count (an unrolled loop runs its breaks for real).
@@ -924,7 +943,7 @@ class Interpreter<S> implements Host<S> {
       const st = body[at];
       if (st.k !== 'if' || st.branches.length !== 1 || !st.branches[0].test || !st.branches[0].body.some((x) => x.k === 'break')) continue;
       const test = st.branches[0].test;
-      const stepsBefore = this.trainsMemo1(body, at + 1, () => this.trains(body.slice(0, at), new Set(), 0));
+      const stepsBefore = this.trainsOnce(body, at + 1, () => this.trains(body.slice(0, at), new Set(), 0));
       const names = new Set<string>();
       const walk = (e: Expr): void => {
         if (e.k === 'name') names.add(e.id);
@@ -990,7 +1009,7 @@ class Interpreter<S> implements Host<S> {
   }
 
   /** `trains` of a loop body (`key` 0) or of its first statements (`key` = how many + 1), walked once per body. */
-  private trainsMemo1(body: Stmt[], key: number, walk: () => boolean): boolean {
+  private trainsOnce(body: Stmt[], key: number, walk: () => boolean): boolean {
     let m = this.trainsMemo.get(body);
     if (!m) this.trainsMemo.set(body, (m = new Map()));
     let v = m.get(key);
@@ -1287,7 +1306,7 @@ class Interpreter<S> implements Host<S> {
           const t = this.truthy(v);
           return t === undefined ? UNKNOWN : { t: 'bool', v: !t };
         }
-        if (v.t === 'native') return v.obj.unary?.(e.op, this, e) ?? UNKNOWN;
+        if (v.t === 'native') return this.fresh(v.obj.unary?.(e.op, this, e) ?? UNKNOWN, e);
         return UNKNOWN;
       }
       case 'bin': return this.binary(e, scope);
@@ -1351,7 +1370,7 @@ class Interpreter<S> implements Host<S> {
       }
       case 'native':
         if (name === '__class__') return obj.obj.attr?.(name, this, at) ?? this.typeOf(obj);
-        return obj.obj.attr?.(name, this, at) ?? UNKNOWN;
+        return this.fresh(obj.obj.attr?.(name, this, at) ?? UNKNOWN, at);
       case 'builtin':
         if (name === '__name__') return { t: 'str', v: obj.name };
         return { t: 'builtin', name: `${obj.name}.${name}` };
@@ -1568,11 +1587,11 @@ class Interpreter<S> implements Host<S> {
     }
     if (l.t === 'native') {
       const v = l.obj.binary?.(e.op, r, true, this, e, e.right);
-      if (v) return v;
+      if (v) return this.fresh(v, e);
     }
     if (r.t === 'native') {
       const v = r.obj.binary?.(e.op, l, false, this, e, e.left);
-      if (v) return v;
+      if (v) return this.fresh(v, e);
     }
     return UNKNOWN;
   }
@@ -1659,7 +1678,7 @@ class Interpreter<S> implements Host<S> {
           return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this, recv) ?? recv;
         }
         const v = recv.obj.method?.(name, call, this);
-        if (v) return v;
+        if (v) return this.fresh(v, e);
         const f = recv.obj.attr?.(name, this, e.callee);
         return f ? this.callWith(f, call, e) : UNKNOWN;
       }
@@ -1670,7 +1689,7 @@ class Interpreter<S> implements Host<S> {
         const call = this.makeCall(e, scope, '', written);
         for (const b of this.nativeBases(recv.cls)) {
           const v = b.method?.(recv, name, call, this);
-          if (v) return v;
+          if (v) return this.fresh(v, e);
           const a = b.attr?.(recv, name, this, e.callee);
           if (a) return this.callWith(a, call, e);
         }
@@ -1687,7 +1706,7 @@ class Interpreter<S> implements Host<S> {
       }
       case 'unknown': {
         const call = this.makeCall(e, scope, '', written);
-        return this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN;
+        return this.fresh(this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN, e);
       }
       default:
         this.makeCall(e, scope, '', written);
@@ -1724,12 +1743,12 @@ class Interpreter<S> implements Host<S> {
         if (m?.t === 'func') return this.invoke({ ...m, self: f }, call, e);
         for (const b of this.nativeBases(f.cls)) {
           const v = b.call?.(f, call, this);
-          if (v) return v;
+          if (v) return this.fresh(v, e);
         }
         return UNKNOWN;
       }
-      case 'ref': return this.lib.call({ ...call, path: f.path }, this) ?? UNKNOWN;
-      case 'native': return f.obj.call?.(call, this) ?? UNKNOWN;
+      case 'ref': return this.fresh(this.lib.call({ ...call, path: f.path }, this) ?? UNKNOWN, e);
+      case 'native': return this.fresh(f.obj.call?.(call, this) ?? UNKNOWN, e);
       default: return UNKNOWN;
     }
   }
