@@ -40,6 +40,7 @@ test('a sweep of 3 recorded runs (mocked acquireVsCodeApi): run list, difference
   const p = await openPanel(browser, { theme: 'dark', width: 1280 });
   await feed(p);
   const page = p.page;
+  console.log(`# 3 runs compared: one page update ${await attr(p, '#app', 'data-render-ms')} ms, slowest ${await attr(p, '#app', 'data-max-render-ms')} ms (benchmark figures, not asserted)`);
   // The run list: every run with a checkbox; a sweep's runs are all picked.
   const boxes = page.locator('[data-testid="run-pick"]');
   assert.equal(await boxes.count(), 3);
