@@ -324,7 +324,7 @@ export const ExportComparisonCommand = messageType<ExportComparisonCommandMessag
   arrayOf(m.runIds, isRunId, LIMITS.maxSnapshotRuns) && (m.runIds as unknown[]).length > 0 && new Set(m.runIds as string[]).size === (m.runIds as unknown[]).length
   && typeof m.data === 'string' && (
     (m.format === 'png' && m.data.length <= LIMITS.maxPngChars && /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/.test(m.data))
-    || (m.format === 'svg' && m.data.length <= LIMITS.maxExportChars && /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/.test(m.data) && !/<script|<foreignObject|\son[a-z]+=/i.test(m.data))
+    || (m.format === 'svg' && m.data.length <= LIMITS.maxExportChars && /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/.test(m.data) && !/<script|<foreignObject|<[^>]*\son[a-z]+\s*=/i.test(m.data))
     || (m.format === 'csv' && m.data.length <= LIMITS.maxExportChars)));
 
 export type WebviewCommand = ReadyCommandMessage | StopTrainingCommandMessage | RerunWithFixCommandMessage | ExportRunCommandMessage | RevealSourceCommandMessage

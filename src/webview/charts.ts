@@ -158,6 +158,8 @@ export class RunChart {
   private create(width: number, series: uPlot.Series[], data: uPlot.AlignedData, theme: Theme, shape: string, log: boolean): void {
     this.plot?.destroy();
     this.shape = shape;
+    // A new chart (other runs, size or scale) shows every step again.
+    this.zoomed = false;
     const yRange: uPlot.Scale['range'] = this.kind === 'accuracy'
       ? [0, 1]
       : log
