@@ -44,7 +44,8 @@ export class FindingsView {
   private shown: Finding[] | undefined;
   private shownRun = '';
 
-  constructor(private readonly list: HTMLElement, private readonly actions: FindingActions) {}
+  /** compact: the evidence starts closed (several runs side by side). */
+  constructor(private readonly list: HTMLElement, private readonly actions: FindingActions, private readonly compact = false) {}
 
   update(run: RunState | undefined): void {
     if (run?.findings === this.shown && run?.runId === this.shownRun && this.list.childElementCount > 0) return;
@@ -63,7 +64,7 @@ export class FindingsView {
       return;
     }
     const order = run.findings.map((f, i) => ({ f, i })).sort((a, b) => (SEVERITY_RANK[a.f.severity] ?? 3) - (SEVERITY_RANK[b.f.severity] ?? 3) || a.f.layer - b.f.layer);
-    order.forEach(({ f, i }, k) => this.list.append(this.item(run, f, i, k < 2)));
+    order.forEach(({ f, i }, k) => this.list.append(this.item(run, f, i, !this.compact && k < 2)));
   }
 
   private refocus(key: string): void {
@@ -139,7 +140,7 @@ export class FindingsColumns {
         this.container.append(runs.length > 1
           ? h('div', { class: 'findings-column', 'data-run-id': c.run.runId }, h('h3', {}, swatch, c.run.label, count), list)
           : list);
-        this.views.set(c.run.runId, new FindingsView(list, this.actions));
+        this.views.set(c.run.runId, new FindingsView(list, this.actions, runs.length > 1));
       }
     }
     for (const c of runs) {
