@@ -206,6 +206,11 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
       toRange(doc, { line: s.line, column: s.column, endLine: s.endLine ?? s.line, endColumn: s.endColumn ?? s.column + 1 });
     // A static whole-model finding with its own place (unstable-loss: the loss line) is recomputed with the text.
     if (!runtime && f.layer < 0 && f.source) return carried(f.source);
+    // The run's whole-model finding about a program part lands where the code shows that part (the static twin's place).
+    if (runtime && f.layer < 0) {
+      const twin = result?.staticFindings.find((g) => g.code === f.code && g.layer < 0 && g.source);
+      if (twin?.source) return carried(twin.source);
+    }
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
     const r = layer ? layer.weights ?? layer.definition : f.layer < 0 && result?.modelRange ? result.modelRange : undefined;
     if (r) return toRange(doc, r);

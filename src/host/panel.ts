@@ -140,11 +140,11 @@ export class TrainingPanel {
     );
   }
 
-  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; group?: RunGroup; sourceFile?: string }): void {
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[] }): void {
     const checked = validateSpec(run.spec);
     this.restored.delete(run.runId);
     this.emit(this.feed.beginRun({
-      runId: run.runId, label: run.label, compareWithRunId: run.compareWithRunId, sourceFile: run.sourceFile,
+      runId: run.runId, label: run.label, compareWithRunId: run.compareWithRunId, sourceFile: run.sourceFile, warnings: run.warnings,
       spec: checked.ok ? checked.spec : undefined, ...(run.group ? { group: run.group } : {}),
     }));
     this.panel.title = `Gradient Lens: ${run.label}`;

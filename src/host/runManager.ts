@@ -63,6 +63,8 @@ export interface RunRequest {
   spec: unknown;
   label: string;
   sourceFile?: string;
+  /** Where the run differs from the program as written (a file's deviations): shown at the top of the panel. */
+  programWarnings?: string[];
   /** For runs of a source file: its layers' positions, so findings carry `source`. */
   source?: TrainOptions['source'];
   compareWithRunId?: string;
@@ -76,7 +78,7 @@ export interface RunRequest {
 
 /** The panel as the run manager sees it (src/host/panel.ts's TrainingPanel implements it). */
 export interface RunView {
-  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; group?: RunGroup; sourceFile?: string }): void;
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[] }): void;
   handleTrainerMessage(msg: TrainerToHostMessage): void;
   endRun(runId: string, outcome: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
 }
@@ -329,7 +331,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery}${options.nativeBackendPath ? `, tfjs-node from ${options.nativeBackendPath}` : ''})`);
 
     const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
-    view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, group: req.group, sourceFile: req.sourceFile });
+    view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, group: req.group, sourceFile: req.sourceFile, warnings: req.programWarnings });
 
     const replay: TrainerToHostMessage[] = [];
     let replaySteps = 0;

@@ -92,6 +92,8 @@ export interface RunState {
   group?: RunGroup;
   /** File the model came from (shown, and used to reveal a finding's source). */
   sourceFile?: string;
+  /** Where the run differs from the program as written (the reader's deviations, "line 12: …"): shown at the top. */
+  warnings?: string[];
   status: RunStatus;
   /** Error or stop reason. */
   message?: string;
@@ -253,6 +255,7 @@ const isLayerFrame = (v: unknown): v is LayerFrame => isObj(v) && isInt(v.layer,
 export function isRunState(v: unknown): v is RunState {
   if (!isObj(v)) return false;
   return isRunId(v.runId) && isStr(v.label, 500) && opt(v.compareWithRunId, isRunId) && opt(v.group, isGroup) && opt(v.sourceFile, (x): x is string => isStr(x, 4096))
+    && opt(v.warnings, (x): x is string[] => arrayOf(x, (w) => isStr(w, 2000), MAX_RUN_WARNINGS))
     && RUN_STATUSES.includes(v.status as RunStatus) && opt(v.message, (x): x is string => isStr(x, 5000))
     && opt(v.spec, isSpecShape) && opt(v.start, isStartInfo) && isFiniteNum(v.startedAt) && isFiniteNum(v.elapsedMs)
     && arrayOf(v.steps, (s) => isInt(s)) && arrayOf(v.loss, isNumOrNull) && arrayOf(v.batchAccuracy, isNumOrNull)
@@ -402,7 +405,10 @@ export function describeRejected(m: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // The reducer both sides run
 
-export function newRunState(fields: { runId: string; label: string; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; spec?: ModelSpec; startedAt: number }): RunState {
+/** Warnings a run state carries at most (a file's deviations, each a line). */
+export const MAX_RUN_WARNINGS = 50;
+
+export function newRunState(fields: { runId: string; label: string; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[]; spec?: ModelSpec; startedAt: number }): RunState {
   const run: RunState = {
     runId: fields.runId, label: fields.label, status: 'pending', startedAt: fields.startedAt, elapsedMs: 0,
     steps: [], loss: [], batchAccuracy: [], evals: [], layerEdges: [], probes: [], findings: [],
@@ -410,6 +416,7 @@ export function newRunState(fields: { runId: string; label: string; compareWithR
   if (fields.compareWithRunId !== undefined) run.compareWithRunId = fields.compareWithRunId;
   if (fields.group !== undefined) run.group = fields.group;
   if (fields.sourceFile !== undefined) run.sourceFile = fields.sourceFile;
+  if (fields.warnings?.length) run.warnings = fields.warnings.slice(0, MAX_RUN_WARNINGS).map((w) => w.slice(0, 2000));
   if (fields.spec !== undefined) run.spec = fields.spec;
   return run;
 }
@@ -626,7 +633,7 @@ export class NotificationFeed {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  beginRun(run: { runId: string; label: string; spec?: ModelSpec; compareWithRunId?: string; group?: RunGroup; sourceFile?: string }): HostNotification[] {
+  beginRun(run: { runId: string; label: string; spec?: ModelSpec; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[] }): HostNotification[] {
     const startedAt = this.clock();
     this.startedAt.set(run.runId, startedAt);
     return [DidStartRunNotification.create({ run: newRunState({ ...run, startedAt }) })];

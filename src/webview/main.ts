@@ -95,6 +95,8 @@ const header = h('header', { class: 'header', 'data-testid': 'run-header' },
 // Not in the sticky header: it stays short in a narrow panel.
 const sweepBar = h('div', { class: 'actions sweeps' }, h('span', { class: 'hint' }, 'Variants of the shown run, trained one after another:'), ...sweepButtons);
 const message = h('p', { class: 'run-message', role: 'alert' });
+// Where the run differs from the program as written: never silent (the reader's deviations).
+const warnings = h('div', { class: 'run-warnings', 'data-testid': 'run-warnings', role: 'note' });
 const empty = h('p', { class: 'empty intro' }, 'No run yet. Run "Gradient Lens: Train MNIST MLP" from the Command Palette: the loss, accuracy, hidden-unit views and findings appear here as training happens.');
 const runsBody = h('tbody');
 const runsTable = h('table', { class: 'compare run-list', 'data-testid': 'compare' },
@@ -136,7 +138,7 @@ const content = h('div', { class: 'content' },
   h('section', { 'aria-labelledby': 'findings-h' }, h('h2', { id: 'findings-h' }, 'Findings'), findingsBox),
   h('section', { 'aria-labelledby': 'layers-h' }, h('h2', { id: 'layers-h' }, 'Hidden layers'), layersBox),
   tables);
-app.append(header, message, empty, content);
+app.append(header, warnings, message, empty, content);
 
 const lossChart = new RunChart(lossBox, 'loss');
 const accChart = new RunChart(accBox, 'accuracy', 180);
@@ -228,6 +230,13 @@ function renderHeader(run: RunState | undefined, compared: RunState[]): void {
   for (const b of sweepButtons) b.disabled = !run?.spec;
   message.textContent = run?.message ? `${run.status === 'error' ? 'Error' : 'Note'}: ${run.message}` : '';
   message.hidden = !run?.message;
+  const shownWarnings = run?.warnings ?? [];
+  if (warnings.dataset.key !== `${run?.runId}|${shownWarnings.length}`) {
+    warnings.dataset.key = `${run?.runId}|${shownWarnings.length}`;
+    clear(warnings);
+    if (shownWarnings.length) warnings.append(h('p', { class: 'warnings-title' }, `This run differs from the program as written (${shownWarnings.length}):`), h('ul', {}, ...shownWarnings.map((w) => h('li', {}, w))));
+  }
+  warnings.hidden = shownWarnings.length === 0;
 
   // Run picker: every run of the session, newest last.
   const ids = store.runs.map((r) => `${r.runId}:${r.label}:${r.status}`).join('|');
