@@ -161,8 +161,8 @@ const ROWS: Row[] = [
       ['logits = tf.matmul(hidden2, weights) + biases', /the output layer has no softmax/],
       ["name_scope('hidden1')|>weights = tf.Variable(", /no `next_batch\(B\)` found/],
       ["name_scope('hidden1')|>weights = tf.Variable(", /no training loop found/],
-      ['hidden1 = tf.nn.relu(tf.matmul(images, weights) + biases)', /not valid: \$\.layers\[0\]\.units/],
-      ['hidden2 = tf.nn.relu(tf.matmul(hidden1, weights) + biases)', /not valid: \$\.layers\[1\]\.units/],
+      ['hidden1 = tf.nn.relu(tf.matmul(images, weights) + biases)', /not valid: layers\[0\]\.units/],
+      ['hidden2 = tf.nn.relu(tf.matmul(hidden1, weights) + biases)', /not valid: layers\[1\]\.units/],
     ],
   },
   {

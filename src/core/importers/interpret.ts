@@ -188,6 +188,10 @@ export interface LoopFrame {
   unrolled?: boolean;
   /** The loop iterates something whose elements are not known: its target is bound to an unknown value. */
   opaque?: boolean;
+  /** When `count` is not known: the note that says so (default: "could not tell how many times this loop runs"). */
+  unknownCount?: string;
+  /** A branch's share frame: which of the (first 20,000) iterations of the loop over a range take it. */
+  takes?: Uint8Array;
 }
 
 /** What the interpreter offers framework modules. `session` is the per-file state they share. */
@@ -354,6 +358,12 @@ const MAX_CALL_DEPTH = 8;
 const MAX_UNROLL = 128;
 /** Lists longer than this are not materialised from a count (`range(60000)` stays a range, `[0] * 100000` is not followed). */
 const MAX_LIST = 10_000;
+
+/** Keywords (normalised) that say how many times a callee calls the step function it is given. */
+const CALLBACK_COUNTS = new Set(['iterations', 'iters', 'numiterations', 'niter', 'niters', 'steps', 'numsteps', 'nsteps', 'maxsteps', 'trainsteps', 'epochs', 'numepochs', 'nepochs', 'times', 'repeat', 'repeats']);
+
+/** Calls (normalised last names) that run a whole training by themselves (epochs of batches). */
+const WHOLE_TRAINING = new Set(['fit', 'fitdataset', 'fitgenerator']);
 
 const PY_BUILTINS = new Set([
   'range', 'xrange', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
@@ -658,8 +668,8 @@ class Interpreter<S> implements Host<S> {
         const shares = this.branchShares(s, scope);
         if (shares) {
           s.branches.forEach((b, i) => {
-            if (shares[i] === 0) return;
-            this.loops.push({ count: shares[i], header: b.body[0] ?? s, training: true });
+            if (shares.counts[i] === 0) return;
+            this.loops.push({ count: shares.counts[i], header: b.body[0] ?? s, training: true, takes: shares.takes[i] });
             try {
               this.softBlock(b.body, scope);
             } finally {
@@ -671,14 +681,25 @@ class Interpreter<S> implements Host<S> {
         // The conditions not known so far in this chain: every later branch depends on them too.
         const before = this.undecided.length;
         try {
+          // A branch reached when the undecided conditions before it are false excludes the branches read under
+          // them: it is on a branch path of its own (two training steps, one per branch, are one step per run).
+          const last = (b: (typeof s.branches)[number]): void => {
+            const path = this.undecided.length > before;
+            if (path) this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
+            try {
+              this.block(b.body, scope);
+            } finally {
+              if (path) this.branchPath.pop();
+            }
+          };
           for (const b of s.branches) {
             if (!b.test) {
-              this.block(b.body, scope);
+              last(b);
               return;
             }
             const t = this.truthy(this.eval(b.test, scope));
             if (t === true) {
-              this.block(b.body, scope);
+              last(b);
               return;
             }
             // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
@@ -735,15 +756,24 @@ class Interpreter<S> implements Host<S> {
    * Inside a training loop over a range, an `if` whose conditions depend on the loop variable: the share
    * of iterations that take each branch (evaluated for the loop's values; the first 20,000 of them).
    */
-  private branchShares(s: Extract<Stmt, { k: 'if' }>, scope: Scope): number[] | undefined {
-    const frame = this.loops[this.loops.length - 1];
+  private branchShares(s: Extract<Stmt, { k: 'if' }>, scope: Scope): { counts: number[]; takes: Uint8Array[] } | undefined {
+    // The loop over a range, and the branches of such `if`s between it and here (`if i % 10 == 0: … else:
+    // if i % 100 == 99: …`): a nested branch's share is of the iterations that reach it.
+    let k = this.loops.length - 1;
+    const outer: Uint8Array[] = [];
+    while (k >= 0 && !this.loops[k].range && this.loops[k].takes) outer.push(this.loops[k--].takes!);
+    const frame = this.loops[k];
     const r = frame?.range;
     if (!r || !frame.training || r.n === 0) return undefined;
     if (s.branches.some((b) => b.test && !this.mentions(b.test, r.name, 0))) return undefined;
     const probe = new Scope(scope);
     const n = Math.min(r.n, 20_000);
     const counts = s.branches.map(() => 0);
+    const takes = s.branches.map(() => new Uint8Array(n));
+    let reached = 0;
     for (let i = 0; i < n; i++) {
+      if (outer.some((o) => !o[i])) continue;
+      reached++;
       probe.set(r.name, { t: 'num', v: r.start + i * r.step });
       let taken = -1;
       for (let j = 0; j < s.branches.length && taken < 0; j++) {
@@ -752,9 +782,12 @@ class Interpreter<S> implements Host<S> {
         if (t === undefined) return undefined;
         if (t) taken = j;
       }
-      if (taken >= 0) counts[taken]++;
+      if (taken >= 0) {
+        counts[taken]++;
+        takes[taken][i] = 1;
+      }
     }
-    return counts.map((c) => c / n);
+    return { counts: counts.map((c) => (reached === 0 ? 0 : c / reached)), takes };
   }
 
   /** Whether `e` reads the name `id` (and calls nothing, so evaluating it has no effect). */
@@ -1060,6 +1093,43 @@ class Interpreter<S> implements Host<S> {
       }
     }
     return false;
+  }
+
+  /** Whether statements (or the functions they call, by name) hold a loop that trains, or a `fit(...)`: a whole training, not one step. */
+  private trainsWhole(stmts: Stmt[], seen: Set<string>, depth: number): boolean {
+    if (depth > 12) return false;
+    this.budget.step(stmts[0] ?? this.at, stmts.length);
+    let found = false;
+    const inExpr = (e: Expr | undefined, d: number): void => {
+      if (!e || d > 200 || found) return;
+      if (e.k === 'call') {
+        const n = lastName(e.callee);
+        if (n !== undefined && WHOLE_TRAINING.has(norm(n))) { found = true; return; }
+        const bodies = n !== undefined ? this.defsByName.get(n) : undefined;
+        if (n !== undefined && bodies && !seen.has(n)) {
+          seen.add(n);
+          if (bodies.some((b) => this.trainsWhole(b, seen, depth + 1))) { found = true; return; }
+        }
+        inExpr(e.callee, d + 1);
+        e.args.forEach((a) => inExpr(a, d + 1));
+        e.kwargs.forEach((k) => inExpr(k.value, d + 1));
+      } else if (e.k === 'member') inExpr(e.obj, d + 1);
+      else if (e.k === 'bin') { inExpr(e.left, d + 1); inExpr(e.right, d + 1); }
+      else if (e.k === 'unary' || e.k === 'spread') inExpr(e.arg, d + 1);
+    };
+    for (const s of stmts) {
+      if (found) return true;
+      switch (s.k) {
+        case 'assign': inExpr(s.value, 0); break;
+        case 'expr': inExpr(s.e, 0); break;
+        case 'return': inExpr(s.e, 0); break;
+        case 'loop': if (this.trainsOnce(s.body, 0, () => this.trains(s.body, new Set(), 0))) return true; break;
+        case 'block': if (this.trainsWhole(s.body, seen, depth + 1)) return true; break;
+        case 'if': if (s.branches.some((b) => this.trainsWhole(b.body, seen, depth + 1))) return true; break;
+        default: break;
+      }
+    }
+    return found;
   }
 
   /**
@@ -1706,7 +1776,9 @@ class Interpreter<S> implements Host<S> {
       }
       case 'unknown': {
         const call = this.makeCall(e, scope, '', written);
-        return this.fresh(this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN, e);
+        const v = this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this);
+        if (v === undefined) this.callbacks(call, e);
+        return this.fresh(v ?? UNKNOWN, e);
       }
       default:
         this.makeCall(e, scope, '', written);
@@ -1747,9 +1819,46 @@ class Interpreter<S> implements Host<S> {
         }
         return UNKNOWN;
       }
-      case 'ref': return this.fresh(this.lib.call({ ...call, path: f.path }, this) ?? UNKNOWN, e);
+      case 'ref': {
+        const v = this.lib.call({ ...call, path: f.path }, this);
+        if (v === undefined) this.callbacks(call, e);
+        return this.fresh(v ?? UNKNOWN, e);
+      }
       case 'native': return this.fresh(f.obj.call?.(call, this) ?? UNKNOWN, e);
       default: return UNKNOWN;
+    }
+  }
+
+  /**
+   * A call that is not followed (a helper of another module, a library function no framework module reads)
+   * given a function of the file that trains (`datavis.animate(training_step, iterations=10000 + 1)`,
+   * `utils.run(step)`): that function is the step of a loop run by the callee, as many times as its
+   * `iterations=` / `steps=` / `epochs=` (…) argument says — or an unknown number of times, which the step count's
+   * note then says. Read here, once, inside that loop.
+   */
+  private callbacks(call: Call, e: Extract<Expr, { k: 'call' }>): void {
+    if (this.libraryCall) return;
+    const given = [...call.args, ...[...call.kw.values()].map((a) => a.v)];
+    const fns = given.filter((v): v is FuncVal => v.t === 'func' && !this.called.has(v.node));
+    if (fns.length === 0) return;
+    let times: number | undefined;
+    for (const [name, a] of call.kw) {
+      if (!CALLBACK_COUNTS.has(name) || a.v.t !== 'num') continue;
+      if (Number.isInteger(a.v.v) && a.v.v > 0) times = a.v.v;
+    }
+    const callee = this.src(e.callee);
+    for (const f of new Set(fns)) {
+      if (this.called.has(f.node) || !this.trainsOnce(f.body, 0, () => this.trains(f.body, new Set(), 0))) continue;
+      // Without a count, a function that runs a whole training (its own loop, a `fit`) is an entry point
+      // (`addEventListener('load', run)`, `Thread(target=train)`): read once, where it is read anyway.
+      if (times === undefined && this.trainsWhole(f.body, new Set(), 0)) continue;
+      const unknownCount = `could not tell how many times ${callee}(...) calls ${f.name || 'the function it is given'}() (the training step): using 1000 steps (the default of the model spec)`;
+      this.loops.push({ count: times, header: e, training: true, unknownCount });
+      try {
+        this.callValue(f, [], e);
+      } finally {
+        this.loops.pop();
+      }
     }
   }
 

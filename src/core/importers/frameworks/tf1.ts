@@ -348,7 +348,7 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
     const b = nativeOf(call.args[2], VarV);
     return t && b ? addBias(fx, t, b, call.expr) : t ? native(t) : UNKNOWN;
   },
-  reshape: passThrough, identity: passThrough, flatten: passThrough,
+  reshape: reshapeInput, identity: passThrough, flatten: passThrough,
   dropout,
   softmaxcrossentropywithlogits: softmaxCrossEntropy, softmaxcrossentropywithlogitsv2: softmaxCrossEntropy,
   sparsesoftmaxcrossentropywithlogits: softmaxCrossEntropy, softmaxcrossentropy: softmaxCrossEntropy, sparsesoftmaxcrossentropy: softmaxCrossEntropy,
@@ -415,3 +415,14 @@ export const tf1: FrameworkModule = {
   },
   trainingCalls: ['next_batch', 'run', 'minimize', 'apply_gradients'],
 };
+
+/**
+ * `tf.reshape(X, [-1, 784])`: the input placeholder reshaped is an input of the new shape (so an image-shaped
+ * placeholder flattened before the first layer is not noted as the wrong shape); anything else passes through.
+ */
+function reshapeInput(call: Call, fx: Fx): Val | undefined {
+  const p = nativeOf(call.args[0], PlaceholderV);
+  const shape = shapeOf(call.arg(1, 'shape')?.v);
+  if (p && shape) return native(new PlaceholderV(shape.map((d) => (d === -1 ? undefined : d)), p.span));
+  return passThrough(call, fx);
+}
