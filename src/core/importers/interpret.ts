@@ -411,6 +411,10 @@ class Interpreter<S> implements Host<S> {
   private readonly global = new Scope();
   /** Set while a library calls back into user code (see callValue). */
   private libraryCall = false;
+  /** The default values of the parameters of functions read without a call (run): whether each was read. */
+  private readonly defaultsRead = new WeakMap<Val, { used: boolean }>();
+  /** Set while a class nothing instantiates is read (instantiateUncalled): the defaults its constructor reads. */
+  private pendingDefaults: { name: string; v: Val; used: boolean }[] | undefined;
   /** Per function being read: the value of a `return` in a branch that only some runs take. */
   private readonly softReturns: (Val | undefined)[] = [];
 
@@ -522,13 +526,22 @@ class Interpreter<S> implements Host<S> {
     for (let i = 0; i < this.defs.length; i++) {
       const f = this.defs[i];
       // A function that some other function of the file calls is read when that one is.
-      if (this.called.has(f.node) || this.calledNames.has(f.name)) continue;
+      if (this.called.has(f.node)) continue;
+      if (f.owner && f.name === '__init__' && this.dialect === 'python') {
+        // A class the file never instantiates (a model class for another file to use): one instance is made
+        // with the constructor's default values, as a call without arguments would.
+        this.instantiateUncalled(f.owner);
+        continue;
+      }
+      if (this.calledNames.has(f.name)) continue;
       this.called.add(f.node);
       const local = new Scope(f.scope);
+      const defaults: { name: string; v: Val; used: boolean }[] = [];
       f.params.forEach((p, i) => {
         if (i === 0 && f.self === undefined && (p.name === 'self' || p.name === 'cls')) local.set(p.name, UNKNOWN);
         else if (p.rest) local.set(p.name, p.rest === '*' ? { t: 'list', items: [] } : { t: 'dict', entries: new Map() });
-        else local.set(p.name, p.dflt ? this.eval(p.dflt, f.scope) : { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
+        else if (p.dflt) local.set(p.name, this.defaultValue(p.name, p.dflt, f.scope, defaults));
+        else local.set(p.name, { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
       });
       this.callDepth++;
       try {
@@ -536,7 +549,44 @@ class Interpreter<S> implements Host<S> {
       } finally {
         this.callDepth--;
       }
+      if (f.name) this.noteDefaults(defaults, f.node, `${f.owner ? `${f.owner.name}.` : ''}${f.name}() is never called in this file: read with the default values of its parameters`);
     }
+  }
+
+  /** `Cls()` for a class nothing instantiates: parameters with defaults take them (noted when read), others are not known. */
+  private instantiateUncalled(cls: ClassVal): void {
+    this.pendingDefaults = [];
+    const e: Extract<Expr, { k: 'call' }> = { k: 'call', callee: { k: 'other', what: 'value', from: cls.span.from, to: cls.span.from }, args: [], kwargs: [], from: cls.span.from, to: cls.span.from };
+    const call: Call = { expr: e, path: '', written: '', args: [], argExprs: [], kw: new Map(), named: new Map(), arg: () => undefined };
+    const defaults = this.pendingDefaults;
+    this.callDepth++;
+    try {
+      this.instantiate(cls, call, e);
+    } finally {
+      this.callDepth--;
+      this.pendingDefaults = undefined;
+    }
+    this.noteDefaults(defaults, cls.span, `${cls.name} is never instantiated in this file: read with the default values of its constructor's parameters`);
+  }
+
+  /** Notes, at `at`, which default values were read in place of arguments. */
+  private noteDefaults(defaults: { name: string; v: Val; used: boolean }[], at: Span, what: string): void {
+    const used = defaults.filter((d) => d.used);
+    if (used.length === 0) return;
+    const shown = (v: Val): string => (v.t === 'num' ? String(v.v) : v.t === 'str' ? JSON.stringify(v.v.slice(0, 30))
+      : v.t === 'bool' ? (this.dialect === 'python' ? (v.v ? 'True' : 'False') : String(v.v)) : '?');
+    this.note(at, `${what} (${used.map((d) => `${d.name}=${shown(d.v)}`).join(', ')})`);
+  }
+
+  /** A parameter's default value as read for a call that does not pass it; tracked (see lookup) while `pendingDefaults` is set. */
+  private defaultValue(name: string, dflt: Expr, scope: Scope, track: { name: string; v: Val; used: boolean }[] | undefined): Val {
+    const d = this.eval(dflt, scope);
+    if (!track || (d.t !== 'num' && d.t !== 'str' && d.t !== 'bool')) return d;
+    const v: Val = { ...d };
+    const rec = { name, v, used: false };
+    track.push(rec);
+    this.defaultsRead.set(v, rec);
+    return v;
   }
 
   /** Names called somewhere inside a function body (a function called by another one is not a root to read alone). */
@@ -1402,7 +1452,11 @@ class Interpreter<S> implements Host<S> {
 
   private lookup(id: string, scope: Scope): Val {
     const v = scope.get(id);
-    if (v) return v;
+    if (v) {
+      const d = this.defaultsRead.get(v);
+      if (d) d.used = true;
+      return v;
+    }
     if (this.dialect === 'python' ? PY_BUILTINS.has(id) : JS_BUILTINS.has(id)) return { t: 'builtin', name: id };
     if (this.dialect === 'js' && (id === 'this' || id === 'self')) return UNKNOWN;
     for (const m of this.stars) {
@@ -1903,7 +1957,8 @@ class Interpreter<S> implements Host<S> {
       }
       const kw = call.named.get(p.name);
       if (kw) used.add(p.name);
-      local.set(p.name, kw ? kw.v : i < positional.length ? positional[i] : p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN);
+      const track = f.name === '__init__' ? this.pendingDefaults : undefined;
+      local.set(p.name, kw ? kw.v : i < positional.length ? positional[i] : p.dflt ? this.defaultValue(p.name, p.dflt, f.scope, track) : UNKNOWN);
     });
     if (f.owner && this.dialect === 'python') {
       // Python's zero-argument super() reads the method's class and first argument.
