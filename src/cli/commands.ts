@@ -75,6 +75,11 @@ function noteLine(file: string, n: ImportNote): string {
   return `note ${basename(file)}:${n.range.line}:${n.range.column}: ${messageForPeople(n.message)}`;
 }
 
+/** A deviation (ImportResult.deviations: where the run differs from the program as written) is a warning. */
+function deviationLine(file: string, n: ImportNote): string {
+  return `warning ${basename(file)}:${n.range.line}:${n.range.column}: ${messageForPeople(n.message)}`;
+}
+
 const fmt = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 
 /** Columns padded to their widest cell; every cell made printable first (a name may come from the user's file). */
@@ -159,9 +164,6 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
     if (!imported.spec.ok) throw new UsageError(`${file}: invalid model spec: ${problemsText(imported.spec.problems)}`);
     spec = imported.spec.spec;
     source = { ...imported, file };
-    // What the importer could not follow and filled in (a default optimizer, an unreadable
-    // initializer...): the model trained is not exactly the file's, so say so before training.
-    for (const n of imported.notes) errLine(cut(noteLine(file, n), MAX_ERROR_LINE));
   } else {
     const id = typeof values.preset === 'string' ? values.preset : 'seed-mlp-zeros';
     const preset = findPreset(id);
@@ -171,9 +173,16 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
   spec = withOverrides(spec, c);
   // Only now, with the input checked: bad input gets its one line from this process.
   if (await shouldRunInChild(c)) return runInChild(c.argv);
+  if (source) {
+    // What the importer could not follow and filled in (a default optimizer, an unreadable initializer...) and
+    // where the run differs from the program: the model trained is not exactly the file's, so say so before
+    // training — here, in the process that trains (the parent of a child run says nothing: it would be said twice).
+    for (const n of source.deviations ?? []) errLine(cut(deviationLine(source.file, n), MAX_ERROR_LINE));
+    for (const n of source.notes) errLine(cut(noteLine(source.file, n), MAX_ERROR_LINE));
+  }
   const summary = await trainOne(spec, c, source);
   if (c.json) {
-    outJson(source ? { ...summary, importNotes: source.notes } : summary);
+    outJson(source ? { ...summary, importNotes: source.notes, ...(source.deviations?.length ? { deviations: source.deviations } : {}) } : summary);
     return 0;
   }
   const skipped = summary.backendInfo.skipped.map((s) => `${s.name} skipped: ${s.reason}`).join('; ');
@@ -185,6 +194,11 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
   if (skipped) outLine(`(${skipped})`);
   const b = summary.backendInfo;
   if (b.name === 'tensorflow') outLine(`(libtensorflow ${b.tensorflowVersion ?? '?'}, ${b.threads} intra-op / ${b.interOpThreads} inter-op thread(s), from ${b.nativePath})`);
+  if (source?.deviations?.length) {
+    outLine();
+    outLine(`Where this run differs from the program (${source.deviations.length}):`);
+    for (const n of source.deviations) outLine(`  ${deviationLine(source.file, n)}`);
+  }
   if (source?.notes.length) {
     outLine();
     outLine(`Import notes (${source.notes.length}; the model above is what was trained):`);
@@ -231,7 +245,7 @@ export async function cmdCheck(positionals: string[], c: Common): Promise<number
     // Data: problems keep their JSON paths, notes their messages as the importer wrote them.
     outJson({
       file, language: r.language, spec: r.spec.ok ? r.spec.spec : undefined, problems: r.spec.ok ? [] : r.spec.problems,
-      findings, notes: r.notes, layers: r.layers,
+      findings, notes: r.notes, layers: r.layers, ...(r.deviations?.length ? { deviations: r.deviations } : {}),
     });
     return r.spec.ok ? 0 : 2;
   }
@@ -246,6 +260,7 @@ export async function cmdCheck(positionals: string[], c: Common): Promise<number
     const s = r.spec.spec;
     outLine(`${file} (${r.language}): ${describeArchitecture(s)}; ${s.optimizer.type} lr ${s.optimizer.learningRate}, batch ${s.batchSize}, ${s.steps} steps`);
   }
+  for (const n of r.deviations ?? []) outLine(`  ${deviationLine(file, n)}`);
   for (const n of r.notes) outLine(`  ${noteLine(file, n)}`);
   if (findings.length) {
     outLine('Static findings:');

@@ -16,6 +16,7 @@ import { LineMap } from './positions';
 import { parsePython } from './python';
 import { type ImportNote, type ImportResult, type InitializerSite, type LayerSource, MAX_SOURCE_CHARS, type SourceLanguage, type SourceRange } from './types';
 import { problemText } from '../specText';
+import { capSteps, stepLimitDeviation } from './stepLimit';
 
 // Files larger than MAX_SOURCE_CHARS (types.ts) are not read (a `*.mlp.json` that large gets an error saying so):
 // parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller.
@@ -115,6 +116,7 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   }
 
   const raw = buildRawSpec(fileName, it, note, modelSpan, language);
+  const programSteps = capSteps(raw);
   const spec = validateSpec(raw);
   const layers: LayerSource[] = it.layers.map((l, i) => {
     const src: LayerSource = { layer: i, weights: lines.range(l.weightsSpan), definition: lines.range(l.definition) };
@@ -138,6 +140,7 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   if (it.optimizer?.lrSpan) result.learningRate = lines.range(it.optimizer.lrSpan);
   if (it.batch) result.batchSize = lines.range(it.batch.span);
   if (it.steps) result.steps = lines.range(it.steps.span);
+  if (programSteps !== undefined) result.deviations = [...(result.deviations ?? []), stepLimitDeviation(programSteps, lines.range(it.steps?.span ?? modelSpan))];
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec), result);
   if (it.unstableLoss) {
     const u = it.unstableLoss;
