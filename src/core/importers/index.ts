@@ -241,14 +241,19 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
   const raw: Record<string, unknown> = { name: specNameOf(fileName), layers: rawLayers };
   if (it.optimizer) raw.optimizer = it.optimizer.spec;
   else if (it.layers.length > 0 && !it.notes.some((n) => /never compiled/.test(n.message))) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
+  // What the reading already said about the batch size and the step count (a `next_batch(FLAGS.batch)` whose size
+  // is not known, a loop whose count is not): the notes below would contradict it ("no `next_batch(B)` found").
+  const said = (re: RegExp): boolean => it.notes.some((n) => re.test(n.message));
+  const batchSaid = said(/\bbatch size\b/);
+  const stepsSaid = said(/how many times|this training loop runs|not drawn inside|using 1000 steps/);
   if (it.batch) raw.batchSize = it.batch.value;
-  else if (it.layers.length > 0) {
+  else if (it.layers.length > 0 && !batchSaid) {
     note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)'
       : language === 'pytorch' ? 'no `DataLoader(..., batch_size=B)` iterated around `optimizer.step()` found: using batch size 100 (the default)'
         : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
   }
   if (it.steps) raw.steps = it.steps.value;
-  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
+  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch && !stepsSaid) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
   return raw;
 }
 

@@ -6,6 +6,7 @@ import type { Fx, ModelBuilder } from '../model';
 import type { SourceLanguage } from '../types';
 import type { FrameworkModule, Handler } from './api';
 import { keras } from './keras';
+import { labels } from './labels';
 import { recurrent } from './recurrent';
 import { pythonStdlib } from './stdlib';
 import { tf1 } from './tf1';
@@ -13,7 +14,7 @@ import { tfjs } from './tfjs';
 import { torch } from './torch';
 
 /** Every framework module, in the order their handlers are tried. */
-export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, recurrent, tf1, keras, tfjs, torch];
+export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, recurrent, labels, tf1, keras, tfjs, torch];
 
 /** The Library (interpret.ts) made of the modules that apply to `dialect`. */
 export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule[] = FRAMEWORKS): Library<ModelBuilder> {
