@@ -17,6 +17,7 @@ import { parsePython } from './python';
 import { type ImportNote, type ImportResult, type InitializerSite, type LayerSource, MAX_SOURCE_CHARS, type SourceLanguage, type SourceRange } from './types';
 import { problemText } from '../specText';
 import { capSteps, stepLimitDeviation } from './stepLimit';
+import { type Reading, lostResult, modelLost } from './unfollowed';
 
 // Files larger than MAX_SOURCE_CHARS (types.ts) are not read (a `*.mlp.json` that large gets an error saying so):
 // parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller.
@@ -93,6 +94,8 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   }
   const it = read(program, dialect, text);
   if ('stop' in it) return stopped(fileName, text, it.language, it.stop);
+  const lost = modelLost(it, text);
+  if (lost) return lostResult(fileName, text, it.language, lost);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
@@ -180,12 +183,12 @@ function stopped(fileName: string, text: string, language: SourceLanguage, stop:
 }
 
 /** Interprets a lowered program with the framework modules of its dialect; `stop` when a budget ran out. */
-function read(program: Stmt[], dialect: Dialect, text: string): Interpretation | { stop: BudgetStop; language: SourceLanguage } {
+function read(program: Stmt[], dialect: Dialect, text: string): (Interpretation & Reading) | { stop: BudgetStop; language: SourceLanguage } {
   const session = new ModelBuilder();
   for (const [id, label] of languagesOf()) session.languages.set(id, label);
   const library = buildLibrary(dialect);
   const fallback: SourceLanguage = dialect === 'python' ? 'keras' : 'tfjs';
-  const { notes, host, stopped: stop } = interpret(program, { dialect, text, library, session });
+  const { notes, host, stopped: stop, unfollowed, trains } = interpret(program, { dialect, text, library, session });
   if (stop) {
     // The framework the file used so far names it (the reading ended midway, so this may find nothing).
     let language: SourceLanguage = fallback;
@@ -196,7 +199,7 @@ function read(program: Stmt[], dialect: Dialect, text: string): Interpretation |
     }
     return { stop, language };
   }
-  return session.finish(host, notes, fallback);
+  return { ...session.finish(host, notes, fallback), unfollowed, trains };
 }
 
 function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage): Record<string, unknown> {

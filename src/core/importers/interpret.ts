@@ -314,6 +314,17 @@ export interface Note {
   message: string;
 }
 
+/** A call the reader did not follow: a library name no module reads (`path`), or a value not known. */
+export interface Unfollowed {
+  span: Span;
+  /** The library name's canonical path, when it is one. */
+  path?: string;
+  /** The callee as written (cut for messages). */
+  written: string;
+  /** A framework value that carries the model's data (the input, a tensor, a layer) is passed to it. */
+  takesData: boolean;
+}
+
 export interface InterpretOptions<S> {
   dialect: Dialect;
   text: string;
@@ -328,17 +339,17 @@ export interface InterpretOptions<S> {
  * followed) keeps growing while `host` is used afterwards (e.g. to note what picking the model found).
  * `stopped`: a budget ran out there (budget.ts) and the reading stopped: the file is refused.
  */
-export function interpret<S>(program: Stmt[], options: InterpretOptions<S>): { notes: Note[]; host: Host<S>; stopped?: BudgetStop } {
+export function interpret<S>(program: Stmt[], options: InterpretOptions<S>): { notes: Note[]; host: Host<S>; stopped?: BudgetStop; unfollowed: Unfollowed[]; trains?: boolean } {
   const it = new Interpreter(options);
   try {
     it.run(program);
   } catch (e) {
-    if (e instanceof BudgetExceeded) return { notes: it.notes, host: it, stopped: e.stop };
+    if (e instanceof BudgetExceeded) return { notes: it.notes, host: it, stopped: e.stop, unfollowed: it.unfollowed };
     // The JS stack ran out after all (the bounds above are meant to make this unreachable): stop on the statement being read.
-    if (e instanceof RangeError && /call stack/i.test(e.message)) return { notes: it.notes, host: it, stopped: { span: it.at, what: 'nested too deeply to follow' } };
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return { notes: it.notes, host: it, stopped: { span: it.at, what: 'nested too deeply to follow' }, unfollowed: it.unfollowed };
     throw e;
   }
-  return { notes: it.notes, host: it };
+  return { notes: it.notes, host: it, unfollowed: it.unfollowed, trains: it.programTrains };
 }
 
 class ReturnSignal {
@@ -358,6 +369,11 @@ const MAX_CALL_DEPTH = 8;
 const MAX_UNROLL = 128;
 /** Lists longer than this are not materialised from a count (`range(60000)` stays a range, `[0] * 100000` is not followed). */
 const MAX_LIST = 10_000;
+
+/** Calls not followed kept per file (the first ones are the ones named). */
+const MAX_UNFOLLOWED = 64;
+/** Framework values (Native.kind) that carry the model's data: passed to a call not followed, the model is lost there. */
+const DATA_KINDS = new Set(['tensor', 'placeholder', 'data', 'MNIST split', 'layer']);
 
 /** Keywords (normalised) that say how many times a callee calls the step function it is given. */
 const CALLBACK_COUNTS = new Set(['iterations', 'iters', 'numiterations', 'niter', 'niters', 'steps', 'numsteps', 'nsteps', 'maxsteps', 'trainsteps', 'epochs', 'numepochs', 'nepochs', 'times', 'repeat', 'repeats']);
@@ -413,6 +429,10 @@ class Interpreter<S> implements Host<S> {
   private libraryCall = false;
   /** The default values of the parameters of functions read without a call (run): whether each was read. */
   private readonly defaultsRead = new WeakMap<Val, { used: boolean }>();
+  /** Whether the program holds a training call anywhere (Library.isTrainingCall), through its functions too. */
+  programTrains = false;
+  /** Calls not followed (unfollowedCall), in the order they were read. */
+  readonly unfollowed: Unfollowed[] = [];
   /** Set while a class nothing instantiates is read (instantiateUncalled): the defaults its constructor reads. */
   private pendingDefaults: { name: string; v: Val; used: boolean }[] | undefined;
   /** Per function being read: the value of a `return` in a branch that only some runs take. */
@@ -518,6 +538,7 @@ class Interpreter<S> implements Host<S> {
 
   run(program: Stmt[]): void {
     this.collectDefs(program, 0);
+    this.programTrains = this.trains(program, new Set(), 0);
     this.collectCalls(program, 0, false);
     if (this.dialect === 'python') this.global.set('__name__', { t: 'str', v: '__main__' });
     this.runBody(program, this.global);
@@ -1831,7 +1852,10 @@ class Interpreter<S> implements Host<S> {
       case 'unknown': {
         const call = this.makeCall(e, scope, '', written);
         const v = this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this);
-        if (v === undefined) this.callbacks(call, e);
+        if (v === undefined) {
+          this.unfollowedCall(call, e);
+          this.callbacks(call, e);
+        }
         return this.fresh(v ?? UNKNOWN, e);
       }
       default:
@@ -1875,12 +1899,29 @@ class Interpreter<S> implements Host<S> {
       }
       case 'ref': {
         const v = this.lib.call({ ...call, path: f.path }, this);
-        if (v === undefined) this.callbacks(call, e);
+        if (v === undefined) {
+          this.unfollowedCall(call, e, f.path);
+          this.callbacks(call, e);
+        }
         return this.fresh(v ?? UNKNOWN, e);
       }
       case 'native': return this.fresh(f.obj.call?.(call, this) ?? UNKNOWN, e);
+      case 'unknown':
+        this.unfollowedCall(call, e);
+        return UNKNOWN;
       default: return UNKNOWN;
     }
+  }
+
+  /**
+   * A call of a library name no framework module reads, or of a value not known (`hub.Module(url)`,
+   * `module(x)`): kept (the first MAX_UNFOLLOWED) so that a file where no model is found can say which
+   * construct stopped the reader. `takesData`: a framework value (the input, a tensor, a layer) is passed.
+   */
+  private unfollowedCall(call: Call, e: Extract<Expr, { k: 'call' }>, path?: string): void {
+    if (this.unfollowed.length >= MAX_UNFOLLOWED) return;
+    const takesData = [...call.args, ...[...call.kw.values()].map((a) => a.v)].some((v) => v.t === 'native' && DATA_KINDS.has(v.obj.kind));
+    this.unfollowed.push({ span: { from: e.from, to: e.to }, path, written: this.src(e.callee), takesData });
   }
 
   /**
