@@ -101,8 +101,18 @@ export const SHAPE_ROWS: Row[] = [
   { file: 'tf1_lstm.py', language: 'python-tf1', refused: 'lstm_cell = rnn.BasicLSTMCell', refusedMessage: RNN('rnn.BasicLSTMCell'), notes: [['lstm_cell = rnn.BasicLSTMCell', RNN('rnn.BasicLSTMCell')]] },
   { file: 'tf1_gru_dynamic.py', language: 'python-tf1', refused: 'cell = tf.nn.rnn_cell.GRUCell', refusedMessage: RNN('tf.nn.rnn_cell.GRUCell'), notes: [['cell = tf.nn.rnn_cell.GRUCell', RNN('tf.nn.rnn_cell.GRUCell')]] },
   {
-    file: 'tf1_loaded_model.py', language: 'python-tf1', refused: 'logits = module(x)',
-    refusedMessage: /^no model found: the model's data goes into module\(x\), a call Gradient Lens does not follow, so the layers after it are not known$/,
-    notes: [['logits = module(x)', /^no model found: the model's data goes into module\(x\)/]],
+    file: 'tf1_loaded_model.py', language: 'python-tf1', refused: "module = hub.Module(",
+    refusedMessage: /^no model found: the model comes from hub\.Module\('https:\/\/example\.invalid\/mnist-mlp\/1'\) \(from tensorflow_hub, a module Gradient Lens does not read\); the data goes into it on line 10$/,
+    notes: [['module = hub.Module(', /^no model found: the model comes from hub\.Module/]],
+  },
+  {
+    file: 'keras_loaded_model.py', language: 'keras', refused: "model = load_model('mnist_mlp.h5')",
+    refusedMessage: /^no model found: the model comes from load_model\('mnist_mlp\.h5'\) \(a keras call Gradient Lens does not follow\); the data goes into it on line 8$/,
+    notes: [["model = load_model('mnist_mlp.h5')", /^no model found: the model comes from load_model/]],
+  },
+  {
+    file: 'pytorch_imported_model.py', language: 'pytorch', refused: 'model = MnistNet(hidden=128)',
+    refusedMessage: /^no model found: the model comes from MnistNet\(hidden=128\) \(from models, a module Gradient Lens does not read\); the data goes into it on line 14$/,
+    notes: [['model = MnistNet(hidden=128)', /^no model found: the model comes from MnistNet/]],
   },
 ];

@@ -323,6 +323,8 @@ export interface Unfollowed {
   written: string;
   /** A framework value that carries the model's data (the input, a tensor, a layer) is passed to it. */
   takesData: boolean;
+  /** Called on, or calling, what another call not followed gave (`model.fit(x)` after `model = load_model(f)`): that call. */
+  from?: Unfollowed;
 }
 
 export interface InterpretOptions<S> {
@@ -433,6 +435,8 @@ class Interpreter<S> implements Host<S> {
   programTrains = false;
   /** Calls not followed (unfollowedCall), in the order they were read. */
   readonly unfollowed: Unfollowed[] = [];
+  /** The values such calls gave, and the call each came from. */
+  private readonly origins = new WeakMap<Val, Unfollowed>();
   /** Set while a class nothing instantiates is read (instantiateUncalled): the defaults its constructor reads. */
   private pendingDefaults: { name: string; v: Val; used: boolean }[] | undefined;
   /** Per function being read: the value of a `return` in a branch that only some runs take. */
@@ -1853,10 +1857,11 @@ class Interpreter<S> implements Host<S> {
         const call = this.makeCall(e, scope, '', written);
         const v = this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this);
         if (v === undefined) {
-          this.unfollowedCall(call, e);
+          const u = this.unfollowedCall(call, e, recv);
           this.callbacks(call, e);
+          return u;
         }
-        return this.fresh(v ?? UNKNOWN, e);
+        return this.fresh(v, e);
       }
       default:
         this.makeCall(e, scope, '', written);
@@ -1900,15 +1905,15 @@ class Interpreter<S> implements Host<S> {
       case 'ref': {
         const v = this.lib.call({ ...call, path: f.path }, this);
         if (v === undefined) {
-          this.unfollowedCall(call, e, f.path);
+          const u = this.unfollowedCall(call, e, undefined, f.path);
           this.callbacks(call, e);
+          return u;
         }
-        return this.fresh(v ?? UNKNOWN, e);
+        return this.fresh(v, e);
       }
       case 'native': return this.fresh(f.obj.call?.(call, this) ?? UNKNOWN, e);
       case 'unknown':
-        this.unfollowedCall(call, e);
-        return UNKNOWN;
+        return this.unfollowedCall(call, e, f);
       default: return UNKNOWN;
     }
   }
@@ -1918,10 +1923,18 @@ class Interpreter<S> implements Host<S> {
    * `module(x)`): kept (the first MAX_UNFOLLOWED) so that a file where no model is found can say which
    * construct stopped the reader. `takesData`: a framework value (the input, a tensor, a layer) is passed.
    */
-  private unfollowedCall(call: Call, e: Extract<Expr, { k: 'call' }>, path?: string): void {
-    if (this.unfollowed.length >= MAX_UNFOLLOWED) return;
+  private unfollowedCall(call: Call, e: Extract<Expr, { k: 'call' }>, on?: Val, path?: string): Val {
+    if (this.unfollowed.length >= MAX_UNFOLLOWED) return UNKNOWN;
     const takesData = [...call.args, ...[...call.kw.values()].map((a) => a.v)].some((v) => v.t === 'native' && DATA_KINDS.has(v.obj.kind));
-    this.unfollowed.push({ span: { from: e.from, to: e.to }, path, written: this.src(e.callee), takesData });
+    const u: Unfollowed = { span: { from: e.from, to: e.to }, path, written: this.src(e.callee), takesData };
+    // Called on (or calling) the result of another call not followed (`model = load_model(f)` … `model.fit(x)`): where that came from.
+    const from = on && this.origins.get(on);
+    if (from) u.from = from;
+    this.unfollowed.push(u);
+    // Its result is a value of its own, so that what is later done with it can name this call.
+    const v: Val = { t: 'unknown' };
+    this.origins.set(v, u);
+    return v;
   }
 
   /**

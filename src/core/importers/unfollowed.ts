@@ -21,9 +21,17 @@ export interface Stopper {
 }
 
 /** The construct that stopped the reader, when one can be named; `framework`: the file is a framework program. */
-export function stopper(unfollowed: readonly Unfollowed[], src: (s: Span) => string): Stopper | undefined {
+export function stopper(unfollowed: readonly Unfollowed[], src: (s: Span) => string, line: (s: Span) => number): Stopper | undefined {
   const data = unfollowed.find((u) => u.takesData);
   if (data) {
+    let root = data;
+    for (let i = 0; i < 16 && root.from; i++) root = root.from;
+    if (root !== data) {
+      // `model = load_model(f)` … `model.fit(x)`: the model is what that first call made.
+      const what = root.path && FRAMEWORK_ROOTS.test(root.path) ? `a ${root.path.split('.')[0]} call Gradient Lens does not follow`
+        : root.path ? `from ${root.path.split('.')[0]}, a module Gradient Lens does not read` : 'a call Gradient Lens does not follow';
+      return { span: root.span, message: `no model found: the model comes from ${src(root.span)} (${what}); the data goes into it on line ${line(data.span)}` };
+    }
     return { span: data.span, message: `no model found: the model's data goes into ${src(data.span)}, a call Gradient Lens does not follow, so the layers after it are not known` };
   }
   const framework = unfollowed.find((u) => u.path && FRAMEWORK_ROOTS.test(u.path));
@@ -53,7 +61,8 @@ export function modelLost(it: Interpretation & Reading, text: string): Stopper |
     const t = text.slice(s.from, s.to).replace(/\s+/g, ' ');
     return t.length > 60 ? `${t.slice(0, 57)}...` : t;
   };
-  const s = stopper(it.unfollowed, src);
+  const lines = new LineMap(text);
+  const s = stopper(it.unfollowed, src, (sp) => lines.range(sp).line);
   // A file that does not look like a model is named only when the construct is a framework's or takes the data.
   if (s && !it.looksLikeModel && !(it.unfollowed.some((u) => u.takesData) || /^no model found: .* is a /.test(s.message))) return undefined;
   return s;
