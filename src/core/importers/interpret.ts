@@ -1912,8 +1912,11 @@ class Interpreter<S> implements Host<S> {
         return this.fresh(v, e);
       }
       case 'native': return this.fresh(f.obj.call?.(call, this) ?? UNKNOWN, e);
-      case 'unknown':
-        return this.unfollowedCall(call, e, f);
+      case 'unknown': {
+        const u = this.unfollowedCall(call, e, f);
+        this.callbacks(call, e);
+        return u;
+      }
       default: return UNKNOWN;
     }
   }
