@@ -29,7 +29,7 @@ export const SHAPE_ROWS: Row[] = [
     file: 'tf1_animate_callback.py', language: 'python-tf1',
     layers: [[200, 'sigmoid', TN(0.1)], [10, 'softmax', TN(0.1)]],
     // datavis.animate(training_step, iterations=5000 + 1): the step function runs 5001 times; the
-    // [None, 28, 28, 1] placeholder is reshaped to 784 before the first layer (no shape note).
+    // [None, 28, 28, 1] placeholder is flattened (tf.layers.flatten) before the first layer: no shape note.
     optimizer: TF1_ADAM(0.003), batch: 100, steps: 5001,
     weights: ['W1 = tf.Variable', 'W2 = tf.Variable'], notes: [],
   },

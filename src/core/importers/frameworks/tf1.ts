@@ -348,7 +348,7 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
     const b = nativeOf(call.args[2], VarV);
     return t && b ? addBias(fx, t, b, call.expr) : t ? native(t) : UNKNOWN;
   },
-  reshape: reshapeInput, identity: passThrough, flatten: passThrough,
+  reshape: reshapeInput, identity: passThrough, flatten: flattenInput,
   dropout,
   softmaxcrossentropywithlogits: softmaxCrossEntropy, softmaxcrossentropywithlogitsv2: softmaxCrossEntropy,
   sparsesoftmaxcrossentropywithlogits: softmaxCrossEntropy, softmaxcrossentropy: softmaxCrossEntropy, sparsesoftmaxcrossentropy: softmaxCrossEntropy,
@@ -424,5 +424,15 @@ function reshapeInput(call: Call, fx: Fx): Val | undefined {
   const p = nativeOf(call.args[0], PlaceholderV);
   const shape = shapeOf(call.arg(1, 'shape')?.v);
   if (p && shape) return native(new PlaceholderV(shape.map((d) => (d === -1 ? undefined : d)), p.span));
+  return passThrough(call, fx);
+}
+
+/** `tf.layers.flatten(X)` / `tf.contrib.layers.flatten(X)`: an image-shaped input placeholder flattened to one row per example. */
+function flattenInput(call: Call, fx: Fx): Val | undefined {
+  const p = nativeOf(call.args[0], PlaceholderV);
+  const rest = p?.shape?.slice(1);
+  if (p && rest && rest.length > 0 && rest.every((d) => d !== undefined)) {
+    return native(new PlaceholderV([p.shape![0], rest.reduce((a, d) => a * d!, 1)], p.span));
+  }
   return passThrough(call, fx);
 }
