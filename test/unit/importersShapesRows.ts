@@ -115,4 +115,10 @@ export const SHAPE_ROWS: Row[] = [
     refusedMessage: /^no model found: the model comes from MnistNet\(hidden=128\) \(from models, a module Gradient Lens does not read\); the data goes into it on line 14$/,
     notes: [['model = MnistNet(hidden=128)', /^no model found: the model comes from MnistNet/]],
   },
+  {
+    file: 'keras_epoch_callback.py', language: 'keras',
+    layers: [[64, 'relu', 'glorotUniform'], [10, 'softmax', 'glorotUniform']], optimizer: sgd(0.05), batch: 100, steps: 2 * 600,
+    weights: ['tf.keras.layers.Dense(64', 'tf.keras.layers.Dense(10'],
+    notes: [], // log_epoch(epoch, logs, every=5) is read with its defaults, but it builds nothing: no note
+  },
 ];

@@ -568,13 +568,15 @@ class Interpreter<S> implements Host<S> {
         else if (p.dflt) local.set(p.name, this.defaultValue(p.name, p.dflt, f.scope, defaults));
         else local.set(p.name, { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
       });
+      const natives = this.nativeCount;
       this.callDepth++;
       try {
         this.runBody(f.body, local);
       } finally {
         this.callDepth--;
       }
-      if (f.name) this.noteDefaults(defaults, f.node, `${f.owner ? `${f.owner.name}.` : ''}${f.name}() is never called in this file: read with the default values of its parameters`);
+      // Said only where the defaults may have shaped the model: the function built framework values.
+      if (f.name && this.nativeCount > natives) this.noteDefaults(defaults, f.node, `${f.owner ? `${f.owner.name}.` : ''}${f.name}() is never called in this file: read with the default values of its parameters`);
     }
   }
 
@@ -584,6 +586,7 @@ class Interpreter<S> implements Host<S> {
     const e: Extract<Expr, { k: 'call' }> = { k: 'call', callee: { k: 'other', what: 'value', from: cls.span.from, to: cls.span.from }, args: [], kwargs: [], from: cls.span.from, to: cls.span.from };
     const call: Call = { expr: e, path: '', written: '', args: [], argExprs: [], kw: new Map(), named: new Map(), arg: () => undefined };
     const defaults = this.pendingDefaults;
+    const natives = this.nativeCount;
     this.callDepth++;
     try {
       this.instantiate(cls, call, e);
@@ -591,7 +594,7 @@ class Interpreter<S> implements Host<S> {
       this.callDepth--;
       this.pendingDefaults = undefined;
     }
-    this.noteDefaults(defaults, cls.span, `${cls.name} is never instantiated in this file: read with the default values of its constructor's parameters`);
+    if (this.nativeCount > natives) this.noteDefaults(defaults, cls.span, `${cls.name} is never instantiated in this file: read with the default values of its constructor's parameters`);
   }
 
   /** Notes, at `at`, which default values were read in place of arguments. */
