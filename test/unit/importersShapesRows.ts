@@ -121,4 +121,12 @@ export const SHAPE_ROWS: Row[] = [
     weights: ['tf.keras.layers.Dense(64', 'tf.keras.layers.Dense(10'],
     notes: [], // log_epoch(epoch, logs, every=5) is read with its defaults, but it builds nothing: no note
   },
+  {
+    file: 'tf1_summaries_helpers.py', language: 'python-tf1',
+    // weight_variable(shape): `n = shape[0]`, `init = tf.truncated_normal(shape, stddev=2 / np.sqrt(n))`, `tf.Variable(init)`.
+    layers: [[400, 'relu', TN(2 / 28)], [100, 'tanh', TN(2 / 20)], [10, 'softmax', TN(2 / 10)]], // tf.constant(0.0, shape=shape): zeros
+    optimizer: TF1_ADAM(0.001), batch: 100, steps: 900,
+    weights: ["hidden1 = nn_layer(x, 784, 400, 'layer1')", "hidden2 = nn_layer(hidden1, 400, 100, 'layer2'", "y = nn_layer(hidden2, 100, 10, 'layer3'"],
+    notes: [], // the image summary's reshape to [-1, 28, 28, 1] is not the model input
+  },
 ];
