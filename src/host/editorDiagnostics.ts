@@ -169,6 +169,8 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     const diagnostics: vscode.Diagnostic[] = [];
     if (!outcome.ok) diagnostics.push(this.stoppedDiagnostic(outcome, doc));
     if (result) {
+      // Where the run differs from the program (a step count above the limit trained in part): warnings.
+      for (const n of result.deviations ?? []) diagnostics.push(this.noteDiagnostic({ ...n, severity: n.severity ?? 'warning' }, doc));
       for (const n of result.notes) diagnostics.push(this.noteDiagnostic(n, doc));
       for (const f of result.staticFindings) diagnostics.push(this.findingDiagnostic(f, result, doc, doc.uri, false));
       for (const f of this.runtime.get(key)?.findings ?? []) diagnostics.push(this.findingDiagnostic(f, result, doc, doc.uri, true));
