@@ -129,4 +129,9 @@ export const SHAPE_ROWS: Row[] = [
     weights: ["hidden1 = nn_layer(x, 784, 400, 'layer1')", "hidden2 = nn_layer(hidden1, 400, 100, 'layer2'", "y = nn_layer(hidden2, 100, 10, 'layer3'"],
     notes: [], // the image summary's reshape to [-1, 28, 28, 1] is not the model input
   },
+  {
+    file: 'tfjs_loaded_model.js', language: 'tfjs', refused: "const model = await tf.loadLayersModel('model.json')",
+    refusedMessage: /^no model found: the model comes from tf\.loadLayersModel\('model\.json'\) \(a tfjs call Gradient Lens does not follow\); it is trained on line 6$/,
+    notes: [["const model = await tf.loadLayersModel('model.json')", /^no model found: the model comes from tf\.loadLayersModel/]],
+  },
 ];

@@ -12,6 +12,8 @@ import type { ImportResult, SourceLanguage } from './types';
 
 /** Canonical roots of the frameworks Gradient Lens reads. */
 const FRAMEWORK_ROOTS = /^(tensorflow|keras|torch|torchvision|tfjs)(\.|$)/;
+/** Calls (as written, by their last name) that train what they are called on. */
+const TRAINING = /(^|\.)(fit|fit_generator|fitDataset|train|train_on_batch|trainOnBatch|minimize|apply_gradients|step)$/;
 /** Modules whose calls never make a model (the standard library, plotting, numerical helpers). */
 const HARMLESS_ROOTS = /^(os|sys|time|math|random|json|pickle|gzip|argparse|logging|datetime|collections|itertools|functools|pathlib|shutil|subprocess|matplotlib|numpy|pandas|scipy|sklearn|tqdm|PIL|cv2|seaborn|absl|six|urllib|requests|fs|path|console|Math|JSON|process|document|window)(\.|$)/;
 
@@ -23,16 +25,19 @@ export interface Stopper {
 /** The construct that stopped the reader, when one can be named; `framework`: the file is a framework program. */
 export function stopper(unfollowed: readonly Unfollowed[], src: (s: Span) => string, line: (s: Span) => number): Stopper | undefined {
   const data = unfollowed.find((u) => u.takesData);
-  if (data) {
-    let root = data;
+  // What a call not followed made, trained (`model = load_model(f)` … `model.fit(...)`, `net.train(...)`).
+  const trained = unfollowed.find((u) => u.from && TRAINING.test(u.written));
+  const used = data ?? trained;
+  if (used) {
+    let root = used;
     for (let i = 0; i < 16 && root.from; i++) root = root.from;
-    if (root !== data) {
-      // `model = load_model(f)` … `model.fit(x)`: the model is what that first call made.
+    if (root !== used) {
+      // The model is what that first call made.
       const what = root.path && FRAMEWORK_ROOTS.test(root.path) ? `a ${root.path.split('.')[0]} call Gradient Lens does not follow`
         : root.path ? `from ${root.path.split('.')[0]}, a module Gradient Lens does not read` : 'a call Gradient Lens does not follow';
-      return { span: root.span, message: `no model found: the model comes from ${src(root.span)} (${what}); the data goes into it on line ${line(data.span)}` };
+      return { span: root.span, message: `no model found: the model comes from ${src(root.span)} (${what}); ${used === data ? 'the data goes into it' : 'it is trained'} on line ${line(used.span)}` };
     }
-    return { span: data.span, message: `no model found: the model's data goes into ${src(data.span)}, a call Gradient Lens does not follow, so the layers after it are not known` };
+    if (data) return { span: data.span, message: `no model found: the model's data goes into ${src(data.span)}, a call Gradient Lens does not follow, so the layers after it are not known` };
   }
   const framework = unfollowed.find((u) => u.path && FRAMEWORK_ROOTS.test(u.path));
   if (framework) {
@@ -63,8 +68,9 @@ export function modelLost(it: Interpretation & Reading, text: string): Stopper |
   };
   const lines = new LineMap(text);
   const s = stopper(it.unfollowed, src, (sp) => lines.range(sp).line);
-  // A file that does not look like a model is named only when the construct is a framework's or takes the data.
-  if (s && !it.looksLikeModel && !(it.unfollowed.some((u) => u.takesData) || /^no model found: .* is a /.test(s.message))) return undefined;
+  // A file that does not look like a model (a utility script that imports a framework) is refused only when
+  // the model is clearly lost: the data goes into a call not followed, or what such a call made is trained.
+  if (s && !it.looksLikeModel && !it.unfollowed.some((u) => u.takesData || (u.from && TRAINING.test(u.written)))) return undefined;
   return s;
 }
 
