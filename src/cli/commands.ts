@@ -76,9 +76,10 @@ function noteLine(file: string, n: ImportNote, kind = 'note'): string {
   return `${kind} ${basename(file)}:${n.range.line}:${n.range.column}: ${messageForPeople(n.message)}`;
 }
 
-/** Where the run differs from the program as written (ImportResult.deviations): warnings, never silent. */
-function deviationLines(file: string, r: ImportResult): string[] {
-  return (r.deviations ?? []).map((n) => noteLine(file, n, 'warning: the run differs from the program:'));
+
+/** A deviation (ImportResult.deviations: where the run differs from the program as written) is a warning. */
+function deviationLine(file: string, n: ImportNote): string {
+  return `warning ${basename(file)}:${n.range.line}:${n.range.column}: ${messageForPeople(n.message)}`;
 }
 
 const fmt = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -168,10 +169,6 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
     if (!imported.spec.ok) throw new UsageError(`${file}: invalid model spec: ${problemsText(imported.spec.problems)}`);
     spec = imported.spec.spec;
     source = { ...imported, file };
-    // What the importer could not follow and filled in (a default optimizer, an unreadable
-    // initializer...): the model trained is not exactly the file's, so say so before training.
-    for (const n of imported.notes) errLine(cut(noteLine(file, n), MAX_ERROR_LINE));
-    for (const line of deviationLines(file, imported)) errLine(cut(line, MAX_ERROR_LINE));
   } else {
     const id = typeof values.preset === 'string' ? values.preset : 'seed-mlp-zeros';
     const preset = findPreset(id);
@@ -181,6 +178,13 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
   spec = withOverrides(spec, c);
   // Only now, with the input checked: bad input gets its one line from this process.
   if (await shouldRunInChild(c)) return runInChild(c.argv);
+  if (source) {
+    // What the importer could not follow and filled in (a default optimizer, an unreadable initializer...) and
+    // where the run differs from the program: the model trained is not exactly the file's, so say so before
+    // training — here, in the process that trains (the parent of a child run says nothing: it would be said twice).
+    for (const n of source.deviations ?? []) errLine(cut(deviationLine(source.file, n), MAX_ERROR_LINE));
+    for (const n of source.notes) errLine(cut(noteLine(source.file, n), MAX_ERROR_LINE));
+  }
   const summary = await trainOne(spec, c, source);
   if (c.json) {
     // the static findings and the deviations are part of the run's output (what the code shows, how the run differs)
@@ -200,8 +204,8 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
   if (b.name === 'tensorflow') outLine(`(libtensorflow ${b.tensorflowVersion ?? '?'}, ${b.threads} intra-op / ${b.interOpThreads} inter-op thread(s), from ${b.nativePath})`);
   if (source?.deviations?.length) {
     outLine();
-    outLine(`Where the run differs from the program (${source.deviations.length}):`);
-    for (const n of source.deviations) outLine(`  ${noteLine(source.file, n, 'warning')}`);
+    outLine(`Where this run differs from the program (${source.deviations.length}):`);
+    for (const n of source.deviations) outLine(`  ${deviationLine(source.file, n)}`);
   }
   if (source?.notes.length) {
     outLine();
@@ -270,7 +274,7 @@ export async function cmdCheck(positionals: string[], c: Common): Promise<number
     outLine(`${file} (${r.language}): ${describeArchitecture(s)}; ${s.optimizer.type} lr ${s.optimizer.learningRate}, batch ${s.batchSize}, ${s.steps} steps`);
     for (const line of describeProgram(s)) outLine(`  ${line}`);
   }
-  for (const line of deviationLines(file, r)) outLine(`  ${line}`);
+  for (const n of r.deviations ?? []) outLine(`  ${deviationLine(file, n)}`);
   for (const n of r.notes) outLine(`  ${noteLine(file, n)}`);
   if (findings.length) {
     outLine('Static findings:');

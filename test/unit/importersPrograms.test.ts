@@ -13,6 +13,7 @@ import { fixToEdit } from '../../src/core/importers/fixes';
 import type { ImportResult, ProgramSites, SourceLanguage, TextEdit } from '../../src/core/importers/types';
 import type { DataSpec, Initializer, LayerSpec, ModelSpec, ObjectiveSpec, OptimizerSpec } from '../../src/core/spec';
 import { applyFix } from '../../src/core/fixes';
+import { SHAPE_ROWS } from './importersShapesRows';
 
 const DIR = resolve(__dirname, '../../../test/fixtures/programs');
 
@@ -22,7 +23,7 @@ const U = (minval: number, maxval: number): Initializer => ({ type: 'randomUnifo
 const C = (value: number): Initializer => ({ type: 'constant', value });
 type Layer = [units: number, activation: LayerSpec['activation'], kernel: Initializer, bias?: Initializer];
 
-interface Row {
+export interface Row {
   file: string;
   language: SourceLanguage;
   /** Expected layers (bias defaults to zeros), optimizer, batch size and steps; absent when the spec is invalid. */
@@ -38,6 +39,8 @@ interface Row {
   findings?: [code: string, layer: number, line: string][];
   /** A refused file: the snippet of the line the refusal names. */
   refused?: string;
+  /** What the refusal says (default: a convolutional model). */
+  refusedMessage?: RegExp;
   /** The spec is invalid (and the notes say why). */
   invalid?: boolean;
   /** The program's parts as read (issue 20): `data` and `objective` (null: absent, the v1 meaning). */
@@ -664,6 +667,8 @@ const ROWS: Row[] = [
   },
 ];
 
+ROWS.push(...SHAPE_ROWS);
+
 function offset(text: string, lineNo: number, column: number): number {
   const lines = text.split('\n');
   return lines.slice(0, lineNo - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
@@ -707,10 +712,13 @@ for (const row of ROWS) {
     }
     assert.deepEqual(unmatched, [], 'unexpected notes');
     assert.ok(!r.notes.some((n) => n.message.startsWith('syntax error')), 'no syntax warning');
+    // Deviations: exactly the expected ones, each on its line.
+    assert.deepEqual((r.deviations ?? []).map((d) => d.range.line), (row.deviations ?? []).map(([s]) => line(text, s)), 'deviation lines');
+    (row.deviations ?? []).forEach(([, re], i) => assert.match(r.deviations![i].message, re));
     if (row.refused) {
       assert.equal(r.spec.ok, false);
       assert.equal(r.refused?.range.line, line(text, row.refused));
-      assert.match(r.refused?.message ?? '', CONV);
+      assert.match(r.refused?.message ?? '', row.refusedMessage ?? CONV);
       assert.deepEqual([r.layers, r.staticFindings, r.modelRange], [[], [], undefined]);
       return;
     }

@@ -22,6 +22,8 @@ import { nameLayers } from './layerNames';
 import { type ProgramParts, finishProgram } from './programParts';
 import { dataFixEdits, frameworkErrors, layerExtras, programResult } from './programResult';
 import { finishLoss } from './frameworks/tfLoss';
+import { capSteps, stepLimitDeviation } from './stepLimit';
+import { type Reading, lostResult, modelLost } from './unfollowed';
 
 // Files larger than MAX_SOURCE_CHARS (types.ts) are not read (a `*.mlp.json` that large gets an error saying so):
 // parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller.
@@ -99,6 +101,8 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   const read_ = read(program, dialect, text);
   if ('stop' in read_) return stopped(fileName, text, read_.language, read_.stop);
   const { it, session } = read_;
+  const lost = modelLost(it, text);
+  if (lost) return lostResult(fileName, text, it.language, lost);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
@@ -127,6 +131,8 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   const prog = it.language === 'pytorch' && it.layers.length > 0 ? readProgram(session, it, text) : undefined;
   const raw = buildRawSpec(fileName, prog ? v1View(it, prog) : it, note, modelSpan, language, (span, message) => deviations.push({ range: lines.range(span), message, severity: 'warning' }));
   if (prog) overlayProgram(raw, prog);
+  // more steps than a run may take: the first ones are trained, with a deviation that says so
+  const programSteps = capSteps(raw);
   const errors = it.parts ? frameworkErrors(it.parts, lines, fileName) : [];
   const spec = errors.length > 0
     ? { ok: false as const, problems: errors.map((e) => ({ path: '$', message: e.message.replace(/\. Gradient Lens does not train.*$/, '') })) }
@@ -160,6 +166,7 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   result.staticFindings.push(...errors);
   if (it.parts) programResult(it.parts, lines, result, deviations);
   else if (deviations.length) result.deviations = [...(result.deviations ?? []), ...deviations];
+  if (programSteps !== undefined) result.deviations = [...(result.deviations ?? []), stepLimitDeviation(programSteps, lines.range(it.steps?.span ?? modelSpan))];
   if (it.unstableLoss) {
     const u = it.unstableLoss;
     const r = lines.range(u.span);
@@ -201,12 +208,12 @@ function stopped(fileName: string, text: string, language: SourceLanguage, stop:
 }
 
 /** Interprets a lowered program with the framework modules of its dialect; `stop` when a budget ran out. */
-function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpretation & { parts?: ProgramParts }; session: ModelBuilder } | { stop: BudgetStop; language: SourceLanguage } {
+function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpretation & Reading & { parts?: ProgramParts }; session: ModelBuilder } | { stop: BudgetStop; language: SourceLanguage } {
   const session = new ModelBuilder();
   for (const [id, label] of languagesOf()) session.languages.set(id, label);
   const library = buildLibrary(dialect);
   const fallback: SourceLanguage = dialect === 'python' ? 'keras' : 'tfjs';
-  const { notes, host, stopped: stop } = interpret(program, { dialect, text, library, session });
+  const { notes, host, stopped: stop, unfollowed, trains } = interpret(program, { dialect, text, library, session });
   if (stop) {
     // The framework the file used so far names it (the reading ended midway, so this may find nothing).
     let language: SourceLanguage = fallback;
@@ -224,7 +231,7 @@ function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpreta
   const parts = it.language !== 'pytorch' && it.layers.length > 0 ? finishProgram(session, it.layers, it.optimizer, text, (d) => dataFixEdits(text, it.language, d)) : undefined;
   // A hand-written Keras loss is read with the model (finishLoss): its unstable log shows only then.
   const unstableLoss = it.unstableLoss ?? (session.unstableLoss && it.layers.includes(session.unstableLoss.layer) ? session.unstableLoss : undefined);
-  return { it: { ...it, unstableLoss, parts }, session };
+  return { it: { ...it, unstableLoss, parts, unfollowed, trains }, session };
 }
 
 function buildRawSpec(fileName: string, it: Interpretation & { parts?: ProgramParts }, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage,
@@ -274,14 +281,19 @@ function buildRawSpec(fileName: string, it: Interpretation & { parts?: ProgramPa
   if (parts?.objective) raw.objective = parts.objective;
   if (it.optimizer) raw.optimizer = parts && Object.keys(parts.extras).length ? { ...it.optimizer.spec, ...parts.extras } : it.optimizer.spec;
   else if (it.layers.length > 0 && !it.notes.some((n) => /never compiled/.test(n.message))) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
+  // What the reading already said about the batch size and the step count (a `next_batch(FLAGS.batch)` whose size
+  // is not known, a loop whose count is not): the notes below would contradict it ("no `next_batch(B)` found").
+  const said = (re: RegExp): boolean => it.notes.some((n) => re.test(n.message));
+  const batchSaid = said(/\bbatch size\b/);
+  const stepsSaid = said(/how many times|this training loop runs|not drawn inside|using 1000 steps/);
   if (it.batch) raw.batchSize = it.batch.value;
-  else if (it.layers.length > 0) {
+  else if (it.layers.length > 0 && !batchSaid) {
     note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)'
       : language === 'pytorch' ? 'no `DataLoader(..., batch_size=B)` iterated around `optimizer.step()` found: using batch size 100 (the default)'
         : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
   }
   if (it.steps) raw.steps = it.steps.value;
-  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
+  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch && !stepsSaid) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
   return raw;
 }
 

@@ -221,7 +221,7 @@ export class ModelBuilder {
     let steps = perIteration;
     const loops = host.loops.filter((l) => l.training || l.count !== 1);
     const unknown = loops.find((l) => l.count === undefined);
-    if (unknown) return { span: unknown.header, note: 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)' };
+    if (unknown) return { span: unknown.header, note: unknown.unknownCount ?? 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)' };
     for (const l of loops) steps *= l.count!;
     steps = Math.round(steps);
     if (loops.length === 0 && batchDraw) return { span, note: 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)' };

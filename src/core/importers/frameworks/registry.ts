@@ -7,14 +7,20 @@ import type { ProgramRead } from '../program';
 import type { SourceLanguage } from '../types';
 import type { FrameworkModule, Handler, ProgramReader } from './api';
 import { keras } from './keras';
+import { labels } from './labels';
+import { recurrent } from './recurrent';
 import { pythonStdlib } from './stdlib';
 import { tf1 } from './tf1';
 import { tfjs } from './tfjs';
 import { torch } from './torch/index';
 import { torchProgram } from './torch/program';
 
+/** `table[key]` for the table's own keys only (a name such as `constructor` in a file is not Object's). */
+const own = <T>(table: Readonly<Record<string, T>> | undefined, key: string): T | undefined =>
+  (table && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined);
+
 /** Every framework module, in the order their handlers are tried. */
-export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, tf1, keras, tfjs, torch];
+export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, recurrent, labels, tf1, keras, tfjs, torch];
 
 /** The Library (interpret.ts) made of the modules that apply to `dialect`. */
 export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule[] = FRAMEWORKS): Library<ModelBuilder> {
@@ -34,7 +40,7 @@ export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule
   };
   const handler = (path: string): { h: Handler; m: FrameworkModule } | undefined => {
     for (const m of mods) {
-      const h = m.functions?.[path];
+      const h = own(m.functions, path);
       if (h) return { h, m };
     }
     for (const m of mods) {
@@ -52,9 +58,9 @@ export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule
   };
   return {
     canonical,
-    module: (name) => first((m) => m.modules?.[name]),
-    global: (name, d) => first((m) => m.globals?.[d]?.[name]),
-    knows: (path) => handler(path) !== undefined || mods.some((m) => m.baseClasses?.[path] !== undefined),
+    module: (name) => first((m) => own(m.modules, name)),
+    global: (name, d) => first((m) => own(m.globals?.[d], name)),
+    knows: (path) => handler(path) !== undefined || mods.some((m) => own(m.baseClasses, path) !== undefined),
     call: (call, fx) => {
       const found = handler(call.path);
       if (!found) return undefined;
@@ -63,7 +69,7 @@ export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule
       return v;
     },
     value: (path, fx) => first((m) => m.value?.(path, fx as Fx)),
-    baseClass: (path) => first((m) => m.baseClasses?.[path]),
+    baseClass: (path) => first((m) => own(m.baseClasses, path)),
     isSubclass: (path, base) => first((m) => m.isSubclass?.(path, base)),
     unknownMethod: (name, receiver, call, fx, value) => first((m) => m.unknownMethod?.(name, receiver, call, fx as Fx, value)),
     unknownMember: (dotted, fx) => first((m) => m.unknownMember?.(dotted, fx as Fx)),

@@ -332,7 +332,7 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
     const b = nativeOf(call.args[2], VarV);
     return t && b ? addBias(fx, t, b, call.expr) : t ? native(t) : UNKNOWN;
   },
-  reshape: passThrough, identity: passThrough, flatten: passThrough, cast: passThrough, tofloat: passThrough, converttotensor: passThrough,
+  reshape: reshapeInput, identity: passThrough, flatten: flattenInput, cast: passThrough, tofloat: passThrough, converttotensor: passThrough,
   dropout,
   softmaxcrossentropywithlogits: withLogits('crossEntropy', false), softmaxcrossentropywithlogitsv2: withLogits('crossEntropy', false),
   sparsesoftmaxcrossentropywithlogits: withLogits('crossEntropy', true), sigmoidcrossentropywithlogits: withLogits('binaryCrossEntropy', false),
@@ -408,3 +408,24 @@ export const tf1: FrameworkModule = {
   },
   trainingCalls: ['next_batch', 'run', 'minimize', 'apply_gradients'],
 };
+
+/**
+ * `tf.reshape(X, [-1, 784])`: the input placeholder reshaped is an input of the new shape (so an image-shaped
+ * placeholder flattened before the first layer is not noted as the wrong shape); anything else passes through.
+ */
+function reshapeInput(call: Call, fx: Fx): Val | undefined {
+  const p = nativeOf(call.args[0], PlaceholderV);
+  const shape = shapeOf(call.arg(1, 'shape')?.v);
+  if (p && shape) return native(new PlaceholderV(shape.map((d) => (d === -1 ? undefined : d)), p.span));
+  return passThrough(call, fx);
+}
+
+/** `tf.layers.flatten(X)` / `tf.contrib.layers.flatten(X)`: an image-shaped input placeholder flattened to one row per example. */
+function flattenInput(call: Call, fx: Fx): Val | undefined {
+  const p = nativeOf(call.args[0], PlaceholderV);
+  const rest = p?.shape?.slice(1);
+  if (p && rest && rest.length > 0 && rest.every((d) => d !== undefined)) {
+    return native(new PlaceholderV([p.shape![0], rest.reduce((a, d) => a * d!, 1)], p.span));
+  }
+  return passThrough(call, fx);
+}
