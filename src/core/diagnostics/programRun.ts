@@ -122,6 +122,13 @@ export function createProgramTracker(spec: ModelSpec, t: Thresholds, programFixe
         note += ` This run trained well anyway (test accuracy ${pct(final!.testAccuracy, 1)}), so it is not what holds the model back here; it is still how the program differs from the usual one.`;
       } else if (final && c.code === 'unstable-loss' && firstNonFinite === undefined) {
         note += ' This run stayed finite, but whether a probability underflows depends on the seed and the batches: other runs of the same program turn NaN.';
+        if (!trainsWell(final)) {
+          // not what failed this run (it stayed finite): information, and no re-run with the fix here — it would change
+          // nothing until the run's own cause is cured; the editor's quick fix stays, for the hazard the code still has
+          severity = 'info';
+          note += ' This run failed for another reason (see the other findings): cure that first.';
+          return { code: c.code, severity, layer: -1, firstStep: 0, lastStep, message: c.message + note, evidence, fixes: [] };
+        }
       }
       return { code: c.code, severity, layer: -1, firstStep: 0, lastStep, message: c.message + note, evidence, fixes: s.fixes };
     });
