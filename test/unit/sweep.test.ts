@@ -11,7 +11,8 @@ import { parseSpec, type ModelSpec } from '../../src/core/spec';
 import { findPreset } from '../../src/core/presets';
 import { sweepVariants } from '../../src/core/sweepVariants';
 import { whyNotTogether } from '../../src/core/sweep';
-import { smallMlp } from './helpers';
+import { join } from 'node:path';
+import { cliJson, repoRoot, runCli, smallMlp } from './helpers';
 import { checkIdenticalToAlone } from './sweepChecks';
 
 let data: MnistData;
@@ -114,8 +115,10 @@ for (const name of ['wasm', 'cpu'] as const) {
 test('on wasm: shuffled batches (same seed) and a learning rate that blows up (NaN) stay identical to the runs alone', async () => {
   const backend = await on('wasm');
   const base = small(25);
-  const specs = [base, { ...base, name: 'too fast', optimizer: { type: 'sgd' as const, learningRate: 1e4 } }, { ...base, name: 'zeros', layers: base.layers.map((l) => ({ ...l, kernelInitializer: 'zeros' as const })) }];
-  await checkIdenticalToAlone(backend, data, specs, { shuffle: true, probeEvery: 5 });
+  const specs = [base, { ...base, name: 'too fast', optimizer: { type: 'sgd' as const, learningRate: 1e8 } }, { ...base, name: 'zeros', layers: base.layers.map((l) => ({ ...l, kernelInitializer: 'zeros' as const })) }];
+  const r = await checkIdenticalToAlone(backend, data, specs, { shuffle: true, probeEvery: 5 });
+  assert.ok(r.records[1].steps.some((s) => Number.isNaN(s.loss)), 'the fast variant reaches NaN');
+  assert.ok(r.records[0].steps.every((s) => Number.isFinite(s.loss)), 'and the others are not touched by it');
 });
 
 test('on wasm: variants that cannot be batched identically (Adam) train one after another with the reason, same numbers', async () => {
@@ -124,4 +127,40 @@ test('on wasm: variants that cannot be batched identically (Adam) train one afte
   const r = await checkIdenticalToAlone(backend, data, sweepVariants(base, 'learningRate').map((v) => v.spec), { probeEvery: 5 });
   assert.equal(r.together, false);
   assert.match(r.reason!, /adam/);
+});
+
+test('CLI: train --preset … --sweep learningRate --json prints one object with every variant, trained together, identical to the run alone', () => {
+  const r = cliJson<{ sweep: string; together: boolean; groups: number[][]; backend: string; variants: { label: string; testAccuracy: number; testLoss: number; steps: number; findings: { code: string }[]; spec: ModelSpec }[] }>(
+    ['train', '--preset', 'seed-mlp-uniform', '--sweep', 'learningRate', '--steps', '40', '--backend', 'wasm', '--probe-every', '20']);
+  assert.equal(r.sweep, 'learningRate');
+  assert.equal(r.together, true);
+  assert.equal(r.backend, 'wasm');
+  assert.deepEqual(r.groups, [[0, 1, 2]]);
+  assert.deepEqual(r.variants.map((v) => v.label), ['lr × 0.1 (0.05)', 'lr × 1 (0.5)', 'lr × 10 (5)']);
+  assert.deepEqual(r.variants.map((v) => v.spec.optimizer.learningRate), [0.05, 0.5, 5]);
+  assert.ok(r.variants.every((v) => v.steps === 40 && Array.isArray(v.findings)));
+  // × 1 is the preset itself: the same numbers as training it alone through the CLI
+  const alone = cliJson<{ testAccuracy: number; testLoss: number }>(['train', '--preset', 'seed-mlp-uniform', '--steps', '40', '--backend', 'wasm', '--probe-every', '20']);
+  assert.equal(r.variants[1].testAccuracy, alone.testAccuracy);
+  assert.equal(r.variants[1].testLoss, alone.testLoss);
+});
+
+test('CLI: train SOURCE_FILE --sweep init prints a table of the variants with their findings; bad --sweep values are usage errors', () => {
+  const r = runCli(['train', join(repoRoot, 'test', 'fixtures', 'mnist_mlp_zeros.py'), '--sweep', 'init', '--steps', '30', '--backend', 'wasm', '--probe-every', '10']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n');
+  assert.match(lines[0], /^Sweep of init on .* 6 variants on the wasm backend, trained together \(first layers in 1 shared product\)/);
+  assert.match(lines[2], /^variant\s+test accuracy\s+test loss\s+findings$/);
+  assert.match(lines[3], /^(W1|layer 1) \(100 relu\): own: zeros\s+0\.1135\s+\d\.\d{4}\s+.*dead-units/);
+  assert.match(lines[4], /: zeros\s+0\.1135/);
+  assert.equal(lines.filter((l) => /^(W1|layer 1) \(100 relu\): /.test(l)).length, 6);
+  const bad = runCli(['train', '--preset', 'seed-mlp-zeros', '--sweep', 'inits']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--sweep takes init, learningRate, activation; got "inits" \(did you mean init\?\)/);
+  const none = runCli(['train', '--preset', 'seed-softmax-zeros', '--sweep', 'activation']);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /no hidden layer/);
+  const both = runCli(['train', '--compare', 'seed', '--sweep', 'init']);
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /not --compare/);
 });

@@ -39,8 +39,8 @@ export interface CompareOptions {
   shuffle?: boolean;
 }
 
-/** Trains `specs` together and each alone; asserts every number is identical; returns the sweep's result. */
-export async function checkIdenticalToAlone(backend: LoadedBackend, data: MnistData, specs: ModelSpec[], o: CompareOptions = {}): Promise<SweepResult> {
+/** Trains `specs` together and each alone; asserts every number is identical; returns the sweep's result and what each variant reported. */
+export async function checkIdenticalToAlone(backend: LoadedBackend, data: MnistData, specs: ModelSpec[], o: CompareOptions = {}): Promise<SweepResult & { records: RunRecord[] }> {
   const { tf } = backend;
   const common = { backend, data, probeEvery: o.probeEvery ?? 10, evalEvery: o.evalEvery ?? 0, shuffle: o.shuffle, probeExamples: 64 };
   const before = tf.memory().numTensors;
@@ -66,5 +66,5 @@ export async function checkIdenticalToAlone(backend: LoadedBackend, data: MnistD
     assert.equal(t.endSteps, alone.endSteps);
     assert.equal(result.variants[k].end.testAccuracy, alone.testAccuracy);
   }
-  return result;
+  return { ...result, records: together };
 }
