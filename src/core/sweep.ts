@@ -24,7 +24,7 @@
 // accumulation, no-bias layers, different widths / batch sizes / steps / data.
 import type { Tensor, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs-core';
 import type { LoadedBackend, TF } from './backend';
-import type { EndEvent, EvalEvent, LayerProbe, ProbeData, TrainingEvent } from './events';
+import type { BackendName, EndEvent, EvalEvent, LayerProbe, ProbeData, TrainingEvent } from './events';
 import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares } from './mnist';
 import { type ModelSpec, fanIn, parameterCount, NUM_CLASSES, objectiveOf, pixelTransform } from './spec';
 import { lossHead } from './objective';
@@ -33,12 +33,24 @@ import { Rng } from './rng';
 import { DEFAULT_PROBE_EVERY, DEFAULT_PROBE_EXAMPLES, EVAL_CHUNK, Mlp, ResidentBatches, train, type PhaseTimes, type TrainResult, type TrainerOptions } from './trainer';
 
 /**
- * How the variants' first layers are laid out: `concat` (default) — one product per group of variants with the same
- * first-layer activation; `lockstep` — every variant its own first layer (K products), still one loop, one batch and
- * one probe batch. Both give the numbers of the variants trained alone; which is faster depends on the backend
- * (docs/performance.md, "Sweeps trained together").
+ * How the variants' layers are laid out: `stacked` — one first-layer product per group of variants with the same
+ * hidden activations, and each later layer one batched product over the group ([m, fanIn, units] kernels);
+ * `concat` — the first layer shared as in `stacked`, the later layers per variant (the group's output split into
+ * columns); `lockstep` — every variant its own products, still one loop, one batch and one probe batch. All give
+ * the numbers of the variants trained alone; which is faster depends on the backend (defaultLayout).
  */
-export type SweepLayout = 'concat' | 'lockstep';
+export type SweepLayout = 'stacked' | 'concat' | 'lockstep';
+
+/**
+ * The faster layout per backend (docs/performance.md, "Sweeps trained together"): on tensorflow and cpu the layers
+ * after the first as batched products too (a sweep's op count then does not grow with K); on wasm every variant its
+ * own products — its GEMM is no faster on a wider matrix, and splitting columns copies through JS — except for a
+ * one-layer model, whose shared product is never split.
+ */
+export function defaultLayout(backend: BackendName, layers: number): SweepLayout {
+  // a one-layer model's shared product needs no split: its logits are read back once
+  return backend === 'wasm' && layers > 1 ? 'lockstep' : 'stacked';
+}
 
 export interface SweepOptions extends Omit<TrainerOptions, 'onEvent' | 'onProbe'> {
   /** Each variant's events, as trainer.ts emits them for a run of that variant alone. */
@@ -93,8 +105,24 @@ class Group {
   /** The first layer's width per variant. */
   readonly units: number;
 
-  constructor(private readonly tf: TF, readonly members: number[], private readonly models: Mlp[]) {
+  /** Stacked layout: layers ≥ 1 of every member as one [m, fanIn, units] kernel and one [m, 1, units] bias (index l). */
+  readonly stack?: { kernels: Tensor[]; biases: Tensor[] };
+
+  constructor(private readonly tf: TF, readonly members: number[], private readonly models: Mlp[], stacked: boolean) {
     this.units = models[members[0]].kernels[0].shape[1];
+    const L = models[members[0]].kernels.length;
+    if (stacked && members.length > 1 && L > 1) {
+      const kernels: Tensor[] = [];
+      const biases: Tensor[] = [];
+      for (let l = 1; l < L; l++) {
+        const k = tf.stack(members.map((m) => models[m].kernels[l]));
+        const b = tf.tidy(() => tf.reshape(tf.stack(members.map((m) => models[m].biases[l])), [members.length, 1, -1]));
+        kernels[l] = tf.variable(k, true);
+        biases[l] = tf.variable(b, true);
+        tf.dispose([k, b]);
+      }
+      this.stack = { kernels, biases };
+    }
     if (members.length === 1) {
       // the variant's own variables: exactly the trainer's
       this.kernel = models[members[0]].kernels[0];
@@ -121,8 +149,17 @@ class Group {
 
   dispose(): void {
     if (this.shared) this.tf.dispose([this.kernel, this.bias]);
+    if (this.stack) this.tf.dispose([...this.stack.kernels, ...this.stack.biases].filter(Boolean));
   }
 }
+
+/** Member i's contiguous block of a stacked [m, …] array. */
+const stackBlock = (values: Float32Array, m: number, i: number): Float32Array => {
+  const size = values.length / m;
+  return values.slice(i * size, (i + 1) * size);
+};
+
+const stackedGrads = (g: { stacked?: { kernels: Tensor[]; biases: Tensor[] } }): Tensor[] => (g.stacked ? [...g.stacked.kernels, ...g.stacked.biases].filter(Boolean) : []);
 
 /** One group's forward pass. */
 interface GroupPass {
@@ -131,8 +168,10 @@ interface GroupPass {
   z0?: Tensor2D;
   /** Per member: outputs[0] = x, outputs[l + 1] = layer l's output (the last one the logits); pre when kept. */
   members: { outputs: Tensor2D[]; pre: Tensor2D[] }[];
-  /** One-layer models: the group's logits read back once. */
+  /** One-layer models and stacked groups: the group's logits read back once. */
   logits?: Float32Array;
+  /** Stacked groups: outputs[l] = layer l's output as [m, n, units] (l = 0 … L − 1), pre[l] its pre-activation (l ≥ 1). */
+  stacked?: { outputs: Tensor[]; pre: Tensor[] };
 }
 
 function disposeGroupPass(p: GroupPass): void {
@@ -148,6 +187,7 @@ function disposeGroupPass(p: GroupPass): void {
     for (let i = 1; i < m.outputs.length; i++) drop(m.outputs[i]);
     for (const z of m.pre) drop(z);
   }
+  for (const t of [...(p.stacked?.outputs ?? []), ...(p.stacked?.pre ?? [])]) drop(t);
 }
 
 /**
@@ -190,7 +230,9 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
   const probeN = Math.min(opts.probeExamples ?? DEFAULT_PROBE_EXAMPLES, data.test.count);
   const evalEvery = opts.evalEvery ?? 0;
   const yieldEveryMs = opts.yieldEveryMs ?? 100;
-  const layout = opts.layout ?? 'concat';
+  // wasm's weight-gradient product transposes explicitly (2-D only): stacked later layers are not for it
+  const requested = opts.layout ?? defaultLayout(info.name, first.layers.length);
+  const layout: SweepLayout = requested === 'stacked' && info.name === 'wasm' ? 'concat' : requested;
   const B = first.batchSize;
   const L = first.layers.length;
   const objectives = specs.map(objectiveOf);
@@ -211,13 +253,14 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
     for (const s of specs) models.push(new Mlp(tf, s, info.name));
     // Groups: the first layer's activation decides its ops (fused or not), so only equal ones share a product.
     // A one-layer model's only layer is linear here (its activation is the head's, in JS): one group.
-    const keyOf = (k: number): string => (L === 1 ? 'linear' : specs[k].layers[0].activation);
+    // Stacked: every hidden layer's activation decides the ops of the batched layers too.
+    const keyOf = (k: number): string => (L === 1 ? 'linear' : layout === 'stacked' ? specs[k].layers.slice(0, -1).map((l) => l.activation).join() : specs[k].layers[0].activation);
     const byKey = new Map<string, number[]>();
     for (let k = 0; k < K; k++) {
       if (layout === 'lockstep') byKey.set(String(k), [k]);
       else byKey.set(keyOf(k), [...(byKey.get(keyOf(k)) ?? []), k]);
     }
-    for (const members of byKey.values()) groups.push(new Group(tf, members, models));
+    for (const members of byKey.values()) groups.push(new Group(tf, members, models, layout === 'stacked'));
 
     const learningRates = specs.map((s) => s.optimizer.learningRate);
     const probeIdx = Array.from({ length: probeN }, (_, i) => i);
@@ -239,6 +282,21 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
         pass.members = g.members.map(() => ({ outputs: [x, a], pre: z ? [z] : [] }));
         return pass;
       }
+      if (g.stack) {
+        // [n, m·u0] → [m, n, u0]; the layers after the first as batched products over the members
+        const m = g.members.length;
+        const n = a.shape[0];
+        const outputs: Tensor[] = [tf.tidy(() => tf.transpose(tf.reshape(a, [n, m, g.units]), [1, 0, 2]))];
+        const pre: Tensor[] = [];
+        for (let l = 1; l < L; l++) {
+          const r = lead.dense(outputs[l - 1] as Tensor2D, g.stack.kernels[l] as Tensor2D, g.stack.biases[l] as Tensor1D, l === L - 1 ? 'linear' : specs[g.members[0]].layers[l].activation, keepPre);
+          outputs.push(r.a);
+          if (r.z) pre[l] = r.z;
+        }
+        pass.stacked = { outputs, pre };
+        pass.logits = outputs[L - 1].dataSync() as Float32Array;
+        return pass;
+      }
       const parts = g.shared ? tf.split(a, g.members.length, 1) as Tensor2D[] : [a];
       g.members.forEach((k, i) => {
         const m = models[k];
@@ -256,17 +314,48 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
 
     /** Each member's logits [n, 10]. */
     const logitsOf = (g: Group, pass: GroupPass, i: number, n: number): Float32Array => {
+      if (pass.stacked) return pass.logits!.subarray(i * n * NUM_CLASSES, (i + 1) * n * NUM_CLASSES);
       if (pass.logits) return g.block(pass.logits, n, i, NUM_CLASSES);
       return pass.members[i].outputs[L].dataSync() as Float32Array;
     };
 
     /** Gradients of every member's layers ≥ 1, and of the group's first layer. dLogits[i]: member i's [n, 10]. */
-    const backward = (g: Group, x: Tensor2D, pass: GroupPass, dLogits: Float32Array[], n: number): { kernels: Tensor2D[][]; biases: Tensor[][]; kernel0: Tensor2D; bias0: Tensor } => {
+    const backward = (g: Group, x: Tensor2D, pass: GroupPass, dLogits: Float32Array[], n: number): { kernels: Tensor2D[][]; biases: Tensor[][]; kernel0: Tensor2D; bias0: Tensor; stacked?: { kernels: Tensor[]; biases: Tensor[] } } => {
       const m0 = models[g.members[0]];
       const kernels: Tensor2D[][] = g.members.map(() => new Array(L));
       const biases: Tensor[][] = g.members.map(() => new Array(L));
       let dz0: Tensor2D;
-      if (L === 1) {
+      let stacked: { kernels: Tensor[]; biases: Tensor[] } | undefined;
+      const spec0 = specs[g.members[0]];
+      if (g.stack && pass.stacked) {
+        const m = g.members.length;
+        const outputs = pass.stacked.outputs;
+        const joined = new Float32Array(m * n * NUM_CLASSES);
+        dLogits.forEach((d, i) => joined.set(d, i * n * NUM_CLASSES));
+        let dz: Tensor = tf.tensor3d(joined, [m, n, NUM_CLASSES]);
+        stacked = { kernels: [], biases: [] };
+        let dh0: Tensor2D | undefined;
+        for (let l = L - 1; l >= 1; l--) {
+          const hPrev = outputs[l - 1];
+          const dzl = dz;
+          const units = spec0.layers[l].units;
+          tf.tidy(() => {
+            stacked!.kernels[l] = tf.keep(m0.kernelGrad(hPrev as Tensor2D, dzl as Tensor2D));
+            // BiasAddGrad / sum over the rows of [n, m·units]: the members' column sums, as each sums alone
+            stacked!.biases[l] = tf.keep(tf.reshape(m0.biasGrad(tf.reshape(tf.transpose(dzl, [1, 0, 2]), [n, m * units]) as Tensor2D), [m, 1, units]));
+          });
+          const next = tf.tidy(() => {
+            const dh = m0.inputGrad(dzl as Tensor2D, g.stack!.kernels[l] as Tensor2D, n);
+            if (l > 1) return m0.activationGrad(dh, outputs[l - 1] as Tensor2D, spec0.layers[l - 1].activation);
+            return tf.reshape(tf.transpose(dh, [1, 0, 2]), [n, m * g.units]) as Tensor2D; // back to the group's [n, m·u0]
+          });
+          dz.dispose();
+          if (l > 1) dz = next;
+          else dh0 = next;
+        }
+        dz0 = tf.tidy(() => m0.activationGrad(dh0!, pass.a0, spec0.layers[0].activation));
+        if (dz0 !== dh0) dh0!.dispose();
+      } else if (L === 1) {
         const width = g.members.length * NUM_CLASSES;
         const joined = new Float32Array(n * width);
         dLogits.forEach((d, i) => {
@@ -303,7 +392,7 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
       }
       const grads = tf.tidy(() => ({ kernel0: m0.kernelGrad(x, dz0), bias0: m0.biasGrad(dz0) }));
       dz0.dispose();
-      return { kernels, biases, ...grads };
+      return { kernels, biases, ...grads, stacked };
     };
 
     const evaluate = (step: number, final: boolean): void => {
@@ -371,6 +460,18 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
                 outputs: L === 1 ? heads[i].probs : g.block(a0!, probeN, i, u),
               };
             }
+            if (pass.stacked && grads.stacked) {
+              const st = pass.stacked;
+              const m = g.members.length;
+              const read = (t: Tensor): Float32Array => stackBlock(t.dataSync() as Float32Array, m, i);
+              return {
+                ...base,
+                weights: read(g.stack!.kernels[l]), bias: read(g.stack!.biases[l]),
+                weightGrad: read(grads.stacked.kernels[l]), biasGrad: read(grads.stacked.biases[l]),
+                preActivations: read(st.pre[l]),
+                outputs: l === L - 1 ? heads[i].probs : read(st.outputs[l]),
+              };
+            }
             const mp = pass.members[i];
             return {
               ...base,
@@ -387,7 +488,7 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
             recentLosses: recentLosses[k].splice(0), layers, spec, classPrior, learningRate: learningRates[k],
           };
         });
-        tf.dispose([grads.kernel0, grads.bias0, ...grads.kernels.flat().filter(Boolean), ...grads.biases.flat().filter(Boolean)]);
+        tf.dispose([grads.kernel0, grads.bias0, ...grads.kernels.flat().filter(Boolean), ...grads.biases.flat().filter(Boolean), ...stackedGrads(grads)]);
         disposeGroupPass(pass);
       }
       out.forEach((p, k) => opts.onProbe!(k, p));
@@ -458,6 +559,13 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
         tf.tidy(() => {
           (g.kernel as Variable).assign(tf.sub(g.kernel, grads.kernel0));
           (g.bias as Variable).assign(tf.sub(g.bias, grads.bias0));
+          if (g.stack) {
+            for (let l = 1; l < L; l++) {
+              (g.stack.kernels[l] as Variable).assign(tf.sub(g.stack.kernels[l], grads.stacked!.kernels[l]));
+              (g.stack.biases[l] as Variable).assign(tf.sub(g.stack.biases[l], grads.stacked!.biases[l]));
+            }
+            return;
+          }
           g.members.forEach((k, i) => {
             const m = models[k];
             for (let l = 1; l < L; l++) {
@@ -466,7 +574,7 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
             }
           });
         });
-        tf.dispose([grads.kernel0, grads.bias0, ...grads.kernels.flat().filter(Boolean), ...grads.biases.flat().filter(Boolean)]);
+        tf.dispose([grads.kernel0, grads.bias0, ...grads.kernels.flat().filter(Boolean), ...grads.biases.flat().filter(Boolean), ...stackedGrads(grads)]);
         const tUpdate = clock();
         forwardMs += tForward - tg;
         backwardMs += tBackward - tForward;

@@ -82,12 +82,14 @@ for (const name of ['wasm', 'cpu'] as const) {
   test(`on ${name}: an init sweep (six variants, one shared first-layer product) gives each variant exactly its numbers alone`, async () => {
     const backend = await on(name);
     const specs = sweepVariants(small(steps), 'init').map((v) => v.spec);
-    const r = await checkIdenticalToAlone(backend, data, specs, { probeEvery: name === 'wasm' ? 10 : 4, evalEvery: name === 'wasm' ? 20 : 0 });
+    // wasm: the shared first layer with the later layers per variant (its default is lockstep); cpu: its default,
+    // the later layers stacked into batched products too
+    const r = await checkIdenticalToAlone(backend, data, specs, { probeEvery: name === 'wasm' ? 10 : 4, evalEvery: name === 'wasm' ? 20 : 0, layout: name === 'wasm' ? 'concat' : undefined });
     assert.equal(r.together, true);
     assert.deepEqual(r.groups, [[0, 1, 2, 3, 4, 5]]);
   });
 
-  test(`on ${name}: learning rates (one with a schedule) and objectives differ per variant; activations form groups`, async () => {
+  test(`on ${name}: learning rates (one with a schedule) and objectives differ per variant; activations form groups (${name === 'wasm' ? 'stacked asked for: concat' : 'stacked'})`, async () => {
     const backend = await on(name);
     const base = small(steps);
     const specs = [
@@ -97,7 +99,7 @@ for (const name of ['wasm', 'cpu'] as const) {
       parseSpec({ ...base, name: 'tanh', layers: base.layers.map((l, i) => (i < 2 ? { ...l, activation: 'tanh' } : l)) }),
       parseSpec({ ...base, name: 'tanh-logits', layers: base.layers.map((l, i) => (i < 2 ? { ...l, activation: 'tanh' } : i === 2 ? { ...l, activation: 'linear' } : l)), objective: { loss: 'crossEntropy', from: 'logits', reduction: 'sum' } }),
     ];
-    const r = await checkIdenticalToAlone(backend, data, specs, { probeEvery: 5 });
+    const r = await checkIdenticalToAlone(backend, data, specs, { probeEvery: 5, layout: 'stacked' });
     assert.equal(r.together, true);
     assert.deepEqual(r.groups, [[0, 1, 2, 3, 4], [5, 6]]);
   });
@@ -112,13 +114,14 @@ for (const name of ['wasm', 'cpu'] as const) {
   });
 }
 
-test('on wasm: shuffled batches (same seed) and a learning rate that blows up (NaN) stay identical to the runs alone', async () => {
+test('on wasm: shuffled batches (same seed) and a learning rate that blows up (NaN) stay identical to the runs alone (lockstep, its default)', async () => {
   const backend = await on('wasm');
   const base = small(25);
   const specs = [base, { ...base, name: 'too fast', optimizer: { type: 'sgd' as const, learningRate: 1e8 } }, { ...base, name: 'zeros', layers: base.layers.map((l) => ({ ...l, kernelInitializer: 'zeros' as const })) }];
   const r = await checkIdenticalToAlone(backend, data, specs, { shuffle: true, probeEvery: 5 });
   assert.ok(r.records[1].steps.some((s) => Number.isNaN(s.loss)), 'the fast variant reaches NaN');
   assert.ok(r.records[0].steps.every((s) => Number.isFinite(s.loss)), 'and the others are not touched by it');
+  assert.deepEqual(r.groups, [[0], [1], [2]]);
 });
 
 test('on wasm: variants that cannot be batched identically (Adam) train one after another with the reason, same numbers', async () => {
@@ -135,7 +138,7 @@ test('CLI: train --preset … --sweep learningRate --json prints one object with
   assert.equal(r.sweep, 'learningRate');
   assert.equal(r.together, true);
   assert.equal(r.backend, 'wasm');
-  assert.deepEqual(r.groups, [[0, 1, 2]]);
+  assert.deepEqual(r.groups, [[0], [1], [2]], 'lockstep, the default on wasm');
   assert.deepEqual(r.variants.map((v) => v.label), ['lr × 0.1 (0.05)', 'lr × 1 (0.5)', 'lr × 10 (5)']);
   assert.deepEqual(r.variants.map((v) => v.spec.optimizer.learningRate), [0.05, 0.5, 5]);
   assert.ok(r.variants.every((v) => v.steps === 40 && Array.isArray(v.findings)));
@@ -149,7 +152,7 @@ test('CLI: train SOURCE_FILE --sweep init prints a table of the variants with th
   const r = runCli(['train', join(repoRoot, 'test', 'fixtures', 'mnist_mlp_zeros.py'), '--sweep', 'init', '--steps', '30', '--backend', 'wasm', '--probe-every', '10']);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.split('\n');
-  assert.match(lines[0], /^Sweep of init on .* 6 variants on the wasm backend, trained together \(first layers in 1 shared product\)/);
+  assert.match(lines[0], /^Sweep of init on .* 6 variants on the wasm backend, trained together \(in lockstep\)/);
   assert.match(lines[2], /^variant\s+test accuracy\s+test loss\s+findings$/);
   assert.match(lines[3], /^(W1|layer 1) \(100 relu\): own: zeros\s+0\.1135\s+\d\.\d{4}\s+.*dead-units/);
   assert.match(lines[4], /: zeros\s+0\.1135/);
