@@ -1,4 +1,4 @@
-// `npm run bench -- sweep [--backends tensorflow,wasm[,cpu]] [--repeats N] [--steps N] [--warm-up N]`:
+// `npm run bench -- sweep [--backends tensorflow,wasm[,cpu]] [--repeats N] [--steps N] [--warm-up N] [--no-diagnostics]`:
 // K = 1, 2, 4, 6 variants of the seed MLP (the init sweep of seed-mlp-uniform: its own U(±0.01), zeros, N(0, 1),
 // U(±0.01), glorotUniform, heNormal; 784-100-10, batch 100, SGD 0.5, 1000 steps, probes every 50 with one
 // diagnostics engine per variant) trained together (src/core/sweep.ts), each paired with ONE run of trainer.ts
@@ -26,6 +26,7 @@ import { arg, median } from './util';
 
 const GOAL: Record<BackendName, number | undefined> = { tensorflow: 2, wasm: 2.5, cpu: undefined };
 const KS = [1, 2, 4, 6];
+const noDiagnostics = process.argv.includes('--no-diagnostics');
 
 interface Timed {
   /** The training loop's wall time (trainMs: probes in, evaluations out) and the engines' final wait. */
@@ -44,7 +45,9 @@ const cpuNow = (): number => {
 async function withEngines<T>(specs: ModelSpec[], data: MnistData, f: (engines: ThreadedDiagnostics[]) => Promise<T>): Promise<{ r: T }> {
   const testClassPrior = classShares(data.test.labels);
   // as src/core/sweepRun.ts: one engine per variant, on this thread (the seed MLP is below the thread threshold anyway)
-  const engines = specs.map((s) => startDiagnostics({ testClassPrior }, {}, { thread: false, parameters: parameterCount(s) }));
+  const engines = specs.map((s): ThreadedDiagnostics => (noDiagnostics
+    ? { threaded: false, event: () => undefined, probe: () => undefined, end: async () => [], engineMs: () => 0, close: () => undefined }
+    : startDiagnostics({ testClassPrior }, {}, { thread: false, parameters: parameterCount(s) })));
   try {
     const r = await f(engines);
     return { r };
@@ -116,7 +119,7 @@ async function child(backendName: BackendName): Promise<void> {
   const f0 = (x: number): string => x.toFixed(0);
   const f2 = (x: number): string => x.toFixed(2);
   const threads = backend.info.name === 'tensorflow' ? `, ${backend.info.threads} intra-op thread(s)` : '';
-  console.log(`\n${backend.info.name}${threads}: seed MLP, ${steps} steps, probes every 50, ${repeats} pair(s) per K, load average ${loadavg().map(f2).join(' ')}`);
+  console.log(`\n${backend.info.name}${threads}: seed MLP, ${steps} steps, probes every 50${noDiagnostics ? ' (no diagnostics engine)' : ', one diagnostics engine per variant'}, ${repeats} pair(s) per K, load average ${loadavg().map(f2).join(' ')}`);
   if (warmUp > 0) {
     await oneRun(backend, data, { ...base, steps: warmUp });
     await sweepRun(backend, data, variants.map((s) => ({ ...s, steps: warmUp })), 'concat');

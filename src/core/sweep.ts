@@ -11,9 +11,12 @@
 //    backend by the tests). The bias add, the activation, its derivative and the SGD update (w − lr·g, with the
 //    variant's learning rate folded into its dLoss/dLogits as trainer.ts does) are elementwise, so they run on the
 //    whole group at once.
-//  - The layers after the first run per variant, with the trainer's own ops (Mlp.dense / kernelGrad / inputGrad /
-//    activationGrad / biasGrad): the group's first-layer output is split into the variants' column blocks, and
-//    their first-layer gradients are joined back.
+//  - The layers after the first (layout `stacked`, the default on tensorflow and cpu): [m, in, out] kernels and
+//    batched products over the group (each batch of a batched product is bitwise its 2-D product), with the
+//    trainer's own ops (Mlp.dense / kernelGrad / inputGrad / activationGrad / biasGrad) on 3-D tensors; the bias
+//    gradient is taken on [n, m·units] as for the first layer. Layout `concat`: per variant, the group's first-layer
+//    output split into the variants' column blocks and their gradients joined back. Layout `lockstep` (the default
+//    on wasm, whose GEMM is no faster on a wider matrix and whose split copies through JS): no sharing of products.
 //  - A one-layer model (softmax regression) needs no split: the group's logits are read back once and each
 //    variant's columns taken in JS; its dLoss/dLogits go up as one tensor.
 // The output activation and the loss are per variant, in JS (objective.ts), as in trainer.ts.
