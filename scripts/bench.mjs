@@ -8,6 +8,9 @@
 //     PyTorch, per-phase times, probe overhead, peak RSS): bench/ladder.ts, which lists its options;
 //   - `npm run bench -- sweep [options]`: K = 1, 2, 4, 6 variants of the seed MLP trained together against one
 //     run, paired, per backend (bench/sweep.ts, which lists its options);
+//   - `npm run bench -- groundtruth [--run-frameworks] [--only NAME,...] [--backend B]`: the faithful fixtures
+//     (test/fixtures/faithful) in TensorFlow / Keras / PyTorch / tfjs (bench/groundTruth.py) and in our trainer, read by
+//     our importer; the table goes to docs/groundTruth.md (bench/groundTruth.ts);
 //   - `npm run bench -- parity`: a PyTorch file with nn.Linear's default init read by the importer and trained by
 //     us, against PyTorch training the same architecture with its own default init (bench/torchParity.ts);
 //   - the cooperative stop's latency and the extension host's event-loop delay during a run (p50/p99,
@@ -35,6 +38,11 @@ if (only[0] === 'sweep') {
 }
 if (only[0] === 'ladder') {
   const r = spawnSync(process.execPath, ['out/bench/ladder.js', ...only.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+// The faithful fixtures in the real frameworks and in ours, side by side (bench/groundTruth.ts → docs/groundTruth.md).
+if (only[0] === 'groundtruth') {
+  const r = spawnSync(process.execPath, ['out/bench/groundTruth.js', ...only.slice(1)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 

@@ -2,8 +2,9 @@
 // host -> core, protocol; worker -> core, protocol; webview -> protocol; nothing imports host;
 // protocol may only `import type` from core; only src/host and src/extension.ts may import `vscode`.
 // tsc enforces the `vscode` rule too (tsconfig.json has `types: ["node"]`); this script also covers
-// relative imports between layers, which no tsconfig can forbid.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+// relative imports between layers, which no tsconfig can forbid. It also fails on an import circle
+// among src/ files (value imports; `import type` is erased and does not count).
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, sep } from 'node:path';
 import { builtinModules } from 'node:module';
 
@@ -34,6 +35,9 @@ const walk = (dir) => {
 };
 walk(src);
 const problems = [];
+/** Value imports between src/ files (for the circle check). */
+const edges = new Map(files.map((f) => [f, []]));
+const fileOf = (p) => [`${p}.ts`, join(p, 'index.ts'), p].find((c) => existsSync(c) && statSync(c).isFile());
 const importRe = /(?:^|\n)\s*(import\s+(type\s+)?[^'"]*?from\s*|import\s*|export\s+(type\s+)?[^'"]*?from\s*)['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 for (const file of files) {
   const from = layerOf(file);
@@ -52,12 +56,28 @@ for (const file of files) {
         problems.push(`${where}: webview imports Node module '${spec}'`);
       continue;
     }
+    const target = fileOf(resolve(file, '..', spec));
+    if (target && !typeOnly && !/^\s*import\s+type\b/.test(m[0]) && edges.has(target)) edges.get(file).push(target);
     const to = layerOf(resolve(file, '..', spec));
     if (to === from || allowed[from]?.has(to)) continue;
     if (from === 'protocol' && to === 'core' && typeOnly) continue;
     problems.push(`${where}: ${from} may not import ${to} ('${spec}')`);
   }
 }
+// Import circles: a depth-first search that reports each back edge's circle once.
+const state = new Map();
+const stack = [];
+const visit = (f) => {
+  state.set(f, 1);
+  stack.push(f);
+  for (const g of edges.get(f) ?? []) {
+    if (state.get(g) === 1) problems.push(`import circle: ${stack.slice(stack.indexOf(g)).concat(g).map((x) => relative(root, x)).join(' -> ')}`);
+    else if (!state.has(g)) visit(g);
+  }
+  stack.pop();
+  state.set(f, 2);
+};
+for (const f of files) if (!state.has(f)) visit(f);
 if (problems.length) {
   console.error('Layer boundaries crossed (see docs/design.md, "Layout"):\n  ' + problems.join('\n  '));
   process.exit(1);

@@ -20,13 +20,9 @@
 // A second harness session opens test/integration/workspace-untrusted with workspace trust on and never
 // granted (Restricted Mode) and runs only *.untrusted.test.js (always in code-server: the electron route's
 // session runs with trust off, as training workspace files needs).
-// The harness sessions answer modal dialogs for the suite (VS Code gives an extension no way to answer
-// one): a test logs `[gradient-lens-ui] {"op":"dialog","button":"…","reply":"/tmp/…json"}` and this script
-// finds the dialog in the workbench page, writes what it shows to `reply`, and presses the button
-// (answerModal in test/integration/util.ts; GRADIENT_LENS_UI_BRIDGE=1 tells the suite it is there).
 // Options: --suite-only, --ui-only, --trusted-only (no Restricted Mode session), --update-media, GRADIENT_LENS_TEST_GREP=regex (mocha grep), --keep (keep profiles).
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -46,7 +42,7 @@ const untrustedWorkspace = join(root, 'test', 'integration', 'workspace-untruste
 const testsEntry = join(root, 'out', 'test', 'integration', 'index.js');
 const keep = args.includes('--keep');
 const SUITE_TIMEOUT_MS = 20 * 60_000;
-const UI_TIMEOUT_MS = 8 * 60_000;
+const UI_TIMEOUT_MS = 16 * 60_000;
 
 const tally = { passed: 0, failed: 0 };
 const failures = [];
@@ -81,27 +77,6 @@ function withTimeout(promise, ms, what) {
   let t;
   return Promise.race([promise, new Promise((_, reject) => { t = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms); })])
     .finally(() => clearTimeout(t));
-}
-
-/** Answers a modal dialog in the workbench page for the suite (see the header): writes { text, buttons, pressed } or { error } to `reply`. */
-async function answerDialog(page, request) {
-  const { button, reply } = request;
-  let result;
-  try {
-    const box = page.locator('.monaco-dialog-box').first();
-    await box.waitFor({ state: 'visible', timeout: 30_000 });
-    const text = (await box.innerText()).trim();
-    const buttons = (await box.locator('.dialog-buttons .monaco-button').allInnerTexts()).map((t) => t.trim());
-    const target = box.locator('.dialog-buttons .monaco-button', { hasText: button }).first();
-    if (!buttons.includes(button)) throw new Error(`the dialog has no button "${button}" (buttons: ${buttons.join(', ')})`);
-    await target.click({ timeout: 10_000 });
-    const closed = await box.waitFor({ state: 'detached', timeout: 10_000 }).then(() => true, () => false);
-    result = { text, buttons, pressed: button, closed };
-  } catch (e) {
-    result = { error: e.message.split('\n')[0] };
-  }
-  writeFileSync(`${reply}.partial`, JSON.stringify(result));
-  renameSync(`${reply}.partial`, reply);
 }
 
 function readReport(file) {
@@ -189,7 +164,7 @@ async function suiteCodeServer({ untrusted = false } = {}) {
       profile, folder, logFile, workspaceTrust: untrusted,
       // GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: the set-up's load check gives up after 45 s (the FIFO test waits that long).
       env: {
-        GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache, GRADIENT_LENS_UI_BRIDGE: '1', GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: '45000',
+        GRADIENT_LENS_TEST_REPORT: report, GRADIENT_LENS_WHEEL_CACHE: wheelCache, GRADIENT_LENS_NATIVE_CHECK_TIMEOUT_MS: '45000',
         ...(untrusted ? { GRADIENT_LENS_TEST_SESSION: 'untrusted' } : {}),
       },
     });
@@ -203,12 +178,6 @@ async function suiteCodeServer({ untrusted = false } = {}) {
       // The harness forwards console calls as their raw arguments (printf-style format strings included).
       const line = Array.isArray(entry) ? format(...entry) : String(entry);
       suiteLog.push(line);
-      const ui = /^\[gradient-lens-ui\] (\{.*\})$/.exec(line.trim());
-      if (ui) {
-        let request;
-        try { request = JSON.parse(ui[1]); } catch { request = undefined; }
-        if (request?.op === 'dialog' && typeof request.button === 'string' && typeof request.reply === 'string') void answerDialog(page, request);
-      }
       (type === 'error' ? console.error : console.log)(line);
     });
     const authority = `127.0.0.1:${server.port}`;
@@ -273,7 +242,7 @@ const EXT_ID = 'gradient-lens.gradient-lens';
 const WALKTHROUGH = `${EXT_ID}#firstSteps`;
 const STEPS = ['openExample', 'seeWarning', 'train', 'compare'];
 /** Screenshots the walkthrough shows and the README lists (media/walkthrough/); refreshed with --update-media. */
-const MEDIA = ['example', 'editor-warning', 'panel', 'compare'];
+const MEDIA = ['example', 'editor-warning', 'panel', 'compare', 'sweep'];
 const updateMedia = args.includes('--update-media');
 
 /** Each step's done state on the open walkthrough page, e.g. { openExample: true, … }. */
@@ -338,11 +307,26 @@ async function clearNotifications(page) {
   await page.locator('.notification-toast').first().waitFor({ state: 'detached', timeout: 5_000 }).catch(() => undefined);
 }
 
-/** A picture for media/walkthrough/: the element, at most `maxHeight` px of its top. */
-async function mediaShot(page, locator, name, maxHeight = Infinity) {
-  const box = await locator.boundingBox();
-  if (!box) throw new Error(`nothing to photograph for ${name}`);
-  await page.screenshot({ path: join(outDir, `media-${name}.png`), clip: { ...box, height: Math.min(box.height, maxHeight) } });
+/**
+ * A picture for media/walkthrough/: the part that matters — the union of the elements' boxes, padded, at
+ * most `maxWidth` × `maxHeight` px from its top left, inside `within` (the editor group or panel it is in) —
+ * at the page's own pixel size, so the walkthrough's column shows code and text legibly instead of a
+ * whole window shrunk to fit.
+ */
+async function mediaShot(page, locators, name, { maxWidth = 900, maxHeight = 640, pad = 10, within, left } = {}) {
+  const boxes = (await Promise.all([locators].flat().map((l) => l.boundingBox()))).filter(Boolean);
+  if (boxes.length === 0) throw new Error(`nothing to photograph for ${name}`);
+  const vp = page.viewportSize() ?? { width: 1600, height: 1000 };
+  const area = within ? await within.boundingBox() : undefined;
+  const lo = { x: Math.max(0, area?.x ?? 0), y: Math.max(0, area?.y ?? 0) };
+  const hi = { x: Math.min(vp.width, area ? area.x + area.width : vp.width), y: Math.min(vp.height, area ? area.y + area.height : vp.height) };
+  // From the left edge of `left` (e.g. the line numbers) when given, else from the boxes.
+  const leftX = left ? (await left.boundingBox())?.x : undefined;
+  const xx = Math.max(lo.x, Math.min(leftX ?? Infinity, Math.min(...boxes.map((b) => b.x)) - pad));
+  const y = Math.max(lo.y, Math.min(...boxes.map((b) => b.y)) - pad);
+  const right = Math.min(hi.x, Math.max(...boxes.map((b) => b.x + b.width)) + pad, xx + maxWidth);
+  const bottom = Math.min(hi.y, Math.max(...boxes.map((b) => b.y + b.height)) + pad, y + maxHeight);
+  await page.screenshot({ path: join(outDir, `media-${name}.png`), clip: { x: xx, y, width: right - xx, height: bottom - y } });
 }
 
 async function uiTest() {
@@ -393,7 +377,8 @@ async function uiTest() {
       await page.locator('.getting-started-step').first().waitFor({ state: 'detached', timeout: 10_000 });
       await exampleGroup.waitFor({ state: 'visible' });
       await page.waitForTimeout(500);
-      await mediaShot(page, exampleGroup, 'example', 560);
+      // The code, from its first line to below W1's line (the CodeLens and the squiggle).
+      await mediaShot(page, [exampleGroup.locator('.monaco-editor .lines-content').first(), exampleGroup.locator('.view-line', { hasText: 'W1 = tf.Variable(tf.zeros' }).first()], 'example', { maxWidth: 760, maxHeight: 420 });
       // The hover on W1's line: the message and the quick fixes.
       const w1 = exampleGroup.locator('.view-line', { hasText: 'W1 = tf.Variable(tf.zeros' }).first();
       await w1.click({ position: { x: 2, y: 5 } });
@@ -401,7 +386,8 @@ async function uiTest() {
       const hover = page.locator('.monaco-hover', { hasText: 'will output 0 for every image' }).first();
       await hover.waitFor({ state: 'visible', timeout: 15_000 });
       await page.waitForTimeout(300);
-      await mediaShot(page, exampleGroup, 'editor-warning', 560);
+      // The line numbers, W1's line and the hover above it.
+      await mediaShot(page, [w1, hover], 'editor-warning', { maxWidth: 1000, maxHeight: 460, pad: 12, within: exampleGroup, left: exampleGroup.locator('.monaco-editor .margin').first() });
       await page.keyboard.press('Escape');
 
       // 3. Train MNIST MLP → "Model in mnist_mlp_zeros.py" (first, for the active editor) → the panel.
@@ -446,7 +432,7 @@ async function uiTest() {
       await scrollPanel(frame, '#findings-h');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-7-first-run.png') });
-      await mediaShot(page, panelGroup, 'panel');
+      await mediaShot(page, dead.first(), 'panel', { maxWidth: 820, maxHeight: 560, within: panelGroup.locator('iframe.webview').first() });
       log(`first run ${first.runId}: final accuracy ${first.value}, findings ${[...firstCodes].join(', ')}`);
       if (!(first.value >= 0.1 && first.value <= 0.12)) throw new Error(`mnist_mlp_zeros.py final accuracy shown as ${first.value}, expected ≈ 0.11`);
       for (const c of ['dead-units', 'zero-gradient', 'collapsed-output']) if (!firstCodes.has(c)) throw new Error(`the panel lists no ${c} finding for the seed example (${[...firstCodes].join(', ')})`);
@@ -461,13 +447,39 @@ async function uiTest() {
         .catch(() => { throw new Error('the panel does not compare the re-run with the first run'); });
       const shown = new Set((await finalAccuracies()).map((a) => a.runId));
       await clearNotifications(page);
-      await frame.locator('body').evaluate(() => window.scrollTo(0, 0));
+      await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-8-compare.png') });
-      await mediaShot(page, panelGroup, 'compare');
+      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'compare', { maxWidth: 900, maxHeight: 620, within: panelGroup.locator('iframe.webview').first() });
       log(`re-run ${second.runId} with the fix: final accuracy ${second.value}; runs shown: ${[...shown].join(', ')}`);
       if (!(second.value > 0.9)) throw new Error(`the re-run with the fix reached only ${second.value}`);
       if (!shown.has(first.runId) || !shown.has(second.runId)) throw new Error('the panel does not show both runs side by side');
+
+      // 5. "Compare initialisations of this layer…" under the first run's dead-units finding: the file's own
+      // zeros, N(0, 1), U(±0.01), Glorot and He, trained one after another, compared as a set.
+      const sweepButton = frame.locator(`[data-testid="findings"][data-run-id="${first.runId}"] [data-testid="finding"][data-code="dead-units"] [data-testid="start-sweep"]`).first();
+      await sweepButton.click();
+      const variant = (name) => frame.locator(`[data-testid="layer"][aria-label^="mnist_mlp_zeros.py · ${name}:"] [data-testid="unit-map"]`);
+      const sweepDeadline = Date.now() + 480_000;
+      while ((await finalAccuracies()).length < shown.size + 5) {
+        if (Date.now() > sweepDeadline) throw new Error(`the sweep did not end: ${(await finalAccuracies()).length - shown.size} of 5 variants have a final accuracy`);
+        await page.waitForTimeout(1000);
+      }
+      const zerosDead = await variant('as written (zeros)').getAttribute('data-dead');
+      const uniformDead = await variant('U(±0.01)').getAttribute('data-dead');
+      const differs = await frame.locator('[data-testid="differences"] [data-testid="differs"]').allTextContents();
+      log(`sweep: unit maps side by side, zeros ${zerosDead} dead, U(±0.01) ${uniformDead} dead; differences: ${differs.join(' | ')}`);
+      if (zerosDead !== '100' || uniformDead !== '0') throw new Error(`the sweep's unit maps show zeros ${zerosDead} dead, U(±0.01) ${uniformDead} dead`);
+      // The layer as layerTitle names it: "W1 (100 relu)" when the importer names it, else "layer 1 (100 relu)".
+      if (!differs.some((d) => /(W1|layer 1) \(100 relu\) kernel: zeros → U\(±0\.01\)/.test(d))) throw new Error(`the differences table does not name the change: ${differs.join(' | ')}`);
+      await clearNotifications(page);
+      await scrollPanel(frame, '[data-testid="differences"]');
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(outDir, 'ui-8b-sweep.png') });
+      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'sweep', { maxWidth: 900, maxHeight: 640, within: panelGroup.locator('iframe.webview').first() });
+      await scrollPanel(frame, '[data-testid="layer-compare"]');
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(outDir, 'ui-8c-sweep-unit-maps.png') });
 
       // The walkthrough, opened again from Get Started: all four steps are done.
       await openWalkthroughFromGetStarted(page);

@@ -9,7 +9,7 @@ import { RunManager, type RunRecord, type RunRequest } from './host/runManager';
 import { TrainingPanel } from './host/panel';
 import { registerEditorFeatures } from './host/editorFeatures';
 import { ReaderClient } from './host/readerClient';
-import { NativeBackend } from './host/nativeSetup';
+import { NativeBackend, type SetupConfirmation } from './host/nativeSetup';
 import { ExampleOpener } from './host/examples';
 import { WalkthroughProgress, type WalkthroughKey } from './host/walkthrough';
 
@@ -33,8 +33,16 @@ export interface GradientLensApi {
   readonly onDidEndRun: vscode.Event<RunRecord>;
   /** Throttled progress of the current run (≈ 4 per second). */
   readonly onDidProgress: vscode.Event<RunRecord>;
-  /** The native backend: where the set-up installs, and what a run loads tfjs-node from now. */
-  readonly native: { readonly prefix: string; effectivePath(): string | undefined };
+  /**
+   * The native backend: where the set-up installs, and what a run loads tfjs-node from now.
+   * `setConfirmForTests` exists only while the extension runs its own tests (ExtensionMode.Test), where VS
+   * Code refuses to show dialogs: it answers the set-up's confirmation modal. Never present otherwise.
+   */
+  readonly native: {
+    readonly prefix: string;
+    effectivePath(): string | undefined;
+    setConfirmForTests?(answer: ((c: SetupConfirmation) => boolean | Thenable<boolean>) | undefined): void;
+  };
   /** Get Started walkthrough events reached in this window (host/walkthrough.ts), in order. */
   readonly walkthroughProgress: readonly WalkthroughKey[];
 }
@@ -111,7 +119,11 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     onDidStartRun: runs.onDidStartRun,
     onDidEndRun: runs.onDidEndRun,
     onDidProgress: runs.onDidProgress,
-    native: { prefix: native.prefix, effectivePath: () => native.effectivePath() },
+    native: {
+      prefix: native.prefix,
+      effectivePath: () => native.effectivePath(),
+      ...(context.extensionMode === vscode.ExtensionMode.Test ? { setConfirmForTests: (answer: Parameters<NativeBackend['setConfirmForTests']>[0]) => native.setConfirmForTests(answer) } : {}),
+    },
     get walkthroughProgress() { return walkthrough.progress; },
   };
 }

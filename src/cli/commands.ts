@@ -4,11 +4,12 @@ import { basename } from 'node:path';
 import type { BackendRequest, TrainingEvent } from '../core/events';
 import type { Finding } from '../core/findings';
 import type { ImportNote, ImportResult } from '../core/importers/types';
-import { type ModelSpec, validateSpec, describeArchitecture } from '../core/spec';
+import { type ModelSpec, validateSpec, describeArchitecture, layerLabel } from '../core/spec';
+import { evidenceSentences } from '../core/evidenceText';
 import { PRESETS, findPreset, type Preset } from '../core/presets';
 import { cut, printable } from '../core/untrusted';
 import { checkTrainingMemory } from '../core/memory';
-import { messageForPeople, problemsText } from '../core/specText';
+import { describeProgram, messageForPeople, problemsText } from '../core/specText';
 import { UsageError, nearest } from './args';
 import { SWEEP_KINDS, type SweepKind, type SweepVariant, sweepVariants } from '../core/sweepVariants';
 import { out, outJson, outLine, errLine } from './output';
@@ -72,8 +73,14 @@ function withOverrides(spec: ModelSpec, c: Common): ModelSpec {
   return r.spec;
 }
 
-function noteLine(file: string, n: ImportNote): string {
-  return `note ${basename(file)}:${n.range.line}:${n.range.column}: ${messageForPeople(n.message)}`;
+function noteLine(file: string, n: ImportNote, kind = 'note'): string {
+  return `${kind} ${basename(file)}:${n.range.line}:${n.range.column}: ${messageForPeople(n.message)}`;
+}
+
+
+/** A deviation (ImportResult.deviations: where the run differs from the program as written) is a warning. */
+function deviationLine(file: string, n: ImportNote): string {
+  return `warning ${basename(file)}:${n.range.line}:${n.range.column}: ${messageForPeople(n.message)}`;
 }
 
 const fmt = (x: number, d = 4): string => (Number.isFinite(x) ? x.toFixed(d) : String(x));
@@ -85,10 +92,13 @@ function table(rows: string[][]): string {
   return `${cells.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()).join('\n')}\n`;
 }
 
-function findingLine(f: Finding): string {
-  const where = f.layer >= 0 ? `layer ${f.layer}` : 'model';
+/** A finding for a person: the layer by its name in the source (or "layer 1 (100 relu)"), the message, its evidence in words. */
+function findingLines(f: Finding, spec?: ModelSpec): string[] {
+  const where = f.layer >= 0 ? (spec ? layerLabel(spec, f.layer) : `layer ${f.layer + 1}`) : 'model';
   const src = f.source ? ` (${basename(f.source.file)}:${f.source.line}:${f.source.column})` : '';
-  return `  ${f.severity.padEnd(7)} ${f.code.padEnd(20)} ${where}, from step ${f.firstStep}${src}: ${f.message}`;
+  const evidence = evidenceSentences(f, spec);
+  return [`  ${f.severity.padEnd(7)} ${f.code.padEnd(20)} ${where}, from step ${f.firstStep}${src}: ${f.message}`,
+    ...(evidence.length ? [`            evidence: ${evidence.join('; ')}`] : [])];
 }
 
 /** A progress bar on stderr when it is a terminal; nothing otherwise. */
@@ -162,9 +172,6 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
     if (!imported.spec.ok) throw new UsageError(`${file}: invalid model spec: ${problemsText(imported.spec.problems)}`);
     spec = imported.spec.spec;
     source = { ...imported, file };
-    // What the importer could not follow and filled in (a default optimizer, an unreadable
-    // initializer...): the model trained is not exactly the file's, so say so before training.
-    for (const n of imported.notes) errLine(cut(noteLine(file, n), MAX_ERROR_LINE));
   } else {
     const id = typeof values.preset === 'string' ? values.preset : 'seed-mlp-zeros';
     const preset = findPreset(id);
@@ -175,10 +182,18 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
   const variants = sweep ? sweepVariantsOrUsage(spec, sweep) : undefined;
   // Only now, with the input checked: bad input gets its one line from this process.
   if (await shouldRunInChild(c)) return runInChild(c.argv);
+  if (source) {
+    // What the importer could not follow and filled in (a default optimizer, an unreadable initializer...) and
+    // where the run differs from the program: the model trained is not exactly the file's, so say so before
+    // training — here, in the process that trains (the parent of a child run says nothing: it would be said twice).
+    for (const n of source.deviations ?? []) errLine(cut(deviationLine(source.file, n), MAX_ERROR_LINE));
+    for (const n of source.notes) errLine(cut(noteLine(source.file, n), MAX_ERROR_LINE));
+  }
   if (sweep && variants) return trainSweep(spec, sweep, variants, c, source);
   const summary = await trainOne(spec, c, source);
   if (c.json) {
-    outJson(source ? { ...summary, importNotes: source.notes } : summary);
+    // the static findings and the deviations are part of the run's output (what the code shows, how the run differs)
+    outJson(source ? { ...summary, importNotes: source.notes, deviations: source.deviations ?? [], staticFindings: attachFile(source.staticFindings, source.file) } : summary);
     return 0;
   }
   const skipped = summary.backendInfo.skipped.map((s) => `${s.name} skipped: ${s.reason}`).join('; ');
@@ -188,17 +203,29 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
       `${(summary.trainMs / 1000).toFixed(2)} s`, String(summary.findings.length)],
   ]));
   if (skipped) outLine(`(${skipped})`);
+  const program = describeProgram(spec);
+  if (program.length) outLine(`(as the program trains: ${program.join('; ')})`);
   const b = summary.backendInfo;
   if (b.name === 'tensorflow') outLine(`(libtensorflow ${b.tensorflowVersion ?? '?'}, ${b.threads} intra-op / ${b.interOpThreads} inter-op thread(s), from ${b.nativePath})`);
+  if (source?.deviations?.length) {
+    outLine();
+    outLine(`Where this run differs from the program (${source.deviations.length}):`);
+    for (const n of source.deviations) outLine(`  ${deviationLine(source.file, n)}`);
+  }
   if (source?.notes.length) {
     outLine();
     outLine(`Import notes (${source.notes.length}; the model above is what was trained):`);
     for (const n of source.notes) outLine(`  ${noteLine(source.file, n)}`);
   }
+  if (source?.staticFindings.length) {
+    outLine();
+    outLine('Static findings (from the code, before training):');
+    for (const f of attachFile(source.staticFindings, source.file)) for (const line of findingLines(f, spec)) outLine(line);
+  }
   outLine();
   if (summary.findings.length) {
     outLine('Findings:');
-    for (const f of summary.findings) outLine(findingLine(f));
+    for (const f of summary.findings) for (const line of findingLines(f, spec)) outLine(line);
   } else {
     outLine('No findings.');
   }
@@ -297,7 +324,7 @@ export async function cmdCheck(positionals: string[], c: Common): Promise<number
     // Data: problems keep their JSON paths, notes their messages as the importer wrote them.
     outJson({
       file, language: r.language, spec: r.spec.ok ? r.spec.spec : undefined, problems: r.spec.ok ? [] : r.spec.problems,
-      findings, notes: r.notes, layers: r.layers,
+      findings, notes: r.notes, deviations: r.deviations ?? [], layers: r.layers,
     });
     return r.spec.ok ? 0 : 2;
   }
@@ -311,11 +338,13 @@ export async function cmdCheck(positionals: string[], c: Common): Promise<number
   } else {
     const s = r.spec.spec;
     outLine(`${file} (${r.language}): ${describeArchitecture(s)}; ${s.optimizer.type} lr ${s.optimizer.learningRate}, batch ${s.batchSize}, ${s.steps} steps`);
+    for (const line of describeProgram(s)) outLine(`  ${line}`);
   }
+  for (const n of r.deviations ?? []) outLine(`  ${deviationLine(file, n)}`);
   for (const n of r.notes) outLine(`  ${noteLine(file, n)}`);
   if (findings.length) {
     outLine('Static findings:');
-    for (const f of findings) outLine(findingLine(f));
+    for (const f of findings) for (const line of findingLines(f, r.spec.ok ? r.spec.spec : undefined)) outLine(line);
   } else if (r.spec.ok) {
     outLine('No static findings.');
   }

@@ -35,7 +35,12 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
   switch (f.code) {
     case 'dead-units': {
       const [dead, units, share] = use('deadUnits', 'units', 'share');
-      if (num(dead) !== undefined && num(units) !== undefined) out.push(`${dead} of ${units} units output 0 on ${num(share) === 1 ? 'all' : 'almost all'} ${probes} probe images${e.predicted === true ? ' (predicted from the code)' : ''}`);
+      if (num(dead) !== undefined && num(units) !== undefined) {
+        out.push(e.predicted === true ? `${dead} of ${units} units will output 0 for every image (predicted from the code)`
+          : `${dead} of ${units} units output 0 on ${num(share) === 1 ? 'all' : 'almost all'} ${probes} probe images`);
+      }
+      const [k, b] = use('kernelConstant', 'biasConstant');
+      if (num(k) !== undefined) out.push(`every weight starts at ${formatNumber(k as number)}${num(b) !== undefined ? ` and every bias at ${formatNumber(b as number)}` : ''}`);
       const [expected] = use('expectedDeadShare');
       if (num(expected) !== undefined) out.push(`about ${pct(expected as number)} of the units are expected to be dead from the start`);
       break;
@@ -50,8 +55,9 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
     case 'symmetric-units': {
       const [width, units] = use('effectiveWidth', 'units');
       if (num(width) !== undefined && num(units) !== undefined) out.push(`the ${units} units act as ${width}: ${num(width) === 1 ? 'every unit has the same weights' : 'several units have identical weights'}`);
-      const [k, b] = use('kernelConstant', 'biasConstant');
+      const [k, b, next] = use('kernelConstant', 'biasConstant', 'nextKernelConstant');
       if (num(k) !== undefined) out.push(`every weight starts at ${formatNumber(k as number)}${num(b) !== undefined ? ` and every bias at ${formatNumber(b as number)}` : ''}`);
+      if (next === true) out.push("the next layer's weights start constant too, so nothing tells the units apart");
       break;
     }
     case 'collapsed-output': {
@@ -84,6 +90,11 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
     case 'loss-reduction': {
       const [batch, factor, lr, eff] = use('batchSize', 'stepFactor', 'learningRate', 'effectiveLearningRate', 'reduction');
       if (num(factor) !== undefined) out.push(`the loss is summed over ${batch ?? 'the'} examples: each step is ${formatNumber(factor as number)}× larger, as if the learning rate were ${formatNumber(num(eff) ?? (num(lr) ?? 0) * (factor as number))} instead of ${formatNumber(num(lr) ?? 0)}`);
+      break;
+    }
+    case 'unstable-loss': {
+      const [construct, act, layer] = use('construct', 'outputActivation', 'outputLayer');
+      if (typeof construct === 'string') out.push(`the loss takes ${construct} of the ${act ?? 'softmax'} output${num(layer) !== undefined && spec ? ` of ${layerLabel(spec, layer as number)}` : ''}`);
       break;
     }
     case 'unscaled-input': {

@@ -6,6 +6,7 @@ import type { Activation, DataSpec, Initializer, ObjectiveSpec, OptimizerSpec } 
 export const FINDING_CODES = [
   'symmetric-units', 'dead-units', 'zero-gradient', 'vanishing-gradient', 'exploding-gradient',
   'non-finite', 'saturated-units', 'collapsed-output', 'loss-plateau', 'poor-init-scale', 'unstable-loss',
+  'unscaled-input', 'output-loss-mismatch', 'loss-reduction', 'gradient-accumulation',
 ] as const;
 export type FindingCode = (typeof FINDING_CODES)[number];
 export type Severity = 'error' | 'warning' | 'info';
@@ -23,7 +24,17 @@ export type Fix =
   /** The loss on the output, and the output layer's activation with it when the cure changes both (remove the softmax before CrossEntropyLoss). */
   | { kind: 'objective'; value: ObjectiveSpec; outputActivation?: Activation; label: string }
   /** Zero the gradients every step (`optimizer.zero_grad()`). */
-  | { kind: 'zeroGrad'; label: string };
+  | { kind: 'zeroGrad'; label: string }
+  /** One cure that spans several layers (three zero-initialised tanh layers, six vanishing sigmoid layers): every change together. */
+  | { kind: 'layers'; changes: LayerChange[]; label: string };
+
+/** What a `layers` fix changes in one layer (at least one of the three). */
+export interface LayerChange {
+  layer: number;
+  kernelInitializer?: Initializer;
+  biasInitializer?: Initializer;
+  activation?: Activation;
+}
 
 /** Where a finding's layer is defined in the user's source (1-based, as the CLI prints it: docs/design.md). */
 export interface SourcePosition {

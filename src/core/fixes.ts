@@ -17,8 +17,37 @@ export class FixError extends Error {
 const MAX_NAME = 200;
 
 // stableLoss carries no value: its edit is the importer's own (ImportResult.stableLoss), never the fix's.
-const FIX_KINDS = ['initializer', 'activation', 'learningRate', 'optimizer', 'stableLoss', 'data', 'objective', 'zeroGrad'];
+const FIX_KINDS = ['initializer', 'activation', 'learningRate', 'optimizer', 'stableLoss', 'data', 'objective', 'zeroGrad', 'layers'];
 const MAX_LABEL = 500;
+const LAYER_CHANGE_KEYS = ['layer', 'kernelInitializer', 'biasInitializer', 'activation'];
+
+/** Why `changes` is not a list of layer changes (a `layers` fix) for a model with `layers` layers. */
+function layerChangesProblem(changes: unknown, layers: number): string | undefined {
+  if (!Array.isArray(changes) || changes.length === 0 || changes.length > layers) return `changes must be a list of 1 to ${layers} layer changes`;
+  const seen = new Set<number>();
+  for (let i = 0; i < changes.length; i++) {
+    const c: unknown = changes[i];
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) return `changes[${i}] must be an object`;
+    const extra = Object.keys(c).find((k) => !LAYER_CHANGE_KEYS.includes(k));
+    if (extra !== undefined) return `changes[${i}] has an unknown key ${preview(extra)}`;
+    const layer = own(c, 'layer');
+    if (typeof layer !== 'number' || !Number.isInteger(layer)) return `changes[${i}].layer must be a whole number, got ${preview(layer)}`;
+    if (layer < 0 || layer >= layers) return `changes[${i}] targets layer ${layer}, but the model has ${layers} layers`;
+    if (seen.has(layer)) return `changes[${i}] changes layer ${layer} a second time`;
+    seen.add(layer);
+    const kernel = own(c, 'kernelInitializer');
+    const bias = own(c, 'biasInitializer');
+    const act = own(c, 'activation');
+    if (kernel === undefined && bias === undefined && act === undefined) return `changes[${i}] changes nothing`;
+    for (const [key, v] of [['kernelInitializer', kernel], ['biasInitializer', bias]] as const) {
+      if (v === undefined) continue;
+      const init = checkInitializer(v);
+      if (!init.ok) return `changes[${i}].${key} is not an initializer: ${init.problems.map((p) => `${p.path.replace(/^\$/, 'value')}: ${p.message}`).join('; ')}`;
+    }
+    if (act !== undefined && !isActivation(act)) return `changes[${i}].activation: unknown activation ${preview(act)} (expected one of ${ACTIVATIONS.join(', ')})`;
+  }
+  return undefined;
+}
 
 /**
  * Why `fix` is not a fix of the contract (findings.ts Fix) for a model with `layers` layers, or
@@ -46,7 +75,9 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
       return init.ok ? undefined : `not an initializer: ${init.problems.map((p) => `${p.path.replace(/^\$/, 'value')}: ${p.message}`).join('; ')}`;
     }
     case 'activation':
-      return isActivation(value) ? undefined : `unknown activation ${preview(value)} (expected one of ${ACTIVATIONS.join(', ')})`;
+      if (!isActivation(value)) return `unknown activation ${preview(value)} (expected one of ${ACTIVATIONS.join(', ')})`;
+      // an output's log-softmax pairs with its loss: it is changed with the objective (kind 'objective'), never alone
+      return value === 'logSoftmax' ? 'logSoftmax is set together with the loss it feeds (an objective fix)' : undefined;
     case 'learningRate':
       return typeof value === 'number' && Number.isFinite(value) && value > 0 ? undefined : `learningRate must be a finite number > 0, got ${preview(value)}`;
     case 'optimizer': {
@@ -62,6 +93,8 @@ export function fixProblem(fix: unknown, layers: number): string | undefined {
       if (kind === 'objective' && act !== undefined && !isActivation(act)) problems.push({ path: 'outputActivation', message: `unknown activation ${preview(act)}` });
       return problems.length === 0 ? undefined : `not a ${kind}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`;
     }
+    case 'layers':
+      return layerChangesProblem(own(fix, 'changes'), layers);
   }
   return undefined;
 }
@@ -101,6 +134,14 @@ export function applyFix(spec: ModelSpec, fix: Fix): ModelSpec {
       break;
     case 'zeroGrad':
       delete next.accumulateGradients;
+      break;
+    case 'layers':
+      for (const c of fix.changes) {
+        const l = next.layers[c.layer];
+        if (c.kernelInitializer !== undefined) l.kernelInitializer = structuredClone(c.kernelInitializer);
+        if (c.biasInitializer !== undefined) l.biasInitializer = structuredClone(c.biasInitializer);
+        if (c.activation !== undefined) l.activation = c.activation;
+      }
       break;
   }
   const suffix = ` + ${fix.label}`;

@@ -207,6 +207,18 @@ function lossOnOutput(o: Float32Array, labels: ArrayLike<number>, n: number, obj
       if (dOut) for (let c = 0; c < C; c++) dOut[at + c] = f(-(c === y ? 1 : 0) * f(1 / f(q[c] + off)));
     } else {
       // binary: −[y·log(q + off) + (1 − y)·log(1 − q + off)] per class
+      if (obj.logFloor !== undefined) {
+        // PyTorch's BCELoss: logs clamped at logFloor, gradient (q − y) / max(q·(1 − q), 1e-12)
+        const lf = obj.logFloor;
+        for (let c = 0; c < C; c++) {
+          const t = c === y ? 1 : 0;
+          const a = Math.max(log(q[c]), lf);
+          const b = Math.max(log(f(1 - q[c])), lf);
+          sum = f(sum - f(f(t * a) + f((1 - t) * b)));
+          if (dOut) dOut[at + c] = f(f(q[c] - t) / Math.max(f(f(1 - q[c]) * q[c]), 1e-12));
+        }
+        continue;
+      }
       for (let c = 0; c < C; c++) {
         const t = c === y ? 1 : 0;
         const a = log(f(q[c] + off));

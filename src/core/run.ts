@@ -2,11 +2,12 @@
 // benchmarks (the extension's training process drives the same pieces and streams them instead).
 import type { LoadedBackend } from './backend';
 import type { BackendInfo, EndEvent, TrainingEvent } from './events';
-import type { Finding } from './findings';
+import type { Finding, Fix } from './findings';
 import { type MnistData, classShares } from './mnist';
 import { type ModelSpec, parameterCount } from './spec';
 import type { ProbeReport } from './diagnostics/types';
-import type { LayerSource } from './importers/types';
+import type { LayerSource, ProgramSites } from './importers/types';
+import { programSite } from './diagnostics/programFindings';
 import { startDiagnostics } from './diagnostics/engineThread';
 import { train, DEFAULT_PROBE_EVERY } from './trainer';
 import { SEVERITY_ORDER } from './findings';
@@ -22,9 +23,11 @@ export interface RunOptions {
   onEvent?: (e: TrainingEvent) => void;
   onProbeReport?: (r: ProbeReport) => void;
   /** Source file the spec came from and its layers' positions: findings about a layer get `source`. */
-  source?: { file: string; layers: LayerSource[] };
+  source?: { file: string; layers: LayerSource[]; program?: ProgramSites };
   /** The diagnostics engine on a worker thread (default: a second core and a model that is not small; engineThread.ts). */
   diagnosticsThread?: boolean;
+  /** The cures the importer wrote edits for (ImportResult.programFixes' fixes): the program's findings offer those (DiagnosticsOptions.programFixes). */
+  programFixes?: Fix[];
 }
 
 /** The CLI's `--json` object (docs/design.md, "Command line"): the end event's figures (times rounded to ms) plus spec, backend and findings. */
@@ -41,7 +44,7 @@ export function attachSources(findings: Finding[], source: RunOptions['source'])
   if (!source) return findings;
   return findings.map((f) => {
     const layer = source.layers.find((s) => s.layer === f.layer);
-    const range = layer ? (layer.weights ?? layer.definition) : undefined;
+    const range = layer ? (layer.weights ?? layer.definition) : f.layer < 0 ? programSite(f.code, source.program) : undefined;
     if (!range) return f;
     return { ...f, source: { file: source.file, line: range.line, column: range.column, endLine: range.endLine, endColumn: range.endColumn } };
   });
@@ -57,7 +60,7 @@ export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Pro
   // produced them.
   const probeEvery = opts.probeEvery ?? DEFAULT_PROBE_EVERY;
   const diagnostics = startDiagnostics(
-    { thresholds: opts.thresholds, testClassPrior: classShares(opts.data.test.labels) },
+    { thresholds: opts.thresholds, testClassPrior: classShares(opts.data.test.labels), ...(opts.programFixes ? { programFixes: opts.programFixes } : {}) },
     { onEvent: opts.onEvent, onReport: opts.onProbeReport },
     { thread: probeEvery > 0 ? opts.diagnosticsThread : false, parameters: parameterCount(spec) },
   );

@@ -331,6 +331,11 @@ export function layerLabel(spec: Pick<ModelSpec, 'layers'>, layer: number): stri
   return l.name ? `${l.name} (${shape})` : `layer ${layer + 1} (${shape})`;
 }
 
+/** A layer's name alone, for short texts such as fix labels: `W1`, `self.fc1`, or "layer 1". */
+export function layerShortName(spec: Pick<ModelSpec, 'layers'>, layer: number): string {
+  return spec.layers[layer]?.name ?? `layer ${layer + 1}`;
+}
+
 /** The objective a spec trains (its own, or the v1 default). */
 export function objectiveOf(spec: ModelSpec): ObjectiveSpec {
   return spec.objective ?? DEFAULT_OBJECTIVE;

@@ -32,7 +32,9 @@ export type LossInput = (typeof LOSS_INPUTS)[number];
  *    Keras on a softmax layer, the v1 default), else as written: `normalize` divides by the class sum first and
  *    `clip` bounds the probabilities (Keras `from_logits=False`: both, [1e-7, 1 − 1e-7]), `logOffset` is added
  *    inside the log (`tf.log(y + 1e-10)`); none of them: `log(0)` is −∞ and the loss NaN, as in TensorFlow.
- *  - binaryCrossEntropy per class against the one-hot labels, from `logits` (stable) or `probabilities` (clip, logOffset).
+ *  - binaryCrossEntropy per class against the one-hot labels, from `logits` (stable) or `probabilities` (clip, logOffset;
+ *    or `logFloor`: each log is max(log(x), logFloor) and the gradient is PyTorch's (p − y) / max(p·(1 − p), 1e-12),
+ *    as `nn.BCELoss` / `F.binary_cross_entropy` compute it with logFloor −100).
  *  - meanSquaredError between the output and the one-hot labels.
  * `reduction` applies to the loss's elements as the framework forms them: one per example for crossEntropy, one per
  * example and class for the others; `mean` divides by their count, `sum` does not (a step B× or 10·B× larger).
@@ -44,6 +46,8 @@ export interface ObjectiveSpec {
   normalize?: boolean;
   clip?: [number, number];
   logOffset?: number;
+  /** binaryCrossEntropy from probabilities only: logs clamped below at this value (PyTorch's BCELoss: −100), no clip or logOffset with it. */
+  logFloor?: number;
   reduction: Reduction;
 }
 /** mean: over the loss's elements; sum: none; meanAll: over every example × class term (`tf.reduce_mean(y_ * tf.log(y))`). */
@@ -131,7 +135,7 @@ export function validateObjective(v: unknown, path: string, problems: SpecProble
     return undefined;
   }
   const before = problems.length;
-  checkKeys(v, ['loss', 'from', 'fused', 'normalize', 'clip', 'logOffset', 'reduction'], path, problems);
+  checkKeys(v, ['loss', 'from', 'fused', 'normalize', 'clip', 'logOffset', 'logFloor', 'reduction'], path, problems);
   const loss = own(v, 'loss');
   if (!isOneOf(LOSSES, loss)) problems.push({ path: `${path}.loss`, message: `must be one of ${LOSSES.join(', ')}, ${describe(loss)}` });
   const from = own(v, 'from') ?? (loss === 'meanSquaredError' ? 'probabilities' : undefined);
@@ -161,6 +165,12 @@ export function validateObjective(v: unknown, path: string, problems: SpecProble
   if (offset !== undefined) {
     if (!probabilityOptions) problems.push({ path: `${path}.logOffset`, message: 'only applies to a loss from probabilities' });
     else out.logOffset = numberIn(offset, `${path}.logOffset`, 0, 1, problems);
+  }
+  const floor = own(v, 'logFloor');
+  if (floor !== undefined) {
+    if (!probabilityOptions || out.loss !== 'binaryCrossEntropy') problems.push({ path: `${path}.logFloor`, message: 'only applies to binaryCrossEntropy from probabilities' });
+    else if (out.clip || out.logOffset !== undefined) problems.push({ path: `${path}.logFloor`, message: 'takes no clip or logOffset with it (it is PyTorch\'s BCELoss, which has neither)' });
+    else out.logFloor = numberIn(floor, `${path}.logFloor`, -1e6, 0, problems);
   }
   if (out.fused && (out.normalize || out.clip || out.logOffset !== undefined)) {
     problems.push({ path: `${path}.fused`, message: 'a fused cross-entropy takes no normalize, clip or logOffset (it never takes a log of a probability)' });

@@ -14,6 +14,7 @@ import type { RunManager, RunRecord, RunRequest } from './runManager';
 import { choiceFromDocument, pickRun } from './pickRun';
 import type { NativeBackend, SetupResult } from './nativeSetup';
 import type { ExampleOpener } from './examples';
+import { SWEEP_COMMANDS, runSweepCommand } from './sweepCommands';
 import { problemsText } from '../core/specText';
 
 /** What the editor features (src/host/editorDiagnostics.ts) give back to the extension. */
@@ -210,6 +211,8 @@ export const COMMANDS: Record<string, CommandFactory> = {
     return ctx.examples.run(arg);
   },
 
+  ...Object.fromEntries(Object.entries(SWEEP_COMMANDS).map(([id, kind]) => [id,
+    (ctx: Ctx) => (arg?: unknown): Promise<RunRecord[] | undefined> => runSweepCommand(ctx.runs, ctx.log, kind, arg)])),
   'gradientLens.openSettings': () => (): Thenable<unknown> =>
     vscode.commands.executeCommand('workbench.action.openSettings', '@ext:gradient-lens.gradient-lens'),
 };

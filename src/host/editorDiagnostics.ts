@@ -12,6 +12,8 @@ import * as vscode from 'vscode';
 import type { ImportNote, ImportResult, SourceRange } from '../core/importers/types';
 import type { Finding, Severity } from '../core/findings';
 import type { ReadOutcome, ReaderClient } from './readerClient';
+import { evidenceSentences } from '../core/evidenceText';
+import { inCausalOrder } from '../core/findingOrder';
 
 export const DIAGNOSTIC_COLLECTION = 'gradient-lens';
 /** `Diagnostic.source` of static findings and notes / of findings from a training run. */
@@ -70,13 +72,6 @@ const SEVERITY: Record<Severity, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error, warning: vscode.DiagnosticSeverity.Warning, info: vscode.DiagnosticSeverity.Information,
 };
 
-const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : Math.abs(v) >= 0.01 && Math.abs(v) < 1e4 ? v.toPrecision(3) : v.toExponential(2))
-  : Array.isArray(v) ? (v.length > 8 ? `[${v.slice(0, 8).map(fmt).join(', ')}, … ${v.length} values]` : `[${v.map(fmt).join(', ')}]`) : String(v));
-
-/** "deadUnits 100 · share 1 · …" — the numbers behind a finding, for related information. */
-export function evidenceText(f: Finding): string {
-  return Object.entries(f.evidence).map(([k, v]) => `${k} ${fmt(v)}`).join(' · ');
-}
 
 interface RuntimeEntry {
   findings: Finding[];
@@ -169,9 +164,17 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     const diagnostics: vscode.Diagnostic[] = [];
     if (!outcome.ok) diagnostics.push(this.stoppedDiagnostic(outcome, doc));
     if (result) {
+      // One diagnostic per finding: a static finding and the run's with the same code on the same line are one, the
+      // run's (its measured evidence replaces the prediction). Root causes first, so the hover leads with them.
+      const runtime = (this.runtime.get(key)?.findings ?? []).map((f) => ({ f, d: this.findingDiagnostic(f, result, doc, doc.uri, true) }));
+      const measured = new Set(runtime.map(({ f, d }) => `${f.code}|${d.range.start.line}`));
+      const predicted = result.staticFindings.map((f) => ({ f, d: this.findingDiagnostic(f, result, doc, doc.uri, false) }))
+        .filter(({ f, d }) => !measured.has(`${f.code}|${d.range.start.line}`));
+      const ordered = inCausalOrder([...runtime, ...predicted].map(({ f, d }) => Object.assign({}, f, { diagnostic: d })));
+      for (const f of ordered) diagnostics.push(f.diagnostic);
+      // where the run differs from the program as written: warnings, never silent
+      for (const n of result.deviations ?? []) diagnostics.push(this.noteDiagnostic({ ...n, severity: n.severity ?? 'warning' }, doc));
       for (const n of result.notes) diagnostics.push(this.noteDiagnostic(n, doc));
-      for (const f of result.staticFindings) diagnostics.push(this.findingDiagnostic(f, result, doc, doc.uri, false));
-      for (const f of this.runtime.get(key)?.findings ?? []) diagnostics.push(this.findingDiagnostic(f, result, doc, doc.uri, true));
     }
     this.collection.set(doc.uri, diagnostics);
     this.changed.fire(doc.uri);
@@ -203,6 +206,11 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
       toRange(doc, { line: s.line, column: s.column, endLine: s.endLine ?? s.line, endColumn: s.endColumn ?? s.column + 1 });
     // A static whole-model finding with its own place (unstable-loss: the loss line) is recomputed with the text.
     if (!runtime && f.layer < 0 && f.source) return carried(f.source);
+    // The run's whole-model finding about a program part lands where the code shows that part (the static twin's place).
+    if (runtime && f.layer < 0) {
+      const twin = result?.staticFindings.find((g) => g.code === f.code && g.layer < 0 && g.source);
+      if (twin?.source) return carried(twin.source);
+    }
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
     const r = layer ? layer.weights ?? layer.definition : f.layer < 0 && result?.modelRange ? result.modelRange : undefined;
     if (r) return toRange(doc, r);
@@ -218,8 +226,7 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     d.code = this.codeFor(f.code, 'findings');
     const related: vscode.DiagnosticRelatedInformation[] = [];
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
-    const evidence = evidenceText(f);
-    if (evidence) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), `evidence: ${evidence}`));
+    for (const e of evidenceSentences(f, result?.spec.ok ? result.spec.spec : undefined)) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), `evidence: ${e}`));
     if (layer?.activation) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.activation)), "this layer's activation"));
     if (layer?.bias) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.bias)), "this layer's bias"));
     // The weights are set apart from the layer (PyTorch's nn.init.zeros_(self.fc1.weight)): the layer itself too.

@@ -80,9 +80,14 @@ function onPath(cmd: string): string | undefined {
 
 const tailOf = (text: string, n = 3): string => text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
 
+/** The modal that confirms a caller's request (nativeSetupArgs.ts confirmationOf). */
+export interface SetupConfirmation { message: string; detail: string; button: string }
+
 export class NativeBackend {
   private busy = false;
   private readonly timeouts: SetupTimeouts;
+  /** Set only by the extension's own tests (ExtensionMode.Test: VS Code refuses to show dialogs there). */
+  private testConfirm: ((c: SetupConfirmation) => boolean | Thenable<boolean>) | undefined;
 
   constructor(private readonly o: NativeBackendOptions) {
     this.timeouts = { ...defaultTimeouts(), ...o.timeouts };
@@ -113,6 +118,26 @@ export class NativeBackend {
       progress.report({ message: `loading ${path ?? 'tfjs-node'}…` });
       return checkNativeInstallation(this.o.extensionPath, path, { timeoutMs: this.timeouts.check, token, log: (l) => this.o.log.info(`[check] ${l}`) });
     });
+  }
+
+  /**
+   * For the extension's integration tests only (extension.ts exposes it in ExtensionMode.Test, never
+   * otherwise): VS Code refuses to show a dialog while it runs extension tests, so a test answers the
+   * confirmation modal with this; it still receives exactly what the modal would show.
+   */
+  setConfirmForTests(answer: ((c: SetupConfirmation) => boolean | Thenable<boolean>) | undefined): void {
+    this.testConfirm = answer;
+  }
+
+  /** The modal (showWarningMessage { modal: true, detail }); true only when the user pressed `button`. */
+  private async confirmed(c: SetupConfirmation): Promise<boolean> {
+    try {
+      if (this.testConfirm) return (await this.testConfirm(c)) === true;
+      return (await vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, c.button)) === c.button;
+    } catch (e) {
+      this.o.log.warn(`native set-up: the confirmation dialog could not be shown (${e instanceof Error ? e.message : String(e)}); treated as not confirmed`);
+      return false;
+    }
   }
 
   /**
@@ -148,8 +173,7 @@ export class NativeBackend {
       const confirm = args && !fromUser ? confirmationOf(args, { prefix: this.prefix, tfjsNodeVersion: TFJS_NODE_VERSION, wheelName: TF_WHEEL }) : undefined;
       if (confirm) {
         this.o.log.info(`native set-up: a caller asks for route ${args!.route}${args!.path ? ` with ${args!.path}` : args!.wheel ? ` with ${args!.wheel}` : ''}; asking the user to confirm`);
-        const pick = await vscode.window.showWarningMessage(confirm.message, { modal: true, detail: confirm.detail }, confirm.button);
-        if (pick !== confirm.button) {
+        if (!await this.confirmed(confirm)) {
           this.o.log.info('native set-up: the caller\'s request was not confirmed; nothing was loaded or changed');
           return { ok: false, cancelled: true, refused: true, reason: 'not confirmed' };
         }

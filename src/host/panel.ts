@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { type TrainerToHostMessage, isTrainerToHostMessage } from '../protocol/training';
 import {
-  type HostNotification, type RunState, type WebviewCommand, DidSnapshotNotification, NotificationFeed, RunStore,
-  describeRejected, isFix, nativeSetupOffer, parsePersistedState, parseWebviewCommand,
+  type HostNotification, type RunGroup, type RunState, type SweepKind, type WebviewCommand, DidSnapshotNotification, NotificationFeed, RunStore,
+  SWEEP_KIND_NAMES, describeRejected, isFix, nativeSetupOffer, parsePersistedState, parseWebviewCommand,
 } from '../protocol/webview';
 import type { Fix } from '../core/findings';
 import { type ModelSpec, validateSpec } from '../core/spec';
@@ -26,6 +26,8 @@ export interface PanelHost {
   stopRun(runId: string): void;
   /** The header's "Set up native backend" (the run fell back to wasm because tfjs-node is missing or broken). */
   setUpNativeBackend?(): void;
+  /** "Compare initialisations / learning rates / activations" of a run: its variants, trained one after another. */
+  startSweep?(base: { runId: string; spec: ModelSpec; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): void;
   /** Where the panel logs dropped messages and failures (default: console). */
   log?(message: string): void;
 }
@@ -33,9 +35,33 @@ export interface PanelHost {
 /** Live updates are flushed at most this often (tfjs-layers' yieldEvery default). */
 export const FLUSH_MS = 125;
 
+/** A model file's extension at the end of a run's label (`mnist_mlp_zeros.py`): not part of an export's name. */
+const MODEL_EXT = /(\.mlp)?\.(py|ipynb|js|mjs|cjs|ts|mts|cts|jsx|tsx|json|jsonc)$/i;
+
+/** The part of a run's label an export's file name starts with: safe characters, no model-file extension. */
+export function exportBaseName(label: string): string {
+  const first = label.split(' · ')[0].split(' + ')[0].trim();
+  return first.replace(MODEL_EXT, '').replace(/[^A-Za-z0-9._ +()-]+/g, '_').replace(/\.\.+/g, '_').replace(/_+/g, '_').replace(/\s+/g, '-')
+    .replace(/^[._-]+|[._-]+$/g, '').slice(0, 80) || 'run';
+}
+
+/**
+ * The default file name of an export: `mnist_mlp_zeros.png` for one run, `mnist_mlp_zeros_initialisations.png`
+ * for a sweep, `mnist_mlp_zeros_comparison.png` for other runs compared — never `mnist_mlp_zeros.py.png`.
+ */
+export function exportFileName(runs: Pick<RunState, 'label' | 'group'>[], ext: string): string {
+  const base = exportBaseName(runs[0]?.label ?? 'run');
+  if (runs.length <= 1) return `${base}.${ext}`;
+  const group = runs[0].group;
+  if (group && runs.every((r) => r.group?.id === group.id)) {
+    const kind = (Object.keys(SWEEP_KIND_NAMES) as SweepKind[]).find((k) => group.title.startsWith(`Compare ${SWEEP_KIND_NAMES[k]}`));
+    return `${base}_${kind ? SWEEP_KIND_NAMES[kind].replace(/\s+/g, '-') : 'sweep'}.${ext}`;
+  }
+  return `${base}_comparison.${ext}`;
+}
+
 function safeFileName(label: string, ext: string): string {
-  const base = label.replace(/[^A-Za-z0-9._ +()-]+/g, '_').replace(/\s+/g, '-').slice(0, 80) || 'run';
-  return `${base}.${ext}`;
+  return exportFileName([{ label }], ext);
 }
 
 export class TrainingPanel {
@@ -114,12 +140,12 @@ export class TrainingPanel {
     );
   }
 
-  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void {
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[] }): void {
     const checked = validateSpec(run.spec);
     this.restored.delete(run.runId);
     this.emit(this.feed.beginRun({
-      runId: run.runId, label: run.label, compareWithRunId: run.compareWithRunId, sourceFile: run.sourceFile,
-      spec: checked.ok ? checked.spec : undefined,
+      runId: run.runId, label: run.label, compareWithRunId: run.compareWithRunId, sourceFile: run.sourceFile, warnings: run.warnings,
+      spec: checked.ok ? checked.spec : undefined, ...(run.group ? { group: run.group } : {}),
     }));
     this.panel.title = `Gradient Lens: ${run.label}`;
   }
@@ -227,6 +253,14 @@ export class TrainingPanel {
       this.postSnapshot();
       return;
     }
+    if (cmd.type === 'exportComparison') {
+      const runs = cmd.runIds.map((id) => this.store.get(id));
+      if (runs.some((r) => !r)) {
+        this.log(`dropped exportComparison: unknown run ${cmd.runIds.find((id) => !this.store.get(id))}`);
+        return;
+      }
+      return this.exportComparison(runs as RunState[], cmd.format, cmd.data);
+    }
     const run = this.store.get(cmd.runId);
     if (!run) {
       this.log(`dropped ${cmd.type}: unknown run ${cmd.runId}`);
@@ -243,6 +277,8 @@ export class TrainingPanel {
         return cmd.format === 'json' ? this.exportJson(run) : this.exportPng(run, cmd.data ?? '');
       case 'revealSource':
         return this.revealSource(run, cmd.findingIndex);
+      case 'startSweep':
+        return this.startSweep(run, cmd.kind, cmd.layer);
       case 'setUpNativeBackend':
         if (!nativeSetupOffer(run.start?.backend)) {
           this.log(`dropped setUpNativeBackend for ${run.runId}: that run was not offered the native set-up`);
@@ -268,6 +304,46 @@ export class TrainingPanel {
     if (!checked.ok) throw new Error(`run "${run.label}" has no valid model spec to re-run`);
     const spec: ModelSpec = applyFix(checked.spec, fix);
     this.host.startRun(spec, spec.name, run.runId);
+  }
+
+  private startSweep(run: RunState, kind: SweepKind, layer?: number): void {
+    if (this.restored.has(run.runId)) {
+      this.log(`dropped startSweep for ${run.runId}: the run was restored from the panel's saved state`);
+      void vscode.window.showInformationMessage('Gradient Lens: this run was restored after a window reload; train it again to compare its variants.');
+      return;
+    }
+    const checked = validateSpec(run.spec);
+    if (!checked.ok) throw new Error(`run "${run.label}" has no valid model spec to compare variants of`);
+    if (!this.host.startSweep) {
+      this.log('dropped startSweep: this host cannot start sweeps');
+      return;
+    }
+    // A sweep of a sweep's variant compares variants of that variant: name it after the variant.
+    this.host.startSweep({ runId: run.runId, spec: checked.spec, label: run.label, sourceFile: run.sourceFile }, kind, layer);
+  }
+
+  private async exportComparison(runs: RunState[], format: 'png' | 'svg' | 'csv', data: string): Promise<void> {
+    let bytes: Buffer;
+    if (format === 'png') {
+      bytes = Buffer.from(data.slice(data.indexOf(',') + 1), 'base64');
+      const signature = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+      if (bytes.length < 8 || signature.some((b, i) => bytes[i] !== b)) {
+        this.log('dropped exportComparison png: the data is not a PNG image');
+        return;
+      }
+    } else {
+      bytes = Buffer.from(data, 'utf8');
+    }
+    const what = runs.length === 1 ? runs[0].label : `the comparison of ${runs.length} runs`;
+    const filters: Record<string, string[]> = format === 'png' ? { 'PNG image': ['png'] } : format === 'svg' ? { 'SVG image': ['svg'] } : { 'CSV table': ['csv'] };
+    const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+    const uri = await vscode.window.showSaveDialog({
+      title: format === 'csv' ? `Export every curve of ${what} as CSV` : `Export ${what} as ${format.toUpperCase()}`,
+      filters, defaultUri: folder ? vscode.Uri.joinPath(folder, exportFileName(runs, format)) : undefined,
+    });
+    if (!uri) return;
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    void vscode.window.showInformationMessage(`Gradient Lens: saved ${what} to ${uri.fsPath}`);
   }
 
   private async exportJson(run: RunState): Promise<void> {

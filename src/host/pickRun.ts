@@ -19,6 +19,8 @@ export interface RunChoice {
   spec: unknown;
   label: string;
   sourceFile?: string;
+  /** Where the run differs from the program as written (the reader's deviations). */
+  programWarnings?: string[];
 }
 
 interface Item extends vscode.QuickPickItem {
@@ -35,7 +37,8 @@ export function choiceFromDocument(doc: vscode.TextDocument, outcome: ReadOutcom
   const imported = outcome.result;
   if (!imported) return `${name} does not define a model Gradient Lens can read (TF1-style Python, Keras, PyTorch, tfjs or a JSON spec).`;
   if (!imported.spec.ok) return `the model in ${name} cannot be trained: ${problemsText(imported.spec.problems)}`;
-  return { spec: imported.spec.spec, label: name, sourceFile: doc.uri.fsPath };
+  const programWarnings = (imported.deviations ?? []).map((d) => `line ${d.range.line}: ${d.message}`);
+  return { spec: imported.spec.spec, label: name, sourceFile: doc.uri.fsPath, ...(programWarnings.length ? { programWarnings } : {}) };
 }
 
 function presetItem(p: Preset): Item {

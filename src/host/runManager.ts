@@ -12,6 +12,9 @@ import { THRESHOLD_NAMES, unknownThresholdNames } from '../core/diagnostics/thre
 import { TrainerProcess, type ProcessOutcome } from './trainerProcess';
 import { validateSpec } from '../core/spec';
 import { checkTrainingMemory, formatBytes } from '../core/memory';
+import { type SweepKind, sweepOf } from '../core/sweeps';
+import { pickSweepLayer } from './sweepCommands';
+import { LIMITS, type RunGroup } from '../protocol/webview';
 
 export type RunStatus = 'starting' | 'running' | 'finished' | 'stopped' | 'error';
 
@@ -22,7 +25,11 @@ export interface RunRecord {
   /** The spec as requested (unvalidated); `start.spec` is the validated one. */
   spec: unknown;
   sourceFile?: string;
+  /** Positions of the file's layers (findings carry `source`); kept so a sweep of this run maps its findings too. */
+  source?: TrainOptions['source'];
   compareWithRunId?: string;
+  /** Set when the run is one variant of a sweep. */
+  group?: RunGroup;
   status: RunStatus;
   /** Why it stopped or failed, for people. */
   message?: string;
@@ -56,16 +63,22 @@ export interface RunRequest {
   spec: unknown;
   label: string;
   sourceFile?: string;
+  /** Where the run differs from the program as written (a file's deviations): shown at the top of the panel. */
+  programWarnings?: string[];
   /** For runs of a source file: its layers' positions, so findings carry `source`. */
   source?: TrainOptions['source'];
   compareWithRunId?: string;
+  /** One variant of a sweep (startSweep sets it). */
+  group?: RunGroup;
   /** What to do when a run is already going: ask (modal), replace it, or refuse with a message. Default ask. */
   ifRunning?: 'ask' | 'replace' | 'refuse';
+  /** No "finished" notification of its own (a sweep announces once, at its end). */
+  quiet?: boolean;
 }
 
 /** The panel as the run manager sees it (src/host/panel.ts's TrainingPanel implements it). */
 export interface RunView {
-  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void;
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[] }): void;
   handleTrainerMessage(msg: TrainerToHostMessage): void;
   endRun(runId: string, outcome: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
 }
@@ -75,6 +88,7 @@ export interface RunHost {
   startRun(spec: unknown, label: string, compareWithRunId?: string): void;
   stopRun(runId: string): void;
   setUpNativeBackend(): void;
+  startSweep(base: { runId: string; spec: unknown; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): void;
 }
 
 export interface RunManagerOptions {
@@ -104,7 +118,10 @@ interface ActiveRun {
 export class RunManager implements RunHost, vscode.Disposable {
   private readonly runs: RunRecord[] = [];
   private active: ActiveRun | undefined;
-  private lastReplay: { record: RunRecord; messages: TrainerToHostMessage[] } | undefined;
+  /** The latest ended runs (at most LIMITS.maxRuns), replayed into a reopened panel so it shows the window's runs. */
+  private replays: { record: RunRecord; messages: TrainerToHostMessage[] }[] = [];
+  /** The sweep going on, if any: starting anything else ends it after its current variant. */
+  private sweep: { id: string; cancelled: boolean } | undefined;
   private disposed = false;
   private seq = 0;
   private readonly statusItem: vscode.StatusBarItem;
@@ -157,23 +174,81 @@ export class RunManager implements RunHost, vscode.Disposable {
     return true;
   }
 
-  /** Opens the panel and shows the latest run in it (replayed) when the panel was closed. */
+  /** Opens the panel and shows the window's latest runs in it (replayed) when the panel was closed. */
   showPanel(): RunView | undefined {
     const existing = this.o.currentView();
     const view = this.o.openView(this);
     if (!view || existing) return view;
-    const last = this.active ? { record: this.active.record, messages: this.active.replay } : this.lastReplay;
-    if (last) {
-      const r = last.record;
-      view.beginRun({ runId: r.runId, label: r.label, spec: r.spec, compareWithRunId: r.compareWithRunId, sourceFile: r.sourceFile });
-      for (const m of last.messages) view.handleTrainerMessage(m);
+    const all = [...this.replays, ...(this.active ? [{ record: this.active.record, messages: this.active.replay }] : [])];
+    for (const { record: r, messages } of all) {
+      view.beginRun({ runId: r.runId, label: r.label, spec: r.spec, compareWithRunId: r.compareWithRunId, group: r.group, sourceFile: r.sourceFile });
+      for (const m of messages) view.handleTrainerMessage(m);
       if (r.status === 'finished' || r.status === 'stopped' || r.status === 'error') view.endRun(r.runId, { status: r.status, message: r.message });
     }
     return view;
   }
 
+  /** RunHost (a finding's or the panel header's "Compare …"): fire and forget; failures are shown. */
+  startSweep(base: { runId: string; spec: unknown; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): void {
+    const checked = validateSpec(base.spec);
+    const chosen = checked.ok ? pickSweepLayer(checked.spec, kind, base.label, layer) : Promise.resolve(layer);
+    void chosen.then((l) => (l === null ? [] : this.sweepRuns(base, kind, l))).catch((e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      this.o.log.warn(`sweep of ${base.label}: ${message}`);
+      void vscode.window.showErrorMessage(`Gradient Lens: cannot compare variants of "${base.label}": ${message}`);
+    });
+  }
+
+  /**
+   * "Compare initialisations / learning rates / activations": each variant (core/sweeps.ts) is an ordinary
+   * run of the same spec with one change, started through `start` one after another (not batched). The
+   * sweep ends early when a variant is stopped or another run is started; a failed variant does not end it.
+   * Resolves with the records of the variants that ran.
+   */
+  async sweepRuns(base: { runId?: string; spec: unknown; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): Promise<RunRecord[]> {
+    const checked = validateSpec(base.spec);
+    if (!checked.ok) throw new Error(`its model spec is not valid (${checked.problems.map((p) => `${p.path}: ${p.message}`).join('; ').slice(0, 300)})`);
+    const sweep = sweepOf(checked.spec, kind, layer);
+    const from = base.runId ? this.runs.find((r) => r.runId === base.runId) : undefined;
+    const id = `sweep-${Date.now().toString(36)}-${++this.seq}`;
+    if (this.sweep) this.sweep.cancelled = true;
+    const token = { id, cancelled: false };
+    this.sweep = token;
+    this.o.log.info(`${sweep.title} of "${base.label}": ${sweep.variants.length} variants, trained one after another (${sweep.variants.map((v) => v.variant).join(', ')})`);
+    const records: RunRecord[] = [];
+    const stem = base.label.split(' · ')[0];
+    for (const [index, v] of sweep.variants.entries()) {
+      if (token.cancelled) break;
+      const group: RunGroup = { id, title: sweep.title, variant: v.variant, index, size: sweep.variants.length, change: v.change };
+      // Only the variant "as written" is the file's program: its findings land on the file's lines; the
+      // others' would describe code that is not there.
+      const own = v.change === '';
+      const record = await this.start({
+        spec: v.spec, label: `${stem} · ${v.variant}`, ...(own ? { sourceFile: base.sourceFile ?? from?.sourceFile, source: from?.source } : {}), group, quiet: true,
+        // The first variant asks before replacing a run someone started; the next ones follow it.
+        ifRunning: index === 0 ? 'ask' : 'refuse',
+      });
+      if (!record) break;
+      records.push(record);
+      if (record.status === 'stopped') {
+        this.o.log.info(`${sweep.title}: variant "${v.variant}" was stopped; the remaining ${sweep.variants.length - index - 1} are not trained`);
+        break;
+      }
+    }
+    if (this.sweep === token) this.sweep = undefined;
+    if (records.length && !this.disposed) {
+      const rows = records.map((r) => `${r.group?.variant ?? r.label} ${r.end ? r.end.testAccuracy.toFixed(4) : r.status}`);
+      void vscode.window.showInformationMessage(`Gradient Lens: ${sweep.title} — ${records.length} of ${sweep.variants.length} trained one after another: ${rows.join(' · ')}`, 'Show Panel').then((pick) => {
+        if (pick === 'Show Panel') this.showPanel();
+      });
+    }
+    return records;
+  }
+
   /** Resolves when the run has ended (or undefined when it never started: refused or cancelled). */
   async start(req: RunRequest): Promise<RunRecord | undefined> {
+    // Anything started from elsewhere ends a sweep after its current variant.
+    if (this.sweep && req.group?.id !== this.sweep.id) this.sweep.cancelled = true;
     if (!(await this.memoryAllows(req))) return undefined;
     if (this.active) {
       const cur = this.active.record;
@@ -233,7 +308,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     const c = this.o.config;
     const runId = `run-${Date.now().toString(36)}-${++this.seq}`;
     const record: RunRecord = {
-      runId, label: req.label, spec: req.spec, sourceFile: req.sourceFile, compareWithRunId: req.compareWithRunId,
+      runId, label: req.label, spec: req.spec, sourceFile: req.sourceFile, source: req.source, compareWithRunId: req.compareWithRunId, group: req.group,
       status: 'starting', step: 0, findings: [], warnings: [], startedAt: Date.now(), hostMs: { total: 0, max: 0, messages: 0 },
     };
     this.runs.push(record);
@@ -256,7 +331,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery}${options.nativeBackendPath ? `, tfjs-node from ${options.nativeBackendPath}` : ''})`);
 
     const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
-    view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, sourceFile: req.sourceFile });
+    view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, group: req.group, sourceFile: req.sourceFile, warnings: req.programWarnings });
 
     const replay: TrainerToHostMessage[] = [];
     let replaySteps = 0;
@@ -353,11 +428,12 @@ export class RunManager implements RunHost, vscode.Disposable {
         this.active = undefined;
         void vscode.commands.executeCommand('setContext', 'gradientLens.training', false);
       }
-      this.lastReplay = { record, messages: replay };
+      this.replays.push({ record, messages: replay });
+      if (this.replays.length > LIMITS.maxRuns) this.replays.splice(0, this.replays.length - LIMITS.maxRuns);
       if (this.disposed) return record; // the extension is shutting down: no UI, no announcement
       this.statusItem.hide();
       this.o.currentView()?.endRun(runId, { status: record.status as 'finished' | 'stopped' | 'error', message: record.message });
-      this.announce(record);
+      if (!req.quiet || record.status === 'error') this.announce(record);
       this.didEnd.fire(record);
       return record;
     });

@@ -63,8 +63,8 @@ export class WalkthroughProgress implements vscode.Disposable {
   private onRunEnded(r: RunRecord): void {
     if (r.status !== 'finished') return;
     this.reach('runEnded');
-    // The panel shows a run begun with compareWithRunId beside that run.
-    if (r.compareWithRunId) this.reach('runsCompared');
+    // The panel shows a run begun with compareWithRunId beside that run, and a sweep's variants as a set.
+    if (r.compareWithRunId || (r.group && r.group.index > 0)) this.reach('runsCompared');
   }
 
   private async checkVisibleWarnings(): Promise<void> {

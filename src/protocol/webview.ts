@@ -69,12 +69,31 @@ export interface LayerEdges {
   weights: { scale: 'linear' | 'log10'; edges: number[] };
 }
 
+/** Runs started together as one sweep ("Compare initialisations of W1"): each variant is an ordinary run. */
+export interface RunGroup {
+  /** The same for every run of the sweep. */
+  id: string;
+  /** "Compare initialisations of W1 (100 relu)". */
+  title: string;
+  /** This run's variant: "zeros", "as written (heNormal)". */
+  variant: string;
+  /** 0-based position of this variant, and how many the sweep has. */
+  index: number;
+  size: number;
+  /** What this variant changes from the first ("W1 (100 relu) kernel: zeros → heNormal"), empty for the first. */
+  change: string;
+}
+
 export interface RunState {
   runId: string;
   label: string;
   compareWithRunId?: string;
+  /** Set when the run is one variant of a sweep. */
+  group?: RunGroup;
   /** File the model came from (shown, and used to reveal a finding's source). */
   sourceFile?: string;
+  /** Where the run differs from the program as written (the reader's deviations, "line 12: …"): shown at the top. */
+  warnings?: string[];
   status: RunStatus;
   /** Error or stop reason. */
   message?: string;
@@ -108,7 +127,12 @@ export const LIMITS = {
   /** State saved with setState (survives a window reload) keeps this many loss points per run. */
   maxPersistedSteps: 4000,
   maxPersistedFrames: 100,
-  maxPersistedRuns: 2,
+  maxPersistedRuns: 8,
+  /** …and all the saved runs together at most this many loss points and probe frames (the size two runs had). */
+  maxPersistedTotalSteps: 8000,
+  maxPersistedTotalFrames: 200,
+  /** An SVG or CSV export larger than this many characters is refused. */
+  maxExportChars: 20_000_000,
   /** A PNG export larger than this (as a data: URL) is refused. */
   maxPngChars: 30_000_000,
 } as const;
@@ -156,7 +180,14 @@ export function isFix(v: unknown): v is Fix {
     case 'learningRate': return isFiniteNum(v.value) && v.value > 0;
     case 'optimizer': return isObj(v.value) && isStr(v.value.type, 50) && isFiniteNum(v.value.learningRate)
       && Object.entries(v.value).every(([k, x]) => k === 'type' || isFiniteNum(x) || isBool(x));
-    case 'stableLoss': return true; // its edit comes from the importer, never from the fix
+    case 'stableLoss': case 'zeroGrad': return true; // their edits come from the importer, never from the fix
+    case 'data': return isObj(v.value) && Object.keys(v.value).length <= 5 && Object.values(v.value).every((x) => isFiniteNum(x) || isBool(x));
+    case 'objective': return isObj(v.value) && isStr(v.value.loss, 50) && isStr(v.value.from, 50) && isStr(v.value.reduction, 50)
+      && Object.keys(v.value).length <= 7 && opt(v.outputActivation, (x): x is string => isStr(x, 50))
+      && Object.entries(v.value).every(([k, x]) => isStr(x, 50) || isBool(x) || isFiniteNum(x) || (k === 'clip' && arrayOf(x, isFiniteNum, 2)));
+    case 'layers': return arrayOf(v.changes, (c) => isObj(c) && isInt(c.layer, 0, 64) && Object.keys(c).length <= 4
+      && opt(c.kernelInitializer, (x): x is unknown => isInitializer(x)) && opt(c.biasInitializer, (x): x is unknown => isInitializer(x))
+      && opt(c.activation, (x): x is string => isStr(x, 50)), 64);
     default: return false;
   }
 }
@@ -211,6 +242,9 @@ const isSpecShape = (v: unknown): v is ModelSpec => isObj(v) && isStr(v.name, 20
   && arrayOf(v.layers, (l) => isObj(l) && isInt(l.units, 1, 100_000) && isStr(l.activation, 50), 64)
   && isObj(v.optimizer) && isInt(v.batchSize, 1) && isInt(v.steps, 1);
 
+const isGroup = (v: unknown): v is RunGroup => isObj(v) && isRunId(v.id) && isStr(v.title, 500) && isStr(v.variant, 200)
+  && isInt(v.index, 0, 64) && isInt(v.size, 1, 64) && (v.index as number) < (v.size as number) && isStr(v.change, 1000);
+
 const isLayerEdges = (v: unknown): v is LayerEdges => isObj(v) && isInt(v.layer, 0, 64)
   && [v.gradNorm, v.weights].every((h) => isObj(h) && (h.scale === 'linear' || h.scale === 'log10') && arrayOf(h.edges, isNum, 1025));
 
@@ -220,7 +254,8 @@ const isLayerFrame = (v: unknown): v is LayerFrame => isObj(v) && isInt(v.layer,
 /** Full check of a run state (a snapshot from the host, or state restored after a reload). */
 export function isRunState(v: unknown): v is RunState {
   if (!isObj(v)) return false;
-  return isRunId(v.runId) && isStr(v.label, 500) && opt(v.compareWithRunId, isRunId) && opt(v.sourceFile, (x): x is string => isStr(x, 4096))
+  return isRunId(v.runId) && isStr(v.label, 500) && opt(v.compareWithRunId, isRunId) && opt(v.group, isGroup) && opt(v.sourceFile, (x): x is string => isStr(x, 4096))
+    && opt(v.warnings, (x): x is string[] => arrayOf(x, (w) => isStr(w, 2000), MAX_RUN_WARNINGS))
     && RUN_STATUSES.includes(v.status as RunStatus) && opt(v.message, (x): x is string => isStr(x, 5000))
     && opt(v.spec, isSpecShape) && opt(v.start, isStartInfo) && isFiniteNum(v.startedAt) && isFiniteNum(v.elapsedMs)
     && arrayOf(v.steps, (s) => isInt(s)) && arrayOf(v.loss, isNumOrNull) && arrayOf(v.batchAccuracy, isNumOrNull)
@@ -275,9 +310,30 @@ export const RevealSourceCommand = messageType<RevealSourceCommandMessage>('reve
 export interface SetUpNativeBackendCommandMessage { type: 'setUpNativeBackend'; runId: string }
 export const SetUpNativeBackendCommand = messageType<SetUpNativeBackendCommandMessage>('setUpNativeBackend', (m) => isRunId(m.runId));
 
+export type SweepKind = 'init' | 'learningRate' | 'activation';
+export const SWEEP_KIND_NAMES: Record<SweepKind, string> = { init: 'initialisations', learningRate: 'learning rates', activation: 'activations' };
+
+/** "Compare initialisations / learning rates / activations" of a run (layer: the hidden layer for init and activation). */
+export interface StartSweepCommandMessage { type: 'startSweep'; runId: string; kind: SweepKind; layer?: number }
+export const StartSweepCommand = messageType<StartSweepCommandMessage>('startSweep', (m) => isRunId(m.runId)
+  && (m.kind === 'init' || m.kind === 'learningRate' || m.kind === 'activation') && opt(m.layer, (x): x is number => isInt(x, 0, 63)));
+
+/**
+ * Export the comparison of the picked runs (the webview draws it): a PNG (data: URL), an SVG document or a CSV
+ * table of every curve. The host checks the format's signature and size and asks where to save it.
+ */
+export interface ExportComparisonCommandMessage { type: 'exportComparison'; runIds: string[]; format: 'png' | 'svg' | 'csv'; data: string }
+export const ExportComparisonCommand = messageType<ExportComparisonCommandMessage>('exportComparison', (m) =>
+  arrayOf(m.runIds, isRunId, LIMITS.maxSnapshotRuns) && (m.runIds as unknown[]).length > 0 && new Set(m.runIds as string[]).size === (m.runIds as unknown[]).length
+  && typeof m.data === 'string' && (
+    (m.format === 'png' && m.data.length <= LIMITS.maxPngChars && /^data:image\/png;base64,[A-Za-z0-9+/]+={0,2}$/.test(m.data))
+    || (m.format === 'svg' && m.data.length <= LIMITS.maxExportChars && /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/.test(m.data) && !/<script|<foreignObject|<[^>]*\son[a-z]+\s*=/i.test(m.data))
+    || (m.format === 'csv' && m.data.length <= LIMITS.maxExportChars)));
+
 export type WebviewCommand = ReadyCommandMessage | StopTrainingCommandMessage | RerunWithFixCommandMessage | ExportRunCommandMessage | RevealSourceCommandMessage
-  | SetUpNativeBackendCommandMessage;
-const COMMANDS = [ReadyCommand, StopTrainingCommand, RerunWithFixCommand, ExportRunCommand, RevealSourceCommand, SetUpNativeBackendCommand] as const;
+  | SetUpNativeBackendCommandMessage | StartSweepCommandMessage | ExportComparisonCommandMessage;
+const COMMANDS = [ReadyCommand, StopTrainingCommand, RerunWithFixCommand, ExportRunCommand, RevealSourceCommand, SetUpNativeBackendCommand,
+  StartSweepCommand, ExportComparisonCommand] as const;
 
 /** The command a webview message is, or undefined (drop and log it). */
 export function parseWebviewCommand(m: unknown): WebviewCommand | undefined {
@@ -349,13 +405,18 @@ export function describeRejected(m: unknown): string {
 // ---------------------------------------------------------------------------------------------
 // The reducer both sides run
 
-export function newRunState(fields: { runId: string; label: string; compareWithRunId?: string; sourceFile?: string; spec?: ModelSpec; startedAt: number }): RunState {
+/** Warnings a run state carries at most (a file's deviations, each a line). */
+export const MAX_RUN_WARNINGS = 50;
+
+export function newRunState(fields: { runId: string; label: string; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[]; spec?: ModelSpec; startedAt: number }): RunState {
   const run: RunState = {
     runId: fields.runId, label: fields.label, status: 'pending', startedAt: fields.startedAt, elapsedMs: 0,
     steps: [], loss: [], batchAccuracy: [], evals: [], layerEdges: [], probes: [], findings: [],
   };
   if (fields.compareWithRunId !== undefined) run.compareWithRunId = fields.compareWithRunId;
+  if (fields.group !== undefined) run.group = fields.group;
   if (fields.sourceFile !== undefined) run.sourceFile = fields.sourceFile;
+  if (fields.warnings?.length) run.warnings = fields.warnings.slice(0, MAX_RUN_WARNINGS).map((w) => w.slice(0, 2000));
   if (fields.spec !== undefined) run.spec = fields.spec;
   return run;
 }
@@ -444,10 +505,11 @@ export class RunStore {
     return true;
   }
 
-  /** Drops the oldest ended runs beyond LIMITS.maxRuns, keeping the active run and the run it compares with. */
+  /** Drops the oldest ended runs beyond LIMITS.maxRuns, keeping the active run, the run it compares with and its sweep. */
   private evict(): void {
     while (this.runs.length > LIMITS.maxRuns) {
-      const keep = new Set([this.activeRunId, this.active?.compareWithRunId]);
+      const group = this.active?.group?.id;
+      const keep = new Set([this.activeRunId, this.active?.compareWithRunId, ...this.runs.filter((r) => group !== undefined && r.group?.id === group).map((r) => r.runId)]);
       const i = this.runs.findIndex((r) => !keep.has(r.runId) && r.status !== 'running' && r.status !== 'pending');
       if (i < 0) break;
       this.runs.splice(i, 1);
@@ -455,39 +517,56 @@ export class RunStore {
   }
 }
 
-/** The state worth keeping across a window reload: the shown run and the one it compares with, thinned. */
-export function persistableRuns(store: RunStore): { runs: RunState[]; activeRunId?: string } {
+/**
+ * The state worth keeping across a window reload: the runs picked for comparison (else the shown run and
+ * the one it compares with), at most LIMITS.maxPersistedRuns, thinned so that all of them together keep
+ * at most LIMITS.maxPersistedTotalSteps loss points and maxPersistedTotalFrames probe frames.
+ */
+export function persistableRuns(store: RunStore, picked?: readonly string[]): { runs: RunState[]; activeRunId?: string; picked?: string[] } {
   const active = store.active;
   if (!active) return { runs: [] };
-  const other = store.get(active.compareWithRunId);
-  const runs = (other ? [other, active] : [active]).slice(-LIMITS.maxPersistedRuns).map((r) => {
+  const ids = new Set(picked?.filter((id) => store.get(id)) ?? []);
+  if (ids.size === 0) {
+    const other = store.get(active.compareWithRunId);
+    if (other) ids.add(other.runId);
+  }
+  ids.add(active.runId);
+  let chosen = store.runs.filter((r) => ids.has(r.runId));
+  if (chosen.length > LIMITS.maxPersistedRuns) chosen = [...chosen.filter((r) => r !== active).slice(-(LIMITS.maxPersistedRuns - 1)), active];
+  const maxSteps = Math.min(LIMITS.maxPersistedSteps, Math.floor(LIMITS.maxPersistedTotalSteps / chosen.length));
+  const maxFrames = Math.min(LIMITS.maxPersistedFrames, Math.floor(LIMITS.maxPersistedTotalFrames / chosen.length));
+  const runs = chosen.map((r) => {
     const copy: RunState = { ...r };
-    if (r.steps.length > LIMITS.maxPersistedSteps) {
-      const every = Math.ceil(r.steps.length / LIMITS.maxPersistedSteps);
+    if (r.steps.length > maxSteps) {
+      // Every `every`-th point and the latest: at most maxSteps points (the latest one may add one).
+      const every = Math.ceil(r.steps.length / (maxSteps - 1));
       const keep = (_: unknown, i: number) => i % every === 0 || i === r.steps.length - 1;
       copy.steps = r.steps.filter(keep);
       copy.loss = r.loss.filter(keep);
       copy.batchAccuracy = r.batchAccuracy.filter(keep);
     }
     let probes = r.probes;
-    while (probes.length > LIMITS.maxPersistedFrames) probes = thin(probes);
+    while (probes.length > maxFrames) probes = thin(probes);
     copy.probes = probes;
     return copy;
   });
-  return { runs, activeRunId: active.runId };
+  const out: { runs: RunState[]; activeRunId?: string; picked?: string[] } = { runs, activeRunId: active.runId };
+  if (picked) out.picked = runs.map((r) => r.runId).filter((id) => picked.includes(id));
+  return out;
 }
 
 /** The version of the state the webview saves with setState (main.ts). */
 export const PERSISTED_STATE_VERSION = 1;
 
 /** What `revive` may take from the webview's saved state. */
-export interface PersistedPanelState { runs: RunState[]; activeRunId?: string }
+export interface PersistedPanelState { runs: RunState[]; activeRunId?: string; picked?: string[] }
 
 /**
  * The webview's saved state (setState → revive after a window reload) is untrusted: it is whatever the
- * webview stored. Accepted: `{ version?: 1, runs: RunState[], activeRunId? }` with at most
+ * webview stored. Accepted: `{ version?: 1, runs: RunState[], activeRunId?, picked? }` with at most
  * LIMITS.maxPersistedRuns runs, each a valid RunState within the persisted limits (persistableRuns) and
- * with its own runId; an activeRunId that names one of them. What fails is dropped, and `dropped` says
+ * with its own runId, all of them within the total limits; an activeRunId that names one of them; picked: the
+ * run ids picked for comparison (ids that name none of the runs are dropped). What fails is dropped, and `dropped` says
  * what (for the log). Runs still going when saved are marked interrupted. Never throws; bounded work.
  */
 export function parsePersistedState(state: unknown): { state: PersistedPanelState; dropped: string[] } {
@@ -511,10 +590,21 @@ export function parsePersistedState(state: unknown): { state: PersistedPanelStat
       else invalid++;
     }
     if (invalid) dropped.push(`${invalid} invalid run(s)`);
+    // All the runs together stay within the totals persistableRuns keeps (the latest runs are kept).
+    while (runs.length > 0 && (runs.reduce((n, r) => n + r.steps.length, 0) > LIMITS.maxPersistedTotalSteps + runs.length
+      || runs.reduce((n, r) => n + r.probes.length, 0) > LIMITS.maxPersistedTotalFrames)) {
+      runs.shift();
+      dropped.push('a run beyond the total loss points or probe frames a saved state holds');
+    }
     const active = state.activeRunId;
     const activeOk = typeof active === 'string' && runs.some((r) => r.runId === active);
     if (active !== undefined && !activeOk) dropped.push('an activeRunId that names none of its runs');
-    return { state: { runs: markInterrupted(runs), ...(activeOk ? { activeRunId: active } : {}) }, dropped };
+    let picked: string[] | undefined;
+    if (state.picked !== undefined) {
+      if (!Array.isArray(state.picked) || state.picked.length > LIMITS.maxPersistedRuns) dropped.push('picked runs that are not a short list');
+      else picked = (state.picked as unknown[]).filter((id): id is string => typeof id === 'string' && runs.some((r) => r.runId === id));
+    }
+    return { state: { runs: markInterrupted(runs), ...(activeOk ? { activeRunId: active } : {}), ...(picked ? { picked } : {}) }, dropped };
   } catch {
     return empty('the saved panel state could not be read');
   }
@@ -543,7 +633,7 @@ export class NotificationFeed {
 
   constructor(private readonly clock: () => number = Date.now) {}
 
-  beginRun(run: { runId: string; label: string; spec?: ModelSpec; compareWithRunId?: string; sourceFile?: string }): HostNotification[] {
+  beginRun(run: { runId: string; label: string; spec?: ModelSpec; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[] }): HostNotification[] {
     const startedAt = this.clock();
     this.startedAt.set(run.runId, startedAt);
     return [DidStartRunNotification.create({ run: newRunState({ ...run, startedAt }) })];

@@ -1,5 +1,5 @@
 // Line charts of the runs (uPlot): training loss per step with an exponentially smoothed line, and
-// test accuracy at each evaluation on a fixed [0, 1] axis. One or two runs, overlaid.
+// test accuracy at each evaluation on a fixed [0, 1] axis. Every compared run, overlaid.
 import uPlot from 'uplot';
 import type { RunState } from '../protocol/webview';
 import type { Theme } from './dom';
@@ -38,79 +38,237 @@ function axes(theme: Theme, xLabel: string, yLabel: string, yValues?: uPlot.Axis
   return [{ ...common, label: xLabel }, { ...common, label: yLabel, size: 56, ...(yValues ? { values: yValues } : {}) }];
 }
 
-/** One uPlot chart that is rebuilt only when its shape (runs shown, theme) changes, else fed new data. */
+/** Chance level of a 10-class classifier: cross-entropy ln 10 (uniform prediction), accuracy 0.1. */
+export const CHANCE = { loss: Math.log(10), accuracy: 0.1 } as const;
+
+/** A run as a chart draws it: its colour and whether the legend hides it. */
+export interface ChartRun {
+  run: RunState;
+  colour: string;
+  hidden: boolean;
+}
+
+export interface ChartOptions {
+  /** Logarithmic y axis (loss only). */
+  log?: boolean;
+  /** Where the dashed chance line goes (undefined: none, e.g. a loss that is not a mean cross-entropy). */
+  chance?: number;
+  /** Index in `runs` of the shown run (its points are counted in `points`). */
+  shown?: number;
+}
+
+/**
+ * One uPlot chart of several runs, overlaid: rebuilt only when its shape (runs, colours, theme, size,
+ * log scale) changes, else fed new data; hiding a run hides its series. Drag to zoom into steps,
+ * double-click to reset; the values under the cursor appear beside it; a dashed line marks chance.
+ */
 export class RunChart {
   private plot: uPlot | undefined;
   private shape = '';
+  private maxStep = 1;
+  private runs: ChartRun[] = [];
+  private chance: number | undefined;
+  private readonly tip: HTMLElement;
+  /** The x range is the user's (drag-zoomed) until a double-click resets it. */
+  zoomed = false;
   points = 0;
   /** Series drawn, x excluded. */
   seriesCount = 0;
+  /** Canvas pixel row of the chance line at the last draw (for tests), or undefined. */
+  chancePx: number | undefined;
 
-  constructor(private readonly container: HTMLElement, private readonly kind: 'loss' | 'accuracy', private readonly height = 220) {}
+  constructor(private readonly container: HTMLElement, private readonly kind: 'loss' | 'accuracy', private readonly height = 220) {
+    this.tip = document.createElement('div');
+    this.tip.className = 'chart-tip';
+    this.tip.setAttribute('data-testid', 'chart-tip');
+    this.tip.setAttribute('role', 'status');
+    this.tip.hidden = true;
+  }
 
-  /** runs: [shown] or [compared-with, shown]; colour index 0 is the shown run. */
-  update(runs: RunState[], smoothed: SmoothedLoss, theme: Theme): void {
+  update(runs: ChartRun[], smoothed: SmoothedLoss, theme: Theme, opts: ChartOptions = {}): void {
     const width = Math.max(200, this.container.clientWidth || 600);
-    const maxStep = Math.max(1, ...runs.map((r) => r.start?.totalSteps ?? r.spec?.steps ?? r.steps[r.steps.length - 1] ?? 1));
-    const colour = (i: number) => (i === runs.length - 1 ? 0 : 1);
-    // Short series names (the run names are in the panel's legend); the hover readout shows their values.
-    const who = (i: number) => (runs.length === 1 ? '' : i === runs.length - 1 ? 'this run: ' : 'compared: ');
-    const shape = `${this.kind}|${runs.map((r) => r.runId + ':' + r.label).join('|')}|${theme.key}|${maxStep}|${width}`;
+    const maxStep = Math.max(1, ...runs.map((c) => c.run.start?.totalSteps ?? c.run.spec?.steps ?? c.run.steps[c.run.steps.length - 1] ?? 1));
+    const log = this.kind === 'loss' && !!opts.log;
+    this.runs = runs;
+    this.chance = opts.chance;
+    const shape = `${this.kind}|${runs.map((c) => `${c.run.runId}:${c.run.label}:${c.colour}`).join('|')}|${theme.key}|${maxStep}|${width}|${log}|${opts.chance}`;
 
     let data: uPlot.AlignedData;
-    const series: uPlot.Series[] = [{ label: 'step', value: (_u, v) => (v === null ? '–' : String(v)) }];
+    const series: uPlot.Series[] = [{ label: 'step' }];
+    const positive = (ys: (number | null)[]) => (log ? ys.map((v) => (v !== null && v > 0 ? v : null)) : ys);
     if (this.kind === 'loss') {
-      const tables = runs.map((r) => [r.steps, r.loss, smoothed.of(r)] as uPlot.AlignedData);
+      const tables = runs.map((c) => [c.run.steps, positive(c.run.loss), positive(smoothed.of(c.run))] as uPlot.AlignedData);
       data = tables.length === 1 ? tables[0] : tables.length ? uPlot.join(tables) : [[]];
-      runs.forEach((r, i) => {
-        series.push({ label: `${who(i)}loss`, stroke: theme.series[colour(i)], width: 1, alpha: 0.3, points: { show: false }, spanGaps: true });
-        series.push({ label: `${who(i)}smoothed`, stroke: theme.smoothed[colour(i)], width: 2, points: { show: false }, spanGaps: true });
-      });
+      for (const c of runs) {
+        series.push({ label: `${c.run.label}: loss`, stroke: c.colour, width: 1, alpha: 0.3, points: { show: false }, spanGaps: true, show: !c.hidden });
+        series.push({ label: `${c.run.label}: smoothed`, stroke: c.colour, width: 2, points: { show: false }, spanGaps: true, show: !c.hidden });
+      }
     } else {
-      const tables = runs.map((r) => {
-        const evals = [...r.evals].sort((a, b) => a.step - b.step).filter((e, i, xs) => i === 0 || xs[i - 1].step !== e.step);
+      const tables = runs.map((c) => {
+        const evals = [...c.run.evals].sort((a, b) => a.step - b.step).filter((e, i, xs) => i === 0 || xs[i - 1].step !== e.step);
         return [evals.map((e) => e.step), evals.map((e) => e.testAccuracy)] as uPlot.AlignedData;
       });
       data = tables.length === 1 ? tables[0] : tables.length ? uPlot.join(tables) : [[]];
-      runs.forEach((r, i) => {
-        series.push({ label: `${who(i)}test accuracy`, stroke: theme.series[colour(i)], width: 2, points: { show: true, size: 6, fill: theme.series[colour(i)] }, spanGaps: true });
-      });
+      for (const c of runs) {
+        series.push({ label: `${c.run.label}: test accuracy`, stroke: c.colour, width: 2, points: { show: true, size: 6, fill: c.colour }, spanGaps: true, show: !c.hidden });
+      }
     }
 
     this.seriesCount = series.length - 1;
     if (this.plot && shape === this.shape) {
-      this.plot.setData(data, true);
+      // Zoomed in: keep the user's range while new steps arrive.
+      this.plot.setData(data, !this.zoomed);
+      const per = this.kind === 'loss' ? 2 : 1;
+      runs.forEach((c, i) => {
+        for (let k = 0; k < per; k++) {
+          const idx = 1 + i * per + k;
+          if (this.plot!.series[idx] && this.plot!.series[idx].show === c.hidden) this.plot!.setSeries(idx, { show: !c.hidden });
+        }
+      });
     } else {
-      this.create(width, maxStep, series, data, theme, shape);
+      this.maxStep = maxStep;
+      this.create(width, series, data, theme, shape, log);
     }
     // Points of the shown run (its first series) as uPlot holds them: what is drawn, not what was received.
-    const shownSeries = this.kind === 'loss' ? 2 * (runs.length - 1) + 1 : runs.length;
+    const shownSeries = this.kind === 'loss' ? 2 * (opts.shown ?? runs.length - 1) + 1 : (opts.shown ?? runs.length - 1) + 1;
     const ys = runs.length && this.plot ? this.plot.data[shownSeries] : undefined;
     let points = 0;
     if (ys) for (let i = 0; i < ys.length; i++) if (ys[i] !== null && ys[i] !== undefined) points++;
     this.points = points;
   }
 
-  private create(width: number, maxStep: number, series: uPlot.Series[], data: uPlot.AlignedData, theme: Theme, shape: string): void {
+  /** The x range shown: [min, max] steps. */
+  get xRange(): [number, number] | undefined {
+    const s = this.plot?.scales.x;
+    return s && typeof s.min === 'number' && typeof s.max === 'number' ? [s.min, s.max] : undefined;
+  }
+
+  /** The y range shown. */
+  get yRange(): [number, number] | undefined {
+    const s = this.plot?.scales.y;
+    return s && typeof s.min === 'number' && typeof s.max === 'number' ? [s.min, s.max] : undefined;
+  }
+
+  /** Back to every step (what a double-click does). */
+  resetZoom(): void {
+    this.zoomed = false;
+    this.plot?.setScale('x', { min: 0, max: this.maxStep });
+  }
+
+  private create(width: number, series: uPlot.Series[], data: uPlot.AlignedData, theme: Theme, shape: string, log: boolean): void {
     this.plot?.destroy();
     this.shape = shape;
+    // A new chart (other runs, size or scale) shows every step again.
+    this.zoomed = false;
+    const yRange: uPlot.Scale['range'] = this.kind === 'accuracy'
+      ? [0, 1]
+      : log
+        ? (_u, min, max) => uPlot.rangeLog(Math.max(min, 1e-6), Math.max(max, (this.chance ?? 0) * 1.2, min * 10), 10, true)
+        // Linear loss from 0: a flat line at chance stays flat instead of being stretched to fill the chart.
+        : (_u, _min, max) => [0, Math.max(Number.isFinite(max) ? max : 1, (this.chance ?? 0)) * 1.08];
     const opts: uPlot.Options = {
       width, height: this.height,
       scales: {
-        x: { time: false, range: () => [0, maxStep] },
-        y: this.kind === 'accuracy' ? { range: [0, 1] } : { auto: true },
+        x: { time: false, range: (_u, min, max) => (this.zoomed ? [min, max] : [0, this.maxStep]) },
+        y: log ? { distr: 3, log: 10, range: yRange } : { range: yRange },
       },
-      axes: axes(theme, 'step', this.kind === 'loss' ? 'cross-entropy' : 'test accuracy'),
+      axes: axes(theme, 'step', this.kind === 'loss' ? `training loss${log ? ' (log scale)' : ''}` : 'test accuracy',
+        log ? (_u, splits) => splits.map((v) => (v === null ? '' : fmtTick(v))) : undefined),
       series,
-      cursor: { drag: { x: false, y: false } },
-      legend: { show: true, live: true },
+      cursor: {
+        drag: { x: true, y: false, setScale: false },
+        // Our own double-click (reset to every step), not uPlot's fit-to-data.
+        bind: { dblclick: () => null },
+      },
+      legend: { show: false },
+      hooks: {
+        setSelect: [(u) => {
+          if (u.select.width < 4) return;
+          const min = u.posToVal(u.select.left, 'x');
+          const max = u.posToVal(u.select.left + u.select.width, 'x');
+          u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          this.zoomed = true;
+          u.setScale('x', { min, max });
+          this.container.dispatchEvent(new CustomEvent('zoom'));
+        }],
+        setCursor: [(u) => this.showTip(u)],
+        // Scales settle after a draw: tell the page, which shows the ranges (data-x-range, data-y-range).
+        setScale: [() => this.container.dispatchEvent(new CustomEvent('scale'))],
+        draw: [(u) => { this.drawChance(u, theme); this.container.dispatchEvent(new CustomEvent('scale')); }],
+      },
     };
     this.plot = new uPlot(opts, data, this.container);
+    this.plot.over.addEventListener('dblclick', () => {
+      this.resetZoom();
+      this.container.dispatchEvent(new CustomEvent('zoom'));
+    });
+    this.plot.over.addEventListener('mouseleave', () => { this.tip.hidden = true; });
+    this.container.append(this.tip);
+  }
+
+  private drawChance(u: uPlot, theme: Theme): void {
+    this.chancePx = undefined;
+    if (this.chance === undefined) return;
+    const y = Math.round(u.valToPos(this.chance, 'y', true));
+    if (!(y >= u.bbox.top && y <= u.bbox.top + u.bbox.height)) return;
+    const ctx = u.ctx;
+    const ratio = window.devicePixelRatio || 1;
+    ctx.save();
+    ctx.strokeStyle = theme.muted;
+    ctx.lineWidth = Math.max(1, ratio);
+    ctx.setLineDash([6 * ratio, 4 * ratio]);
+    ctx.beginPath();
+    ctx.moveTo(u.bbox.left, y + 0.5);
+    ctx.lineTo(u.bbox.left + u.bbox.width, y + 0.5);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = theme.muted;
+    ctx.font = `${Math.round(10 * ratio)}px sans-serif`;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'bottom';
+    const text = this.kind === 'loss' ? `chance: ln 10 = ${CHANCE.loss.toFixed(3)}` : 'chance: 0.1';
+    ctx.fillText(text, u.bbox.left + u.bbox.width - 4 * ratio, y - 2 * ratio);
+    ctx.restore();
+    this.chancePx = y;
+  }
+
+  /** Values under the cursor, beside it: the step and each visible run's value there. */
+  private showTip(u: uPlot): void {
+    const idx = u.cursor.idx;
+    const left = u.cursor.left ?? -1;
+    if (idx === null || idx === undefined || left < 0) { this.tip.hidden = true; return; }
+    const step = u.data[0][idx];
+    const lines: string[] = [`step ${step}`];
+    const per = this.kind === 'loss' ? 2 : 1;
+    this.runs.forEach((c, i) => {
+      if (c.hidden) return;
+      const v = u.data[1 + i * per]?.[idx];
+      if (this.kind === 'loss') {
+        const sm = u.data[2 + i * per]?.[idx];
+        if (v === null || v === undefined) return;
+        lines.push(`${c.run.label}: loss ${fmtTick(v)} (smoothed ${sm === null || sm === undefined ? '–' : fmtTick(sm)})`);
+      } else if (v !== null && v !== undefined) {
+        lines.push(`${c.run.label}: test accuracy ${v.toFixed(4)}`);
+      }
+    });
+    this.tip.textContent = lines.join('\n');
+    this.tip.hidden = false;
+    const w = this.container.clientWidth;
+    const x = u.bbox.left / (window.devicePixelRatio || 1) + left;
+    this.tip.style.left = `${Math.min(Math.max(0, x + 14), Math.max(0, w - 260))}px`;
+    this.tip.style.top = `${Math.max(0, (u.cursor.top ?? 0) + 8)}px`;
   }
 
   get canvas(): HTMLCanvasElement | undefined {
     return this.plot?.ctx.canvas;
   }
+}
+
+function fmtTick(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a < 1e-3 || a >= 1e5) return v.toExponential(1);
+  return String(Number(v.toPrecision(4)));
 }
 
 /** Latest-frame histogram of one layer as bars (uPlot). Bin 0 is "exactly zero" on log10 scales. */

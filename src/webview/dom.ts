@@ -50,6 +50,8 @@ export interface Theme {
   /** Series colours: the shown run, the run it is compared with. */
   series: [string, string];
   smoothed: [string, string];
+  /** One colour per compared run, in the order they are picked (runColour wraps around). */
+  runs: string[];
   error: string;
   warning: string;
   active: string;
@@ -77,6 +79,11 @@ export function readTheme(): Theme {
     font: `11px ${s.fontFamily || 'sans-serif'}`,
     series: [cssVar(s, '--vscode-charts-blue', '#3794ff'), cssVar(s, '--vscode-charts-orange', '#d18616')],
     smoothed: [cssVar(s, '--vscode-charts-blue', '#3794ff'), cssVar(s, '--vscode-charts-orange', '#d18616')],
+    runs: [
+      cssVar(s, '--vscode-charts-blue', '#3794ff'), cssVar(s, '--vscode-charts-orange', '#d18616'), cssVar(s, '--vscode-charts-green', '#89d185'),
+      cssVar(s, '--vscode-charts-purple', '#b180d7'), cssVar(s, '--vscode-charts-yellow', '#cca700'), cssVar(s, '--vscode-charts-red', '#f14c4c'),
+      dark ? '#4ec9b0' : '#16825d', dark ? '#d7ba7d' : '#795e26',
+    ],
     error: cssVar(s, '--vscode-charts-red', cssVar(s, '--vscode-errorForeground', '#f14c4c')),
     warning: cssVar(s, '--vscode-charts-yellow', '#cca700'),
     active: cssVar(s, '--vscode-charts-green', '#89d185'),
@@ -106,3 +113,14 @@ export function layerTitle(run: { spec?: { layers: { name?: string; units: numbe
   if (!l) return `layer ${layer + 1}`;
   return `${l.name ?? `layer ${layer + 1}`} (${l.units} ${l.activation})`;
 }
+
+/** The colour of the i-th compared run. */
+export function runColour(theme: Theme, i: number): string {
+  return theme.runs[((i % theme.runs.length) + theme.runs.length) % theme.runs.length];
+}
+
+/** Elapsed is wall-clock time from the click; the training loop's time is only its steps. Shown as tooltips. */
+export const TIME_HELP = {
+  wall: 'Wall time: from the click that started the run to now (or to its end), as the extension host measured it: it includes starting the training process, loading the backend and MNIST, the probes and evaluations.',
+  loop: 'Training loop: the time the trainer spent in training steps only (forward, backward, update), measured inside the training process; start-up, data loading, probes and evaluations are not included.',
+} as const;

@@ -23,13 +23,29 @@ export interface FindingActions {
   /** The fix object as rendered, so a click always sends the fix its button shows. */
   rerun(runId: string, fix: Fix): void;
   reveal(runId: string, findingIndex: number): void;
+  /** "Compare initialisations of this layer" (trained one after another). */
+  sweep(runId: string, kind: 'init' | 'activation' | 'learningRate', layer?: number): void;
 }
+
+/** Findings a sweep answers: what the unit's initialisation or activation decides, or the learning rate. */
+const SWEEP_FOR: Record<string, { kind: 'init' | 'activation' | 'learningRate'; text: string }> = {
+  'dead-units': { kind: 'init', text: 'Compare initialisations of this layer' },
+  'zero-gradient': { kind: 'init', text: 'Compare initialisations of this layer' },
+  'symmetric-units': { kind: 'init', text: 'Compare initialisations of this layer' },
+  'saturated-units': { kind: 'activation', text: 'Compare activations of this layer' },
+  'vanishing-gradient': { kind: 'activation', text: 'Compare activations of this layer' },
+  'exploding-gradient': { kind: 'learningRate', text: 'Compare learning rates' },
+  'non-finite': { kind: 'learningRate', text: 'Compare learning rates' },
+  'poor-init-scale': { kind: 'init', text: 'Compare initialisations of this layer' },
+  'loss-plateau': { kind: 'learningRate', text: 'Compare learning rates' },
+};
 
 export class FindingsView {
   private shown: Finding[] | undefined;
   private shownRun = '';
 
-  constructor(private readonly list: HTMLElement, private readonly actions: FindingActions) {}
+  /** compact: the evidence starts closed (several runs side by side). */
+  constructor(private readonly list: HTMLElement, private readonly actions: FindingActions, private readonly compact = false) {}
 
   update(run: RunState | undefined): void {
     if (run?.findings === this.shown && run?.runId === this.shownRun && this.list.childElementCount > 0) return;
@@ -48,7 +64,7 @@ export class FindingsView {
       return;
     }
     const order = run.findings.map((f, i) => ({ f, i })).sort((a, b) => (SEVERITY_RANK[a.f.severity] ?? 3) - (SEVERITY_RANK[b.f.severity] ?? 3) || a.f.layer - b.f.layer);
-    order.forEach(({ f, i }, k) => this.list.append(this.item(run, f, i, k < 2)));
+    order.forEach(({ f, i }, k) => this.list.append(this.item(run, f, i, !this.compact && k < 2)));
   }
 
   private refocus(key: string): void {
@@ -72,6 +88,14 @@ export class FindingsView {
       b.addEventListener('click', () => this.actions.rerun(run.runId, fix));
       fixes.append(b);
     });
+    const sweep = SWEEP_FOR[f.code];
+    const lastLayer = (run.spec?.layers.length ?? 0) - 1;
+    if (sweep && (sweep.kind === 'learningRate' || (f.layer >= 0 && f.layer < lastLayer))) {
+      const b = h('button', { type: 'button', class: 'secondary', 'data-testid': 'start-sweep', 'data-kind': sweep.kind,
+        title: 'Train variants of this run that differ only in this, one after another, and compare them here' }, `${sweep.text}…`);
+      b.addEventListener('click', () => this.actions.sweep(run.runId, sweep.kind, sweep.kind === 'learningRate' ? undefined : f.layer));
+      fixes.append(b);
+    }
     const source = f.source
       ? (() => {
         const name = f.source.file.split(/[\\/]/).pop() ?? f.source.file;
@@ -90,6 +114,39 @@ export class FindingsView {
       h('p', { class: 'message' }, f.message),
       Object.keys(f.evidence).length ? h('details', { class: 'evidence-box', open: open }, h('summary', {}, 'Evidence'), evidence) : null,
       f.units && f.units.length ? h('p', { class: 'units' }, `Units: ${f.units.length <= 20 ? f.units.join(', ') : `${f.units.slice(0, 20).join(', ')}, … (${f.units.length} in all)`}`) : null,
-      f.fixes.length ? fixes : null);
+      fixes.childElementCount ? fixes : null);
+  }
+}
+
+/** The findings of every compared run, side by side: one column (a FindingsView) per run. */
+export class FindingsColumns {
+  private views = new Map<string, FindingsView>();
+  private key = '';
+
+  constructor(private readonly container: HTMLElement, private readonly actions: FindingActions) {}
+
+  update(runs: { run: RunState; colour: string }[]): void {
+    const key = runs.map((c) => `${c.run.runId}:${c.colour}:${c.run.label}`).join('|');
+    if (key !== this.key) {
+      this.key = key;
+      this.views.clear();
+      clear(this.container);
+      this.container.className = `findings-columns${runs.length > 1 ? ' side-by-side' : ''}`;
+      for (const c of runs) {
+        const list = h('ul', { class: 'findings', 'data-testid': 'findings', 'data-run-id': c.run.runId, 'aria-label': `Findings of ${c.run.label}` });
+        const swatch = h('span', { class: 'line-swatch', 'aria-hidden': 'true' });
+        swatch.style.background = c.colour;
+        const count = h('span', { class: 'findings-count', 'data-testid': 'findings-count' });
+        this.container.append(runs.length > 1
+          ? h('div', { class: 'findings-column', 'data-run-id': c.run.runId }, h('h3', {}, swatch, c.run.label, count), list)
+          : list);
+        this.views.set(c.run.runId, new FindingsView(list, this.actions, runs.length > 1));
+      }
+    }
+    for (const c of runs) {
+      this.views.get(c.run.runId)?.update(c.run);
+      const count = this.container.querySelector(`.findings-column[data-run-id="${CSS.escape(c.run.runId)}"] .findings-count`);
+      if (count) count.textContent = ` (${c.run.findings.length})`;
+    }
   }
 }

@@ -3,7 +3,8 @@
 // a valid fix that no finding offers, a URI that is not a file) changes nothing in the document,
 // starts no run, and logs why; the other commands validate their arguments the same way.
 // Issue 19: `gradientLens.setUpNativeBackend` with a caller's path loads nothing and writes no setting
-// until the user confirms the path in a modal (the real one, answered through the harness: answerModal).
+// until the user confirms the path in a modal. VS Code refuses to show dialogs in extension tests, so the
+// modal is answered by the extension's test-only hook (withConfirm), which sees what it would show.
 import * as assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { join, resolve } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import type { SetupResult } from '../../src/host/nativeSetup';
-import { EXT_ID, answerModal, uiBridge, waitFor } from './util';
+import { EXT_ID, waitFor, withConfirm } from './util';
 
 const FIXTURES = resolve(__dirname, '../../../test/fixtures');
 
@@ -111,11 +112,6 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     writeFileSync(join(pkg, 'index.js'), `require('fs').writeFileSync(${JSON.stringify(marker)}, 'loaded'); throw new Error('this is not tfjs-node');\n`);
     return { pkg, marker };
   }
-  const needsBridge = (ctx: Mocha.Context) => {
-    if (uiBridge) return;
-    console.log('      skipped: this session cannot answer a modal dialog (scripts/integration.mjs\'s harness sessions do)');
-    ctx.skip();
-  };
 
   it('gradientLens.setUpNativeBackend with malformed arguments is refused without a dialog, and the log says why', async () => {
     const before = nativeSetting();
@@ -137,16 +133,15 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     assert.equal(nativeSetting(), before);
   });
 
-  it('gradientLens.setUpNativeBackend with a caller\'s path shows a modal with the path (real dialog, answered by the harness); Cancel: nothing is loaded, no setting is written', async function () {
-    needsBridge(this);
+  it('gradientLens.setUpNativeBackend with a caller\'s path asks for confirmation showing the path (modal answered by the test-only hook: VS Code shows no dialogs in extension tests); declined: nothing is loaded, no setting is written', async () => {
     const { pkg, marker } = fakePackage();
     const before = nativeSetting();
     const logged = api.recentLog().length;
-    const { dialog, result } = await answerModal('Cancel', () => setUp({ route: 'existing', path: pkg }));
-    console.log(`      the dialog: ${JSON.stringify(dialog.text.replace(/\s+/g, ' ').slice(0, 160))}…; buttons [${dialog.buttons.join(', ')}]`);
-    assert.ok(dialog.text.includes(pkg), `the dialog does not show the path: ${dialog.text}`);
-    assert.ok(dialog.buttons.includes(ACCEPT), dialog.buttons.join(', '));
-    const r = await result;
+    const { shown, result: r } = await withConfirm(api, false, () => setUp({ route: 'existing', path: pkg }));
+    assert.equal(shown.length, 1, 'one confirmation');
+    console.log(`      the modal: ${JSON.stringify(shown[0].message)} / ${JSON.stringify(shown[0].detail.replace(/\s+/g, ' ').slice(0, 160))}… [${shown[0].button}]`);
+    assert.ok(shown[0].detail.startsWith(`${pkg}\n`), `the modal does not show the path first: ${shown[0].detail}`);
+    assert.equal(shown[0].button, ACCEPT);
     assert.equal(r.ok, false);
     assert.equal(r.refused, true, JSON.stringify(r));
     assert.ok(!existsSync(marker), 'the package was loaded although the user said no');
@@ -154,32 +149,27 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     assert.ok(api.recentLog().slice(logged).some((l) => /the caller's request was not confirmed; nothing was loaded or changed/.test(l)));
   });
 
-  it('… confirmed: only then is the path loaded (to check it); a package that is not tfjs-node is refused and no setting is written', async function () {
-    needsBridge(this);
+  it('… confirmed (by the test-only hook): only then is the path loaded (to check it); a package that is not tfjs-node is refused and no setting is written', async () => {
     const { pkg, marker } = fakePackage();
     const before = nativeSetting();
-    const { result } = await answerModal(ACCEPT, () => setUp({ route: 'existing', path: pkg }));
-    const r = await result;
+    const { result: r } = await withConfirm(api, true, () => setUp({ route: 'existing', path: pkg }));
     assert.equal(r.ok, false);
     assert.ok(existsSync(marker), 'confirmed: the check loads the package (that is what the dialog warns about)');
     assert.match(r.reason ?? '', new RegExp(`^${pkg.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
     assert.equal(nativeSetting(), before);
   });
 
-  it('a FIFO package.json: the confirmed check times out with a clear message (real mkfifo), and the set-up runs again at once ("already running" does not stick)', async function () {
-    needsBridge(this);
+  it('a FIFO package.json: the confirmed check (test-only hook) times out with a clear message (real mkfifo), and the set-up runs again at once ("already running" does not stick)', async () => {
     const fifo = join(dir, 'fifo-package');
     mkdirSync(fifo);
     assert.equal(spawnSync('mkfifo', [join(fifo, 'package.json')]).status, 0, 'mkfifo');
     const t0 = Date.now();
-    const { result } = await answerModal(ACCEPT, () => setUp({ route: 'existing', path: fifo }));
-    const r = await result;
+    const { result: r } = await withConfirm(api, true, () => setUp({ route: 'existing', path: fifo }));
     const s = (Date.now() - t0) / 1000;
     console.log(`      FIFO package.json: "${r.reason}" after ${s.toFixed(1)} s`);
     assert.equal(r.ok, false);
     assert.equal(r.reason, `${fifo}: loading ${fifo} did not finish in 45 s, so the check was stopped (a file it reads blocks: a FIFO or a hung network mount?)`);
-    const again = await answerModal(ACCEPT, () => setUp({ route: 'existing', path: join(fifo, 'missing') }));
-    const r2 = await again.result;
+    const { result: r2 } = await withConfirm(api, true, () => setUp({ route: 'existing', path: join(fifo, 'missing') }));
     assert.notEqual(r2.reason, 'already running');
     assert.match(r2.reason ?? '', /missing does not exist/);
   });

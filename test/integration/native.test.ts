@@ -3,8 +3,8 @@
 // so runs start on wasm; then "Gradient Lens: Set Up Native Backend" makes tfjs-node available by its
 // routes, and a run reports `tensorflow`. The existing installation is the build scripts/nativeBackend.mjs
 // provisioned for this checkout (GRADIENT_LENS_NATIVE_BACKEND, else node_modules/@tensorflow/tfjs-node).
-// The command is run with arguments, as another extension would: each request is confirmed in the real
-// modal dialog (issue 19), which scripts/integration.mjs's harness answers (answerModal).
+// The command is run with arguments, as another extension would, so each request needs the user's
+// confirmation (issue 19): VS Code shows no dialogs in extension tests, so the test-only hook answers it.
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import * as path from 'node:path';
@@ -13,7 +13,7 @@ import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord } from '../../src/host/runManager';
 import type { SetupResult } from '../../src/host/nativeSetup';
 import { findPreset } from '../../src/core/presets';
-import { EXT_ID, answerModal, uiBridge } from './util';
+import { EXT_ID, withConfirm } from './util';
 
 const repo = path.resolve(__dirname, '..', '..', '..');
 const provisioned = process.env.GRADIENT_LENS_NATIVE_BACKEND || path.join(repo, 'node_modules', '@tensorflow', 'tfjs-node');
@@ -22,10 +22,13 @@ const wheelCache = process.env.GRADIENT_LENS_WHEEL_CACHE;
 const cachedWheel = wheelCache && existsSync(wheelCache) && readdirSync(wheelCache).some((n) => /^tensorflow_cpu-2\.21\.0-.*\.whl$/.test(n));
 
 const cfg = () => vscode.workspace.getConfiguration('gradientLens');
-/** The command with a caller's arguments, confirmed in its modal dialog (the button that accepts the route). */
-const BUTTONS: Record<string, string> = { existing: 'Load and Use This Folder', offline: 'Build It', npm: 'Install It' };
-const setUp = async (args: { route: string; path?: string }): Promise<SetupResult> =>
-  (await answerModal(BUTTONS[args.route], () => vscode.commands.executeCommand<SetupResult>('gradientLens.setUpNativeBackend', args))).result;
+/** The command with a caller's arguments, its confirmation answered yes by the test-only hook. */
+const setUpConfirmed = async (api: GradientLensApi, args: { route: string; path?: string }): Promise<SetupResult> => {
+  const { shown, result } = await withConfirm(api, true, () => vscode.commands.executeCommand<SetupResult>('gradientLens.setUpNativeBackend', args));
+  assert.equal(shown.length, 1, `${args.route}: one confirmation`);
+  if (args.path) assert.ok(shown[0].detail.startsWith(`${args.path}\n`), shown[0].detail);
+  return result;
+};
 const train = async (api: GradientLensApi, steps = 30): Promise<RunRecord> => {
   const r = await api.startRun({ spec: { ...findPreset('seed-mlp-uniform')!.spec, steps }, label: `native check (${steps} steps)`, ifRunning: 'replace' });
   assert.ok(r, 'no run');
@@ -74,28 +77,25 @@ describe('Native backend (Set Up Native Backend, gradientLens.nativeBackendPath)
     console.log(`      backend: wasm (tensorflow skipped: ${r.backend?.skipped[0]?.reason})`);
   });
 
-  it('an existing installation that does not hold tfjs-node is refused, saying why, and the setting stays empty', async function () {
-    if (!uiBridge) skipBecause(this, 'this session cannot answer the set-up\'s confirmation dialog', false);
-    const r = await setUp({ route: 'existing', path: path.join(repo, 'test') });
+  it('an existing installation that does not hold tfjs-node is refused, saying why, and the setting stays empty (request confirmed by the test-only hook)', async () => {
+    const r = await setUpConfirmed(api, { route: 'existing', path: path.join(repo, 'test') });
     assert.equal(r.ok, false);
     assert.match(r.reason ?? '', /holds no @tensorflow\/tfjs-node/);
     assert.equal(cfg().inspect('nativeBackendPath')?.globalValue ?? '', '');
   });
 
-  it('the npm route, where libtensorflow cannot be downloaded, fails with a message saying so (and installs nothing usable)', async function () {
-    if (!uiBridge) skipBecause(this, 'this session cannot answer the set-up\'s confirmation dialog', false);
+  it('the npm route, where libtensorflow cannot be downloaded, fails with a message saying so (and installs nothing usable) (request confirmed by the test-only hook)', async function () {
     if (await reachable('https://storage.googleapis.com/')) skipBecause(this, 'storage.googleapis.com is reachable here: the npm route would download libtensorflow (≈ 300 MB)', false);
-    const r = await setUp({ route: 'npm' });
+    const r = await setUpConfirmed(api, { route: 'npm' });
     assert.equal(r.ok, false, JSON.stringify(r));
     assert.match(r.reason ?? '', /^could not install tfjs-node with npm: /);
     console.log(`      npm route: ${r.reason}`);
     assert.equal(api.native.effectivePath(), undefined, 'a failed install is not used');
   });
 
-  it('the offline route builds tfjs-node from the TensorFlow wheel into global storage; the next run reports tensorflow', async function () {
-    if (!uiBridge) skipBecause(this, 'this session cannot answer the set-up\'s confirmation dialog', false);
+  it('the offline route builds tfjs-node from the TensorFlow wheel into global storage; the next run reports tensorflow (request confirmed by the test-only hook)', async function () {
     if (!cachedWheel) skipBecause(this, `no tensorflow-cpu 2.21.0 wheel in GRADIENT_LENS_WHEEL_CACHE (${wheelCache ?? 'unset'}); node scripts/nativeBackend.mjs fetches it`, true);
-    const r = await setUp({ route: 'offline' });
+    const r = await setUpConfirmed(api, { route: 'offline' });
     assert.equal(r.ok, true, r.reason);
     assert.ok(r.nativePath?.startsWith(api.native.prefix), `${r.nativePath} is not in ${api.native.prefix}`);
     assert.equal(api.native.effectivePath(), path.join(api.native.prefix, 'node_modules', '@tensorflow', 'tfjs-node'));
@@ -106,11 +106,10 @@ describe('Native backend (Set Up Native Backend, gradientLens.nativeBackendPath)
     rmSync(api.native.prefix, { recursive: true, force: true });
   });
 
-  it('set-up with the locally provisioned build as the existing installation: the setting is stored, a run reports tensorflow', async function () {
-    if (!uiBridge) skipBecause(this, 'this session cannot answer the set-up\'s confirmation dialog', false);
+  it('set-up with the locally provisioned build as the existing installation: the setting is stored, a run reports tensorflow (request confirmed by the test-only hook)', async function () {
     if (!hasProvisioned) skipBecause(this, `no provisioned tfjs-node at ${provisioned} (node scripts/nativeBackend.mjs provisions it)`, true);
     assert.equal(api.native.effectivePath(), undefined);
-    const r = await setUp({ route: 'existing', path: provisioned });
+    const r = await setUpConfirmed(api, { route: 'existing', path: provisioned });
     assert.equal(r.ok, true, r.reason);
     assert.match(r.tensorflowVersion ?? '', /^\d+\.\d+\.\d+/);
     assert.equal(cfg().inspect('nativeBackendPath')?.globalValue, provisioned);

@@ -13,9 +13,9 @@ export async function waitFor<T>(what: string, get: () => T | undefined | false,
 
 // The helpers below need the extension host's `vscode` module.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { GradientLensApi } from '../../src/extension';
 import type { RunRecord } from '../../src/host/runManager';
@@ -138,24 +138,23 @@ export async function checkHostileThenModel(api: GradientLensApi, open: (fixture
   assert.deepEqual(found.map(codeOf).sort(), ['dead-units', 'symmetric-units']);
 }
 
-/** scripts/integration.mjs's harness sessions can answer modal dialogs (answerModal); other routes cannot. */
-export const uiBridge = process.env.GRADIENT_LENS_UI_BRIDGE === '1';
-
-export interface AnsweredDialog { text: string; buttons: string[]; pressed: string }
+/** What Set Up Native Backend's confirmation modal shows (src/host/nativeSetup.ts SetupConfirmation). */
+export interface Confirmation { message: string; detail: string; button: string }
 
 /**
- * Runs `act`, which must open a modal dialog, and has scripts/integration.mjs (driving the workbench page)
- * press `button` in it — the real dialog, as a user would. Resolves once the dialog was answered, to what
- * it showed and act's (still pending) result.
+ * Runs `act` with Set Up Native Backend's confirmation modal answered by `answer` through the extension's
+ * test hook (api.native.setConfirmForTests, present only in ExtensionMode.Test): VS Code refuses to show any
+ * dialog while it runs extension tests ("DialogService: refused to show dialog in tests"), so the real modal
+ * cannot be answered here. Resolves to what the modal would have shown, and act's result.
  */
-export async function answerModal<T>(button: string, act: () => Thenable<T>): Promise<{ dialog: AnsweredDialog; result: Thenable<T> }> {
-  if (!uiBridge) throw new Error('no one can answer a modal dialog in this session (GRADIENT_LENS_UI_BRIDGE is not set)');
-  const reply = join(mkdtempSync(join(tmpdir(), 'gl-dialog-')), 'reply.json');
-  const result = act();
-  console.log(`[gradient-lens-ui] ${JSON.stringify({ op: 'dialog', button, reply })}`);
-  const text = await waitFor(`the harness to answer the dialog with "${button}"`, () => { try { return readFileSync(reply, 'utf8'); } catch { return undefined; } }, 45_000);
-  rmSync(dirname(reply), { recursive: true, force: true });
-  const answer = JSON.parse(text) as AnsweredDialog & { error?: string };
-  if (answer.error) throw new Error(`the harness could not answer the dialog: ${answer.error}`);
-  return { dialog: answer, result };
+export async function withConfirm<T>(api: GradientLensApi, answer: boolean, act: () => Thenable<T>): Promise<{ shown: Confirmation[]; result: T }> {
+  const hook = api.native.setConfirmForTests;
+  if (!hook) throw new Error('api.native.setConfirmForTests is missing: the extension is not running in ExtensionMode.Test');
+  const shown: Confirmation[] = [];
+  hook((c) => { shown.push(c); return answer; });
+  try {
+    return { shown, result: await act() };
+  } finally {
+    hook(undefined);
+  }
 }

@@ -17,7 +17,7 @@ test('seed-mlp-zeros: symmetric-units and dead-units on the hidden layer, with i
   const sym = fs.find((f) => f.code === 'symmetric-units')!;
   assert.equal(sym.evidence.effectiveWidth, 1);
   assert.equal(sym.firstStep, 0);
-  assert.deepEqual(sym.fixes[0], { kind: 'initializer', layer: 0, target: 'kernel', value: 'heNormal', label: "Initialise layers[0]'s weights with He normal" });
+  assert.deepEqual(sym.fixes[0], { kind: 'initializer', layer: 0, target: 'kernel', value: 'heNormal', label: "Initialise layer 1's weights with He normal" });
   assert.deepEqual(sym.fixes[1].kind === 'initializer' && sym.fixes[1].value, { type: 'randomUniform', minval: -0.01, maxval: 0.01 });
   // every fix applies cleanly, and the fixed spec has no static finding left
   for (const fix of sym.fixes) assert.deepEqual(staticFindings(applyFix(preset('seed-mlp-zeros'), fix)), []);

@@ -540,6 +540,36 @@ describe('train FILE says what it trained with', () => {
     assert.equal(printed, out.importNotes.length, 'every note is printed');
     assert.ok(out.importNotes.some((n) => /optimizer|learning rate/i.test(n.message)), out.importNotes.map((n) => n.message).join(' | '));
   });
+
+  test('when training runs in a child process, each note and deviation is printed once (the parent printed them too)', () => {
+    const dir = tmp();
+    const file = join(dir, 'model.py');
+    // No optimizer (a note) and 60,000,000 steps (a deviation: the first 1,000,000 are trained; --steps 3 here).
+    writeFileSync(file, [
+      'import tensorflow as tf',
+      'model = tf.keras.Sequential([',
+      "    tf.keras.layers.Dense(32, activation='relu', input_shape=(784,)),",
+      "    tf.keras.layers.Dense(10, activation='softmax'),",
+      '])',
+      'model.fit(x_train, y_train, batch_size=1, epochs=1000)',
+      '',
+    ].join('\n'));
+    const before = process.env.GRADIENT_LENS_TEST_FORCE_CHILD;
+    process.env.GRADIENT_LENS_TEST_FORCE_CHILD = '1';
+    let r: ReturnType<typeof runCli>;
+    try {
+      r = runCli(['train', file, '--steps', '3', '--probe-every', '0', '--backend', 'cpu', '--json'], 180_000);
+    } finally {
+      if (before === undefined) delete process.env.GRADIENT_LENS_TEST_FORCE_CHILD;
+      else process.env.GRADIENT_LENS_TEST_FORCE_CHILD = before;
+    }
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout.trim()) as { importNotes: { message: string }[]; deviations: { message: string }[] };
+    const lines = r.stderr.split('\n');
+    assert.equal(lines.filter((l) => l.startsWith('note ')).length, out.importNotes.length, r.stderr);
+    assert.deepEqual(lines.filter((l) => l.startsWith('warning ')).map((l) => l.replace(/^warning model\.py:\d+:\d+: /, '')), out.deviations.map((d) => d.message));
+    assert.match(out.deviations[0].message, /^this program takes 60,000,000 training steps/);
+  });
 });
 
 void readFileSync;

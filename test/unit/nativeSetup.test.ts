@@ -344,6 +344,34 @@ test('the script\'s children: abort kills the process group (scripts/nativeBacke
   assert.match(timed.out, /sh did not finish in 0 s; stopped/);
 });
 
+test('the script stopped by SIGTERM (the set-up\'s Cancel) takes its child\'s whole process group with it (a fake python3 whose "pip download" never ends)', { skip: process.platform === 'win32' && 'process groups: POSIX' }, async () => {
+  const base = temp('sigterm');
+  const bin = join(base, 'bin');
+  mkdirSync(bin);
+  const pidFile = join(base, 'grandchild.pid');
+  writeFileSync(join(bin, 'python3'), `#!/bin/sh\ncase "$*" in *--version*) echo "pip 24.0"; exit 0;; esac\nsleep 300 &\necho $! > ${JSON.stringify(pidFile)}\nwait\n`, { mode: 0o755 });
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, [SCRIPT, '--prefix', join(base, 'prefix'), '--wheel-cache', join(base, 'cache')], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  const t0 = Date.now();
+  while (!existsSync(pidFile) && Date.now() - t0 < 60_000 && child.exitCode === null) await sleep(50);
+  if (!existsSync(pidFile)) {
+    child.kill('SIGKILL');
+    if (/cannot build the tfjs-node addon/.test(stderr)) return; // no compiler here: the script stops before the download
+    assert.fail(`the fake pip download never started: ${stderr}`);
+  }
+  await sleep(200);
+  const grandchild = Number(readFileSync(pidFile, 'utf8').trim());
+  assert.ok(alive(grandchild));
+  child.kill('SIGTERM');
+  assert.equal(await exited, 143);
+  assert.match(stderr, /native-backend: stopped \(SIGTERM\)/);
+  assert.ok(await gone(grandchild), 'the pip download\'s process group outlived the script');
+  rmSync(base, { recursive: true, force: true });
+});
+
 test('--check-native on a folder whose package.json is a FIFO times out with a clear message instead of hanging (real mkfifo, dist/worker.js)', { skip: (!hasMkfifo && 'mkfifo is not available') || (!existsSync(join(repoRoot, 'dist', 'worker.js')) && 'dist/worker.js is not built') }, async () => {
   const dir = temp('fifo');
   assert.equal(spawnSync('mkfifo', [join(dir, 'package.json')]).status, 0);

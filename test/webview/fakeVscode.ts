@@ -39,6 +39,8 @@ export const fake = {
   infos: [] as string[],
   errors: [] as string[],
   saveTo: undefined as Uri | undefined,
+  /** The options of every save dialog shown (its title and default file). */
+  saveDialogs: [] as { title?: string; defaultUri?: Uri; filters?: Record<string, string[]> }[],
 };
 export const vscodeFake = {
   Uri, EventEmitter,
@@ -77,12 +79,12 @@ export const vscodeFake = {
       fake.panels.push(handle);
       return panel;
     },
-    showSaveDialog: async () => fake.saveTo,
+    showSaveDialog: async (o: { title?: string; defaultUri?: Uri; filters?: Record<string, string[]> }) => { fake.saveDialogs.push(o); return fake.saveTo; },
     showInformationMessage: async (m: string) => { fake.infos.push(m); },
     showErrorMessage: async (m: string) => { fake.errors.push(m); },
   },
   workspace: {
-    workspaceFolders: undefined,
+    workspaceFolders: undefined as { uri: Uri }[] | undefined,
     fs: { writeFile: async (u: Uri, bytes: Uint8Array) => { writeFileSync(u.fsPath, bytes); } },
   },
 };
@@ -92,8 +94,9 @@ M._resolveFilename = (req, ...rest) => (req === 'vscode' ? 'vscode' : resolve(re
 require.cache.vscode = { id: 'vscode', filename: 'vscode', loaded: true, exports: vscodeFake } as unknown as NodeJS.Module;
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-export const { TrainingPanel, FLUSH_MS } = require('../../src/host/panel') as {
+export const { TrainingPanel, FLUSH_MS, exportFileName } = require('../../src/host/panel') as {
   FLUSH_MS: number;
+  exportFileName(runs: { label: string; group?: { id: string; title: string } }[], ext: string): string;
   TrainingPanel: {
     currentPanel: { dispose(): void } | undefined;
     createOrShow(uri: Uri, host: unknown): TPanel;
@@ -101,9 +104,10 @@ export const { TrainingPanel, FLUSH_MS } = require('../../src/host/panel') as {
   };
 };
 export interface TPanel {
-  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string }): void;
+  beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; sourceFile?: string; group?: { id: string; title: string; variant: string; index: number; size: number; change: string } }): void;
   handleTrainerMessage(m: TrainerToHostMessage): void;
   endRun(runId: string, o: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
+  runState(runId: string): unknown;
   dispose(): void;
 }
 

@@ -7,7 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser } from 'playwright-core';
 import { type PanelPage, type Win, launch, loadStream, openPanel, screenshotPath } from './harness';
-import { ExportRunCommand, RerunWithFixCommand } from '../../src/protocol/webview';
+import { ExportComparisonCommand, RerunWithFixCommand } from '../../src/protocol/webview';
 
 let browser: Browser;
 before(async () => { browser = await launch(); });
@@ -41,7 +41,11 @@ test('seed-mlp-zeros stream (mocked acquireVsCodeApi): the panel says ready, the
   assert.match(header, /seed-mlp-zeros/);
   assert.match(header, new RegExp(`Backend: ${zeros.backend}`));
   assert.match(header, /Step 1000 \/ 1000/);
-  assert.match(header, /Elapsed \d/);
+  // Both clocks, each saying what it measures (issue 23): wall time from the click, the training loop's steps only.
+  assert.match(header, /Wall time \d/);
+  assert.match(header, /Training loop \d/);
+  assert.match((await page.locator('[data-testid="elapsed"]').getAttribute('title')) ?? '', /from the click/);
+  assert.match((await page.locator('[data-testid="train-time"]').getAttribute('title')) ?? '', /training steps only/);
 
   const map = page.locator('[data-testid="unit-map"][data-layer="0"]');
   assert.equal(await map.getAttribute('data-dead'), '100');
@@ -183,13 +187,15 @@ test('re-run stream (mocked acquireVsCodeApi): the two runs side by side, overla
   assert.equal(await page.locator('[data-testid="loss-chart"]').getAttribute('data-series'), '4');
   assert.equal(await page.locator('[data-testid="accuracy-chart"]').getAttribute('data-series'), '2');
   assert.deepEqual(await page.locator('.run-legend li').evaluateAll((els) => els.map((e) => e.getAttribute('data-run-id'))), ['run-1', 'run-2']);
-  // The fixed run's own layer view: nothing dead.
-  assert.equal(await page.locator('[data-testid="unit-map"][data-layer="0"]').getAttribute('data-dead'), '0');
-  assert.match(await text(p, '[data-testid="findings"]'), /No findings/);
-  // The run picker switches back to the zero-init run.
+  // Both runs' layer views side by side (issue 23): the zero-init run's units dead, the fixed run's alive; findings per run.
+  assert.equal(await page.locator('[data-testid="unit-map"][data-layer="0"][data-run-id="run-2"]').getAttribute('data-dead'), '0');
+  assert.equal(await page.locator('[data-testid="unit-map"][data-layer="0"][data-run-id="run-1"]').getAttribute('data-dead'), '100');
+  assert.match(await text(p, '[data-testid="findings"][data-run-id="run-2"]'), /No findings/);
+  assert.equal(await page.locator('[data-testid="findings"][data-run-id="run-1"] [data-testid="finding"][data-code="dead-units"]').count(), 1);
+  // The header's run picker shows the zero-init run's status and steps.
   await page.locator('select.run-select').selectOption('run-1');
   await p.settle();
-  assert.equal(await page.locator('[data-testid="unit-map"][data-layer="0"]').getAttribute('data-dead'), '100');
+  assert.equal(await text(p, 'h1.run-name'), 'seed-mlp-zeros');
   await page.locator('select.run-select').selectOption('run-2');
   await p.settle();
   await page.screenshot({ path: screenshotPath('panel-rerun-compare-dark.png'), fullPage: true });
@@ -272,7 +278,7 @@ test('hostile and malformed host messages are dropped and logged, never executed
   await p.send([start, { type: 'endRun', runId: 'evil-1', status: 'error', message: '<img src=x onerror="window.__pwned=5">', elapsedMs: 3, findings: [finding] }]);
   await p.settle();
   assert.equal(await text(p, 'h1.run-name'), label);
-  assert.match(await text(p, '[data-testid="finding"]'), /<iframe src=/);
+  assert.match(await text(p, '[data-testid="findings"][data-run-id="evil-1"] [data-testid="finding"]'), /<iframe src=/);
   const injected = await page.evaluate(() => {
     const d = (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document;
     return d.querySelectorAll('#app img, #app iframe, #app svg, #app a, #app b, #app i, #app script').length;
@@ -309,7 +315,7 @@ test('a long run stays responsive (mocked acquireVsCodeApi): 20,000 steps render
   await p.page.close();
 });
 
-test('exports (mocked acquireVsCodeApi): Export JSON asks the host for the run, Export PNG posts a real PNG of the charts', async () => {
+test('exports (mocked acquireVsCodeApi): Export JSON asks the host for the run, Export PNG posts a real PNG of the comparison', async () => {
   const p = await openPanel(browser, { theme: 'dark' });
   await feed(p, zeros.notifications);
   const page = p.page;
@@ -319,8 +325,9 @@ test('exports (mocked acquireVsCodeApi): Export JSON asks the host for the run, 
   n = (await p.posted()).length;
   await page.locator('[data-testid="export-png"]').click();
   const [msg] = (await p.posted()).slice(n) as N[];
-  assert.ok(ExportRunCommand.is(msg), 'the PNG export passes the host\'s guard');
+  assert.ok(ExportComparisonCommand.is(msg), 'the PNG export passes the host\'s guard');
   assert.equal(msg.format, 'png');
+  assert.deepEqual(msg.runIds, ['run-1']);
   const png = Buffer.from(String(msg.data).split(',')[1], 'base64');
   assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
   const width = png.readUInt32BE(16);

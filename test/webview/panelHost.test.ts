@@ -11,18 +11,20 @@ import { join } from 'node:path';
 import { type HostNotification, RunStore, parseHostNotification } from '../../src/protocol/webview';
 import type { Finding } from '../../src/core/findings';
 import { findPreset } from '../../src/core/presets';
-import { FLUSH_MS, TrainingPanel, Uri, fake, vscodeFake } from './fakeVscode';
+import { FLUSH_MS, TrainingPanel, Uri, exportFileName, fake, vscodeFake } from './fakeVscode';
 
 // ---- helpers ------------------------------------------------------------------------------------
 const ext = new Uri('/ext');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const started: { spec: unknown; label: string; compareWithRunId?: string }[] = [];
+const sweeps: { base: { runId: string; spec: unknown; label: string; sourceFile?: string }; kind: string; layer?: number }[] = [];
 const stopped: string[] = [];
 let setUps = 0;
 const host = {
   startRun: (spec: unknown, label: string, compareWithRunId?: string) => { started.push({ spec, label, compareWithRunId }); },
   stopRun: (runId: string) => { stopped.push(runId); },
   setUpNativeBackend: () => { setUps++; },
+  startSweep: (base: { runId: string; spec: unknown; label: string; sourceFile?: string }, kind: string, layer?: number) => { sweeps.push({ base, kind, layer }); },
   log: (m: string) => { fake.logs.push(m); },
 };
 const seedSpec = findPreset('seed-mlp-zeros')!.spec;
@@ -47,6 +49,8 @@ beforeEach(() => {
   fake.panels.length = 0;
   fake.logs.length = 0;
   started.length = 0;
+  sweeps.length = 0;
+  fake.saveDialogs.length = 0;
   stopped.length = 0;
   setUps = 0;
 });
@@ -249,4 +253,67 @@ test('FAKE vscode: a run revived from the webview\'s saved state is shown, but i
   live.handleTrainerMessage({ type: 'finished', runId: 'run-2', findings });
   again.receive({ type: 'rerunWithFix', runId: 'run-2', fix });
   assert.equal(started.length, 1);
+});
+
+test('export file names: the label without its model-file extension; a sweep or a comparison says so', () => {
+  assert.equal(exportFileName([{ label: 'mnist_mlp_zeros.py' }], 'png'), 'mnist_mlp_zeros.png');
+  assert.equal(exportFileName([{ label: 'model.mlp.json' }], 'svg'), 'model.svg');
+  assert.equal(exportFileName([{ label: 'mnist_mlp_zeros.py + Initialise layers[0]\'s weights with He normal' }], 'csv'), 'mnist_mlp_zeros.csv');
+  assert.equal(exportFileName([{ label: 'seed-mlp-zeros' }], 'png'), 'seed-mlp-zeros.png');
+  assert.equal(exportFileName([{ label: '../../etc/passwd.py' }], 'png'), 'etc_passwd.png', 'no path survives');
+  const group = { id: 's1', title: 'Compare initialisations of W1 (100 relu)' };
+  assert.equal(exportFileName([{ label: 'mnist_mlp_zeros.py · as written (zeros)', group }, { label: 'mnist_mlp_zeros.py · He normal', group }], 'png'), 'mnist_mlp_zeros_initialisations.png');
+  const lr = { id: 's2', title: 'Compare learning rates (×0.1, ×1, ×10 of 0.5)' };
+  assert.equal(exportFileName([{ label: 'a.py · lr ×0.1', group: lr }, { label: 'a.py · as written', group: lr }], 'svg'), 'a_learning-rates.svg');
+  assert.equal(exportFileName([{ label: 'seed-mlp-zeros' }, { label: 'seed-mlp-uniform' }], 'png'), 'seed-mlp-zeros_comparison.png');
+});
+
+test('FAKE vscode: exportComparison writes PNG / SVG / CSV under the default name; startSweep reaches the host with the run\'s validated spec, never for a restored run', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  const p = fake.panels[0];
+  p.receive({ type: 'ready' });
+  const group = (index: number, variant: string) => ({ id: 'sweep-1', title: 'Compare initialisations of layer 1 (100 relu)', variant, index, size: 2, change: index ? 'layer 1 (100 relu) kernel: zeros → heNormal' : '' });
+  panel.beginRun({ runId: 'run-1', label: 'mnist_mlp_zeros.py · as written (zeros)', spec: seedSpec, sourceFile: '/ws/mnist_mlp_zeros.py', group: group(0, 'as written (zeros)') });
+  panel.beginRun({ runId: 'run-2', label: 'mnist_mlp_zeros.py · He normal', spec: seedSpec, group: group(1, 'He normal') });
+  const dir = mkdtempSync(join(tmpdir(), 'gl-panel-'));
+  vscodeFake.workspace.workspaceFolders = [{ uri: Uri.file('/ws') }];
+  try {
+    const png = `data:image/png;base64,${Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2, 3]).toString('base64')}`;
+    const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><text>seed</text></svg>';
+    for (const [format, data] of [['png', png], ['svg', svg], ['csv', 'step,a: loss\r\n1,2.3\r\n']] as const) {
+      fake.saveTo = Uri.file(join(dir, `out.${format}`));
+      p.receive({ type: 'exportComparison', runIds: ['run-1', 'run-2'], format, data });
+      await sleep(30);
+      const dialog = fake.saveDialogs[fake.saveDialogs.length - 1];
+      assert.equal(dialog.defaultUri?.fsPath, `/ws/mnist_mlp_zeros_initialisations.${format}`);
+      const written = readFileSync(join(dir, `out.${format}`));
+      assert.deepEqual(written, format === 'png' ? Buffer.from(png.split(',')[1], 'base64') : Buffer.from(data, 'utf8'));
+    }
+    // Not a PNG, a script in an SVG, an unknown run: dropped before any dialog.
+    const dialogs = fake.saveDialogs.length;
+    p.receive({ type: 'exportComparison', runIds: ['run-1'], format: 'png', data: `data:image/png;base64,${Buffer.from('GIF89a').toString('base64')}` });
+    p.receive({ type: 'exportComparison', runIds: ['run-1'], format: 'svg', data: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' });
+    p.receive({ type: 'exportComparison', runIds: ['run-1', 'nope'], format: 'csv', data: 'a' });
+    await sleep(30);
+    assert.equal(fake.saveDialogs.length, dialogs);
+    assert.ok(fake.logs.some((l) => /not a PNG/.test(l)) && fake.logs.some((l) => /unknown run nope/.test(l)) && fake.logs.some((l) => /dropped a malformed message/.test(l)), fake.logs.join('\n'));
+  } finally {
+    vscodeFake.workspace.workspaceFolders = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  p.receive({ type: 'startSweep', runId: 'run-1', kind: 'init', layer: 0 });
+  p.receive({ type: 'startSweep', runId: 'run-1', kind: 'dropout' });
+  await sleep(20);
+  assert.equal(sweeps.length, 1);
+  assert.deepEqual(sweeps[0], { base: { runId: 'run-1', spec: seedSpec, label: 'mnist_mlp_zeros.py · as written (zeros)', sourceFile: '/ws/mnist_mlp_zeros.py' }, kind: 'init', layer: 0 });
+  // A run restored from the saved state is shown, but no sweep starts from it.
+  const saved = { version: 1, runs: [{ ...JSON.parse(JSON.stringify(panel.runState('run-1'))) }], activeRunId: 'run-1' };
+  const revived = TrainingPanel.revive(vscodeFake.window.createWebviewPanel('x', 'Gradient Lens', {}, {}), ext, saved, host);
+  const rp = fake.panels[fake.panels.length - 1];
+  rp.receive({ type: 'ready' });
+  rp.receive({ type: 'startSweep', runId: 'run-1', kind: 'learningRate' });
+  await sleep(20);
+  assert.equal(sweeps.length, 1);
+  assert.ok(fake.logs.some((l) => /dropped startSweep for run-1: the run was restored/.test(l)), fake.logs.join('\n'));
+  revived.dispose();
 });

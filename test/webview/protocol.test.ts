@@ -147,7 +147,8 @@ test('the webview\'s saved state is untrusted: parsePersistedState keeps valid r
     ['more steps than a saved state keeps', { version: 1, runs: [{ ...run, steps: Array.from({ length: LIMITS.maxPersistedSteps + 2 }, (_, i) => i), loss: new Array(LIMITS.maxPersistedSteps + 2).fill(1), batchAccuracy: new Array(LIMITS.maxPersistedSteps + 2).fill(0) }] }, /1 invalid run/, 0],
     ['more probe frames than a saved state keeps', { version: 1, runs: [{ ...run, probes: new Array(LIMITS.maxPersistedFrames + 1).fill((run.probes as unknown[])[0]) }] }, /1 invalid run/, 0],
     ['the same runId twice', { version: 1, runs: [run, run] }, /1 invalid run/, 1],
-    ['more runs than a saved state holds (the rest not even checked)', { version: 1, runs: [run, { ...run, runId: 'run-2' }, ...new Array(1_000_000).fill(run)] }, /1000000 run\(s\) beyond the 2/, 2],
+    ['more runs than a saved state holds (the rest not even checked)', { version: 1, runs: [run, { ...run, runId: 'run-2' }, ...new Array(1_000_000).fill(run)] }, new RegExp(`${1_000_002 - LIMITS.maxPersistedRuns} run\\(s\\) beyond the ${LIMITS.maxPersistedRuns}`), 2],
+    ['more loss points in all than a saved state holds', { version: 1, runs: Array.from({ length: LIMITS.maxPersistedRuns }, (_, i) => ({ ...run, runId: `run-${i}`, probes: [], steps: Array.from({ length: LIMITS.maxPersistedSteps }, (_, k) => k), loss: new Array(LIMITS.maxPersistedSteps).fill(1), batchAccuracy: new Array(LIMITS.maxPersistedSteps).fill(0) })) }, /beyond the total loss points/, Math.floor(LIMITS.maxPersistedTotalSteps / LIMITS.maxPersistedSteps)],
     ['an activeRunId naming no run', { ...saved, activeRunId: 'run-9' }, /activeRunId that names none/, 1],
   ];
   for (const [what, state, why, kept] of cases) {
@@ -180,4 +181,31 @@ test('RunStore keeps at most LIMITS.maxRuns runs, dropping the oldest ended ones
   assert.equal(store.active?.runId, 'fixed');
   assert.equal(store.get('r1'), undefined, 'the oldest ended run went first');
   assert.ok(DidSnapshotNotification.is(JSON.parse(JSON.stringify({ type: 'snapshot', runs: store.runs }))));
+});
+
+test('the set\'s commands: startSweep and exportComparison pass when well formed; scripts, handlers, unknown kinds and bad run lists are rejected', () => {
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"><text>lr one=2 &lt;script&gt;</text></svg>';
+  const good: unknown[] = [
+    { type: 'startSweep', runId: 'run-1', kind: 'init', layer: 0 },
+    { type: 'startSweep', runId: 'run-1', kind: 'learningRate' },
+    { type: 'exportComparison', runIds: ['run-1', 'run-2'], format: 'svg', data: svg },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'csv', data: 'step,"a, b: loss"\r\n1,2\r\n' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'png', data: 'data:image/png;base64,iVBORw0KGgo=' },
+  ];
+  for (const m of good) assert.ok(parseWebviewCommand(m), `rejected ${JSON.stringify(m).slice(0, 100)}`);
+  const bad: unknown[] = [
+    { type: 'startSweep', runId: 'run-1', kind: 'dropout' },
+    { type: 'startSweep', runId: 'run-1', kind: 'init', layer: 64 },
+    { type: 'startSweep', runId: '<b>', kind: 'init' },
+    { type: 'exportComparison', runIds: [], format: 'csv', data: 'a' },
+    { type: 'exportComparison', runIds: ['run-1', 'run-1'], format: 'csv', data: 'a' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'svg', data: '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'svg', data: '<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"></svg>' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'svg', data: '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'svg', data: '<html><svg xmlns="http://www.w3.org/2000/svg"></svg></html>' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'png', data: 'data:image/png;base64,<img>' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'gif', data: 'x' },
+    { type: 'exportComparison', runIds: ['run-1'], format: 'csv', data: 'x'.repeat(LIMITS.maxExportChars + 1) },
+  ];
+  for (const m of bad) assert.equal(parseWebviewCommand(m), undefined, `accepted ${JSON.stringify(m).slice(0, 100)}`);
 });

@@ -9,7 +9,7 @@ import type { Thresholds } from './thresholds';
 import { flatThreshold } from './layerStats';
 import { constantValue } from './initScale';
 import {
-  activationFix, adamFix, biasZerosFix, dedupeFixes, kernelInitFix, layerName, learningRateFix, pct, sci,
+  activationFix, adamFix, biasZerosFix, dedupeFixes, kernelInitFix, layerName, learningRateFix, lowerRateFix, aboveStableRate, pct, sci,
   smallUniformFix, unitList,
 } from './fixes';
 
@@ -54,7 +54,7 @@ export function detectNonFinite(ctx: DetectorContext): Candidate[] {
       code: 'non-finite', severity: 'error', layer: -1,
       message: `The loss became ${Number.isNaN(ctx.probe.loss) ? 'NaN' : ctx.probe.loss} (${badLosses} of the last ${ctx.probe.recentLosses.length} training steps had a NaN or infinite loss). Once a NaN appears it spreads to every weight it touches, and the model cannot recover. Usually the learning rate is too large.`,
       evidence: { probeLoss: String(ctx.probe.loss), nonFiniteStepLosses: badLosses, recentSteps: ctx.probe.recentLosses.length, learningRate: ctx.probe.learningRate },
-      fixes: [learningRateFix(ctx.probe.learningRate, 0.1)],
+      fixes: [lowerRateFix(ctx.spec)],
     });
   }
   for (const s of ctx.stats) {
@@ -65,7 +65,7 @@ export function detectNonFinite(ctx: DetectorContext): Candidate[] {
       code: 'non-finite', severity: 'error', layer: s.layer,
       message: `${layerName(ctx.spec, s.layer)} has NaN or infinite values: ${where}. The other checks of this layer are suspended (their numbers would be meaningless). Usually the learning rate is too large.`,
       evidence: { ...nf },
-      fixes: [learningRateFix(ctx.probe.learningRate, 0.1)],
+      fixes: [lowerRateFix(ctx.spec)],
     });
   }
   return out;
@@ -107,7 +107,7 @@ export function detectExploding(ctx: DetectorContext): Candidate[] {
         maxLoss: spike?.loss ?? finite.reduce((m, v) => (v > m ? v : m), probe.loss), ...(spike ? { spikeStep: spike.step } : {}),
         intervalMeanLoss: intervalMean, referenceLoss: reference, baseLoss: base, learningRate: probe.learningRate,
       },
-      fixes: dedupeFixes([learningRateFix(probe.learningRate, 0.1), ...(ctx.spec.optimizer.type === 'sgd' ? [adamFix()] : [])]),
+      fixes: dedupeFixes([lowerRateFix(ctx.spec), ...(ctx.spec.optimizer.type === 'sgd' ? [adamFix()] : [])]),
       ...(spike ? { since: spike.step } : {}),
     });
   }
@@ -117,7 +117,7 @@ export function detectExploding(ctx: DetectorContext): Candidate[] {
       code: 'exploding-gradient', severity: 'error', layer: s.layer,
       message: `The weight gradient of ${layerName(ctx.spec, s.layer)} has norm ${sci(s.gradNormTotal)} (above ${sci(t.explodingGradNorm)}): one step of SGD moves the weights by learning rate × that much. Lower the learning rate.`,
       evidence: { gradNorm: s.gradNormTotal, threshold: t.explodingGradNorm, meanAbsGrad: s.meanAbsGrad, learningRate: probe.learningRate },
-      fixes: [learningRateFix(probe.learningRate, 0.1)],
+      fixes: [lowerRateFix(ctx.spec)],
     });
   }
   return out;
@@ -126,23 +126,35 @@ export function detectExploding(ctx: DetectorContext): Candidate[] {
 /** Whether a ReLU layer's units were all dead at the first probe (else they died during training). */
 const deadAtStart = (ctx: DetectorContext, s: LayerStats): boolean => (ctx.initialDead.get(s.layer) ?? 0) >= s.units;
 
+/**
+ * The cure for units that died during training: after a loss blow-up, the blow-up's (a lower learning rate, or
+ * Adam); with a learning rate above the stable one, that rate (He ReLU at SGD 1: 0.929, at 0.5: 0.931 with no unit
+ * dead, where a leaky ReLU turned NaN); else a leaky ReLU, which keeps a gradient below 0 (a 10× smaller rate there
+ * only slowed the live units: −0.04 to −0.09 accuracy on the healthy presets).
+ */
+function diedFixes(ctx: DetectorContext, layer: number): Fix[] {
+  if (lossSpike(ctx)) return [lowerRateFix(ctx.spec), ...(ctx.spec.optimizer.type === 'sgd' ? [adamFix()] : [])];
+  if (aboveStableRate(ctx.spec)) return [lowerRateFix(ctx.spec)];
+  return [activationFix(ctx.spec, layer, 'leakyRelu')];
+}
+
 /** Why a layer's weight gradient dL/dW = inputsᵀ · δ is exactly zero. */
-function zeroGradCause(ctx: DetectorContext, s: LayerStats): { cause: string; text: string; fixes: Fix[] } {
+function zeroGradCause(ctx: DetectorContext, s: LayerStats): { cause: string; text: string; fixes: Fix[]; diedInTraining: boolean } {
   const { spec, stats } = ctx;
   const prev = s.layer > 0 ? stats[s.layer - 1] : undefined;
   const next = stats[s.layer + 1];
   /** The fixes for a layer whose units pass nothing: by why they do. */
   const inactiveFixes = (l: LayerStats): Fix[] => {
-    if (l.activation === 'relu' && !deadAtStart(ctx, l)) return [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(l.layer, 'leakyRelu')];
+    if (l.activation === 'relu' && !deadAtStart(ctx, l)) return diedFixes(ctx, l.layer);
     const fixes: Fix[] = [];
     const b = constantValue(spec.layers[l.layer].biasInitializer);
-    if (b !== undefined && b < 0) fixes.push(biasZerosFix(l.layer));
+    if (b !== undefined && b < 0) fixes.push(biasZerosFix(spec, l.layer));
     if (constantValue(spec.layers[l.layer].kernelInitializer) !== undefined || fixes.length === 0) fixes.push(kernelInitFix(spec, l.layer));
     return fixes;
   };
   if (prev && prev.outputsAllZero) {
     return {
-      cause: 'inputs-zero',
+      cause: 'inputs-zero', diedInTraining: prev.activation === 'relu' && !deadAtStart(ctx, prev),
       text: `its inputs, the outputs of ${layerName(spec, prev.layer)}, are all exactly 0, and dL/dW = inputsᵀ·δ`,
       fixes: inactiveFixes(prev),
     };
@@ -150,19 +162,19 @@ function zeroGradCause(ctx: DetectorContext, s: LayerStats): { cause: string; te
   if (s.activation === 'relu' && s.preActivationsAllNonPositive) {
     const during = !deadAtStart(ctx, s);
     return {
-      cause: 'relu-inactive',
+      cause: 'relu-inactive', diedInTraining: during,
       text: `every pre-activation is ≤ 0${during ? ' (the units died during training)' : ''}, where relu passes no gradient (relu′ = 0)`,
       fixes: inactiveFixes(s),
     };
   }
   if (next && next.zeroKernel) {
     return {
-      cause: 'next-weights-zero',
+      cause: 'next-weights-zero', diedInTraining: false,
       text: `the weights of the next layer, ${layerName(spec, next.layer)}, are all 0, so no error signal flows back`,
       fixes: [kernelInitFix(spec, next.layer)],
     };
   }
-  return { cause: 'unknown', text: 'the error signal reaching it is 0', fixes: [kernelInitFix(spec, s.layer)] };
+  return { cause: 'unknown', text: 'the error signal reaching it is 0', fixes: [kernelInitFix(spec, s.layer)], diedInTraining: false };
 }
 
 export function detectZeroGradient(ctx: DetectorContext): Candidate[] {
@@ -173,7 +185,7 @@ export function detectZeroGradient(ctx: DetectorContext): Candidate[] {
     out.push({
       code: 'zero-gradient', severity: 'error', layer: s.layer,
       message: `Every weight gradient of ${layerName(ctx.spec, s.layer)} is exactly 0, because ${why.text}. Its weights never change, whatever the learning rate.`,
-      evidence: { meanAbsGrad: 0, nonZeroGradients: 0, weights: s.fanIn * s.units, biasGradientZero: s.zeroBiasGrad, cause: why.cause },
+      evidence: { meanAbsGrad: 0, nonZeroGradients: 0, weights: s.fanIn * s.units, biasGradientZero: s.zeroBiasGrad, cause: why.cause, diedInTraining: why.diedInTraining },
       fixes: why.fixes,
     });
   }
@@ -204,25 +216,25 @@ export function detectDeadUnits(ctx: DetectorContext): Candidate[] {
       why = relu
         ? `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : '≤ 0'}; relu outputs 0 there and its gradient is 0, so these units never receive a gradient and never change.`
         : `With ${k === 0 ? 'zero' : 'constant'} weights and a bias of ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : `≤ ${b}`}; ${noGradient}, so these units barely receive a gradient.`;
-      fixes = [kernelInitFix(spec, s.layer), smallUniformFix(s.layer), ...(b < 0 ? [biasZerosFix(s.layer)] : [])];
+      fixes = [kernelInitFix(spec, s.layer), smallUniformFix(spec, s.layer), ...(b < 0 ? [biasZerosFix(spec, s.layer)] : [])];
     } else if (b !== undefined && b < 0 && fromStart) {
       why = relu
         ? `The bias starts at ${b}, which pushes the pre-activations below 0 for almost every input; relu′ = 0 there, so the units get no gradient and cannot recover.`
         : `The bias starts at ${b}, which pushes the pre-activations ${where} for almost every input; ${noGradient}, so the units get almost no gradient.`;
-      fixes = [biasZerosFix(s.layer), activationFix(s.layer, 'leakyRelu')];
+      fixes = [biasZerosFix(spec, s.layer), activationFix(spec, s.layer, 'leakyRelu')];
     } else if (fromStart) {
       why = relu
         ? 'They were inactive from the start: their pre-activations are ≤ 0 for almost every input, so relu passes no gradient to them.'
         : `They were stuck from the start: their pre-activations are ${where} for almost every input, and ${noGradient}.`;
-      fixes = [kernelInitFix(spec, s.layer), activationFix(s.layer, 'leakyRelu')];
+      fixes = [kernelInitFix(spec, s.layer), activationFix(spec, s.layer, 'leakyRelu')];
     } else if ((ctx.initialDead.get(s.layer) ?? 0) > 0) {
       why = `Some were ${relu ? 'inactive' : 'stuck'} from the start, the others died during training (an update pushed their pre-activations ${where} for every input); ${noGradient}, so they cannot recover.`;
-      fixes = [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(s.layer, 'leakyRelu')];
+      fixes = diedFixes(ctx, s.layer);
     } else {
       why = relu
         ? 'They died during training: an update pushed their pre-activations below 0 for every input, and relu passes no gradient there, so they cannot recover.'
         : `They died during training: an update pushed their pre-activations ${where} for every input, and ${noGradient}, so they cannot recover.`;
-      fixes = [learningRateFix(ctx.probe.learningRate, 0.1), activationFix(s.layer, 'leakyRelu')];
+      fixes = diedFixes(ctx, s.layer);
     }
     const whole = s.deadUnits.length === s.units;
     const neverActive = s.deadUnits.every((j) => s.activity[j] === 0);
@@ -268,7 +280,7 @@ export function detectSymmetric(ctx: DetectorContext): Candidate[] {
         effectiveWidth: width, units: s.units, duplicateGroups: groups.length, largestGroup: largest, symmetricFromStart: fromStart,
         relTolerance: t.symmetryRelTolerance, weightScale: s.groups.scale, gradientsZero: gradsZero,
       },
-      fixes: [kernelInitFix(spec, s.layer), smallUniformFix(s.layer)],
+      fixes: [kernelInitFix(spec, s.layer), smallUniformFix(spec, s.layer)],
     });
   }
   return out;
@@ -287,7 +299,7 @@ export function detectVanishing(ctx: DetectorContext): Candidate[] {
     if (!tiny && !shrunk) continue;
     const act = s.activation;
     const fixes: Fix[] = [kernelInitFix(spec, s.layer)];
-    if (act === 'sigmoid' || act === 'tanh') fixes.push(activationFix(s.layer, 'relu'));
+    if (act === 'sigmoid' || act === 'tanh') fixes.push(activationFix(spec, s.layer, 'relu'));
     out.push({
       code: 'vanishing-gradient', severity: 'warning', layer: s.layer,
       message: `The weight gradients of ${layerName(spec, s.layer)} are tiny: mean |dL/dW| = ${sci(s.meanAbsGrad)}${Number.isFinite(ratio) ? `, ${sci(ratio)} × the output layer's (${sci(outMean)})` : ''}. On the way back to the input the error signal is multiplied, layer after layer, by small weights${act === 'sigmoid' ? ' and by sigmoid′ ≤ 0.25' : act === 'tanh' ? ' and by tanh′ ≤ 1' : ''}, so this layer barely learns.`,
@@ -314,7 +326,7 @@ export function detectSaturated(ctx: DetectorContext): Candidate[] {
         ? `They start there: the initial weights (std ${sci(s.weightStd)}) are too large for ${s.fanIn} inputs. Scale them to the fan-in.`
         : 'They got there during training: large updates grew their weights. Lower the learning rate.'}`,
       evidence: { saturatedUnits: s.saturatedUnits.length, units: s.units, share, flatShare: s.flatShare, flatPreActivation: z, weightStd: s.weightStd, saturatedFromStart: atStart },
-      fixes: atStart ? [kernelInitFix(spec, s.layer)] : [learningRateFix(ctx.probe.learningRate, 0.1), kernelInitFix(spec, s.layer)],
+      fixes: atStart ? [kernelInitFix(spec, s.layer)] : [lowerRateFix(spec), kernelInitFix(spec, s.layer)],
     });
   }
   return out;

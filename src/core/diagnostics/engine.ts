@@ -13,7 +13,9 @@ import { DETECTORS, collapsedFinding, type DetectorContext } from './detectors';
 import { gradNormEdges, linearHistogram, logHistogram, weightEdges } from './histograms';
 import { checkInitScale, referenceScales } from './initScale';
 import { initScaleFinding, staticFindings } from './static';
-import { dedupeFixes, learningRateFix } from './fixes';
+import { dedupeFixes, lowerRateFix } from './fixes';
+import { attributeUpstream, completeFixes } from './causes';
+import { createProgramTracker, type ProgramTracker } from './programRun';
 
 /** Findings that explain a stuck loss by themselves; while one holds, loss-plateau is not reported separately. */
 const ROOT_CAUSES = new Set(['dead-units', 'zero-gradient', 'symmetric-units', 'vanishing-gradient', 'saturated-units', 'non-finite', 'exploding-gradient']);
@@ -79,16 +81,37 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
   let lastStep = -1;
   let classPrior: number[] = [];
 
-  /** Plateau is a symptom: drop it while a root cause holds. Collapsed output inherits the root causes' fixes. */
-  const finish = (fs: Finding[], lr: number): Finding[] => {
+  let program: ProgramTracker | undefined;
+  let lastStats: LayerStats[] = [];
+  let probeExamples = 0;
+  /** The findings that held at the latest probe, before finish() (onEnd starts again from them). */
+  let lastRaw: Finding[] = [];
+
+  /**
+   * Causes before symptoms. In order: a layer whose inputs are blank names the upstream layer and offers nothing
+   * (causes.ts); a cause spanning several layers offers one complete fix; the program's causes (programRun.ts) are
+   * added, and the symptoms they explain name them and offer their cures; a plateau is dropped while a root cause
+   * holds; collapsed output offers the fixes of the root causes that hold.
+   */
+  const finish = (raw: Finding[], final?: { testAccuracy: number; testLoss: number }): Finding[] => {
+    const s = spec!;
+    let fs = attributeUpstream(raw, lastStats, s, probeExamples);
+    fs = completeFixes(fs, s);
+    const causes = program ? program.findings(lastStep, final) : [];
+    if (program) fs = program.attribute(fs);
+    if (final && program?.trainsWell(final)) {
+      fs = fs.map((f) => (f.code === 'poor-init-scale' && f.severity === 'warning'
+        ? { ...f, severity: 'info', message: `${f.message} This run trained well anyway (test accuracy ${(final.testAccuracy * 100).toFixed(1)}%), so here it did no lasting harm.` }
+        : f));
+    }
     const roots = fs.filter((f) => ROOT_CAUSES.has(f.code) && f.severity !== 'info');
     let out = roots.length > 0 ? fs.filter((f) => f.code !== 'loss-plateau') : fs;
     out = out.map((f) => {
-      if (f.code !== 'collapsed-output' || f.fixes.length > 0) return f;
+      if (f.code !== 'collapsed-output' || f.fixes.length > 0 || f.evidence.causedBy !== undefined) return f;
       const inherited: Fix[] = dedupeFixes(roots.flatMap((r) => r.fixes));
-      return { ...f, fixes: inherited.length > 0 ? inherited : [learningRateFix(lr, 0.1)] };
+      return { ...f, fixes: inherited.length > 0 ? inherited : [lowerRateFix(s)] };
     });
-    return sortFindings(out);
+    return sortFindings([...out, ...causes]);
   };
 
   const layerReport = (s: LayerStats, l: LayerProbe): LayerReport => ({
@@ -107,6 +130,8 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
     checkProbe(p);
     const first = spec === undefined;
     spec = p.spec;
+    if (first) program = createProgramTracker(p.spec, t, options.programFixes);
+    probeExamples = p.examples;
     classPrior = p.classPrior;
     const L = p.layers.length;
     const stats = p.layers.map((l, i) => computeLayerStats(l, p.examples, t, i === L - 1));
@@ -122,7 +147,7 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
       // Initial scale: measured on the real initial weights when the first probe is at step 0, else from the spec.
       initFindings = p.step === 0
         ? stats.flatMap((s) => {
-          const c = s.anyNonFinite ? undefined : checkInitScale(s.layer, s.fanIn, s.units, s.weightMean, s.weightStd, s.layer === L - 1, t);
+          const c = s.nonFinite.weights > 0 ? undefined : checkInitScale(s.layer, s.fanIn, s.units, s.weightMean, s.weightStd, s.layer === L - 1, t);
           return c ? [initScaleFinding(p.spec, c, true)] : [];
         })
         : staticFindings(p.spec, t).filter((f) => f.code === 'poor-init-scale');
@@ -151,13 +176,15 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
     }
     streaks = nextStreaks;
     lastStep = p.step;
-    shown = finish([...initFindings.map((f) => ({ ...f, lastStep: p.step })), ...confirmed], p.learningRate);
+    lastStats = stats;
+    lastRaw = [...initFindings.map((f) => ({ ...f, lastStep: p.step })), ...confirmed];
+    program!.observe(p.step, stats, losses, lastRaw);
+    shown = finish(lastRaw);
     return { step: p.step, loss: p.loss, layers: stats.map((s, i) => layerReport(s, p.layers[i])), findings: shown };
   };
 
   const onEnd = (end: EndEvent, finalEval: EvalEvent | undefined): Finding[] => {
-    const lr = spec?.optimizer.learningRate ?? 0;
-    let out = shown.filter((f) => f.code !== 'collapsed-output');
+    const out = lastRaw.filter((f) => f.code !== 'collapsed-output');
     // argmax over NaN outputs means nothing: with non-finite outputs the collapse check is skipped
     const nanOutputs = !Number.isFinite(end.testLoss) || out.some((f) => f.code === 'non-finite');
     if (finalEval && finalEval.testExamples > 0 && !nanOutputs) {
@@ -178,10 +205,13 @@ export function createDiagnosticsEngine(options: DiagnosticsOptions = {}): Diagn
         code: 'non-finite', severity: 'error', layer: -1, firstStep: Math.max(lastStep, 0), lastStep: end.steps,
         message: `The test loss is ${end.testLoss}: the model's outputs are NaN or infinite. Usually the learning rate is too large.`,
         evidence: { testLoss: String(end.testLoss) },
-        fixes: [learningRateFix(lr, 0.1)],
+        fixes: spec ? [lowerRateFix(spec)] : [],
       });
     }
-    return finish(out, lr);
+    if (!spec || !program) return sortFindings(out);
+    program.observe(end.steps, lastStats, losses, out);
+    const final = finalEval && finalEval.testExamples > 0 ? { testAccuracy: finalEval.testAccuracy, testLoss: end.testLoss } : undefined;
+    return finish(out, final);
   };
 
   return { onProbe, onEnd };

@@ -45,6 +45,12 @@ export interface LayerStats {
   outputsAllZero: boolean;
   /** Every pre-activation is <= 0 (ReLU: no unit passes a gradient). */
   preActivationsAllNonPositive: boolean;
+  /** Every unit outputs the same value on every probe image (so the next layer's inputs carry no information about the image). */
+  outputsConstant: boolean;
+  /** Root mean square of the finite pre-activations on the probe batch (how large the layer's inputs make them). */
+  preActivationRms: number;
+  /** Outputs exactly 0 on the probe batch (the output layer's: probabilities that underflowed, where log(p) = −∞). */
+  zeroOutputs: number;
 }
 
 /**
@@ -159,12 +165,16 @@ interface ActivityPass {
   outputsAllZero: boolean;
   preNonPositive: boolean;
   bad: number;
+  /** Outputs that differ from the same unit's output on the first example. */
+  varying: number;
+  zSq: number;
+  zeroOut: number;
 }
 
 /** mode 0: output > 0 (relu); 1: pre-activation > flatZ (leaky relu: 0; elu, selu: the edge of the flat negative region); 2: |z| <= flatZ (sigmoid, tanh); 3: always (linear). */
 function hiddenActivityPass(z: Float32Array, out: Float32Array, examples: number, units: number, mode: number, flatZ: number): ActivityPass {
   const activeCount = new Float64Array(units);
-  let flatPairs = 0, bad = 0, nonZeroOut = 0, positivePre = 0;
+  let flatPairs = 0, bad = 0, nonZeroOut = 0, positivePre = 0, varying = 0, zSq = 0;
   for (let e = 0; e < examples; e++) {
     const base = e * units;
     for (let j = 0; j < units; j++) {
@@ -173,6 +183,8 @@ function hiddenActivityPass(z: Float32Array, out: Float32Array, examples: number
       if (o - o !== 0 || zz - zz !== 0) { bad++; continue; }
       if (o !== 0) nonZeroOut++;
       if (zz > 0) positivePre++;
+      if (o !== out[j]) varying++;
+      zSq += zz * zz;
       if (mode === 0) {
         if (o > 0) activeCount[j]++;
       } else if (mode === 1) {
@@ -185,26 +197,30 @@ function hiddenActivityPass(z: Float32Array, out: Float32Array, examples: number
       }
     }
   }
-  return { activeCount, flatPairs, bad, outputsAllZero: nonZeroOut === 0, preNonPositive: positivePre === 0 };
+  return { activeCount, flatPairs, bad, outputsAllZero: nonZeroOut === 0, preNonPositive: positivePre === 0, varying, zSq, zeroOut: examples * units - nonZeroOut - bad };
 }
 
 /** Output layer: a class unit is "active" on the inputs it wins (its share of the predictions). */
 function outputActivityPass(z: Float32Array, out: Float32Array, examples: number, units: number): ActivityPass {
   const activeCount = new Float64Array(units);
-  let bad = 0, nonZeroOut = 0, positivePre = 0;
+  let bad = 0, nonZeroOut = 0, positivePre = 0, varying = 0, zSq = 0, zeroOut = 0;
   for (let e = 0; e < examples; e++) {
     let best = 0;
     let bestV = -Infinity;
     for (let j = 0; j < units; j++) {
       const v = out[e * units + j];
+      const zz = z[e * units + j];
       if (v - v !== 0) bad++;
       if (v > bestV) { bestV = v; best = j; }
       if (v !== 0) nonZeroOut++;
-      if (z[e * units + j] > 0) positivePre++;
+      if (v === 0) zeroOut++;
+      if (zz > 0) positivePre++;
+      if (v !== out[j]) varying++;
+      if (zz - zz === 0) zSq += zz * zz;
     }
     activeCount[best]++;
   }
-  return { activeCount, flatPairs: 0, bad, outputsAllZero: nonZeroOut === 0, preNonPositive: positivePre === 0 };
+  return { activeCount, flatPairs: 0, bad, outputsAllZero: nonZeroOut === 0, preNonPositive: positivePre === 0, varying, zSq, zeroOut };
 }
 
 export function computeLayerStats(p: LayerProbe, examples: number, t: Thresholds, isOutput: boolean): LayerStats {
@@ -251,5 +267,7 @@ export function computeLayerStats(p: LayerProbe, examples: number, t: Thresholds
     weightMean: wMean, weightStd: wStd, weightMaxAbs: k.wMax, zeroKernel: k.zeroKernel,
     activity, deadUnits, saturatedUnits, flatShare: examples * units > 0 ? a.flatPairs / (examples * units) : 0,
     groups, outputsAllZero: a.outputsAllZero, preActivationsAllNonPositive: a.preNonPositive,
+    outputsConstant: a.bad === 0 && a.varying === 0, preActivationRms: examples * units > a.bad ? Math.sqrt(a.zSq / (examples * units - a.bad)) : 0,
+    zeroOutputs: a.zeroOut,
   };
 }

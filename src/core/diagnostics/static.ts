@@ -86,7 +86,7 @@ export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<stri
             ? `All ${l.units} units of ${layerName(spec, i)} start identical (weights ${describeInitializer(l.kernelInitializer)}, bias ${describeInitializer(l.biasInitializer)}) and ${dead ? 'never change (they are dead, see below)' : `receive identical gradients, because the next layer's weights are constant too (${describeInitializer(spec.layers[i + 1].kernelInitializer)})`}: the layer acts as a single unit. Start from random weights.`
             : `All ${l.units} units of ${layerName(spec, i)} start identical (weights ${describeInitializer(l.kernelInitializer)}); the random weights of the next layer give them different gradients, so the symmetry breaks at the first step. Random initial weights are still the usual choice.`,
           evidence: { effectiveWidth: 1, units: l.units, kernelConstant: k, biasConstant: b, nextKernelConstant: nextK !== undefined, predicted: true },
-          fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
+          fixes: [kernelInitFix(spec, i), smallUniformFix(spec, i)],
         });
       }
       // f(0) = 0 (tanh, linear, leaky ReLU, ELU, SELU) with zero weights and bias: the layer outputs exactly 0,
@@ -97,7 +97,7 @@ export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<stri
           code: 'zero-gradient', severity: 'error', layer: i, firstStep: 0,
           message: `${layerName(spec, i)} will output exactly 0 for every image (${l.activation}(0) = 0 with zero weights and bias), so the weight gradient of the next layer, inputsᵀ·δ, is 0; and since the next layer's weights are 0 too, no error signal flows back to this one. Neither layer's weights will ever change: only the output bias learns.`,
           evidence: { kernelConstant: 0, biasConstant: 0, nextKernelConstant: true, predicted: true },
-          fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
+          fixes: [kernelInitFix(spec, i), smallUniformFix(spec, i)],
         });
       }
       // A zero kernel with a random bias (PyTorch's nn.Linear keeps its U(±1/√fan_in) bias when only the
@@ -111,7 +111,7 @@ export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<stri
             code: 'dead-units', severity, layer: i, firstStep: 0,
             message: `The weights of ${layerName(spec, i)} start at 0, so each unit outputs relu(its bias) for every image. The units whose bias starts ≤ 0 — about ${Math.round(share * 100)}% of the ${l.units} under ${describeInitializer(l.biasInitializer)} — output 0 for every input, get no gradient and never learn; the others start blind to the input. Start from random weights.`,
             evidence: { expectedDeadShare: share, units: l.units, kernelConstant: 0, predicted: true },
-            fixes: [kernelInitFix(spec, i), smallUniformFix(i)],
+            fixes: [kernelInitFix(spec, i), smallUniformFix(spec, i)],
           });
         }
       }
@@ -120,7 +120,7 @@ export function staticFindings(spec: ModelSpec, thresholds?: Partial<Record<stri
           code: 'dead-units', severity: 'error', layer: i, units: Array.from({ length: l.units }, (_, j) => j), firstStep: 0,
           message: `All ${l.units} relu units of ${layerName(spec, i)} will output 0 for every image: with weights ${describeInitializer(l.kernelInitializer)} and bias ${b}, every pre-activation is ${k === 0 ? `exactly ${b}` : '≤ 0'}${i === 0 ? ` (pixels are ≥ 0)` : ''}; relu′ is 0 there, so they never receive a gradient and the layer never learns.`,
           evidence: { deadUnits: l.units, units: l.units, share: 1, kernelConstant: k!, biasConstant: b!, predicted: true },
-          fixes: [kernelInitFix(spec, i), smallUniformFix(i), ...(b! < 0 ? [biasZerosFix(i)] : [])],
+          fixes: [kernelInitFix(spec, i), smallUniformFix(spec, i), ...(b! < 0 ? [biasZerosFix(spec, i)] : [])],
         });
       }
     }

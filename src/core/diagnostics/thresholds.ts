@@ -56,6 +56,10 @@ export const THRESHOLDS = {
   initScaleTooLarge: 10,
   /** Initial weight scale of a hidden layer below this × the smallest reference std is too small. */
   initScaleTooSmall: 0.1,
+
+  // the program's causes (unscaled-input, output-loss-mismatch, loss-reduction, gradient-accumulation) and poor-init-scale
+  /** A run trains well when its final test accuracy reaches this (with a finite loss): its program causes are withdrawn to info, poor-init-scale is info. */
+  trainsWellAccuracy: 0.9,
 } as const;
 
 export type ThresholdName = keyof typeof THRESHOLDS;

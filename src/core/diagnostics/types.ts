@@ -1,6 +1,6 @@
 // What the diagnostics engine hands out at each probe: findings and histograms, numbers only, ready
 // to post to the panel (they cross the training-process boundary as JSON).
-import type { Finding } from '../findings';
+import type { Finding, Fix } from '../findings';
 import type { ProbeData, EndEvent, EvalEvent } from '../events';
 
 export interface Histogram {
@@ -53,6 +53,11 @@ export interface DiagnosticsOptions {
    * the test share is reported only when every prediction is one class (it then equals the accuracy).
    */
   testClassPrior?: number[];
+  /**
+   * The cures the importer wrote edits for (ImportResult.programFixes' fixes): the program's findings offer those
+   * that cure them. Absent (a JSON spec, a preset): each offers its spec-level fix.
+   */
+  programFixes?: Fix[];
 }
 
 export interface DiagnosticsEngine {

@@ -6,36 +6,15 @@ import { fixProblem } from '../fixes';
 import { table } from '../untrusted';
 import { type Initializer, INPUT_SIZE } from '../spec';
 import type { ImportResult, InitializerSite, TextEdit } from './types';
-import { renderTorchInitializer } from './frameworks/torchInit';
+import { renderTorchInitializer } from './frameworks/torch/init';
+import { explicitInitializer, formatNumber } from './initializers';
 
-/** 3 significant digits, no exponent noise: 0.050507 → "0.0505", -0.01 → "-0.01". */
-export function formatNumber(x: number): string {
-  const v = Number(x.toPrecision(3));
-  return Object.is(v, -0) ? '0' : String(v);
-}
+export { explicitInitializer, formatNumber };
 
 const KERAS_NAMES: Readonly<Record<string, [snake: string, cls: string]>> = table({
   zeros: ['zeros', 'Zeros'], ones: ['ones', 'Ones'], glorotUniform: ['glorot_uniform', 'GlorotUniform'], glorotNormal: ['glorot_normal', 'GlorotNormal'],
   heNormal: ['he_normal', 'HeNormal'], heUniform: ['he_uniform', 'HeUniform'], leCunNormal: ['lecun_normal', 'LecunNormal'], leCunUniform: ['lecun_uniform', 'LecunUniform'],
 });
-
-/**
- * A named initializer as explicit numbers for code that only has tensors (TF1): the distribution the
- * name stands for, given the layer's fan-in and fan-out (He normal → N(0, √(2/fanIn)), as the issue's
- * `tf.random_normal([784, 100], stddev=0.0505)`; Glorot uniform → U(±√(6/(fanIn+fanOut))), ...).
- */
-export function explicitInitializer(init: Initializer, fanIn: number, fanOut: number): Exclude<Initializer, string> | 'zeros' | 'ones' {
-  if (typeof init !== 'string') return init;
-  switch (init) {
-    case 'zeros': case 'ones': return init;
-    case 'heNormal': return { type: 'randomNormal', mean: 0, stddev: Math.sqrt(2 / fanIn) };
-    case 'heUniform': { const l = Math.sqrt(6 / fanIn); return { type: 'randomUniform', minval: -l, maxval: l }; }
-    case 'glorotNormal': return { type: 'randomNormal', mean: 0, stddev: Math.sqrt(2 / (fanIn + fanOut)) };
-    case 'glorotUniform': { const l = Math.sqrt(6 / (fanIn + fanOut)); return { type: 'randomUniform', minval: -l, maxval: l }; }
-    case 'leCunNormal': return { type: 'randomNormal', mean: 0, stddev: Math.sqrt(1 / fanIn) };
-    case 'leCunUniform': { const l = Math.sqrt(3 / fanIn); return { type: 'randomUniform', minval: -l, maxval: l }; }
-  }
-}
 
 const join = (prefix: string, name: string): string => (prefix ? `${prefix}.${name}` : name);
 

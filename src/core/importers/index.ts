@@ -5,9 +5,11 @@
 import { type ModelSpec, type SpecProblem, type SpecResult, INPUT_SIZE, validateSpec } from '../spec';
 import type { Finding } from '../findings';
 import { staticFindings } from '../diagnostics/static';
+import { mergeProgramFindings, programFindings } from '../diagnostics/programFindings';
 import type { Span, Stmt } from './ast';
-import { buildLibrary, languagesOf } from './frameworks/registry';
+import { afterRun, buildLibrary, languagesOf, readProgram } from './frameworks/registry';
 import { type BudgetStop, MAX_SYNTAX_DEPTH, stopMessage } from './budget';
+import { overlayProgram, programResult as torchProgramResult, v1View } from './program';
 import { type Dialect, interpret } from './interpret';
 import { type InitSite, type Interpretation, ModelBuilder } from './model';
 import { pathLocator, readJson } from './json';
@@ -16,6 +18,12 @@ import { LineMap } from './positions';
 import { parsePython } from './python';
 import { type ImportNote, type ImportResult, type InitializerSite, type LayerSource, MAX_SOURCE_CHARS, type SourceLanguage, type SourceRange } from './types';
 import { problemText } from '../specText';
+import { nameLayers } from './layerNames';
+import { type ProgramParts, finishProgram } from './programParts';
+import { dataFixEdits, frameworkErrors, layerExtras, programResult } from './programResult';
+import { finishLoss } from './frameworks/tfLoss';
+import { capSteps, stepLimitDeviation } from './stepLimit';
+import { type Reading, lostResult, modelLost } from './unfollowed';
 
 // Files larger than MAX_SOURCE_CHARS (types.ts) are not read (a `*.mlp.json` that large gets an error saying so):
 // parsing a 440 kB bundle takes ~0.5 s, too long on the extension host for every edit, and learner scripts are far smaller.
@@ -90,8 +98,11 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
       span: tooDeep, what: `nested more than ${MAX_SYNTAX_DEPTH} levels deep: blocks within blocks, or brackets within brackets`,
     });
   }
-  const it = read(program, dialect, text);
-  if ('stop' in it) return stopped(fileName, text, it.language, it.stop);
+  const read_ = read(program, dialect, text);
+  if ('stop' in read_) return stopped(fileName, text, read_.language, read_.stop);
+  const { it, session } = read_;
+  const lost = modelLost(it, text);
+  if (lost) return lostResult(fileName, text, it.language, lost);
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
@@ -114,8 +125,18 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     note({ from: syntaxErrorAt, to: syntaxErrorAt }, 'syntax error here: the parser skipped part of the file, so the model read from it may be incomplete', 'warning');
   }
 
-  const raw = buildRawSpec(fileName, it, note, modelSpan, language);
-  const spec = validateSpec(raw);
+  const deviations: ImportNote[] = [];
+  // The program's parts beyond the layers: PyTorch's read by its framework module (program.ts), the TF family's by
+  // programParts.ts (it.parts, with the loss, data and update extras).
+  const prog = it.language === 'pytorch' && it.layers.length > 0 ? readProgram(session, it, text) : undefined;
+  const raw = buildRawSpec(fileName, prog ? v1View(it, prog) : it, note, modelSpan, language, (span, message) => deviations.push({ range: lines.range(span), message, severity: 'warning' }));
+  if (prog) overlayProgram(raw, prog);
+  // more steps than a run may take: the first ones are trained, with a deviation that says so
+  const programSteps = capSteps(raw);
+  const errors = it.parts ? frameworkErrors(it.parts, lines, fileName) : [];
+  const spec = errors.length > 0
+    ? { ok: false as const, problems: errors.map((e) => ({ path: '$', message: e.message.replace(/\. Gradient Lens does not train.*$/, '') })) }
+    : validateSpec(raw);
   const layers: LayerSource[] = it.layers.map((l, i) => {
     const src: LayerSource = { layer: i, weights: lines.range(l.weightsSpan), definition: lines.range(l.definition) };
     if (l.biasSpan) src.bias = lines.range(l.biasSpan);
@@ -135,10 +156,17 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
     fileName, language, spec, layers, notes, staticFindings: [],
     modelRange: it.modelSpan ? lines.range(it.modelSpan) : undefined,
   };
+  // the names people gave their layers (W1, self.fc1, Dense(100)), before any finding is worded
+  nameLayers(result, text);
+  if (prog) Object.assign(result, torchProgramResult(prog, lines));
   if (it.optimizer?.lrSpan) result.learningRate = lines.range(it.optimizer.lrSpan);
   if (it.batch) result.batchSize = lines.range(it.batch.span);
   if (it.steps) result.steps = lines.range(it.steps.span);
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec), result);
+  result.staticFindings.push(...errors);
+  if (it.parts) programResult(it.parts, lines, result, deviations);
+  else if (deviations.length) result.deviations = [...(result.deviations ?? []), ...deviations];
+  if (programSteps !== undefined) result.deviations = [...(result.deviations ?? []), stepLimitDeviation(programSteps, lines.range(it.steps?.span ?? modelSpan))];
   if (it.unstableLoss) {
     const u = it.unstableLoss;
     const r = lines.range(u.span);
@@ -151,12 +179,15 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
       code: 'unstable-loss', severity: 'warning', layer: -1, firstStep: 0,
       message: `This loss takes the log of a softmax output by hand (${u.construct}): in float32 a softmax probability can underflow to exactly 0, `
         + 'log(0) = -inf, and from then on the gradients are NaN and the model stops learning (with the seed\'s program in real TensorFlow, 2 of 10 seeds ended at 0.098 accuracy). '
-        + `Gradient Lens trains with a stable softmax cross-entropy, so a run here will not show it. Use ${u.suggestion}.`,
+        + (it.parts?.objective ? 'The run trains this loss as written, so it turns NaN where TensorFlow\'s does. ' : 'Gradient Lens trains with a stable softmax cross-entropy, so a run here will not show it. ')
+        + `Use ${u.suggestion}.`,
       evidence: { construct: u.construct, outputActivation: 'softmax', outputLayer: Math.max(0, it.layers.indexOf(u.layer)) },
       fixes,
       source: { file: fileName, line: r.line, column: r.column, endLine: r.endLine, endColumn: r.endColumn },
     });
   }
+  // The program's parts (data, objective, loop): on their lines, with the cures the reader wrote edits for.
+  if (spec.ok) result.staticFindings = mergeProgramFindings(result.staticFindings, programFindings(spec.spec, result.program, result.programFixes ?? [], fileName).map((f) => (f.source ? f : anchorFindings([f], result)[0])));
   return result;
 }
 
@@ -177,12 +208,12 @@ function stopped(fileName: string, text: string, language: SourceLanguage, stop:
 }
 
 /** Interprets a lowered program with the framework modules of its dialect; `stop` when a budget ran out. */
-function read(program: Stmt[], dialect: Dialect, text: string): Interpretation | { stop: BudgetStop; language: SourceLanguage } {
+function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpretation & Reading & { parts?: ProgramParts }; session: ModelBuilder } | { stop: BudgetStop; language: SourceLanguage } {
   const session = new ModelBuilder();
   for (const [id, label] of languagesOf()) session.languages.set(id, label);
   const library = buildLibrary(dialect);
   const fallback: SourceLanguage = dialect === 'python' ? 'keras' : 'tfjs';
-  const { notes, host, stopped: stop } = interpret(program, { dialect, text, library, session });
+  const { notes, host, stopped: stop, unfollowed, trains } = interpret(program, { dialect, text, library, session });
   if (stop) {
     // The framework the file used so far names it (the reading ended midway, so this may find nothing).
     let language: SourceLanguage = fallback;
@@ -193,10 +224,19 @@ function read(program: Stmt[], dialect: Dialect, text: string): Interpretation |
     }
     return { stop, language };
   }
-  return session.finish(host, notes, fallback);
+  afterRun(host, dialect);
+  const it = session.finish(host, notes, fallback);
+  // The program's other parts: the loss minimised (TF1 / Keras / tfjs), the data fed, the update extras.
+  if (it.language !== 'pytorch' && it.layers.length > 0) finishLoss(session, text, it.layers, it.model, it.language, (f, args, at) => host.callValue(f, args, at));
+  const parts = it.language !== 'pytorch' && it.layers.length > 0 ? finishProgram(session, it.layers, it.optimizer, text, (d) => dataFixEdits(text, it.language, d)) : undefined;
+  // A hand-written Keras loss is read with the model (finishLoss): its unstable log shows only then.
+  const unstableLoss = it.unstableLoss ?? (session.unstableLoss && it.layers.includes(session.unstableLoss.layer) ? session.unstableLoss : undefined);
+  return { it: { ...it, unstableLoss, parts, unfollowed, trains }, session };
 }
 
-function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage): Record<string, unknown> {
+function buildRawSpec(fileName: string, it: Interpretation & { parts?: ProgramParts }, note: (s: Span, m: string, sev?: ImportNote['severity']) => void, modelSpan: Span, language: SourceLanguage,
+  deviation: (s: Span, m: string) => void): Record<string, unknown> {
+  const parts = it.parts;
   const rawLayers = it.layers.map((l, i) => {
     const last = i === it.layers.length - 1;
     const expectedIn = i === 0 ? INPUT_SIZE : it.layers[i - 1].units;
@@ -208,11 +248,14 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
       note(l.biasSpan ?? l.definition, `this bias has ${l.biasShape[0]} entries, but the layer has ${l.units} units`, 'warning');
     }
     let activation = l.activation;
-    if (last && activation !== undefined && activation !== 'linear' && activation !== 'softmax') {
+    if (last && parts?.objective) {
+      // The output as the loss sees it (the objective read says which).
+      activation = parts.outputActivation;
+    } else if (last && activation !== undefined && activation !== 'linear' && activation !== 'softmax') {
       note(l.activationSpan ?? l.definition, `the output layer's activation is ${activation}: Gradient Lens's output layer is always softmax (trained with softmax cross-entropy), so it is trained as softmax`);
       activation = 'softmax';
     }
-    if (last && (activation === undefined || activation === 'linear')) {
+    if (last && !parts?.objective && (activation === undefined || activation === 'linear')) {
       if (!(it.fromLogits || l.logits)) {
         note(l.definition, 'the output layer has no softmax: Gradient Lens trains with softmax cross-entropy, so these outputs are treated as logits (softmax)');
       }
@@ -225,27 +268,32 @@ function buildRawSpec(fileName: string, it: Interpretation, note: (s: Span, m: s
       kernel = 'glorotUniform';
     }
     let bias = l.bias?.init;
-    if (!l.useBias) {
-      note(l.definition, 'this layer has no bias; Gradient Lens layers always have one, so it is trained with a bias that starts at zero');
-      bias = 'zeros';
-    } else if (bias === undefined) {
+    if (!l.useBias) bias = 'zeros';
+    else if (bias === undefined) {
       note(l.biasSpan ?? l.definition, "this layer's initial bias could not be read: the model spec uses zeros instead");
       bias = 'zeros';
     }
-    return { units: l.units, activation, kernelInitializer: kernel, biasInitializer: bias };
+    return { units: l.units, activation, kernelInitializer: kernel, biasInitializer: bias, ...layerExtras(l, last, deviation) };
   });
   if (it.layers.length === 0) note(modelSpan, 'no layer found: Gradient Lens reads `tf.matmul(x, W) + b` (TF1), Dense layers (Keras), tf.layers.dense (tfjs) and nn.Linear (PyTorch)');
   const raw: Record<string, unknown> = { name: specNameOf(fileName), layers: rawLayers };
-  if (it.optimizer) raw.optimizer = it.optimizer.spec;
+  if (parts?.data) raw.data = parts.data;
+  if (parts?.objective) raw.objective = parts.objective;
+  if (it.optimizer) raw.optimizer = parts && Object.keys(parts.extras).length ? { ...it.optimizer.spec, ...parts.extras } : it.optimizer.spec;
   else if (it.layers.length > 0 && !it.notes.some((n) => /never compiled/.test(n.message))) note(modelSpan, 'no optimizer found: using SGD with learning rate 0.5 (the default of the model spec)');
+  // What the reading already said about the batch size and the step count (a `next_batch(FLAGS.batch)` whose size
+  // is not known, a loop whose count is not): the notes below would contradict it ("no `next_batch(B)` found").
+  const said = (re: RegExp): boolean => it.notes.some((n) => re.test(n.message));
+  const batchSaid = said(/\bbatch size\b/);
+  const stepsSaid = said(/how many times|this training loop runs|not drawn inside|using 1000 steps/);
   if (it.batch) raw.batchSize = it.batch.value;
-  else if (it.layers.length > 0) {
+  else if (it.layers.length > 0 && !batchSaid) {
     note(modelSpan, language === 'python-tf1' ? 'no `next_batch(B)` found: using batch size 100 (the default)'
       : language === 'pytorch' ? 'no `DataLoader(..., batch_size=B)` iterated around `optimizer.step()` found: using batch size 100 (the default)'
         : 'no `fit(...)` found: using batch size 100 and 1000 steps (the defaults)');
   }
   if (it.steps) raw.steps = it.steps.value;
-  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
+  else if (it.layers.length > 0 && (language === 'python-tf1' || language === 'pytorch') && !it.batch && !stepsSaid) note(modelSpan, 'no training loop found: using 1000 steps (the default)');
   return raw;
 }
 
@@ -304,5 +352,7 @@ function importJson(fileName: string, text: string, forceSpec: boolean): ImportR
   if (read.batchSize) result.batchSize = lines.range(read.batchSize);
   if (read.steps) result.steps = lines.range(read.steps);
   if (spec.ok) result.staticFindings = anchorFindings(staticFindings(spec.spec as ModelSpec), result);
+  // A spec's program parts: the spec-level fixes (no edits to choose from), at the spec's root.
+  if (spec.ok) result.staticFindings = mergeProgramFindings(result.staticFindings, anchorFindings(programFindings(spec.spec as ModelSpec), result));
   return result;
 }

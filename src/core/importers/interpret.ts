@@ -188,6 +188,10 @@ export interface LoopFrame {
   unrolled?: boolean;
   /** The loop iterates something whose elements are not known: its target is bound to an unknown value. */
   opaque?: boolean;
+  /** When `count` is not known: the note that says so (default: "could not tell how many times this loop runs"). */
+  unknownCount?: string;
+  /** A branch's share frame: which of the (first 20,000) iterations of the loop over a range take it. */
+  takes?: Uint8Array;
 }
 
 /** What the interpreter offers framework modules. `session` is the per-file state they share. */
@@ -310,6 +314,19 @@ export interface Note {
   message: string;
 }
 
+/** A call the reader did not follow: a library name no module reads (`path`), or a value not known. */
+export interface Unfollowed {
+  span: Span;
+  /** The library name's canonical path, when it is one. */
+  path?: string;
+  /** The callee as written (cut for messages). */
+  written: string;
+  /** A framework value that carries the model's data (the input, a tensor, a layer) is passed to it. */
+  takesData: boolean;
+  /** Called on, or calling, what another call not followed gave (`model.fit(x)` after `model = load_model(f)`): that call. */
+  from?: Unfollowed;
+}
+
 export interface InterpretOptions<S> {
   dialect: Dialect;
   text: string;
@@ -324,17 +341,17 @@ export interface InterpretOptions<S> {
  * followed) keeps growing while `host` is used afterwards (e.g. to note what picking the model found).
  * `stopped`: a budget ran out there (budget.ts) and the reading stopped: the file is refused.
  */
-export function interpret<S>(program: Stmt[], options: InterpretOptions<S>): { notes: Note[]; host: Host<S>; stopped?: BudgetStop } {
+export function interpret<S>(program: Stmt[], options: InterpretOptions<S>): { notes: Note[]; host: Host<S>; stopped?: BudgetStop; unfollowed: Unfollowed[]; trains?: boolean } {
   const it = new Interpreter(options);
   try {
     it.run(program);
   } catch (e) {
-    if (e instanceof BudgetExceeded) return { notes: it.notes, host: it, stopped: e.stop };
+    if (e instanceof BudgetExceeded) return { notes: it.notes, host: it, stopped: e.stop, unfollowed: it.unfollowed };
     // The JS stack ran out after all (the bounds above are meant to make this unreachable): stop on the statement being read.
-    if (e instanceof RangeError && /call stack/i.test(e.message)) return { notes: it.notes, host: it, stopped: { span: it.at, what: 'nested too deeply to follow' } };
+    if (e instanceof RangeError && /call stack/i.test(e.message)) return { notes: it.notes, host: it, stopped: { span: it.at, what: 'nested too deeply to follow' }, unfollowed: it.unfollowed };
     throw e;
   }
-  return { notes: it.notes, host: it };
+  return { notes: it.notes, host: it, unfollowed: it.unfollowed, trains: it.programTrains };
 }
 
 class ReturnSignal {
@@ -354,6 +371,17 @@ const MAX_CALL_DEPTH = 8;
 const MAX_UNROLL = 128;
 /** Lists longer than this are not materialised from a count (`range(60000)` stays a range, `[0] * 100000` is not followed). */
 const MAX_LIST = 10_000;
+
+/** Calls not followed kept per file (the first ones are the ones named). */
+const MAX_UNFOLLOWED = 64;
+/** Framework values (Native.kind) that carry the model's data: passed to a call not followed, the model is lost there. */
+const DATA_KINDS = new Set(['tensor', 'placeholder', 'data', 'MNIST split', 'layer']);
+
+/** Keywords (normalised) that say how many times a callee calls the step function it is given. */
+const CALLBACK_COUNTS = new Set(['iterations', 'iters', 'numiterations', 'niter', 'niters', 'steps', 'numsteps', 'nsteps', 'maxsteps', 'trainsteps', 'epochs', 'numepochs', 'nepochs', 'times', 'repeat', 'repeats']);
+
+/** Calls (normalised last names) that run a whole training by themselves (epochs of batches). */
+const WHOLE_TRAINING = new Set(['fit', 'fitdataset', 'fitgenerator']);
 
 const PY_BUILTINS = new Set([
   'range', 'xrange', 'len', 'int', 'float', 'round', 'abs', 'min', 'max', 'sum', 'enumerate', 'zip', 'list', 'tuple', 'dict', 'print',
@@ -401,6 +429,16 @@ class Interpreter<S> implements Host<S> {
   private readonly global = new Scope();
   /** Set while a library calls back into user code (see callValue). */
   private libraryCall = false;
+  /** The default values of the parameters of functions read without a call (run): whether each was read. */
+  private readonly defaultsRead = new WeakMap<Val, { used: boolean }>();
+  /** Whether the program holds a training call anywhere (Library.isTrainingCall), through its functions too. */
+  programTrains = false;
+  /** Calls not followed (unfollowedCall), in the order they were read. */
+  readonly unfollowed: Unfollowed[] = [];
+  /** The values such calls gave, and the call each came from. */
+  private readonly origins = new WeakMap<Val, Unfollowed>();
+  /** Set while a class nothing instantiates is read (instantiateUncalled): the defaults its constructor reads. */
+  private pendingDefaults: { name: string; v: Val; used: boolean }[] | undefined;
   /** Per function being read: the value of a `return` in a branch that only some runs take. */
   private readonly softReturns: (Val | undefined)[] = [];
 
@@ -504,6 +542,7 @@ class Interpreter<S> implements Host<S> {
 
   run(program: Stmt[]): void {
     this.collectDefs(program, 0);
+    this.programTrains = this.trains(program, new Set(), 0);
     this.collectCalls(program, 0, false);
     if (this.dialect === 'python') this.global.set('__name__', { t: 'str', v: '__main__' });
     this.runBody(program, this.global);
@@ -512,21 +551,70 @@ class Interpreter<S> implements Host<S> {
     for (let i = 0; i < this.defs.length; i++) {
       const f = this.defs[i];
       // A function that some other function of the file calls is read when that one is.
-      if (this.called.has(f.node) || this.calledNames.has(f.name)) continue;
+      if (this.called.has(f.node)) continue;
+      if (f.owner && f.name === '__init__' && this.dialect === 'python') {
+        // A class the file never instantiates (a model class for another file to use): one instance is made
+        // with the constructor's default values, as a call without arguments would.
+        this.instantiateUncalled(f.owner);
+        continue;
+      }
+      if (this.calledNames.has(f.name)) continue;
       this.called.add(f.node);
       const local = new Scope(f.scope);
+      const defaults: { name: string; v: Val; used: boolean }[] = [];
       f.params.forEach((p, i) => {
         if (i === 0 && f.self === undefined && (p.name === 'self' || p.name === 'cls')) local.set(p.name, UNKNOWN);
         else if (p.rest) local.set(p.name, p.rest === '*' ? { t: 'list', items: [] } : { t: 'dict', entries: new Map() });
-        else local.set(p.name, p.dflt ? this.eval(p.dflt, f.scope) : { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
+        else if (p.dflt) local.set(p.name, this.defaultValue(p.name, p.dflt, f.scope, defaults));
+        else local.set(p.name, { t: 'native', obj: new UnboundParamV(p.name, f.name, f.node) });
       });
+      const natives = this.nativeCount;
       this.callDepth++;
       try {
         this.runBody(f.body, local);
       } finally {
         this.callDepth--;
       }
+      // Said only where the defaults may have shaped the model: the function built framework values.
+      if (f.name && this.nativeCount > natives) this.noteDefaults(defaults, f.node, `${f.owner ? `${f.owner.name}.` : ''}${f.name}() is never called in this file: read with the default values of its parameters`);
     }
+  }
+
+  /** `Cls()` for a class nothing instantiates: parameters with defaults take them (noted when read), others are not known. */
+  private instantiateUncalled(cls: ClassVal): void {
+    this.pendingDefaults = [];
+    const e: Extract<Expr, { k: 'call' }> = { k: 'call', callee: { k: 'other', what: 'value', from: cls.span.from, to: cls.span.from }, args: [], kwargs: [], from: cls.span.from, to: cls.span.from };
+    const call: Call = { expr: e, path: '', written: '', args: [], argExprs: [], kw: new Map(), named: new Map(), arg: () => undefined };
+    const defaults = this.pendingDefaults;
+    const natives = this.nativeCount;
+    this.callDepth++;
+    try {
+      this.instantiate(cls, call, e);
+    } finally {
+      this.callDepth--;
+      this.pendingDefaults = undefined;
+    }
+    if (this.nativeCount > natives) this.noteDefaults(defaults, cls.span, `${cls.name} is never instantiated in this file: read with the default values of its constructor's parameters`);
+  }
+
+  /** Notes, at `at`, which default values were read in place of arguments. */
+  private noteDefaults(defaults: { name: string; v: Val; used: boolean }[], at: Span, what: string): void {
+    const used = defaults.filter((d) => d.used);
+    if (used.length === 0) return;
+    const shown = (v: Val): string => (v.t === 'num' ? String(v.v) : v.t === 'str' ? JSON.stringify(v.v.slice(0, 30))
+      : v.t === 'bool' ? (this.dialect === 'python' ? (v.v ? 'True' : 'False') : String(v.v)) : '?');
+    this.note(at, `${what} (${used.map((d) => `${d.name}=${shown(d.v)}`).join(', ')})`);
+  }
+
+  /** A parameter's default value as read for a call that does not pass it; tracked (see lookup) while `pendingDefaults` is set. */
+  private defaultValue(name: string, dflt: Expr, scope: Scope, track: { name: string; v: Val; used: boolean }[] | undefined): Val {
+    const d = this.eval(dflt, scope);
+    if (!track || (d.t !== 'num' && d.t !== 'str' && d.t !== 'bool')) return d;
+    const v: Val = { ...d };
+    const rec = { name, v, used: false };
+    track.push(rec);
+    this.defaultsRead.set(v, rec);
+    return v;
   }
 
   /** Names called somewhere inside a function body (a function called by another one is not a root to read alone). */
@@ -658,8 +746,8 @@ class Interpreter<S> implements Host<S> {
         const shares = this.branchShares(s, scope);
         if (shares) {
           s.branches.forEach((b, i) => {
-            if (shares[i] === 0) return;
-            this.loops.push({ count: shares[i], header: b.body[0] ?? s, training: true });
+            if (shares.counts[i] === 0) return;
+            this.loops.push({ count: shares.counts[i], header: b.body[0] ?? s, training: true, takes: shares.takes[i] });
             try {
               this.softBlock(b.body, scope);
             } finally {
@@ -671,14 +759,25 @@ class Interpreter<S> implements Host<S> {
         // The conditions not known so far in this chain: every later branch depends on them too.
         const before = this.undecided.length;
         try {
+          // A branch reached when the undecided conditions before it are false excludes the branches read under
+          // them: it is on a branch path of its own (two training steps, one per branch, are one step per run).
+          const last = (b: (typeof s.branches)[number]): void => {
+            const path = this.undecided.length > before;
+            if (path) this.branchPath.push(`${s.from}:${s.branches.indexOf(b)}`);
+            try {
+              this.block(b.body, scope);
+            } finally {
+              if (path) this.branchPath.pop();
+            }
+          };
           for (const b of s.branches) {
             if (!b.test) {
-              this.block(b.body, scope);
+              last(b);
               return;
             }
             const t = this.truthy(this.eval(b.test, scope));
             if (t === true) {
-              this.block(b.body, scope);
+              last(b);
               return;
             }
             // Unknown condition: both ways happen in some run, read this branch and go on (a `return` in it
@@ -735,15 +834,24 @@ class Interpreter<S> implements Host<S> {
    * Inside a training loop over a range, an `if` whose conditions depend on the loop variable: the share
    * of iterations that take each branch (evaluated for the loop's values; the first 20,000 of them).
    */
-  private branchShares(s: Extract<Stmt, { k: 'if' }>, scope: Scope): number[] | undefined {
-    const frame = this.loops[this.loops.length - 1];
+  private branchShares(s: Extract<Stmt, { k: 'if' }>, scope: Scope): { counts: number[]; takes: Uint8Array[] } | undefined {
+    // The loop over a range, and the branches of such `if`s between it and here (`if i % 10 == 0: … else:
+    // if i % 100 == 99: …`): a nested branch's share is of the iterations that reach it.
+    let k = this.loops.length - 1;
+    const outer: Uint8Array[] = [];
+    while (k >= 0 && !this.loops[k].range && this.loops[k].takes) outer.push(this.loops[k--].takes!);
+    const frame = this.loops[k];
     const r = frame?.range;
     if (!r || !frame.training || r.n === 0) return undefined;
     if (s.branches.some((b) => b.test && !this.mentions(b.test, r.name, 0))) return undefined;
     const probe = new Scope(scope);
     const n = Math.min(r.n, 20_000);
     const counts = s.branches.map(() => 0);
+    const takes = s.branches.map(() => new Uint8Array(n));
+    let reached = 0;
     for (let i = 0; i < n; i++) {
+      if (outer.some((o) => !o[i])) continue;
+      reached++;
       probe.set(r.name, { t: 'num', v: r.start + i * r.step });
       let taken = -1;
       for (let j = 0; j < s.branches.length && taken < 0; j++) {
@@ -752,9 +860,12 @@ class Interpreter<S> implements Host<S> {
         if (t === undefined) return undefined;
         if (t) taken = j;
       }
-      if (taken >= 0) counts[taken]++;
+      if (taken >= 0) {
+        counts[taken]++;
+        takes[taken][i] = 1;
+      }
     }
-    return counts.map((c) => c / n);
+    return { counts: counts.map((c) => (reached === 0 ? 0 : c / reached)), takes };
   }
 
   /** Whether `e` reads the name `id` (and calls nothing, so evaluating it has no effect). */
@@ -842,7 +953,7 @@ class Interpreter<S> implements Host<S> {
     } else if (s.test) {
       count = this.whileCount(s.test, s.body, scope);
     }
-    const training = this.trainsMemo1(s.body, 0, () => this.trains(s.body, new Set(), 0));
+    const training = this.trainsOnce(s.body, 0, () => this.trains(s.body, new Set(), 0));
     const unrolls = (n: number | undefined) => !training && n !== undefined && (items !== undefined || ranged !== undefined) && n <= MAX_UNROLL;
     if (!unrolls(count)) {
       // A loop read once: a `break` sets its count (an unrolled loop runs its breaks for real).
@@ -943,7 +1054,7 @@ class Interpreter<S> implements Host<S> {
       const st = body[at];
       if (st.k !== 'if' || st.branches.length !== 1 || !st.branches[0].test || !st.branches[0].body.some((x) => x.k === 'break')) continue;
       const test = st.branches[0].test;
-      const stepsBefore = this.trainsMemo1(body, at + 1, () => this.trains(body.slice(0, at), new Set(), 0));
+      const stepsBefore = this.trainsOnce(body, at + 1, () => this.trains(body.slice(0, at), new Set(), 0));
       const names = new Set<string>();
       const walk = (e: Expr): void => {
         if (e.k === 'name') names.add(e.id);
@@ -1009,7 +1120,7 @@ class Interpreter<S> implements Host<S> {
   }
 
   /** `trains` of a loop body (`key` 0) or of its first statements (`key` = how many + 1), walked once per body. */
-  private trainsMemo1(body: Stmt[], key: number, walk: () => boolean): boolean {
+  private trainsOnce(body: Stmt[], key: number, walk: () => boolean): boolean {
     let m = this.trainsMemo.get(body);
     if (!m) this.trainsMemo.set(body, (m = new Map()));
     let v = m.get(key);
@@ -1060,6 +1171,43 @@ class Interpreter<S> implements Host<S> {
       }
     }
     return false;
+  }
+
+  /** Whether statements (or the functions they call, by name) hold a loop that trains, or a `fit(...)`: a whole training, not one step. */
+  private trainsWhole(stmts: Stmt[], seen: Set<string>, depth: number): boolean {
+    if (depth > 12) return false;
+    this.budget.step(stmts[0] ?? this.at, stmts.length);
+    let found = false;
+    const inExpr = (e: Expr | undefined, d: number): void => {
+      if (!e || d > 200 || found) return;
+      if (e.k === 'call') {
+        const n = lastName(e.callee);
+        if (n !== undefined && WHOLE_TRAINING.has(norm(n))) { found = true; return; }
+        const bodies = n !== undefined ? this.defsByName.get(n) : undefined;
+        if (n !== undefined && bodies && !seen.has(n)) {
+          seen.add(n);
+          if (bodies.some((b) => this.trainsWhole(b, seen, depth + 1))) { found = true; return; }
+        }
+        inExpr(e.callee, d + 1);
+        e.args.forEach((a) => inExpr(a, d + 1));
+        e.kwargs.forEach((k) => inExpr(k.value, d + 1));
+      } else if (e.k === 'member') inExpr(e.obj, d + 1);
+      else if (e.k === 'bin') { inExpr(e.left, d + 1); inExpr(e.right, d + 1); }
+      else if (e.k === 'unary' || e.k === 'spread') inExpr(e.arg, d + 1);
+    };
+    for (const s of stmts) {
+      if (found) return true;
+      switch (s.k) {
+        case 'assign': inExpr(s.value, 0); break;
+        case 'expr': inExpr(s.e, 0); break;
+        case 'return': inExpr(s.e, 0); break;
+        case 'loop': if (this.trainsOnce(s.body, 0, () => this.trains(s.body, new Set(), 0))) return true; break;
+        case 'block': if (this.trainsWhole(s.body, seen, depth + 1)) return true; break;
+        case 'if': if (s.branches.some((b) => this.trainsWhole(b.body, seen, depth + 1))) return true; break;
+        default: break;
+      }
+    }
+    return found;
   }
 
   /**
@@ -1332,7 +1480,11 @@ class Interpreter<S> implements Host<S> {
 
   private lookup(id: string, scope: Scope): Val {
     const v = scope.get(id);
-    if (v) return v;
+    if (v) {
+      const d = this.defaultsRead.get(v);
+      if (d) d.used = true;
+      return v;
+    }
     if (this.dialect === 'python' ? PY_BUILTINS.has(id) : JS_BUILTINS.has(id)) return { t: 'builtin', name: id };
     if (this.dialect === 'js' && (id === 'this' || id === 'self')) return UNKNOWN;
     for (const m of this.stars) {
@@ -1706,7 +1858,13 @@ class Interpreter<S> implements Host<S> {
       }
       case 'unknown': {
         const call = this.makeCall(e, scope, '', written);
-        return this.fresh(this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this) ?? UNKNOWN, e);
+        const v = this.lib.unknownMethod?.(name, e.callee.k === 'member' ? e.callee.obj : e.callee, call, this);
+        if (v === undefined) {
+          const u = this.unfollowedCall(call, e, recv);
+          this.callbacks(call, e);
+          return u;
+        }
+        return this.fresh(v, e);
       }
       default:
         this.makeCall(e, scope, '', written);
@@ -1747,9 +1905,74 @@ class Interpreter<S> implements Host<S> {
         }
         return UNKNOWN;
       }
-      case 'ref': return this.fresh(this.lib.call({ ...call, path: f.path }, this) ?? UNKNOWN, e);
+      case 'ref': {
+        const v = this.lib.call({ ...call, path: f.path }, this);
+        if (v === undefined) {
+          const u = this.unfollowedCall(call, e, undefined, f.path);
+          this.callbacks(call, e);
+          return u;
+        }
+        return this.fresh(v, e);
+      }
       case 'native': return this.fresh(f.obj.call?.(call, this) ?? UNKNOWN, e);
+      case 'unknown': {
+        const u = this.unfollowedCall(call, e, f);
+        this.callbacks(call, e);
+        return u;
+      }
       default: return UNKNOWN;
+    }
+  }
+
+  /**
+   * A call of a library name no framework module reads, or of a value not known (`hub.Module(url)`,
+   * `module(x)`): kept (the first MAX_UNFOLLOWED) so that a file where no model is found can say which
+   * construct stopped the reader. `takesData`: a framework value (the input, a tensor, a layer) is passed.
+   */
+  private unfollowedCall(call: Call, e: Extract<Expr, { k: 'call' }>, on?: Val, path?: string): Val {
+    if (this.unfollowed.length >= MAX_UNFOLLOWED) return UNKNOWN;
+    const takesData = [...call.args, ...[...call.kw.values()].map((a) => a.v)].some((v) => v.t === 'native' && DATA_KINDS.has(v.obj.kind));
+    const u: Unfollowed = { span: { from: e.from, to: e.to }, path, written: this.src(e.callee), takesData };
+    // Called on (or calling) the result of another call not followed (`model = load_model(f)` … `model.fit(x)`): where that came from.
+    const from = on && this.origins.get(on);
+    if (from) u.from = from;
+    this.unfollowed.push(u);
+    // Its result is a value of its own, so that what is later done with it can name this call.
+    const v: Val = { t: 'unknown' };
+    this.origins.set(v, u);
+    return v;
+  }
+
+  /**
+   * A call that is not followed (a helper of another module, a library function no framework module reads)
+   * given a function of the file that trains (`datavis.animate(training_step, iterations=10000 + 1)`,
+   * `utils.run(step)`): that function is the step of a loop run by the callee, as many times as its
+   * `iterations=` / `steps=` / `epochs=` (…) argument says — or an unknown number of times, which the step count's
+   * note then says. Read here, once, inside that loop.
+   */
+  private callbacks(call: Call, e: Extract<Expr, { k: 'call' }>): void {
+    if (this.libraryCall) return;
+    const given = [...call.args, ...[...call.kw.values()].map((a) => a.v)];
+    const fns = given.filter((v): v is FuncVal => v.t === 'func' && !this.called.has(v.node));
+    if (fns.length === 0) return;
+    let times: number | undefined;
+    for (const [name, a] of call.kw) {
+      if (!CALLBACK_COUNTS.has(name) || a.v.t !== 'num') continue;
+      if (Number.isInteger(a.v.v) && a.v.v > 0) times = a.v.v;
+    }
+    const callee = this.src(e.callee);
+    for (const f of new Set(fns)) {
+      if (this.called.has(f.node) || !this.trainsOnce(f.body, 0, () => this.trains(f.body, new Set(), 0))) continue;
+      // Without a count, a function that runs a whole training (its own loop, a `fit`) is an entry point
+      // (`addEventListener('load', run)`, `Thread(target=train)`): read once, where it is read anyway.
+      if (times === undefined && this.trainsWhole(f.body, new Set(), 0)) continue;
+      const unknownCount = `could not tell how many times ${callee}(...) calls ${f.name || 'the function it is given'}() (the training step): using 1000 steps (the default of the model spec)`;
+      this.loops.push({ count: times, header: e, training: true, unknownCount });
+      try {
+        this.callValue(f, [], e);
+      } finally {
+        this.loops.pop();
+      }
     }
   }
 
@@ -1794,7 +2017,8 @@ class Interpreter<S> implements Host<S> {
       }
       const kw = call.named.get(p.name);
       if (kw) used.add(p.name);
-      local.set(p.name, kw ? kw.v : i < positional.length ? positional[i] : p.dflt ? this.eval(p.dflt, f.scope) : UNKNOWN);
+      const track = f.name === '__init__' ? this.pendingDefaults : undefined;
+      local.set(p.name, kw ? kw.v : i < positional.length ? positional[i] : p.dflt ? this.defaultValue(p.name, p.dflt, f.scope, track) : UNKNOWN);
     });
     if (f.owner && this.dialect === 'python') {
       // Python's zero-argument super() reads the method's class and first argument.

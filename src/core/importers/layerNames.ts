@@ -3,7 +3,8 @@
 //  - the variable or attribute the layer's weights or module are assigned to (`W1 = tf.Variable(...)`,
 //    `self.fc1 = nn.Linear(...)`, `hidden1 = tf.layers.dense(...)`), when no other layer is assigned to the same name
 //    (the functional API's `x = Dense(64)(x)` names every layer `x`);
-//  - else the call that makes it, cut short, with its line: `Dense(100) on line 9`, `tf.layers.dense on line 7`.
+//  - else the call that makes it, cut short: `Dense(100)`, `tf.layers.dense` (where it is written, the editor and the
+//    CLI show beside it: the name itself carries no line, so an edit above the layer does not change the spec).
 import type { ImportResult, SourceRange } from './types';
 
 const MAX_NAME = 60;
@@ -65,8 +66,9 @@ export function layerNamesFromSource(result: Pick<ImportResult, 'layers'>, text:
   const names = result.layers.map((l, i) => {
     const a = assigned[i];
     if (a && counts.get(a) === 1) return a;
+    // the call alone, not its line: a name that an edit above it would change would make the same model another spec
     const site = l.weightsCreated && l.weights ? l.weights : l.definition;
-    return site ? `${callName(text, site)} on line ${site.line}` : undefined;
+    return site ? callName(text, site) : undefined;
   });
   // one line that makes several layers (a loop, a helper called in a loop): their position tells them apart
   const again = count(names);

@@ -4,8 +4,10 @@
 // framework — an input, a tensor that knows which layer produced it, a variable with its initializer,
 // a layer object that can be applied to a tensor. `x @ W + b` / `tf.matmul(x, W) + b` through an
 // activation, `Dense(...)(x)`, `nn.Linear` in `forward()` all end up as the same `LayerRec` chain.
-import type { Initializer, OptimizerSpec } from '../spec';
+import type { Initializer, OptimizerSpec, RegularizerSpec } from '../spec';
 import type { Span } from './ast';
+import { type DataInfo, deviate, programOf, scaleBy } from './programParts';
+import { GradsV, OutExprV, TermV } from './lossValues';
 import { type Host, type Native, type Note, type Val, UNKNOWN, UnboundParamV, native, nativeOf } from './interpret';
 import type { InitializerIdiom, SourceLanguage } from './types';
 
@@ -71,6 +73,10 @@ export interface LayerRec {
   placed?: boolean;
   /** TF1: the kernel is a variable multiplied in by hand. */
   fromVariable?: boolean;
+  /** Inverted dropout on this layer's output in training (`Dropout(rate)` after it, `tf.nn.dropout`), and where it is written. */
+  dropout?: { rate: number; span: Span };
+  /** Its kernel regulariser (`kernel_regularizer=l2(0.01)`, `tf.nn.l2_loss(W) * beta` added to the loss). */
+  kernelRegularizer?: RegularizerSpec;
 }
 
 export interface OptimizerRec {
@@ -111,6 +117,8 @@ export interface Interpretation {
   language: SourceLanguage;
   refusal?: Refusal;
   unstableLoss?: UnstableLoss;
+  /** The model object read (Keras / tfjs), when the layers are one. */
+  model?: ModelRec;
 }
 
 /** The per-file state framework modules share (the interpreter's `session`). */
@@ -213,7 +221,7 @@ export class ModelBuilder {
     let steps = perIteration;
     const loops = host.loops.filter((l) => l.training || l.count !== 1);
     const unknown = loops.find((l) => l.count === undefined);
-    if (unknown) return { span: unknown.header, note: 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)' };
+    if (unknown) return { span: unknown.header, note: unknown.unknownCount ?? 'could not tell how many times this loop runs: using 1000 steps (the default of the model spec)' };
     for (const l of loops) steps *= l.count!;
     steps = Math.round(steps);
     if (loops.length === 0 && batchDraw) return { span, note: 'this batch is not drawn inside a `for _ in range(N)` loop: using 1000 steps (the default of the model spec)' };
@@ -244,9 +252,10 @@ export class ModelBuilder {
     if (model && model.layers.length > 0) {
       layers = model.layers;
       modelSpan = model.span;
-      optimizer = model.optimizer;
+      // A model never compiled is trained by a custom loop: with the optimizer that loop applies.
+      optimizer = model.optimizer ?? (model.compiled ? undefined : this.minimized);
       fromLogits = model.fromLogits ?? false;
-      if (!model.compiled) host.note(model.span, 'this model is never compiled: using SGD with learning rate 0.5 (the default of the model spec)');
+      if (!model.compiled && !optimizer) host.note(model.span, 'this model is never compiled: using SGD with learning rate 0.5 (the default of the model spec)');
     } else {
       const dataflow = this.layers.filter((l) => l.kind === 'dataflow');
       const last = dataflow[dataflow.length - 1];
@@ -291,6 +300,7 @@ export class ModelBuilder {
       layers, modelSpan, optimizer, batch, steps, fromLogits,
       notes, looksLikeModel: this.looksLikeModel || layers.length > 0, language, refusal,
       unstableLoss: this.unstableLoss && layers.includes(this.unstableLoss.layer) ? this.unstableLoss : undefined,
+      model: model && model.layers.length > 0 && layers === model.layers ? model : undefined,
     };
   }
 }
@@ -335,42 +345,67 @@ export interface UnstableLoss {
  */
 export class DataV implements Native {
   readonly kind = 'data';
-  constructor(readonly rows: number | undefined, readonly width?: number) {}
+  /** `info`: where the pixels come from and how they were scaled since (programParts.ts). */
+  constructor(readonly rows: number | undefined, readonly width?: number, readonly info?: DataInfo) {}
   attr(name: string): Val | undefined {
     if (name === 'shape') return { t: 'list', items: [this.rows === undefined ? UNKNOWN : { t: 'num', v: this.rows }, this.width === undefined ? UNKNOWN : { t: 'num', v: this.width }], tuple: true };
     if (name === 'T') return UNKNOWN;
     return undefined;
   }
-  method(name: string, call: { args: Val[] }, host: Host): Val | undefined {
+  method(name: string, call: { args: Val[]; expr: Span }, host: Host): Val | undefined {
     const n = name.toLowerCase();
     if (n === 'reshape') {
       const dims = call.args.length === 1 && call.args[0].t === 'list' ? call.args[0].items : call.args;
       const w = dims[dims.length - 1];
-      return native(new DataV(this.rows, w?.t === 'num' && w.v > 0 ? w.v : undefined));
+      return native(new DataV(this.rows, w?.t === 'num' && w.v > 0 ? w.v : undefined, this.info));
     }
-    if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul'].includes(n)) return native(this);
+    // tfjs `xs.slice([0, 0], [n, 784])`: n rows from the first.
+    if (n === 'slice' && call.args[0]?.t === 'list' && call.args[1]?.t === 'list') {
+      const from = call.args[0].items[0];
+      const size = call.args[1].items[0];
+      if (from?.t === 'num' && size?.t === 'num' && size.v > 0) return this.slice(from.v, from.v + size.v, host);
+    }
+    // tfjs `xs.div(255)`, `xs.sub(mean).div(std)`; numpy `x.mean()`, `x.std()`, `x.max()` of pixels as scaled so far.
+    if (['div', 'sub', 'mul', 'add'].includes(n) && call.args[0]?.t === 'num') return this.scaled(({ div: '/', sub: '-', mul: '*', add: '+' } as Record<string, string>)[n], call.args[0].v, true, call.expr);
+    if (this.info && !this.info.labels && ['mean', 'std', 'max', 'min'].includes(n) && call.args.length === 0) {
+      const s = this.info.scale;
+      const v = n === 'std' ? PIXEL_STD / (s.divideBy * s.std) : ((n === 'mean' ? PIXEL_MEAN : n === 'max' ? 255 : 0) / s.divideBy - s.mean) / s.std;
+      return { t: 'num', v };
+    }
+    if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul', 'tofloat', 'cast', 'asfloat'].includes(n)) return native(this);
     // Data fed straight into the model's ops (`xs.matMul(w1)`) is the model input.
     return new TensorV('input', true).method(name, call as { args: Val[]; expr: Span }, host);
   }
-  binary(): Val | undefined {
+  binary(op: string, other: Val, left: boolean, _host: Host, at: Span): Val | undefined {
+    if (other.t === 'num') return this.scaled(op, other.v, left, at);
     return native(this);
+  }
+  /** The pixels after `x op k` (`left`) or `k op x`. */
+  scaled(op: string, k: number, left: boolean, at: Span): Val {
+    if (!this.info || this.info.labels) return native(this);
+    const scale = scaleBy(this.info.scale, op, k, left);
+    return native(new DataV(this.rows, this.width, { ...this.info, scale: scale ?? this.info.scale, scaleSpan: scale ? at : this.info.scaleSpan, unknownScale: scale ? this.info.unknownScale : true }));
   }
   len(): number | undefined {
     return this.rows;
   }
   slice(lo: number | undefined, hi: number | undefined, _host: Host, length?: number): Val {
-    if (length !== undefined && Number.isInteger(length) && length > 0) return native(new DataV(length, this.width));
+    if (length !== undefined && Number.isInteger(length) && length > 0) return native(new DataV(length, this.width, this.info));
     if (this.rows === undefined) return native(this);
     const n = this.rows;
     const a = lo === undefined ? 0 : lo < 0 ? Math.max(0, n + lo) : Math.min(n, lo);
     const b = hi === undefined ? n : hi < 0 ? Math.max(0, n + hi) : Math.min(n, hi);
-    return native(new DataV(Math.max(0, b - a), this.width));
+    return native(new DataV(Math.max(0, b - a), this.width, this.info ? { ...this.info, total: this.info.total ?? n, offset: (this.info.offset ?? 0) + a } : undefined));
   }
   /** `x[p]` with a permutation or a mask keeps the data (shuffled); `x[0]` is one example. */
   index(i: Val): Val {
-    return i.t === 'num' ? UNKNOWN : native(this);
+    return i.t === 'num' ? UNKNOWN : native(new DataV(this.rows, this.width, this.info ? { ...this.info, shuffled: true } : undefined));
   }
 }
+
+/** The mean and standard deviation of the MNIST training pixels (bytes 0–255). */
+const PIXEL_MEAN = 33.3184;
+const PIXEL_STD = 78.5675;
 
 // ---- dataflow values ------------------------------------------------------------------------
 
@@ -393,11 +428,20 @@ export class TensorV implements Native {
   readonly kind = 'tensor';
   /** `conv`: the tensor comes out of a convolution (it is not an MLP's input any more). */
   constructor(readonly source: LayerRec | 'input', readonly activated: boolean, readonly conv?: Refusal) {}
-  binary(op: string, other: Val, left: boolean, host: Host, at: Span): Val | undefined {
+  binary(op: string, other: Val, left: boolean, host: Host, at: Span, otherAt?: Span): Val | undefined {
     const fx = host as Fx;
     const v = nativeOf(other, VarV);
     if (op === '@' && left && v) return matmul(fx, this, v, at);
     if (op === '+' && v) return addBias(fx, this, v, at);
+    // `y_ * tf.nn.log_softmax(z)`: the terms of a cross-entropy from log-probabilities.
+    if (op === '*' && otherAt && this.source !== 'input' && this.activated && this.source.activation === 'logSoftmax' && other.t !== 'num') {
+      const ref = { layer: this.source, activated: true, span: operandSpan(host.text, at, otherAt, left), stack: [...host.callStack] };
+      return native(new TermV({ loss: 'crossEntropy', from: 'logProbabilities' }, ref, 'elements', at, { sign: -1, handWritten: true, labels: host.text.slice(otherAt.from, otherAt.to) }));
+    }
+    // A layer's output in a hand-written loss: `y + 1e-10`, `1 - y`, `y - y_` (lossValues.ts).
+    if (this.source !== 'input' && otherAt && !v && ['+', '-'].includes(op) && !nativeOf(other, TensorV)) {
+      return new OutExprV({ layer: this.source, activated: this.activated, span: operandSpan(host.text, at, otherAt, left), stack: [...host.callStack] }, 'prob', at).binary(op, other, left, host, at, otherAt);
+    }
     return undefined;
   }
   /** Chained tensor methods (tfjs `x.matMul(W).add(b).relu()`, PyTorch `x.relu()`). */
@@ -475,7 +519,8 @@ export class ActivationLayerV implements Native {
 /** A layer with nothing to train that passes its input on (`Flatten`, `InputLayer`, `Dropout`); `conv`: a convolution / recurrent layer. */
 export class PassLayerV implements Native {
   readonly kind = 'pass-through layer';
-  constructor(readonly what: string, readonly span: Span, readonly conv?: Refusal) {}
+  /** `rate`: a dropout layer's rate (the share of its input zeroed in training). */
+  constructor(readonly what: string, readonly span: Span, readonly conv?: Refusal, readonly rate?: number) {}
   call(call: { args: Val[]; expr: Span }, host: Host): Val {
     return applyLayer(host as Fx, native(this), call.args[0] ?? UNKNOWN, call.expr);
   }
@@ -491,11 +536,24 @@ export class OptimizerV implements Native {
     const fx = host as Fx;
     // TF1 builds `minimize` once, outside the loop; eager code (TF2, tfjs) calls it — or
     // `apply_gradients` — once per training step, inside the loop.
+    if (name === 'compute_gradients' || name === 'computeGradients') {
+      // TF1 `opt.compute_gradients(loss)`: (gradient, variable) pairs, clipped by hand before apply_gradients.
+      const c = call as { args?: Val[]; argExprs?: Span[] };
+      if (c.args?.[0]) programOf(fx.session).minimized = { value: c.args[0], span: c.argExprs?.[0] ?? call.expr };
+      return native(new GradsV(true));
+    }
     if (name === 'minimize' || name === 'apply_gradients' || name === 'applyGradients') {
       fx.session.minimized = this.opt;
+      // What `minimize` minimises (frameworks/tfLoss.ts reads it at the end; apply_gradients got it from a tape).
+      const loss = (call as { args?: Val[] }).args?.[0];
+      const at = (call as { argExprs?: Span[] }).argExprs?.[0];
+      if (name === 'minimize' && loss && loss.t !== 'func') programOf(fx.session).minimized = { value: loss, span: at ?? call.expr };
       // Eager code passes the loss as a function (`optimizer.minimize(() => loss(...))`): it is computed here.
       const f = (call as { args?: Val[] }).args?.[0];
-      if (f?.t === 'func') fx.callValue(f, [], call.expr);
+      if (f?.t === 'func') {
+        const v = fx.callValue(f, [], call.expr);
+        programOf(fx.session).minimized = { value: v, span: at ?? call.expr };
+      }
       if (fx.loops.length > 0) fx.session.recordSteps(fx, 1, call.expr);
       return native(new TrainOpV(this.opt));
     }
@@ -517,9 +575,21 @@ export class TrainOpV implements Native {
 /** One training step; a batch fed as a slice of the data (`x_train[i:i + B]`) gives the batch size. */
 export function runTrainOp(fx: Fx, feed: Val | undefined, at: Span): void {
   if (feed?.t === 'dict') {
+    const program = programOf(fx.session);
     for (const e of feed.entries.values()) {
       const d = nativeOf(e.value, DataV);
       if (d?.rows !== undefined && d.rows > 0 && d.rows < 10000) fx.session.fedBatch(d.rows, e.span ?? at);
+      const key = nativeOf(e.key, PlaceholderV);
+      // The pixels fed to the model input: the training data (its scale, whether the batches are shuffled).
+      if (key && program.inputs.has(key) && d?.info && !d.info.labels && !program.data) {
+        program.data = { info: d.info, rows: d.rows, fed: e.valueExpr ?? e.span ?? at, shuffle: !!(d.info.shuffled || d.info.drawsShuffled) };
+      }
+      // A dropout's keep probability (or rate) fed in training (`keep_prob: 0.5`).
+      for (const k of program.keepProbs) {
+        if (k.placeholder !== key || e.value.t !== 'num') continue;
+        const rate = k.keep ? 1 - e.value.v : e.value.v;
+        if (rate > 0 && rate < 1) k.layer.dropout ??= { rate, span: k.span };
+      }
     }
   }
   fx.session.recordSteps(fx, 1, at);
@@ -558,7 +628,13 @@ export function markLogits(v: Val | undefined): void {
 export function asTensor(fx: Fx, v: Val | undefined): TensorV | undefined {
   const t = nativeOf(v, TensorV);
   if (t) return t;
-  if (nativeOf(v, DataV)) return new TensorV('input', true);
+  const d = nativeOf(v, DataV);
+  if (d) {
+    // Data that reaches the model input (a custom loop's batch): the training data, unless a feed or fit says otherwise.
+    const program = programOf(fx.session);
+    if (d.info && !d.info.labels && (!program.inputData || (!program.inputData.info.train && d.info.train))) program.inputData = { info: d.info, rows: d.rows, fed: program.lastDataSpan ?? d.info.load, shuffle: !!(d.info.shuffled || d.info.drawsShuffled) };
+    return new TensorV('input', true);
+  }
   const param = nativeOf(v, UnboundParamV);
   if (param) {
     fx.note(param.span, `${param.describe()} is taken to be the model input`);
@@ -566,6 +642,7 @@ export function asTensor(fx: Fx, v: Val | undefined): TensorV | undefined {
   }
   const p = nativeOf(v, PlaceholderV);
   if (!p) return undefined;
+  programOf(fx.session).inputs.add(p);
   const last = p.shape?.[p.shape.length - 1];
   if (p.shape && last !== 784) {
     fx.note(p.span, `this input has shape [${p.shape.map((d) => d ?? 'None').join(', ')}]; MNIST models take 784 inputs (28×28 flattened)`);
@@ -650,6 +727,7 @@ export function applyLayer(fx: Fx, f: Val, arg: Val, e: Span): Val {
   }
   const pass = nativeOf(f, PassLayerV);
   if (pass?.conv) return native(new TensorV('input', true, t.conv ?? pass.conv));
+  if (pass?.rate !== undefined) dropoutOn(fx, t, pass.rate, pass.span);
   if (pass) return native(t);
   const act = nativeOf(f, ActivationLayerV);
   if (act) return activate(fx, native(t), act.activation, e);
@@ -694,4 +772,24 @@ export function convTensor(fx: Fx, span: Span, message: string, input?: Val): Va
   // The first convolution on the path is the one named (pooling after it is the same model).
   const before = nativeOf(input, TensorV)?.conv;
   return native(new TensorV('input', true, before ?? fx.session.refuse(span, message)));
+}
+
+/** The span of the operand of `at` that is not `otherAt` (`y` in `y + 1e-10`), without the operator. */
+export function operandSpan(text: string, at: Span, otherAt: Span, left: boolean): Span {
+  const raw = left ? { from: at.from, to: otherAt.from } : { from: otherAt.to, to: at.to };
+  const s = text.slice(raw.from, raw.to);
+  const lead = left ? s.length - s.trimStart().length : s.match(/^\s*[-+*/@]+\s*/)?.[0].length ?? 0;
+  const trail = left ? s.match(/\s*[-+*/@]+\s*$/)?.[0].length ?? 0 : s.length - s.trimEnd().length;
+  return { from: raw.from + lead, to: Math.max(raw.from + lead, raw.to - trail) };
+}
+
+/** Dropout on a tensor in training: the layer that produced it gets the rate; on the model input the run cannot say it. */
+export function dropoutOn(fx: Fx, t: TensorV, rate: number, span: Span): void {
+  if (!(rate > 0 && rate < 1)) return;
+  if (t.source === 'input') {
+    deviate(fx.session, span, `dropout on the input pixels (rate ${Number(rate.toPrecision(6))}) is not something Gradient Lens runs: the run trains without it`);
+    return;
+  }
+  const prev = t.source.dropout?.rate ?? 0;
+  t.source.dropout = { rate: 1 - (1 - prev) * (1 - rate), span };
 }

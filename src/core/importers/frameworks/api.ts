@@ -12,7 +12,8 @@
 // or undefined to let the next module try.
 import type { Dialect, BaseClass, Call, Val } from '../interpret';
 import type { Expr } from '../ast';
-import type { Fx, ModelBuilder } from '../model';
+import type { Fx, Interpretation, ModelBuilder } from '../model';
+import type { ProgramRead } from '../program';
 import type { SourceLanguage } from '../types';
 
 export type Handler = (call: Call, fx: Fx) => Val | undefined;
@@ -46,6 +47,8 @@ export interface FrameworkModule {
   unknownMember?(dotted: string, fx: Fx): Val | undefined;
   /** Calls that train (normalised last names: `nextbatch`, `fit`, `step`): loops around them are training loops, not unrolled. */
   readonly trainingCalls?: readonly string[];
+  /** After the whole file is read, before the model is picked (e.g. read a model class nothing instantiates). */
+  afterRun?(fx: Fx): void;
 }
 
 /** `prefix.Name` handlers for several prefixes at once: `under(['keras.layers', 'keras'], { Dense: h })`. */
@@ -53,4 +56,15 @@ export function under(prefixes: readonly string[], table: Readonly<Record<string
   const out: Record<string, Handler> = {};
   for (const p of prefixes) for (const [k, h] of Object.entries(table)) out[`${p}.${k}`] = h;
   return out;
+}
+
+/**
+ * A module that reads the program's parts beyond the layers (data, objective, update extras, loop) for a model it
+ * built: what it read, after the file is interpreted (importers/program.ts folds it into the spec). Optional; kept
+ * apart from FrameworkModule so that adding it changes no module that does not read them.
+ */
+export interface ProgramReader {
+  /** The language label of the files it reads the program of. */
+  readonly language: SourceLanguage;
+  program(session: ModelBuilder, it: Interpretation, text: string): ProgramRead | undefined;
 }

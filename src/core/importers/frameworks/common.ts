@@ -1,19 +1,22 @@
 // Readers shared by the TensorFlow-family modules (tf1, keras, tfjs): activation and initializer names,
 // initializer arguments in their several spellings, optimizers, dense-layer configs, and the Keras-style
 // model object (`add` / `compile` / `fit`) that Keras and tfjs share.
-import type { Initializer, OptimizerSpec, OptimizerType } from '../../spec';
+import type { Initializer, OptimizerSpec, OptimizerType, RegularizerSpec } from '../../spec';
 import { type Expr, type Span, dottedName } from '../ast';
 import { type Arg, type Call, type Native, type Val, NONE, UNKNOWN, UnboundParamV, native, nativeOf, norm } from '../interpret';
 import {
   type Fx, type InitRec, type InitSite, type LayerRec, type ModelRec, ActivationLayerV, CONV_MESSAGE, DataV, InitTensorV, InitializerV, LayerV, LossV,
-  OptimizerV, PassLayerV, RNN_MESSAGE, TensorV, noteUnboundSizes, shapeOf,
+  OptimizerV, PassLayerV, RNN_MESSAGE, TensorV, asTensor, dropoutOn, noteUnboundSizes, shapeOf,
 } from '../model';
 import type { InitializerIdiom } from '../types';
 import type { Handler } from './api';
+import { deviate, programOf } from '../programParts';
+import { compileLoss } from './tfLoss';
+import { ScheduleV } from './tfUpdate';
 
 export const ACTIVATION_NAMES: Readonly<Record<string, string>> = {
   relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', linear: 'linear', elu: 'elu', selu: 'selu',
-  leakyrelu: 'leakyRelu', identity: 'linear',
+  leakyrelu: 'leakyRelu', identity: 'linear', logsoftmax: 'logSoftmax',
 };
 
 export const NAMED_INIT: Readonly<Record<string, Initializer>> = {
@@ -238,7 +241,11 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
   const lrVal = lrEntry?.v ?? args[0];
   let lr: number | undefined;
   let lrSpan: Span | undefined;
-  if (lrVal === undefined) lr = Number.isNaN(defaults[type]) ? undefined : defaults[type];
+  const schedule = nativeOf(lrVal, ScheduleV);
+  if (schedule) {
+    lr = schedule.initial;
+    lrSpan = schedule.initialSpan;
+  } else if (lrVal === undefined) lr = Number.isNaN(defaults[type]) ? undefined : defaults[type];
   else if (lrVal.t === 'num') {
     lr = lrVal.v;
     const lrExpr = lrEntry?.expr ?? call.argExprs[0];
@@ -262,8 +269,16 @@ export function optimizerCall(fx: Fx, call: Call, base: string, flavour: 'tf1' |
     return v?.t === 'num' ? v.v : undefined;
   };
   const spec: OptimizerSpec = { type, learningRate: lr };
+  if (schedule?.schedule) spec.schedule = schedule.schedule;
   const decay = kw.get('decay');
-  if (isKeras && decay?.v.t === 'num' && decay.v.v > 0) fx.note(decay.span, 'learning-rate decay is not part of the model spec: trained with the initial learning rate');
+  if (isKeras && decay?.v.t === 'num' && decay.v.v > 0) deviate(fx.session, decay.span, `this optimizer's learning-rate decay (decay=${decay.v.v}, lr / (1 + decay · step)) is not one Gradient Lens runs: the run keeps the learning rate at ${lr}`);
+  if (!tf1) {
+    // Keras `clipnorm` / `clipvalue` / `global_clipnorm` (tfjs has none).
+    for (const [key, field] of [['clipnorm', 'clipNorm'], ['globalclipnorm', 'globalClipNorm'], ['clipvalue', 'clipValue']] as const) {
+      const c = kw.get(key)?.v;
+      if (c?.t === 'num' && c.v > 0) spec[field] = c.v;
+    }
+  }
   if (type === 'sgd' && isKeras) {
     const m = num(['momentum'], 1);
     if (m !== undefined && m > 0) {
@@ -352,11 +367,59 @@ export function denseLayer(fx: Fx, call: Call, framework: string, stringIdiom: '
   const inDim = kw.get('inputdim')?.v;
   const dim = inDim?.t === 'num' ? inDim.v : inShape?.t === 'list' ? (shapeOf(inShape) ?? []).reduce<number | undefined>((p, x) => (p === undefined || x === undefined ? undefined : p * x), 1) : undefined;
   if (dim !== undefined) layer.kernelShape = [dim, layer.units];
-  for (const bad of ['kernelregularizer', 'kernelconstraint', 'wregularizer']) {
+  const reg = kw.get('kernelregularizer') ?? kw.get('wregularizer');
+  if (reg && reg.v.t !== 'none') {
+    const r = regularizerOf(reg.v);
+    if (r) {
+      if (r.l1 || r.l2) layer.kernelRegularizer = r;
+    } else deviate(fx.session, reg.span, `could not read this regularizer (${fx.src(reg.span)}): the run trains without it`);
+  }
+  for (const bad of ['biasregularizer', 'activityregularizer', 'kernelconstraint', 'biasconstraint']) {
     const a = kw.get(bad);
-    if (a && a.v.t !== 'none') fx.note(a.span, 'regularizers and constraints are not part of the model spec: trained without them');
+    if (a && a.v.t !== 'none') deviate(fx.session, a.span, `${fx.src(a.span).split(/[=:]/)[0].trim()} is not something Gradient Lens runs (it runs kernel regularisers): the run trains without it`);
   }
   return new LayerV(layer);
+}
+
+/** A kernel regulariser (`regularizers.l2(0.01)`, `L1L2(l1=…, l2=…)`, tfjs `tf.regularizers.l2({l2: 0.01})`). */
+export class RegularizerV implements Native {
+  readonly kind = 'regularizer';
+  constructor(readonly value: RegularizerSpec) {}
+}
+
+/** The regularizer object or name (`'l2'`: 0.01), else undefined. */
+export function regularizerOf(v: Val): RegularizerSpec | undefined {
+  const r = nativeOf(v, RegularizerV);
+  if (r) return r.value;
+  if (v.t === 'str') {
+    const n = norm(v.v);
+    if (n === 'l2') return { l2: 0.01 };
+    if (n === 'l1') return { l1: 0.01 };
+    if (n === 'l1l2') return { l1: 0.01, l2: 0.01 };
+  }
+  return undefined;
+}
+
+/** `l2(0.01)` / `L2(l2=0.01)` / `l1_l2(l1=…, l2=…)` (Keras) and `tf.regularizers.l2({l2})` (tfjs, config object). */
+export function regularizerCall(call: Call, name: string, js: boolean): Val | undefined {
+  const n = norm(name);
+  if (!['l1', 'l2', 'l1l2'].includes(n)) return undefined;
+  const cfg = js && call.args[0]?.t === 'dict' ? call.args[0] : undefined;
+  const get = (key: 'l1' | 'l2', pos: number, dflt: number): number | undefined => {
+    const v = cfg ? cfg.entries.get(`s:${key}`)?.value : call.kw.get(key)?.v ?? (pos >= 0 ? call.args[pos] : undefined);
+    if (v === undefined || v.t === 'none') return dflt;
+    return v.t === 'num' && v.v >= 0 ? v.v : undefined;
+  };
+  // Keras: l1(0.01), l2(0.01), L1L2 / l1_l2 (0, 0); tfjs: 0.01 each.
+  const dflt = js || n !== 'l1l2' ? 0.01 : 0;
+  const out: RegularizerSpec = {};
+  if (n === 'l1' || n === 'l1l2') out.l1 = get('l1', 0, dflt);
+  if (n === 'l2' || n === 'l1l2') out.l2 = get('l2', n === 'l2' ? 0 : 1, dflt);
+  if (out.l1 === undefined && n !== 'l2') return UNKNOWN;
+  if (out.l2 === undefined && n !== 'l1') return UNKNOWN;
+  if (!out.l1) delete out.l1;
+  if (!out.l2) delete out.l2;
+  return native(new RegularizerV(out));
 }
 
 /** `Activation('relu')` / `tf.layers.activation({activation: 'relu'})`. */
@@ -384,6 +447,13 @@ export class ModelV implements Native {
 
   method(name: string, call: Call, fx: Fx): Val | undefined {
     return modelMethod(fx, this.model, name, call, this.python);
+  }
+
+  /** `model(x)` in a custom loop: the output of its last layer (activated as the layer is). */
+  call(call: Call, fx: Fx): Val {
+    const last = this.model.layers[this.model.layers.length - 1];
+    if (!last || !asTensor(fx, call.args[0])) return UNKNOWN;
+    return native(new TensorV(last, last.activation !== undefined && last.activation !== 'linear'));
   }
 
   attr(name: string): Val | undefined {
@@ -448,6 +518,11 @@ export function addToModel(fx: Fx, model: ModelRec, item: Val, at: Span): void {
     model.conv ??= pass.conv;
     return;
   }
+  if (pass?.rate !== undefined) {
+    const prev = model.layers[model.layers.length - 1];
+    dropoutOn(fx, new TensorV(prev ?? 'input', true), pass.rate, pass.span);
+    return;
+  }
   if (pass || nativeOf(item, TensorV)) return; // Flatten / InputLayer / Dropout (already noted): nothing to train.
   fx.note(at, `could not follow this layer (${fx.src(at)})`);
 }
@@ -497,14 +572,9 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
     if (o) model.optimizer = optimizerArg(fx, o.v, o.expr);
     const loss = call.arg(1, 'loss');
     const lv = nativeOf(loss?.v, LossV);
-    if (loss?.v.t === 'func' && model.layers.length > 0) {
-      traceCustomLoss(fx, model, loss);
-      return NONE;
-    }
     if (lv) model.fromLogits = lv.fromLogits;
-    else if (loss && !(loss.v.t === 'str' && /crossentropy$/.test(norm(loss.v.v))) && !(loss.v.t === 'ref' && /crossentropy$/.test(norm(last(loss.v.path))))) {
-      fx.note(loss.span, `Gradient Lens always trains with softmax cross-entropy; this loss (${fx.src(loss.span)}) is not read`);
-    }
+    // Read when the model is known (tfLoss.finishLoss): Keras's and tfjs's own losses as they compute them, or a hand-written one.
+    if (loss) compileLoss(fx, model, { v: loss.v, expr: loss.expr, span: loss.span });
     return NONE;
   }
   if (n === 'fit') {
@@ -514,6 +584,7 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
     const spe = call.kw.get('stepsperepoch');
     const vs = call.kw.get('validationsplit')?.v;
     let batch = 32;
+    let bsDataset: Span | undefined;
     if (bs) {
       if (bs.v.t === 'num' && Number.isInteger(bs.v.v) && bs.v.v > 0) batch = bs.v.v;
       else fx.note(bs.span, `could not read the batch size (${fx.src(bs.span)}): using 32, the Keras default`);
@@ -523,37 +594,42 @@ function modelMethod(fx: Fx, model: ModelRec, name: string, call: Call, python: 
       if (ep.v.t === 'num' && Number.isInteger(ep.v.v) && ep.v.v > 0) epochs = ep.v.v;
       else fx.note(ep.span, `could not read the number of epochs (${fx.src(ep.span)}): using 1`);
     }
-    const rows = nativeOf(call.arg(0, 'x')?.v, DataV)?.rows;
+    const xArg = call.arg(0, 'x');
+    // A tf.data pipeline given to fit: the pixels of its elements (fit shuffles arrays, not datasets).
+    const element = xArg?.v.t === 'native' && !nativeOf(xArg.v, DataV) ? xArg.v.obj.element?.(fx) : undefined;
+    const fromDataset = element?.t === 'list' ? nativeOf(element.items[0], DataV) : undefined;
+    const xData = nativeOf(xArg?.v, DataV);
+    const rows = xData?.rows;
+    const shuffleA = call.kw.get('shuffle')?.v;
+    const fitShuffles = !(shuffleA?.t === 'bool' && !shuffleA.v);
     const all = rows !== undefined && rows > 0 ? rows : 60000;
-    if ((rows === undefined || rows <= 0) && !spe) {
+    // A batched dataset: its length is the batches per epoch, its batch the one `.batch(B)` set.
+    const datasetBatches = element && xArg?.v.t === 'native' ? xArg.v.obj.len?.(fx) : undefined;
+    if (datasetBatches !== undefined && datasetBatches > 0 && !bs && fx.session.batch) {
+      batch = fx.session.batch.value;
+      bsDataset = fx.session.batch.span;
+    }
+    if ((rows === undefined || rows <= 0) && !spe && datasetBatches === undefined) {
       fx.note(e, 'the number of training examples given to fit() is not known here: the step count assumes the 60,000 MNIST training images');
     }
     const examples = vs?.t === 'num' && vs.v > 0 && vs.v < 1 ? Math.floor(all * (1 - vs.v)) : all;
-    const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : Math.ceil(examples / batch);
-    model.batch = { value: batch, span: bs?.span ?? e };
+    const yArg = call.arg(python ? 1 : 1, 'y');
+    const yData = nativeOf(yArg?.v, DataV);
+    if (yData?.info?.labels && yArg) programOf(fx.session).fitLabels = { oneHot: !!yData.info.oneHot, span: yArg.expr };
+    if (xData?.info && !xData.info.labels && xArg) {
+      // Keras and tfjs shuffle every epoch unless shuffle=False; validation_split holds out the last examples.
+      const info = examples < all ? { ...xData.info, total: xData.info.total ?? all } : xData.info;
+      programOf(fx.session).data = { info, rows: examples, fed: xArg.expr, shuffle: fitShuffles };
+    } else if (fromDataset?.info && !fromDataset.info.labels && xArg) {
+      programOf(fx.session).data = { info: fromDataset.info, fed: xArg.expr, shuffle: !!fromDataset.info.shuffled };
+    }
+    const perEpoch = spe?.v.t === 'num' && Number.isInteger(spe.v.v) && spe.v.v > 0 ? spe.v.v : datasetBatches !== undefined && datasetBatches > 0 ? datasetBatches : Math.ceil(examples / batch);
+    model.batch = { value: batch, span: bs?.span ?? bsDataset ?? e };
     fx.session.batch = model.batch;
     fx.session.recordSteps(fx, epochs * perEpoch, ep?.span ?? e, 'step', model);
     return UNKNOWN;
   }
   return UNKNOWN;
-}
-
-/**
- * A loss function written by hand (`def my_loss(y_true, y_pred): return -K.sum(y_true * K.log(y_pred))`),
- * given to compile: read with the model's output as `y_pred`. A log of its softmax output is the
- * unstable-loss finding; Keras's own `'categorical_crossentropy'` (which never takes log(0)) replaces it.
- */
-function traceCustomLoss(fx: Fx, model: ModelRec, loss: Arg): void {
-  const last = model.layers[model.layers.length - 1];
-  const before = fx.session.unstableLoss;
-  fx.callValue(loss.v, [UNKNOWN, native(new TensorV(last, last.activation !== undefined && last.activation !== 'linear'))], loss.span);
-  const u = fx.session.unstableLoss;
-  if (u && u !== before && u.layer === last) {
-    u.edit = { span: loss.expr, newText: "'categorical_crossentropy'" };
-    u.suggestion = "Keras's own loss='categorical_crossentropy' (or a linear output layer with tf.keras.losses.CategoricalCrossentropy(from_logits=True))";
-  } else if (!u || u === before) {
-    fx.note(loss.span, `Gradient Lens always trains with softmax cross-entropy; this loss (${fx.src(loss.span)}) is not read`);
-  }
 }
 
 /** `model.fit(...)` / `model.compile(...)` on a parameter named like a model: the file's last model. */

@@ -4,10 +4,12 @@
 import { type BaseClass, type Call, type InstanceVal, type Val, native, nativeOf, norm } from '../interpret';
 import { type Fx, type ModelBuilder, type ModelRec, ActivationLayerV, DataV, PassLayerV, TensorV, activate, asTensor } from '../model';
 import type { FrameworkModule, Handler } from './api';
-import { log, reduceSum } from './tf1';
+import { clipByValue, kerasLossHandler, log, reduce, square } from './tfLoss';
+import { scheduleHandler } from './tfUpdate';
+import { RAW_PIXELS } from '../programParts';
 import {
-  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, lossObject, newModel,
-  optimizerCall, sequential,
+  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, ModelV, noteFashion, noteLeakySlope, activationLayer, denseLayer, functionalModel, initializerObject, last, lastModelMethod, newModel,
+  optimizerCall, regularizerCall, sequential,
 } from './common';
 
 const ID = 'keras';
@@ -27,8 +29,17 @@ const NORMALISATION_LAYERS = new Set(['batchnormalization', 'layernormalization'
 /** `mnist.load_data()`: ((x_train, y_train), (x_test, y_test)) with 60,000 and 10,000 examples. */
 const loadData: Handler = (call, fx) => {
   if (/fashion/.test(call.path)) noteFashion(fx, call.expr);
-  const split = (n: number): Val => ({ t: 'list', items: [native(new DataV(n)), native(new DataV(n))], tuple: true });
-  return { t: 'list', items: [split(60000), split(10000)], tuple: true };
+  // Raw bytes (0–255) and integer labels, until the program scales them.
+  const split = (n: number, train: boolean): Val => ({
+    t: 'list', items: [native(new DataV(n, undefined, { scale: RAW_PIXELS, load: call.expr, train })), native(new DataV(n, undefined, { scale: RAW_PIXELS, load: call.expr, train, labels: true }))], tuple: true,
+  });
+  return { t: 'list', items: [split(60000, true), split(10000, false)], tuple: true };
+};
+
+/** `to_categorical(y, 10)`: one-hot label rows. */
+const toCategorical: Handler = (call) => {
+  const d = nativeOf(call.args[0], DataV);
+  return native(new DataV(d?.rows, 10, d?.info ? { ...d.info, labels: true, oneHot: true } : undefined));
 };
 
 const input: Handler = (_call, fx) => {
@@ -51,7 +62,11 @@ function layerHandler(n: string, name: string): Handler | undefined {
   if (['flatten', 'inputlayer', 'reshape', 'dropout'].includes(n)) {
     return (call, fx) => {
       fx.session.looksLikeModel = true;
-      if (n === 'dropout') fx.note(call.expr, 'dropout is not part of the model spec: trained without it');
+      if (n === 'dropout') {
+        const r = call.arg(0, 'rate', 'p')?.v;
+        if (r?.t === 'num') return native(new PassLayerV(n, call.expr, undefined, r.v));
+        fx.note(call.expr, `could not read the rate of this dropout (${fx.src(call.expr)}): trained without it`);
+      }
       return native(new PassLayerV(n, call.expr));
     };
   }
@@ -78,14 +93,22 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'layers') return layerHandler(n, name);
   if (ns === 'optimizers') return (call, fx) => optimizerCall(fx, call, n, 'keras');
   if (ns === 'initializers') return (call) => initializerObject(call, name, 'keras-object');
-  if (ns === 'losses' && /crossentropy$/.test(n)) return lossObject;
+  if (ns === 'losses') return kerasLossHandler(name);
+  if (ns === 'regularizers') return (call) => regularizerCall(call, name, false);
+  if (ns === 'optimizers.schedules') return scheduleHandler(n, false);
+  if ((ns === 'utils' || ns.startsWith('utils.')) && n === 'tocategorical') return toCategorical;
   if (ns.startsWith('datasets') && n === 'loaddata') return loadData;
   // A pretrained network (ResNet50, VGG16, MobileNet...) is convolutional.
   if (ns === 'applications' || ns.startsWith('applications.')) {
     return (call, fx) => native(new ModelV({ span: call.expr, framework: ID, layers: [], conv: fx.session.refuse(call.expr, CONV_MESSAGE) }, true));
   }
-  if (ns === 'backend' && n === 'log') return log;
-  if (ns === 'backend' && n === 'sum') return reduceSum;
+  if (ns === 'backend' || ns === 'ops') {
+    if (n === 'log') return log;
+    if (n === 'sum') return reduce('sum');
+    if (n === 'mean') return reduce('mean');
+    if (n === 'square') return square;
+    if (n === 'clip') return clipByValue;
+  }
   if (ns === 'activations' && ACTIVATION_NAMES[n]) {
     return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
   }

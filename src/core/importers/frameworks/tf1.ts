@@ -1,37 +1,54 @@
 // TensorFlow 1 graph code (and the TF1 style through `tf.compat.v1`): placeholders, variables and
 // their initial values, `tf.matmul(x, W) + b` through `tf.nn.*` activations, `tf.layers.dense`, the
 // tutorial's `input_data.read_data_sets` and `next_batch`, `tf.train.*Optimizer(...).minimize(loss)`.
-import { type Call, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
+import { type Call, type Host, type Native, type Val, NONE, UNKNOWN, native, nativeOf, norm } from '../interpret';
 import type { Span } from '../ast';
 import {
-  type Fx, type LayerRec, DataV, InitTensorV, InitializerV, OptimizerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, convTensor, markLogits, matmulValues, shapeOf,
+  type Fx, DataV, InitTensorV, InitializerV, OptimizerV, PlaceholderV, TensorV, TrainOpV, VarV, runTrainOp, activate, addBias, applyLayer, asTensor, convTensor, dropoutOn, markLogits, matmulValues, shapeOf,
 } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import { ACTIVATION_NAMES, CONV_MESSAGE, denseLayer, initializerObject, last, noteFashion, optimizerCall, tensorInitializer } from './common';
 import { runMain } from './stdlib';
+import { clipByGlobalNorm, clipByNorm, clipByValue, gradientTape, kerasLossHandler, l2Loss, log, outRefOf, reduce, square, tfLosses, withLogits } from './tfLoss';
+import { TermV } from '../lossValues';
+import { scheduleHandler } from './tfUpdate';
+import { UNIT_PIXELS, programOf } from '../programParts';
 
 const ID = 'tf1';
 
-/** The tutorial's `read_data_sets(...)`: `.train` / `.validation` / `.test` splits of known sizes. */
+/** The tutorial's `read_data_sets(...)`: `.train` / `.validation` / `.test` splits of known sizes, pixels already in [0, 1]. */
 class MnistDataV implements Native {
   readonly kind = 'MNIST data sets';
+  constructor(readonly load: Span, readonly oneHot: boolean) {}
   attr(name: string): Val | undefined {
     const n = { train: 55000, validation: 5000, test: 10000 }[name];
-    return n === undefined ? undefined : native(new MnistSplitV(n));
+    return n === undefined ? undefined : native(new MnistSplitV(n, this, name === 'train'));
   }
 }
 
 class MnistSplitV implements Native {
   readonly kind = 'MNIST split';
-  constructor(readonly examples: number) {}
+  constructor(readonly examples: number, readonly sets: MnistDataV, readonly train: boolean) {}
+  images(rows: number, drawn: boolean): Val {
+    return native(new DataV(rows, 784, { scale: UNIT_PIXELS, load: this.sets.load, train: this.train, drawsShuffled: drawn }));
+  }
+  labels(rows: number): Val {
+    return native(new DataV(rows, 10, { scale: UNIT_PIXELS, load: this.sets.load, train: this.train, labels: true, oneHot: this.sets.oneHot }));
+  }
   attr(name: string): Val | undefined {
     if (name === 'num_examples') return { t: 'num', v: this.examples };
-    if (name === 'images') return native(new DataV(this.examples, 784));
-    if (name === 'labels') return native(new DataV(this.examples, 10));
+    if (name === 'images') return this.images(this.examples, false);
+    if (name === 'labels') return this.labels(this.examples);
     return undefined;
   }
   method(name: string, call: Call, fx: Fx): Val | undefined {
-    return name === 'next_batch' ? nextBatch(call, fx) : undefined;
+    if (name !== 'next_batch') return undefined;
+    nextBatch(call, fx);
+    const b = call.arg(0, 'batchsize')?.v;
+    const rows = b?.t === 'num' && Number.isInteger(b.v) && b.v > 0 ? b.v : undefined;
+    // next_batch shuffles the split every epoch (shuffle=True by default).
+    const sh = call.arg(2, 'shuffle')?.v;
+    return { t: 'list', items: [this.images(rows ?? 0, !(sh?.t === 'bool' && !sh.v)), this.labels(rows ?? 0)], tuple: true };
   }
 }
 
@@ -89,21 +106,28 @@ const add: Handler = (call, fx) => {
 
 const passThrough: Handler = (call) => {
   const a = call.args[0];
-  if (nativeOf(a, TensorV) || nativeOf(a, PlaceholderV)) return a;
+  if (nativeOf(a, TensorV) || nativeOf(a, PlaceholderV) || nativeOf(a, DataV)) return a;
   return undefined;
 };
 
+/**
+ * `tf.nn.dropout(h, keep_prob)` (TF1: the second argument keeps), `tf.nn.dropout(h, rate=0.2)` (TF2: it drops): the
+ * layer that made `h` drops in training; a placeholder's value comes from the training step's feed.
+ */
 const dropout: Handler = (call, fx) => {
   const a = call.args[0];
-  if (!nativeOf(a, TensorV) && !nativeOf(a, PlaceholderV)) return UNKNOWN;
-  fx.note(call.expr, 'dropout is not part of the model spec: trained without it');
+  const t = nativeOf(a, TensorV) ?? (nativeOf(a, PlaceholderV) || nativeOf(a, DataV) ? new TensorV('input', true) : undefined);
+  if (!t) return UNKNOWN;
+  const rateA = call.kw.get('rate');
+  const keepA = call.kw.get('keepprob');
+  const pos = call.args[1] !== undefined && !rateA && !keepA ? call.args[1] : undefined;
+  const keep = keepA !== undefined || (pos !== undefined && (/compat\.v1/.test(call.written) || /\bplaceholder\s*\(|\bSession\s*\(|compat\.v1/.test(fx.text)));
+  const v = keepA?.v ?? rateA?.v ?? pos;
+  if (v?.t === 'num') dropoutOn(fx, t, keep ? 1 - v.v : v.v, call.expr);
+  else if (nativeOf(v, PlaceholderV) && t.source !== 'input') programOf(fx.session).keepProbs.push({ placeholder: nativeOf(v, PlaceholderV), keep, layer: t.source, span: call.expr });
+  else if (nativeOf(v, PlaceholderV)) dropoutOn(fx, t, 0.5, call.expr);
+  else fx.note(call.expr, `could not read the rate of this dropout (${fx.src(call.expr)}): trained without it`);
   return a;
-};
-
-const softmaxCrossEntropy: Handler = (call) => {
-  const logits = call.kw.get('logits')?.v ?? [...call.args].reverse().find((a) => nativeOf(a, TensorV));
-  markLogits(logits);
-  return UNKNOWN;
 };
 
 /** `tf.layers.dense(inputs, units, activation=...)`: a layer applied at once. */
@@ -117,7 +141,8 @@ const readDataSets: Handler = (call, fx) => {
   const dir = call.arg(0, 'traindir')?.v;
   const url = call.kw.get('sourceurl')?.v;
   if ((dir?.t === 'str' && /fashion/i.test(dir.v)) || (url?.t === 'str' && /fashion/i.test(url.v))) noteFashion(fx, call.expr);
-  return native(new MnistDataV());
+  const oh = call.arg(2, 'onehot')?.v;
+  return native(new MnistDataV(call.expr, oh?.t === 'bool' && oh.v));
 };
 
 /** tf.nn.conv2d, tf.layers.conv2d, max_pool...: a convolutional model (refused when it is the one read). */
@@ -141,23 +166,33 @@ const fullyConnected: Handler = (call, fx) => {
   return input ? applyLayer(fx, native(layer), input, call.expr) : native(layer);
 };
 
-/** tf.data pipelines: `from_tensor_slices(...).shuffle(...).batch(B)`, `.take(N)`, iterated by a training loop. */
+/** tf.data pipelines: `from_tensor_slices(...).shuffle(...).batch(B)`, `.map(fn)`, `.take(N)`, iterated by a training loop. */
 class TfDataV implements Native {
   readonly kind = 'dataset';
-  constructor(readonly examples: number | undefined, readonly batch: number | undefined, readonly repeat: boolean, readonly taken?: number) {}
+  constructor(readonly examples: number | undefined, readonly batch: number | undefined, readonly repeat: boolean, readonly taken?: number, readonly items?: Val[], readonly shuffled = false) {}
+  with(o: { batch?: number; repeat?: boolean; taken?: number; items?: Val[]; shuffled?: boolean }): TfDataV {
+    return new TfDataV(this.examples, 'batch' in o ? o.batch : this.batch, o.repeat ?? this.repeat, 'taken' in o ? o.taken : this.taken, o.items ?? this.items, o.shuffled ?? this.shuffled);
+  }
   method(name: string, call: Call, fx: Fx): Val | undefined {
     const n = norm(name);
     const a = call.args[0];
     const k = a?.t === 'num' && Number.isInteger(a.v) && a.v > 0 ? a.v : undefined;
     if (n === 'batch') {
       if (k !== undefined) fx.session.batch = { value: k, span: call.argExprs[0] ?? call.expr };
-      return native(new TfDataV(this.examples, k, this.repeat, this.taken));
+      return native(this.with({ batch: k }));
     }
-    if (n === 'repeat') return native(new TfDataV(this.examples, this.batch, call.args.length === 0 || a?.t === 'none', this.taken));
-    if (n === 'take') return native(new TfDataV(this.examples, this.batch, this.repeat, k));
-    if (['shuffle', 'prefetch', 'map', 'cache', 'filter', 'apply'].includes(n)) return native(this);
+    if (n === 'repeat') return native(this.with({ repeat: call.args.length === 0 || a?.t === 'none' }));
+    if (n === 'take') return native(this.with({ taken: k }));
+    if (n === 'shuffle') return native(this.with({ shuffled: true }));
+    if (n === 'map' && a && (a.t === 'func')) {
+      // `.map(lambda x, y: (tf.cast(x, tf.float32) / 255., y))`: the pixels as the function leaves them.
+      const r = fx.callValue(a, this.items ?? [UNKNOWN, UNKNOWN], call.expr);
+      const items = r.t === 'list' ? r.items : [r];
+      return native(this.with({ items: items.map((x, i) => (nativeOf(x, DataV) ? x : this.items?.[i] && !nativeOf(this.items[i], DataV) ? this.items[i] : x)) }));
+    }
+    if (['prefetch', 'map', 'cache', 'filter', 'apply'].includes(n)) return native(this);
     if (n === 'makeoneshotiterator' || n === 'makeinitializableiterator' || n === 'asnumpyiterator') return native(this);
-    if (n === 'getnext') return { t: 'list', items: [native(new TensorV('input', true)), UNKNOWN], tuple: true };
+    if (n === 'getnext') return this.element(fx);
     return undefined;
   }
   len(): number | undefined {
@@ -165,16 +200,21 @@ class TfDataV implements Native {
     if (this.repeat || this.examples === undefined) return undefined;
     return this.batch === undefined ? this.examples : Math.ceil(this.examples / this.batch);
   }
-  element(): Val {
-    return { t: 'list', items: [native(new TensorV('input', true)), UNKNOWN], tuple: true };
+  element(host?: Host): Val {
+    const x = nativeOf(this.items?.[0], DataV);
+    if (host && x?.info) {
+      programOf((host as Fx).session).lastDataSpan ??= x.info.scaleSpan ?? x.info.load;
+    }
+    const xi = x ? native(new DataV(this.batch, x.width, x.info ? { ...x.info, shuffled: x.info.shuffled || this.shuffled } : undefined)) : native(new TensorV('input', true));
+    return { t: 'list', items: [xi, this.items?.[1] ?? UNKNOWN], tuple: true };
   }
 }
 
 const fromTensorSlices: Handler = (call) => {
-  let a = call.args[0];
-  if (a?.t === 'list') a = a.items[0];
-  const d = nativeOf(a, DataV);
-  return native(new TfDataV(d?.rows, undefined, false));
+  const a = call.args[0];
+  const items = a?.t === 'list' ? a.items : a ? [a] : [];
+  const d = nativeOf(items[0], DataV);
+  return native(new TfDataV(d?.rows, undefined, false, undefined, items));
 };
 
 /** `tf.Session()` / `tf.InteractiveSession()`: `sess.run(train_op, feed_dict)` runs a training step. */
@@ -207,75 +247,6 @@ const numpyInputFn: Handler = (call, fx) => {
   else fx.session.batch = { value: 128, span: call.expr };
   return UNKNOWN;
 };
-
-/** `tf.log(y)` of a softmax output: the seed's unstable cross-entropy. */
-class LogSoftmaxV implements Native {
-  readonly kind = 'log of a softmax';
-  constructor(readonly layer: LayerRec, readonly span: Span, readonly prefix: string) {}
-  binary(op: string, _other: Val, _left: boolean, host: Fx, at: Span, otherAt: Span): Val | undefined {
-    if (op !== '*') return undefined;
-    return native(new LabelledLogV(this, at, host.text.slice(otherAt.from, otherAt.to)));
-  }
-}
-
-/** `y_ * tf.log(y)`. */
-class LabelledLogV implements Native {
-  readonly kind = 'labels × log';
-  constructor(readonly log: LogSoftmaxV, readonly span: Span, readonly labels: string) {}
-}
-
-/** `tf.reduce_sum(y_ * tf.log(y), axis)`, possibly negated. */
-class LogSumV implements Native {
-  readonly kind = 'sum of labels × log';
-  constructor(readonly inner: LabelledLogV, readonly span: Span, readonly perExample: boolean, readonly negated: boolean) {}
-  unary(op: string, host: Fx, at: Span): Val | undefined {
-    if (op !== '-') return undefined;
-    const v = new LogSumV(this.inner, at, this.perExample, !this.negated);
-    recordUnstable(host, v);
-    return native(v);
-  }
-}
-
-/** `tf.log(x)` (also Keras backend `K.log`): of a softmax output it is the start of an unstable cross-entropy. */
-export const log: Handler = (call, fx) => {
-  const a = call.args[0];
-  if (a?.t === 'num') {
-    const v = Math.log(a.v);
-    return Number.isFinite(v) ? { t: 'num', v, span: call.expr } : UNKNOWN;
-  }
-  const t = nativeOf(a, TensorV);
-  if (!t || t.source === 'input' || t.source.activation !== 'softmax' || !t.activated) return UNKNOWN;
-  const prefix = call.path.startsWith('keras.') ? 'tf' : call.written.replace(/\.(math\.)?log$/, '') || 'tf';
-  const v = new LogSoftmaxV(t.source, call.expr, prefix);
-  fx.session.unstableLoss ??= {
-    span: call.expr, construct: fx.src(call.expr), layer: t.source,
-    suggestion: `${prefix}.nn.softmax_cross_entropy_with_logits(labels=..., logits=...) on the layer's output before the softmax`,
-  };
-  return native(v);
-};
-
-/** `tf.reduce_sum(...)` (also `K.sum`): the sum of `labels * log(softmax)`. */
-export const reduceSum: Handler = (call) => {
-  const inner = nativeOf(call.args[0], LabelledLogV);
-  if (!inner) return UNKNOWN;
-  const axis = call.arg(1, 'axis', 'reductionindices')?.v;
-  const perExample = axis !== undefined && ((axis.t === 'num' && (axis.v === 1 || axis.v === -1)) || (axis.t === 'list' && axis.items.length === 1 && axis.items[0].t === 'num' && (axis.items[0].v === 1 || axis.items[0].v === -1)));
-  return native(new LogSumV(inner, call.expr, perExample, false));
-};
-
-/** Offers the stable replacement for `-tf.reduce_sum(y_ * tf.log(y), axis=1)` when the logits are written where the loss can see them. */
-function recordUnstable(fx: Fx, v: LogSumV): void {
-  const u = fx.session.unstableLoss;
-  const layer = v.inner.log.layer;
-  if (!u || u.layer !== layer || u.edit || !v.negated) return;
-  const pre = layer.preActivation;
-  if (!pre || !sameStack(pre.via, fx.callStack)) return;
-  const tf = v.inner.log.prefix;
-  const ce = `${tf}.nn.softmax_cross_entropy_with_logits(labels=${v.inner.labels.trim()}, logits=${fx.text.slice(pre.span.from, pre.span.to).trim()})`;
-  u.edit = { span: v.span, newText: v.perExample ? ce : `${tf}.reduce_sum(${ce})` };
-}
-
-const sameStack = (a: readonly Span[], b: readonly Span[]): boolean => a.length === b.length && a.every((s, i) => s.from === b[i].from && s.to === b[i].to);
 
 // ---- the tutorial's mnist.py (tensorflow.examples.tutorials.mnist.mnist), used as a library ----------
 
@@ -315,16 +286,29 @@ const tutorialInference: Handler = (call, fx) => {
 
 const TUTORIAL_FUNCTIONS: Readonly<Record<string, Handler>> = {
   inference: tutorialInference,
-  loss: (call) => {
-    markLogits(call.arg(0, 'logits')?.v);
-    return UNKNOWN;
+  // mnist.loss(logits, labels): tf.losses.sparse_softmax_cross_entropy(labels=labels, logits=logits), averaged.
+  loss: (call, fx) => {
+    const logits = call.arg(0, 'logits');
+    markLogits(logits?.v);
+    const out = logits ? outRefOf(fx, logits.v, logits.expr) : undefined;
+    return out ? native(new TermV({ loss: 'crossEntropy', from: 'logits' }, out, 'scalar', call.expr, { sign: 1, reduction: 'mean' })) : UNKNOWN;
   },
   training: (call, fx) => {
+    const loss = call.arg(0, 'loss');
+    if (loss) programOf(fx.session).minimized = { value: loss.v, span: loss.expr };
     const lr = call.arg(1, 'learningrate');
     const opt = nativeOf(optimizerCall(fx, { ...call, args: lr ? [lr.v] : [], argExprs: lr ? [lr.expr] : [], kw: new Map() }, 'gradientdescent', 'tf1'), OptimizerV);
     return opt ? native(new TrainOpV(opt.opt)) : UNKNOWN;
   },
   evaluation: () => UNKNOWN,
+};
+
+const TF1_LOSSES: Readonly<Record<string, Handler>> = {
+  softmaxcrossentropy: tfLosses({ loss: 'crossEntropy', from: 'logits' }, ['onehotlabels'], ['logits']),
+  sparsesoftmaxcrossentropy: tfLosses({ loss: 'crossEntropy', from: 'logits' }, ['labels'], ['logits']),
+  sigmoidcrossentropy: tfLosses({ loss: 'binaryCrossEntropy', from: 'logits' }, ['multiclasslabels'], ['logits']),
+  meansquarederror: tfLosses({ loss: 'meanSquaredError', from: 'probabilities' }, ['labels'], ['predictions']),
+  logloss: tfLosses({ loss: 'binaryCrossEntropy', from: 'probabilities', logOffset: 1e-7 }, ['labels'], ['predictions']),
 };
 
 const numeric = (f: (x: number) => number): Handler => (call) => {
@@ -348,13 +332,14 @@ const BY_NAME: Readonly<Record<string, Handler>> = {
     const b = nativeOf(call.args[2], VarV);
     return t && b ? addBias(fx, t, b, call.expr) : t ? native(t) : UNKNOWN;
   },
-  reshape: passThrough, identity: passThrough, flatten: passThrough,
+  reshape: reshapeInput, identity: passThrough, flatten: flattenInput, cast: passThrough, tofloat: passThrough, converttotensor: passThrough,
   dropout,
-  softmaxcrossentropywithlogits: softmaxCrossEntropy, softmaxcrossentropywithlogitsv2: softmaxCrossEntropy,
-  sparsesoftmaxcrossentropywithlogits: softmaxCrossEntropy, softmaxcrossentropy: softmaxCrossEntropy, sparsesoftmaxcrossentropy: softmaxCrossEntropy,
+  softmaxcrossentropywithlogits: withLogits('crossEntropy', false), softmaxcrossentropywithlogitsv2: withLogits('crossEntropy', false),
+  sparsesoftmaxcrossentropywithlogits: withLogits('crossEntropy', true), sigmoidcrossentropywithlogits: withLogits('binaryCrossEntropy', false),
   readdatasets: readDataSets,
   sqrt: numeric(Math.sqrt), exp: numeric(Math.exp), log, abs: numeric(Math.abs),
-  reducesum: reduceSum,
+  reducesum: reduce('sum'), reducemean: reduce('mean'), square, pow: square,
+  clipbyvalue: clipByValue, clipbyglobalnorm: clipByGlobalNorm, clipbynorm: clipByNorm, l2loss: l2Loss, gradienttape: gradientTape,
   fullyconnected: fullyConnected,
   fromtensorslices: fromTensorSlices,
   numpyinputfn: numpyInputFn,
@@ -371,6 +356,14 @@ function resolve(path: string): Handler | undefined {
   if (ns === 'layers' && n === 'dense') return layersDense;
   if (n === 'variable' && name !== 'Variable') return undefined;
   if (ns === 'train' && n.endsWith('optimizer')) return (call, fx) => optimizerCall(fx, call, n.replace(/optimizer$/, ''), 'tf1');
+  if (ns === 'train' && scheduleHandler(n, true)) return scheduleHandler(n, true);
+  if (ns === 'losses' || ns === 'compat.v1.losses') {
+    const h = TF1_LOSSES[n];
+    const k = kerasLossHandler(name);
+    // TF1's tf.losses.* (a scalar); in TF2 tf.losses is keras.losses.
+    if (h && k) return (call, fx) => (/compat\.v1/.test(call.written) || /\bplaceholder\s*\(|\bSession\s*\(|compat\.v1/.test(fx.text) ? h(call, fx) : k(call, fx));
+    if (h || k) return h ?? k;
+  }
   if (n === 'run' && ns === 'app') return runMain;
   if (CONVOLUTIONAL.has(n)) return refuseConv;
   const byName = BY_NAME[n];
@@ -415,3 +408,24 @@ export const tf1: FrameworkModule = {
   },
   trainingCalls: ['next_batch', 'run', 'minimize', 'apply_gradients'],
 };
+
+/**
+ * `tf.reshape(X, [-1, 784])`: the input placeholder reshaped is an input of the new shape (so an image-shaped
+ * placeholder flattened before the first layer is not noted as the wrong shape); anything else passes through.
+ */
+function reshapeInput(call: Call, fx: Fx): Val | undefined {
+  const p = nativeOf(call.args[0], PlaceholderV);
+  const shape = shapeOf(call.arg(1, 'shape')?.v);
+  if (p && shape) return native(new PlaceholderV(shape.map((d) => (d === -1 ? undefined : d)), p.span));
+  return passThrough(call, fx);
+}
+
+/** `tf.layers.flatten(X)` / `tf.contrib.layers.flatten(X)`: an image-shaped input placeholder flattened to one row per example. */
+function flattenInput(call: Call, fx: Fx): Val | undefined {
+  const p = nativeOf(call.args[0], PlaceholderV);
+  const rest = p?.shape?.slice(1);
+  if (p && rest && rest.length > 0 && rest.every((d) => d !== undefined)) {
+    return native(new PlaceholderV([p.shape![0], rest.reduce((a, d) => a * d!, 1)], p.span));
+  }
+  return passThrough(call, fx);
+}

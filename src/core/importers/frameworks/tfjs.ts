@@ -2,12 +2,17 @@
 // `tf.model({inputs, outputs})` with `.apply()`, `tf.initializers.*`, `tf.train.*` optimizers, `compile`
 // and `fit`; variables with tensor initial values for hand-written models.
 import { type Val, UNKNOWN, native, nativeOf, norm } from '../interpret';
-import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias, markLogits } from '../model';
+import { type Fx, ActivationLayerV, DataV, convTensor, InitTensorV, PassLayerV, TensorV, VarV, activate, asTensor, matmulValues, addBias } from '../model';
 import type { FrameworkModule, Handler } from './api';
 import {
-  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, sequential,
+  ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, regularizerCall, sequential,
   tensorInitializer,
 } from './common';
+import { LossFnV, lossNameOf, tfLosses } from './tfLoss';
+import { RAW_PIXELS } from '../programParts';
+
+/** `tf.metrics.categoricalCrossentropy(yTrue, yPred)`: tfjs-layers' loss per example. */
+const kerasLikeFunction = (name: string): Handler => (call, fx) => new LossFnV(lossNameOf(name)!, false, undefined, 'tfjs', call.expr, false).call(call, fx);
 
 const ID = 'tfjs';
 
@@ -34,7 +39,11 @@ function layerHandler(n: string, name: string): Handler | undefined {
   if (['flatten', 'inputlayer', 'reshape', 'dropout', 'input'].includes(n)) {
     return (call, fx) => {
       fx.session.looksLikeModel = true;
-      if (n === 'dropout') fx.note(call.expr, 'dropout is not part of the model spec: trained without it');
+      if (n === 'dropout') {
+        const r = call.arg(-1, 'rate')?.v;
+        if (r?.t === 'num') return native(new PassLayerV(n, call.expr, undefined, r.v));
+        fx.note(call.expr, `could not read the rate of this dropout (${fx.src(call.expr)}): trained without it`);
+      }
       return native(new PassLayerV(n, call.expr));
     };
   }
@@ -48,6 +57,17 @@ const variable: Handler = (call, fx) => {
   if (t) return native(new VarV(t.rec, t.shape, span, ID, fx.callStack));
   fx.note(call.argExprs[0] ?? call.expr, `could not read the initial value of this variable (${fx.src(call.argExprs[0] ?? call.expr)})`);
   return native(new VarV(undefined, undefined, span, ID, fx.callStack));
+};
+
+/**
+ * `tf.tensor2d(values, [n, 784])`: data whose values are not read here. Their scale becomes known when the program
+ * scales them (`.div(255)`); ten columns are one-hot labels.
+ */
+const tensorOfValues: Handler = (call) => {
+  const shape = call.args[1]?.t === 'list' ? call.args[1].items.map((x) => (x.t === 'num' ? x.v : undefined)) : [];
+  const width = shape.length >= 2 ? shape.slice(1).reduce<number | undefined>((p, x) => (p === undefined || x === undefined ? undefined : p * x), 1) : undefined;
+  const labels = width === 10;
+  return native(new DataV(shape[0], width, { scale: RAW_PIXELS, load: call.expr, train: true, unknownOrigin: true, labels, oneHot: labels }));
 };
 
 const add: Handler = (call, fx) => {
@@ -79,18 +99,22 @@ function resolve(path: string): Handler | undefined {
     };
     if (CONV_TENSOR_OPS.has(n)) return (call, fx) => convTensor(fx, call.expr, CONV_MESSAGE, call.args[0]);
     if (ACTIVATION_NAMES[n]) return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
+    if (['tensor', 'tensor2d', 'tensor4d', 'tensor3d'].includes(n)) return tensorOfValues;
+    if (n === 'onehot') return (call) => native(new DataV(undefined, 10, { scale: RAW_PIXELS, load: call.expr, train: true, labels: true, oneHot: true }));
     return (call, fx) => tensorInitializer(fx, call, name, true);
   }
   if (ns === 'layers') return layerHandler(n, name);
   if (ns === 'train') return (call, fx) => optimizerCall(fx, call, n, 'tfjs');
   if (ns === 'initializers') return (call) => initializerObject(call, name, 'tfjs-object');
-  if (ns === 'losses' && (n === 'softmaxcrossentropy' || n === 'sparsesoftmaxcrossentropy')) {
-    // tf.losses.softmaxCrossEntropy(labels, logits): the model's output is used as logits.
-    return (call) => {
-      markLogits(call.arg(1, 'logits')?.v);
-      return UNKNOWN;
-    };
+  if (ns === 'losses') {
+    // tf.losses.softmaxCrossEntropy(onehotLabels, logits, weights, labelSmoothing, reduction): averaged by default.
+    if (n === 'softmaxcrossentropy') return tfLosses({ loss: 'crossEntropy', from: 'logits' }, ['onehotlabels'], ['logits'], 4);
+    if (n === 'sigmoidcrossentropy') return tfLosses({ loss: 'binaryCrossEntropy', from: 'logits' }, ['multiclasslabels'], ['logits'], 4);
+    if (n === 'meansquarederror') return tfLosses({ loss: 'meanSquaredError', from: 'probabilities' }, ['labels'], ['predictions'], 3);
+    if (n === 'logloss') return tfLosses({ loss: 'binaryCrossEntropy', from: 'probabilities', logOffset: 1e-7 }, ['labels'], ['predictions'], 4);
   }
+  if (ns === 'regularizers') return (call) => regularizerCall(call, name, true);
+  if (ns === 'metrics' && lossNameOf(name)) return kerasLikeFunction(name);
   return undefined;
 }
 

@@ -1,10 +1,11 @@
 // PyTorch's initialisation semantics (torch.nn.init and nn.Linear.reset_parameters) as model-spec
 // initializers, exactly, and the other way round: a structured fix written back in PyTorch's idiom
 // (`nn.init.kaiming_normal_(self.fc1.weight, nonlinearity='relu')`, or `w.normal_(0, 0.0505)` where the
-// file wrote an in-place tensor method). fixes.ts calls renderTorchInitializer for the `torch-*` idioms.
-import type { Initializer } from '../../spec';
-import { explicitInitializer, formatNumber } from '../fixes';
-import type { InitializerSite } from '../types';
+// file wrote an in-place tensor method). importers/fixes.ts calls renderTorchInitializer for the `torch-*`
+// idioms; both take formatNumber / explicitInitializer from importers/initializers.ts (no import circle).
+import type { Initializer } from '../../../spec';
+import { explicitInitializer, formatNumber } from '../../initializers';
+import type { InitializerSite } from '../../types';
 
 /**
  * nn.Linear's default (reset_parameters): kaiming_uniform_(weight, a=√5) is U(±1/√fan_in), and the
