@@ -6,6 +6,8 @@
 //     alternating, median of BENCH_REPEATS (default 5), when .venv has torch;
 //   - `npm run bench -- ladder [options]`: the scaling ladder (three model sizes × every backend, paired with
 //     PyTorch, per-phase times, probe overhead, peak RSS): bench/ladder.ts, which lists its options;
+//   - `npm run bench -- sweep [options]`: K = 1, 2, 4, 6 variants of the seed MLP trained together against one
+//     run, paired, per backend (bench/sweep.ts, which lists its options);
 //   - `npm run bench -- groundtruth [--run-frameworks] [--only NAME,...] [--backend B]`: the faithful fixtures
 //     (test/fixtures/faithful) in TensorFlow / Keras / PyTorch / tfjs (bench/groundTruth.py) and in our trainer, read by
 //     our importer; the table goes to docs/groundTruth.md (bench/groundTruth.ts);
@@ -30,6 +32,10 @@ const only = process.argv.slice(2);
 
 const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
+if (only[0] === 'sweep') {
+  const r = spawnSync(process.execPath, ['out/bench/sweep.js', ...only.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 if (only[0] === 'ladder') {
   const r = spawnSync(process.execPath, ['out/bench/ladder.js', ...only.slice(1)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);

@@ -11,6 +11,7 @@ export class UsageError extends Error {}
 export const USAGE = `Usage:
   gradient-lens train [--preset NAME | --spec FILE | SOURCE_FILE] [options]
   gradient-lens train --compare seed [options]
+  gradient-lens train [--preset NAME | --spec FILE | SOURCE_FILE] --sweep init|learningRate|activation [options]
   gradient-lens check SOURCE_FILE [--json]
   gradient-lens presets
   gradient-lens --help | --version
@@ -24,6 +25,10 @@ Options for train:
   --spec FILE           a JSON model spec (docs/design.md, "Model spec")
   SOURCE_FILE           a model defined in TF1-style Python, Keras, PyTorch, tfjs JS/TS or a .json spec
   --compare seed        run the five seed presets and print them beside the seed's numbers
+  --sweep KIND          train variants of the model together and compare them: init (its own kernel
+                        initializer, zeros, N(0, 1), U(±0.01), glorotUniform, heNormal on the hidden
+                        layers), learningRate (× 0.1, × 1, × 10) or activation (relu, tanh, sigmoid,
+                        leakyRelu on the hidden layers); each variant's numbers are those it gets alone
   --steps N             override the spec's step count
   --seed N              override the spec's seed
   --backend B           auto (default) | tensorflow | wasm | cpu
@@ -43,7 +48,7 @@ docs/design.md in the repository.
 `;
 
 const OPTIONS = {
-  preset: { type: 'string' }, spec: { type: 'string' }, compare: { type: 'string' },
+  preset: { type: 'string' }, spec: { type: 'string' }, compare: { type: 'string' }, sweep: { type: 'string' },
   steps: { type: 'string' }, seed: { type: 'string' }, backend: { type: 'string', default: 'auto' },
   data: { type: 'string' }, 'probe-every': { type: 'string' }, 'eval-every': { type: 'string' },
   shuffle: { type: 'boolean', default: false }, json: { type: 'boolean', default: false },

@@ -10,7 +10,8 @@ import { PRESETS, findPreset, type Preset } from '../core/presets';
 import { cut, printable } from '../core/untrusted';
 import { checkTrainingMemory } from '../core/memory';
 import { describeProgram, messageForPeople, problemsText } from '../core/specText';
-import { UsageError } from './args';
+import { UsageError, nearest } from './args';
+import { SWEEP_KINDS, type SweepKind, type SweepVariant, sweepVariants } from '../core/sweepVariants';
 import { out, outJson, outLine, errLine } from './output';
 import { CHILD_ENV, STDERR_COLUMNS_ENV, isActiveBar, runInChild, setActiveBar, stderrIsTerminal } from './signals';
 import { ReadError, importModelFile, readSpecFile } from './reader';
@@ -148,9 +149,11 @@ async function trainOne(spec: ModelSpec, c: Common, source?: ImportResult & { fi
   }
 }
 
-export async function cmdTrain(positionals: string[], values: { preset?: string; spec?: string; compare?: string }, c: Common): Promise<number> {
+export async function cmdTrain(positionals: string[], values: { preset?: string; spec?: string; compare?: string; sweep?: string }, c: Common): Promise<number> {
   const chosen = [values.preset !== undefined, values.spec !== undefined, positionals.length > 0, values.compare !== undefined].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('give one of --preset, --spec, SOURCE_FILE or --compare');
+  if (values.sweep !== undefined && values.compare !== undefined) throw new UsageError('--sweep varies one model: give it with --preset, --spec or SOURCE_FILE, not --compare');
+  const sweep = values.sweep === undefined ? undefined : sweepKind(values.sweep);
   if (positionals.length > 1) throw new UsageError(`one source file at a time, got ${positionals.length}`);
 
   if (values.compare !== undefined) {
@@ -176,6 +179,7 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
     spec = preset.spec;
   }
   spec = withOverrides(spec, c);
+  const variants = sweep ? sweepVariantsOrUsage(spec, sweep) : undefined;
   // Only now, with the input checked: bad input gets its one line from this process.
   if (await shouldRunInChild(c)) return runInChild(c.argv);
   if (source) {
@@ -185,6 +189,7 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
     for (const n of source.deviations ?? []) errLine(cut(deviationLine(source.file, n), MAX_ERROR_LINE));
     for (const n of source.notes) errLine(cut(noteLine(source.file, n), MAX_ERROR_LINE));
   }
+  if (sweep && variants) return trainSweep(spec, sweep, variants, c, source);
   const summary = await trainOne(spec, c, source);
   if (c.json) {
     // the static findings and the deviations are part of the run's output (what the code shows, how the run differs)
@@ -223,6 +228,67 @@ export async function cmdTrain(positionals: string[], values: { preset?: string;
     for (const f of summary.findings) for (const line of findingLines(f, spec)) outLine(line);
   } else {
     outLine('No findings.');
+  }
+  return 0;
+}
+
+function sweepKind(raw: string): SweepKind {
+  const kind = SWEEP_KINDS.find((k) => k === raw);
+  if (kind) return kind;
+  const guess = nearest(raw, SWEEP_KINDS);
+  throw new UsageError(`--sweep takes ${SWEEP_KINDS.join(', ')}; got ${JSON.stringify(cut(raw, 40))}${guess ? ` (did you mean ${guess}?)` : ''}`);
+}
+
+function sweepVariantsOrUsage(spec: ModelSpec, kind: SweepKind): SweepVariant[] {
+  try {
+    return sweepVariants(spec, kind);
+  } catch (e) {
+    if (e instanceof RangeError) throw new UsageError(`--sweep ${kind}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** `train … --sweep KIND`: the variants trained together (core/sweep.ts), a table per variant or one JSON object. */
+async function trainSweep(spec: ModelSpec, kind: SweepKind, variants: SweepVariant[], c: Common, source?: ImportResult & { file: string }): Promise<number> {
+  const [{ loadMnistAsync }, { selectBackend }, { runSweepWithDiagnostics }] = await Promise.all([
+    import('../core/mnist'), import('../core/backend'), import('../core/sweepRun'),
+  ]);
+  const data = await loadMnistAsync(c.data);
+  const backend = await selectBackend(c.backend, {}, { nativePath: c.nativePath, threads: c.threads });
+  for (const v of variants) {
+    const mem = checkTrainingMemory(v.spec, backend.info.name, { probing: c.probeEvery !== 0, shuffle: c.shuffle });
+    if (!mem.ok) throw new UsageError(mem.message);
+  }
+  const bar = await progress(`${spec.name} × ${variants.length}`, spec.steps);
+  let summary: Awaited<ReturnType<typeof runSweepWithDiagnostics>>;
+  try {
+    summary = await runSweepWithDiagnostics(variants, {
+      backend, data, probeEvery: c.probeEvery, evalEvery: c.evalEvery, shuffle: c.shuffle,
+      // one bar for the set: variant 0's steps (together, every variant is at the same step)
+      onEvent: (k, e) => { if (k === 0) bar.update(e); },
+      source: source ? { file: source.file, layers: source.layers } : undefined,
+    });
+  } finally {
+    bar.stop();
+  }
+  if (c.json) {
+    outJson({ sweep: kind, spec, ...summary, ...(source ? { importNotes: source.notes } : {}) });
+    return 0;
+  }
+  const how = summary.together
+    ? `trained together (${summary.groups.length === variants.length ? 'in lockstep' : `first layers in ${summary.groups.length} shared product${summary.groups.length > 1 ? 's' : ''}`})`
+    : `trained one after another: ${summary.reason}`;
+  outLine(`Sweep of ${kind} on ${spec.name} (${describeArchitecture(spec)}), ${variants.length} variants on the ${summary.backend} backend, ${how}, ${(summary.trainMs / 1000).toFixed(2)} s:`);
+  outLine();
+  out(table([
+    ['variant', 'test accuracy', 'test loss', 'findings'],
+    ...summary.variants.map((v) => [v.label, fmt(v.testAccuracy), fmt(v.testLoss),
+      [...new Set(v.findings.filter((f) => f.severity !== 'info').map((f) => f.code))].join(', ') || '-']),
+  ]));
+  if (source?.notes.length) {
+    outLine();
+    outLine(`Import notes (${source.notes.length}; the models above are what was trained):`);
+    for (const n of source.notes) outLine(`  ${noteLine(source.file, n)}`);
   }
   return 0;
 }

@@ -67,7 +67,7 @@ export interface TrainResult {
 
 export const DEFAULT_PROBE_EVERY = 50;
 export const DEFAULT_PROBE_EXAMPLES = 256;
-const EVAL_CHUNK = 2000;
+export const EVAL_CHUNK = 2000;
 const LEAKY_RELU_ALPHA = 0.2; // tf.layers' leakyReLU default
 const SELU_ALPHA = 1.6732632423543772;
 const SELU_SCALE = 1.0507009873554805;
@@ -88,8 +88,8 @@ interface Pass {
   dropout?: ({ mask: Tensor2D; kept: Tensor2D } | undefined)[];
 }
 
-/** The network: variables, forward and backward. Owns every tensor it creates. */
-class Mlp {
+/** The network: variables, forward and backward. Owns every tensor it creates. (Exported for sweep.ts, which reuses its per-layer ops.) */
+export class Mlp {
   readonly params: ParamSet;
 
   /** matMul's transpose flags cost nothing on this backend (all but wasm). */
@@ -142,6 +142,32 @@ class Mlp {
     }
   }
 
+  /**
+   * One dense layer: a = activation(h · kernel + bias), per backend in its cheapest exact form. With keepPre, also
+   * the pre-activation z (a === z for a linear layer). The caller disposes what it gets.
+   */
+  dense(h: Tensor2D, kernel: Tensor2D, bias: Tensor1D, activation: Activation, keepPre: boolean): { a: Tensor2D; z?: Tensor2D } {
+    const tf = this.tf;
+    const fused = FUSED[activation];
+    if (this.unfusedForward) {
+      const m = this.native ? this.native.matMul(h, kernel, false, false) : tf.matMul(h, kernel);
+      const z = tf.add(m, bias) as Tensor2D;
+      m.dispose();
+      const a = this.activate(z, activation);
+      if (keepPre) return { a, z };
+      if (a !== z) z.dispose();
+      return { a };
+    }
+    if (!keepPre && fused) {
+      return { a: tf.fused.matMul({ a: h, b: kernel, bias, activation: fused, leakyreluAlpha: LEAKY_RELU_ALPHA }) as Tensor2D };
+    }
+    const z = tf.fused.matMul({ a: h, b: kernel, bias }) as Tensor2D;
+    const a = this.activate(z, activation);
+    if (keepPre) return { a, z };
+    if (a !== z) z.dispose(); // activations without a fused kernel (tanh, selu): z is ours to free
+    return { a };
+  }
+
   /** Forward pass. With keepPre, also returns each layer's pre-activation (probes). Caller disposes (except x). */
   forward(x: Tensor2D, keepPre: boolean, masks?: (Tensor2D | undefined)[]): Pass {
     const tf = this.tf;
@@ -151,26 +177,9 @@ class Mlp {
     const dropout: Pass['dropout'] = masks ? [] : undefined;
     this.spec.layers.forEach((spec, l) => {
       // the output layer's activation belongs to the head (objective.ts): here its output is its pre-activation
-      const layer = l === last ? { activation: 'linear' as Activation } : spec;
-      const h = outputs[l];
-      const fused = FUSED[layer.activation];
-      if (this.unfusedForward) {
-        const m = this.native ? this.native.matMul(h, this.kernels[l], false, false) : tf.matMul(h, this.kernels[l]);
-        const z = tf.add(m, this.biases[l]) as Tensor2D;
-        m.dispose();
-        const a = this.activate(z, layer.activation);
-        if (keepPre) pre.push(z);
-        else if (a !== z) z.dispose();
-        outputs.push(a);
-      } else if (!keepPre && fused) {
-        outputs.push(tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l], activation: fused, leakyreluAlpha: LEAKY_RELU_ALPHA }) as Tensor2D);
-      } else {
-        const z = tf.fused.matMul({ a: h, b: this.kernels[l], bias: this.biases[l] }) as Tensor2D;
-        const a = this.activate(z, layer.activation);
-        if (keepPre) pre.push(z);
-        else if (a !== z) z.dispose(); // activations without a fused kernel (tanh, selu): z is ours to free
-        outputs.push(a);
-      }
+      const { a, z } = this.dense(outputs[l], this.kernels[l], this.biases[l], l === last ? 'linear' : spec.activation, keepPre);
+      if (z) pre.push(z);
+      outputs.push(a);
       const mask = masks?.[l];
       if (mask && dropout) {
         const kept = outputs[l + 1];
@@ -186,7 +195,7 @@ class Mlp {
    * written in h). Per backend, the cheapest exact form: tensorflow's Step kernel is ≈ 30× slower than Sign, and
    * the wasm backend's comparisons (greater, where) ≈ 20× slower than its Step (docs/performance.md).
    */
-  private activationGrad(dh: Tensor2D, h: Tensor2D, activation: Activation): Tensor2D {
+  activationGrad(dh: Tensor2D, h: Tensor2D, activation: Activation): Tensor2D {
     const tf = this.tf;
     const native = this.backendName === 'tensorflow';
     switch (activation) {
@@ -206,7 +215,7 @@ class Mlp {
   }
 
   /** dLoss/dW = hᵀ · dz. */
-  private kernelGrad(h: Tensor2D, dz: Tensor2D): Tensor2D {
+  kernelGrad(h: Tensor2D, dz: Tensor2D): Tensor2D {
     const tf = this.tf;
     // wasm: an explicit transpose then a plain product. Its matMul with a transpose flag leaves XNNPACK for a
     // naive loop, ≈ 11× slower than the transpose itself; tensorflow and cpu take the flags for free.
@@ -215,7 +224,7 @@ class Mlp {
   }
 
   /** dLoss/dh = dz · Wᵀ, for a layer with `batch` rows, W of fanIn × units. */
-  private inputGrad(dz: Tensor2D, w: Tensor2D, batch: number): Tensor2D {
+  inputGrad(dz: Tensor2D, w: Tensor2D, batch: number): Tensor2D {
     const tf = this.tf;
     if (this.native) return this.native.matMul(dz, w, false, true);
     if (this.transposeFlags) return tf.matMul(dz, w, false, true);
@@ -226,6 +235,11 @@ class Mlp {
     // the cheaper one wins (≈ 8 ms less per 1024 × 1024 layer at batch 256).
     if (batch * (2 * n + k) < 2 * k * n) return tf.transpose(tf.matMul(w, tf.transpose(dz))) as Tensor2D;
     return tf.matMul(dz, tf.transpose(w));
+  }
+
+  /** dLoss/db = column sums of dz. */
+  biasGrad(dz: Tensor2D): Tensor {
+    return this.native ? this.native.biasGrad(dz) : this.tf.sum(dz, 0);
   }
 
   /** Gradients of the mean loss for every kernel and bias, given dLoss/dLogits. Returned tensors are the caller's. */
@@ -240,7 +254,7 @@ class Mlp {
       const hPrev = pass.outputs[l];
       tf.tidy(() => {
         kernels[l] = tf.keep(this.kernelGrad(hPrev, dz));
-        biases[l] = tf.keep(this.native ? this.native.biasGrad(dz) : tf.sum(dz, 0));
+        biases[l] = tf.keep(this.biasGrad(dz));
       });
       if (l > 0) {
         // through a dropout mask first (dh of the kept output), then the activation at its unmasked output
