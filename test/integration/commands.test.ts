@@ -33,7 +33,7 @@ describe('Gradient Lens command arguments and Custom… inputs', () => {
     assert.deepEqual(parseHiddenSizes(' 100 '), [100]);
     assert.match(parseHiddenSizes('100, abc') as string, /"abc" is not a layer size/);
     assert.match(parseHiddenSizes('0') as string, /"0" is not a layer size/);
-    assert.match(parseHiddenSizes('5000') as string, /"5000"/);
+    assert.match(parseHiddenSizes('70000') as string, /"70000"/); // above MAX_UNITS (65,536)
     assert.equal(parseLearningRate('0.5'), 0.5);
     assert.equal(parseLearningRate('1e-3'), 0.001);
     assert.equal(typeof parseLearningRate('0'), 'string');

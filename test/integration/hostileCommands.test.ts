@@ -79,7 +79,7 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     for (let i = 0; i < 10_000; i++) deep = { a: deep };
     await refused(undefined, 'gradientLens.train', [{ spec: cyclic }], /gradientLens\.train refused its arguments: the arguments are not plain data: nested more than 64 levels deep/);
     await refused(undefined, 'gradientLens.train', [{ spec: deep }], /gradientLens\.train refused its arguments: the arguments are not plain data/);
-    await refused(undefined, 'gradientLens.train', [{ spec: { layers: [{ units: 10, activation: 'softmax' }], optimizer: { type: 'constructor', learningRate: 1 } } }], /refused its arguments: invalid model spec: \$\.optimizer\.type/);
+    await refused(undefined, 'gradientLens.train', [{ spec: { layers: [{ units: 10, activation: 'softmax' }], optimizer: { type: 'constructor', learningRate: 1 } } }], /refused its arguments: invalid model spec: optimizer\.type/);
     await refused(undefined, 'gradientLens.train', [{ preset: 'seed-mlp-zeros', steps: 1e12 }], /"steps" must be a whole number/);
     await refused(undefined, 'gradientLens.train', [{ preset: 'seed-mlp-zeros', label: 'x'.repeat(10_000) }], /"label" must be a non-empty string of at most 200/);
     await refused(undefined, 'gradientLens.train', [{ preset: 'seed-mlp-zeros', exec: 'x' }], /unknown argument\(s\) "exec"/);

@@ -171,7 +171,7 @@ const CASES: Case[] = [
     file: 'torchprog_module_never_instantiated.py', layers: ['128 relu', '10 softmax'], objective: undefined, data: undefined,
     optimizer: { type: 'sgd', learningRate: 0.5 }, batch: 100, steps: 1000, sites: {},
     notes: [
-      /^Net is never instantiated in this file: read as Net\(n_in=784, n_hidden=128, n_out=10\), with its __init__ defaults$/,
+      /^Net is never instantiated in this file: read with the default values of its constructor's parameters \(n_in=784, n_hidden=128, n_out=10\)$/,
       /the output layer has no softmax/, /no optimizer found/, /no `DataLoader/, /no training loop found/,
     ],
   },

@@ -554,8 +554,9 @@ class Interpreter<S> implements Host<S> {
       if (this.called.has(f.node)) continue;
       if (f.owner && f.name === '__init__' && this.dialect === 'python') {
         // A class the file never instantiates (a model class for another file to use): one instance is made
-        // with the constructor's default values, as a call without arguments would.
-        this.instantiateUncalled(f.owner);
+        // with the constructor's default values, as a call without arguments would — when every parameter has one;
+        // else its sizes are not known, and the framework module that knows the class says which are missing.
+        if (f.params.every((p, k) => (k === 0 && (p.name === 'self' || p.name === 'cls')) || p.rest || p.dflt)) this.instantiateUncalled(f.owner);
         continue;
       }
       if (this.calledNames.has(f.name)) continue;

@@ -14,7 +14,8 @@ const toCategorical: Handler = (call) => {
   const n = call.arg(1, 'numclasses', 'nbclasses')?.v;
   const classes = n?.t === 'num' && Number.isInteger(n.v) && n.v > 0 ? n.v : labels ? MNIST_CLASSES : undefined;
   if (!labels && classes === undefined) return UNKNOWN;
-  const out: Val = native(new DataV(labels?.rows, classes));
+  // one-hot rows of the labels given: what a sparse_* loss then refuses (tfLoss.ts reads `info.oneHot`)
+  const out: Val = native(new DataV(labels?.rows, classes, labels?.info ? { ...labels.info, labels: true, oneHot: true } : undefined));
   return out;
 };
 
