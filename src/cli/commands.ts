@@ -272,7 +272,7 @@ async function trainSweep(spec: ModelSpec, kind: SweepKind, variants: SweepVaria
     bar.stop();
   }
   if (c.json) {
-    outJson({ sweep: kind, spec, ...summary, ...(source ? { importNotes: source.notes } : {}) });
+    outJson({ sweep: kind, spec, ...summary, ...(source ? { importNotes: source.notes, deviations: source.deviations ?? [] } : {}) });
     return 0;
   }
   const how = summary.together
@@ -289,6 +289,11 @@ async function trainSweep(spec: ModelSpec, kind: SweepKind, variants: SweepVaria
     outLine();
     outLine(`Import notes (${source.notes.length}; the models above are what was trained):`);
     for (const n of source.notes) outLine(`  ${noteLine(source.file, n)}`);
+  }
+  if (source?.deviations?.length) {
+    outLine();
+    outLine(`Where these runs differ from the program (${source.deviations.length}):`);
+    for (const n of source.deviations) outLine(`  ${deviationLine(source.file, n)}`);
   }
   return 0;
 }

@@ -10,7 +10,7 @@ import { loadMnist, type MnistData } from '../../src/core/mnist';
 import { parseSpec, type ModelSpec } from '../../src/core/spec';
 import { findPreset } from '../../src/core/presets';
 import { sweepVariants } from '../../src/core/sweepVariants';
-import { whyNotTogether } from '../../src/core/sweep';
+import { trainTogether, whyNotTogether } from '../../src/core/sweep';
 import { join } from 'node:path';
 import { cliJson, repoRoot, runCli, smallMlp } from './helpers';
 import { checkIdenticalToAlone } from './sweepChecks';
@@ -79,7 +79,7 @@ for (const name of ['wasm', 'cpu'] as const) {
   // The JS cpu backend is ≈ 25× slower than wasm: fewer steps there.
   const steps = name === 'wasm' ? 30 : 8;
 
-  test(`on ${name}: an init sweep (six variants, one shared first-layer product) gives each variant exactly its numbers alone`, async () => {
+  test(`on ${name}: an init sweep (six variants, one shared first-layer product; ${name === 'wasm' ? 'the later layers per variant' : 'the later layers stacked'}) gives each variant exactly its numbers alone`, async () => {
     const backend = await on(name);
     const specs = sweepVariants(small(steps), 'init').map((v) => v.spec);
     // wasm: the shared first layer with the later layers per variant (its default is lockstep); cpu: its default,
@@ -166,4 +166,23 @@ test('CLI: train SOURCE_FILE --sweep init prints a table of the variants with th
   const both = runCli(['train', '--compare', 'seed', '--sweep', 'init']);
   assert.equal(both.status, 2);
   assert.match(both.stderr, /not --compare/);
+});
+
+test('on wasm: a sweep stops between steps when asked: every variant ends at the same step, stopped, with its final evaluation', async () => {
+  const backend = await on('wasm');
+  const { tf } = backend;
+  const before = tf.memory().numTensors;
+  const stop = new AbortController();
+  const ends: { steps: number; stopped: boolean; testAccuracy: number }[] = [];
+  const r = await trainTogether(sweepVariants(small(50), 'init').map((v) => v.spec).slice(0, 3), {
+    backend, data, probeEvery: 10, signal: stop.signal, layout: 'concat',
+    onEvent: (k, e) => {
+      if (e.type === 'step' && k === 2 && e.step === 7) stop.abort();
+      if (e.type === 'end') ends[k] = e;
+    },
+  });
+  assert.equal(r.together, true);
+  assert.deepEqual(ends.map((e) => [e.steps, e.stopped]), [[7, true], [7, true], [7, true]]);
+  assert.ok(ends.every((e) => e.testAccuracy > 0));
+  assert.equal(tf.memory().numTensors, before);
 });
