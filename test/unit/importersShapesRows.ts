@@ -27,7 +27,7 @@ export const SHAPE_ROWS: Row[] = [
   },
   {
     file: 'tf1_animate_callback.py', language: 'python-tf1',
-    layers: [[200, 'sigmoid', TN(0.1)], [10, 'softmax', TN(0.1)]],
+    layers: [[200, 'sigmoid', TN(0.1)], [10, 'linear', TN(0.1)]],
     // datavis.animate(training_step, iterations=5000 + 1): the step function runs 5001 times; the
     // [None, 28, 28, 1] placeholder is flattened (tf.layers.flatten) before the first layer: no shape note.
     optimizer: TF1_ADAM(0.003), batch: 100, steps: 5001,
@@ -96,7 +96,7 @@ export const SHAPE_ROWS: Row[] = [
   {
     file: 'pytorch_loader_batch_one.py', language: 'pytorch',
     // MLP(28 * 28, HIDDEN, 10): the sizes come from the call site.
-    layers: [[64, 'relu', U(1 / 28), U(1 / 28)], [10, 'softmax', U(1 / 8), U(1 / 8)]], optimizer: sgd(0.01), batch: 1, steps: 1_000_000,
+    layers: [[64, 'relu', U(1 / 28), U(1 / 28)], [10, 'linear', U(1 / 8), U(1 / 8)]], optimizer: sgd(0.01), batch: 1, steps: 1_000_000,
     weights: ['nn.Linear(n_in, n_hidden)', 'nn.Linear(n_in, n_hidden)'],
     notes: [['loader = DataLoader(train_set)', /^this DataLoader has no batch_size: PyTorch's default batch size 1 is used$/]],
     // the PyTorch reader says it (its wording; STEP_LIMIT is the generic one)

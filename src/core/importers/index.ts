@@ -102,7 +102,13 @@ function importCode(fileName: string, text: string, kind: 'python' | 'js' | 'ts'
   if ('stop' in read_) return stopped(fileName, text, read_.language, read_.stop);
   const { it, session } = read_;
   const lost = modelLost(it, text);
-  if (lost) return lostResult(fileName, text, it.language, lost);
+  if (lost) {
+    // what the reader already said about why it found no layer (a class it could not instantiate) stays beside the refusal
+    const refused = lostResult(fileName, text, it.language, lost);
+    const lines = new LineMap(text);
+    refused.notes.push(...it.notes.map((n): ImportNote => ({ range: lines.range(n.span), message: n.message, severity: 'info' })));
+    return refused;
+  }
   if (!it.looksLikeModel) return undefined;
   const lines = new LineMap(text);
   const language: SourceLanguage = it.language;
