@@ -209,3 +209,18 @@ test('the set\'s commands: startSweep and exportComparison pass when well formed
   ];
   for (const m of bad) assert.equal(parseWebviewCommand(m), undefined, `accepted ${JSON.stringify(m).slice(0, 100)}`);
 });
+
+test('a run carries where it differs from the program (warnings): kept through the guard and the feed, bounded, and anything else refused', () => {
+  const feed = new NotificationFeed(() => 0);
+  const [start] = feed.beginRun({ runId: 'run-w', label: 'w', warnings: ['line 12: this loss is 100× the mean Gradient Lens trains: the run trains it without that factor'] });
+  const parsed = parseHostNotification(JSON.parse(JSON.stringify(start)));
+  assert.ok(parsed, describeRejected(start));
+  const store = new RunStore();
+  assert.ok(store.apply(parsed));
+  assert.deepEqual(store.get('run-w')!.warnings, ['line 12: this loss is 100× the mean Gradient Lens trains: the run trains it without that factor']);
+  const run = newRunState({ runId: 'run-x', label: 'x', startedAt: 0, warnings: Array.from({ length: 80 }, (_, i) => `w${i}`) });
+  assert.equal(run.warnings!.length, 50, 'at most MAX_RUN_WARNINGS');
+  assert.ok(isRunState(run));
+  assert.ok(!isRunState({ ...run, warnings: [42] }), 'a warning is a string');
+  assert.ok(!isRunState({ ...run, warnings: 'line 1' }), 'warnings are a list');
+});
