@@ -32,8 +32,7 @@ import { type MnistData, type MnistSplit, IMAGE_SIZE, batchImages, classShares }
 import { type ModelSpec, fanIn, parameterCount, NUM_CLASSES, objectiveOf, pixelTransform } from './spec';
 import { lossHead } from './objective';
 import { hasGradientExtras, scheduledRate } from './updateExtras';
-import { Rng } from './rng';
-import { DEFAULT_PROBE_EVERY, DEFAULT_PROBE_EXAMPLES, EVAL_CHUNK, Mlp, ResidentBatches, train, type PhaseTimes, type TrainResult, type TrainerOptions } from './trainer';
+import { BatchOrder, DEFAULT_PROBE_EVERY, DEFAULT_PROBE_EXAMPLES, EVAL_CHUNK, Mlp, ResidentBatches, train, trainingSplit, type PhaseTimes, type TrainResult, type TrainerOptions } from './trainer';
 
 /**
  * How the variants' layers are laid out: `stacked` — one first-layer product per group of variants with the same
@@ -241,10 +240,7 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
   const objectives = specs.map(objectiveOf);
   const outputActivations = specs.map((s) => s.layers[L - 1].activation);
   const pixels = pixelTransform(first);
-  const subset = first.data?.trainExamples;
-  const trainSplit: MnistSplit = subset !== undefined && subset < data.train.count
-    ? { images: data.train.images.subarray(0, subset * IMAGE_SIZE), labels: data.train.labels.subarray(0, subset), count: subset }
-    : data.train;
+  const trainSplit = trainingSplit(first, data.train);
   const N = trainSplit.count;
   const shuffle = first.data?.shuffle ?? opts.shuffle ?? false;
 
@@ -503,8 +499,7 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
       probeEvery: probeX ? probeEvery : 0, evalEvery, trainExamples: N, testExamples: data.test.count, probeExamples: probeX ? probeN : 0,
     }));
 
-    let order: Uint32Array | undefined;
-    let epoch = -1;
+    const batchOrder = new BatchOrder(trainSplit, first.seed, shuffle);
     const labelsBatch = new Uint8Array(B);
     const idx = new Uint32Array(B);
     let step = 0;
@@ -521,20 +516,7 @@ async function together(specs: readonly ModelSpec[], opts: SweepOptions): Promis
         break;
       }
       const tStep = clock();
-      for (let r = 0; r < B; r++) {
-        const k = step * B + r;
-        if (shuffle) {
-          const e = Math.floor(k / N);
-          if (e !== epoch) {
-            epoch = e;
-            order = Rng.derive(first.seed, 1000 + e).permutation(N);
-          }
-          idx[r] = order![k % N];
-        } else {
-          idx[r] = k % N;
-        }
-        labelsBatch[r] = trainSplit.labels[idx[r]];
-      }
+      batchOrder.fill(step, idx, labelsBatch);
       specs.forEach((s, k) => {
         if (s.optimizer.schedule) learningRates[k] = scheduledRate(s.optimizer.learningRate, s.optimizer.schedule, step);
       });

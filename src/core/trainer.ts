@@ -377,6 +377,45 @@ export class ResidentBatches {
   }
 }
 
+/** The program's own training subset (`fit(x[:5000], …)`): the first `spec.data.trainExamples` examples, else all. */
+export function trainingSplit(spec: ModelSpec, train: MnistSplit): MnistSplit {
+  const subset = spec.data?.trainExamples;
+  return subset !== undefined && subset < train.count
+    ? { images: train.images.subarray(0, subset * IMAGE_SIZE), labels: train.labels.subarray(0, subset), count: subset }
+    : train;
+}
+
+/**
+ * Which examples each step takes: in order (step k: examples kB … kB + B − 1, wrapping), or, shuffled, a fresh
+ * permutation of the split every epoch drawn from the spec's seed (the trainer and a sweep draw the same ones).
+ */
+export class BatchOrder {
+  private order: Uint32Array | undefined;
+  private epoch = -1;
+
+  constructor(private readonly split: MnistSplit, private readonly seed: number, private readonly shuffle: boolean) {}
+
+  /** Fills `idx` with step `step`'s example indices and `labels` with their labels. */
+  fill(step: number, idx: Uint32Array, labels: Uint8Array): void {
+    const B = idx.length;
+    const N = this.split.count;
+    for (let r = 0; r < B; r++) {
+      const k = step * B + r;
+      if (this.shuffle) {
+        const e = Math.floor(k / N);
+        if (e !== this.epoch) {
+          this.epoch = e;
+          this.order = Rng.derive(this.seed, 1000 + e).permutation(N);
+        }
+        idx[r] = this.order![k % N];
+      } else {
+        idx[r] = k % N;
+      }
+      labels[r] = this.split.labels[idx[r]];
+    }
+  }
+}
+
 /** Inverted dropout masks for one training step (0 or 1 / (1 − rate)), drawn from the spec's seed and the step. */
 function dropoutMasks(tf: TF, spec: ModelSpec, rates: number[], batch: number, step: number): (Tensor2D | undefined)[] {
   return rates.map((rate, l) => {
@@ -417,11 +456,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const objective = objectiveOf(spec);
   const outputActivation = spec.layers[L - 1].activation;
   const pixels = pixelTransform(spec);
-  // the program's own training subset (`fit(x[:5000], …)`): its first N examples
-  const subset = spec.data?.trainExamples;
-  const trainSplit: MnistSplit = subset !== undefined && subset < data.train.count
-    ? { images: data.train.images.subarray(0, subset * IMAGE_SIZE), labels: data.train.labels.subarray(0, subset), count: subset }
-    : data.train;
+  const trainSplit = trainingSplit(spec, data.train);
   const N = trainSplit.count;
   // the program's shuffling when it says (Keras fit, DataLoader(shuffle=True), next_batch), else the run's setting
   const shuffle = spec.data?.shuffle ?? opts.shuffle ?? false;
@@ -508,8 +543,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
     probeEvery: probeX ? probeEvery : 0, evalEvery, trainExamples: N, testExamples: data.test.count, probeExamples: probeX ? probeN : 0,
   });
 
-  let order: Uint32Array | undefined;
-  let epoch = -1;
+  const batchOrder = new BatchOrder(trainSplit, spec.seed, shuffle);
   const labelsBatch = new Uint8Array(B);
   const idx = new Uint32Array(B);
   let step = 0;
@@ -525,20 +559,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         break;
       }
       const tStep = clock();
-      for (let r = 0; r < B; r++) {
-        const k = step * B + r;
-        if (shuffle) {
-          const e = Math.floor(k / N);
-          if (e !== epoch) {
-            epoch = e;
-            order = Rng.derive(spec.seed, 1000 + e).permutation(N);
-          }
-          idx[r] = order![k % N];
-        } else {
-          idx[r] = k % N;
-        }
-        labelsBatch[r] = trainSplit.labels[idx[r]];
-      }
+      batchOrder.fill(step, idx, labelsBatch);
       if (schedule) {
         const rate = scheduledRate(spec.optimizer.learningRate, schedule, step);
         if (rate !== learningRate && !foldsLearningRate) model.params.setLearningRate(rate);
