@@ -13,8 +13,8 @@
 // Protocol: src/protocol/training.ts over Node IPC (JSON). One startTraining per process; the process
 // exits when the run has ended and its last message is flushed.
 import { attachSources, runWithDiagnostics } from '../core/run';
-import { selectBackend, BackendError } from '../core/backend';
-import { loadMnistAsync, DataError } from '../core/mnist';
+import { selectBackend, BackendError, type LoadedBackend } from '../core/backend';
+import { loadMnistAsync, DataError, type MnistData } from '../core/mnist';
 import { validateSpec } from '../core/spec';
 import { problemsText } from '../core/specText';
 import { ThresholdError } from '../core/diagnostics/thresholds';
@@ -26,6 +26,7 @@ import {
   isRunId,
   type HostToTrainerMessage,
   type StartTrainingCommand,
+  type TrainOptions,
   type TrainerProcessMessage,
 } from '../protocol/training';
 
@@ -61,6 +62,21 @@ async function finish(code: number): Promise<void> {
   process.exitCode = code;
 }
 
+/**
+ * MNIST and the backend a run trains with, announced to the host as they load (status messages); undefined when
+ * the run was stopped meanwhile. Shared by every kind of run this process starts.
+ */
+async function load(runId: string, options: TrainOptions, signal: AbortSignal): Promise<{ data: MnistData; backend: LoadedBackend } | undefined> {
+  await send({ type: 'status', runId, phase: 'loadingData', message: 'Loading MNIST…' });
+  // Asynchronous and abortable: a stop that arrives while the files are read is honoured at once.
+  const data = await loadMnistAsync(options.dataDir || undefined, signal);
+  if (signal.aborted) return undefined;
+  await send({ type: 'status', runId, phase: 'loadingBackend', message: `Loading the TensorFlow.js backend (${options.backend})…` });
+  const backend = await selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads });
+  if (signal.aborted) return undefined;
+  return { data, backend };
+}
+
 async function run(cmd: StartTrainingCommand): Promise<void> {
   const { runId, options } = cmd;
   const abort = new AbortController();
@@ -74,13 +90,9 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
       return finish(0);
     }
     const spec = parsed.spec;
-    await send({ type: 'status', runId, phase: 'loadingData', message: 'Loading MNIST…' });
-    // Asynchronous and abortable: a stop that arrives while the files are read is honoured at once.
-    const data = await loadMnistAsync(options.dataDir || undefined, abort.signal);
-    if (abort.signal.aborted) return finish(0);
-    await send({ type: 'status', runId, phase: 'loadingBackend', message: `Loading the TensorFlow.js backend (${options.backend})…` });
-    const backend = await selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads });
-    if (abort.signal.aborted) return finish(0);
+    const loaded = await load(runId, options, abort.signal);
+    if (!loaded) return finish(0);
+    const { data, backend } = loaded;
     const mem = checkTrainingMemory(spec, backend.info.name, { probing: options.probeEvery > 0, shuffle: options.shuffle });
     if (!mem.ok) await send({ type: 'warning', runId, kind: 'memory', message: mem.message });
     await send({ type: 'status', runId, phase: 'training', message: `Training on ${backend.info.name}…` });
