@@ -8,6 +8,7 @@ import { type ModelSpec, parameterCount } from './spec';
 import type { ProbeReport } from './diagnostics/types';
 import type { LayerSource, ProgramSites } from './importers/types';
 import { programSite } from './diagnostics/programFindings';
+import { withUpstreamLine } from './diagnostics/causes';
 import { startDiagnostics } from './diagnostics/engineThread';
 import { train, DEFAULT_PROBE_EVERY } from './trainer';
 import { SEVERITY_ORDER } from './findings';
@@ -45,8 +46,10 @@ export function attachSources(findings: Finding[], source: RunOptions['source'])
   return findings.map((f) => {
     const layer = source.layers.find((s) => s.layer === f.layer);
     const range = layer ? (layer.weights ?? layer.definition) : f.layer < 0 ? programSite(f.code, source.program) : undefined;
-    if (!range) return f;
-    return { ...f, source: { file: source.file, line: range.line, column: range.column, endLine: range.endLine, endColumn: range.endColumn } };
+    const upstream = typeof f.evidence.upstreamLayer === 'number' ? source.layers.find((s) => s.layer === f.evidence.upstreamLayer) : undefined;
+    const g = upstream ? { ...f, message: withUpstreamLine(f.message, (upstream.weights ?? upstream.definition).line) } : f;
+    if (!range) return g;
+    return { ...g, source: { file: source.file, line: range.line, column: range.column, endLine: range.endLine, endColumn: range.endColumn } };
   });
 }
 

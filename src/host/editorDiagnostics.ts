@@ -14,6 +14,7 @@ import type { Finding, Severity } from '../core/findings';
 import type { ReadOutcome, ReaderClient } from './readerClient';
 import { evidenceSentences } from '../core/evidenceText';
 import { inCausalOrder } from '../core/findingOrder';
+import { withUpstreamLine } from '../core/diagnostics/causes';
 
 export const DIAGNOSTIC_COLLECTION = 'gradient-lens';
 /** `Diagnostic.source` of static findings and notes / of findings from a training run. */
@@ -221,11 +222,16 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   findingDiagnostic(f: Finding, result: ImportResult | undefined, doc: vscode.TextDocument | undefined, uri: vscode.Uri, runtime: boolean): vscode.Diagnostic {
     const range = this.findingRange(f, result, doc, runtime);
     const when = runtime ? (f.firstStep === 0 ? ' (training run: from the start)' : ` (training run: from step ${f.firstStep})`) : '';
-    const d = new vscode.Diagnostic(range, `${f.message}${when}`, SEVERITY[f.severity] ?? vscode.DiagnosticSeverity.Information);
+    // Caused upstream: the causing layer's line as the file reads now, and a link to it.
+    const upstream = result && typeof f.evidence.upstreamLayer === 'number' ? result.layers[f.evidence.upstreamLayer] : undefined;
+    const upstreamRange = upstream ? upstream.weights ?? upstream.definition : undefined;
+    const message = upstreamRange ? withUpstreamLine(f.message, upstreamRange.line) : f.message;
+    const d = new vscode.Diagnostic(range, `${message}${when}`, SEVERITY[f.severity] ?? vscode.DiagnosticSeverity.Information);
     d.source = runtime ? RUNTIME_SOURCE : STATIC_SOURCE;
     d.code = this.codeFor(f.code, 'findings');
     const related: vscode.DiagnosticRelatedInformation[] = [];
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
+    if (upstreamRange) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, upstreamRange)), `the cause: this layer outputs ${f.evidence.upstreamOutputs === 'constant' ? 'the same values for every image' : 'only zeros'} (its findings carry the fix)`));
     for (const e of evidenceSentences(f, result?.spec.ok ? result.spec.spec : undefined)) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, range), `evidence: ${e}`));
     if (layer?.activation) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.activation)), "this layer's activation"));
     if (layer?.bias) related.push(new vscode.DiagnosticRelatedInformation(new vscode.Location(uri, toRange(doc, layer.bias)), "this layer's bias"));

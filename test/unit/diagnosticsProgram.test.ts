@@ -4,14 +4,15 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { programFindings, programCauses, mergeProgramFindings, cures, PROGRAM_CODES } from '../../src/core/diagnostics/programFindings';
-import { attributeUpstream, completeFixes, upstreamRoot } from '../../src/core/diagnostics/causes';
+import { attributeUpstream, completeFixes, upstreamRoot, withUpstreamLine } from '../../src/core/diagnostics/causes';
+import { attachSources } from '../../src/core/run';
 import type { LayerStats } from '../../src/core/diagnostics/layerStats';
 import { applyFix, fixProblem, FixError } from '../../src/core/fixes';
 import { isFix } from '../../src/protocol/webview';
 import { importSource } from '../../src/core/importers/index';
 import { parseSpec, type ModelSpec } from '../../src/core/spec';
 import type { Finding, Fix } from '../../src/core/findings';
-import type { ProgramFix, SourceRange } from '../../src/core/importers/types';
+import type { LayerSource, ProgramFix, SourceRange } from '../../src/core/importers/types';
 
 const L = (units: number, activation: string, kernelInitializer: unknown = 'glorotUniform', biasInitializer: unknown = 'zeros') => ({ units, activation, kernelInitializer, biasInitializer });
 const mlp = (out: string, extra: object = {}, opt: object = { type: 'sgd', learningRate: 0.5 }): ModelSpec => parseSpec({ name: 't', layers: [L(32, 'relu', 'heNormal'), L(10, out)], optimizer: opt, ...extra });
@@ -196,6 +197,13 @@ describe('cause across layers', () => {
     }
     assert.equal(out[2].evidence.cause, 'inputs-zero', 'the detector\'s own evidence stays');
     assert.deepEqual(out[3], fs[3], 'a zero gradient from the next layer\'s weights is not an input problem');
+    const at = (line: number): SourceRange => ({ line, column: 1, endLine: line, endColumn: 10 });
+    // Read from a file, the causing layer's line is named (attachSources), and an edited file renames it, not twice.
+    const [sourced] = attachSources([out[1]], { file: '/m.py', layers: [{ layer: 0, definition: at(9) }, { layer: 1, definition: at(10) }] as LayerSource[] });
+    assert.match(sourced.message, /because layer 1 \(16 relu\) \(line 9\) outputs only zeros on all 256 probe images/);
+    assert.equal(sourced.source?.line, 10);
+    assert.equal(withUpstreamLine(sourced.message, 12), sourced.message.replace('(line 9)', '(line 12)'));
+    assert.equal(withUpstreamLine(fs[0].message, 12), fs[0].message, 'a finding not caused upstream is left as it is');
   });
   test('complete fixes: constant kernels in several hidden layers → one layers fix for all of them', () => {
     const s = parseSpec({ name: 'z', layers: [L(8, 'tanh', 'zeros'), L(8, 'tanh', 'zeros'), L(8, 'relu', 'zeros', { type: 'constant', value: -1 }), L(10, 'softmax', 'zeros')], optimizer: { type: 'sgd', learningRate: 0.5 } });

@@ -64,6 +64,15 @@ export function attributeUpstream(fs: Finding[], stats: LayerStats[], spec: Mode
   });
 }
 
+/**
+ * A finding caused upstream ("— because W1 (100 relu) outputs only zeros …", diagnostics/causes.ts) names the line of
+ * the layer that causes it: "because W1 (100 relu) (line 9) outputs only zeros". Again with another line (the file
+ * was edited since): the line is replaced, not added.
+ */
+export function withUpstreamLine(message: string, line: number): string {
+  return message.replace(/( — because .+?)(?: \(line \d+\))? (outputs only zeros|outputs the same values)/s, `$1 (line ${line}) $2`);
+}
+
 const hiddenLayers = (spec: ModelSpec): number[] => spec.layers.slice(0, -1).map((_, i) => i);
 
 /** Every hidden layer whose weights start constant: the layers an initialisation cure must change together. */
