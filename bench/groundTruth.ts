@@ -296,10 +296,11 @@ very different accuracies from one initialisation to the next — in our trainer
 TF1 program 0.86–0.95, the PyTorch double softmax 0.74–0.82, the tfjs one 0.82–0.91 — so those rows compare means over
 the manifest's seeds (3 where listed) and a ✘ there within that spread is not a trainer difference by itself.
 
-A known spec difference: Keras 3's \`sparse_categorical_crossentropy\` with \`from_logits=False\` clips the output to
-[1e-7, 1 − 1e-7] and then normalises it (log, then softmax cross-entropy), while \`categorical_crossentropy\` normalises
-first and then clips — the only order the spec's objective (\`normalize\` + \`clip\`) says. On a linear output they
-differ (keras_logits_string_loss_adam; test/unit/faithful.test.ts has it as a todo test).
+Keras 3's \`sparse_categorical_crossentropy\` with \`from_logits=False\` clips the output to [1e-7, 1 − 1e-7] and then
+normalises it (log, then softmax cross-entropy), while \`categorical_crossentropy\` normalises first and then clips: the
+spec's objective says the sparse order with \`clipFirst\`, and the Keras reader sets it for the sparse loss. On a linear
+output the two orders differ (keras_logits_string_loss_adam: Keras 0.3907; ours 0.1290 in the categorical order, 0.3979
+in the sparse one; test/unit/faithful.test.ts checks the formula).
 
 ## Summary
 

@@ -193,6 +193,10 @@ function lossOnOutput(o: Float32Array, labels: ArrayLike<number>, n: number, obj
   for (let r = 0; r < n; r++) {
     const at = r * C;
     const y = labels[r];
+    if (obj.clipFirst && obj.loss === 'crossEntropy') {
+      sum = f(sum + clipThenNormalise(o, at, y, lo, hi, off, dOut));
+      continue;
+    }
     let total = 0;
     if (obj.normalize) for (let c = 0; c < C; c++) total = f(total + o[at + c]);
     for (let c = 0; c < C; c++) {
@@ -240,6 +244,35 @@ function lossOnOutput(o: Float32Array, labels: ArrayLike<number>, n: number, obj
     }
   }
   return { sum, count: obj.loss === 'crossEntropy' ? n : n * C };
+}
+
+/**
+ * One example of Keras's sparse_categorical_crossentropy from probabilities (keras/src/backend/tensorflow/nn.py):
+ * l = log(clip(o, lo, hi) + off), then tf.nn.sparse_softmax_cross_entropy_with_logits(l): logsumexp(l) − l_y, i.e.
+ * −log(clip(o_y) / Σ clip(o)). Gradient as TensorFlow's: dl = softmax(l) − onehot, do = dl / q inside [lo, hi], 0
+ * outside (clip_by_value's select). Float32 throughout. Returns the example's loss; writes dOut[at …] when given.
+ */
+function clipThenNormalise(o: ArrayLike<number>, at: number, y: number, lo: number, hi: number, off: number, dOut: Float32Array | undefined): number {
+  const q = new Float32Array(C);
+  const l = new Float32Array(C);
+  let m = -Infinity;
+  for (let c = 0; c < C; c++) {
+    const v = o[at + c];
+    q[c] = v < lo ? lo : v > hi ? hi : v;
+    l[c] = Math.log(f(q[c] + off));
+    if (l[c] > m) m = l[c];
+  }
+  let se = 0;
+  for (let c = 0; c < C; c++) se = f(se + Math.exp(f(l[c] - m)));
+  const loss = f(f(m + Math.log(se)) - l[y]);
+  if (dOut) {
+    for (let c = 0; c < C; c++) {
+      const v = o[at + c];
+      const dl = f(f(Math.exp(f(l[c] - m)) / se) - (c === y ? 1 : 0));
+      dOut[at + c] = v < lo || v > hi ? 0 : f(dl * f(1 / f(q[c] + off)));
+    }
+  }
+  return loss;
 }
 
 /**

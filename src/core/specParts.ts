@@ -32,6 +32,8 @@ export type LossInput = (typeof LOSS_INPUTS)[number];
  *    Keras on a softmax layer, the v1 default), else as written: `normalize` divides by the class sum first and
  *    `clip` bounds the probabilities (Keras `from_logits=False`: both, [1e-7, 1 − 1e-7]), `logOffset` is added
  *    inside the log (`tf.log(y + 1e-10)`); none of them: `log(0)` is −∞ and the loss NaN, as in TensorFlow.
+ *    `clipFirst` (with normalize and clip) clips before it normalises: −log(clip(o_y) / Σ clip(o)), computed as Keras's
+ *    sparse_categorical_crossentropy does (log of the clipped output, then the softmax cross-entropy of those logs).
  *  - binaryCrossEntropy per class against the one-hot labels, from `logits` (stable) or `probabilities` (clip, logOffset;
  *    or `logFloor`: each log is max(log(x), logFloor) and the gradient is PyTorch's (p − y) / max(p·(1 − p), 1e-12),
  *    as `nn.BCELoss` / `F.binary_cross_entropy` compute it with logFloor −100).
@@ -45,6 +47,8 @@ export interface ObjectiveSpec {
   fused?: boolean;
   normalize?: boolean;
   clip?: [number, number];
+  /** Clip, then normalise (Keras's sparse_categorical_crossentropy from probabilities); needs normalize and clip. */
+  clipFirst?: boolean;
   logOffset?: number;
   /** binaryCrossEntropy from probabilities only: logs clamped below at this value (PyTorch's BCELoss: −100), no clip or logOffset with it. */
   logFloor?: number;
@@ -135,7 +139,7 @@ export function validateObjective(v: unknown, path: string, problems: SpecProble
     return undefined;
   }
   const before = problems.length;
-  checkKeys(v, ['loss', 'from', 'fused', 'normalize', 'clip', 'logOffset', 'logFloor', 'reduction'], path, problems);
+  checkKeys(v, ['loss', 'from', 'fused', 'normalize', 'clip', 'clipFirst', 'logOffset', 'logFloor', 'reduction'], path, problems);
   const loss = own(v, 'loss');
   if (!isOneOf(LOSSES, loss)) problems.push({ path: `${path}.loss`, message: `must be one of ${LOSSES.join(', ')}, ${describe(loss)}` });
   const from = own(v, 'from') ?? (loss === 'meanSquaredError' ? 'probabilities' : undefined);
@@ -160,6 +164,11 @@ export function validateObjective(v: unknown, path: string, problems: SpecProble
   if (clip !== undefined) {
     if (!probabilityOptions) problems.push({ path: `${path}.clip`, message: 'only applies to a loss from probabilities' });
     else out.clip = validateClip(clip, `${path}.clip`, problems);
+  }
+  const clipFirst = own(v, 'clipFirst');
+  if (clipFirst !== undefined && bool(clipFirst, `${path}.clipFirst`, problems)) {
+    if (!out.normalize || !out.clip) problems.push({ path: `${path}.clipFirst`, message: 'clips before it normalises: it needs "normalize": true and a "clip"' });
+    else out.clipFirst = true;
   }
   const offset = own(v, 'logOffset');
   if (offset !== undefined) {

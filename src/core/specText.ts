@@ -55,7 +55,9 @@ export function describeProgram(spec: ModelSpec): string[] {
       loss = o.from === 'logits' ? 'cross-entropy from logits (log-softmax of the output)'
         : o.from === 'logProbabilities' ? 'negative log-likelihood (−output[label])'
         : o.fused ? 'cross-entropy from the softmax\'s logits (stable)'
-        : `−Σ y·log(${o.normalize ? 'normalised ' : ''}output${o.clip ? ` clipped to [${o.clip[0]}, ${o.clip[1]}]` : ''}${o.logOffset ? ` + ${o.logOffset}` : ''})`;
+        : o.clipFirst
+          ? `−log(output clipped to [${o.clip![0]}, ${o.clip![1]}], then normalised${o.logOffset ? ` + ${o.logOffset}` : ''})`
+          : `−Σ y·log(${o.normalize ? 'normalised ' : ''}output${o.clip ? ` clipped to [${o.clip[0]}, ${o.clip[1]}]` : ''}${o.logOffset ? ` + ${o.logOffset}` : ''})`;
     } else if (o.loss === 'meanSquaredError') {
       loss = 'mean squared error against one-hot labels';
     } else {

@@ -10,6 +10,8 @@
 // Nothing is skipped silently: the list of pending pairs and their outcomes is printed at the end.
 import { test, before, after, describe } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ObjectiveSpec } from '../../src/core/specParts';
+import { lossHead } from '../../src/core/objective';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
@@ -101,19 +103,20 @@ after(() => {
   for (const o of outcomes.filter((x) => !x.pending)) console.log(`  ${o.name}: ${o.result}`);
 });
 
-// Measured with the fixtures (docs/groundTruth.md, keras_logits_string_loss_adam: Keras 0.3907, ours as specified
-// 0.1290): Keras 3's sparse_categorical_crossentropy(from_logits=False) clips the output to [1e-7, 1 − 1e-7] first and
-// then normalises it (log, then softmax cross-entropy on the logs: −log(clip(o_y) / Σ clip(o))), while its
-// categorical_crossentropy normalises first and then clips — the only order the spec's objective (normalize + clip)
-// expresses (src/core/specParts.ts, objective.ts). On a linear output with negative entries the two differ. This
-// test states the Keras formula and fails until the spec can say the sparse form: a `todo`, reported, not failing.
-test('Keras 3 sparse categorical cross-entropy from probabilities (clip, then normalise) is what our objective computes', { todo: 'objective.ts normalises before clipping: the sparse Keras form is not expressible yet' }, async () => {
-  const { lossHead } = await import('../../src/core/objective');
+// Keras 3's sparse_categorical_crossentropy(from_logits=False) clips the output to [1e-7, 1 − 1e-7] first and then
+// normalises it (log, then softmax cross-entropy on the logs: −log(clip(o_y) / Σ clip(o))), while its
+// categorical_crossentropy normalises first and then clips: the objective's `clipFirst` says the sparse order. On a
+// linear output with negative entries the two differ (keras_logits_string_loss_adam: Keras 0.3907).
+test('Keras 3 sparse categorical cross-entropy from probabilities (clip, then normalise) is what our objective computes', () => {
   const z = new Float32Array([-0.5, 0.2, 0.3, -0.1, 0.05, 0.4, -0.2, 0.1, 0.25, -0.3]);
   const label = 2;
   const eps = 1e-7;
   const clipped = Array.from(z, (v) => Math.min(Math.max(v, eps), 1 - eps));
   const keras = -Math.log(clipped[label] / clipped.reduce((a, b) => a + b, 0));
-  const ours = lossHead(z, [label], 1, 'linear', { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [eps, 1 - eps], reduction: 'mean' }, false);
+  const objective: ObjectiveSpec = { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [eps, 1 - eps], reduction: 'mean' };
+  const ours = lossHead(z, [label], 1, 'linear', { ...objective, clipFirst: true }, false);
   assert.ok(Math.abs(ours.loss - keras) < 1e-4, `Keras ${keras.toFixed(6)}, ours ${ours.loss.toFixed(6)}`);
+  // the categorical order (normalise, then clip) is another number here: the test can tell them apart
+  const categorical = lossHead(z, [label], 1, 'linear', objective, false);
+  assert.ok(Math.abs(categorical.loss - keras) > 1e-2, `normalise-then-clip ${categorical.loss.toFixed(6)} vs Keras ${keras.toFixed(6)}`);
 });

@@ -68,6 +68,8 @@ const CE_LOGITS: ObjectiveSpec = { loss: 'crossEntropy', from: 'logits', reducti
 const KERAS_FUSED: ObjectiveSpec = { loss: 'crossEntropy', from: 'probabilities', fused: true, reduction: 'mean' };
 const CLIP7: [number, number] = [1e-7, 1 - 1e-7];
 const PROBS_CLIPPED: ObjectiveSpec = { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: CLIP7, reduction: 'mean' };
+/** Keras's sparse_categorical_crossentropy from probabilities: clip, then normalise (keras/src/backend/tensorflow/nn.py). */
+const PROBS_SPARSE = { ...PROBS_CLIPPED, clipFirst: true };
 const TUTORIAL_DATA: DataSpec = { divideBy: 255, shuffle: true };
 const NEW_LINE_SCALE = '\nx_train, x_test = x_train / 255.0, x_test / 255.0';
 const UNKNOWN_EXAMPLES = /^the number of training examples given to fit\(\) is not known here: the step count assumes the 60,000 MNIST training images$/;
@@ -558,8 +560,8 @@ const ROWS: Row[] = [
     findings: [['output-loss-mismatch', -1, 'model.compile(optimi']],
     layers: [[128, 'relu', 'glorotUniform'], [10, 'linear', 'glorotUniform']], optimizer: adam(0.001), batch: 32, steps: 3 * 1875,
     weights: ["Dense(128", 'tf.keras.layers.Dense(10)'], notes: [],
-    // Keras normalises and clips what it takes for probabilities.
-    data: { divideBy: 255, shuffle: true }, objective: PROBS_CLIPPED,
+    // Keras clips, then normalises what its sparse loss takes for probabilities.
+    data: { divideBy: 255, shuffle: true }, objective: PROBS_SPARSE,
     fixes: [['objective', /from_logits=True/, [["'sparse_categorical_crossentropy'", 'tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True)']]]],
   },
   {
@@ -582,7 +584,7 @@ const ROWS: Row[] = [
     findings: [['output-loss-mismatch', -1, 'model.compile(optimi']],
     layers: [[100, 'relu', 'glorotUniform'], [10, 'relu', 'glorotUniform']], optimizer: sgd(0.05), batch: 50, steps: 1200,
     weights: ["Dense(100", "Dense(10, activation='relu')"], notes: [],
-    data: { divideBy: 255, shuffle: true }, objective: PROBS_CLIPPED, sites: { outputActivation: "Dense(10, activation='relu')" },
+    data: { divideBy: 255, shuffle: true }, objective: PROBS_SPARSE, sites: { outputActivation: "Dense(10, activation='relu')" },
     fixes: [['objective', /softmax/, [["'relu'", "'softmax'"]]]],
   },
   {

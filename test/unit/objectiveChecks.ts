@@ -87,10 +87,14 @@ function referenceLoss(s: ModelSpec, x: Tensor2D, labels: number[], params: Tens
     count = n * 10;
   } else {
     let q = h;
-    if (o.normalize) q = tf.div(q, tf.sum(q, 1, true));
+    if (o.normalize && !o.clipFirst) q = tf.div(q, tf.sum(q, 1, true));
     if (o.clip) q = tf.clipByValue(q, o.clip[0], o.clip[1]);
     const off = o.logOffset ?? 0;
-    if (o.loss === 'crossEntropy') {
+    if (o.clipFirst) {
+      // Keras's sparse_categorical_crossentropy: log of the clipped output, then the softmax cross-entropy of the logs
+      elements = tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(tf.log(tf.add(q, off)))), 1));
+      count = n;
+    } else if (o.loss === 'crossEntropy') {
       elements = tf.neg(tf.sum(tf.mul(onehot, tf.log(tf.add(q, off))), 1));
       count = n;
     } else {
@@ -137,6 +141,8 @@ const heads: [string, Activation, Record<string, unknown> | undefined][] = [
   ['softmax → -Σ y log p as written, sum', 'softmax', { loss: 'crossEntropy', from: 'probabilities', reduction: 'sum' }],
   ['softmax → -Σ y log p, meanAll', 'softmax', { loss: 'crossEntropy', from: 'probabilities', reduction: 'meanAll' }],
   ['softmax → Keras from_logits=False (normalize, clip)', 'softmax', { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [1e-7, 1 - 1e-7] }],
+  ['linear → Keras sparse from_logits=False (clip, then normalise)', 'linear', { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [1e-7, 1 - 1e-7], clipFirst: true }],
+  ['softmax → Keras sparse from_logits=False (clip, then normalise)', 'softmax', { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [1e-7, 1 - 1e-7], clipFirst: true }],
   ['sigmoid → crossEntropy from probabilities, normalize + clip', 'sigmoid', { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [1e-7, 1 - 1e-7] }],
   ['softmax → log(p + 1e-10)', 'softmax', { loss: 'crossEntropy', from: 'probabilities', logOffset: 1e-10 }],
   ['logSoftmax → NLL', 'logSoftmax', { loss: 'crossEntropy', from: 'logProbabilities' }],

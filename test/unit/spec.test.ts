@@ -146,6 +146,11 @@ test('v2 parts: every mistake is named by its JSON path', () => {
   // options that do not apply to the loss are refused, not ignored
   const clipOnLogits = validateSpec({ layers: [{ units: 10, activation: 'linear' }], objective: { loss: 'crossEntropy', from: 'logits', clip: [0, 1] } });
   assert.ok(!clipOnLogits.ok && clipOnLogits.problems[0].path === '$.objective.clip');
+  // clipFirst orders the two: it needs both
+  const clipFirstAlone = validateSpec({ layers: [{ units: 10, activation: 'linear' }], objective: { loss: 'crossEntropy', from: 'probabilities', clip: [1e-7, 1 - 1e-7], clipFirst: true } });
+  assert.ok(!clipFirstAlone.ok && clipFirstAlone.problems[0].path === '$.objective.clipFirst' && /normalize/.test(clipFirstAlone.problems[0].message));
+  const sparse = validateSpec({ layers: [{ units: 10, activation: 'linear' }], objective: { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: [1e-7, 1 - 1e-7], clipFirst: true } });
+  assert.ok(sparse.ok && sparse.spec.objective?.clipFirst === true);
   assert.ok(!validateSpec({ layers: [{ units: 10, activation: 'softmax' }], optimizer: null }).ok, 'optimizer: null is not the default optimizer');
 });
 

@@ -66,6 +66,7 @@ export interface TermParts {
   fused?: boolean;
   normalize?: boolean;
   clip?: [number, number];
+  clipFirst?: boolean;
   logOffset?: number;
 }
 

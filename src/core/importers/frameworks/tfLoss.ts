@@ -226,6 +226,9 @@ export function frameworkParts(name: LossName, fromLogits: boolean, out: OutRef,
   if (keras && act === 'softmax') return { parts: { loss: 'crossEntropy', from: 'probabilities', fused: true }, activated };
   if (keras && act === 'sigmoid') return { parts: { loss: 'crossEntropy', from: 'logits' }, activated: false };
   if (fromLogits) return { parts: { loss: 'crossEntropy', from: 'logits' }, activated };
+  // Keras's sparse form clips, then normalises (log, then the softmax cross-entropy of the logs); the categorical form
+  // and tfjs-layers (which one-hot encodes the sparse labels) normalise, then clip.
+  if (keras && name === 'sparseCrossEntropy') return { parts: { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: KERAS_CLIP, clipFirst: true }, activated };
   return { parts: { loss: 'crossEntropy', from: 'probabilities', normalize: true, clip: KERAS_CLIP }, activated };
 }
 
