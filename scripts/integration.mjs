@@ -236,13 +236,45 @@ async function runPaletteCommand(page, title, shot) {
   throw new Error(`the Command Palette never listed "${title}"`);
 }
 
+/** Quick Open (Ctrl+P) → the workspace file `name`, shown in the active editor group. */
+async function openFile(page, name) {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ state: 'visible', timeout: 15_000 });
+  await row.click();
+  await groupWithTab(page, name).waitFor({ state: 'visible', timeout: 20_000 });
+}
+
+/** The Problems view, shown (Ctrl+Shift+M focuses it) with its rows; `shot`: its picture for media/walkthrough/. */
+async function problemsShot(page, name) {
+  await runPaletteCommand(page, 'Problems: Focus on Problems View');
+  const panel = page.locator('.part.panel').first();
+  const rows = panel.locator('.markers-panel .monaco-list-row');
+  await rows.first().waitFor({ state: 'visible', timeout: 15_000 });
+  // One row per finding: collapse everything (the related information under each), then open the file's row.
+  const collapse = panel.locator('.action-label[aria-label="Collapse All"]').first();
+  if (await collapse.isVisible()) {
+    await collapse.click();
+    await rows.first().click();
+    await page.keyboard.press('ArrowRight');
+  }
+  await page.waitForTimeout(500);
+  const texts = (await rows.allTextContents()).map((t) => t.trim().replace(/\s+/g, ' '));
+  await mediaShot(page, [panel], name, { maxWidth: 1400, maxHeight: 420, pad: 0 });
+  return texts;
+}
+
 const accuracyOf = (text) => Number.parseFloat((text ?? '').replace(/[^0-9.]/g, ''));
 
 const EXT_ID = 'gradient-lens.gradient-lens';
 const WALKTHROUGH = `${EXT_ID}#firstSteps`;
 const STEPS = ['openExample', 'seeWarning', 'train', 'compare'];
 /** Screenshots the walkthrough shows and the README lists (media/walkthrough/); refreshed with --update-media. */
-const MEDIA = ['example', 'editor-warning', 'panel', 'compare', 'sweep'];
+const MEDIA = ['example', 'editor-warning', 'problems-before', 'problems-after', 'hover-after', 'panel', 'compare', 'sweep'];
 const updateMedia = args.includes('--update-media');
 
 /** Each step's done state on the open walkthrough page, e.g. { openExample: true, … }. */
@@ -344,6 +376,7 @@ async function uiTest() {
   const profile = tempProfile('ui');
   const logFile = join(outDir, 'code-server-ui.log');
   rmSync(logFile, { force: true });
+  for (const m of MEDIA) rmSync(join(outDir, `media-${m}.png`), { force: true }); // only this run's pictures are copied
   const examplesDir = join(workspace, 'gradient-lens-examples');
   rmSync(examplesDir, { recursive: true, force: true });
   let server;
@@ -399,6 +432,10 @@ async function uiTest() {
       // The line numbers, W1's line and the hover above it.
       await mediaShot(page, [w1, hover], 'editor-warning', { maxWidth: 1000, maxHeight: 460, pad: 12, within: exampleGroup, left: exampleGroup.locator('.monaco-editor .margin').first() });
       await page.keyboard.press('Escape');
+      // The Problems view before the run: what the code shows, one entry per finding.
+      const problemsBefore = await problemsShot(page, 'problems-before');
+      log(`Problems before the run (${problemsBefore.length} rows): ${problemsBefore.join(' ‖ ').slice(0, 600)}`);
+      await runPaletteCommand(page, 'View: Hide Panel');
 
       // 3. Train MNIST MLP → "Model in mnist_mlp_zeros.py" (first, for the active editor) → the panel.
       await runPaletteCommand(page, 'Train MNIST MLP', 'ui-4-palette.png');
@@ -442,8 +479,21 @@ async function uiTest() {
       await scrollPanel(frame, '#findings-h');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-7-first-run.png') });
-      await mediaShot(page, dead.first(), 'panel', { maxWidth: 820, maxHeight: 560, within: panelGroup.locator('iframe.webview').first() });
+      // Elements inside the webview's nested frames give no bounding box here (Playwright times out): the panel is scrolled
+      // to them and its frame's visible top is the picture.
+      await mediaShot(page, panelGroup.locator('iframe.webview').first(), 'panel', { maxWidth: 820, maxHeight: 560 });
       log(`first run ${first.runId}: final accuracy ${first.value}, findings ${[...firstCodes].join(', ')}`);
+      // After the run: the Problems view (the run's findings replace their predictions: one entry per finding) and the
+      // hover on W1, led by the root cause.
+      const problemsAfter = await problemsShot(page, 'problems-after');
+      log(`Problems after the run (${problemsAfter.length} rows): ${problemsAfter.join(' ‖ ').slice(0, 900)}`);
+      await runPaletteCommand(page, 'View: Hide Panel');
+      await w1.hover({ position: { x: 90, y: 8 } });
+      const hoverAfter = page.locator('.monaco-hover', { hasText: 'training run' }).first();
+      await hoverAfter.waitFor({ state: 'visible', timeout: 15_000 }).catch(() => undefined);
+      await page.waitForTimeout(300);
+      await mediaShot(page, [w1, hoverAfter], 'hover-after', { maxWidth: 1000, maxHeight: 520, pad: 12, left: exampleGroup.locator('.monaco-editor .margin').first() }); // the hover reaches over the panel beside
+      await page.keyboard.press('Escape');
       if (!(first.value >= 0.1 && first.value <= 0.12)) throw new Error(`mnist_mlp_zeros.py final accuracy shown as ${first.value}, expected ≈ 0.11`);
       for (const c of ['dead-units', 'zero-gradient', 'collapsed-output']) if (!firstCodes.has(c)) throw new Error(`the panel lists no ${c} finding for the seed example (${[...firstCodes].join(', ')})`);
 
@@ -460,7 +510,7 @@ async function uiTest() {
       await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-8-compare.png') });
-      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'compare', { maxWidth: 900, maxHeight: 620, within: panelGroup.locator('iframe.webview').first() });
+      await mediaShot(page, panelGroup.locator('iframe.webview').first(), 'compare', { maxWidth: 900, maxHeight: 620 });
       log(`re-run ${second.runId} with the fix: final accuracy ${second.value}; runs shown: ${[...shown].join(', ')}`);
       if (!(second.value > 0.9)) throw new Error(`the re-run with the fix reached only ${second.value}`);
       if (!shown.has(first.runId) || !shown.has(second.runId)) throw new Error('the panel does not show both runs side by side');
@@ -486,10 +536,41 @@ async function uiTest() {
       await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-8b-sweep.png') });
-      await mediaShot(page, [frame.locator('[data-testid="differences"]'), frame.locator('[data-testid="loss-chart"]')], 'sweep', { maxWidth: 900, maxHeight: 640, within: panelGroup.locator('iframe.webview').first() });
+      await mediaShot(page, panelGroup.locator('iframe.webview').first(), 'sweep', { maxWidth: 900, maxHeight: 640 });
       await scrollPanel(frame, '[data-testid="layer-compare"]');
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(outDir, 'ui-8c-sweep-unit-maps.png') });
+
+      // 6. Issue 21's Keras case: the first layer alone zero-initialised (the second keeps Keras's default). Its run's
+      // findings of the layers after the first name it and offer no button; every fix button the panel shows for the
+      // run starts a re-run that learns (accuracy up by at least 0.05, as test/unit/fixCheck.test.ts requires).
+      await openFile(page, 'keras_first_zeros.py');
+      const kerasGroup = groupWithTab(page, 'keras_first_zeros.py');
+      await kerasGroup.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
+      const known = new Set((await finalAccuracies()).map((a) => a.runId));
+      await runPaletteCommand(page, 'Train MNIST MLP');
+      const kerasRow = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Model in keras_first_zeros.py' }).first();
+      await kerasRow.waitFor({ state: 'visible', timeout: 20_000 });
+      await kerasRow.click();
+      const keras = await waitForAccuracy((a) => !known.has(a.runId), 240_000, 'the keras_first_zeros.py run');
+      known.add(keras.runId);
+      const kerasFindings = frame.locator(`[data-testid="findings"][data-run-id="${keras.runId}"]`).first();
+      const downstream = kerasFindings.locator('[data-testid="finding"][data-layer="1"], [data-testid="finding"][data-layer="2"]');
+      const downstreamTexts = await downstream.allTextContents();
+      const downstreamButtons = await downstream.locator('[data-testid="rerun-fix"]').count();
+      log(`keras_first_zeros.py: ${keras.value}; layers 2–3: ${downstreamTexts.length} findings, ${downstreamButtons} fix buttons`);
+      if (downstreamTexts.length === 0) throw new Error('the Keras run shows no findings on the layers after the first');
+      if (downstreamButtons !== 0) throw new Error(`the layers after the first offer ${downstreamButtons} fix buttons of their own`);
+      for (const t of downstreamTexts) if (!/because Dense\(100\) \(layer 1\) \(100 relu\) \(line 11\) outputs only zeros/.test(t)) throw new Error(`a later layer's finding does not name the first layer as its cause: ${t.slice(0, 200)}`);
+      const labels = [...new Set((await kerasFindings.locator('[data-testid="rerun-fix"]').allTextContents()).map((t) => t.trim()))];
+      if (labels.length === 0) throw new Error('the Keras run offers no fix in the panel');
+      for (const label of labels) {
+        await kerasFindings.locator('[data-testid="rerun-fix"]', { hasText: label }).first().click();
+        const rerun = await waitForAccuracy((a) => !known.has(a.runId), 240_000, `the re-run "${label}"`);
+        known.add(rerun.runId);
+        log(`panel button "${label}": ${keras.value} → ${rerun.value}`);
+        if (!(rerun.value >= keras.value + 0.05)) throw new Error(`the panel's fix "${label}" re-ran at ${rerun.value} (from ${keras.value})`);
+      }
 
       // The walkthrough, opened again from Get Started: all four steps are done.
       await openWalkthroughFromGetStarted(page);
@@ -543,8 +624,9 @@ async function uiTest() {
     log(`PASSED ${what} (${Math.round((Date.now() - t0) / 1000)} s)`);
     if (updateMedia) {
       mkdirSync(join(root, 'media', 'walkthrough'), { recursive: true });
-      for (const m of MEDIA) copyFileSync(join(outDir, `media-${m}.png`), join(root, 'media', 'walkthrough', `${m}.png`));
-      log(`media/walkthrough/ updated from this run: ${MEDIA.map((m) => `${m}.png`).join(', ')}`);
+      const taken = MEDIA.filter((m) => existsSync(join(outDir, `media-${m}.png`)));
+      for (const m of taken) copyFileSync(join(outDir, `media-${m}.png`), join(root, 'media', 'walkthrough', `${m}.png`));
+      log(`media/walkthrough/ updated from this run: ${taken.map((m) => `${m}.png`).join(', ')}${taken.length < MEDIA.length ? `; NOT taken: ${MEDIA.filter((m) => !taken.includes(m)).join(', ')}` : ''}`);
     }
   } catch (e) {
     if (page) await page.screenshot({ path: join(outDir, 'ui-failure.png') }).catch(() => undefined);

@@ -130,6 +130,38 @@ describe('Gradient Lens editor features (diagnostics, quick fixes, CodeLens)', f
     await waitFor('the runtime findings to be cleared', () => ours(doc.uri, RUNTIME_SOURCE).length === 0, 10_000);
     await revertAndClose(doc);
   });
+  it("issue 21's Keras case: the first layer alone zero-initialised — its line gets the error and the fix, the layers after it name it and offer nothing", async function () {
+    if (!vscode.workspace.isTrusted) this.skip();
+    const doc = await open('keras_first_zeros.py');
+    const lines = doc.getText().split('\n');
+    const [first, second, output] = ['model.add(layers.Dense(100, activation="relu", input_shape', 'model.add(layers.Dense(100, activation="relu"))', 'model.add(layers.Dense(10,']
+      .map((p) => lines.findIndex((l) => l.startsWith(p)));
+    assert.ok(first >= 0 && second > first && output > second, `the three Dense lines: ${first}, ${second}, ${output}`);
+    await waitFor('the static findings on the first layer', () => findingsOn(doc.uri, first).length >= 1);
+    await vscode.commands.executeCommand('gradientLens.trainFile', doc.uri, { ifRunning: 'replace' });
+    const onLine = (l: number): vscode.Diagnostic[] => ours(doc.uri, RUNTIME_SOURCE).filter((d) => d.range.start.line === l);
+    await waitFor("the run's findings on all three layers", () => onLine(first).length && onLine(second).length && onLine(output).length, 150_000);
+    // One diagnostic per finding: no code twice on a line (a static finding and its run's twin are one).
+    const all = vscode.languages.getDiagnostics(doc.uri).filter((d) => d.source === STATIC_SOURCE || d.source === RUNTIME_SOURCE);
+    const keys = all.map((d) => `${codeOf(d)}@${d.range.start.line}`);
+    assert.equal(new Set(keys).size, keys.length, `one diagnostic per finding: ${keys.join(', ')}`);
+    // The first layer's line: the error, with a quick fix that rewrites that line's initializer.
+    const dead = onLine(first).find((d) => codeOf(d) === 'dead-units');
+    assert.ok(dead, `findings on line ${first + 1}: ${onLine(first).map(codeOf).join(', ')}`);
+    assert.equal(dead.severity, vscode.DiagnosticSeverity.Error);
+    const fixes = (await quickFixes(doc.uri, dead.range)).filter((a) => a.edit);
+    assert.ok(fixes.some((a) => /He normal/.test(a.title)), `quick fixes on the first layer: ${fixes.map((a) => a.title).join(' | ')}`);
+    // The layers after it: "because … (line N) outputs only zeros", a link to that line, and nothing to apply.
+    for (const l of [second, output]) {
+      for (const d of onLine(l)) {
+        assert.match(d.message, new RegExp(`because Dense\\(100\\) \\(layer 1\\) \\(100 relu\\) \\(line ${first + 1}\\) outputs only zeros`), `line ${l + 1}: ${d.message}`);
+        assert.ok((d.relatedInformation ?? []).some((r) => r.location.range.start.line === first && /the cause/.test(r.message)), `line ${l + 1}: related information points at line ${first + 1}`);
+        const actions = (await quickFixes(doc.uri, d.range)).filter((a) => a.diagnostics?.some((x) => x.source === RUNTIME_SOURCE || x.source === STATIC_SOURCE));
+        assert.deepEqual(actions.map((a) => a.title), [], `line ${l + 1} offers nothing of its own`);
+      }
+    }
+    await revertAndClose(doc);
+  });
   it('a TF1 file with weights in a dict of zeros: the warning on the dict entry, a run puts dead-units there, the quick fix rewrites it', async function () {
     const doc = await open('programs/tf1_dict_zeros.py');
     const entry = doc.getText().split('\n').findIndex((l) => l.trimStart().startsWith("'hidden': tf.Variable(tf.zeros([784, 100]))"));
