@@ -38,10 +38,13 @@ export class GradientLensCodeActions implements vscode.CodeActionProvider {
   private findingFor(d: vscode.Diagnostic, doc: vscode.TextDocument, result: ImportResult): Finding | undefined {
     const code = codeOf(d);
     const pool = d.source === RUNTIME_SOURCE ? this.diagnostics.runtimeFindings(doc.uri) : result.staticFindings;
+    // where editorDiagnostics puts it: the layer's weights; a whole-model finding on its program site (the static
+    // twin's, or the one it carries), else on the model
     const onLine = (f: Finding): boolean => {
       const l = f.layer >= 0 ? result.layers[f.layer] : undefined;
-      const r = l ? l.weights ?? l.definition : result.modelRange;
-      return r !== undefined && r.line - 1 === d.range.start.line;
+      if (l) return (l.weights ?? l.definition).line - 1 === d.range.start.line;
+      const twin = result.staticFindings.find((g) => g.code === f.code && g.layer < 0 && g.source);
+      return [twin?.source?.line, f.source?.line, result.modelRange?.line].some((line) => line !== undefined && line - 1 === d.range.start.line);
     };
     const same = pool.filter((f) => f.code === code);
     return same.find(onLine) ?? (same.length === 1 ? same[0] : undefined);

@@ -96,7 +96,8 @@ test('seed-mlp-zeros stream (mocked acquireVsCodeApi): the panel says ready, the
   const evalTable = tables.filter({ has: page.locator('caption', { hasText: 'test accuracy per evaluation' }) });
   assert.equal(await evalTable.locator('tbody tr').count(), evals, `captions: ${captions.join(' | ')}`);
   const layerTable = tables.filter({ has: page.locator('caption', { hasText: 'layers at probe step 1000' }) });
-  assert.deepEqual(await layerTable.locator('tbody tr').first().locator('td').allTextContents(), ['0', '100', 'relu', '100', '1', '0', '0']);
+  // the layer as people (and the source) name it (layerTitle), not its 0-based index
+  assert.deepEqual(await layerTable.locator('tbody tr').first().locator('td').allTextContents(), ['layer 1 (100 relu)', '100', 'relu', '100', '1', '0', '0']);
   const lossRows = await tables.filter({ has: page.locator('caption', { hasText: 'training loss' }) }).locator('tbody tr').count();
   assert.ok(lossRows >= 50 && lossRows <= 52, `${lossRows} loss rows`);
   await page.locator('[data-testid="data-tables"] summary').click();
