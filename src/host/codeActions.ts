@@ -1,13 +1,14 @@
 // Quick fixes for Gradient Lens diagnostics (code-actions-sample style): context.diagnostics is
 // filtered by our source and codes, each finding's structured fixes become edits in the file's own
-// idiom (core/importers/fixes.ts), `action.diagnostics` links them, and exactly one action — the
+// idiom (core/importers/fixEdits.ts: a program fix its reader-written edits, a `layers` fix every layer's edit, in
+// one WorkspaceEdit), `action.diagnostics` links them, and exactly one action — the
 // first fix that has an edit — is preferred. Each diagnostic also gets "Fix and re-train", which
 // applies that fix and trains the file again.
 import * as vscode from 'vscode';
 import { applyFix, fixKey, fixProblem } from '../core/fixes';
 import { preview } from '../core/untrusted';
 import type { Finding, Fix } from '../core/findings';
-import { fixToEdit } from '../core/importers/fixes';
+import { fixToEdits } from '../core/importers/fixEdits';
 import type { ImportResult, TextEdit } from '../core/importers/types';
 import { type EditorDeps, type EditorDiagnostics, MODEL_SELECTOR, RUNTIME_SOURCE, STATIC_SOURCE, toRange } from './editorDiagnostics';
 
@@ -19,11 +20,14 @@ const codeOf = (d: vscode.Diagnostic): string | undefined => {
   return typeof c === 'object' ? String(c.value) : String(c);
 };
 
-function toWorkspaceEdit(doc: vscode.TextDocument, edit: TextEdit): vscode.WorkspaceEdit {
+/** One WorkspaceEdit with every edit of a fix (fixToEdits has checked that they do not overlap). */
+function toWorkspaceEdit(doc: vscode.TextDocument, edits: readonly TextEdit[]): vscode.WorkspaceEdit {
   const we = new vscode.WorkspaceEdit();
-  we.replace(doc.uri, toRange(doc, edit.range), edit.newText);
+  for (const edit of edits) we.replace(doc.uri, toRange(doc, edit.range), edit.newText);
   return we;
 }
+
+const editsKey = (edits: readonly TextEdit[]): string => edits.map((e) => `${e.range.line}:${e.range.column}:${e.range.endLine}:${e.range.endColumn}:${e.newText}`).join('\u0000');
 
 export class GradientLensCodeActions implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };
@@ -34,10 +38,13 @@ export class GradientLensCodeActions implements vscode.CodeActionProvider {
   private findingFor(d: vscode.Diagnostic, doc: vscode.TextDocument, result: ImportResult): Finding | undefined {
     const code = codeOf(d);
     const pool = d.source === RUNTIME_SOURCE ? this.diagnostics.runtimeFindings(doc.uri) : result.staticFindings;
+    // where editorDiagnostics puts it: the layer's weights; a whole-model finding on its program site (the static
+    // twin's, or the one it carries), else on the model
     const onLine = (f: Finding): boolean => {
       const l = f.layer >= 0 ? result.layers[f.layer] : undefined;
-      const r = l ? l.weights ?? l.definition : result.modelRange;
-      return r !== undefined && r.line - 1 === d.range.start.line;
+      if (l) return (l.weights ?? l.definition).line - 1 === d.range.start.line;
+      const twin = result.staticFindings.find((g) => g.code === f.code && g.layer < 0 && g.source);
+      return [twin?.source?.line, f.source?.line, result.modelRange?.line].some((line) => line !== undefined && line - 1 === d.range.start.line);
     };
     const same = pool.filter((f) => f.code === code);
     return same.find(onLine) ?? (same.length === 1 ? same[0] : undefined);
@@ -60,17 +67,17 @@ export class GradientLensCodeActions implements vscode.CodeActionProvider {
       if (!finding) continue;
       let retrainFix: Fix | undefined;
       for (const fix of finding.fixes) {
-        const edit = fixToEdit(result, text, fix);
-        if (!edit) continue;
+        const edits = fixToEdits(result, text, fix);
+        if (!edits) continue;
         retrainFix ??= fix;
-        const key = `${edit.range.line}:${edit.range.column}:${edit.range.endLine}:${edit.range.endColumn}:${edit.newText}`;
+        const key = editsKey(edits);
         const existing = byEdit.get(key);
         if (existing) {
           existing.diagnostics = [...(existing.diagnostics ?? []), d];
           continue;
         }
         const action = new vscode.CodeAction(fix.label, vscode.CodeActionKind.QuickFix);
-        action.edit = toWorkspaceEdit(doc, edit);
+        action.edit = toWorkspaceEdit(doc, edits);
         action.diagnostics = [d];
         if (!preferred) {
           action.isPreferred = true;
@@ -132,9 +139,9 @@ export async function fixAndRetrain(diagnostics: EditorDiagnostics, deps: Editor
   if (!offeredFixes(diagnostics, doc.uri, result).has(fixKey(fix))) {
     return refuse(`no current finding of ${vscode.workspace.asRelativePath(doc.uri)} offers the fix ${preview(fixArg, 200)}`, 'was given a fix that no current finding of this file offers; nothing was changed (see the log).');
   }
-  const edit = fixToEdit(result, doc.getText(), fix);
-  if (edit) {
-    const applied = await vscode.workspace.applyEdit(toWorkspaceEdit(doc, edit));
+  const edits = fixToEdits(result, doc.getText(), fix);
+  if (edits) {
+    const applied = await vscode.workspace.applyEdit(toWorkspaceEdit(doc, edits));
     if (!applied) {
       void vscode.window.showErrorMessage('Gradient Lens: the fix could not be applied to the file.');
       return undefined;

@@ -6,7 +6,6 @@ import { isAbsolute } from 'node:path';
 import { PRESETS, findPreset } from '../core/presets';
 import { validateSpec } from '../core/spec';
 import { cut, own, plainJson, preview } from '../core/untrusted';
-import type { LayerSource } from '../core/importers/types';
 import type { Finding } from '../core/findings';
 import type { ReadOutcome } from './readerClient';
 import type { Config } from './config';
@@ -16,6 +15,7 @@ import type { NativeBackend, SetupResult } from './nativeSetup';
 import type { ExampleOpener } from './examples';
 import { SWEEP_COMMANDS, runSweepCommand } from './sweepCommands';
 import { problemsText } from '../core/specText';
+import { trainSourceOf } from '../protocol/training';
 
 /** What the editor features (src/host/editorDiagnostics.ts) give back to the extension. */
 export interface EditorFeaturesLike {
@@ -128,7 +128,8 @@ async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunReq
   const previous = [...ctx.runs.allRuns].reverse().find((r) => r.sourceFile === choice.sourceFile && r.status === 'finished');
   return ctx.runs.start({
     ...choice, ifRunning, compareWithRunId: previous?.runId,
-    source: imported ? { file: doc.uri.fsPath, layers: imported.layers as LayerSource[] } : undefined,
+    // the run's program findings land on the program's lines and offer its own cures (the reader's edits)
+    source: imported ? trainSourceOf(doc.uri.fsPath, imported) : undefined,
   });
 }
 

@@ -211,6 +211,8 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     if (runtime && f.layer < 0) {
       const twin = result?.staticFindings.find((g) => g.code === f.code && g.layer < 0 && g.source);
       if (twin?.source) return carried(twin.source);
+      // no static twin: the program site the run itself carries (the run is given the program's sites)
+      if (f.source) return carried(f.source);
     }
     const layer = result && f.layer >= 0 ? result.layers[f.layer] : undefined;
     const r = layer ? layer.weights ?? layer.definition : f.layer < 0 && result?.modelRange ? result.modelRange : undefined;

@@ -18,6 +18,7 @@ import {
 import type { Fix } from '../core/findings';
 import { type ModelSpec, validateSpec } from '../core/spec';
 import { applyFix, fixKey } from '../core/fixes';
+import { messageWithEvidenceText, runForExport } from './findingWords';
 
 /** Implemented by the extension's run manager. */
 export interface PanelHost {
@@ -158,7 +159,9 @@ export class TrainingPanel {
     }
     if (msg.type === 'probe') this.rememberFixes(msg.runId, msg.report.findings.flatMap((f) => f.fixes));
     if (msg.type === 'finished') this.rememberFixes(msg.runId, msg.findings.flatMap((f) => f.fixes));
-    this.emit(this.feed.trainerMessage(msg));
+    // the evidence in words (the webview cannot import core), the layers named as the run's spec names them
+    const words = msg.type === 'probe' || msg.type === 'finished' ? messageWithEvidenceText(msg, this.validSpec(msg.runId)) : msg;
+    this.emit(this.feed.trainerMessage(words));
   }
 
   endRun(runId: string, outcome: { status: 'finished' | 'stopped' | 'error'; message?: string }): void {
@@ -194,6 +197,14 @@ export class TrainingPanel {
     if (dropped.length) this.log(`revive: dropped ${dropped.join('; ')} from the saved panel state`);
     this.store.apply(DidSnapshotNotification.create(saved));
     for (const r of this.store.runs) this.restored.add(r.runId);
+  }
+
+  /** The run's spec when it is a valid one (the start event's; before it, the one asked for, if valid). */
+  private validSpec(runId: string): ModelSpec | undefined {
+    const spec = this.store.get(runId)?.spec;
+    if (!spec) return undefined;
+    const checked = validateSpec(spec);
+    return checked.ok ? checked.spec : undefined;
   }
 
   private rememberFixes(runId: string, fixes: Fix[]): void {
@@ -351,7 +362,8 @@ export class TrainingPanel {
       title: 'Export run as JSON', filters: { JSON: ['json'] }, defaultUri: this.defaultExportUri(run, 'json'),
     });
     if (!uri) return;
-    const body = { exportedBy: 'Gradient Lens', version: 1, exportedAt: new Date().toISOString(), run };
+    // the raw evidence keys, as the CLI's --json has them (the sentences are the panel's)
+    const body = { exportedBy: 'Gradient Lens', version: 1, exportedAt: new Date().toISOString(), run: runForExport(run) };
     await vscode.workspace.fs.writeFile(uri, Buffer.from(JSON.stringify(body, null, 2) + '\n', 'utf8'));
     void vscode.window.showInformationMessage(`Gradient Lens: exported ${run.label} to ${uri.fsPath}`);
   }

@@ -4,8 +4,9 @@
 // `unknown` until its guard accepts it.
 import type { TrainingEvent, BackendRequest } from '../core/events';
 import type { ProbeReport } from '../core/diagnostics/types';
-import type { Finding } from '../core/findings';
-import type { LayerSource } from '../core/importers/types';
+import type { Finding, Fix } from '../core/findings';
+import type { ImportResult, LayerSource, ProgramSites } from '../core/importers/types';
+import { isFix } from './webview';
 
 export interface TrainOptions {
   backend: BackendRequest;
@@ -16,13 +17,38 @@ export interface TrainOptions {
   /** Detector threshold overrides (gradientLens.thresholds.*). */
   thresholds?: Record<string, number>;
   shuffle?: boolean;
-  /** The source file the spec was imported from and its layers' positions: findings get `source`. */
-  source?: { file: string; layers: LayerSource[] };
+  /**
+   * The source file the spec was imported from and its layers' positions: findings get `source`. With `program`
+   * (where the program's parts are written) and `programFixes` (the cures the reader wrote edits for), the run's
+   * program findings (unscaled-input, unstable-loss, output-loss-mismatch…) land on the scaling / loss line and
+   * offer the program's own fixes instead of spec-level ones.
+   */
+  source?: TrainSource;
   /** Where @tensorflow/tfjs-node is installed (gradientLens.nativeBackendPath, or the set-up's folder in global storage); undefined: next to the bundle. */
   nativeBackendPath?: string;
   /** TensorFlow intra-op threads (gradientLens.trainingProcess.threads); 0 or undefined: the measured rule. */
   nativeThreads?: number;
 }
+
+export interface TrainSource {
+  file: string;
+  layers: LayerSource[];
+  program?: ProgramSites;
+  programFixes?: Fix[];
+}
+
+/** The most program fixes a run is given (a reader writes a handful). */
+export const MAX_PROGRAM_FIXES = 32;
+
+/** What a run of a file is told about its source (the reader's result for `file`): layers, program sites, program fixes. */
+export function trainSourceOf(file: string, imported: Pick<ImportResult, 'layers' | 'program' | 'programFixes'>): TrainSource {
+  return {
+    file, layers: imported.layers,
+    ...(imported.program ? { program: imported.program } : {}),
+    ...(imported.programFixes ? { programFixes: imported.programFixes.slice(0, MAX_PROGRAM_FIXES).map((p) => p.fix) } : {}),
+  };
+}
+const PROGRAM_SITE_KEYS = ['input', 'loss', 'outputActivation', 'reduction', 'loop', 'optimizer'];
 
 export interface StartTrainingCommand {
   type: 'startTraining';
@@ -100,6 +126,25 @@ const isRange = (v: unknown): boolean => isObj(v) && ['line', 'column', 'endLine
 const isLayerSource = (v: unknown): boolean => isObj(v) && isCount(own(v, 'layer'), 64) && isRange(own(v, 'definition'))
   && ['weights', 'bias', 'activation'].every((k) => own(v, k) === undefined || isRange(own(v, k)));
 
+/** Why options.source's `program` and `programFixes` (optional) are not program sites and fixes, bounded; undefined when they are. */
+function programSourceProblem(source: Record<string, unknown>): string | undefined {
+  const program = own(source, 'program');
+  if (program !== undefined) {
+    if (!isObj(program)) return 'options.source.program must be an object of source ranges';
+    const extra = Object.keys(program).find((k) => !PROGRAM_SITE_KEYS.includes(k));
+    if (extra !== undefined) return `options.source.program has an unknown key "${extra.slice(0, 50)}" (expected ${PROGRAM_SITE_KEYS.join(', ')})`;
+    const bad = PROGRAM_SITE_KEYS.find((k) => own(program, k) !== undefined && !isRange(own(program, k)));
+    if (bad !== undefined) return `options.source.program.${bad} must be a source range { line, column, endLine, endColumn }`;
+  }
+  const fixes = own(source, 'programFixes');
+  if (fixes !== undefined) {
+    if (!Array.isArray(fixes) || fixes.length > MAX_PROGRAM_FIXES) return `options.source.programFixes must be a list of at most ${MAX_PROGRAM_FIXES} fixes`;
+    const i = fixes.findIndex((f) => !isFix(f));
+    if (i >= 0) return `options.source.programFixes[${i}] is not a fix`;
+  }
+  return undefined;
+}
+
 /**
  * Why `m` is not a HostToTrainerMessage (a short reason for the error event the training process
  * answers it with), or undefined when it is one. Never throws.
@@ -125,6 +170,8 @@ export function hostToTrainerProblem(m: unknown): string | undefined {
     if (!isObj(source) || !isPath(own(source, 'file')) || !Array.isArray(layers) || layers.length > 64 || !layers.every(isLayerSource)) {
       return 'options.source must be { file, layers } with at most 64 layer positions';
     }
+    const problem = programSourceProblem(source);
+    if (problem !== undefined) return problem;
   }
   const nativeBackendPath = own(o, 'nativeBackendPath');
   if (nativeBackendPath !== undefined && !isPath(nativeBackendPath)) return 'options.nativeBackendPath must be a path (a string of at most 4096 characters)';

@@ -22,6 +22,16 @@ export type { Finding, Fix, Severity } from '../core/findings';
 export type { ModelSpec } from '../core/spec';
 export type { EndEvent } from '../core/events';
 
+/**
+ * A finding as the panel shows it: the host adds its evidence in words (core evidenceText.ts: "100 of 100 units
+ * output 0 on all 256 probe images"), since the webview cannot import core. The raw `evidence` keys stay as they
+ * are (the JSON export keeps them; it leaves `evidenceText` out).
+ */
+export type ShownFinding = Finding & { evidenceText?: string[] };
+/** The most sentences, and characters per sentence, of a finding's `evidenceText`. */
+export const MAX_EVIDENCE_SENTENCES = 100;
+export const MAX_EVIDENCE_SENTENCE = 1000;
+
 // ---------------------------------------------------------------------------------------------
 // Run state
 
@@ -200,6 +210,7 @@ export function isFinding(v: unknown): v is Finding {
     && isStr(v.message, 5000) && opt(v.units, (x): x is number[] => arrayOf(x, (u) => isInt(u), 100_000))
     && isObj(v.evidence) && Object.keys(v.evidence).length <= 100 && Object.values(v.evidence).every(isEvidenceValue)
     && arrayOf(v.fixes, isFix, 50)
+    && opt(v.evidenceText, (x): x is string[] => arrayOf(x, (t) => isStr(t, MAX_EVIDENCE_SENTENCE), MAX_EVIDENCE_SENTENCES))
     && opt(v.source, (s): s is Obj => isObj(s) && isStr(s.file, 4096) && isInt(s.line, 1) && isInt(s.column, 1));
 }
 

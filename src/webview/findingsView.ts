@@ -1,6 +1,7 @@
 // The findings list of the shown run: severity, code, layer, first step, the explanation, the
-// evidence numbers, the source line, and each fix as a "Re-run with this fix" button.
-import type { Finding, Fix, RunState } from '../protocol/webview';
+// evidence in words (the host's `evidenceText`; the raw keys for a finding without it, e.g. a saved older run),
+// the source line, and each fix as a "Re-run with this fix" button.
+import type { Finding, Fix, RunState, ShownFinding } from '../protocol/webview';
 import { clear, fmt, h, layerTitle } from './dom';
 
 const SEVERITY_RANK: Record<string, number> = { error: 0, warning: 1, info: 2 };
@@ -79,8 +80,15 @@ export class FindingsView {
 
   private item(run: RunState, f: Finding, index: number, open: boolean): HTMLElement {
     const when = f.lastStep !== undefined && f.lastStep !== f.firstStep ? `since step ${f.firstStep}, still at step ${f.lastStep}` : `since step ${f.firstStep}`;
-    const evidence = h('dl', { class: 'evidence' });
-    for (const [k, v] of Object.entries(f.evidence)) evidence.append(h('dt', {}, k), h('dd', {}, evidenceValue(v)));
+    const words = (f as ShownFinding).evidenceText;
+    let evidence: HTMLElement;
+    if (words && words.length > 0) {
+      evidence = h('ul', { class: 'evidence evidence-text', 'data-testid': 'evidence-text' });
+      for (const sentence of words) evidence.append(h('li', {}, sentence));
+    } else {
+      evidence = h('dl', { class: 'evidence' });
+      for (const [k, v] of Object.entries(f.evidence)) evidence.append(h('dt', {}, k), h('dd', {}, evidenceValue(v)));
+    }
     const fixes = h('div', { class: 'fixes' });
     f.fixes.forEach((fix, j) => {
       const b = h('button', { type: 'button', 'data-testid': 'rerun-fix', 'data-fix-index': j, 'data-finding-index': index, title: `Start a new run with this change and compare it with ${run.label}` },
@@ -112,7 +120,7 @@ export class FindingsView {
         h('span', { class: 'when' }, when),
         source),
       h('p', { class: 'message' }, f.message),
-      Object.keys(f.evidence).length ? h('details', { class: 'evidence-box', open: open }, h('summary', {}, 'Evidence'), evidence) : null,
+      Object.keys(f.evidence).length || words?.length ? h('details', { class: 'evidence-box', open: open }, h('summary', {}, 'Evidence'), evidence) : null,
       f.units && f.units.length ? h('p', { class: 'units' }, `Units: ${f.units.length <= 20 ? f.units.join(', ') : `${f.units.slice(0, 20).join(', ')}, … (${f.units.length} in all)`}`) : null,
       fixes.childElementCount ? fixes : null);
   }

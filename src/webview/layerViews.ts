@@ -235,7 +235,7 @@ export class LayerViews {
       for (const layer of layers) {
         const first = withProbe.find((c) => hiddenOf(c.run).some((l) => l.layer === layer))!.run;
         const row = h('div', { class: `layer-row${runs.length > 1 ? ' side-by-side' : ''}` });
-        const group = h('section', { class: 'layer-compare', 'data-testid': 'layer-compare', 'data-layer': layer, 'aria-label': `Hidden layer ${layer + 1}` },
+        const group = h('section', { class: 'layer-compare', 'data-testid': 'layer-compare', 'data-layer': layer, 'aria-label': `Hidden layer: ${layerTitle(first, layer)}` },
           runs.length > 1 ? h('h3', {}, `${layerTitle(first, layer)}: ${runs.length} runs side by side`) : null, row);
         for (const c of runs) {
           const l = hiddenOf(c.run).find((x) => x.layer === layer);

@@ -7,7 +7,7 @@ import {
   RunStore, StopTrainingCommand, describeRejected, parseHostNotification, parsePersistedState, persistableRuns,
 } from '../protocol/webview';
 import { CHANCE, type ChartRun, RunChart, SmoothedLoss } from './charts';
-import { type Theme, TIME_HELP, clear, fmt, fmtMs, h, readTheme, runColour } from './dom';
+import { type Theme, TIME_HELP, clear, fmt, fmtMs, h, layerTitle, readTheme, runColour } from './dom';
 import { FindingsColumns } from './findingsView';
 import { LayerViews } from './layerViews';
 import { type ExportRun, comparisonCsv, comparisonPng, comparisonSvg } from './exports';
@@ -394,10 +394,10 @@ function renderTables(runs: RunState[]): void {
     const report = r.latestProbe;
     if (report) {
       tablesBody.append(table(`${r.label}: layers at probe step ${report.step}`, ['layer', 'units', 'activation', 'dead or saturated units', 'effective width', '‖∂L/∂W‖', 'mean |∂L/∂W|'],
-        report.layers.map((l) => [l.layer, l.units, l.activation, l.activity.filter((a) => a < 0.01).length, l.effectiveWidth, fmt(l.gradNormTotal), fmt(l.meanAbsGrad)])));
+        report.layers.map((l) => [layerTitle(r, l.layer), l.units, l.activation, l.activity.filter((a) => a < 0.01).length, l.effectiveWidth, fmt(l.gradNormTotal), fmt(l.meanAbsGrad)])));
       for (const l of report.layers) {
         const g = l.gradNorm;
-        tablesBody.append(table(`${r.label}: layer ${l.layer} per-unit gradient norm histogram (exactly zero: ${g.zeros}, non-finite: ${g.nonFinite})`, ['from', 'to', 'units'],
+        tablesBody.append(table(`${r.label}: ${layerTitle(r, l.layer)} per-unit gradient norm histogram (exactly zero: ${g.zeros}, non-finite: ${g.nonFinite})`, ['from', 'to', 'units'],
           g.counts.map((c, i) => [fmt(g.edges[i]), fmt(g.edges[i + 1]), c]).filter((row) => row[2] !== 0)));
       }
     }

@@ -20,6 +20,7 @@ import { problemsText } from '../core/specText';
 import { ThresholdError } from '../core/diagnostics/thresholds';
 import { checkTrainingMemory } from '../core/memory';
 import { own, preview } from '../core/untrusted';
+import { fixProblem } from '../core/fixes';
 import type { TrainingEvent } from '../core/events';
 import {
   hostToTrainerProblem,
@@ -90,6 +91,13 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
       return finish(0);
     }
     const spec = parsed.spec;
+    // The program's cures were shape-checked by the guard; here they meet the spec they are for.
+    const programFixes = options.source?.programFixes;
+    const badFix = programFixes?.map((f, i) => ({ i, problem: fixProblem(f, spec.layers.length) })).find((x) => x.problem !== undefined);
+    if (badFix) {
+      await errorEvent(runId, `the training process rejected a message from the host: options.source.programFixes[${badFix.i}] is not a fix for this model: ${badFix.problem}`, 'protocol');
+      return finish(0);
+    }
     const loaded = await load(runId, options, abort.signal);
     if (!loaded) return finish(0);
     const { data, backend } = loaded;
@@ -105,6 +113,7 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
       thresholds: options.thresholds,
       signal: abort.signal,
       source: options.source,
+      ...(programFixes ? { programFixes } : {}),
       onEvent: (event: TrainingEvent) => {
         if (event.type === 'step') lastStep = event.step;
         void send({ type: 'event', runId, event });

@@ -10,6 +10,9 @@ import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { realPanelHtml } from './fakeVscode';
+import { withEvidenceText } from '../../src/host/findingWords';
+import type { Finding } from '../../src/core/findings';
+import { type ModelSpec, validateSpec } from '../../src/core/spec';
 
 export const ROOT = join(__dirname, '..', '..', '..');
 export const MEDIA = join(ROOT, 'media');
@@ -173,5 +176,35 @@ export interface RecordedStream {
 }
 
 export function loadStream(name: string): RecordedStream {
-  return JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'streams', `${name}.json`), 'utf8')) as RecordedStream;
+  return hostWords(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'streams', `${name}.json`), 'utf8')) as RecordedStream);
+}
+
+/**
+ * A stream recorded before the host put the evidence in words (src/host/findingWords.ts; the recorder does it now):
+ * its findings get their `evidenceText` as TrainingPanel attaches it, each run's layers named by its spec.
+ */
+function hostWords(stream: RecordedStream): RecordedStream {
+  const specs = new Map<string, ModelSpec>();
+  const valid = (v: unknown): ModelSpec | undefined => {
+    const c = validateSpec(v);
+    return c.ok ? c.spec : undefined;
+  };
+  const words = (fs: unknown, runId: string): unknown => (Array.isArray(fs) ? (fs as Finding[]).map((f) => ('evidenceText' in f ? f : withEvidenceText(f, specs.get(runId)))) : fs);
+  for (const n of stream.notifications) {
+    const runId = String(n.runId ?? '');
+    if (n.type === 'startRun') {
+      const run = n.run as { runId: string; spec?: unknown };
+      const spec = valid(run.spec);
+      if (spec) specs.set(run.runId, spec);
+    } else if (n.type === 'startTraining') {
+      const spec = valid(n.spec);
+      if (spec) specs.set(runId, spec);
+    } else if (n.type === 'probe') {
+      const report = n.report as { findings: unknown };
+      report.findings = words(report.findings, runId);
+    } else if (n.type === 'endRun' && n.findings) {
+      n.findings = words(n.findings, runId);
+    }
+  }
+  return stream;
 }

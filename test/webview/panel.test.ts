@@ -70,7 +70,9 @@ test('seed-mlp-zeros stream (mocked acquireVsCodeApi): the panel says ready, the
   assert.match((await dead.textContent()) ?? '', /error/);
   assert.match((await dead.textContent()) ?? '', /layer 1 \(100 relu\)/); // people count layers from 1 (layerTitle)
   assert.match((await dead.textContent()) ?? '', /since step 0/);
-  assert.match((await dead.textContent()) ?? '', /deadUnits\s*100/, 'evidence numbers are shown');
+  // the evidence in words, as the host attaches it (host/findingWords.ts; harness loadStream does what the host does)
+  assert.match((await dead.locator('[data-testid="evidence-text"]').textContent()) ?? '', /100 of 100 units output 0 on all 256 probe images/, 'the evidence in words');
+  assert.doesNotMatch((await dead.textContent()) ?? '', /deadUnits/, 'not the raw evidence keys');
 
   const expectedSteps = stepsIn(zeros.notifications, 'run-1');
   assert.equal(expectedSteps, 1000);
@@ -94,7 +96,8 @@ test('seed-mlp-zeros stream (mocked acquireVsCodeApi): the panel says ready, the
   const evalTable = tables.filter({ has: page.locator('caption', { hasText: 'test accuracy per evaluation' }) });
   assert.equal(await evalTable.locator('tbody tr').count(), evals, `captions: ${captions.join(' | ')}`);
   const layerTable = tables.filter({ has: page.locator('caption', { hasText: 'layers at probe step 1000' }) });
-  assert.deepEqual(await layerTable.locator('tbody tr').first().locator('td').allTextContents(), ['0', '100', 'relu', '100', '1', '0', '0']);
+  // the layer as people (and the source) name it (layerTitle), not its 0-based index
+  assert.deepEqual(await layerTable.locator('tbody tr').first().locator('td').allTextContents(), ['layer 1 (100 relu)', '100', 'relu', '100', '1', '0', '0']);
   const lossRows = await tables.filter({ has: page.locator('caption', { hasText: 'training loss' }) }).locator('tbody tr').count();
   assert.ok(lossRows >= 50 && lossRows <= 52, `${lossRows} loss rows`);
   await page.locator('[data-testid="data-tables"] summary').click();
@@ -259,6 +262,8 @@ test('hostile and malformed host messages are dropped and logged, never executed
     { type: 'endRun', runId: 'run-1', status: 'exploded', elapsedMs: 1 },
     { type: 'probe', runId: 'run-1', report: { step: 5, loss: 1, layers: [{ layer: 0, units: 1e9 }], findings: [] } },
     { type: 'probe', runId: 'run-1', report: { step: 5, loss: 1, layers: [], findings: [{ code: 'x', severity: '<img src=x onerror=alert(1)>', layer: 0, firstStep: 0, message: 'm', evidence: {}, fixes: [] }] } },
+    { type: 'probe', runId: 'run-1', report: { step: 5, loss: 1, layers: [], findings: [{ code: 'x', severity: 'info', layer: 0, firstStep: 0, message: 'm', evidence: {}, fixes: [], evidenceText: ['ok', 42] }] } },
+    { type: 'probe', runId: 'run-1', report: { step: 5, loss: 1, layers: [], findings: [{ code: 'x', severity: 'info', layer: 0, firstStep: 0, message: 'm', evidence: {}, fixes: [], evidenceText: ['x'.repeat(1001)] }] } },
     JSON.parse('{"type":"snapshot","runs":[],"__proto__":{"polluted":true},"activeRunId":{"toString":"x"}}'),
   ];
   await p.send(malformed);
@@ -275,10 +280,12 @@ test('hostile and malformed host messages are dropped and logged, never executed
   start.run.runId = 'evil-1';
   start.run.label = label;
   const finding = { code: '<b>bold</b>', severity: 'error', layer: 0, firstStep: 0, message: '<iframe src="https://example.com"></iframe>', evidence: { '<i>k</i>': '<svg onload=alert(1)>' }, fixes: [{ kind: 'learningRate', value: 0.1, label: '<a href="javascript:alert(1)">x</a>' }] };
-  await p.send([start, { type: 'endRun', runId: 'evil-1', status: 'error', message: '<img src=x onerror="window.__pwned=5">', elapsedMs: 3, findings: [finding] }]);
+  const worded = { ...finding, code: 'worded', evidenceText: ['<img src=x onerror="window.__pwned=6">', '<b>not bold</b>'] };
+  await p.send([start, { type: 'endRun', runId: 'evil-1', status: 'error', message: '<img src=x onerror="window.__pwned=5">', elapsedMs: 3, findings: [finding, worded] }]);
   await p.settle();
   assert.equal(await text(p, 'h1.run-name'), label);
   assert.match(await text(p, '[data-testid="findings"][data-run-id="evil-1"] [data-testid="finding"]'), /<iframe src=/);
+  assert.match(await text(p, '[data-testid="findings"][data-run-id="evil-1"] [data-code="worded"] [data-testid="evidence-text"]'), /<img src=x onerror="window.__pwned=6">\s*<b>not bold<\/b>/);
   const injected = await page.evaluate(() => {
     const d = (globalThis as unknown as { document: { querySelectorAll(s: string): { length: number } } }).document;
     return d.querySelectorAll('#app img, #app iframe, #app svg, #app a, #app b, #app i, #app script').length;

@@ -317,3 +317,36 @@ test('FAKE vscode: exportComparison writes PNG / SVG / CSV under the default nam
   assert.ok(fake.logs.some((l) => /dropped startSweep for run-1: the run was restored/.test(l)), fake.logs.join('\n'));
   revived.dispose();
 });
+
+test('FAKE vscode: findings reach the webview with their evidence in words, layers named as the spec names them; the JSON export keeps the raw keys only', async () => {
+  const panel = TrainingPanel.createOrShow(ext, host);
+  const p = fake.panels[0];
+  p.receive({ type: 'ready' });
+  const named = { ...seedSpec, layers: seedSpec.layers.map((l, i) => ({ ...l, name: i === 0 ? 'W1' : 'W2' })) };
+  panel.beginRun({ runId: 'run-1', label: 'named', spec: named });
+  const upstream: Finding = { code: 'zero-gradient', severity: 'warning', layer: 1, firstStep: 0, message: 'm', evidence: { weights: 1000, nonZeroGradients: 0, upstreamLayer: 0, causedBy: 'upstream' }, fixes: [] };
+  panel.handleTrainerMessage({ type: 'probe', runId: 'run-1', report: { step: 0, loss: 2.3, layers: [], findings: [upstream] } });
+  panel.handleTrainerMessage({ type: 'finished', runId: 'run-1', findings: [...finalFindings(), upstream] });
+  await sleep(FLUSH_MS + 50);
+  const store = replayInto(p.posted);
+  const run = store.get('run-1')!;
+  const words = (f: Finding | undefined): string[] => (f as { evidenceText?: string[] } | undefined)?.evidenceText ?? [];
+  assert.ok(words(run.latestProbe?.findings[0]).includes('the cause is upstream: W1 (100 relu)'), `probe: ${words(run.latestProbe?.findings[0]).join(' | ')}`);
+  const dead = run.findings.find((f) => f.code === 'dead-units');
+  assert.ok(words(dead).includes('100 of 100 units output 0 on all 256 probe images'), words(dead).join(' | '));
+  assert.ok(run.findings.every((f) => words(f).length > 0), 'every finding has words');
+  assert.deepEqual(dead?.evidence, finalFindings().find((f) => f.code === 'dead-units')!.evidence, 'the raw keys are still there');
+  const dir = mkdtempSync(join(tmpdir(), 'gl-panel-'));
+  try {
+    fake.saveTo = Uri.file(join(dir, 'run.json'));
+    p.receive({ type: 'exportRun', runId: 'run-1', format: 'json' });
+    await sleep(50);
+    const exported = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { run: { findings: Record<string, unknown>[]; latestProbe?: { findings: Record<string, unknown>[] } } };
+    assert.equal(exported.run.findings.length, finalFindings().length + 1);
+    assert.ok(exported.run.findings.every((f) => !('evidenceText' in f)), 'no sentences in the export');
+    assert.ok(exported.run.latestProbe?.findings.every((f) => !('evidenceText' in f)));
+    assert.deepEqual(exported.run.findings.find((f) => f.code === 'dead-units')?.evidence, finalFindings().find((f) => f.code === 'dead-units')!.evidence);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

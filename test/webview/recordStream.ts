@@ -21,6 +21,7 @@ import { type SweepKind, sweepOf } from '../../src/core/sweeps';
 import type { Finding } from '../../src/core/findings';
 import type { TrainerToHostMessage } from '../../src/protocol/training';
 import { type HostNotification, NotificationFeed } from '../../src/protocol/webview';
+import { messageWithEvidenceText } from '../../src/host/findingWords';
 
 export interface RecordedStream {
   recordedAt: string;
@@ -37,7 +38,8 @@ async function recordRun(spec: ModelSpec, runId: string, label: string, feed: No
   ctx: { backend: Awaited<ReturnType<typeof selectBackend>>; data: ReturnType<typeof loadMnist>; evalEvery: number }, compareWithRunId?: string,
   group?: Parameters<NotificationFeed['beginRun']>[0]['group']): Promise<Finding[]> {
   out.push(...feed.beginRun({ runId, label, spec, compareWithRunId, ...(group ? { group } : {}) }));
-  const send = (m: TrainerToHostMessage) => out.push(...feed.trainerMessage(JSON.parse(JSON.stringify(m)) as TrainerToHostMessage));
+  // as TrainingPanel posts it: the findings' evidence in words (host/findingWords.ts)
+  const send = (m: TrainerToHostMessage) => out.push(...feed.trainerMessage(messageWithEvidenceText(JSON.parse(JSON.stringify(m)) as TrainerToHostMessage, spec)));
   const timer = setInterval(() => out.push(...feed.flushSteps()), FLUSH_MS);
   try {
     const summary = await runWithDiagnostics(spec, {
