@@ -377,6 +377,9 @@ async function uiTest() {
   const logFile = join(outDir, 'code-server-ui.log');
   rmSync(logFile, { force: true });
   for (const m of MEDIA) rmSync(join(outDir, `media-${m}.png`), { force: true }); // only this run's pictures are copied
+  // Issue 21's Keras case, from the fixtures into the workspace the UI opens (removed again at the end).
+  const kerasCase = join(workspace, 'keras_first_zeros.py');
+  copyFileSync(join(root, 'test', 'fixtures', 'keras_first_zeros.py'), kerasCase);
   const examplesDir = join(workspace, 'gradient-lens-examples');
   rmSync(examplesDir, { recursive: true, force: true });
   let server;
@@ -637,6 +640,7 @@ async function uiTest() {
     await server?.stopped();
     cleanup(profile);
     if (!keep) rmSync(examplesDir, { recursive: true, force: true });
+    rmSync(kerasCase, { force: true });
   }
 }
 
