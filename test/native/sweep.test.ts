@@ -11,7 +11,7 @@ import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, type MnistData } from '../../src/core/mnist';
 import { parseSpec, type ModelSpec } from '../../src/core/spec';
 import { findPreset } from '../../src/core/presets';
-import { sweepVariants } from '../../src/core/sweepVariants';
+import { sweepVariants } from '../../src/core/sweeps';
 import { cliJson, smallMlp } from '../unit/helpers';
 import { checkIdenticalToAlone } from '../unit/sweepChecks';
 import { cliNativeArgs, nativePath, requireNativeWhereDemanded, skip } from './native';
