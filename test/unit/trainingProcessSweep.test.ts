@@ -16,6 +16,7 @@ import { selectBackend } from '../../src/core/backend';
 import { runWithDiagnostics } from '../../src/core/run';
 import type { ModelSpec } from '../../src/core/spec';
 import { repoRoot } from './helpers';
+import { TrainerProcess } from '../../src/host/trainerProcess';
 
 const WORKER = join(repoRoot, 'dist', 'worker.js');
 const options = { backend: 'wasm' as const, probeEvery: 50, evalEvery: 0 };
@@ -146,4 +147,41 @@ test('startSweep guard: bounded, distinct runIds, one spec and label per runId, 
   const err = s.messages.find((m) => m.type === 'event' && m.event.type === 'error');
   assert.ok(err?.type === 'event' && err.event.type === 'error' && err.runId === 'm1' && err.event.kind === 'protocol', JSON.stringify(s.messages));
   assert.match(err.event.message, /rejected a message from the host: startSweep: the runIds must be distinct/);
+});
+
+test('TrainerProcess (host side) with a sweep: the messages of every variant are its own, an outcome per variant; stop() stops them all', async () => {
+  const { specs, labels } = threeVariants(30);
+  const ids = ['h-zeros', 'h-bad', 'h-he'];
+  const seen = new Map<string, number>();
+  const logged: string[] = [];
+  const p = new TrainerProcess({
+    workerPath: WORKER, runId: ids[0], spec: undefined, maxMemoryMb: 1024, options,
+    sweep: { runIds: ids, specs: [specs[0], { ...specs[1], batchSize: 0 }, specs[2]], labels, asWritten: 0 },
+    onMessage: (m) => seen.set(m.runId, (seen.get(m.runId) ?? 0) + 1),
+    log: (line) => logged.push(line),
+  });
+  const whole = await p.done;
+  assert.ok(!logged.some((l) => /ignored a malformed message/.test(l)), logged.join('\n'));
+  assert.ok(ids.every((id) => (seen.get(id) ?? 0) > 0), 'every variant\'s messages reached onMessage');
+  const [zeros, bad, he] = ids.map((id) => p.variantOutcome(id, whole));
+  assert.equal(zeros.status, 'finished');
+  assert.equal(he.status, 'finished');
+  assert.ok(bad.status === 'error' && bad.kind === 'spec' && /batchSize/.test(bad.message), JSON.stringify(bad));
+  assert.ok(zeros.status === 'finished' && zeros.findings.some((f) => f.code === 'dead-units'));
+
+  const long = threeVariants(5000);
+  let stopAsked = false;
+  const q: TrainerProcess = new TrainerProcess({
+    workerPath: WORKER, runId: 'k0', spec: undefined, maxMemoryMb: 1024, options,
+    sweep: { runIds: ['k0', 'k1', 'k2'], specs: long.specs, labels: long.labels, asWritten: 0 },
+    onMessage: (m) => {
+      if (!stopAsked && m.type === 'event' && m.event.type === 'step' && m.event.step >= 3) { stopAsked = true; q.stop(); }
+    },
+    log: () => undefined,
+  });
+  const all = await q.done;
+  for (const id of ['k0', 'k1', 'k2']) {
+    const o = q.variantOutcome(id, all);
+    assert.ok(o.status === 'stopped' && !o.killed, `${id}: ${JSON.stringify(o).slice(0, 200)}`);
+  }
 });
