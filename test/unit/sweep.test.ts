@@ -113,9 +113,10 @@ for (const name of ['wasm', 'cpu'] as const) {
     const backend = await on(name);
     const specs = sweepVariants({ ...findPreset('seed-softmax-zeros')!.spec, steps }, 'init').map((v) => v.spec);
     const r = await checkIdenticalToAlone(backend, data, specs, { probeEvery: 7 });
-    assert.deepEqual(r.groups, [[0, 1, 2, 3, 4, 5]]);
+    // as written (zeros) and the four other initialisers (zeros is not repeated) share one product
+    assert.deepEqual(r.groups, [[0, 1, 2, 3, 4]]);
     const l = await checkIdenticalToAlone(backend, data, sweepVariants(small(steps), 'activation').map((v) => v.spec), { layout: 'lockstep', probeEvery: 6 });
-    assert.deepEqual(l.groups, [[0], [1], [2], [3]]);
+    assert.deepEqual(l.groups, [[0], [1], [2], [3], [4]], 'relu, tanh, sigmoid, leakyRelu, elu: one each in lockstep');
   });
 }
 
