@@ -228,7 +228,8 @@ export class RunManager implements RunHost, vscode.Disposable {
     if (!(await this.makeRoomFor(first.label, sweep.title, reqs))) return [];
     this.o.log.info(`${sweep.title} of "${base.label}": ${size} variants in one training process (${sweep.variants.map((v) => v.label).join(', ')})`);
     const { records, how } = await this.launchSweep(sweep.title, reqs);
-    if (records.length && !this.disposed) {
+    // Nothing trained (no MNIST, no backend, a crash): the error message of launchSweep says so; no summary.
+    if (records.some((r) => r.status !== 'error') && !this.disposed) {
       const rows = records.map((r) => `${r.group?.variant ?? r.label} ${r.end ? r.end.testAccuracy.toFixed(4) : r.status}`);
       const ended = records.filter((r) => r.status === 'finished').length;
       const count = ended === size ? `${size} variants` : `${ended} of ${size} variants`;
@@ -242,11 +243,10 @@ export class RunManager implements RunHost, vscode.Disposable {
   }
 
   /**
-   * Before a sweep: each variant's memory estimate (as `start` checks a run's), and the run going on — asked about
-   * (modal) and stopped when the person agrees. False: the sweep does not start.
+   * Before a sweep: the memory estimate (as `start` checks a run's; the variants share the architecture), and the
+   * run going on — asked about (modal) and stopped when the person agrees. False: the sweep does not start.
    */
   private async makeRoomFor(label: string, title: string, reqs: RunRequest[]): Promise<boolean> {
-    // The variants share the architecture (a sweep changes an initialiser, a rate or an activation): one estimate.
     if (!(await this.memoryAllows(reqs[0]))) return false;
     if (!this.active) return true;
     const cur = this.active.record;
@@ -279,7 +279,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     }));
     this.runs.push(...records);
     if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
-    const byId = new Map(records.map((r, k) => [r.runId, { record: r, replay: [] as TrainerToHostMessage[], steps: 0, req: reqs[k] }]));
+    const byId = new Map(records.map((r) => [r.runId, { record: r, replay: [] as TrainerToHostMessage[], steps: 0 }]));
     const asWritten = reqs.findIndex((r) => r.group?.change === '');
     const options: TrainOptions = {
       backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle,
@@ -362,9 +362,14 @@ export class RunManager implements RunHost, vscode.Disposable {
       if (this.replays.length > LIMITS.maxRuns) this.replays.splice(0, this.replays.length - LIMITS.maxRuns);
       if (this.disposed) return { records, how };
       this.statusItem.hide();
+      // One error message per cause: what ends the loop (no MNIST, no backend, a crash) ends every variant.
+      const told = new Set<string>();
       for (const r of records) {
         this.o.currentView()?.endRun(r.runId, { status: r.status as 'finished' | 'stopped' | 'error', message: r.message });
-        if (r.status === 'error') this.announce(r);
+        if (r.status === 'error' && !told.has(r.message ?? '')) {
+          told.add(r.message ?? '');
+          this.announce(r);
+        }
         this.didEnd.fire(r);
       }
       return { records, how };
