@@ -288,7 +288,7 @@ function renderRunList(): void {
   if (sweep?.group) {
     const g = sweep.group;
     const done = store.runs.filter((r) => r.group?.id === g.id && r.status !== 'running' && r.status !== 'pending').length;
-    sweepNote.textContent = `${g.title}: ${g.size} variants in one training process (Stop stops them all) — ${going ? `${g.size - done} training together` : `${done} of ${g.size} ended`}.`;
+    sweepNote.textContent = `${g.title}: ${g.size} variants in one training process (Stop stops them all) — ${going ? `${g.size - done} of ${g.size} still training` : `${done} of ${g.size} ended`}.`;
   }
   sweepNote.hidden = !sweep;
 }
