@@ -169,8 +169,8 @@ export class RunManager implements RunHost, vscode.Disposable {
   stopRun(runId?: string): boolean {
     const a = this.active;
     if (!a || (runId !== undefined && a.record.runId !== runId && !a.variants?.some((v) => v.record.runId === runId))) return false;
-    // A sweep's variants share one loop: stopping one stops them all.
-    this.o.log.info(a.variants ? `stopping the sweep ${a.variants.map((v) => v.record.runId).join(', ')} (one loop: every variant stops)` : `stopping run ${a.record.runId}`);
+    // A sweep's variants train in one process (one loop when together): stopping one stops them all.
+    this.o.log.info(a.variants ? `stopping the sweep ${a.variants.map((v) => v.record.runId).join(', ')} (one training process: every variant stops)` : `stopping run ${a.record.runId}`);
     a.process.stop();
     return true;
   }
@@ -352,7 +352,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     const done = proc.done.then((whole) => {
       for (const r of records) {
         this.settle(r, proc.variantOutcome(r.runId, whole));
-        if (r.status === 'stopped') r.message = `${r.message} (the sweep's ${records.length} variants share one loop: all stopped)`;
+        if (r.status === 'stopped') r.message = `${r.message} (a sweep stops as a whole: its ${records.length} variants train in one process)`;
       }
       if (this.active?.process === proc) {
         this.active = undefined;
@@ -399,7 +399,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     tooltip.appendMarkdown('**Gradient Lens** is training ');
     tooltip.appendText(`${title}: ${how} in one training process`);
     tooltip.appendMarkdown(total ? `\n\nstep ${step} of ${total}` : '\n\nstarting the training process');
-    tooltip.appendMarkdown('\n\nClick to show the panel; **Stop Training** or Cancel on the notification stops every variant (they share one loop).');
+    tooltip.appendMarkdown('\n\nClick to show the panel; **Stop Training** or Cancel on the notification stops every variant (one training process).');
     this.statusItem.tooltip = tooltip;
     this.statusItem.accessibilityInformation = { label: `Gradient Lens training ${text}` };
   }
