@@ -18,7 +18,7 @@ import { findPreset } from '../src/core/presets';
 import { parameterCount, type ModelSpec } from '../src/core/spec';
 import { train, type PhaseTimes } from '../src/core/trainer';
 import { defaultLayout, trainTogether, type SweepLayout } from '../src/core/sweep';
-import { sweepVariants } from '../src/core/sweepVariants';
+import { SWEEP_INITIALIZERS } from '../src/core/sweeps';
 import { startDiagnostics, type ThreadedDiagnostics } from '../src/core/diagnostics/engineThread';
 import type { BackendName } from '../src/core/events';
 import type { Tensor2D } from '@tensorflow/tfjs-core';
@@ -115,7 +115,8 @@ async function child(backendName: BackendName): Promise<void> {
   const data = loadMnist();
   const backend = await selectBackend(backendName, {}, { nativePath: process.env.GRADIENT_LENS_NATIVE_BACKEND || undefined });
   const base = { ...findPreset('seed-mlp-uniform')!.spec, steps };
-  const variants = sweepVariants(base, 'init').map((v) => v.spec);
+  // its own U(±0.01) and all five initialisers of an init sweep (the sweep itself skips the repeated U(±0.01)): K up to 6
+  const variants = [base, ...SWEEP_INITIALIZERS.map(({ init }) => ({ ...base, layers: base.layers.map((l, i) => (i === 0 ? { ...l, kernelInitializer: init } : l)) }))];
   const f0 = (x: number): string => x.toFixed(0);
   const f2 = (x: number): string => x.toFixed(2);
   const threads = backend.info.name === 'tensorflow' ? `, ${backend.info.threads} intra-op thread(s)` : '';

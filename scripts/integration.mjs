@@ -519,7 +519,7 @@ async function uiTest() {
       if (!shown.has(first.runId) || !shown.has(second.runId)) throw new Error('the panel does not show both runs side by side');
 
       // 5. "Compare initialisations of this layer…" under the first run's dead-units finding: the file's own
-      // zeros, N(0, 1), U(±0.01), Glorot and He, trained one after another, compared as a set.
+      // zeros, N(0, 1), U(±0.01), Glorot and He, trained together in one training process, compared as a set.
       const sweepButton = frame.locator(`[data-testid="findings"][data-run-id="${first.runId}"] [data-testid="finding"][data-code="dead-units"] [data-testid="start-sweep"]`).first();
       await sweepButton.click();
       const variant = (name) => frame.locator(`[data-testid="layer"][aria-label^="mnist_mlp_zeros.py · ${name}:"] [data-testid="unit-map"]`);

@@ -26,9 +26,10 @@ Options for train:
   SOURCE_FILE           a model defined in TF1-style Python, Keras, PyTorch, tfjs JS/TS or a .json spec
   --compare seed        run the five seed presets and print them beside the seed's numbers
   --sweep KIND          train variants of the model together and compare them: init (its own kernel
-                        initializer, zeros, N(0, 1), U(±0.01), glorotUniform, heNormal on the hidden
-                        layers), learningRate (× 0.1, × 1, × 10) or activation (relu, tanh, sigmoid,
-                        leakyRelu on the hidden layers); each variant's numbers are those it gets alone
+                        initializer, then zeros, N(0, 1), U(±0.01), Glorot uniform, He normal on the
+                        hidden layers), learningRate (as written, × 0.1, × 10) or activation (its own,
+                        then relu, tanh, sigmoid, leakyRelu, elu on the hidden layers); each variant's
+                        numbers are those it gets alone
   --steps N             override the spec's step count
   --seed N              override the spec's seed
   --backend B           auto (default) | tensorflow | wasm | cpu

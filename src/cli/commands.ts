@@ -11,7 +11,7 @@ import { cut, printable } from '../core/untrusted';
 import { checkTrainingMemory } from '../core/memory';
 import { describeProgram, messageForPeople, problemsText } from '../core/specText';
 import { UsageError, nearest } from './args';
-import { SWEEP_KINDS, type SweepKind, type SweepVariant, sweepVariants } from '../core/sweepVariants';
+import { SWEEP_KINDS, type SweepKind, type SweepVariant, sweepVariants } from '../core/sweeps';
 import { out, outJson, outLine, errLine } from './output';
 import { CHILD_ENV, STDERR_COLUMNS_ENV, isActiveBar, runInChild, setActiveBar, stderrIsTerminal } from './signals';
 import { ReadError, importModelFile, readSpecFile } from './reader';

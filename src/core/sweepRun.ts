@@ -8,7 +8,7 @@ import { parameterCount } from './spec';
 import { startDiagnostics, type ThreadedDiagnostics } from './diagnostics/engineThread';
 import { DEFAULT_PROBE_EVERY } from './trainer';
 import { trainTogether, type SweepLayout } from './sweep';
-import type { SweepVariant } from './sweepVariants';
+import type { SweepVariant } from './sweeps';
 import { type RunOptions, type RunSummary, attachSources, sortFindings } from './run';
 
 export interface SweepRunOptions extends Omit<RunOptions, 'onEvent' | 'onProbeReport'> {
@@ -72,7 +72,8 @@ export async function runSweepWithDiagnostics(variants: readonly SweepVariant[],
         probeMs: Math.round(r.end.probeMs),
         evalMs: Math.round(r.end.evalMs),
         predictedCounts: r.finalEval?.predictedCounts ?? [],
-        findings: sortFindings(attachSources(findings[k], opts.source)),
+        // only the variant as written is the file's program: the others' findings would describe code that is not there
+        findings: sortFindings(attachSources(findings[k], variants[k].asWritten ? opts.source : undefined)),
       })),
     };
   } finally {

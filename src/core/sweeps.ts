@@ -1,42 +1,46 @@
-// Sweeps: the same model with one thing changed, as the question compares them ("the same network with
-// zeros, with N(0, 1), with U(±0.01)"). Each variant is an ordinary spec; the extension trains them one
-// after another and the panel shows them as a set. Pure: no training here.
-import { type Activation, type Initializer, type ModelSpec, layerLabel } from './spec';
+// Sweeps (issue 23): the same model with one thing changed, as the question compares them ("the same network with
+// zeros, with N(0, 1), with U(±0.01)") — the initialiser of a layer (or of every hidden layer), the learning rate,
+// or a hidden layer's activation. The one generator of them: the editor's sweeps (host/runManager.ts), the CLI's
+// `train --sweep`, bench/sweep.ts and the tests all take their variants from here. Each variant is a whole,
+// validated spec; sweep.ts trains them together. Pure: no training here.
+import { type Activation, type Initializer, type ModelSpec, SpecError, layerLabel, validateSpec } from './spec';
+import type { ScheduleSpec } from './specParts';
 
-export type SweepKind = 'init' | 'learningRate' | 'activation';
-export const SWEEP_KINDS: readonly SweepKind[] = ['init', 'learningRate', 'activation'];
+export const SWEEP_KINDS = ['init', 'learningRate', 'activation'] as const;
+export type SweepKind = (typeof SWEEP_KINDS)[number];
 
 export interface SweepVariant {
-  /** Short name of the change ("zeros", "×10", "tanh"); the baseline says "as written". */
-  variant: string;
-  /** What changed, for people: "W1 (100 relu) kernel: zeros → heNormal" (empty for the baseline). */
+  /** Short name of the variant: "as written (zeros)", "N(0, 1)", "lr ×10 (5)", "tanh". */
+  label: string;
+  /** What changed, for people: "layer 1 (100 relu) kernel: zeros → heNormal" (empty for the variant as written). */
   change: string;
+  /** The spec as written (the file's own program: its findings may go on the file's lines). Always the first. */
+  asWritten: boolean;
   spec: ModelSpec;
 }
 
 export interface Sweep {
   kind: SweepKind;
-  /** "Compare initialisations of W1 (100 relu)". */
+  /** "Compare initialisations of layer 1 (100 relu)". */
   title: string;
-  /** The hidden layer changed (init, activation), -1 for the optimizer. */
+  /** The hidden layer changed (init, activation), -1 for the optimizer or when every hidden layer changes. */
   layer: number;
+  /** The variant as written first, then each change that differs from it. */
   variants: SweepVariant[];
 }
 
-/** The initialisations the question compares, besides the file's own. */
-export const SWEEP_INITIALIZERS: readonly { name: string; init: Initializer }[] = [
-  { name: 'zeros', init: 'zeros' },
-  { name: 'N(0, 1)', init: { type: 'randomNormal', mean: 0, stddev: 1 } },
-  { name: 'U(±0.01)', init: { type: 'randomUniform', minval: -0.01, maxval: 0.01 } },
-  { name: 'Glorot uniform', init: 'glorotUniform' },
-  { name: 'He normal', init: 'heNormal' },
+/** The initialisations the question compares, besides the layer's own. */
+export const SWEEP_INITIALIZERS: readonly { label: string; init: Initializer }[] = [
+  { label: 'zeros', init: 'zeros' },
+  { label: 'N(0, 1)', init: { type: 'randomNormal', mean: 0, stddev: 1 } },
+  { label: 'U(±0.01)', init: { type: 'randomUniform', minval: -0.01, maxval: 0.01 } },
+  { label: 'Glorot uniform', init: 'glorotUniform' },
+  { label: 'He normal', init: 'heNormal' },
 ];
-
-export const SWEEP_LR_FACTORS: readonly number[] = [0.1, 1, 10];
-
+export const SWEEP_LEARNING_RATE_FACTORS: readonly number[] = [0.1, 1, 10];
 export const SWEEP_ACTIVATIONS: readonly Activation[] = ['relu', 'tanh', 'sigmoid', 'leakyRelu', 'elu'];
 
-/** An initializer as people write it: "zeros", "N(0, 1)", "U(-0.01, 0.01)", "heNormal". */
+/** An initializer as people write it: "zeros", "N(0, 1)", "U(±0.01)", "heNormal". */
 export function initializerText(init: Initializer): string {
   if (typeof init === 'string') return init;
   switch (init.type) {
@@ -48,6 +52,7 @@ export function initializerText(init: Initializer): string {
 }
 
 const sameInit = (a: Initializer, b: Initializer): boolean => JSON.stringify(a) === JSON.stringify(b);
+const rate = (x: number): number => Number(x.toPrecision(6));
 
 /** Hidden layers of a spec (every layer but the output), as indices. */
 export function hiddenLayers(spec: ModelSpec): number[] {
@@ -56,56 +61,96 @@ export function hiddenLayers(spec: ModelSpec): number[] {
 
 const kindTitle: Record<SweepKind, string> = { init: 'initialisations', learningRate: 'learning rates', activation: 'activations' };
 
+function scaleSchedule(s: ScheduleSpec | undefined, factor: number): ScheduleSpec | undefined {
+  // a piecewise schedule's values are learning rates themselves; the others multiply the base rate
+  if (s?.type === 'piecewise') return { ...s, values: s.values.map((v) => rate(v * factor)) };
+  return s;
+}
+
+/** The layers a sweep changes: `layer` (checked), every hidden layer ('all'), or by default the first hidden layer. */
+function targetLayers(spec: ModelSpec, kind: SweepKind, layer: number | 'all' | undefined): number[] {
+  const hidden = hiddenLayers(spec);
+  const known = `output: ${spec.layers.length - 1}; hidden: ${hidden.join(', ') || 'none'}`;
+  if (typeof layer === 'number') {
+    if (!Number.isInteger(layer) || layer < 0 || layer >= spec.layers.length) {
+      throw new RangeError(`layer ${layer} does not exist: "${spec.name}" has layers 0 to ${spec.layers.length - 1} (${known})`);
+    }
+    if (kind === 'activation' && !hidden.includes(layer)) {
+      throw new RangeError(`layer ${layer} is not a hidden layer of "${spec.name}": it is the output layer, whose activation belongs to the loss (${known})`);
+    }
+    return [layer];
+  }
+  if (hidden.length === 0) {
+    if (kind === 'activation') throw new RangeError(`"${spec.name}" has no hidden layer: there is no activation to compare (its only layer is the ${spec.layers[0]?.activation ?? '?'} output)`);
+    return [0]; // softmax regression: its one layer
+  }
+  return layer === 'all' ? hidden : [hidden[0]];
+}
+
 /**
- * The variants of a sweep of `spec`: the spec as written first, then each change that differs from it.
- * `layer` (init, activation) is a hidden layer's index; default the first hidden layer. Throws with a
- * message naming what is wrong (no hidden layer for an activation sweep, a layer out of range).
+ * The sweep of `spec`, the variant as written first:
+ *  - `init`: the layer's own kernel initialiser, then zeros, N(0, 1), U(±0.01), Glorot uniform, He normal (one equal
+ *    to the own is not repeated);
+ *  - `learningRate`: the optimizer's rate × 1, then × 0.1 and × 10 (a piecewise schedule's values scaled too);
+ *  - `activation`: the layer's own, then the others of relu, tanh, sigmoid, leakyRelu, elu.
+ * `layer` (init, activation): a layer index, 'all' (every hidden layer), or undefined (the first hidden layer; a
+ * model without one: its one layer for `init`). Everything else (seed, data, steps, the other layers) is the spec's
+ * own. Throws a RangeError naming what is wrong (a layer the model does not have, no hidden layer to change).
  */
-export function sweepOf(spec: ModelSpec, kind: SweepKind, layer?: number): Sweep {
-  const name = (variant: string) => `${spec.name} · ${variant}`;
-  const copy = (): ModelSpec => structuredClone(spec);
+export function sweepOf(spec: ModelSpec, kind: SweepKind, layer?: number | 'all'): Sweep {
+  const made: { label: string; change: string; raw: ModelSpec }[] = [];
+  let title: string;
+  let at = -1;
   if (kind === 'learningRate') {
     const lr = spec.optimizer.learningRate;
-    const variants = SWEEP_LR_FACTORS.map((f) => {
-      const s = copy();
-      s.optimizer.learningRate = Number((lr * f).toPrecision(6));
-      const variant = f === 1 ? `as written (lr ${lr})` : `lr ×${f} (${s.optimizer.learningRate})`;
-      s.name = name(f === 1 ? 'as written' : `lr ×${f}`);
-      return { variant, change: f === 1 ? '' : `learning rate: ${lr} → ${s.optimizer.learningRate}`, spec: s };
-    });
-    // The baseline first, as in the other sweeps.
-    return { kind, title: `Compare ${kindTitle[kind]} (×0.1, ×1, ×10 of ${lr})`, layer: -1, variants: [variants[1], variants[0], variants[2]] };
-  }
-  const hidden = hiddenLayers(spec);
-  const l = layer ?? (kind === 'init' && hidden.length === 0 ? 0 : hidden[0]);
-  if (l === undefined) throw new Error(`"${spec.name}" has no hidden layer: there is no activation to compare (its only layer is the ${spec.layers[0]?.activation ?? '?'} output)`);
-  if (!Number.isInteger(l) || l < 0 || l >= spec.layers.length || (kind === 'activation' && !hidden.includes(l))) {
-    throw new Error(`layer ${l} is not a ${kind === 'activation' ? 'hidden ' : ''}layer of "${spec.name}" (it has ${spec.layers.length} layers; hidden: ${hidden.map((i) => i).join(', ') || 'none'})`);
-  }
-  const where = layerLabel(spec, l);
-  const base: SweepVariant = { variant: '', change: '', spec: copy() };
-  base.spec.name = name('as written');
-  const variants: SweepVariant[] = [base];
-  if (kind === 'init') {
-    const own = spec.layers[l].kernelInitializer;
-    base.variant = `as written (${initializerText(own)})`;
-    for (const { name: n, init } of SWEEP_INITIALIZERS) {
-      if (sameInit(init, own)) continue;
-      const s = copy();
-      s.layers[l].kernelInitializer = structuredClone(init);
-      s.name = name(n);
-      variants.push({ variant: n, change: `${where} kernel: ${initializerText(own)} → ${initializerText(init)}`, spec: s });
+    for (const f of [1, ...SWEEP_LEARNING_RATE_FACTORS.filter((x) => x !== 1)]) {
+      const optimizer = { ...spec.optimizer, learningRate: rate(lr * f) };
+      const schedule = scaleSchedule(spec.optimizer.schedule, f);
+      if (schedule) optimizer.schedule = schedule;
+      made.push(f === 1
+        ? { label: `as written (lr ${lr})`, change: '', raw: spec }
+        : { label: `lr ×${f} (${optimizer.learningRate})`, change: `learning rate: ${lr} → ${optimizer.learningRate}`, raw: { ...spec, optimizer } });
     }
+    title = `Compare ${kindTitle[kind]} (×0.1, ×1, ×10 of ${lr})`;
   } else {
-    const own = spec.layers[l].activation;
-    base.variant = `as written (${own})`;
-    for (const a of SWEEP_ACTIVATIONS) {
-      if (a === own) continue;
-      const s = copy();
-      s.layers[l].activation = a;
-      s.name = name(a);
-      variants.push({ variant: a, change: `${where} activation: ${own} → ${a}`, spec: s });
+    const targets = targetLayers(spec, kind, layer);
+    const where = targets.length === 1 ? layerLabel(spec, targets[0]) : `layers ${targets.map((i) => i + 1).join(', ')}`;
+    at = targets.length === 1 ? targets[0] : -1;
+    title = `Compare ${kindTitle[kind]} of ${targets.length === 1 ? where : 'every hidden layer'}`;
+    const withLayers = (f: (l: ModelSpec['layers'][number]) => ModelSpec['layers'][number]): ModelSpec => ({
+      ...spec, layers: spec.layers.map((l, i) => (targets.includes(i) ? f(l) : l)),
+    });
+    if (kind === 'init') {
+      const owns = targets.map((i) => spec.layers[i].kernelInitializer);
+      const ownText = [...new Set(owns.map(initializerText))].join(', ');
+      made.push({ label: `as written (${ownText})`, change: '', raw: spec });
+      for (const { label, init } of SWEEP_INITIALIZERS) {
+        if (owns.every((o) => sameInit(o, init))) continue;
+        made.push({ label, change: `${where} kernel: ${ownText} → ${initializerText(init)}`, raw: withLayers((l) => ({ ...l, kernelInitializer: structuredClone(init) })) });
+      }
+    } else {
+      const owns = targets.map((i) => spec.layers[i].activation);
+      const ownText = [...new Set(owns)].join(', ');
+      made.push({ label: `as written (${ownText})`, change: '', raw: spec });
+      for (const a of SWEEP_ACTIVATIONS) {
+        if (owns.every((o) => o === a)) continue;
+        made.push({ label: a, change: `${where} activation: ${ownText} → ${a}`, raw: withLayers((l) => ({ ...l, activation: a })) });
+      }
     }
   }
-  return { kind, title: `Compare ${kindTitle[kind]} of ${where}`, layer: l, variants };
+  const variants = made.map(({ label, change, raw }, k): SweepVariant => {
+    const short = k === 0 ? 'as written' : label;
+    const r = validateSpec(structuredClone({ ...raw, name: `${spec.name} · ${short}`.slice(0, 200) }));
+    if (!r.ok) throw new SpecError(r.problems);
+    return { label, change, asWritten: k === 0, spec: r.spec };
+  });
+  return { kind, title, layer: at, variants };
+}
+
+/**
+ * The variants of `sweepOf(spec, kind, layer ?? 'all')`: what the CLI's `train --sweep KIND` trains (every hidden
+ * layer's initialiser or activation unless a layer is named).
+ */
+export function sweepVariants(spec: ModelSpec, kind: SweepKind, layer?: number): SweepVariant[] {
+  return sweepOf(spec, kind, layer ?? 'all').variants;
 }

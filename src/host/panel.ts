@@ -27,7 +27,7 @@ export interface PanelHost {
   stopRun(runId: string): void;
   /** The header's "Set up native backend" (the run fell back to wasm because tfjs-node is missing or broken). */
   setUpNativeBackend?(): void;
-  /** "Compare initialisations / learning rates / activations" of a run: its variants, trained one after another. */
+  /** "Compare initialisations / learning rates / activations" of a run: its variants, trained together in one training process. */
   startSweep?(base: { runId: string; spec: ModelSpec; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): void;
   /** Where the panel logs dropped messages and failures (default: console). */
   log?(message: string): void;

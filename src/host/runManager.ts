@@ -113,6 +113,8 @@ interface ActiveRun {
   process: TrainerProcess;
   done: Promise<RunRecord>;
   replay: TrainerToHostMessage[];
+  /** A sweep: every variant's record and replay, all fed by `process` (record / replay above are the first's). */
+  variants?: { record: RunRecord; replay: TrainerToHostMessage[] }[];
 }
 
 export class RunManager implements RunHost, vscode.Disposable {
@@ -120,8 +122,6 @@ export class RunManager implements RunHost, vscode.Disposable {
   private active: ActiveRun | undefined;
   /** The latest ended runs (at most LIMITS.maxRuns), replayed into a reopened panel so it shows the window's runs. */
   private replays: { record: RunRecord; messages: TrainerToHostMessage[] }[] = [];
-  /** The sweep going on, if any: starting anything else ends it after its current variant. */
-  private sweep: { id: string; cancelled: boolean } | undefined;
   private disposed = false;
   private seq = 0;
   private readonly statusItem: vscode.StatusBarItem;
@@ -168,8 +168,9 @@ export class RunManager implements RunHost, vscode.Disposable {
 
   stopRun(runId?: string): boolean {
     const a = this.active;
-    if (!a || (runId !== undefined && a.record.runId !== runId)) return false;
-    this.o.log.info(`stopping run ${a.record.runId}`);
+    if (!a || (runId !== undefined && a.record.runId !== runId && !a.variants?.some((v) => v.record.runId === runId))) return false;
+    // A sweep's variants train in one process (one loop when together): stopping one stops them all.
+    this.o.log.info(a.variants ? `stopping the sweep ${a.variants.map((v) => v.record.runId).join(', ')} (one training process: every variant stops)` : `stopping run ${a.record.runId}`);
     a.process.stop();
     return true;
   }
@@ -179,7 +180,8 @@ export class RunManager implements RunHost, vscode.Disposable {
     const existing = this.o.currentView();
     const view = this.o.openView(this);
     if (!view || existing) return view;
-    const all = [...this.replays, ...(this.active ? [{ record: this.active.record, messages: this.active.replay }] : [])];
+    const going = this.active ? this.active.variants ?? [{ record: this.active.record, replay: this.active.replay }] : [];
+    const all = [...this.replays, ...going.map((v) => ({ record: v.record, messages: v.replay }))];
     for (const { record: r, messages } of all) {
       view.beginRun({ runId: r.runId, label: r.label, spec: r.spec, compareWithRunId: r.compareWithRunId, group: r.group, sourceFile: r.sourceFile });
       for (const m of messages) view.handleTrainerMessage(m);
@@ -200,10 +202,12 @@ export class RunManager implements RunHost, vscode.Disposable {
   }
 
   /**
-   * "Compare initialisations / learning rates / activations": each variant (core/sweeps.ts) is an ordinary
-   * run of the same spec with one change, started through `start` one after another (not batched). The
-   * sweep ends early when a variant is stopped or another run is started; a failed variant does not end it.
-   * Resolves with the records of the variants that ran.
+   * "Compare initialisations / learning rates / activations": the variants (core/sweeps.ts) begin in the panel at
+   * once, as a group, and train together in ONE training process (startSweep: one loop, core/sweep.ts; one after
+   * another inside that process where they cannot be batched identically — momentum, Adam, dropout — and the
+   * notification says why). Each variant is an ordinary run record. Stop on any variant, or starting another run,
+   * stops the whole sweep: its variants share one loop. Resolves with the variants' records (empty when the sweep
+   * did not start: refused, or the run going on was kept).
    */
   async sweepRuns(base: { runId?: string; spec: unknown; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): Promise<RunRecord[]> {
     const checked = validateSpec(base.spec);
@@ -211,57 +215,212 @@ export class RunManager implements RunHost, vscode.Disposable {
     const sweep = sweepOf(checked.spec, kind, layer);
     const from = base.runId ? this.runs.find((r) => r.runId === base.runId) : undefined;
     const id = `sweep-${Date.now().toString(36)}-${++this.seq}`;
-    if (this.sweep) this.sweep.cancelled = true;
-    const token = { id, cancelled: false };
-    this.sweep = token;
-    this.o.log.info(`${sweep.title} of "${base.label}": ${sweep.variants.length} variants, trained one after another (${sweep.variants.map((v) => v.variant).join(', ')})`);
-    const records: RunRecord[] = [];
     const stem = base.label.split(' · ')[0];
-    for (const [index, v] of sweep.variants.entries()) {
-      if (token.cancelled) break;
-      const group: RunGroup = { id, title: sweep.title, variant: v.variant, index, size: sweep.variants.length, change: v.change };
+    const size = sweep.variants.length;
+    const reqs: RunRequest[] = sweep.variants.map((v, index) => ({
+      spec: v.spec, label: `${stem} · ${v.label}`, quiet: true,
+      group: { id, title: sweep.title, variant: v.label, index, size, change: v.change },
       // Only the variant "as written" is the file's program: its findings land on the file's lines; the
       // others' would describe code that is not there.
-      const own = v.change === '';
-      const record = await this.start({
-        spec: v.spec, label: `${stem} · ${v.variant}`, ...(own ? { sourceFile: base.sourceFile ?? from?.sourceFile, source: from?.source } : {}), group, quiet: true,
-        // The first variant asks before replacing a run someone started; the next ones follow it.
-        ifRunning: index === 0 ? 'ask' : 'refuse',
-      });
-      if (!record) break;
-      records.push(record);
-      if (record.status === 'stopped') {
-        this.o.log.info(`${sweep.title}: variant "${v.variant}" was stopped; the remaining ${sweep.variants.length - index - 1} are not trained`);
-        break;
-      }
-    }
-    if (this.sweep === token) this.sweep = undefined;
-    if (records.length && !this.disposed) {
+      ...(v.asWritten ? { sourceFile: base.sourceFile ?? from?.sourceFile, source: from?.source } : {}),
+    }));
+    const first = reqs[0];
+    if (!(await this.makeRoomFor(first.label, sweep.title, reqs))) return [];
+    this.o.log.info(`${sweep.title} of "${base.label}": ${size} variants in one training process (${sweep.variants.map((v) => v.label).join(', ')})`);
+    const { records, how } = await this.launchSweep(sweep.title, reqs);
+    // Nothing trained (no MNIST, no backend, a crash): the error message of launchSweep says so; no summary.
+    if (records.some((r) => r.status !== 'error') && !this.disposed) {
       const rows = records.map((r) => `${r.group?.variant ?? r.label} ${r.end ? r.end.testAccuracy.toFixed(4) : r.status}`);
-      void vscode.window.showInformationMessage(`Gradient Lens: ${sweep.title} — ${records.length} of ${sweep.variants.length} trained one after another: ${rows.join(' · ')}`, 'Show Panel').then((pick) => {
+      const ended = records.filter((r) => r.status === 'finished').length;
+      const count = ended === size ? `${size} variants` : `${ended} of ${size} variants`;
+      const text = how.together ? `${count} trained together` : `${count} trained one after another: ${how.reason ?? 'they could not be batched'}`;
+      this.o.log.info(`${sweep.title}: ${text} (${rows.join(' · ')})`);
+      void vscode.window.showInformationMessage(`Gradient Lens: ${sweep.title} — ${text}: ${rows.join(' · ')}`, 'Show Panel').then((pick) => {
         if (pick === 'Show Panel') this.showPanel();
       });
     }
     return records;
   }
 
+  /**
+   * Before a sweep: the memory estimate (as `start` checks a run's; the variants share the architecture), and the
+   * run going on — asked about (modal) and stopped when the person agrees. False: the sweep does not start.
+   */
+  private async makeRoomFor(label: string, title: string, reqs: RunRequest[]): Promise<boolean> {
+    if (!(await this.memoryAllows(reqs[0]))) return false;
+    if (!this.active) return true;
+    const cur = this.active.record;
+    const where = cur.totalSteps ? ` (step ${cur.step}/${cur.totalSteps})` : '';
+    const replace = 'Stop It and Start New';
+    const pick = await vscode.window.showWarningMessage(
+      `"${cur.label}" is still training${where}.`,
+      { modal: true, detail: `Stop it and train the ${reqs.length} variants of "${title}" (${label}) instead? Only one run or sweep trains at a time.` },
+      replace,
+    );
+    if (pick !== replace) return false;
+    const prev = this.active;
+    if (prev) {
+      prev.process.stop();
+      await prev.done;
+    }
+    return !this.active; // someone else started a run meanwhile: keep it
+  }
+
+  /**
+   * The variants of a sweep as K run records fed by ONE training process (startSweep): each message goes to its
+   * variant's record and the panel; one progress notification and the status bar show the sweep
+   * ("Compare initialisations: step N / M, 6 variants together").
+   */
+  private launchSweep(title: string, reqs: RunRequest[]): Promise<{ records: RunRecord[]; how: { together: boolean; reason?: string } }> {
+    const c = this.o.config;
+    const records = reqs.map((req): RunRecord => ({
+      runId: `run-${Date.now().toString(36)}-${++this.seq}`, label: req.label, spec: req.spec, sourceFile: req.sourceFile, source: req.source, group: req.group,
+      status: 'starting', step: 0, findings: [], warnings: [], startedAt: Date.now(), hostMs: { total: 0, max: 0, messages: 0 },
+    }));
+    this.runs.push(...records);
+    if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
+    const byId = new Map(records.map((r) => [r.runId, { record: r, replay: [] as TrainerToHostMessage[], steps: 0 }]));
+    const asWritten = reqs.findIndex((r) => r.group?.change === '');
+    const options: TrainOptions = {
+      backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle,
+      source: asWritten >= 0 ? reqs[asWritten].source : undefined,
+      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
+    };
+    this.o.log.info(`sweep ${records.map((r) => r.runId).join(', ')}: starting one training process (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery})`);
+    const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
+    for (const r of records) view?.beginRun({ runId: r.runId, label: r.label, spec: r.spec, group: r.group, sourceFile: r.sourceFile });
+
+    const how: { together: boolean; reason?: string } = { together: true };
+    let progress: vscode.Progress<{ message?: string; increment?: number }> | undefined;
+    let reported = 0;
+    let lastReport = 0;
+    const lead = records[0];
+    const sweepText = (): string => `${records.length} variants ${how.together ? 'together' : 'one after another'}`;
+    const report = (force = false): void => {
+      const now = Date.now();
+      if (!force && now - lastReport < PROGRESS_EVERY_MS) return;
+      lastReport = now;
+      // The sweep's step: the slowest variant's (together, they are all at the same step).
+      const going = records.filter((r) => r.start && !r.end);
+      const total = Math.max(0, ...records.map((r) => r.totalSteps ?? 0));
+      const step = going.length ? Math.min(...going.map((r) => r.step)) : total;
+      const pct = total ? (100 * step) / total : 0;
+      progress?.report({ increment: pct - reported, message: total ? `step ${step}/${total}, ${sweepText()}` : undefined });
+      reported = pct;
+      this.showSweepStatus(title, step, total, sweepText());
+      this.didStep.fire(lead);
+    };
+    const onMessage = (m: TrainerProcessMessage): void => {
+      const v = byId.get(m.runId);
+      if (!v) return;
+      const t0 = performance.now();
+      if (m.type === 'status') progress?.report({ message: m.message });
+      else if (m.type === 'sweep') {
+        how.together = m.together;
+        if (m.reason) how.reason = m.reason;
+        this.o.log.info(`${title}: ${m.groups ? 'trained' : 'training'} ${sweepText()}${m.reason ? ` (${m.reason})` : ''}${m.groups ? `; first layers in ${m.groups.length} shared product(s)` : ''}`);
+        report(true);
+      } else if (m.type === 'warning') {
+        this.o.log.warn(`run ${m.runId}: ${m.message}`);
+        v.record.warnings.push(m.message);
+        void vscode.window.showWarningMessage(`Gradient Lens: "${v.record.label}" may not be trainable here: ${m.message}`, 'Stop the Sweep').then((pick) => {
+          if (pick === 'Stop the Sweep') this.stopRun(m.runId);
+        });
+      } else {
+        const isStep = m.type === 'event' && m.event.type === 'step';
+        if (!isStep || v.steps++ < MAX_REPLAY_STEPS) v.replay.push(m);
+        this.o.currentView()?.handleTrainerMessage(m);
+        applyToRecord(v.record, m);
+        if (m.type === 'event' && m.event.type === 'start') this.o.log.info(`run ${m.runId}: training ${m.event.totalSteps} steps on ${m.event.backend.name}`);
+        if (isStep || (m.type === 'event' && m.event.type === 'start')) report(m.type === 'event' && m.event.type === 'start');
+      }
+      const dt = performance.now() - t0;
+      v.record.hostMs.total += dt;
+      v.record.hostMs.messages++;
+      if (dt > v.record.hostMs.max) v.record.hostMs.max = dt;
+    };
+
+    const proc = new TrainerProcess({
+      workerPath: this.o.workerPath, runId: lead.runId, spec: undefined, options, maxMemoryMb: c.maxMemoryMb, onMessage,
+      sweep: { runIds: records.map((r) => r.runId), specs: reqs.map((r) => r.spec), labels: reqs.map((r) => r.group?.variant ?? r.label), asWritten },
+      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
+    });
+    for (const r of records) r.pid = proc.pid;
+    this.showSweepStatus(title, 0, 0, sweepText());
+    this.statusItem.show();
+
+    const done = proc.done.then((whole) => {
+      for (const r of records) {
+        this.settle(r, proc.variantOutcome(r.runId, whole));
+        if (r.status === 'stopped') r.message = `${r.message} (a sweep stops as a whole: its ${records.length} variants train in one process)`;
+      }
+      if (this.active?.process === proc) {
+        this.active = undefined;
+        void vscode.commands.executeCommand('setContext', 'gradientLens.training', false);
+      }
+      for (const { record, replay } of byId.values()) this.replays.push({ record, messages: replay });
+      if (this.replays.length > LIMITS.maxRuns) this.replays.splice(0, this.replays.length - LIMITS.maxRuns);
+      if (this.disposed) return { records, how };
+      this.statusItem.hide();
+      // One error message per cause: what ends the loop (no MNIST, no backend, a crash) ends every variant.
+      const told = new Set<string>();
+      for (const r of records) {
+        this.o.currentView()?.endRun(r.runId, { status: r.status as 'finished' | 'stopped' | 'error', message: r.message });
+        if (r.status === 'error' && !told.has(r.message ?? '')) {
+          told.add(r.message ?? '');
+          this.announce(r);
+        }
+        this.didEnd.fire(r);
+      }
+      return { records, how };
+    });
+    const variants = [...byId.values()].map(({ record, replay }) => ({ record, replay }));
+    this.active = { record: lead, process: proc, done: done.then(() => lead), replay: variants[0].replay, variants };
+    void vscode.commands.executeCommand('setContext', 'gradientLens.training', true);
+    for (const r of records) this.didStart.fire(r);
+
+    void vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Gradient Lens: ${title}`, cancellable: true },
+      (p, token) => {
+        progress = p;
+        p.report({ message: `Starting one training process for ${records.length} variants…` });
+        token.onCancellationRequested(() => this.stopRun(lead.runId));
+        return done;
+      },
+    );
+    return done;
+  }
+
+  /** Status bar while a sweep trains: "Compare initialisations: step N / M, 6 variants together". */
+  private showSweepStatus(title: string, step: number, total: number, how: string): void {
+    const text = `${title.replace(/ of .*$| \(.*$/, '')}: ${total ? `step ${step} / ${total}, ` : ''}${how}`;
+    this.statusItem.text = `$(loading~spin) ${text}`;
+    const tooltip = new vscode.MarkdownString(undefined, true);
+    tooltip.appendMarkdown('**Gradient Lens** is training ');
+    tooltip.appendText(`${title}: ${how} in one training process`);
+    tooltip.appendMarkdown(total ? `\n\nstep ${step} of ${total}` : '\n\nstarting the training process');
+    tooltip.appendMarkdown('\n\nClick to show the panel; **Stop Training** or Cancel on the notification stops every variant (one training process).');
+    this.statusItem.tooltip = tooltip;
+    this.statusItem.accessibilityInformation = { label: `Gradient Lens training ${text}` };
+  }
+
   /** Resolves when the run has ended (or undefined when it never started: refused or cancelled). */
   async start(req: RunRequest): Promise<RunRecord | undefined> {
-    // Anything started from elsewhere ends a sweep after its current variant.
-    if (this.sweep && req.group?.id !== this.sweep.id) this.sweep.cancelled = true;
     if (!(await this.memoryAllows(req))) return undefined;
     if (this.active) {
       const cur = this.active.record;
       const where = cur.totalSteps ? ` (step ${cur.step}/${cur.totalSteps})` : '';
+      // A sweep trains as one: its title, and stopping it stops every variant.
+      const what = this.active.variants && cur.group ? `The sweep "${cur.group.title}" (${this.active.variants.length} variants in one loop)` : `"${cur.label}"`;
       const policy = req.ifRunning ?? 'ask';
       if (policy === 'refuse') {
-        void vscode.window.showInformationMessage(`Gradient Lens: "${cur.label}" is still training${where}. Stop it first to start "${req.label}".`);
+        void vscode.window.showInformationMessage(`Gradient Lens: ${what} is still training${where}. Stop it first to start "${req.label}".`);
         return undefined;
       }
       if (policy === 'ask') {
         const replace = 'Stop It and Start New';
         const pick = await vscode.window.showWarningMessage(
-          `"${cur.label}" is still training${where}.`,
+          `${what} is still training${where}.`,
           { modal: true, detail: `Stop it and train "${req.label}" instead? Only one run trains at a time.` },
           replace,
         );
@@ -361,6 +520,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       if (dt > record.hostMs.max) record.hostMs.max = dt;
     };
     const handle = (m: TrainerProcessMessage): void => {
+      if (m.type === 'sweep') return; // only a sweep's process sends it (launchSweep)
       if (m.type === 'status') {
         progress?.report({ message: m.message });
         return;
@@ -524,5 +684,30 @@ export class RunManager implements RunHost, vscode.Disposable {
     this.didStart.dispose();
     this.didEnd.dispose();
     this.didStep.dispose();
+  }
+}
+
+/** A trainer message's effect on its run's record: status, step, loss, evaluations, probes, findings. */
+function applyToRecord(record: RunRecord, m: TrainerToHostMessage): void {
+  if (m.type === 'probe') {
+    record.lastProbe = m.report;
+    record.findings = m.report.findings;
+  } else if (m.type === 'finished') {
+    record.findings = m.findings;
+  } else {
+    const e = m.event;
+    if (e.type === 'start') {
+      record.status = 'running';
+      record.start = e;
+      record.backend = e.backend;
+      record.totalSteps = e.totalSteps;
+    } else if (e.type === 'step') {
+      record.step = e.step;
+      record.lastLoss = e.loss;
+    } else if (e.type === 'eval' && e.final) {
+      record.finalEval = e;
+    } else if (e.type === 'end') {
+      record.end = e;
+    }
   }
 }

@@ -1,5 +1,5 @@
 // The Command Palette's "Compare Initialisations / Learning Rates / Activations": variants of a run that
-// differ in one thing, trained one after another by the run manager and shown as a set in the panel.
+// differ in one thing, trained together in one training process by the run manager and shown as a set in the panel.
 // Arguments (from the palette: none; from code: anything) are validated: `{ runId?, layer? }`.
 import * as vscode from 'vscode';
 import { type ModelSpec, layerLabel, validateSpec } from '../core/spec';
@@ -35,7 +35,7 @@ export async function pickSweepLayer(spec: ModelSpec, kind: SweepKind, label: st
   const hidden = hiddenLayers(spec);
   if (kind === 'learningRate' || given !== undefined || hidden.length <= 1) return given;
   const pick = await vscode.window.showQuickPick(hidden.map((i) => ({ label: layerLabel(spec, i), layer: i })), {
-    title: `Compare ${SWEEP_KIND_NAMES[kind]} of which layer of ${label}?`, placeHolder: 'The variants differ only in this layer; they train one after another',
+    title: `Compare ${SWEEP_KIND_NAMES[kind]} of which layer of ${label}?`, placeHolder: 'The variants differ only in this layer; they train together in one training process',
   });
   return pick ? pick.layer : null;
 }

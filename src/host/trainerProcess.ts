@@ -7,6 +7,7 @@ import { preview } from '../core/untrusted';
 import { tensorFlowLogSeverity } from '../core/tfStderr';
 import {
   isTrainerProcessMessage,
+  type StartSweepCommand,
   type StartTrainingCommand,
   type StopTrainingCommand,
   type TrainOptions,
@@ -24,7 +25,13 @@ export type ProcessOutcome =
 
 export interface TrainerProcessOptions {
   workerPath: string;
+  /** The run's id; for a sweep, its first variant's (sweep.runIds[0]). */
   runId: string;
+  /**
+   * A sweep: its variants train together in this one process (startSweep instead of startTraining; `spec` is
+   * unused). The messages of any of its runIds are this process's; `variantOutcome` gives each its outcome.
+   */
+  sweep?: Omit<StartSweepCommand, 'type' | 'options'>;
   spec: unknown;
   options: TrainOptions;
   maxMemoryMb: number;
@@ -48,6 +55,9 @@ export class TrainerProcess {
   private killedForStop = false;
   private exited = false;
   private killTimer: NodeJS.Timeout | undefined;
+  /** Per runId (a sweep's variants; a single run's too): its finished findings, its error event. */
+  private readonly finishedBy = new Map<string, Finding[]>();
+  private readonly errorBy = new Map<string, { message: string; kind: string }>();
 
   constructor(private readonly o: TrainerProcessOptions) {
     this.child = fork(o.workerPath, [], {
@@ -83,9 +93,11 @@ export class TrainerProcess {
       };
       this.child.once('exit', (code, signal) => finish(code, signal));
     });
-    const start: StartTrainingCommand = { type: 'startTraining', runId: o.runId, spec: o.spec, options: o.options };
+    const start: StartTrainingCommand | StartSweepCommand = o.sweep
+      ? { type: 'startSweep', ...o.sweep, options: o.options }
+      : { type: 'startTraining', runId: o.runId, spec: o.spec, options: o.options };
     try {
-      this.child.send(start, (e) => { if (e) o.log(`could not send startTraining: ${e.message}`); });
+      this.child.send(start, (e) => { if (e) o.log(`could not send ${start.type}: ${e.message}`); });
     } catch (e) {
       // Not serialisable (a cycle, a BigInt, too deep for JSON): the run cannot start.
       this.protocolError = { message: `the run could not be sent to the training process: ${e instanceof Error ? e.message : String(e)}`, kind: 'spec' };
@@ -118,6 +130,25 @@ export class TrainerProcess {
   }
 
   /**
+   * The outcome of one variant of a sweep (or of the run) once the process has ended, given what `done` resolved
+   * with (`whole`): its own error event, else stopped (a stop stops every variant: they share one loop), else
+   * finished, else what ended the process before this variant finished.
+   */
+  variantOutcome(runId: string, whole: ProcessOutcome): ProcessOutcome {
+    const base = whole.status === 'error' ? { exitCode: whole.exitCode, signal: whole.signal, stderrTail: whole.stderrTail } : { exitCode: 0, signal: null, stderrTail: '' };
+    const own = this.errorBy.get(runId);
+    if (own) return { status: 'error', ...own, ...base };
+    if (whole.status === 'error' && whole.kind === 'process' && this.child.pid === undefined) return whole; // never started
+    const findings = this.finishedBy.get(runId);
+    if (this.stopRequested) return { status: 'stopped', killed: this.killedForStop, ...(findings ? { findings } : {}) };
+    if (findings) return { status: 'finished', findings };
+    // Another variant's error is not this one's: say what ended the process before this variant did.
+    if (whole.status === 'error' && this.errorBy.size === 0) return whole;
+    const how = base.signal ? `was killed by ${base.signal}` : `exited with code ${base.exitCode}`;
+    return { status: 'error', kind: 'process', message: `the training process ${how} before this variant ended`, ...base };
+  }
+
+  /**
    * Whole lines only. TensorFlow's info/warning lines go to the log and stay out of the tail that error
    * messages quote (a crash report should name the crash, not the oneDNN notice); its errors stay in.
    */
@@ -137,10 +168,12 @@ export class TrainerProcess {
   }
 
   private onMessage(m: unknown): void {
-    if (!isTrainerProcessMessage(m) || m.runId !== this.o.runId) {
+    if (!isTrainerProcessMessage(m) || (m.runId !== this.o.runId && !this.o.sweep?.runIds.includes(m.runId))) {
       this.o.log(`ignored a malformed message from the training process: ${preview(m, 200)}`);
       return;
     }
+    if (m.type === 'finished') this.finishedBy.set(m.runId, m.findings);
+    if (m.type === 'event' && m.event.type === 'error' && m.event.kind !== 'protocol') this.errorBy.set(m.runId, { message: m.event.message, kind: m.event.kind });
     if (m.type === 'finished') this.finished = m.findings;
     if (m.type === 'event' && m.event.type === 'error') {
       // A message of ours the process rejected ('protocol'): it says why, and is this run's error only

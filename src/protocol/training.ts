@@ -63,7 +63,29 @@ export interface StopTrainingCommand {
   runId: string;
 }
 
-export type HostToTrainerMessage = StartTrainingCommand | StopTrainingCommand;
+/** Most variants one startSweep trains (the editor's sweeps have at most six). */
+export const MAX_SWEEP_VARIANTS = 8;
+
+/**
+ * Trains the variants of a sweep together, in this one process and one training loop (core/sweep.ts; one after
+ * another inside the process where they cannot be batched identically, and the `sweep` notification says why).
+ * Every message about a variant carries its own runId, so the host and the panel see ordinary runs. A stopTraining
+ * with any of these runIds stops the whole sweep: the variants share one loop.
+ */
+export interface StartSweepCommand {
+  type: 'startSweep';
+  /** One distinct runId per variant, 1 to MAX_SWEEP_VARIANTS. */
+  runIds: string[];
+  /** Unvalidated specs, one per runId; a bad one is an error event of its variant, the others train. */
+  specs: unknown[];
+  /** What each variant changes, for people ("as written (zeros)", "He normal"), one per runId. */
+  labels: string[];
+  /** Index of the variant as written: only its findings get `options.source`; -1 or absent: none. */
+  asWritten?: number;
+  options: TrainOptions;
+}
+
+export type HostToTrainerMessage = StartTrainingCommand | StopTrainingCommand | StartSweepCommand;
 
 export interface DidEmitEventNotification {
   type: 'event';
@@ -110,8 +132,24 @@ export interface DidWarnNotification {
   message: string;
 }
 
+/**
+ * How a startSweep trains its variants: sent before the first step (`together`, `reason`) and again when the loop
+ * has ended (with `groups`). Carries the first variant's runId; outside TrainerToHostMessage (not for the panel).
+ */
+export interface DidSweepNotification {
+  type: 'sweep';
+  runId: string;
+  /** The sweep's variants that train (a variant with a bad spec ended with its error event). */
+  runIds: string[];
+  /** True: one loop for every variant; false: one after another in this process (`reason` says why). */
+  together: boolean;
+  reason?: string;
+  /** Indices (into runIds) of the variants whose first layers shared one product; once the loop has ended. */
+  groups?: number[][];
+}
+
 /** Everything the training process may send. */
-export type TrainerProcessMessage = TrainerToHostMessage | DidReportStatusNotification | DidWarnNotification;
+export type TrainerProcessMessage = TrainerToHostMessage | DidReportStatusNotification | DidWarnNotification | DidSweepNotification;
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const isRunId = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 100;
@@ -152,7 +190,8 @@ function programSourceProblem(source: Record<string, unknown>): string | undefin
 export function hostToTrainerProblem(m: unknown): string | undefined {
   if (!isObj(m)) return `a message must be an object, got ${m === null ? 'null' : Array.isArray(m) ? 'an array' : typeof m}`;
   const type = own(m, 'type');
-  if (type !== 'startTraining' && type !== 'stopTraining') return 'unknown message type (expected startTraining or stopTraining)';
+  if (type === 'startSweep') return startSweepProblem(m);
+  if (type !== 'startTraining' && type !== 'stopTraining') return 'unknown message type (expected startTraining, startSweep or stopTraining)';
   if (!isRunId(own(m, 'runId'))) return 'runId must be a string of 1 to 100 characters';
   if (type === 'stopTraining') return undefined;
   const o = own(m, 'options');
@@ -188,6 +227,25 @@ export function hostToTrainerProblem(m: unknown): string | undefined {
   return undefined;
 }
 
+/** Why `m` (type startSweep) is not a StartSweepCommand; its options are checked as startTraining's are. */
+function startSweepProblem(m: Record<string, unknown>): string | undefined {
+  const runIds = own(m, 'runIds');
+  if (!Array.isArray(runIds) || runIds.length < 1 || runIds.length > MAX_SWEEP_VARIANTS) return `startSweep needs runIds: an array of 1 to ${MAX_SWEEP_VARIANTS} runIds`;
+  if (!runIds.every(isRunId)) return 'startSweep: every runId must be a string of 1 to 100 characters';
+  if (new Set(runIds).size !== runIds.length) return 'startSweep: the runIds must be distinct';
+  const specs = own(m, 'specs');
+  if (!Array.isArray(specs) || specs.length !== runIds.length) return `startSweep needs specs: an array of one spec per runId (${runIds.length})`;
+  const labels = own(m, 'labels');
+  if (!Array.isArray(labels) || labels.length !== runIds.length || !labels.every((l) => typeof l === 'string' && l.length <= 200)) {
+    return `startSweep needs labels: an array of one string of at most 200 characters per runId (${runIds.length})`;
+  }
+  const asWritten = own(m, 'asWritten');
+  if (asWritten !== undefined && !(asWritten === -1 || isCount(asWritten, runIds.length - 1))) return `startSweep: asWritten must be -1 or a variant's index (0 to ${runIds.length - 1})`;
+  // The options are a run's: the same checks, and the same reasons, as startTraining's.
+  const problem = hostToTrainerProblem({ type: 'startTraining', runId: runIds[0], spec: null, options: own(m, 'options') });
+  return problem?.replace(/^startTraining needs/, 'startSweep needs');
+}
+
 export function isHostToTrainerMessage(m: unknown): m is HostToTrainerMessage {
   return hostToTrainerProblem(m) === undefined;
 }
@@ -196,6 +254,12 @@ const STATUS_PHASES: readonly unknown[] = ['loadingData', 'loadingBackend', 'tra
 
 export function isTrainerProcessMessage(m: unknown): m is TrainerProcessMessage {
   if (isObj(m) && m.type === 'status') return isRunId(m.runId) && STATUS_PHASES.includes(m.phase) && typeof m.message === 'string';
+  if (isObj(m) && m.type === 'sweep') {
+    return isRunId(m.runId) && Array.isArray(m.runIds) && m.runIds.length <= MAX_SWEEP_VARIANTS && m.runIds.every(isRunId) && typeof m.together === 'boolean'
+      && (m.reason === undefined || (typeof m.reason === 'string' && m.reason.length <= 10_000))
+      && (m.groups === undefined || (Array.isArray(m.groups) && m.groups.length <= MAX_SWEEP_VARIANTS
+        && m.groups.every((g) => Array.isArray(g) && g.length <= MAX_SWEEP_VARIANTS && g.every((k) => isCount(k, MAX_SWEEP_VARIANTS - 1)))));
+  }
   if (isObj(m) && m.type === 'warning') return isRunId(m.runId) && typeof m.kind === 'string' && typeof m.message === 'string' && m.message.length <= 10_000;
   return isTrainerToHostMessage(m);
 }

@@ -149,7 +149,7 @@ export function comparisonSvg(runs: ExportRun[], theme: Theme, when: Date): stri
   };
   line(`Gradient Lens — ${runs.length === 1 ? runs[0].run.label : `comparison of ${runs.length} runs`}`, { weight: '600' });
   const group = runs[0]?.run.group;
-  if (group && runs.every((e) => e.run.group?.id === group.id)) line(`${group.title} (trained one after another)`, { fill: theme.muted });
+  if (group && runs.every((e) => e.run.group?.id === group.id)) line(`${group.title} (trained in one training process)`, { fill: theme.muted });
   line(`exported ${when.toISOString()}`, { fill: theme.muted });
   y += 6;
   for (const e of runs) {
@@ -247,7 +247,7 @@ export function comparisonPng(runs: ExportRun[], theme: Theme, charts: PngPart[]
   });
   text(`Gradient Lens — ${runs.length === 1 ? runs[0].run.label : `comparison of ${runs.length} runs`}`, { bold: true });
   const group = runs[0]?.run.group;
-  if (group && runs.every((e) => e.run.group?.id === group.id)) text(`${group.title} (trained one after another)`, { colour: theme.muted });
+  if (group && runs.every((e) => e.run.group?.id === group.id)) text(`${group.title} (trained in one training process)`, { colour: theme.muted });
   for (const e of runs) {
     ops.push({ h: 0, draw: (ctx, y) => { ctx.fillStyle = e.colour; ctx.fillRect(pad, y + 3 * ratio, 10 * ratio, 10 * ratio); } });
     text(`${e.run.label}: ${runOutcome(e)}`, { bold: true, indent: 16 });

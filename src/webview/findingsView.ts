@@ -24,7 +24,7 @@ export interface FindingActions {
   /** The fix object as rendered, so a click always sends the fix its button shows. */
   rerun(runId: string, fix: Fix): void;
   reveal(runId: string, findingIndex: number): void;
-  /** "Compare initialisations of this layer" (trained one after another). */
+  /** "Compare initialisations of this layer" (the variants train together in one training process). */
   sweep(runId: string, kind: 'init' | 'activation' | 'learningRate', layer?: number): void;
 }
 
@@ -100,7 +100,7 @@ export class FindingsView {
     const lastLayer = (run.spec?.layers.length ?? 0) - 1;
     if (sweep && (sweep.kind === 'learningRate' || (f.layer >= 0 && f.layer < lastLayer))) {
       const b = h('button', { type: 'button', class: 'secondary', 'data-testid': 'start-sweep', 'data-kind': sweep.kind,
-        title: 'Train variants of this run that differ only in this, one after another, and compare them here' }, `${sweep.text}…`);
+        title: 'Train variants of this run that differ only in this, together in one training process, and compare them here' }, `${sweep.text}…`);
       b.addEventListener('click', () => this.actions.sweep(run.runId, sweep.kind, sweep.kind === 'learningRate' ? undefined : f.layer));
       fixes.append(b);
     }

@@ -87,13 +87,13 @@ const exportSvg = h('button', { type: 'button', 'data-testid': 'export-svg', cla
 const exportCsv = h('button', { type: 'button', 'data-testid': 'export-csv', class: 'secondary', title: 'Every curve of the compared runs, one row per step' }, 'Export CSV');
 const exportJson = h('button', { type: 'button', 'data-testid': 'export-json', class: 'secondary', title: 'The shown run\'s full state' }, 'Export JSON');
 const sweepButtons = (['init', 'learningRate', 'activation'] as SweepKind[]).map((kind) =>
-  h('button', { type: 'button', class: 'secondary', 'data-testid': `sweep-${kind}`, title: `Train variants of the shown run that differ only in their ${SWEEP_KIND_NAMES[kind]}, one after another, and compare them here` },
+  h('button', { type: 'button', class: 'secondary', 'data-testid': `sweep-${kind}`, title: `Train variants of the shown run that differ only in their ${SWEEP_KIND_NAMES[kind]}, together in one training process, and compare them here` },
     `Compare ${SWEEP_KIND_NAMES[kind]}…`));
 const header = h('header', { class: 'header', 'data-testid': 'run-header' },
   h('div', { class: 'title' }, runName, status), meta,
   h('div', { class: 'actions' }, h('label', { class: 'run-pick' }, 'Run ', runSelect), stopButton, exportPng, exportSvg, exportCsv, exportJson));
 // Not in the sticky header: it stays short in a narrow panel.
-const sweepBar = h('div', { class: 'actions sweeps' }, h('span', { class: 'hint' }, 'Variants of the shown run, trained one after another:'), ...sweepButtons);
+const sweepBar = h('div', { class: 'actions sweeps' }, h('span', { class: 'hint' }, 'Variants of the shown run, trained together in one training process:'), ...sweepButtons);
 const message = h('p', { class: 'run-message', role: 'alert' });
 // Where the run differs from the program as written: never silent (the reader's deviations).
 const warnings = h('div', { class: 'run-warnings', 'data-testid': 'run-warnings', role: 'note' });
@@ -282,13 +282,13 @@ function renderRunList(): void {
   }
   if (focused) runsBody.querySelector<HTMLInputElement>(`input[data-run-id="${CSS.escape(focused)}"]`)?.focus();
   runsTable.hidden = store.runs.length === 0;
-  // A sweep that is still going: which variant, and that they train one after another.
+  // A sweep: its variants train at once, in one training process (one loop; Stop stops them all).
   const sweep = [...store.runs].reverse().find((r) => r.group);
   const going = sweep && store.runs.some((r) => r.group?.id === sweep.group!.id && (r.status === 'running' || r.status === 'pending'));
   if (sweep?.group) {
     const g = sweep.group;
     const done = store.runs.filter((r) => r.group?.id === g.id && r.status !== 'running' && r.status !== 'pending').length;
-    sweepNote.textContent = `${g.title}: ${g.size} variants, trained one after another — ${going ? `training variant ${g.index + 1} of ${g.size} (${g.variant})` : `${done} of ${g.size} ended`}.`;
+    sweepNote.textContent = `${g.title}: ${g.size} variants in one training process (Stop stops them all) — ${going ? `${g.size - done} of ${g.size} still training` : `${done} of ${g.size} ended`}.`;
   }
   sweepNote.hidden = !sweep;
 }

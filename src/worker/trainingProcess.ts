@@ -10,8 +10,10 @@
 // - Stop always works: cooperative stop between steps first, SIGKILL when that does not land in time.
 // - Every run starts from a clean process: no tfjs state or leaked tensors carry over.
 //
-// Protocol: src/protocol/training.ts over Node IPC (JSON). One startTraining per process; the process
-// exits when the run has ended and its last message is flushed.
+// Protocol: src/protocol/training.ts over Node IPC (JSON). One startTraining or startSweep per process; the process
+// exits when the run (or the sweep) has ended and its last message is flushed. A sweep's variants train in this one
+// process, in one loop (core/sweep.ts): each message carries its variant's runId, and a stop of any variant stops
+// the whole sweep.
 import { attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError, type LoadedBackend } from '../core/backend';
 import { loadMnistAsync, DataError, type MnistData } from '../core/mnist';
@@ -22,16 +24,21 @@ import { checkTrainingMemory } from '../core/memory';
 import { own, preview } from '../core/untrusted';
 import { fixProblem } from '../core/fixes';
 import type { TrainingEvent } from '../core/events';
+import { runSweepWithDiagnostics } from '../core/sweepRun';
+import { whyNotTogether } from '../core/sweep';
+import type { SweepVariant } from '../core/sweeps';
 import {
   hostToTrainerProblem,
   isRunId,
   type HostToTrainerMessage,
+  type StartSweepCommand,
   type StartTrainingCommand,
   type TrainOptions,
   type TrainerProcessMessage,
 } from '../protocol/training';
 
-let current: { runId: string; abort: AbortController } | undefined;
+/** The run going on; a sweep's `runIds` are all its variants' (runId: the first's). */
+let current: { runId: string; abort: AbortController; runIds?: readonly string[] } | undefined;
 let started = false;
 
 function send(msg: TrainerProcessMessage): Promise<void> {
@@ -133,10 +140,76 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
   }
 }
 
-/** The runId to answer a rejected message with: its own when it has a usable one, else the current run's. */
+/**
+ * A sweep (startSweep): its variants validated one by one (a bad spec is that variant's error event), MNIST and
+ * the backend loaded once, then every valid variant trained in one loop with one diagnostics engine each
+ * (core/sweepRun.ts) — or one after another in this process where they cannot be batched identically, which the
+ * `sweep` notification says with the reason. Only the variant as written gets `options.source` on its findings.
+ * Stopping any variant stops them all: they share one loop.
+ */
+async function runSweep(cmd: StartSweepCommand): Promise<void> {
+  const { options } = cmd;
+  const abort = new AbortController();
+  current = { runId: cmd.runIds[0], runIds: cmd.runIds, abort };
+  const lastStep = new Map<string, number>();
+  const trained: { runId: string; variant: SweepVariant }[] = [];
+  try {
+    for (const [k, raw] of cmd.specs.entries()) {
+      const parsed = validateSpec(raw);
+      if (!parsed.ok) await errorEvent(cmd.runIds[k], `invalid model spec: ${problemsText(parsed.problems)}`, 'spec');
+      else trained.push({ runId: cmd.runIds[k], variant: { label: cmd.labels[k], change: '', asWritten: k === cmd.asWritten, spec: parsed.spec } });
+    }
+    if (trained.length === 0) return finish(0);
+    const ids = trained.map((t) => t.runId);
+    current = { runId: ids[0], runIds: cmd.runIds, abort };
+    const loaded = await load(ids[0], options, abort.signal);
+    if (!loaded) return finish(0);
+    const { data, backend } = loaded;
+    for (const { runId, variant } of trained) {
+      const mem = checkTrainingMemory(variant.spec, backend.info.name, { probing: options.probeEvery > 0, shuffle: options.shuffle });
+      if (!mem.ok) await send({ type: 'warning', runId, kind: 'memory', message: mem.message });
+    }
+    const specs = trained.map((t) => t.variant.spec);
+    const reason = whyNotTogether(specs, specs[0].data?.shuffle ?? options.shuffle ?? false);
+    await send({ type: 'sweep', runId: ids[0], runIds: ids, together: !reason, ...(reason ? { reason } : {}) });
+    await send({ type: 'status', runId: ids[0], phase: 'training', message: `Training ${ids.length} variant${ids.length > 1 ? 's' : ''} ${reason ? 'one after another' : 'together'} on ${backend.info.name}…` });
+    const summary = await runSweepWithDiagnostics(trained.map((t) => t.variant), {
+      backend,
+      data,
+      probeEvery: options.probeEvery,
+      evalEvery: options.evalEvery,
+      shuffle: options.shuffle,
+      thresholds: options.thresholds,
+      signal: abort.signal,
+      source: options.source,
+      onEvent: (k, event: TrainingEvent) => {
+        if (event.type === 'step') lastStep.set(ids[k], event.step);
+        void send({ type: 'event', runId: ids[k], event });
+      },
+      onProbeReport: (k, report) => {
+        const findings = trained[k].variant.asWritten ? attachSources(report.findings, options.source) : report.findings;
+        void send({ type: 'probe', runId: ids[k], report: { ...report, findings } });
+      },
+    });
+    await send({ type: 'sweep', runId: ids[0], runIds: ids, together: summary.together, ...(summary.reason ? { reason: summary.reason } : {}), groups: summary.groups });
+    for (const [k, v] of summary.variants.entries()) await send({ type: 'finished', runId: ids[k], findings: v.findings });
+    return finish(0);
+  } catch (e) {
+    if (isAbort(e) && abort.signal.aborted) return finish(0);
+    const message = e instanceof Error ? e.message : String(e);
+    // One loop: what ends it ends every variant.
+    for (const { runId } of trained) await errorEvent(runId, message, errorKind(e), lastStep.get(runId) || undefined);
+    if (!(e instanceof DataError || e instanceof BackendError || e instanceof ThresholdError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
+    return finish(1);
+  }
+}
+
+/** The runId to answer a rejected message with: its own (a sweep's first) when it has a usable one, else the current run's. */
 function replyRunId(m: unknown): string {
   const id = typeof m === 'object' && m !== null ? own(m, 'runId') : undefined;
-  return isRunId(id) ? id : current?.runId ?? 'unknown';
+  const ids = typeof m === 'object' && m !== null ? own(m, 'runIds') : undefined;
+  const first: unknown = Array.isArray(ids) ? ids[0] : undefined;
+  return isRunId(id) ? id : isRunId(first) ? first : current?.runId ?? 'unknown';
 }
 
 function onMessage(m: unknown): void {
@@ -147,7 +220,8 @@ function onMessage(m: unknown): void {
     const runId = replyRunId(m);
     const sent = errorEvent(runId, `the training process rejected a message from the host: ${problem}`, 'protocol');
     // A malformed start of the one run this process was forked for ends it, as a bad spec does.
-    if (!started && typeof m === 'object' && m !== null && own(m, 'type') === 'startTraining' && runId !== 'unknown') {
+    const type = typeof m === 'object' && m !== null ? own(m, 'type') : undefined;
+    if (!started && (type === 'startTraining' || type === 'startSweep') && runId !== 'unknown') {
       started = true;
       void sent.then(() => finish(0));
     }
@@ -155,18 +229,20 @@ function onMessage(m: unknown): void {
   }
   const msg = m as HostToTrainerMessage;
   if (msg.type === 'stopTraining') {
-    if (current && current.runId === msg.runId) current.abort.abort();
+    if (current && (current.runId === msg.runId || current.runIds?.includes(msg.runId))) current.abort.abort();
     else if (!started) process.exit(0); // stopped before it started: nothing to flush
     else void errorEvent(msg.runId, `the training process is running ${current?.runId ?? 'another run'}, not ${msg.runId}: stop ignored`, 'protocol');
     return;
   }
+  const startId = msg.type === 'startSweep' ? msg.runIds[0] : msg.runId;
   if (started) {
-    process.stderr.write(`training process: already running ${current?.runId}; ignored startTraining ${msg.runId}\n`);
-    void errorEvent(msg.runId, `the training process already runs ${current?.runId ?? 'a run'} (one run per process): startTraining ${msg.runId} ignored`, 'protocol');
+    process.stderr.write(`training process: already running ${current?.runId}; ignored ${msg.type} ${startId}\n`);
+    void errorEvent(startId, `the training process already runs ${current?.runId ?? 'a run'} (one run per process): ${msg.type} ${startId} ignored`, 'protocol');
     return;
   }
   started = true;
-  void run(msg);
+  if (msg.type === 'startSweep') void runSweep(msg);
+  else void run(msg);
 }
 
 process.on('message', (m: unknown) => {
@@ -180,8 +256,8 @@ process.on('message', (m: unknown) => {
 // A bug that escapes every handler still ends with an error event, not a silent death.
 const fatal = (e: unknown): void => {
   process.stderr.write(`training process: internal error: ${e instanceof Error ? e.stack : String(e)}\n`);
-  const runId = current?.runId;
-  const done = runId ? errorEvent(runId, `internal error in the training process: ${e instanceof Error ? e.message : String(e)}`, 'internal') : Promise.resolve();
+  const ids = current?.runIds ?? (current ? [current.runId] : []);
+  const done = Promise.all(ids.map((runId) => errorEvent(runId, `internal error in the training process: ${e instanceof Error ? e.message : String(e)}`, 'internal')));
   void done.finally(() => process.exit(1));
 };
 process.on('uncaughtException', fatal);

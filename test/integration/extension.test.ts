@@ -146,6 +146,37 @@ describe('Gradient Lens extension (in the extension host)', function () {
     assert.ok(next.end!.testAccuracy > 0.7, `softmax after 50 steps: ${next.end!.testAccuracy}`);
   });
 
+  it('Compare Initialisations trains the variants together in ONE training process, each equal to its run alone; Stop on one variant stops them all', async () => {
+    const base = await api.startRun(preset('seed-mlp-zeros', 100));
+    assert.equal(base?.status, 'finished', `${base?.status}: ${base?.message}`);
+    const records = await vscode.commands.executeCommand<RunRecord[] | undefined>('gradientLens.compareInitialisations', { runId: base!.runId });
+    assert.ok(records, 'the command returned no records');
+    assert.deepEqual(records.map((r) => r.group?.variant), ['as written (zeros)', 'N(0, 1)', 'U(±0.01)', 'Glorot uniform', 'He normal']);
+    for (const r of records) assert.ok(r.status === 'finished' && r.end?.steps === 100, `${r.label}: ${r.status} ${r.message ?? ''}`);
+    assert.equal(new Set(records.map((r) => r.runId)).size, 5, 'five ordinary runs');
+    assert.equal(new Set(records.map((r) => r.pid)).size, 1, 'one training process for the five');
+    assert.equal(new Set(records.map((r) => r.group?.id)).size, 1, 'one group');
+    assert.equal(records[0].end!.testAccuracy, base!.end!.testAccuracy, 'the variant as written trains exactly as the run it varies');
+    assert.ok(records[0].findings.some((f) => f.code === 'dead-units' && f.layer === 0 && f.units?.length === 100), 'zeros: 100 of 100 units dead');
+    assert.ok(api.recentLog().some((l) => /Compare initialisations of layer 1 \(100 relu\): 5 variants trained together/.test(l)), 'the log says "trained together"');
+
+    // A long sweep, stopped through its third variant: one loop, so every variant stops.
+    const long = api.startRun(preset('seed-mlp-zeros', 100_000));
+    await trainedSteps(api, 3);
+    api.stopRun();
+    const longRun = await long;
+    const sweep = vscode.commands.executeCommand<RunRecord[] | undefined>('gradientLens.compareInitialisations', { runId: longRun!.runId });
+    const third = await waitFor('the sweep\'s variants to train', () => {
+      const going = api.runs.filter((r) => r.group && r.startedAt >= longRun!.endedAt! && r.step >= 3);
+      return going.length === 5 ? going[2] : undefined;
+    });
+    assert.equal(api.stopRun(third.runId), true, 'a variant\'s runId stops the sweep');
+    const stopped = await sweep;
+    assert.ok(stopped && stopped.length === 5);
+    for (const r of stopped) assert.ok(r.status === 'stopped' && r.end?.stopped, `${r.label}: ${r.status}`);
+    assert.equal(new Set(stopped.map((r) => r.end!.steps)).size, 1, 'every variant stopped at the same step');
+  });
+
   it('handles a second run while one is training: refuse, then replace', async () => {
     const first = api.startRun(preset('seed-mlp-uniform', 100_000));
     const firstRun = await trainedSteps(api, 5);

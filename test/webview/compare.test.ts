@@ -46,7 +46,7 @@ test('a sweep of 3 recorded runs (mocked acquireVsCodeApi): run list, difference
   assert.equal(await boxes.count(), 3);
   assert.deepEqual(await boxes.evaluateAll((els) => els.map((e) => (e as unknown as { checked: boolean }).checked)), [true, true, true]);
   assert.equal(await attr(p, '#app', 'data-compared'), IDS.join(' '));
-  assert.match(await text(p, '[data-testid="sweep-note"]'), /Compare initialisations of layer 1 \(100 relu\): 3 variants, trained one after another — 3 of 3 ended/);
+  assert.match(await text(p, '[data-testid="sweep-note"]'), /Compare initialisations of layer 1 \(100 relu\): 3 variants in one training process \(Stop stops them all\) — 3 of 3 ended/);
   for (const id of IDS) assert.equal(await text(p, `[data-testid="final-accuracy"][data-run-id="${id}"]`), (ends.get(id)!.end.testAccuracy as number).toFixed(4));
 
   // The differences table: what each variant changes, and how it ended.
@@ -224,7 +224,7 @@ test('exports of the comparison (mocked acquireVsCodeApi): SVG with every run\'s
   assert.match(svg, /spec: 784 → 100 relu → 10 softmax · kernels zeros, zeros · sgd 0\.5 · batch 100 · 300 steps/);
   assert.match(svg, /spec: 784 → 100 relu → 10 softmax · kernels U\(±0\.01\), zeros/);
   assert.match(svg, /differs: layer 1 \(100 relu\) kernel: zeros → U\(±0\.01\)/);
-  assert.match(svg, /Compare initialisations of layer 1 \(100 relu\) \(trained one after another\)/);
+  assert.match(svg, /Compare initialisations of layer 1 \(100 relu\) \(trained in one training process\)/);
   assert.equal((svg.match(/class="chance"/g) ?? []).length, 2, 'both chance lines');
   assert.match(svg, /The model predicts digit 1/, 'finding messages are in');
   assert.equal((svg.match(/<g class="unit-map">/g) ?? []).length, 3, 'one unit map per run');

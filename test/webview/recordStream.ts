@@ -78,9 +78,9 @@ async function main(): Promise<void> {
     const chosen = sweep.variants.slice(0, variants);
     const notes: string[] = [];
     for (const [index, v] of chosen.entries()) {
-      const group = { id: 'sweep-1', title: sweep.title, variant: v.variant, index, size: chosen.length, change: v.change };
-      const found = await recordRun(v.spec, `run-${index + 1}`, `${preset.id} · ${v.variant}`, feed, notifications, ctx, undefined, group);
-      notes.push(`${v.variant}: ${found.map((f) => `${f.code}@${f.layer}`).join(', ') || 'no findings'}`);
+      const group = { id: 'sweep-1', title: sweep.title, variant: v.label, index, size: chosen.length, change: v.change };
+      const found = await recordRun(v.spec, `run-${index + 1}`, `${preset.id} · ${v.label}`, feed, notifications, ctx, undefined, group);
+      notes.push(`${v.label}: ${found.map((f) => `${f.code}@${f.layer}`).join(', ') || 'no findings'}`);
     }
     const stream: RecordedStream = { recordedAt: new Date().toISOString(), preset: preset.id, backend: backend.info.name, notes: `${sweep.title}, ${chosen.length} variants of ${base.steps} steps, one after another: ${notes.join('; ')}`, notifications };
     mkdirSync(dirname(outFile), { recursive: true });
