@@ -535,6 +535,31 @@ async function uiTest() {
       if (zerosDead !== '100' || uniformDead !== '0') throw new Error(`the sweep's unit maps show zeros ${zerosDead} dead, U(±0.01) ${uniformDead} dead`);
       // The layer as layerTitle names it: "W1 (100 relu)" when the importer names it, else "layer 1 (100 relu)".
       if (!differs.some((d) => /(W1|layer 1) \(100 relu\) kernel: zeros → U\(±0\.01\)/.test(d))) throw new Error(`the differences table does not name the change: ${differs.join(' | ')}`);
+      // Trained together: the sweep's summary says so (or why not).
+      const summary = page.locator('.notification-toast', { hasText: 'Compare initialisations' }).filter({ hasText: /trained (together|one after another)/ }).first();
+      const summaryText = ((await summary.textContent({ timeout: 20_000 }).catch(() => '')) ?? '').trim();
+      log(`sweep summary: ${summaryText.slice(0, 300)}`);
+      if (!/5 variants trained together/.test(summaryText)) throw new Error(`the sweep's summary does not say its 5 variants trained together: "${summaryText.slice(0, 200)}"`);
+      await clearNotifications(page);
+      // An export of the comparison (SVG: its specs, accuracies, differences, curves, unit maps and findings), saved
+      // through the save dialog at its default name in the workspace folder.
+      await frame.locator('[data-testid="export-svg"]').first().click();
+      const dialogInput = page.locator('.quick-input-widget .quick-input-box input');
+      await dialogInput.waitFor({ state: 'visible', timeout: 15_000 });
+      const savedAs = await dialogInput.inputValue();
+      log(`Export SVG: the save dialog proposes ${savedAs}`);
+      if (!/mnist_mlp_zeros[^/]*\.svg$/.test(savedAs) || /\.py\./.test(savedAs)) throw new Error(`the export's default name is ${savedAs}`);
+      await page.keyboard.press('Enter');
+      const saved = page.locator('.notification-toast', { hasText: 'saved' }).first();
+      const savedText = ((await saved.textContent({ timeout: 20_000 }).catch(() => '')) ?? '').trim();
+      const svgPath = join(workspace, savedAs.split('/').pop());
+      if (!existsSync(svgPath)) throw new Error(`the export was not saved (${savedText.slice(0, 200)}): no ${svgPath}`);
+      const svg = readFileSync(svgPath, 'utf8');
+      rmSync(svgPath, { force: true });
+      const inSvg = ['U(±0.01)', 'He normal', 'zeros', 'dead-units'].filter((t) => !svg.includes(t));
+      log(`Export SVG: ${svg.length} characters saved (${savedText.slice(0, 160)})${inSvg.length ? `; missing ${inSvg.join(', ')}` : ''}`);
+      if (!svg.startsWith('<svg') && !svg.startsWith('<?xml')) throw new Error(`the export is not an SVG document: ${svg.slice(0, 80)}`);
+      if (inSvg.length) throw new Error(`the exported comparison does not hold ${inSvg.join(', ')}`);
       await clearNotifications(page);
       await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
