@@ -11,7 +11,9 @@
 // - Every run starts from a clean process: no tfjs state or leaked tensors carry over.
 //
 // Protocol: src/protocol/training.ts over Node IPC (JSON). One startTraining per process; the process
-// exits when the run has ended and its last message is flushed.
+// exits when the run has ended and its last message is flushed. Before it, at most one `prepare` (a spare
+// the host forked ahead, host/warmTrainer.ts) loads MNIST and the backend early, for the run to use.
+import { performance } from 'node:perf_hooks';
 import { attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError, type LoadedBackend } from '../core/backend';
 import { loadMnistAsync, DataError, type MnistData } from '../core/mnist';
@@ -24,16 +26,21 @@ import type { TrainingEvent } from '../core/events';
 import {
   hostToTrainerProblem,
   isRunId,
+  loadKey,
   type HostToTrainerMessage,
+  type PrepareCommand,
   type StartTrainingCommand,
   type TrainOptions,
   type TrainerProcessMessage,
+  type DidPrepareNotification,
 } from '../protocol/training';
 
 let current: { runId: string; abort: AbortController } | undefined;
 let started = false;
+/** What `prepare` is loading or has loaded, for the run whose options have the same loadKey. */
+let ahead: { key: string; data: Promise<MnistData>; backend: Promise<LoadedBackend>; abort: AbortController } | undefined;
 
-function send(msg: TrainerProcessMessage): Promise<void> {
+function send(msg: TrainerProcessMessage | DidPrepareNotification): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
     try {
@@ -67,6 +74,22 @@ async function finish(code: number): Promise<void> {
  * the run was stopped meanwhile. Shared by every kind of run this process starts.
  */
 async function load(runId: string, options: TrainOptions, signal: AbortSignal): Promise<{ data: MnistData; backend: LoadedBackend } | undefined> {
+  const early = ahead && ahead.key === loadKey(options) ? ahead : undefined;
+  // Options that differ from what was prepared: loaded anew, as without `prepare` (its status messages have no `ahead`).
+  if (early) {
+    // Loaded ahead, or still loading (then awaited; a stop aborts that load too). A load that failed ahead is
+    // tried again below, so the run reports its own error as it would have without `prepare`.
+    signal.addEventListener('abort', () => early.abort.abort(), { once: true });
+    const got = async (): Promise<{ data: MnistData; backend: LoadedBackend }> => {
+      await send({ type: 'status', runId, phase: 'loadingData', message: 'MNIST (loaded ahead)…', ahead: true });
+      const data = await early.data;
+      await send({ type: 'status', runId, phase: 'loadingBackend', message: `The TensorFlow.js backend (${options.backend}, loaded ahead)…`, ahead: true });
+      return { data, backend: await early.backend };
+    };
+    const loaded = await got().catch(() => undefined);
+    if (signal.aborted) return undefined;
+    if (loaded) return loaded;
+  }
   await send({ type: 'status', runId, phase: 'loadingData', message: 'Loading MNIST…' });
   // Asynchronous and abortable: a stop that arrives while the files are read is honoured at once.
   const data = await loadMnistAsync(options.dataDir || undefined, signal);
@@ -124,6 +147,22 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
   }
 }
 
+/** Starts loading MNIST, then the backend, for a run that has not been asked for yet; says when done. */
+function prepare(cmd: PrepareCommand): void {
+  const { options } = cmd;
+  const abort = new AbortController();
+  const t0 = performance.now();
+  let dataMs = 0;
+  const data = loadMnistAsync(options.dataDir || undefined, abort.signal).then((d) => { dataMs = performance.now() - t0; return d; });
+  const backend = data.then(() => selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads }));
+  ahead = { key: loadKey(options), data, backend, abort };
+  backend.then(
+    (b) => send({ type: 'prepared', ok: true, backend: b.info.name, dataMs: Math.round(dataMs), backendMs: Math.round(performance.now() - t0 - dataMs) }),
+    // handled here (an unhandled rejection would end the process); the run retries and reports it
+    (e: unknown) => send({ type: 'prepared', ok: false, message: e instanceof Error ? e.message : String(e) }),
+  );
+}
+
 /** The runId to answer a rejected message with: its own when it has a usable one, else the current run's. */
 function replyRunId(m: unknown): string {
   const id = typeof m === 'object' && m !== null ? own(m, 'runId') : undefined;
@@ -145,6 +184,14 @@ function onMessage(m: unknown): void {
     return;
   }
   const msg = m as HostToTrainerMessage;
+  if (msg.type === 'prepare') {
+    if (started || ahead) {
+      process.stderr.write(`training process: ignored prepare (${started ? 'a run has started' : 'already prepared'})\n`);
+      return;
+    }
+    prepare(msg);
+    return;
+  }
   if (msg.type === 'stopTraining') {
     if (current && current.runId === msg.runId) current.abort.abort();
     else if (!started) process.exit(0); // stopped before it started: nothing to flush
@@ -181,6 +228,7 @@ process.on('unhandledRejection', fatal);
 // The host went away (window closed, extension host restarted): never train for nobody.
 process.on('disconnect', () => {
   if (current && !current.abort.signal.aborted) current.abort.abort();
+  ahead?.abort.abort();
   setTimeout(() => process.exit(0), 2000).unref();
 });
 
