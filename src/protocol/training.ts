@@ -187,7 +187,7 @@ function optionsProblem(o: Record<string, unknown>): string | undefined {
 }
 
 /** The options that decide what `prepare` loads: a run with the same key can use it. */
-export function loadKey(o: Pick<TrainOptions, 'backend' | 'dataDir' | 'nativeBackendPath' | 'nativeThreads'>): string {
+export function loadKey(o: TrainOptions): string {
   return JSON.stringify([o.backend, o.dataDir || null, o.nativeBackendPath || null, o.nativeThreads || 0]);
 }
 
