@@ -126,7 +126,7 @@ export class WarmTrainer {
     const onMessage = (m: unknown): void => {
       if (!isPreparedNotification(m)) return;
       answered(m);
-      if (m.ok) this.o.log(`training process ${child.pid} prepared ahead: MNIST in ${m.dataMs} ms, the ${m.backend} backend in ${m.backendMs} ms`, 'info');
+      if (m.ok) this.o.log(`training process ${child.pid} prepared ahead: MNIST in ${m.dataMs} ms, the ${m.backend} backend in ${m.backendMs} ms, a warm-up in ${m.warmUpMs} ms`, 'info');
       else this.o.log(`training process ${child.pid} could not prepare ahead (a run will load anew and say why): ${m.message}`, 'warning');
     };
     const onError = (e: Error): void => this.o.log(`training process prepared ahead: ${e.message}`, 'warning');

@@ -97,6 +97,8 @@ export interface DidPrepareNotification {
   backend?: string;
   dataMs?: number;
   backendMs?: number;
+  /** The throw-away warm-up run after the backend loaded (the first use of each kernel, compiling the trainer). */
+  warmUpMs?: number;
   /** Why not (not ok). */
   message?: string;
 }
@@ -105,7 +107,7 @@ export function isPreparedNotification(m: unknown): m is DidPrepareNotification 
   return isObj(m) && m.type === 'prepared' && typeof m.ok === 'boolean'
     && (m.message === undefined || (typeof m.message === 'string' && m.message.length <= 10_000))
     && (m.backend === undefined || typeof m.backend === 'string')
-    && ['dataMs', 'backendMs'].every((k) => m[k] === undefined || typeof m[k] === 'number');
+    && ['dataMs', 'backendMs', 'warmUpMs'].every((k) => m[k] === undefined || typeof m[k] === 'number');
 }
 
 /**

@@ -17,7 +17,8 @@ import { performance } from 'node:perf_hooks';
 import { attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError, type LoadedBackend } from '../core/backend';
 import { loadMnistAsync, DataError, type MnistData } from '../core/mnist';
-import { validateSpec } from '../core/spec';
+import { validateSpec, type ModelSpec } from '../core/spec';
+import { findPreset } from '../core/presets';
 import { problemsText } from '../core/specText';
 import { ThresholdError } from '../core/diagnostics/thresholds';
 import { checkTrainingMemory } from '../core/memory';
@@ -38,7 +39,7 @@ import {
 let current: { runId: string; abort: AbortController } | undefined;
 let started = false;
 /** What `prepare` is loading or has loaded, for the run whose options have the same loadKey. */
-let ahead: { key: string; data: Promise<MnistData>; backend: Promise<LoadedBackend>; abort: AbortController } | undefined;
+let ahead: { key: string; data: Promise<MnistData>; backend: Promise<LoadedBackend>; warm: Promise<void>; abort: AbortController } | undefined;
 
 function send(msg: TrainerProcessMessage | DidPrepareNotification): Promise<void> {
   return new Promise((resolve) => {
@@ -84,7 +85,9 @@ async function load(runId: string, options: TrainOptions, signal: AbortSignal): 
       await send({ type: 'status', runId, phase: 'loadingData', message: 'MNIST (loaded ahead)…', ahead: true });
       const data = await early.data;
       await send({ type: 'status', runId, phase: 'loadingBackend', message: `The TensorFlow.js backend (${options.backend}, loaded ahead)…`, ahead: true });
-      return { data, backend: await early.backend };
+      const backend = await early.backend;
+      await early.warm; // never rejects; a run does not share the backend with the warm-up
+      return { data, backend };
     };
     const loaded = await got().catch(() => undefined);
     if (signal.aborted) return undefined;
@@ -155,12 +158,31 @@ function prepare(cmd: PrepareCommand): void {
   let dataMs = 0;
   const data = loadMnistAsync(options.dataDir || undefined, abort.signal).then((d) => { dataMs = performance.now() - t0; return d; });
   const backend = data.then(() => selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads }));
-  ahead = { key: loadKey(options), data, backend, abort };
-  backend.then(
-    (b) => send({ type: 'prepared', ok: true, backend: b.info.name, dataMs: Math.round(dataMs), backendMs: Math.round(performance.now() - t0 - dataMs) }),
+  let backendMs = 0;
+  const warm = backend.then(async (b) => {
+    backendMs = performance.now() - t0 - dataMs;
+    await warmUp(b, await data, abort.signal);
+  }).catch(() => undefined); // a failed load is reported by `prepared` below and by the run; a failed warm-up only costs time
+  ahead = { key: loadKey(options), data, backend, warm, abort };
+  Promise.all([backend, warm]).then(
+    ([b]) => send({ type: 'prepared', ok: true, backend: b.info.name, dataMs: Math.round(dataMs), backendMs: Math.round(backendMs), warmUpMs: Math.round(performance.now() - t0 - dataMs - backendMs) }),
     // handled here (an unhandled rejection would end the process); the run retries and reports it
     (e: unknown) => send({ type: 'prepared', ok: false, message: e instanceof Error ? e.message : String(e) }),
   );
+}
+
+/**
+ * Pays a process's one-time costs of the first run ahead (the first use of each kernel, compiling the trainer's and
+ * the diagnostics' code): two steps of the seed MLP on 200 training images, with a probe after each, its results
+ * thrown away. Measured (docs/performance.md#latency): without it the first step of a run in a fresh process comes
+ * ≈ 1 s (tensorflow) to ≈ 1.6 s (wasm) later than in a process that has trained before. Every tensor is disposed;
+ * a run's results do not depend on it (test/unit/prepareAhead.test.ts compares them with a cold process's).
+ */
+async function warmUp(backend: LoadedBackend, data: MnistData, signal: AbortSignal): Promise<void> {
+  const parsed = validateSpec({ ...findPreset('seed-mlp-uniform')!.spec, name: 'warm-up', steps: 2, data: { trainExamples: 200 } });
+  if (!parsed.ok) return;
+  const spec: ModelSpec = parsed.spec;
+  await runWithDiagnostics(spec, { backend, data, probeEvery: 1, evalEvery: 0, signal, diagnosticsThread: false });
 }
 
 /** The runId to answer a rejected message with: its own when it has a usable one, else the current run's. */

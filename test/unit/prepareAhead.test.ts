@@ -20,18 +20,20 @@ import { repoRoot } from './helpers';
 const WORKER = join(repoRoot, 'dist', 'worker.js');
 const options: TrainOptions = { backend: 'wasm', probeEvery: 10, evalEvery: 0 };
 const spec = { ...findPreset('seed-mlp-zeros')!.spec, steps: 20 };
+/** Random initial weights and shuffled batches (both from the seed): a run whose results would show any state a warm-up left behind. */
+const seeded = { ...findPreset('seed-mlp-uniform')!.spec, steps: 20, data: { shuffle: true } };
 
 function pool(lines: string[], idleMs?: number): WarmTrainer {
   return new WarmTrainer({ workerPath: WORKER, log: (line, level) => lines.push(`${level ?? 'warning'}: ${line}`), idleMs });
 }
 
 /** Runs `spec` in a TrainerProcess (in `child` when given) to its end; every message it sent, and the outcome. */
-async function runIn(child: ReturnType<WarmTrainer['take']>, opts: TrainOptions, stopAfterFirstStep = false): Promise<{ messages: TrainerProcessMessage[]; outcome: ProcessOutcome; log: string[] }> {
+async function runIn(child: ReturnType<WarmTrainer['take']>, opts: TrainOptions, stopAfterFirstStep = false, runSpec: unknown = spec): Promise<{ messages: TrainerProcessMessage[]; outcome: ProcessOutcome; log: string[] }> {
   const messages: TrainerProcessMessage[] = [];
   const log: string[] = [];
   let proc: TrainerProcess | undefined = undefined;
   proc = new TrainerProcess({
-    workerPath: WORKER, runId: 'r1', spec, options: opts, maxMemoryMb: 2048, log: (l) => log.push(l), ...(child ? { child } : {}),
+    workerPath: WORKER, runId: 'r1', spec: runSpec, options: opts, maxMemoryMb: 2048, log: (l) => log.push(l), ...(child ? { child } : {}),
     onMessage: (m) => {
       messages.push(m);
       if (stopAfterFirstStep && m.type === 'event' && m.event.type === 'step') proc?.stop();
@@ -42,6 +44,9 @@ async function runIn(child: ReturnType<WarmTrainer['take']>, opts: TrainOptions,
 
 const statuses = (ms: TrainerProcessMessage[]) => ms.flatMap((m) => (m.type === 'status' ? [m] : []));
 const steps = (ms: TrainerProcessMessage[]) => ms.filter((m) => m.type === 'event' && m.event.type === 'step').length;
+/** What a run computed: every step's loss and the final evaluation. */
+const results = (ms: TrainerProcessMessage[]) => ms.flatMap((m) => (m.type === 'event' && (m.event.type === 'step' || (m.event.type === 'eval' && m.event.final))
+  ? [m.event.type === 'step' ? m.event.loss : JSON.stringify({ ...m.event, evalMs: undefined, ms: undefined })] : []));
 
 test('protocol: prepare (no runId) and the prepared notification pass their guards; a prepare with bad options does not', () => {
   assert.ok(isHostToTrainerMessage({ type: 'prepare', options }));
@@ -78,6 +83,17 @@ test('a spare prepared ahead and taken by a run with the same options trains wit
     assert.deepEqual(st.map((s) => [s.phase, s.ahead === true]), [['loadingData', true], ['loadingBackend', true], ['training', false]],
       'one pass through the phases, the loading ones from what was prepared');
     assert.ok(!st.some((s) => s.message === 'Loading MNIST…'), 'MNIST was not loaded again');
+
+    // what was prepared (and the warm-up run it made) changes nothing a run computes: the same as in a cold process
+    warm.prepare(options, 2048, 'test');
+    assert.ok((await warm.whenPrepared())?.ok);
+    const prepared = await runIn(warm.take(options, 2048), options, false, seeded);
+    const cold = await runIn(undefined, options, false, seeded);
+    assert.equal(prepared.outcome.status, 'finished', JSON.stringify(prepared.outcome));
+    assert.equal(cold.outcome.status, 'finished', JSON.stringify(cold.outcome));
+    assert.ok(statuses(prepared.messages)[0].ahead && !statuses(cold.messages)[0].ahead);
+    assert.equal(results(cold.messages).length, 21);
+    assert.deepEqual(results(prepared.messages), results(cold.messages));
   } finally {
     warm.dispose();
   }
@@ -124,10 +140,10 @@ test('a taken spare stops as a cold process does (stopTraining between steps: ou
   try {
     warm.prepare(options, 2048, 'test');
     await warm.whenPrepared();
-    const { messages, outcome } = await runIn(warm.take(options, 2048), options, true);
+    const { messages, outcome } = await runIn(warm.take(options, 2048), options, true, { ...spec, steps: 1000 });
     assert.equal(outcome.status, 'stopped');
     assert.equal(outcome.status === 'stopped' && outcome.killed, false);
-    assert.ok(steps(messages) >= 1 && steps(messages) < 20, `${steps(messages)} steps`);
+    assert.ok(steps(messages) >= 1 && steps(messages) < 1000, `${steps(messages)} steps`);
   } finally {
     warm.dispose();
   }
