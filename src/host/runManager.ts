@@ -377,8 +377,12 @@ export class RunManager implements RunHost, vscode.Disposable {
     // The panel before anything slow (no trigger to prepare a process ahead meanwhile: this run takes the spare, if any).
     const clicked = req.requestedAt ?? performance.now();
     this.launching = true;
-    const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
-    this.launching = false;
+    let view: RunView | undefined;
+    try {
+      view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
+    } finally {
+      this.launching = false;
+    }
     view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, group: req.group, sourceFile: req.sourceFile, warnings: req.programWarnings });
     if (view) {
       this.o.log.info(`run ${runId}: panel opened ${Math.round(performance.now() - clicked)} ms after the command`);
