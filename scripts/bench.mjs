@@ -11,6 +11,8 @@
 //   - `npm run bench -- groundtruth [--run-frameworks] [--only NAME,...] [--backend B]`: the faithful fixtures
 //     (test/fixtures/faithful) in TensorFlow / Keras / PyTorch / tfjs (bench/groundTruth.py) and in our trainer, read by
 //     our importer; the table goes to docs/groundTruth.md (bench/groundTruth.ts);
+//   - `npm run bench -- latency [options]`: click → panel → first step, cold (forked at the click) and warm (a
+//     training process prepared ahead), per backend (bench/latency.ts, which lists its options);
 //   - `npm run bench -- parity`: a PyTorch file with nn.Linear's default init read by the importer and trained by
 //     us, against PyTorch training the same architecture with its own default init (bench/torchParity.ts);
 //   - the cooperative stop's latency and the extension host's event-loop delay during a run (p50/p99,
@@ -34,6 +36,10 @@ const build = spawnSync(process.execPath, ['scripts/build.mjs'], { stdio: 'inher
 if (build.status !== 0) process.exit(1);
 if (only[0] === 'sweep') {
   const r = spawnSync(process.execPath, ['out/bench/sweep.js', ...only.slice(1)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+if (only[0] === 'latency') {
+  const r = spawnSync(process.execPath, ['out/bench/latency.js', ...only.slice(1)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 if (only[0] === 'ladder') {

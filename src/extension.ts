@@ -78,6 +78,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const editor = registerEditorFeatures(context, reader, {
     trainDocument: async (uri) => vscode.commands.executeCommand('gradientLens.trainFile', uri),
     log: (message) => log.warn(message),
+    // A model file is open: its run (trainFile, which needs a trusted workspace) will likely follow.
+    modelSeen: () => { if (vscode.workspace.isTrusted) runs.prepareAhead('a model file is open'); },
   });
   const walkthrough = new WalkthroughProgress({ runs, importDocument: (doc) => editor.importDocument(doc) });
   const examples = new ExampleOpener({
@@ -100,6 +102,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     editor.showRuntimeFindings(vscode.Uri.file(r.sourceFile), r.findings);
     if (final) shown.delete(r.runId);
   };
+  context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => { if (Config.affectsTraining(e)) runs.settingsChanged(); }));
   context.subscriptions.push(
     runs.onDidProgress((r) => showFindings(r, false)),
     runs.onDidEndRun((r) => showFindings(r, true)),

@@ -3,6 +3,7 @@
 // passes none, CodeLens / tests / other extensions pass anything, so each one validates what it gets.
 import * as vscode from 'vscode';
 import { isAbsolute } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { PRESETS, findPreset } from '../core/presets';
 import { validateSpec } from '../core/spec';
 import { cut, own, plainJson, preview } from '../core/untrusted';
@@ -112,7 +113,7 @@ export function trainFileOptions(opts: unknown): { ifRunning?: RunRequest['ifRun
   return { ifRunning: ifRunning as RunRequest['ifRunning'] };
 }
 
-async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunRequest['ifRunning']): Promise<RunRecord | undefined> {
+async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunRequest['ifRunning'], requestedAt?: number): Promise<RunRecord | undefined> {
   if (!vscode.workspace.isTrusted) {
     void vscode.window.showWarningMessage('Gradient Lens: training a model defined in a workspace file needs a trusted workspace (it runs a job the file chooses).');
     return undefined;
@@ -127,7 +128,7 @@ async function runFileRun(ctx: Ctx, doc: vscode.TextDocument, ifRunning?: RunReq
   // Training a file again (after a fix, typically) shows the new run beside the file's previous one.
   const previous = [...ctx.runs.allRuns].reverse().find((r) => r.sourceFile === choice.sourceFile && r.status === 'finished');
   return ctx.runs.start({
-    ...choice, ifRunning, compareWithRunId: previous?.runId,
+    ...choice, ifRunning, compareWithRunId: previous?.runId, requestedAt,
     // the run's program findings land on the program's lines and offer its own cures (the reader's edits)
     source: imported ? trainSourceOf(doc.uri.fsPath, imported) : undefined,
   });
@@ -147,6 +148,7 @@ async function documentFromArg(arg: unknown): Promise<vscode.TextDocument | stri
 export const COMMANDS: Record<string, CommandFactory> = {
   /** Palette: QuickPick. Programmatic: see TrainArgs. Resolves to the ended run (undefined if none started). */
   'gradientLens.train': (ctx) => async (arg?: unknown): Promise<RunRecord | undefined> => {
+    const requestedAt = performance.now();
     if (arg === undefined) {
       const examples = ctx.examples;
       const choice = await pickRun((doc) => ctx.editor.readDocument(doc), examples && (async (e) => vscode.workspace.openTextDocument(await examples.open(e))));
@@ -163,11 +165,12 @@ export const COMMANDS: Record<string, CommandFactory> = {
       void vscode.window.showErrorMessage(`Gradient Lens: cannot start training: ${cut(req, 500)}`);
       return undefined;
     }
-    return ctx.runs.start(req);
+    return ctx.runs.start({ ...req, requestedAt });
   },
 
   /** Trains the model defined in a file (the CodeLens passes its URI; default: the active editor). */
   'gradientLens.trainFile': (ctx) => async (arg?: unknown, opts?: unknown): Promise<RunRecord | undefined> => {
+    const requestedAt = performance.now();
     const options = trainFileOptions(opts);
     let doc: vscode.TextDocument | string | undefined;
     try {
@@ -184,7 +187,7 @@ export const COMMANDS: Record<string, CommandFactory> = {
       void vscode.window.showErrorMessage('Gradient Lens: open a model file (Python, JS/TS or a JSON spec) to train it.');
       return undefined;
     }
-    return runFileRun(ctx, doc, (options as { ifRunning?: RunRequest['ifRunning'] }).ifRunning);
+    return runFileRun(ctx, doc, (options as { ifRunning?: RunRequest['ifRunning'] }).ifRunning, requestedAt);
   },
 
   'gradientLens.stop': (ctx) => (runId?: unknown): boolean => {

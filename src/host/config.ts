@@ -100,6 +100,26 @@ export class Config {
     return clampInt(this.cfg.get<number>('trainingProcess.threads', 0), 0, 256, 0);
   }
 
+  /**
+   * gradientLens.trainingProcess.prepareAhead: fork a training process and load MNIST and the backend before a run is
+   * asked for (host/warmTrainer.ts). In an untrusted workspace only the user's value counts.
+   */
+  get prepareAhead(): boolean {
+    return this.userOnly('trainingProcess.prepareAhead', true) !== false;
+  }
+
+  /**
+   * Whether the workspace or a folder sets what a training process loads (data folder, backend, tfjs-node path,
+   * threads, heap limit). In Restricted Mode nothing is prepared ahead then: VS Code ignores those values there,
+   * and a process is forked for them only when a person asks for a run.
+   */
+  get workspaceSetsTrainingProcess(): boolean {
+    return ['dataFolder', 'backend', 'nativeBackendPath', 'trainingProcess.threads', 'trainingProcess.maxMemoryMb'].some((k) => {
+      const i = this.cfg.inspect(k);
+      return i?.workspaceValue !== undefined || i?.workspaceFolderValue !== undefined;
+    });
+  }
+
   /** V8 heap limit of the training process, in MB. */
   get maxMemoryMb(): number {
     return clampInt(this.cfg.get<number>('trainingProcess.maxMemoryMb', 2048), 256, 65_536, 2048);

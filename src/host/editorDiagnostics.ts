@@ -44,6 +44,8 @@ export interface EditorDeps {
   trainDocument(uri: vscode.Uri): Promise<unknown>;
   /** The extension's log (warnings: what a command refused and why). */
   log?(message: string): void;
+  /** An open document was read and defines a trainable model (a trigger to prepare a training process ahead). */
+  modelSeen?(uri: vscode.Uri): void;
 }
 
 const EXT_OF_LANGUAGE: Record<string, string> = {
@@ -89,7 +91,10 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
   private readonly changed = new vscode.EventEmitter<vscode.Uri>();
   /** Fires after a document's diagnostics were recomputed (CodeLens refresh, tests). */
   readonly onDidUpdate = this.changed.event;
-  private readonly disposables: vscode.Disposable[] = [this.collection, this.changed];
+  private readonly modelRead = new vscode.EventEmitter<vscode.Uri>();
+  /** Fires when an open document's current text was read and defines a trainable model. */
+  readonly onDidReadModel = this.modelRead.event;
+  private readonly disposables: vscode.Disposable[] = [this.collection, this.changed, this.modelRead];
 
   constructor(private readonly docsUri: vscode.Uri, private readonly reader: ReaderClient) {
     this.disposables.push(
@@ -179,6 +184,7 @@ export class EditorDiagnostics implements vscode.Disposable, EditorFeatures {
     }
     this.collection.set(doc.uri, diagnostics);
     this.changed.fire(doc.uri);
+    if (result?.spec.ok) this.modelRead.fire(doc.uri);
   }
 
   private codeFor(code: string, page: 'findings' | 'importers'): { value: string; target: vscode.Uri } {

@@ -14,6 +14,8 @@ export function registerEditorFeatures(context: vscode.ExtensionContext, reader:
   const docsUri = vscode.Uri.joinPath(context.extensionUri, 'docs', 'findings.md');
   const diagnostics = new EditorDiagnostics(docsUri, reader);
   context.subscriptions.push(diagnostics);
+  const seen = deps.modelSeen;
+  if (seen) context.subscriptions.push(diagnostics.onDidReadModel((uri) => seen(uri)));
   registerCodeActions(context, diagnostics, deps);
   registerCodeLens(context, diagnostics);
   return {

@@ -31,6 +31,8 @@ export interface PanelHost {
   startSweep?(base: { runId: string; spec: ModelSpec; label: string; sourceFile?: string }, kind: SweepKind, layer?: number): void;
   /** Where the panel logs dropped messages and failures (default: console). */
   log?(message: string): void;
+  /** The panel became visible (created, revealed, or its tab brought back): a trigger to prepare a training process ahead. */
+  panelShown?(): void;
 }
 
 /** Live updates are flushed at most this often (tfjs-layers' yieldEvery default). */
@@ -81,6 +83,8 @@ export class TrainingPanel {
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** The webview's script has said ready since it was (re)loaded. */
   private ready = false;
+  /** whenReady() callers waiting for the webview to say ready (or to show again, retained). */
+  private readyWaiters: (() => void)[] = [];
   private disposed = false;
 
   /** Opens the panel beside the editor (or reveals it) without taking focus. */
@@ -89,18 +93,23 @@ export class TrainingPanel {
     if (existing) {
       existing.host = host;
       existing.panel.reveal(vscode.ViewColumn.Beside, true);
+      host.panelShown?.();
       return existing;
     }
     const panel = vscode.window.createWebviewPanel(TrainingPanel.viewType, 'Gradient Lens',
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true }, TrainingPanel.webviewOptions(extensionUri));
-    return (TrainingPanel.currentPanel = new TrainingPanel(panel, extensionUri, host, undefined));
+    TrainingPanel.currentPanel = new TrainingPanel(panel, extensionUri, host, undefined);
+    host.panelShown?.();
+    return TrainingPanel.currentPanel;
   }
 
   /** For the WebviewPanelSerializer: `state` is what the webview last saved with setState (untrusted). */
   static revive(panel: vscode.WebviewPanel, extensionUri: vscode.Uri, state: unknown, host: PanelHost): TrainingPanel {
     TrainingPanel.currentPanel?.dispose();
     panel.webview.options = TrainingPanel.webviewOptions(extensionUri);
-    return (TrainingPanel.currentPanel = new TrainingPanel(panel, extensionUri, host, state));
+    TrainingPanel.currentPanel = new TrainingPanel(panel, extensionUri, host, state);
+    if (panel.visible) host.panelShown?.();
+    return TrainingPanel.currentPanel;
   }
 
   private static webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions & vscode.WebviewPanelOptions {
@@ -132,6 +141,8 @@ export class TrainingPanel {
           // one may miss them, but it says ready when its script runs and gets a complete snapshot then.
           this.postSnapshot();
           this.ready = true;
+          this.resolveReady();
+          this.host.panelShown?.();
         } else {
           // Hidden: the content is torn down; nothing is posted until it says ready again.
           this.ready = false;
@@ -173,9 +184,24 @@ export class TrainingPanel {
     return this.store.get(runId);
   }
 
+  /**
+   * Resolves when the panel shows its content: at once when its webview has said ready and is visible, else when it
+   * says ready (its script ran and it got the snapshot with every run begun so far). Never rejects; a panel disposed
+   * first leaves it pending.
+   */
+  whenReady(): Promise<void> {
+    if (this.ready && this.panel.visible) return Promise.resolve();
+    return new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  private resolveReady(): void {
+    for (const w of this.readyWaiters.splice(0)) w();
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.readyWaiters = [];
     if (TrainingPanel.currentPanel === this) TrainingPanel.currentPanel = undefined;
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.panel.dispose();
@@ -262,6 +288,7 @@ export class TrainingPanel {
     if (cmd.type === 'ready') {
       this.ready = true;
       this.postSnapshot();
+      this.resolveReady();
       return;
     }
     if (cmd.type === 'exportComparison') {

@@ -10,6 +10,7 @@ import type { TrainOptions, TrainerProcessMessage, TrainerToHostMessage } from '
 import type { Config } from './config';
 import { THRESHOLD_NAMES, unknownThresholdNames } from '../core/diagnostics/thresholds';
 import { TrainerProcess, type ProcessOutcome } from './trainerProcess';
+import { WarmTrainer } from './warmTrainer';
 import { validateSpec } from '../core/spec';
 import { checkTrainingMemory, formatBytes } from '../core/memory';
 import { type SweepKind, sweepOf } from '../core/sweeps';
@@ -74,11 +75,15 @@ export interface RunRequest {
   ifRunning?: 'ask' | 'replace' | 'refuse';
   /** No "finished" notification of its own (a sweep announces once, at its end). */
   quiet?: boolean;
+  /** performance.now() of the command that asked for the run (the click); default: when start() is called. Only for the latency log lines. */
+  requestedAt?: number;
 }
 
 /** The panel as the run manager sees it (src/host/panel.ts's TrainingPanel implements it). */
 export interface RunView {
   beginRun(run: { runId: string; label: string; spec: unknown; compareWithRunId?: string; group?: RunGroup; sourceFile?: string; warnings?: string[] }): void;
+  /** Resolves when the panel shows its content (its webview said ready); for the "panel shown N ms after the command" log line. */
+  whenReady?(): Promise<void>;
   handleTrainerMessage(msg: TrainerToHostMessage): void;
   endRun(runId: string, outcome: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
 }
@@ -124,6 +129,9 @@ export class RunManager implements RunHost, vscode.Disposable {
   private replays: { record: RunRecord; messages: TrainerToHostMessage[] }[] = [];
   private disposed = false;
   private seq = 0;
+  /** One training process prepared ahead (gradientLens.trainingProcess.prepareAhead); never while a run is starting or training. */
+  private readonly warm: WarmTrainer;
+  private launching = false;
   private readonly statusItem: vscode.StatusBarItem;
   private readonly didStart = new vscode.EventEmitter<RunRecord>();
   private readonly didEnd = new vscode.EventEmitter<RunRecord>();
@@ -137,6 +145,41 @@ export class RunManager implements RunHost, vscode.Disposable {
     this.statusItem = vscode.window.createStatusBarItem('gradientLens.run', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'Gradient Lens training';
     this.statusItem.command = 'gradientLens.showPanel';
+    this.warm = new WarmTrainer({
+      workerPath: o.workerPath,
+      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
+    });
+  }
+
+  /**
+   * A trigger (a model file is open, the panel is shown, a run ended with the panel open): makes sure a training
+   * process with MNIST and the backend loaded is ready for the next run, unless one is starting or training (that
+   * would double the memory while it trains), gradientLens.trainingProcess.prepareAhead is off, or the workspace is
+   * untrusted and sets what a training process loads.
+   */
+  prepareAhead(reason: string): void {
+    if (this.disposed || this.active || this.launching) return;
+    const c = this.o.config;
+    if (!c.prepareAhead) {
+      this.warm.clear('gradientLens.trainingProcess.prepareAhead is off');
+      return;
+    }
+    if (!vscode.workspace.isTrusted && c.workspaceSetsTrainingProcess) return;
+    const options: TrainOptions = {
+      backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery,
+      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
+    };
+    this.warm.prepare(options, c.maxMemoryMb, reason);
+  }
+
+  /** Settings changed: a spare prepared for the old ones is replaced (or killed when preparing ahead was turned off); none is started. */
+  settingsChanged(): void {
+    if (this.warm.pid !== undefined) this.prepareAhead('the settings changed');
+  }
+
+  /** PanelHost: the panel became visible. */
+  panelShown(): void {
+    this.prepareAhead('the panel is shown');
   }
 
   get allRuns(): readonly RunRecord[] {
@@ -340,10 +383,14 @@ export class RunManager implements RunHost, vscode.Disposable {
       if (dt > v.record.hostMs.max) v.record.hostMs.max = dt;
     };
 
+    // A sweep, like a run, starts in the process prepared ahead when it loaded what the sweep needs.
+    const child = c.prepareAhead ? this.warm.take(options, c.maxMemoryMb) : (this.warm.clear('gradientLens.trainingProcess.prepareAhead is off'), undefined);
+    if (child) this.o.log.info(`sweep ${lead.runId}…: in the training process prepared ahead (pid ${child.pid})`);
     const proc = new TrainerProcess({
       workerPath: this.o.workerPath, runId: lead.runId, spec: undefined, options, maxMemoryMb: c.maxMemoryMb, onMessage,
       sweep: { runIds: records.map((r) => r.runId), specs: reqs.map((r) => r.spec), labels: reqs.map((r) => r.group?.variant ?? r.label), asWritten },
       log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
+      ...(child ? { child } : {}),
     });
     for (const r of records) r.pid = proc.pid;
     this.showSweepStatus(title, 0, 0, sweepText());
@@ -406,6 +453,7 @@ export class RunManager implements RunHost, vscode.Disposable {
 
   /** Resolves when the run has ended (or undefined when it never started: refused or cancelled). */
   async start(req: RunRequest): Promise<RunRecord | undefined> {
+    req = { ...req, requestedAt: req.requestedAt ?? performance.now() };
     if (!(await this.memoryAllows(req))) return undefined;
     if (this.active) {
       const cur = this.active.record;
@@ -489,8 +537,21 @@ export class RunManager implements RunHost, vscode.Disposable {
     }
     this.o.log.info(`run ${runId} "${req.label}": starting (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery}${options.nativeBackendPath ? `, tfjs-node from ${options.nativeBackendPath}` : ''})`);
 
-    const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
+    // The panel before anything slow (no trigger to prepare a process ahead meanwhile: this run takes the spare, if any).
+    const clicked = req.requestedAt ?? performance.now();
+    this.launching = true;
+    let view: RunView | undefined;
+    try {
+      view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
+    } finally {
+      this.launching = false;
+    }
     view?.beginRun({ runId, label: req.label, spec: req.spec, compareWithRunId: req.compareWithRunId, group: req.group, sourceFile: req.sourceFile, warnings: req.programWarnings });
+    if (view) {
+      this.o.log.info(`run ${runId}: panel opened ${Math.round(performance.now() - clicked)} ms after the command`);
+      void view.whenReady?.().then(() => this.o.log.info(`run ${runId}: panel shown ${Math.round(performance.now() - clicked)} ms after the command`));
+    }
+    let firstStep = true;
 
     const replay: TrainerToHostMessage[] = [];
     let replaySteps = 0;
@@ -553,6 +614,10 @@ export class RunManager implements RunHost, vscode.Disposable {
             report(true);
             break;
           case 'step':
+            if (firstStep) {
+              firstStep = false;
+              this.o.log.info(`run ${runId}: first step ${Math.round(performance.now() - clicked)} ms after the command (${ahead ? 'in a training process prepared ahead' : 'in a training process started for it'})`);
+            }
             record.step = e.step;
             record.lastLoss = e.loss;
             report();
@@ -574,9 +639,14 @@ export class RunManager implements RunHost, vscode.Disposable {
       }
     };
 
+    // The process prepared ahead when it loaded what this run needs (else it is killed and this run forks its own).
+    const child = c.prepareAhead ? this.warm.take(options, c.maxMemoryMb) : (this.warm.clear('gradientLens.trainingProcess.prepareAhead is off'), undefined);
+    const ahead = child !== undefined;
+    if (ahead) this.o.log.info(`run ${runId}: in the training process prepared ahead (pid ${child.pid})`);
     const proc = new TrainerProcess({
       workerPath: this.o.workerPath, runId, spec: req.spec, options, maxMemoryMb: c.maxMemoryMb, onMessage,
       log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
+      ...(child ? { child } : {}),
     });
     record.pid = proc.pid;
     this.showStatus(record);
@@ -595,6 +665,8 @@ export class RunManager implements RunHost, vscode.Disposable {
       this.o.currentView()?.endRun(runId, { status: record.status as 'finished' | 'stopped' | 'error', message: record.message });
       if (!req.quiet || record.status === 'error') this.announce(record);
       this.didEnd.fire(record);
+      // The panel is open: the next run (a fix, a re-run) is likely; its process is prepared now the memory is free.
+      if (this.o.currentView()) this.prepareAhead('a run ended with the panel open');
       return record;
     });
     this.active = { record, process: proc, done, replay };
@@ -680,6 +752,7 @@ export class RunManager implements RunHost, vscode.Disposable {
   dispose(): void {
     this.disposed = true;
     this.active?.process.kill();
+    this.warm.dispose();
     this.statusItem.dispose();
     this.didStart.dispose();
     this.didEnd.dispose();

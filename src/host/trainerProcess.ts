@@ -6,6 +6,7 @@ import type { Finding } from '../core/findings';
 import { preview } from '../core/untrusted';
 import { tensorFlowLogSeverity } from '../core/tfStderr';
 import {
+  isPreparedNotification,
   isTrainerProcessMessage,
   type StartSweepCommand,
   type StartTrainingCommand,
@@ -41,6 +42,23 @@ export interface TrainerProcessOptions {
    * (its start-up notices) arrive as `[tensorflow] …` at their severity; everything else as a warning.
    */
   log: (line: string, level?: 'info' | 'warning' | 'error') => void;
+  /**
+   * An already-forked training process to run in (a spare warmTrainer.ts prepared ahead with forkTrainingProcess
+   * and the same maxMemoryMb; alive, not yet started); undefined: fork one now. Stop and kill are the same either way.
+   */
+  child?: ChildProcess;
+}
+
+/** Forks dist/worker.js as a training process (heap limit maxMemoryMb); the one place that knows how. */
+export function forkTrainingProcess(workerPath: string, maxMemoryMb: number): ChildProcess {
+  return fork(workerPath, [], {
+    execArgv: [`--max-old-space-size=${maxMemoryMb}`],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    serialization: 'json',
+    // The extension host of desktop VS Code is Electron with ELECTRON_RUN_AS_NODE=1, which fork
+    // inherits, so process.execPath runs as plain Node there as well.
+    env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
 }
 
 export class TrainerProcess {
@@ -60,14 +78,7 @@ export class TrainerProcess {
   private readonly errorBy = new Map<string, { message: string; kind: string }>();
 
   constructor(private readonly o: TrainerProcessOptions) {
-    this.child = fork(o.workerPath, [], {
-      execArgv: [`--max-old-space-size=${o.maxMemoryMb}`],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-      // The extension host of desktop VS Code is Electron with ELECTRON_RUN_AS_NODE=1, which fork
-      // inherits, so process.execPath runs as plain Node there as well.
-      env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
-    });
+    this.child = o.child ?? forkTrainingProcess(o.workerPath, o.maxMemoryMb);
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (chunk: string) => this.onStderr(chunk));
     this.child.stderr?.on('end', () => this.onStderr('\n'));
@@ -168,6 +179,7 @@ export class TrainerProcess {
   }
 
   private onMessage(m: unknown): void {
+    if (isPreparedNotification(m)) return; // a spare's answer to `prepare` that arrived after it was taken
     if (!isTrainerProcessMessage(m) || (m.runId !== this.o.runId && !this.o.sweep?.runIds.includes(m.runId))) {
       this.o.log(`ignored a malformed message from the training process: ${preview(m, 200)}`);
       return;

@@ -85,7 +85,19 @@ export interface StartSweepCommand {
   options: TrainOptions;
 }
 
-export type HostToTrainerMessage = StartTrainingCommand | StopTrainingCommand | StartSweepCommand;
+/**
+ * Load ahead (issue 23, latency): a training process forked before anyone asked for a run (host/warmTrainer.ts)
+ * starts loading MNIST and the backend these options name, and answers with a `prepared` notification. The run it
+ * is later given (startTraining) uses what was loaded when its options name the same data and backend (dataDir,
+ * backend, nativeBackendPath, nativeThreads); otherwise it loads anew, as without `prepare`. At most one, and only
+ * before startTraining; no runId (no run exists yet).
+ */
+export interface PrepareCommand {
+  type: 'prepare';
+  options: TrainOptions;
+}
+
+export type HostToTrainerMessage = StartTrainingCommand | StopTrainingCommand | StartSweepCommand | PrepareCommand;
 
 export interface DidEmitEventNotification {
   type: 'event';
@@ -118,6 +130,32 @@ export interface DidReportStatusNotification {
   runId: string;
   phase: 'loadingData' | 'loadingBackend' | 'training';
   message: string;
+  /** loadingData / loadingBackend: what a `prepare` loaded ahead is used (already loaded, or still loading and awaited). */
+  ahead?: boolean;
+}
+
+/**
+ * The answer to `prepare`: what it loaded ahead, and how long each part took; or why it could not (the run that
+ * comes next then loads anew and reports the error as usual). Outside TrainerProcessMessage: it belongs to no run.
+ */
+export interface DidPrepareNotification {
+  type: 'prepared';
+  ok: boolean;
+  /** The backend loaded (ok). */
+  backend?: string;
+  dataMs?: number;
+  backendMs?: number;
+  /** The throw-away warm-up run after the backend loaded (the first use of each kernel, compiling the trainer). */
+  warmUpMs?: number;
+  /** Why not (not ok). */
+  message?: string;
+}
+
+export function isPreparedNotification(m: unknown): m is DidPrepareNotification {
+  return isObj(m) && m.type === 'prepared' && typeof m.ok === 'boolean'
+    && (m.message === undefined || (typeof m.message === 'string' && m.message.length <= 10_000))
+    && (m.backend === undefined || typeof m.backend === 'string')
+    && ['dataMs', 'backendMs', 'warmUpMs'].every((k) => m[k] === undefined || typeof m[k] === 'number');
 }
 
 /**
@@ -191,11 +229,20 @@ export function hostToTrainerProblem(m: unknown): string | undefined {
   if (!isObj(m)) return `a message must be an object, got ${m === null ? 'null' : Array.isArray(m) ? 'an array' : typeof m}`;
   const type = own(m, 'type');
   if (type === 'startSweep') return startSweepProblem(m);
-  if (type !== 'startTraining' && type !== 'stopTraining') return 'unknown message type (expected startTraining, startSweep or stopTraining)';
+  if (type === 'prepare') {
+    const o = own(m, 'options');
+    return isObj(o) ? optionsProblem(o) : 'prepare needs an options object';
+  }
+  if (type !== 'startTraining' && type !== 'stopTraining') return 'unknown message type (expected startTraining, startSweep, stopTraining or prepare)';
   if (!isRunId(own(m, 'runId'))) return 'runId must be a string of 1 to 100 characters';
   if (type === 'stopTraining') return undefined;
   const o = own(m, 'options');
   if (!isObj(o)) return 'startTraining needs an options object';
+  return optionsProblem(o);
+}
+
+/** Why `o` is not a TrainOptions (startTraining's and prepare's options), or undefined. */
+function optionsProblem(o: Record<string, unknown>): string | undefined {
   if (!BACKEND_REQUESTS.includes(own(o, 'backend'))) return 'options.backend must be auto, tensorflow, wasm or cpu';
   if (!isCount(own(o, 'probeEvery'), MAX_EVERY)) return `options.probeEvery must be a whole number from 0 to ${MAX_EVERY}`;
   if (!isCount(own(o, 'evalEvery'), MAX_EVERY)) return `options.evalEvery must be a whole number from 0 to ${MAX_EVERY}`;
@@ -246,6 +293,11 @@ function startSweepProblem(m: Record<string, unknown>): string | undefined {
   return problem?.replace(/^startTraining needs/, 'startSweep needs');
 }
 
+/** The options that decide what `prepare` loads: a run with the same key can use it. */
+export function loadKey(o: TrainOptions): string {
+  return JSON.stringify([o.backend, o.dataDir || null, o.nativeBackendPath || null, o.nativeThreads || 0]);
+}
+
 export function isHostToTrainerMessage(m: unknown): m is HostToTrainerMessage {
   return hostToTrainerProblem(m) === undefined;
 }
@@ -253,7 +305,7 @@ export function isHostToTrainerMessage(m: unknown): m is HostToTrainerMessage {
 const STATUS_PHASES: readonly unknown[] = ['loadingData', 'loadingBackend', 'training'];
 
 export function isTrainerProcessMessage(m: unknown): m is TrainerProcessMessage {
-  if (isObj(m) && m.type === 'status') return isRunId(m.runId) && STATUS_PHASES.includes(m.phase) && typeof m.message === 'string';
+  if (isObj(m) && m.type === 'status') return isRunId(m.runId) && STATUS_PHASES.includes(m.phase) && typeof m.message === 'string' && (m.ahead === undefined || typeof m.ahead === 'boolean');
   if (isObj(m) && m.type === 'sweep') {
     return isRunId(m.runId) && Array.isArray(m.runIds) && m.runIds.length <= MAX_SWEEP_VARIANTS && m.runIds.every(isRunId) && typeof m.together === 'boolean'
       && (m.reason === undefined || (typeof m.reason === 'string' && m.reason.length <= 10_000))

@@ -13,11 +13,14 @@
 // Protocol: src/protocol/training.ts over Node IPC (JSON). One startTraining or startSweep per process; the process
 // exits when the run (or the sweep) has ended and its last message is flushed. A sweep's variants train in this one
 // process, in one loop (core/sweep.ts): each message carries its variant's runId, and a stop of any variant stops
-// the whole sweep.
+// the whole sweep. Before the start, at most one `prepare` (a spare the host forked ahead, host/warmTrainer.ts) loads
+// MNIST and the backend early, for the run or the sweep to use.
+import { performance } from 'node:perf_hooks';
 import { attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError, type LoadedBackend } from '../core/backend';
 import { loadMnistAsync, DataError, type MnistData } from '../core/mnist';
-import { validateSpec } from '../core/spec';
+import { validateSpec, type ModelSpec } from '../core/spec';
+import { findPreset } from '../core/presets';
 import { problemsText } from '../core/specText';
 import { ThresholdError } from '../core/diagnostics/thresholds';
 import { checkTrainingMemory } from '../core/memory';
@@ -30,18 +33,23 @@ import type { SweepVariant } from '../core/sweeps';
 import {
   hostToTrainerProblem,
   isRunId,
+  loadKey,
   type HostToTrainerMessage,
   type StartSweepCommand,
+  type PrepareCommand,
   type StartTrainingCommand,
   type TrainOptions,
   type TrainerProcessMessage,
+  type DidPrepareNotification,
 } from '../protocol/training';
 
 /** The run going on; a sweep's `runIds` are all its variants' (runId: the first's). */
 let current: { runId: string; abort: AbortController; runIds?: readonly string[] } | undefined;
 let started = false;
+/** What `prepare` is loading or has loaded, for the run whose options have the same loadKey. */
+let ahead: { key: string; data: Promise<MnistData>; backend: Promise<LoadedBackend>; warm: Promise<void>; abort: AbortController } | undefined;
 
-function send(msg: TrainerProcessMessage): Promise<void> {
+function send(msg: TrainerProcessMessage | DidPrepareNotification): Promise<void> {
   return new Promise((resolve) => {
     if (!process.send || !process.connected) return resolve();
     try {
@@ -75,6 +83,24 @@ async function finish(code: number): Promise<void> {
  * the run was stopped meanwhile. Shared by every kind of run this process starts.
  */
 async function load(runId: string, options: TrainOptions, signal: AbortSignal): Promise<{ data: MnistData; backend: LoadedBackend } | undefined> {
+  const early = ahead && ahead.key === loadKey(options) ? ahead : undefined;
+  // Options that differ from what was prepared: loaded anew, as without `prepare` (its status messages have no `ahead`).
+  if (early) {
+    // Loaded ahead, or still loading (then awaited; a stop aborts that load too). A load that failed ahead is
+    // tried again below, so the run reports its own error as it would have without `prepare`.
+    signal.addEventListener('abort', () => early.abort.abort(), { once: true });
+    const got = async (): Promise<{ data: MnistData; backend: LoadedBackend }> => {
+      await send({ type: 'status', runId, phase: 'loadingData', message: 'MNIST (loaded ahead)…', ahead: true });
+      const data = await early.data;
+      await send({ type: 'status', runId, phase: 'loadingBackend', message: `The TensorFlow.js backend (${options.backend}, loaded ahead)…`, ahead: true });
+      const backend = await early.backend;
+      await early.warm; // never rejects; a run does not share the backend with the warm-up
+      return { data, backend };
+    };
+    const loaded = await got().catch(() => undefined);
+    if (signal.aborted) return undefined;
+    if (loaded) return loaded;
+  }
   await send({ type: 'status', runId, phase: 'loadingData', message: 'Loading MNIST…' });
   // Asynchronous and abortable: a stop that arrives while the files are read is honoured at once.
   const data = await loadMnistAsync(options.dataDir || undefined, signal);
@@ -204,6 +230,41 @@ async function runSweep(cmd: StartSweepCommand): Promise<void> {
   }
 }
 
+/** Starts loading MNIST, then the backend, for a run that has not been asked for yet; says when done. */
+function prepare(cmd: PrepareCommand): void {
+  const { options } = cmd;
+  const abort = new AbortController();
+  const t0 = performance.now();
+  let dataMs = 0;
+  const data = loadMnistAsync(options.dataDir || undefined, abort.signal).then((d) => { dataMs = performance.now() - t0; return d; });
+  const backend = data.then(() => selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads }));
+  let backendMs = 0;
+  const warm = backend.then(async (b) => {
+    backendMs = performance.now() - t0 - dataMs;
+    await warmUp(b, await data, abort.signal);
+  }).catch(() => undefined); // a failed load is reported by `prepared` below and by the run; a failed warm-up only costs time
+  ahead = { key: loadKey(options), data, backend, warm, abort };
+  Promise.all([backend, warm]).then(
+    ([b]) => send({ type: 'prepared', ok: true, backend: b.info.name, dataMs: Math.round(dataMs), backendMs: Math.round(backendMs), warmUpMs: Math.round(performance.now() - t0 - dataMs - backendMs) }),
+    // handled here (an unhandled rejection would end the process); the run retries and reports it
+    (e: unknown) => send({ type: 'prepared', ok: false, message: e instanceof Error ? e.message : String(e) }),
+  );
+}
+
+/**
+ * Pays a process's one-time costs of the first run ahead (the first use of each kernel, compiling the trainer's and
+ * the diagnostics' code): two steps of the seed MLP on 200 training images, with a probe after each, its results
+ * thrown away. Measured (docs/performance.md#latency): without it the first step of a run in a fresh process comes
+ * ≈ 1 s (tensorflow) to ≈ 1.6 s (wasm) later than in a process that has trained before. Every tensor is disposed;
+ * a run's results do not depend on it (test/unit/prepareAhead.test.ts compares them with a cold process's).
+ */
+async function warmUp(backend: LoadedBackend, data: MnistData, signal: AbortSignal): Promise<void> {
+  const parsed = validateSpec({ ...findPreset('seed-mlp-uniform')!.spec, name: 'warm-up', steps: 2, data: { trainExamples: 200 } });
+  if (!parsed.ok) return;
+  const spec: ModelSpec = parsed.spec;
+  await runWithDiagnostics(spec, { backend, data, probeEvery: 1, evalEvery: 0, signal, diagnosticsThread: false });
+}
+
 /** The runId to answer a rejected message with: its own (a sweep's first) when it has a usable one, else the current run's. */
 function replyRunId(m: unknown): string {
   const id = typeof m === 'object' && m !== null ? own(m, 'runId') : undefined;
@@ -228,6 +289,14 @@ function onMessage(m: unknown): void {
     return;
   }
   const msg = m as HostToTrainerMessage;
+  if (msg.type === 'prepare') {
+    if (started || ahead) {
+      process.stderr.write(`training process: ignored prepare (${started ? 'a run has started' : 'already prepared'})\n`);
+      return;
+    }
+    prepare(msg);
+    return;
+  }
   if (msg.type === 'stopTraining') {
     if (current && (current.runId === msg.runId || current.runIds?.includes(msg.runId))) current.abort.abort();
     else if (!started) process.exit(0); // stopped before it started: nothing to flush
@@ -266,6 +335,7 @@ process.on('unhandledRejection', fatal);
 // The host went away (window closed, extension host restarted): never train for nobody.
 process.on('disconnect', () => {
   if (current && !current.abort.signal.aborted) current.abort.abort();
+  ahead?.abort.abort();
   setTimeout(() => process.exit(0), 2000).unref();
 });
 

@@ -108,6 +108,7 @@ export interface TPanel {
   handleTrainerMessage(m: TrainerToHostMessage): void;
   endRun(runId: string, o: { status: 'finished' | 'stopped' | 'error'; message?: string }): void;
   runState(runId: string): unknown;
+  whenReady(): Promise<void>;
   dispose(): void;
 }
 

@@ -350,3 +350,21 @@ test('FAKE vscode: findings reach the webview with their evidence in words, laye
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('FAKE vscode: createOrShow tells the host the panel is shown (created or revealed); whenReady resolves when the webview says ready', async () => {
+  let shown = 0;
+  const h = { ...host, panelShown: () => { shown++; } };
+  const panel = TrainingPanel.createOrShow(ext, h);
+  assert.equal(shown, 1, 'created');
+  let ready = false;
+  const waiting = panel.whenReady().then(() => { ready = true; });
+  await sleep(5);
+  assert.equal(ready, false, 'not before the webview said ready');
+  fake.panels[0].receive({ type: 'ready' });
+  await waiting;
+  assert.equal(ready, true);
+  TrainingPanel.createOrShow(ext, h);
+  assert.equal(shown, 2, 'revealed');
+  await panel.whenReady(); // already ready and visible: at once
+  TrainingPanel.createOrShow(ext, host); // a host without the hook is fine
+});
