@@ -29,6 +29,8 @@ export interface RunOptions {
   diagnosticsThread?: boolean;
   /** The cures the importer wrote edits for (ImportResult.programFixes' fixes): the program's findings offer those (DiagnosticsOptions.programFixes). */
   programFixes?: Fix[];
+  /** TrainerOptions.uploadAhead (false: in-order batches uploaded at first use, for a sooner first step). */
+  uploadAhead?: boolean;
 }
 
 /** The CLI's `--json` object (docs/design.md, "Command line"): the end event's figures (times rounded to ms) plus spec, backend and findings. */
@@ -77,6 +79,7 @@ export async function runWithDiagnostics(spec: ModelSpec, opts: RunOptions): Pro
       evalEvery: opts.evalEvery ?? 0,
       shuffle: opts.shuffle,
       signal: opts.signal,
+      ...(opts.uploadAhead === false ? { uploadAhead: false } : {}),
       onEvent: (e) => diagnostics.event(e),
       onProbe: (p) => diagnostics.probe(p),
     });

@@ -43,6 +43,12 @@ export interface TrainerOptions {
   clock?: () => number;
   /** Yield to the event loop when this many ms have passed since the last yield (default 100), so IPC gets through. */
   yieldEveryMs?: number;
+  /**
+   * In-order batches (ResidentBatches): uploaded before the first step (true, the default: a step's tensor count
+   * never grows), or each at its first use, outside the clock (false: the first step comes sooner; the editor's
+   * training process, for the latency from the click to the first step).
+   */
+  uploadAhead?: boolean;
 }
 
 /** Where a run's time went (ms, summed over the run): the training loop's parts, and the evaluations outside it. */
@@ -277,8 +283,10 @@ export class Mlp {
 }
 
 /**
- * In-order batches kept in the backend as float32 tensors, uploaded before the clock starts — as the
- * PyTorch reference holds its whole dataset as float tensors. Batch k is rows kB … kB + B − 1 of the training
+ * In-order batches kept in the backend as float32 tensors, uploaded outside the training clock — as the
+ * PyTorch reference holds its whole dataset as float tensors. `create` uploads them all first; `lazy` uploads each
+ * at its first use (the first step comes at once instead of after the whole upload, ≈ 0.3–2.5 s), and the time
+ * that took is `uploadedMs`, which the trainer leaves out of its clock. Batch k is rows kB … kB + B − 1 of the training
  * set, wrapping around at its end.
  *  - When the batch size divides the training set, batch k of every epoch is the same tensor: only the batches
  *    the run will use are uploaded (at most one epoch: 60,000 × 784 floats = 188 MB) and a step uploads nothing.
@@ -294,6 +302,9 @@ export class ResidentBatches {
   /** Not divisible: the rows in chunks of chunkRows (uploaded one at a time, so the JS copy stays small). */
   private readonly chunks: Tensor2D[] = [];
   private readonly rows: number;
+  /** Batches mode: how many distinct batches the run uses. */
+  private readonly count: number;
+  private uploadMs = 0;
 
   static usable(tf: TF, split: MnistSplit, spec: ModelSpec, shuffle: boolean): boolean {
     return !shuffle && (split.count % spec.batchSize === 0 || tf.getBackend() === 'tensorflow');
@@ -301,6 +312,7 @@ export class ResidentBatches {
 
   constructor(private readonly tf: TF, split: MnistSplit, private readonly batchSize: number, steps: number, private readonly chunkRows = 10_000, pixels?: PixelTransform, deferred = false) {
     this.rows = split.count % batchSize === 0 ? split.count : Math.min(split.count, steps * batchSize);
+    this.count = split.count % batchSize === 0 ? Math.min(steps, split.count / batchSize) : 0;
     this.pending = this.upload(split, steps, pixels);
     if (!deferred) for (const _ of this.pending) { /* every batch now */ }
   }
@@ -321,7 +333,30 @@ export class ResidentBatches {
     return r;
   }
 
+  /** Nothing uploaded yet: each batch (or chunk) is uploaded when a step first needs it (`get`). */
+  static lazy(tf: TF, split: MnistSplit, batchSize: number, steps: number, pixels?: PixelTransform): ResidentBatches {
+    return new ResidentBatches(tf, split, batchSize, steps, undefined, pixels, true);
+  }
+
+  /** Milliseconds `get` spent uploading (lazy): not training time. */
+  get uploadedMs(): number {
+    return this.uploadMs;
+  }
+
   private readonly pending: Generator<void>;
+
+  /** Uploads (lazily) until step's batch is resident: its batch, or every chunk its rows come from. */
+  private ensure(step: number): void {
+    const more = (): boolean => !this.pending.next().done;
+    if (this.count > 0) {
+      while (this.batches.length <= step % this.count && more()) { /* upload the next batch */ }
+      return;
+    }
+    const start = (step * this.batchSize) % this.rows;
+    const wraps = start + this.batchSize > this.rows;
+    const lastChunk = wraps ? Infinity : Math.floor((start + this.batchSize - 1) / this.chunkRows);
+    while (this.chunks.length <= lastChunk && more()) { /* upload the next chunk */ }
+  }
 
   /** Uploads the batches (or chunks) one at a time, yielding after each. */
   private *upload(split: MnistSplit, steps: number, pixels?: PixelTransform): Generator<void> {
@@ -354,7 +389,10 @@ export class ResidentBatches {
 
   /** The batch for `step`, and whether the caller must dispose it (a slice) or not (a resident batch). */
   get(step: number): { x: Tensor2D; owned: boolean } {
-    if (this.chunks.length === 0) return { x: this.batches[step % this.batches.length], owned: false };
+    const t0 = performance.now();
+    this.ensure(step);
+    this.uploadMs += performance.now() - t0;
+    if (this.count > 0) return { x: this.batches[step % this.batches.length], owned: false };
     const tf = this.tf;
     const C = this.chunkRows;
     // the batch's rows, as pieces of chunks (it may wrap around the end and cross a chunk boundary)
@@ -548,7 +586,11 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
   const idx = new Uint32Array(B);
   let step = 0;
   let stopped = false;
-  const resident = ResidentBatches.usable(tf, trainSplit, spec, shuffle) ? await ResidentBatches.create(tf, trainSplit, B, spec.steps, yieldEveryMs, pixels) : undefined;
+  // Uploaded first, or at first use (its time is not training time either way): then the first step does not wait
+  // for the whole training set.
+  const resident = !ResidentBatches.usable(tf, trainSplit, spec, shuffle) ? undefined
+    : opts.uploadAhead === false ? ResidentBatches.lazy(tf, trainSplit, B, spec.steps, pixels)
+    : await ResidentBatches.create(tf, trainSplit, B, spec.steps, yieldEveryMs, pixels);
   let lastYield = clock();
   const t0 = clock();
   try {
@@ -565,7 +607,9 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         if (rate !== learningRate && !foldsLearningRate) model.params.setLearningRate(rate);
         learningRate = rate;
       }
+      const uploaded = resident?.uploadedMs ?? 0;
       const batch = resident ? resident.get(step) : { x: tf.tensor2d(batchImages(trainSplit, idx, pixels), [B, IMAGE_SIZE]), owned: true };
+      const uploadMs = (resident?.uploadedMs ?? 0) - uploaded;
       const x = batch.x;
       const masks = dropoutLayers.some((p) => p > 0) ? dropoutMasks(tf, spec, dropoutLayers, B, step) : undefined;
       const pass = model.forward(x, false, masks);
@@ -585,7 +629,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
       model.params.apply(grads.kernels, grads.biases);
       tf.dispose([...grads.kernels, ...grads.biases]);
       const tUpdate = clock();
-      forwardMs += tForward - tStep;
+      forwardMs += tForward - tStep - uploadMs;
       backwardMs += tBackward - tForward;
       updateMs += tUpdate - tBackward;
 
@@ -599,7 +643,7 @@ export async function train(spec: ModelSpec, opts: TrainerOptions): Promise<Trai
         lastYield = clock();
       }
     }
-    const trainMs = clock() - t0 - evalMs;
+    const trainMs = clock() - t0 - evalMs - (resident?.uploadedMs ?? 0);
     if (step > 0 && probeEvery > 0 && step % probeEvery !== 0) probe(step);
     finalEval = evaluate(step, true);
     const end: EndEvent = {

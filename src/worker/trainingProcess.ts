@@ -147,6 +147,8 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
       signal: abort.signal,
       source: options.source,
       ...(programFixes ? { programFixes } : {}),
+      // the first step at once: in-order batches are uploaded as the loop first needs them (outside its clock)
+      uploadAhead: false,
       onEvent: (event: TrainingEvent) => {
         if (event.type === 'step') lastStep = event.step;
         void send({ type: 'event', runId, event });

@@ -18,7 +18,7 @@ import { ResidentBatches, train } from '../../src/core/trainer';
 import { repoRoot, smallMlp } from '../unit/helpers';
 import { ACTIVATIONS_UNDER_TEST, checkAgainstTfGrads, gradientCases } from '../unit/gradientCheck';
 import { OPTIMIZER_CASES, checkNoLeaks, compareWithTfTrain } from '../unit/optimizerCheck';
-import { checkResidentBatches, checkTrainLeaks } from '../unit/trainerChecks';
+import { checkLazyUpload, checkResidentBatches, checkTrainLeaks } from '../unit/trainerChecks';
 import { nativePath, requireNativeWhereDemanded, skip } from './native';
 
 requireNativeWhereDemanded('trainer');
@@ -68,6 +68,11 @@ for (const [activation, optimizer] of [['relu', 'adam'], ['relu', 'sgd'], ['tanh
     await checkTrainLeaks(backend, data, smallMlp(activation, { steps: 60, optimizer: { type: optimizer, learningRate: 0.01 } }));
   });
 }
+
+test('on tensorflow: in-order batches uploaded at first use train exactly as those uploaded first (batches, and rows sliced out of chunks)', { skip }, async () => {
+  await checkLazyUpload(backend, data, smallMlp('relu', { steps: 40, batchSize: 50 }));
+  await checkLazyUpload(backend, data, smallMlp('relu', { steps: 30, batchSize: 70 })); // 60,000 is not a multiple of 70: chunks
+});
 
 test('on tensorflow: in-order batches that do not divide the training set are sliced out of resident rows, wrapping and across chunks', { skip }, () => {
   const split = { ...data.train, count: 25 };

@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend, type LoadedBackend } from '../../src/core/backend';
 import { loadMnist, type MnistData } from '../../src/core/mnist';
-import { checkResidentBatches } from './trainerChecks';
+import { checkLazyUpload, checkResidentBatches } from './trainerChecks';
 import { train, ResidentBatches } from '../../src/core/trainer';
 import { smallMlp } from './helpers';
 import type { TrainingEvent } from '../../src/core/events';
@@ -89,6 +89,10 @@ test('a run can be cancelled between steps', async () => {
   const r = await train(spec('relu', { steps: 500 }), { backend, data, signal: ac.signal, onEvent: (e) => { if (e.type === 'step' && e.step === 5) ac.abort(); } });
   assert.equal(r.end.stopped, true);
   assert.equal(r.end.steps, 5);
+});
+
+test('in-order batches uploaded at first use (the editor\'s training process) train exactly as those uploaded first', async () => {
+  await checkLazyUpload(backend, data, spec('relu', { steps: 40, batchSize: 50 }));
 });
 
 test('resident batches: in order, wrapping around the training set (wasm: batch sizes that divide it)', () => {

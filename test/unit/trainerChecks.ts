@@ -6,15 +6,19 @@ import { batchImages, type MnistData, type MnistSplit } from '../../src/core/mni
 import { train, ResidentBatches } from '../../src/core/trainer';
 import type { ModelSpec } from '../../src/core/spec';
 
-/** Every batch `get` returns is rows step·b … step·b + b − 1 (mod the split's size). */
+/** Every batch `get` returns is rows step·b … step·b + b − 1 (mod the split's size): uploaded first, or at first use (lazy). */
 export function checkResidentBatches(lb: LoadedBackend, split: MnistSplit, b: number, steps: number, chunkRows: number): void {
-  const r = new ResidentBatches(lb.tf, split, b, steps, chunkRows);
+  for (const lazy of [false, true]) checkResident(lb, split, b, steps, chunkRows, lazy);
+}
+
+function checkResident(lb: LoadedBackend, split: MnistSplit, b: number, steps: number, chunkRows: number, lazy: boolean): void {
+  const r = new ResidentBatches(lb.tf, split, b, steps, chunkRows, undefined, lazy);
   try {
     for (let step = 0; step < steps; step++) {
       const { x, owned } = r.get(step);
       assert.deepEqual(x.shape, [b, 784]);
       const expected = batchImages(split, Array.from({ length: b }, (_, i) => (step * b + i) % split.count));
-      assert.deepEqual(x.dataSync(), expected, `batch ${step} (batch size ${b}, chunks of ${chunkRows})`);
+      assert.deepEqual(x.dataSync(), expected, `batch ${step} (batch size ${b}, chunks of ${chunkRows}${lazy ? ', uploaded at first use' : ''})`);
       if (owned) x.dispose();
     }
   } finally {
@@ -35,4 +39,23 @@ export async function checkTrainLeaks(b: LoadedBackend, data: MnistData, spec: M
   const steady = counts.slice(5);
   assert.equal(Math.max(...steady), Math.min(...steady), `tensor count varies: ${[...new Set(steady)]}`);
   assert.equal(tf.memory().numTensors, before);
+}
+
+/**
+ * In-order batches uploaded at first use (uploadAhead: false, the editor's training process) train exactly as those
+ * uploaded first: the same loss at every step, the same final evaluation; and nothing is left behind.
+ */
+export async function checkLazyUpload(b: LoadedBackend, data: MnistData, spec: ModelSpec): Promise<void> {
+  const { tf } = b;
+  const before = tf.memory().numTensors;
+  const losses = async (uploadAhead: boolean): Promise<{ losses: number[]; accuracy: number; loss: number }> => {
+    const out: number[] = [];
+    const r = await train(spec, { backend: b, data, probeEvery: 10, evalEvery: 0, uploadAhead, onEvent: (e) => { if (e.type === 'step') out.push(e.loss); } });
+    return { losses: out, accuracy: r.end.testAccuracy, loss: r.end.testLoss };
+  };
+  const ahead = await losses(true);
+  const lazy = await losses(false);
+  assert.equal(lazy.losses.length, spec.steps);
+  assert.deepEqual(lazy, ahead);
+  assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
 }
