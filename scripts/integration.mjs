@@ -477,14 +477,13 @@ async function uiTest() {
       const dead = frame.locator('[data-testid="finding"][data-code="dead-units"]:visible'); // the shown one (a hidden copy may come first in the page)
       await dead.first().waitFor({ state: 'visible', timeout: 10_000 }).catch(() => undefined);
       const firstCodes = await codes();
-      const panelGroup = groupWithTab(page, 'Gradient Lens');
       await clearNotifications(page);
       await scrollPanel(frame, '#findings-h');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-7-first-run.png') });
-      // Elements inside the webview's nested frames give no bounding box here (Playwright times out): the panel is scrolled
-      // to them and its frame's visible top is the picture.
-      await mediaShot(page, panelGroup.locator('iframe.webview').first(), 'panel', { maxWidth: 820, maxHeight: 560 });
+      // The webview is not inside its editor group's DOM (VS Code lays webviews over the workbench), and elements in its
+      // nested frames gave no bounding box here: the panel is scrolled to what matters and its frame's visible top is the picture.
+      await mediaShot(page, page.locator('iframe.webview.ready').first(), 'panel', { maxWidth: 820, maxHeight: 560 });
       log(`first run ${first.runId}: final accuracy ${first.value}, findings ${[...firstCodes].join(', ')}`);
       // After the run: the Problems view (the run's findings replace their predictions: one entry per finding) and the
       // hover on W1, led by the root cause.
@@ -513,7 +512,7 @@ async function uiTest() {
       await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-8-compare.png') });
-      await mediaShot(page, panelGroup.locator('iframe.webview').first(), 'compare', { maxWidth: 900, maxHeight: 620 });
+      await mediaShot(page, page.locator('iframe.webview.ready').first(), 'compare', { maxWidth: 900, maxHeight: 620 });
       log(`re-run ${second.runId} with the fix: final accuracy ${second.value}; runs shown: ${[...shown].join(', ')}`);
       if (!(second.value > 0.9)) throw new Error(`the re-run with the fix reached only ${second.value}`);
       if (!shown.has(first.runId) || !shown.has(second.runId)) throw new Error('the panel does not show both runs side by side');
@@ -564,7 +563,7 @@ async function uiTest() {
       await scrollPanel(frame, '[data-testid="differences"]');
       await page.waitForTimeout(500);
       await page.screenshot({ path: join(outDir, 'ui-8b-sweep.png') });
-      await mediaShot(page, panelGroup.locator('iframe.webview').first(), 'sweep', { maxWidth: 900, maxHeight: 640 });
+      await mediaShot(page, page.locator('iframe.webview.ready').first(), 'sweep', { maxWidth: 900, maxHeight: 640 });
       await scrollPanel(frame, '[data-testid="layer-compare"]');
       await page.waitForTimeout(300);
       await page.screenshot({ path: join(outDir, 'ui-8c-sweep-unit-maps.png') });

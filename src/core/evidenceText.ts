@@ -31,7 +31,8 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
     rest.delete(k);
     return e[k];
   });
-  const probes = num(e.examples) ?? 256;
+  const probes = num(e.probeExamples) ?? num(e.examples) ?? 256;
+  rest.delete('probeExamples');
   switch (f.code) {
     case 'dead-units': {
       const [dead, units, share] = use('deadUnits', 'units', 'share');
@@ -43,6 +44,11 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
       if (num(k) !== undefined) out.push(`every weight starts at ${formatNumber(k as number)}${num(b) !== undefined ? ` and every bias at ${formatNumber(b as number)}` : ''}`);
       const [expected] = use('expectedDeadShare');
       if (num(expected) !== undefined) out.push(`about ${pct(expected as number)} of the units are expected to be dead from the start`);
+      const [fromStart, threshold, activity] = use('deadFromStart', 'activeShareThreshold', 'meanActivityOfDead');
+      if (fromStart === true) out.push('dead from step 0');
+      else if (fromStart === false) out.push('alive at step 0: they died during training');
+      if (num(threshold) !== undefined) out.push(`a unit counts as dead when it outputs more than 0 on fewer than ${pct(threshold as number)} of the probe images`);
+      if (num(activity) !== undefined && (activity as number) > 0) out.push(`the dead units' mean output: ${formatNumber(activity as number)}`);
       break;
     }
     case 'zero-gradient': {
@@ -50,6 +56,14 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
       if (num(weights) !== undefined) out.push(`${num(nonZero) ?? 0} of ${weights} weight gradients are non-zero`);
       const [bias] = use('biasGradientZero');
       if (bias === true) out.push('the bias gradient is exactly 0 too');
+      const [cause, died] = use('cause', 'diedInTraining');
+      const why: Record<string, string> = {
+        'relu-inactive': 'every pre-activation is ≤ 0, where relu passes no gradient',
+        'inputs-zero': 'its inputs are all 0',
+        'next-weights-zero': "the next layer's weights are all 0, so no error reaches it",
+      };
+      if (typeof cause === 'string' && why[cause]) out.push(`why: ${why[cause]}`);
+      if (died === true) out.push('it became 0 during training');
       break;
     }
     case 'symmetric-units': {
@@ -58,6 +72,11 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
       const [k, b, next] = use('kernelConstant', 'biasConstant', 'nextKernelConstant');
       if (num(k) !== undefined) out.push(`every weight starts at ${formatNumber(k as number)}${num(b) !== undefined ? ` and every bias at ${formatNumber(b as number)}` : ''}`);
       if (next === true) out.push("the next layer's weights start constant too, so nothing tells the units apart");
+      const [groups, largest, fromStart, tolerance, scale, gradsZero] = use('duplicateGroups', 'largestGroup', 'symmetricFromStart', 'relTolerance', 'weightScale', 'gradientsZero');
+      if (num(groups) !== undefined && num(largest) !== undefined) out.push(`${groups} group${groups === 1 ? '' : 's'} of identical units, the largest of ${largest}`);
+      if (fromStart === true) out.push('identical from step 0');
+      if (gradsZero === true) out.push('their gradients are all 0, so they stay identical');
+      if (num(tolerance) !== undefined) out.push(`units count as identical when their weights differ by less than ${formatNumber(tolerance as number)} × the layer's weight scale${num(scale) !== undefined ? ` (${formatNumber(scale as number)})` : ''}`);
       break;
     }
     case 'collapsed-output': {
@@ -103,7 +122,7 @@ function sentences(f: Finding, e: Evidence, rest: Set<string>, spec: ModelSpec |
       break;
     }
   }
-  const [layer] = use('upstreamLayer');
+  const [layer] = use('upstreamLayer', 'causedBy', 'upstreamOutputs');
   if (num(layer) !== undefined && spec) out.push(`the cause is upstream: ${layerLabel(spec, layer as number)}`);
   const [predicted] = use('predicted');
   if (predicted === true && !out.some((s) => s.includes('predicted'))) out.push('predicted from the code, before training');

@@ -23,3 +23,13 @@ test('evidence: keys without a sentence read as words, never camelCase; an upstr
   assert.ok(s.includes('kernel constant: 0') && s.includes('next kernel constant'), s.join(' | ')); // zero-gradient has no sentence for these
   assert.ok(s.every((x) => !/[a-z][A-Z]/.test(x)), s.join(' | '));
 });
+
+test("evidence: the detectors' own keys (dead units, symmetric units, zero gradient) read as sentences, not as key: value", () => {
+  const dead = evidenceSentences(finding('dead-units', { deadUnits: 100, units: 100, share: 1, probeExamples: 128, activeShareThreshold: 0.01, deadFromStart: true, meanActivityOfDead: 0 }));
+  assert.deepEqual(dead, ['100 of 100 units output 0 on all 128 probe images', 'dead from step 0', 'a unit counts as dead when it outputs more than 0 on fewer than 1 % of the probe images']);
+  const sym = evidenceSentences(finding('symmetric-units', { effectiveWidth: 1, units: 100, duplicateGroups: 1, largestGroup: 100, symmetricFromStart: true, relTolerance: 0.001, weightScale: 0, gradientsZero: true }));
+  assert.ok(sym.includes('1 group of identical units, the largest of 100') && sym.includes('their gradients are all 0, so they stay identical'), sym.join(' | '));
+  const zero = evidenceSentences(finding('zero-gradient', { weights: 10, nonZeroGradients: 0, cause: 'inputs-zero', diedInTraining: false, causedBy: 'upstream', upstreamOutputs: 'zeros' }));
+  assert.deepEqual(zero, ['0 of 10 weight gradients are non-zero', 'why: its inputs are all 0']);
+  for (const s of [...dead, ...sym, ...zero]) assert.ok(!/:\s*(true|false)$|[a-z][A-Z]/.test(s), s);
+});
