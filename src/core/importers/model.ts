@@ -6,7 +6,7 @@
 // activation, `Dense(...)(x)`, `nn.Linear` in `forward()` all end up as the same `LayerRec` chain.
 import type { Initializer, OptimizerSpec, RegularizerSpec } from '../spec';
 import type { Span } from './ast';
-import { type DataInfo, deviate, programOf, scaleBy } from './programParts';
+import { type DataInfo, deviate, isFloatType, programOf, scaleBy } from './programParts';
 import { GradsV, OutExprV, TermV } from './lossValues';
 import { type Host, type Native, type Note, type Val, UNKNOWN, UnboundParamV, native, nativeOf } from './interpret';
 import type { InitializerIdiom, SourceLanguage } from './types';
@@ -372,13 +372,20 @@ export class DataV implements Native {
       const v = n === 'std' ? PIXEL_STD / (s.divideBy * s.std) : ((n === 'mean' ? PIXEL_MEAN : n === 'max' ? 255 : 0) / s.divideBy - s.mean) / s.std;
       return { t: 'num', v };
     }
-    if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul', 'tofloat', 'cast', 'asfloat'].includes(n)) return native(this);
+    // Bytes the program read itself become floats here (`x.reshape(-1, 784).astype(np.float32)`): where a scaling goes.
+    if (this.info?.bytes && (n === 'float' || n === 'double' || (n === 'astype' && isFloatType(call.args[0])))) return this.toFloat(call.expr);
+    if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul', 'tofloat', 'cast', 'asfloat', 'subarray'].includes(n)) return native(this);
     // Data fed straight into the model's ops (`xs.matMul(w1)`) is the model input.
-    return new TensorV('input', true).method(name, call as { args: Val[]; expr: Span }, host);
+    return (asTensor(host as Fx, native(this)) ?? new TensorV('input', true)).method(name, call as { args: Val[]; expr: Span }, host);
   }
   binary(op: string, other: Val, left: boolean, _host: Host, at: Span): Val | undefined {
     if (other.t === 'num') return this.scaled(op, other.v, left, at);
     return native(this);
+  }
+  /** Raw bytes made floats at `at`, unscaled: `at` is now where they are loaded (a cure scales them there). */
+  toFloat(at: Span): Val {
+    if (!this.info?.bytes) return native(this);
+    return native(new DataV(this.rows, this.width, { ...this.info, load: at, bytes: undefined, madeFloat: true }));
   }
   /** The pixels after `x op k` (`left`) or `k op x`. */
   scaled(op: string, k: number, left: boolean, at: Span): Val {

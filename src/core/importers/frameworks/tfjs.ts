@@ -67,6 +67,9 @@ const tensorOfValues: Handler = (call) => {
   const shape = call.args[1]?.t === 'list' ? call.args[1].items.map((x) => (x.t === 'num' ? x.v : undefined)) : [];
   const width = shape.length >= 2 ? shape.slice(1).reduce<number | undefined>((p, x) => (p === undefined || x === undefined ? undefined : p * x), 1) : undefined;
   const labels = width === 10;
+  // values of a known scale (bytes the program read: frameworks/bytes.ts) keep it; this call is where they load
+  const known = nativeOf(call.args[0], DataV)?.info;
+  if (known && !known.labels && !known.unknownOrigin && !labels) return native(new DataV(shape[0], width, { ...known, load: call.expr, train: true, bytes: undefined, madeFloat: known.bytes || known.madeFloat }));
   return native(new DataV(shape[0], width, { scale: RAW_PIXELS, load: call.expr, train: true, unknownOrigin: true, labels, oneHot: labels }));
 };
 
