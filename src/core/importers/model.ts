@@ -459,7 +459,12 @@ export class TensorV implements Native {
     if ((n === 'matmul' || n === 'mm') && v) return matmul(fx, this, v, call.expr);
     if (n === 'add' && v) return addBias(fx, this, v, call.expr);
     const act = ({ relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', elu: 'elu', selu: 'selu' } as Record<string, string>)[n];
-    if (act) return activate(fx, native(this), act, call.expr);
+    if (act) {
+      // `pre.relu()`: the receiver is the pre-activation (a cure that removes the activation writes it alone)
+      const e = call.expr as Span & { k?: string; callee?: { k?: string; obj?: Span } };
+      const pre = e.k === 'call' && e.callee?.k === 'member' && call.args.length === 0 ? e.callee.obj : undefined;
+      return activate(fx, native(this), act, call.expr, pre ? { from: pre.from, to: pre.to } : undefined);
+    }
     if (n === 'reshape' || n === 'view' || n === 'flatten' || n === 'as2d') return native(this);
     if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) return convTensor(fx, call.expr, CONV_MESSAGE, native(this));
     return undefined;
