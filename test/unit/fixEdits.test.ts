@@ -66,6 +66,9 @@ const ROWS: Row[] = [
   { file: 'faithful/tfjs/mse_linear_buggy.js', kinds: ['objective'] },
   { file: 'faithful/tfjs/relu_logits_buggy.js', kinds: ['objective'] },
   { file: 'faithful/tfjs/softmax_into_logits_loss_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/tfjs/sigmoid_ce_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/tfjs/seed_log_softmax_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/torch/bce_linear_buggy.py', kinds: ['objective'] },
 ];
 
 let backend: LoadedBackend;

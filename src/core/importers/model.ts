@@ -7,7 +7,7 @@
 import type { Initializer, OptimizerSpec, RegularizerSpec } from '../spec';
 import type { Span } from './ast';
 import { type DataInfo, deviate, isFloatType, programOf, scaleBy } from './programParts';
-import { GradsV, OutExprV, TermV } from './lossValues';
+import { GradsV, LogV, OutExprV, TermV, seenActivation } from './lossValues';
 import { type Host, type Native, type Note, type Val, UNKNOWN, UnboundParamV, native, nativeOf } from './interpret';
 import type { InitializerIdiom, SourceLanguage } from './types';
 
@@ -372,6 +372,13 @@ export class DataV implements Native {
       const v = n === 'std' ? PIXEL_STD / (s.divideBy * s.std) : ((n === 'mean' ? PIXEL_MEAN : n === 'max' ? 255 : 0) / s.divideBy - s.mean) / s.std;
       return { t: 'num', v };
     }
+    // tfjs `labels.mul(out.log())`: the labels times a hand-written loss's log (lossValues.ts follows it)
+    if (n === 'mul' && call.args[0]?.t === 'native' && !nativeOf(call.args[0], DataV)) {
+      const e = call.expr as Span & { k?: string; callee?: { k?: string; obj?: Span } };
+      const recv = e.k === 'call' && e.callee?.k === 'member' && e.callee.obj ? { from: e.callee.obj.from, to: e.callee.obj.to } : call.expr;
+      const r = call.args[0].obj.binary?.('*', native(this), false, host, call.expr, recv);
+      if (r) return r;
+    }
     // Bytes the program read itself become floats here (`x.reshape(-1, 784).astype(np.float32)`): where a scaling goes.
     if (this.info?.bytes && (n === 'float' || n === 'double' || (n === 'astype' && isFloatType(call.args[0])))) return this.toFloat(call.expr);
     if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul', 'tofloat', 'cast', 'asfloat', 'subarray'].includes(n)) return native(this);
@@ -464,6 +471,16 @@ export class TensorV implements Native {
       const e = call.expr as Span & { k?: string; callee?: { k?: string; obj?: Span } };
       const pre = e.k === 'call' && e.callee?.k === 'member' && call.args.length === 0 ? e.callee.obj : undefined;
       return activate(fx, native(this), act, call.expr, pre ? { from: pre.from, to: pre.to } : undefined);
+    }
+    // tfjs `out.log()` of the model output: a hand-written cross-entropy starts here (`unstable-loss` on a softmax output)
+    if (n === 'log' && call.args.length === 0 && this.source !== 'input') {
+      const e = call.expr as Span & { k?: string; callee?: { k?: string; obj?: Span } };
+      const recv = e.k === 'call' && e.callee?.k === 'member' && e.callee.obj ? { from: e.callee.obj.from, to: e.callee.obj.to } : call.expr;
+      const out = { layer: this.source, activated: this.activated, span: recv, stack: [...fx.callStack] };
+      if (seenActivation(out) === 'softmax') {
+        fx.session.unstableLoss ??= { span: call.expr, construct: fx.src(call.expr), layer: this.source, suggestion: "tf.losses.softmaxCrossEntropy(labels, logits) on the layer's output before the softmax" };
+      }
+      return native(new LogV(new OutExprV(out, 'prob', recv), call.expr));
     }
     if (n === 'reshape' || n === 'view' || n === 'flatten' || n === 'as2d') return native(this);
     if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) return convTensor(fx, call.expr, CONV_MESSAGE, native(this));

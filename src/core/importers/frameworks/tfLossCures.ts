@@ -3,7 +3,8 @@
 // tfjs layer's `activation` option, a tfjs `.relu()` / TF `tf.nn.relu(...)` around the logits), tfjs's
 // `tf.losses.meanSquaredError` on a linear output → `tf.losses.softmaxCrossEntropy`, a hand-written binary
 // cross-entropy on a linear output → the softmax cross-entropy from those logits, and a hand-written log of a Keras
-// softmax layer's output → a linear layer and the stable cross-entropy. Each edit rewrites only what it names;
+// softmax layer's output → a linear layer and the stable cross-entropy, and a tfjs hand-written cross-entropy →
+// tf.losses.softmaxCrossEntropy of the logits. Each edit rewrites only what it names;
 // an edit that cannot be written exactly is not offered.
 import type { Activation, ObjectiveSpec } from '../../spec';
 import type { Span } from '../ast';
@@ -75,6 +76,20 @@ export function pairingCures(text: string, t: TermV, rec: LossRec, framework: 't
       out.push({
         fix: { kind: 'objective', value, outputActivation: 'linear' as Activation, label: 'Compute the cross-entropy from the logits (a linear output layer and softmax_cross_entropy_with_logits)' },
         edits: [e, { span: neg.span, newText: neg.perExample ? ce : `${tf}.reduce_sum(${ce})` }],
+      });
+    }
+  }
+  // tfjs core API: a hand-written cross-entropy of the output's probabilities (`tf.mean(tf.sum(labels.mul(out.log()), 1).neg())`)
+  // → tf.losses.softmaxCrossEntropy of the logits, with a softmax or sigmoid on them removed where it is written.
+  if (framework === 'tfjs' && !compiled && t.opts.handWritten && o.loss === 'crossEntropy' && o.from === 'probabilities' && o.reduction === 'mean'
+    && t.level === 'scalar' && neg?.perExample && t.opts.labels && !o.clip && o.logOffset === undefined) {
+    const outText = src(text, t.out.span);
+    const e = act === 'linear' ? undefined : removeActivationEdit(text, layer);
+    if (/^[\w.$]+$/.test(outText) && /^[\w.$]+$/.test(t.opts.labels) && (act === 'linear' || e)) {
+      const tf = /^([\w$]+)\./.exec(src(text, t.span))?.[1] ?? 'tf';
+      out.push({
+        fix: { kind: 'objective', value: { loss: 'crossEntropy', from: 'logits', reduction: 'mean' }, outputActivation: 'linear', label: 'Compute the cross-entropy from the logits (tf.losses.softmaxCrossEntropy)' },
+        edits: [...(e ? [e] : []), { span: t.span, newText: `${tf}.losses.softmaxCrossEntropy(${t.opts.labels}, ${outText})` }],
       });
     }
   }
