@@ -55,6 +55,20 @@ const ROWS: Row[] = [
   { file: 'faithful/torch/double_softmax_buggy.py', kinds: ['objective'] },
   { file: 'faithful/torch/no_zero_grad_buggy.py', kinds: ['zeroGrad'] },
   { file: 'faithful/tfjs/sum_over_batch_buggy.js', kinds: ['objective'] },
+  // the bytes a program reads itself (frameworks/bytes.ts) and the output/loss cures (frameworks/tfLossCures.ts)
+  { file: 'faithful/tf1/unscaled_sgd_buggy.py', kinds: ['data'] },
+  { file: 'faithful/keras/tape_unscaled_buggy.py', kinds: ['data'] },
+  { file: 'faithful/tfjs/unscaled_sgd_buggy.js', kinds: ['data'] },
+  { file: 'faithful/tf1/bce_linear_buggy.py', kinds: ['objective'] },
+  { file: 'faithful/keras/relu_logits_buggy.py', kinds: ['objective'] },
+  { file: 'faithful/keras/tape_bce_linear_buggy.py', kinds: ['objective'] },
+  { file: 'faithful/keras/tape_softmax_log_buggy.py', kinds: ['objective'] },
+  { file: 'faithful/tfjs/mse_linear_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/tfjs/relu_logits_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/tfjs/softmax_into_logits_loss_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/tfjs/sigmoid_ce_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/tfjs/seed_log_softmax_buggy.js', kinds: ['objective'] },
+  { file: 'faithful/torch/bce_linear_buggy.py', kinds: ['objective'] },
 ];
 
 let backend: LoadedBackend;

@@ -6,8 +6,8 @@
 // activation, `Dense(...)(x)`, `nn.Linear` in `forward()` all end up as the same `LayerRec` chain.
 import type { Initializer, OptimizerSpec, RegularizerSpec } from '../spec';
 import type { Span } from './ast';
-import { type DataInfo, deviate, programOf, scaleBy } from './programParts';
-import { GradsV, OutExprV, TermV } from './lossValues';
+import { type DataInfo, deviate, isFloatType, programOf, scaleBy } from './programParts';
+import { GradsV, LogV, OutExprV, TermV, seenActivation } from './lossValues';
 import { type Host, type Native, type Note, type Val, UNKNOWN, UnboundParamV, native, nativeOf } from './interpret';
 import type { InitializerIdiom, SourceLanguage } from './types';
 
@@ -372,13 +372,27 @@ export class DataV implements Native {
       const v = n === 'std' ? PIXEL_STD / (s.divideBy * s.std) : ((n === 'mean' ? PIXEL_MEAN : n === 'max' ? 255 : 0) / s.divideBy - s.mean) / s.std;
       return { t: 'num', v };
     }
-    if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul', 'tofloat', 'cast', 'asfloat'].includes(n)) return native(this);
+    // tfjs `labels.mul(out.log())`: the labels times a hand-written loss's log (lossValues.ts follows it)
+    if (n === 'mul' && call.args[0]?.t === 'native' && !nativeOf(call.args[0], DataV)) {
+      const e = call.expr as Span & { k?: string; callee?: { k?: string; obj?: Span } };
+      const recv = e.k === 'call' && e.callee?.k === 'member' && e.callee.obj ? { from: e.callee.obj.from, to: e.callee.obj.to } : call.expr;
+      const r = call.args[0].obj.binary?.('*', native(this), false, host, call.expr, recv);
+      if (r) return r;
+    }
+    // Bytes the program read itself become floats here (`x.reshape(-1, 784).astype(np.float32)`): where a scaling goes.
+    if (this.info?.bytes && (n === 'float' || n === 'double' || (n === 'astype' && isFloatType(call.args[0])))) return this.toFloat(call.expr);
+    if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul', 'tofloat', 'cast', 'asfloat', 'subarray'].includes(n)) return native(this);
     // Data fed straight into the model's ops (`xs.matMul(w1)`) is the model input.
-    return new TensorV('input', true).method(name, call as { args: Val[]; expr: Span }, host);
+    return (asTensor(host as Fx, native(this)) ?? new TensorV('input', true)).method(name, call as { args: Val[]; expr: Span }, host);
   }
   binary(op: string, other: Val, left: boolean, _host: Host, at: Span): Val | undefined {
     if (other.t === 'num') return this.scaled(op, other.v, left, at);
     return native(this);
+  }
+  /** Raw bytes made floats at `at`, unscaled: `at` is now where they are loaded (a cure scales them there). */
+  toFloat(at: Span): Val {
+    if (!this.info?.bytes) return native(this);
+    return native(new DataV(this.rows, this.width, { ...this.info, load: at, bytes: undefined, madeFloat: true }));
   }
   /** The pixels after `x op k` (`left`) or `k op x`. */
   scaled(op: string, k: number, left: boolean, at: Span): Val {
@@ -452,7 +466,22 @@ export class TensorV implements Native {
     if ((n === 'matmul' || n === 'mm') && v) return matmul(fx, this, v, call.expr);
     if (n === 'add' && v) return addBias(fx, this, v, call.expr);
     const act = ({ relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', elu: 'elu', selu: 'selu' } as Record<string, string>)[n];
-    if (act) return activate(fx, native(this), act, call.expr);
+    if (act) {
+      // `pre.relu()`: the receiver is the pre-activation (a cure that removes the activation writes it alone)
+      const e = call.expr as Span & { k?: string; callee?: { k?: string; obj?: Span } };
+      const pre = e.k === 'call' && e.callee?.k === 'member' && call.args.length === 0 ? e.callee.obj : undefined;
+      return activate(fx, native(this), act, call.expr, pre ? { from: pre.from, to: pre.to } : undefined);
+    }
+    // tfjs `out.log()` of the model output: a hand-written cross-entropy starts here (`unstable-loss` on a softmax output)
+    if (n === 'log' && call.args.length === 0 && this.source !== 'input') {
+      const e = call.expr as Span & { k?: string; callee?: { k?: string; obj?: Span } };
+      const recv = e.k === 'call' && e.callee?.k === 'member' && e.callee.obj ? { from: e.callee.obj.from, to: e.callee.obj.to } : call.expr;
+      const out = { layer: this.source, activated: this.activated, span: recv, stack: [...fx.callStack] };
+      if (seenActivation(out) === 'softmax') {
+        fx.session.unstableLoss ??= { span: call.expr, construct: fx.src(call.expr), layer: this.source, suggestion: "tf.losses.softmaxCrossEntropy(labels, logits) on the layer's output before the softmax" };
+      }
+      return native(new LogV(new OutExprV(out, 'prob', recv), call.expr));
+    }
     if (n === 'reshape' || n === 'view' || n === 'flatten' || n === 'as2d') return native(this);
     if (['conv1d', 'conv2d', 'conv3d', 'maxpool', 'avgpool'].includes(n)) return convTensor(fx, call.expr, CONV_MESSAGE, native(this));
     return undefined;

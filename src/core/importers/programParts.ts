@@ -6,6 +6,7 @@
 import type { DataSpec, ObjectiveSpec, UpdateExtras } from '../spec';
 import type { Fix } from '../findings';
 import type { Span } from './ast';
+import type { Val } from './interpret';
 import type { LayerRec, ModelBuilder, OptimizerRec } from './model';
 
 /** Pixels as `(byte / divideBy − mean) / std`. */
@@ -39,6 +40,10 @@ export interface DataInfo {
   shuffled?: boolean;
   /** The framework shuffles what it draws from it (TF1 `next_batch`). */
   drawsShuffled?: boolean;
+  /** Raw bytes (uint8, 0–255) the program reads with its own code (frameworks/bytes.ts): `load` is the read, until they become floats. */
+  bytes?: boolean;
+  /** Those bytes were made floats at `load` (`x.astype(np.float32)`), unscaled: where the pixels enter the program, and where `/ 255` goes. */
+  madeFloat?: boolean;
   /** Values of a source not read (tfjs `tf.tensor2d(values)`): their scale is known only once the program scales them. */
   unknownOrigin?: boolean;
 }
@@ -52,6 +57,25 @@ export function scaleBy(s: DataScale, op: string, k: number, left: boolean): Dat
   if (op === '-' && left) return { ...s, mean: s.mean + k * s.std };
   if (op === '+') return { ...s, mean: s.mean - k * s.std };
   return undefined;
+}
+
+const lastName = (path: string): string => path.slice(path.lastIndexOf('.') + 1);
+
+/** `np.uint8`, `tf.uint8`, `torch.uint8`, `'uint8'`, `'u1'`: the element type is bytes. */
+export function isUint8(v: Val | undefined): boolean {
+  if (!v) return false;
+  if (v.t === 'ref') return lastName(v.path) === 'uint8';
+  if (v.t === 'str') return v.v === 'uint8' || v.v === 'u1';
+  return false;
+}
+
+/** `np.float32`, `'float32'`, `float`, `tf.float32`, `torch.float`: a floating element type. */
+export function isFloatType(v: Val | undefined): boolean {
+  if (!v) return false;
+  if (v.t === 'ref') return /^(float|float16|float32|float64|double|half|single|bfloat16)$/.test(lastName(v.path));
+  if (v.t === 'str') return /^(float|float16|float32|float64|double|f4|f8)$/.test(v.v);
+  if (v.t === 'builtin') return v.name === 'float';
+  return false;
 }
 
 export function dataSpecOf(s: DataScale): DataSpec {
@@ -169,7 +193,7 @@ export function finishProgram(session: ModelBuilder, layers: readonly LayerRec[]
     if (d.shuffle !== undefined) data.shuffle = d.shuffle;
     if (d.rows !== undefined && d.info.train && d.info.total !== undefined && d.rows < d.info.total && (d.info.offset ?? 0) === 0 && d.rows > 0) data.trainExamples = d.rows;
     out.data = data;
-    out.sites.input = d.info.scaleSpan ?? (d.info.scale.divideBy !== 1 ? d.info.load : d.fed);
+    out.sites.input = d.info.scaleSpan ?? (d.info.scale.divideBy !== 1 || d.info.madeFloat ? d.info.load : d.fed);
     if (data.divideBy === 1 && data.mean === undefined && data.std === undefined) {
       const edits = dataEdits(d);
       if (edits) out.fixes.push({ fix: { kind: 'data', value: { ...data, divideBy: 255 }, label: 'Scale the pixels to [0, 1] (/ 255)' }, edits });

@@ -21,10 +21,16 @@ export function dataFixEdits(text: string, language: SourceLanguage, d: TrainDat
     const [, indent, xtr, xte] = m;
     return [{ span: { from: lineEnd, to: lineEnd }, newText: `\n${indent}${xtr}, ${xte} = ${xtr} / 255.0, ${xte} / 255.0` }];
   }
-  const fed = text.slice(d.fed.from, d.fed.to);
+  // bytes the program read and made floats (`x_train = x.astype(np.float32)`, `tf.tensor2d(bytes, …)`): scaled there
+  const span = d.info.madeFloat ? d.info.load : d.fed;
+  const fed = text.slice(span.from, span.to);
   if (!fed.trim()) return undefined;
-  if (language === 'tfjs') return [{ span: d.fed, newText: /^[\w.$\]\[)]+$/.test(fed) ? `${fed}.div(255)` : `(${fed}).div(255)` }];
-  return [{ span: d.fed, newText: /^[\w.\]\[]+$/.test(fed) ? `${fed} / 255.0` : `(${fed}) / 255.0` }];
+  if (language === 'tfjs') return [{ span, newText: /^[\w.$\]\[)]+$/.test(fed) ? `${fed}.div(255)` : `(${fed}).div(255)` }];
+  // a division followed by `.reshape(…)`, `[i]` or a call is wrapped whole
+  const after = text.slice(span.to).match(/^\s*(\S)/)?.[1];
+  const simple = /^[\w.\]\[]+$/.test(fed) || /^[\w.]+(\([^()]*\))?(\.\w+\([^()]*\))*$/.test(fed);
+  const divided = simple ? `${fed} / 255.0` : `(${fed}) / 255.0`;
+  return [{ span, newText: after === '.' || after === '[' || after === '(' ? `(${divided})` : divided }];
 }
 
 /** The raw layer extras of `l` (spec keys), and the deviation when the last layer has dropout. */

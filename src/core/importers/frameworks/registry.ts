@@ -6,6 +6,7 @@ import type { Fx, Interpretation, ModelBuilder } from '../model';
 import type { ProgramRead } from '../program';
 import type { SourceLanguage } from '../types';
 import type { FrameworkModule, Handler, ProgramReader } from './api';
+import { bytes } from './bytes';
 import { keras } from './keras';
 import { labels } from './labels';
 import { recurrent } from './recurrent';
@@ -20,7 +21,7 @@ const own = <T>(table: Readonly<Record<string, T>> | undefined, key: string): T 
   (table && Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined);
 
 /** Every framework module, in the order their handlers are tried. */
-export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, recurrent, labels, tf1, keras, tfjs, torch];
+export const FRAMEWORKS: readonly FrameworkModule[] = [pythonStdlib, bytes, recurrent, labels, tf1, keras, tfjs, torch];
 
 /** The Library (interpret.ts) made of the modules that apply to `dialect`. */
 export function buildLibrary(dialect: Dialect, modules: readonly FrameworkModule[] = FRAMEWORKS): Library<ModelBuilder> {

@@ -12,6 +12,7 @@ import { type Fx, type LayerRec, type ModelBuilder, type ModelRec, DataV, Tensor
 import { type OutRef, type TermParts, GradV, GradsV, L2V, LogV, OutExprV, TermV, seenActivation, squared } from '../lossValues';
 import { type LossRec, type PendingFix, type SpanEdit, programOf } from '../programParts';
 import type { Handler } from './api';
+import { pairingCures } from './tfLossCures';
 
 const EPS = 1e-7;
 const KERAS_CLIP: [number, number] = [EPS, 1 - EPS];
@@ -421,6 +422,7 @@ function fixesFor(session: ModelBuilder, text: string, t: TermV, rec: LossRec, c
   const o = rec.objective;
   if (ctx.framework === 'tf1') tf1Fixes(session, text, t, rec, ctx, src, fixes);
   else kerasFixes(text, t, rec, ctx, fixes);
+  fixes.push(...pairingCures(text, t, rec, ctx.framework, !!ctx.compiled, tfPrefix(t, text), fixes));
   // tfjs core API: `tf.Reduction.SUM` given to a tf.losses function.
   if (ctx.framework === 'tfjs' && !ctx.compiled && o.reduction === 'sum' && t.opts.reductionSpan) {
     const s = t.opts.reductionSpan;

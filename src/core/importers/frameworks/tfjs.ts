@@ -8,7 +8,8 @@ import {
   ACTIVATION_NAMES, CONV_MESSAGE, type UnsupportedLayers, unsupportedLayer, activationLayer, noteLeakySlope, denseLayer, functionalModel, initializerObject, last, lastModelMethod, optimizerCall, regularizerCall, sequential,
   tensorInitializer,
 } from './common';
-import { LossFnV, lossNameOf, tfLosses } from './tfLoss';
+import { LossFnV, log, lossNameOf, tfLosses } from './tfLoss';
+import { TermV } from '../lossValues';
 import { RAW_PIXELS } from '../programParts';
 
 /** `tf.metrics.categoricalCrossentropy(yTrue, yPred)`: tfjs-layers' loss per example. */
@@ -67,6 +68,9 @@ const tensorOfValues: Handler = (call) => {
   const shape = call.args[1]?.t === 'list' ? call.args[1].items.map((x) => (x.t === 'num' ? x.v : undefined)) : [];
   const width = shape.length >= 2 ? shape.slice(1).reduce<number | undefined>((p, x) => (p === undefined || x === undefined ? undefined : p * x), 1) : undefined;
   const labels = width === 10;
+  // values of a known scale (bytes the program read: frameworks/bytes.ts) keep it; this call is where they load
+  const known = nativeOf(call.args[0], DataV)?.info;
+  if (known && !known.labels && !known.unknownOrigin && !labels) return native(new DataV(shape[0], width, { ...known, load: call.expr, train: true, bytes: undefined, madeFloat: known.bytes || known.madeFloat }));
   return native(new DataV(shape[0], width, { scale: RAW_PIXELS, load: call.expr, train: true, unknownOrigin: true, labels, oneHot: labels }));
 };
 
@@ -100,6 +104,15 @@ function resolve(path: string): Handler | undefined {
     if (CONV_TENSOR_OPS.has(n)) return (call, fx) => convTensor(fx, call.expr, CONV_MESSAGE, call.args[0]);
     if (ACTIVATION_NAMES[n]) return (call, fx) => (asTensor(fx, call.args[0]) ? activate(fx, call.args[0], ACTIVATION_NAMES[n], call.expr) : undefined);
     if (['tensor', 'tensor2d', 'tensor4d', 'tensor3d'].includes(n)) return tensorOfValues;
+    // a hand-written loss: `tf.log(out)`, `tf.sum(term, 1)`, `tf.mean(term)`, `tf.neg(term)` (lossValues.ts TermV)
+    if (n === 'log') return (call, fx) => (nativeOf(call.args[0], TensorV) ? log(call, fx) : tensorInitializer(fx, call, name, true));
+    if (n === 'sum' || n === 'mean' || n === 'neg') {
+      return (call, fx) => {
+        const t = nativeOf(call.args[0], TermV);
+        if (!t) return tensorInitializer(fx, call, name, true);
+        return t.method(n, { args: call.args.slice(1), expr: call.expr }, fx) ?? UNKNOWN;
+      };
+    }
     if (n === 'onehot') return (call) => native(new DataV(undefined, 10, { scale: RAW_PIXELS, load: call.expr, train: true, labels: true, oneHot: true }));
     return (call, fx) => tensorInitializer(fx, call, name, true);
   }

@@ -177,8 +177,8 @@ export const tensorDataset: Handler = (call) => {
 
 /**
  * `torch.tensor(x, dtype=torch.float32)`, `torch.from_numpy(x)`, `torch.Tensor(x)`, `torch.FloatTensor(x)`: a tensor of
- * examples. From a tensor it keeps its pixels; from a numpy array (read by the TensorFlow family's readers) how
- * its values are scaled is not known here.
+ * examples. From a tensor it keeps its pixels; from bytes the program read itself (a uint8 numpy array) they are the
+ * raw pixels; from another numpy array (read by the TensorFlow family's readers) how its values are scaled is not known here.
  */
 export const tensorOf: Handler = (call, fx) => {
   const x = call.args[0];
@@ -191,6 +191,9 @@ export const tensorOf: Handler = (call, fx) => {
   if (!d) return undefined;
   fx.session.looksLikeModel = true;
   const out = new TorchTensorV('input', true).withDims(d.rows === undefined ? undefined : [d.rows, d.width ?? 784]);
+  // bytes the program read itself (frameworks/bytes.ts): raw pixels, made a tensor here (where `/ 255.` goes)
+  const info = d.info;
+  if (info?.bytes && !info.labels && !info.unknownScale) return native(out.withPixels({ divideBy: 1, rawAt: call.expr }));
   out.unknownPixels = call.expr;
   return native(out);
 };

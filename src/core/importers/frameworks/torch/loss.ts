@@ -8,6 +8,7 @@ import type { Reduction } from '../../../specParts';
 import type { Expr, Span } from '../../ast';
 import { type Call, type Native, type Val, UNKNOWN, native, nativeOf } from '../../interpret';
 import { type Fx, asTensor } from '../../model';
+import { OutExprV } from '../../lossValues';
 import type { Handler } from '../api';
 import { type LossRecord, type SpanEdit, deviate, programRecord } from './record';
 import { ID, int } from './state';
@@ -137,10 +138,18 @@ export function lossCall(fx: Fx, site: LossSite, output: Val | undefined, target
 
 /** `torch.log(x)` of a layer's output: a hand-written cross-entropy starts here (and `unstable-loss` when x is a softmax). */
 export const torchLog: Handler = (call, fx) => {
+  // torch.log(1 - out): the other half of a hand-written binary cross-entropy
+  const c = nativeOf(call.args[0], OutExprV);
+  if (c?.form === 'complement' && !c.clip && c.offset === undefined) {
+    const h = new HandLossV(c.out.layer, 'probabilities', undefined, call.expr);
+    h.complement = true;
+    return native(h);
+  }
   const t = asTensor(fx, call.args[0]);
   if (!t || t.source === 'input') return undefined;
   const offset = nativeOf(call.args[0], TorchTensorV)?.offset;
   const out = new HandLossV(t.source, 'probabilities', offset, call.expr);
+  out.outText = call.argExprs[0] ? fx.src(call.argExprs[0]).trim() : undefined;
   if (outputState(fx).softmax.get(t.source) === 'softmax' && offset === undefined) {
     outputState(fx).logOfSoftmax.add(out);
     // torch.log(F.softmax(z, dim=1)) written in one expression becomes F.log_softmax(z, dim=1).

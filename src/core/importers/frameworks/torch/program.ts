@@ -127,6 +127,10 @@ function read(session: ModelBuilder, it: Interpretation, text: string): ProgramR
         prog.fixes.push({ fix: { kind: 'objective', value: ce, outputActivation: 'linear', label: `Use ${e.newText} on the logits with the class labels (${loss.name} is for one output per class, not for ten classes that exclude each other)` }, edits });
       }
     }
+    if (objective.loss === 'binaryCrossEntropy' && loss.crossEntropyEdit && act === 'linear') {
+      // a hand-written binary cross-entropy of the logits: the softmax cross-entropy of the logits and the class labels
+      prog.fixes.push({ fix: { kind: 'objective', value: { loss: 'crossEntropy', from: 'logits', reduction: 'mean' }, outputActivation: 'linear', label: `Use ${loss.crossEntropyEdit.newText} (a binary cross-entropy per class is not a loss for ten classes that exclude each other)` }, edits: [loss.crossEntropyEdit] });
+    }
     if (objective.reduction === 'sum' && loss.reductionSpan && loss.callee) {
       prog.fixes.push({
         fix: { kind: 'objective', value: { ...objective, reduction: 'mean' }, label: "reduction='mean' (a sum over the batch makes each step batch-size times larger)" },

@@ -54,6 +54,8 @@ export interface LossRecord {
   oneHotTarget?: SpanEdit;
   /** The target is not one-hot (class indices) where the loss needs one-hot targets. */
   indexTarget?: boolean;
+  /** A hand-written binary cross-entropy of the logits: the edit that writes `F.cross_entropy(out, labels)` over it. */
+  crossEntropyEdit?: SpanEdit;
   /** Its value reached `.backward()`. */
   trained: boolean;
 }

@@ -86,11 +86,14 @@ export class TorchTensorV extends TensorV {
       if (name === 'sigmoid' || name === 'tanh') return activation(fx, native(this), name, call.expr, edit);
     }
     if (name === 'leaky_relu') return leaky(fx, native(this), call, 0, call.expr);
+    if (name === 'log') return undefined; // torch's hand-written losses are read by loss.ts (torch.log), not as tfjs chains
     return wrap(super.method(name, { ...call, args: call.args.map(asVariable) }, host));
   }
-  override binary(op: string, other: Val, left: boolean, host: Fx, at: Span): Val | undefined {
+  override binary(op: string, other: Val, left: boolean, host: Fx, at: Span, otherAt?: Span): Val | undefined {
     const fx = host;
     const k = num(other);
+    // `1 - out` inside a hand-written binary cross-entropy (torch.log of it: loss.ts)
+    if (op === '-' && !left && k === 1 && otherAt && this.source !== 'input') return super.binary(op, other, left, host, at, otherAt);
     if (this.source === 'input' && k !== undefined && left) return this.input(this.pixels && scalePixels(this.pixels, op, k, at));
     if (this.source !== 'input' && this.activated && k !== undefined && op === '+' && k > 0 && k < 1) {
       // `p + 1e-10` inside a hand-written log
@@ -176,19 +179,41 @@ export class LossValueV implements Native {
 export class HandLossV extends TorchTensorV {
   stage: 'log' | 'term' | 'perExample' = 'log';
   negated = false;
+  /** `torch.log(1 - p)`: the other half of a hand-written binary cross-entropy. */
+  complement = false;
+  /** `y * torch.log(p) + (1 - y) * torch.log(1 - p)`: a binary cross-entropy per class. */
+  binaryCe = false;
+  /** The output as written in the log (`out`), and the target the log was multiplied by (`F.one_hot(yb, 10).float()`). */
+  outText?: string;
+  target?: string;
   constructor(readonly layer: LayerRec, readonly from: 'probabilities' | 'logProbabilities', readonly logOffset: number | undefined, readonly start: Span) {
     super(layer, true);
     if (from === 'logProbabilities') this.stage = 'term';
   }
-  private next(stage: HandLossV['stage'], negate = false): HandLossV {
-    const h = new HandLossV(this.layer, this.from, this.logOffset, this.start);
+  private next(stage: HandLossV['stage'], negate = false, o: { start?: Span; binaryCe?: boolean; target?: string } = {}): HandLossV {
+    const h = new HandLossV(this.layer, this.from, this.logOffset, o.start ?? this.start);
     h.stage = stage;
     h.negated = this.negated !== negate;
+    h.complement = this.complement;
+    h.binaryCe = o.binaryCe ?? this.binaryCe;
+    h.outText = this.outText;
+    h.target = o.target ?? this.target;
     return h;
   }
-  override binary(op: string, other: Val, left: boolean, host: Fx, at: Span): Val | undefined {
-    if (op === '*' && this.stage === 'log' && num(other) === undefined) return native(this.next('term'));
+  override binary(op: string, other: Val, left: boolean, host: Fx, at: Span, otherAt?: Span): Val | undefined {
+    if (op === '*' && this.stage === 'log' && num(other) === undefined) {
+      return native(this.next('term', false, { target: otherAt && !this.complement ? host.text.slice(otherAt.from, otherAt.to).trim() : undefined }));
+    }
     if (op === '*' && num(other) === -1) return native(this.next(this.stage, true));
+    // y·log(p) + (1 − y)·log(1 − p): the two halves of a binary cross-entropy of the same output
+    const o = nativeOf(other, HandLossV);
+    if (op === '+' && o && o.layer === this.layer && this.stage === 'term' && o.stage === 'term' && this.complement !== o.complement && !this.binaryCe && !o.binaryCe
+      && this.negated === o.negated && this.from === 'probabilities' && o.from === 'probabilities' && this.logOffset === undefined && o.logOffset === undefined) {
+      const plain = this.complement ? o : this;
+      const h = plain.next('term', false, { start: left ? this.start : o.start, binaryCe: true });
+      h.complement = false;
+      return native(h);
+    }
     return super.binary(op, other, left, host, at);
   }
   override unary(op: string): Val | undefined {
@@ -202,6 +227,8 @@ export class HandLossV extends TorchTensorV {
   reduce(fx: Fx, name: 'sum' | 'mean', dim: { v: Val } | undefined, at: Span): Val | undefined {
     const d = dim ? int(dim.v) : undefined;
     if (dim && d !== 1 && d !== -1) return UNKNOWN;
+    if (this.complement && !this.binaryCe) return UNKNOWN; // half of a binary cross-entropy
+    if (this.binaryCe) return dim || this.stage !== 'term' ? UNKNOWN : this.binaryCeLoss(fx, name, at);
     if (this.stage === 'term' && dim) return native(this.next('perExample'));
     if (this.stage === 'log' || dim) return UNKNOWN;
     const reduction = this.stage === 'perExample' ? (name === 'mean' ? 'mean' : 'sum') : name === 'mean' ? 'meanAll' : 'sum';
@@ -212,6 +239,24 @@ export class HandLossV extends TorchTensorV {
       objective, name: 'the hand-written cross-entropy', span, applied: span, reductionSpan: at, layer: this.layer,
       outputActivation: (this.layer.activation ?? 'linear') as Activation, trained: false,
     };
+    programRecord(fx).losses.push(rec);
+    return native(new HandLossValueV(rec, this.negated));
+  }
+  /** The mean (or sum) of every example × class term of a hand-written binary cross-entropy; the cure that writes F.cross_entropy of the logits and the class labels instead. */
+  private binaryCeLoss(fx: Fx, name: 'sum' | 'mean', at: Span): Val {
+    const objective: ObjectiveSpec = { loss: 'binaryCrossEntropy', from: 'probabilities', reduction: name === 'mean' ? 'mean' : 'sum' };
+    const before = fx.text.slice(0, at.from);
+    const minus = /-\s*$/.exec(before);
+    const span = { from: minus ? minus.index : at.from, to: at.to };
+    const rec: LossRecord = {
+      objective, name: 'the hand-written binary cross-entropy', span, applied: span, reductionSpan: at, layer: this.layer,
+      outputActivation: (this.layer.activation ?? 'linear') as Activation, trained: false,
+    };
+    const labels = this.target ? /one_hot\(\s*([\w.]+)\s*,/.exec(this.target)?.[1] : undefined;
+    if (minus && !this.negated && labels && this.outText && /^[\w.]+$/.test(this.outText) && name === 'mean') {
+      const f = /^\s*import\s+torch\.nn\.functional\s+as\s+(\w+)/m.exec(fx.text)?.[1] ?? /^\s*from\s+torch\.nn\s+import\s+functional\s+as\s+(\w+)/m.exec(fx.text)?.[1] ?? 'torch.nn.functional';
+      rec.crossEntropyEdit = { span, newText: `${f}.cross_entropy(${this.outText}, ${labels})` };
+    }
     programRecord(fx).losses.push(rec);
     return native(new HandLossValueV(rec, this.negated));
   }
