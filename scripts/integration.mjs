@@ -545,7 +545,12 @@ async function uiTest() {
       await frame.locator('[data-testid="export-svg"]').first().click();
       const dialogInput = page.locator('.quick-input-widget .quick-input-box input');
       await dialogInput.waitFor({ state: 'visible', timeout: 15_000 });
-      const savedAs = await dialogInput.inputValue();
+      // The simple file dialog fills its path in steps (the folder, then the proposed name).
+      let savedAs = '';
+      for (let i = 0; i < 50 && !/\.svg$/.test(savedAs); i++) {
+        savedAs = await dialogInput.inputValue();
+        if (!/\.svg$/.test(savedAs)) await page.waitForTimeout(100);
+      }
       log(`Export SVG: the save dialog proposes ${savedAs}`);
       if (!/mnist_mlp_zeros[^/]*\.svg$/.test(savedAs) || /\.py\./.test(savedAs)) throw new Error(`the export's default name is ${savedAs}`);
       await page.keyboard.press('Enter');
@@ -574,14 +579,37 @@ async function uiTest() {
       await openFile(page, 'keras_first_zeros.py');
       const kerasGroup = groupWithTab(page, 'keras_first_zeros.py');
       await kerasGroup.locator('.squiggly-error').first().waitFor({ state: 'attached', timeout: 30_000 });
-      const known = new Set((await finalAccuracies()).map((a) => a.runId));
+      // A run found by its row in the run list (the label names the file, a re-run also its fix), not by being new: the
+      // runs shown in the comparison change as runs start.
+      const known = new Set(await frame.locator('tr[data-run-id]').evaluateAll((els) => els.map((e) => e.getAttribute('data-run-id'))));
+      const waitForRun = async (text, ms, what) => {
+        const deadline = Date.now() + ms;
+        for (;;) {
+          // read at once (the list re-renders as runs progress)
+          const rows = await frame.locator('tr[data-run-id]').evaluateAll((els) => els.map((e) => ({
+            runId: e.getAttribute('data-run-id'), text: e.textContent ?? '', acc: e.querySelector('[data-testid="final-accuracy"]')?.textContent ?? '',
+          })));
+          for (const row of rows) {
+            if (known.has(row.runId) || !row.text.includes(text)) continue;
+            const value = accuracyOf(row.acc);
+            if (Number.isFinite(value)) return { runId: row.runId, value };
+          }
+          if (Date.now() > deadline) throw new Error(`${what} never showed a final test accuracy (${ms / 1000} s)`);
+          await page.waitForTimeout(500);
+        }
+      };
       await runPaletteCommand(page, 'Train MNIST MLP');
       const kerasRow = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Model in keras_first_zeros.py' }).first();
       await kerasRow.waitFor({ state: 'visible', timeout: 20_000 });
       await kerasRow.click();
-      const keras = await waitForAccuracy((a) => !known.has(a.runId), 240_000, 'the keras_first_zeros.py run');
+      const keras = await waitForRun('keras_first_zeros', 240_000, 'the keras_first_zeros.py run');
       known.add(keras.runId);
+      // Its findings are shown when the run is among the compared ones: tick it if the comparison kept the sweep's.
+      const kerasPick = frame.locator(`[data-testid="run-pick"][data-run-id="${keras.runId}"]`).first();
+      if (!(await kerasPick.isChecked())) await kerasPick.check();
       const kerasFindings = frame.locator(`[data-testid="findings"][data-run-id="${keras.runId}"]`).first();
+      await kerasFindings.locator('[data-testid="finding"]').first().waitFor({ state: 'attached', timeout: 20_000 })
+        .catch(() => { throw new Error('the panel shows no findings of the Keras run'); });
       const downstream = kerasFindings.locator('[data-testid="finding"][data-layer="1"], [data-testid="finding"][data-layer="2"]');
       const downstreamTexts = await downstream.allTextContents();
       const downstreamButtons = await downstream.locator('[data-testid="rerun-fix"]').count();
@@ -593,7 +621,7 @@ async function uiTest() {
       if (labels.length === 0) throw new Error('the Keras run offers no fix in the panel');
       for (const label of labels) {
         await kerasFindings.locator('[data-testid="rerun-fix"]', { hasText: label }).first().click();
-        const rerun = await waitForAccuracy((a) => !known.has(a.runId), 240_000, `the re-run "${label}"`);
+        const rerun = await waitForRun(label.replace(/^Re-run with this fix: /, ''), 240_000, `the re-run "${label}"`);
         known.add(rerun.runId);
         log(`panel button "${label}": ${keras.value} → ${rerun.value}`);
         if (!(rerun.value >= keras.value + 0.05)) throw new Error(`the panel's fix "${label}" re-ran at ${rerun.value} (from ${keras.value})`);
