@@ -26,6 +26,13 @@ export interface GradientLensApi {
   trainingProcessPid(): number | undefined;
   /** The last lines written to the Gradient Lens log (info, warnings, errors), oldest first: what a refused command said, for tests. */
   recentLog(): readonly string[];
+  /**
+   * How many lines the log has had since activation: a mark to read what came after it with `logSince` (the recent
+   * lines are a bounded window, so an index into them moves once it is full).
+   */
+  logMark(): number;
+  /** The lines logged after `mark` (those still in the window of recent lines). */
+  logSince(mark: number): readonly string[];
   /** Starts a run without UI; resolves when it has ended (undefined if it never started). */
   startRun(request: RunRequest): Promise<RunRecord | undefined>;
   stopRun(runId?: string): boolean;
@@ -54,7 +61,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
   const channel = vscode.window.createOutputChannel('Gradient Lens', { log: true });
   context.subscriptions.push(channel);
   const recent: string[] = [];
-  const log = teeLog(channel, recent);
+  const logged = { total: 0 };
+  const log = teeLog(channel, recent, logged);
   const config = new Config();
   const native = new NativeBackend({ extensionPath: context.extensionUri.fsPath, storagePath: context.globalStorageUri.fsPath, config, log });
   const runs = new RunManager({
@@ -117,6 +125,8 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
     get lastRun() { return runs.allRuns[runs.allRuns.length - 1]; },
     trainingProcessPid: () => runs.trainingProcessPid,
     recentLog: () => [...recent],
+    logMark: () => logged.total,
+    logSince: (mark) => recent.slice(Math.max(0, recent.length - (logged.total - mark))),
     startRun: (request) => runs.start(request),
     stopRun: (runId) => runs.stopRun(runId),
     onDidStartRun: runs.onDidStartRun,
@@ -134,7 +144,7 @@ export function activate(context: vscode.ExtensionContext): GradientLensApi {
 const RECENT_LOG_LINES = 200;
 
 /** The log channel, with every line also kept in `recent` (the last RECENT_LOG_LINES). */
-function teeLog(channel: vscode.LogOutputChannel, recent: string[]): vscode.LogOutputChannel {
+function teeLog(channel: vscode.LogOutputChannel, recent: string[], logged: { total: number }): vscode.LogOutputChannel {
   const levels = new Set<PropertyKey>(['trace', 'debug', 'info', 'warn', 'error']);
   return new Proxy(channel, {
     get(target, prop) {
@@ -143,6 +153,7 @@ function teeLog(channel: vscode.LogOutputChannel, recent: string[]): vscode.LogO
       if (!levels.has(prop)) return (value as (...a: unknown[]) => unknown).bind(target);
       return (message: unknown, ...args: unknown[]) => {
         recent.push(`[${String(prop)}] ${message instanceof Error ? message.message : String(message)}`);
+        logged.total++;
         if (recent.length > RECENT_LOG_LINES) recent.splice(0, recent.length - RECENT_LOG_LINES);
         return (value as (...a: unknown[]) => unknown).call(target, message, ...args);
       };

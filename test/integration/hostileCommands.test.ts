@@ -36,14 +36,14 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     const before = doc?.getText();
     const version = doc?.version;
     const runs = api.runs.length;
-    const logged = api.recentLog().length;
+    const logged = api.logMark();
     await vscode.commands.executeCommand(command, ...args);
     if (doc) {
       assert.equal(doc.getText(), before, `${command} changed the document`);
       assert.equal(doc.version, version, `${command} edited the document`);
     }
     assert.equal(api.runs.length, runs, `${command} started a run`);
-    const lines = api.recentLog().slice(logged);
+    const lines = api.logSince(logged);
     assert.ok(lines.some((l) => why.test(l)), `${command}: nothing in the log matches ${why}; logged: ${lines.join(' | ') || '(nothing)'}`);
   }
 
@@ -91,12 +91,12 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
 
   it('a spec too big for this machine or the wasm heap is not started by code (it cannot answer a dialog): the warning and the log give the figure', async () => {
     const huge = { name: 'huge', layers: [...Array(15).fill({ units: 4096, activation: 'relu' }), { units: 10, activation: 'softmax' }], optimizer: { type: 'sgd', learningRate: 0.1 } };
-    const logged = api.recentLog().length;
+    const logged = api.logMark();
     const runs = api.runs.length;
     const r = await api.startRun({ spec: huge, label: 'huge', ifRunning: 'replace' });
     assert.equal(r, undefined);
     assert.equal(api.runs.length, runs);
-    const lines = api.recentLog().slice(logged);
+    const lines = api.logSince(logged);
     assert.ok(lines.some((l) => /memory estimate: "huge" may not be trainable here: training "huge" needs about \d+(\.\d)? GB of memory/.test(l)), lines.join(' | '));
   });
 
@@ -123,11 +123,11 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
       ['existing', /refused its arguments: expected \{ route/],
     ];
     for (const [args, why] of cases) {
-      const logged = api.recentLog().length;
+      const logged = api.logMark();
       const r = await setUp(args);
       assert.equal(r.ok, false);
       assert.equal(r.refused, true, JSON.stringify(r));
-      const lines = api.recentLog().slice(logged);
+      const lines = api.logSince(logged);
       assert.ok(lines.some((l) => why.test(l)), `${JSON.stringify(args)}: ${lines.join(' | ')}`);
     }
     assert.equal(nativeSetting(), before);
@@ -136,7 +136,7 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
   it('gradientLens.setUpNativeBackend with a caller\'s path asks for confirmation showing the path (modal answered by the test-only hook: VS Code shows no dialogs in extension tests); declined: nothing is loaded, no setting is written', async () => {
     const { pkg, marker } = fakePackage();
     const before = nativeSetting();
-    const logged = api.recentLog().length;
+    const logged = api.logMark();
     const { shown, result: r } = await withConfirm(api, false, () => setUp({ route: 'existing', path: pkg }));
     assert.equal(shown.length, 1, 'one confirmation');
     console.log(`      the modal: ${JSON.stringify(shown[0].message)} / ${JSON.stringify(shown[0].detail.replace(/\s+/g, ' ').slice(0, 160))}… [${shown[0].button}]`);
@@ -146,7 +146,7 @@ describe('Gradient Lens commands with crafted arguments (issue 14)', function ()
     assert.equal(r.refused, true, JSON.stringify(r));
     assert.ok(!existsSync(marker), 'the package was loaded although the user said no');
     assert.equal(nativeSetting(), before, 'the user setting was written');
-    assert.ok(api.recentLog().slice(logged).some((l) => /the caller's request was not confirmed; nothing was loaded or changed/.test(l)));
+    assert.ok(api.logSince(logged).some((l) => /the caller's request was not confirmed; nothing was loaded or changed/.test(l)));
   });
 
   it('… confirmed (by the test-only hook): only then is the path loaded (to check it); a package that is not tfjs-node is refused and no setting is written', async () => {

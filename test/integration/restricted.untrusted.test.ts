@@ -80,12 +80,12 @@ describe('Restricted Mode (an untrusted workspace that sets the diagnostics sett
     const retrain = actions.find((a) => a.command?.command === 'gradientLens.fixAndRetrain');
     assert.ok(retrain?.command, 'the quick fix is offered (it is the command that refuses)');
     const before = doc.getText();
-    const logged = api.recentLog().length;
+    const logged = api.logMark();
     const runs = api.runs.length;
     await vscode.commands.executeCommand(retrain.command.command, ...(retrain.command.arguments ?? []));
     assert.equal(doc.getText(), before);
     assert.equal(api.runs.length, runs);
-    assert.ok(api.recentLog().slice(logged).some((l) => /"Fix and re-train" refused: the workspace is not trusted/.test(l)), api.recentLog().slice(logged).join(' | '));
+    assert.ok(api.logSince(logged).some((l) => /"Fix and re-train" refused: the workspace is not trusted/.test(l)), api.logSince(logged).join(' | '));
     await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   });
 
@@ -97,12 +97,12 @@ describe('Restricted Mode (an untrusted workspace that sets the diagnostics sett
     const setting = () => vscode.workspace.getConfiguration('gradientLens').inspect<string>('nativeBackendPath')?.globalValue;
     const before = setting();
     for (const args of [{ route: 'existing', path: pkg }, { route: 'offline', wheel: join(pkg, 'tensorflow_cpu-2.21.0-cp311-cp311-manylinux_2_27_x86_64.whl') }, { route: 'npm' }, { route: 'existing', ask: true }]) {
-      const logged = api.recentLog().length;
+      const logged = api.logMark();
       // A modal would keep this from resolving (no one answers it in this test): it resolves at once.
       const r = await vscode.commands.executeCommand<SetupResult>('gradientLens.setUpNativeBackend', args);
       assert.equal(r.ok, false);
       assert.equal(r.refused, true, JSON.stringify(r));
-      const lines = api.recentLog().slice(logged);
+      const lines = api.logSince(logged);
       assert.ok(lines.some((l) => /gradientLens\.setUpNativeBackend refused its arguments: the workspace is not trusted/.test(l)), `${JSON.stringify(args)}: ${lines.join(' | ')}`);
     }
     assert.ok(!existsSync(marker), 'the package at the caller\'s path was loaded');

@@ -103,7 +103,7 @@ export const DOUBLING_SOURCE = 'l = [1]\nfor _ in range(40):\n    l = l + l\n';
  * model file opened after it still gets its findings: the extension host, and the extension, carry on.
  */
 export async function checkHostileThenModel(api: GradientLensApi, open: (fixture: string) => Promise<vscode.TextDocument>, fixtures: string): Promise<void> {
-  const logged = api.recentLog().length;
+  const logged = api.logMark();
   const t0 = Date.now();
   const source = join(mkdtempSync(join(tmpdir(), 'gradient-lens-doubling-')), 'doubling_list.py');
   writeFileSync(source, DOUBLING_SOURCE);
@@ -120,7 +120,7 @@ export async function checkHostileThenModel(api: GradientLensApi, open: (fixture
     assert.equal(d.range.start.line, 0);
     assert.equal(d.severity, vscode.DiagnosticSeverity.Warning);
     assert.ok(typeof d.code === 'object' && d.code.target.path.endsWith('/docs/importers.md') && d.code.target.fragment === 'reader-stopped', 'links docs/importers.md#reader-stopped');
-    assert.ok(api.recentLog().slice(logged).some((l) => /reader: .*doubling_list\.py/.test(l)), `the log names the file: ${api.recentLog().slice(logged).join(' | ')}`);
+    assert.ok(api.logSince(logged).some((l) => /reader: .*doubling_list\.py/.test(l)), `the log names the file: ${api.logSince(logged).join(' | ')}`);
   } else {
     // The bounded reader (issue 19 item 1) says where it stopped.
     assert.ok(stop.some((d) => /statically|too large/i.test(d.message)), stop.map((d) => d.message).join(' | '));

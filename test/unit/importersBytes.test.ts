@@ -59,6 +59,22 @@ test('np.frombuffer(..., np.uint8) in the program\'s own loader: raw pixels, uns
   assert.ok(!codes(again).includes('unscaled-input'));
 });
 
+test('the / 255 cure scales the test images where they become floats too, not only the training images (else the program tests on raw pixels)', () => {
+  const text = keras('np.frombuffer(f.read(), np.uint8, offset=16)', '')
+    .replace('y_train = np.zeros(60000)', 'x_test = load_images("t10k-images-idx3-ubyte").astype("float32")\ny_train = np.zeros(60000)\ny_test = np.frombuffer(open("t10k-labels-idx1-ubyte", "rb").read(), np.uint8, offset=8).astype("float32")')
+    + 'model.evaluate(x_test, y_test)\n';
+  const r = read('bytes.py', text);
+  const cure = r.programFixes?.find((p) => p.fix.kind === 'data');
+  assert.ok(cure, 'the data cure has edits');
+  const cured = applyTextEdits(text, cure.edits);
+  assert.match(cured, /x_train = \(?load_images\("train-images-idx3-ubyte"\)\.astype\("float32"\)\)? \/ 255\.0/);
+  assert.match(cured, /x_test = \(?load_images\("t10k-images-idx3-ubyte"\)\.astype\("float32"\)\)? \/ 255\.0/);
+  assert.doesNotMatch(cured, /offset=8\)\.astype\("float32"\)\)? \/ 255/, 'labels (not 784 wide) are not scaled');
+  assert.equal(cure.edits.length, 2, cure.edits.map((e) => e.newText).join(' | '));
+  const again = read('bytes.py', cured);
+  assert.equal(again.spec.ok && again.spec.spec.data?.divideBy, 255);
+});
+
 test('the program\'s own / 255 on uint8 bytes is followed; np.fromfile(dtype="uint8") is bytes too', () => {
   const scaled = read('bytes.py', keras('np.frombuffer(f.read(), dtype=np.uint8, offset=16)', ' / 255.0'));
   assert.equal(scaled.spec.ok && scaled.spec.spec.data?.divideBy, 255);

@@ -234,7 +234,7 @@ function read(program: Stmt[], dialect: Dialect, text: string): { it: Interpreta
   const it = session.finish(host, notes, fallback);
   // The program's other parts: the loss minimised (TF1 / Keras / tfjs), the data fed, the update extras.
   if (it.language !== 'pytorch' && it.layers.length > 0) finishLoss(session, text, it.layers, it.model, it.language, (f, args, at) => host.callValue(f, args, at));
-  const parts = it.language !== 'pytorch' && it.layers.length > 0 ? finishProgram(session, it.layers, it.optimizer, text, (d) => dataFixEdits(text, it.language, d)) : undefined;
+  const parts = it.language !== 'pytorch' && it.layers.length > 0 ? finishProgram(session, it.layers, it.optimizer, text, (d, floats) => dataFixEdits(text, it.language, d, floats)) : undefined;
   // A hand-written Keras loss is read with the model (finishLoss): its unstable log shows only then.
   const unstableLoss = it.unstableLoss ?? (session.unstableLoss && it.layers.includes(session.unstableLoss.layer) ? session.unstableLoss : undefined);
   return { it: { ...it, unstableLoss, parts, unfollowed, trains }, session };

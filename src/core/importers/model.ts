@@ -380,7 +380,10 @@ export class DataV implements Native {
       if (r) return r;
     }
     // Bytes the program read itself become floats here (`x.reshape(-1, 784).astype(np.float32)`): where a scaling goes.
-    if (this.info?.bytes && (n === 'float' || n === 'double' || (n === 'astype' && isFloatType(call.args[0])))) return this.toFloat(call.expr);
+    if (this.info?.bytes && (n === 'float' || n === 'double' || (n === 'astype' && isFloatType(call.args[0])))) {
+      if (!this.info.labels) programOf((host as Fx).session).floatPixels.push({ span: call.expr, width: this.width });
+      return this.toFloat(call.expr);
+    }
     if (['astype', 'copy', 'numpy', 'tolist', 'float', 'todense', 'div', 'sub', 'mul', 'tofloat', 'cast', 'asfloat', 'subarray'].includes(n)) return native(this);
     // Data fed straight into the model's ops (`xs.matMul(w1)`) is the model input.
     return (asTensor(host as Fx, native(this)) ?? new TensorV('input', true)).method(name, call as { args: Val[]; expr: Span }, host);

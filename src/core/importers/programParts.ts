@@ -149,12 +149,18 @@ export interface ProgramRec {
   deviations: { span: Span; message: string }[];
   /** Framework errors: the line raises in TensorFlow (issue 22). */
   errors: { span: Span; message: string }[];
+  /**
+   * Every place bytes the program read itself become float pixels, unscaled (`x_train = …astype(np.float32)`,
+   * `x_test = …astype(np.float32)`, `tf.tensor2d(bytes, [n, 784])`), with the width they have there: a / 255 cure
+   * scales the test images where they become floats too, or the program would test on pixels it never trained on.
+   */
+  floatPixels: { span: Span; width?: number }[];
 }
 
 const PROGRAMS = new WeakMap<ModelBuilder, ProgramRec>();
 export function programOf(session: ModelBuilder): ProgramRec {
   let p = PROGRAMS.get(session);
-  if (!p) PROGRAMS.set(session, (p = { clip: {}, deviations: [], errors: [], inputs: new Set(), keepProbs: [], compiled: [] }));
+  if (!p) PROGRAMS.set(session, (p = { clip: {}, deviations: [], errors: [], inputs: new Set(), keepProbs: [], compiled: [], floatPixels: [] }));
   return p;
 }
 
@@ -178,8 +184,8 @@ export interface ProgramParts {
 }
 
 export interface DataFixEdits {
-  /** Edits that scale the pixels to [0, 1] where they are loaded or fed. */
-  (data: TrainData): SpanEdit[] | undefined;
+  /** Edits that scale the pixels to [0, 1] where they are loaded or fed (and, for bytes, everywhere they become floats: `floatPixels`). */
+  (data: TrainData, floatPixels: ProgramRec['floatPixels']): SpanEdit[] | undefined;
 }
 
 /** The spec parts, sites and cures of the program read into `session`, for the model `layers`. */
@@ -195,7 +201,7 @@ export function finishProgram(session: ModelBuilder, layers: readonly LayerRec[]
     out.data = data;
     out.sites.input = d.info.scaleSpan ?? (d.info.scale.divideBy !== 1 || d.info.madeFloat ? d.info.load : d.fed);
     if (data.divideBy === 1 && data.mean === undefined && data.std === undefined) {
-      const edits = dataEdits(d);
+      const edits = dataEdits(d, p.floatPixels);
       if (edits) out.fixes.push({ fix: { kind: 'data', value: { ...data, divideBy: 255 }, label: 'Scale the pixels to [0, 1] (/ 255)' }, edits });
     }
   } else if (d?.info.unknownScale) {

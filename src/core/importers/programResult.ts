@@ -8,8 +8,30 @@ import { type ProgramParts, type SpanEdit, type TrainData } from './programParts
 import type { LineMap } from './positions';
 import type { ImportNote, ImportResult, ProgramFix, ProgramSites, SourceLanguage } from './types';
 
-/** Edits that scale the training pixels to [0, 1] in the file's idiom, where they are loaded (else where they are fed). */
-export function dataFixEdits(text: string, language: SourceLanguage, d: TrainData): SpanEdit[] | undefined {
+/**
+ * Edits that scale the pixels to [0, 1] in the file's idiom, where they are loaded (else where they are fed). Bytes the
+ * program read itself are scaled wherever they become float pixels of the training images' width (`floatPixels`: the
+ * test images too, which the program would otherwise test raw).
+ */
+export function dataFixEdits(text: string, language: SourceLanguage, d: TrainData, floatPixels: readonly { span: Span; width?: number }[] = []): SpanEdit[] | undefined {
+  if (d.info.madeFloat) {
+    const width = floatPixels.find((f) => f.span.from === d.info.load.from && f.span.to === d.info.load.to)?.width;
+    const spans = [d.info.load, ...floatPixels.filter((f) => f.width === width && !(f.span.from === d.info.load.from && f.span.to === d.info.load.to)).map((f) => f.span)];
+    const seen = new Set<number>();
+    const edits: SpanEdit[] = [];
+    for (const span of spans.sort((a, b) => a.from - b.from)) {
+      if (seen.has(span.from) || edits.some((e) => span.from < e.span.to && e.span.from < span.to)) continue;
+      seen.add(span.from);
+      const e = scaleEdit(text, language, span);
+      if (!e) return undefined;
+      edits.push(e);
+    }
+    return edits;
+  }
+  return loadOrFedEdits(text, language, d);
+}
+
+function loadOrFedEdits(text: string, language: SourceLanguage, d: TrainData): SpanEdit[] | undefined {
   const load = d.info.load;
   const lineStart = text.lastIndexOf('\n', load.from - 1) + 1;
   let lineEnd = text.indexOf('\n', load.to);
@@ -21,16 +43,20 @@ export function dataFixEdits(text: string, language: SourceLanguage, d: TrainDat
     const [, indent, xtr, xte] = m;
     return [{ span: { from: lineEnd, to: lineEnd }, newText: `\n${indent}${xtr}, ${xte} = ${xtr} / 255.0, ${xte} / 255.0` }];
   }
-  // bytes the program read and made floats (`x_train = x.astype(np.float32)`, `tf.tensor2d(bytes, …)`): scaled there
-  const span = d.info.madeFloat ? d.info.load : d.fed;
+  const e = scaleEdit(text, language, d.fed);
+  return e ? [e] : undefined;
+}
+
+/** `expr` divided by 255 in the file's idiom (tfjs `.div(255)`; Python `/ 255.0`, parenthesised where needed). */
+function scaleEdit(text: string, language: SourceLanguage, span: Span): SpanEdit | undefined {
   const fed = text.slice(span.from, span.to);
   if (!fed.trim()) return undefined;
-  if (language === 'tfjs') return [{ span, newText: /^[\w.$\]\[)]+$/.test(fed) ? `${fed}.div(255)` : `(${fed}).div(255)` }];
+  if (language === 'tfjs') return { span, newText: /^[\w.$\]\[)]+$/.test(fed) ? `${fed}.div(255)` : `(${fed}).div(255)` };
   // a division followed by `.reshape(…)`, `[i]` or a call is wrapped whole
   const after = text.slice(span.to).match(/^\s*(\S)/)?.[1];
   const simple = /^[\w.\]\[]+$/.test(fed) || /^[\w.]+(\([^()]*\))?(\.\w+\([^()]*\))*$/.test(fed);
   const divided = simple ? `${fed} / 255.0` : `(${fed}) / 255.0`;
-  return [{ span, newText: after === '.' || after === '[' || after === '(' ? `(${divided})` : divided }];
+  return { span, newText: after === '.' || after === '[' || after === '(' ? `(${divided})` : divided };
 }
 
 /** The raw layer extras of `l` (spec keys), and the deviation when the last layer has dropout. */

@@ -10,7 +10,7 @@ import {
 } from './common';
 import { LossFnV, log, lossNameOf, tfLosses } from './tfLoss';
 import { TermV } from '../lossValues';
-import { RAW_PIXELS } from '../programParts';
+import { RAW_PIXELS, programOf } from '../programParts';
 
 /** `tf.metrics.categoricalCrossentropy(yTrue, yPred)`: tfjs-layers' loss per example. */
 const kerasLikeFunction = (name: string): Handler => (call, fx) => new LossFnV(lossNameOf(name)!, false, undefined, 'tfjs', call.expr, false).call(call, fx);
@@ -64,13 +64,16 @@ const variable: Handler = (call, fx) => {
  * `tf.tensor2d(values, [n, 784])`: data whose values are not read here. Their scale becomes known when the program
  * scales them (`.div(255)`); ten columns are one-hot labels.
  */
-const tensorOfValues: Handler = (call) => {
+const tensorOfValues: Handler = (call, fx) => {
   const shape = call.args[1]?.t === 'list' ? call.args[1].items.map((x) => (x.t === 'num' ? x.v : undefined)) : [];
   const width = shape.length >= 2 ? shape.slice(1).reduce<number | undefined>((p, x) => (p === undefined || x === undefined ? undefined : p * x), 1) : undefined;
   const labels = width === 10;
   // values of a known scale (bytes the program read: frameworks/bytes.ts) keep it; this call is where they load
   const known = nativeOf(call.args[0], DataV)?.info;
-  if (known && !known.labels && !known.unknownOrigin && !labels) return native(new DataV(shape[0], width, { ...known, load: call.expr, train: true, bytes: undefined, madeFloat: known.bytes || known.madeFloat }));
+  if (known && !known.labels && !known.unknownOrigin && !labels) {
+    if (known.bytes) programOf(fx.session).floatPixels.push({ span: call.expr, width });
+    return native(new DataV(shape[0], width, { ...known, load: call.expr, train: true, bytes: undefined, madeFloat: known.bytes || known.madeFloat }));
+  }
   return native(new DataV(shape[0], width, { scale: RAW_PIXELS, load: call.expr, train: true, unknownOrigin: true, labels, oneHot: labels }));
 };
 
