@@ -38,7 +38,8 @@ export async function runSweepWithDiagnostics(variants: readonly SweepVariant[],
     for (const [k, v] of variants.entries()) {
       // one engine per variant, on this thread by default: K worker threads would only contend for the cores
       engines.push(startDiagnostics(
-        { thresholds: opts.thresholds, testClassPrior },
+        // the program's own cures go to the variant as written: its findings are the file's
+        { thresholds: opts.thresholds, testClassPrior, ...(v.asWritten && opts.programFixes ? { programFixes: opts.programFixes } : {}) },
         { onEvent: (e) => opts.onEvent?.(k, e), onReport: (r) => opts.onProbeReport?.(k, r) },
         { thread: probeEvery > 0 ? (opts.diagnosticsThread ?? false) : false, parameters: parameterCount(v.spec) },
       ));

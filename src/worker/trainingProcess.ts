@@ -16,7 +16,7 @@
 // the whole sweep. Before the start, at most one `prepare` (a spare the host forked ahead, host/warmTrainer.ts) loads
 // MNIST and the backend early, for the run or the sweep to use.
 import { performance } from 'node:perf_hooks';
-import { attachSources, runWithDiagnostics } from '../core/run';
+import { type RunOptions, attachSources, runWithDiagnostics } from '../core/run';
 import { selectBackend, BackendError, type LoadedBackend } from '../core/backend';
 import { loadMnistAsync, DataError, type MnistData } from '../core/mnist';
 import { validateSpec, type ModelSpec } from '../core/spec';
@@ -138,14 +138,7 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
     if (!mem.ok) await send({ type: 'warning', runId, kind: 'memory', message: mem.message });
     await send({ type: 'status', runId, phase: 'training', message: `Training on ${backend.info.name}…` });
     const summary = await runWithDiagnostics(spec, {
-      backend,
-      data,
-      probeEvery: options.probeEvery,
-      evalEvery: options.evalEvery,
-      shuffle: options.shuffle,
-      thresholds: options.thresholds,
-      signal: abort.signal,
-      source: options.source,
+      ...runOptionsOf(options, data, backend, abort.signal),
       ...(programFixes ? { programFixes } : {}),
       // the first step at once: in-order batches are uploaded as the loop first needs them (outside its clock)
       uploadAhead: false,
@@ -166,6 +159,11 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
     if (!(e instanceof DataError || e instanceof BackendError || e instanceof ThresholdError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
     return finish(1);
   }
+}
+
+/** What a run and a sweep take alike from the host's options. */
+function runOptionsOf(options: TrainOptions, data: MnistData, backend: LoadedBackend, signal: AbortSignal): Pick<RunOptions, 'backend' | 'data' | 'probeEvery' | 'evalEvery' | 'shuffle' | 'thresholds' | 'signal' | 'source'> {
+  return { backend, data, probeEvery: options.probeEvery, evalEvery: options.evalEvery, shuffle: options.shuffle, thresholds: options.thresholds, signal, source: options.source };
 }
 
 /**
@@ -201,15 +199,12 @@ async function runSweep(cmd: StartSweepCommand): Promise<void> {
     const reason = whyNotTogether(specs, specs[0].data?.shuffle ?? options.shuffle ?? false);
     await send({ type: 'sweep', runId: ids[0], runIds: ids, together: !reason, ...(reason ? { reason } : {}) });
     await send({ type: 'status', runId: ids[0], phase: 'training', message: `Training ${ids.length} variant${ids.length > 1 ? 's' : ''} ${reason ? 'one after another' : 'together'} on ${backend.info.name}…` });
+    // The program's cures, for the variant as written (its findings are the file's); those that do not fit it are left out.
+    const own = trained.find((t) => t.variant.asWritten)?.variant.spec;
+    const programFixes = own ? options.source?.programFixes?.filter((f) => fixProblem(f, own.layers.length) === undefined) : undefined;
     const summary = await runSweepWithDiagnostics(trained.map((t) => t.variant), {
-      backend,
-      data,
-      probeEvery: options.probeEvery,
-      evalEvery: options.evalEvery,
-      shuffle: options.shuffle,
-      thresholds: options.thresholds,
-      signal: abort.signal,
-      source: options.source,
+      ...runOptionsOf(options, data, backend, abort.signal),
+      ...(programFixes?.length ? { programFixes } : {}),
       onEvent: (k, event: TrainingEvent) => {
         if (event.type === 'step') lastStep.set(ids[k], event.step);
         void send({ type: 'event', runId: ids[k], event });

@@ -98,3 +98,26 @@ test('an unscaled input (TF1 feed of raw bytes): the run-time unscaled-input fin
   assert.ok(g, 'the bare run finds it too');
   assert.equal(g.source, undefined, 'without program sites it has no line of its own');
 });
+
+test('a sweep of that program: the variant as written gets the program\'s own fix on the feed line; a variant that changes the model gets no lines', { timeout: 180_000 }, async () => {
+  const r = imported();
+  const spec = { ...(r.spec.ok ? r.spec.spec : ({} as never)), steps: 60 };
+  const source = trainSourceOf(FILE, r);
+  const programFix = r.programFixes!.find((p) => p.fix.kind === 'data')!;
+  const other = { ...spec, layers: spec.layers.map((l: object, i: number) => (i === 0 ? { ...l, kernelInitializer: 'heNormal' } : l)) };
+  const { messages, code, stderr } = await runWorker({
+    type: 'startSweep', runIds: ['own', 'he'], specs: [spec, other], labels: ['as written', 'He normal'], asWritten: 0,
+    options: { backend: 'wasm', probeEvery: 20, evalEvery: 0, source },
+  });
+  assert.equal(code, 0, stderr);
+  const end = (id: string) => messages.find((m) => m.type === 'finished' && m.runId === id);
+  const own = end('own');
+  assert.ok(own?.type === 'finished', `the variant as written finished (${messages.map((m) => `${m.type}:${m.runId}`).join(', ').slice(0, 300)})`);
+  const f = own.findings.find((x) => x.code === 'unscaled-input');
+  assert.ok(f, `an unscaled-input finding among ${own.findings.map((x) => x.code).join(', ')}`);
+  assert.deepEqual(f.fixes.map(fixKey), [fixKey(programFix.fix)], 'the program\'s own fix');
+  assert.equal(f.source?.line, r.program!.input!.line, 'on the feed line');
+  const he = end('he');
+  assert.ok(he?.type === 'finished');
+  assert.ok(he.findings.every((x) => x.source === undefined), 'the other variant\'s findings are not the file\'s');
+});
