@@ -145,10 +145,31 @@ export class RunManager implements RunHost, vscode.Disposable {
     this.statusItem = vscode.window.createStatusBarItem('gradientLens.run', vscode.StatusBarAlignment.Left, 10);
     this.statusItem.name = 'Gradient Lens training';
     this.statusItem.command = 'gradientLens.showPanel';
-    this.warm = new WarmTrainer({
-      workerPath: o.workerPath,
-      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
-    });
+    this.warm = new WarmTrainer({ workerPath: o.workerPath, log: this.processLog });
+  }
+
+  /** A training process's own lines (stderr, libtensorflow's notices, malformed messages) into the log at their level. */
+  private readonly processLog = (line: string, level?: 'info' | 'warning' | 'error'): void => {
+    if (level === 'info') this.o.log.info(line);
+    else if (level === 'error') this.o.log.error(line);
+    else this.o.log.warn(line);
+  };
+
+  /** What a training process is told from the settings (a run adds its file's `source`); prepared ahead with the same. */
+  private trainOptions(source?: TrainOptions['source']): TrainOptions {
+    const c = this.o.config;
+    return {
+      backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle, source,
+      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
+    };
+  }
+
+  /** The process prepared ahead, when it loaded what `options` need (else it is killed and the caller forks its own). */
+  private takeSpare(options: TrainOptions): ReturnType<WarmTrainer['take']> {
+    const c = this.o.config;
+    if (c.prepareAhead) return this.warm.take(options, c.maxMemoryMb);
+    this.warm.clear('gradientLens.trainingProcess.prepareAhead is off');
+    return undefined;
   }
 
   /**
@@ -165,11 +186,7 @@ export class RunManager implements RunHost, vscode.Disposable {
       return;
     }
     if (!vscode.workspace.isTrusted && c.workspaceSetsTrainingProcess) return;
-    const options: TrainOptions = {
-      backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery,
-      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
-    };
-    this.warm.prepare(options, c.maxMemoryMb, reason);
+    this.warm.prepare(this.trainOptions(), c.maxMemoryMb, reason);
   }
 
   /** Settings changed: a spare prepared for the old ones is replaced (or killed when preparing ahead was turned off); none is started. */
@@ -324,11 +341,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
     const byId = new Map(records.map((r) => [r.runId, { record: r, replay: [] as TrainerToHostMessage[], steps: 0 }]));
     const asWritten = reqs.findIndex((r) => r.group?.change === '');
-    const options: TrainOptions = {
-      backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle,
-      source: asWritten >= 0 ? reqs[asWritten].source : undefined,
-      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
-    };
+    const options = this.trainOptions(asWritten >= 0 ? reqs[asWritten].source : undefined);
     this.o.log.info(`sweep ${records.map((r) => r.runId).join(', ')}: starting one training process (backend ${options.backend}, data ${options.dataDir ?? 'embedded'}, probe every ${options.probeEvery})`);
     const view = c.openPanelOnStart ? this.o.openView(this) : this.o.currentView();
     for (const r of records) view?.beginRun({ runId: r.runId, label: r.label, spec: r.spec, group: r.group, sourceFile: r.sourceFile });
@@ -377,19 +390,16 @@ export class RunManager implements RunHost, vscode.Disposable {
         if (m.type === 'event' && m.event.type === 'start') this.o.log.info(`run ${m.runId}: training ${m.event.totalSteps} steps on ${m.event.backend.name}`);
         if (isStep || (m.type === 'event' && m.event.type === 'start')) report(m.type === 'event' && m.event.type === 'start');
       }
-      const dt = performance.now() - t0;
-      v.record.hostMs.total += dt;
-      v.record.hostMs.messages++;
-      if (dt > v.record.hostMs.max) v.record.hostMs.max = dt;
+      countHostMs(v.record, performance.now() - t0);
     };
 
     // A sweep, like a run, starts in the process prepared ahead when it loaded what the sweep needs.
-    const child = c.prepareAhead ? this.warm.take(options, c.maxMemoryMb) : (this.warm.clear('gradientLens.trainingProcess.prepareAhead is off'), undefined);
+    const child = this.takeSpare(options);
     if (child) this.o.log.info(`sweep ${lead.runId}…: in the training process prepared ahead (pid ${child.pid})`);
     const proc = new TrainerProcess({
       workerPath: this.o.workerPath, runId: lead.runId, spec: undefined, options, maxMemoryMb: c.maxMemoryMb, onMessage,
       sweep: { runIds: records.map((r) => r.runId), specs: reqs.map((r) => r.spec), labels: reqs.map((r) => r.group?.variant ?? r.label), asWritten },
-      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
+      log: this.processLog,
       ...(child ? { child } : {}),
     });
     for (const r of records) r.pid = proc.pid;
@@ -520,10 +530,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     };
     this.runs.push(record);
     if (this.runs.length > MAX_RUNS_KEPT) this.runs.splice(0, this.runs.length - MAX_RUNS_KEPT);
-    const options: TrainOptions = {
-      backend: c.backend, dataDir: c.dataFolder, probeEvery: c.probeEvery, evalEvery: c.evalEvery, thresholds: c.thresholds, shuffle: c.shuffle, source: req.source,
-      nativeBackendPath: this.o.nativeBackendPath?.(), nativeThreads: c.nativeThreads || undefined,
-    };
+    const options = this.trainOptions(req.source);
     const unknownThresholds = unknownThresholdNames(options.thresholds);
     const nonNumeric = c.nonNumericThresholds;
     const problems = [
@@ -575,10 +582,7 @@ export class RunManager implements RunHost, vscode.Disposable {
     const onMessage = (m: TrainerProcessMessage): void => {
       const t0 = performance.now();
       handle(m);
-      const dt = performance.now() - t0;
-      record.hostMs.total += dt;
-      record.hostMs.messages++;
-      if (dt > record.hostMs.max) record.hostMs.max = dt;
+      countHostMs(record, performance.now() - t0);
     };
     const handle = (m: TrainerProcessMessage): void => {
       if (m.type === 'sweep') return; // only a sweep's process sends it (launchSweep)
@@ -602,50 +606,28 @@ export class RunManager implements RunHost, vscode.Disposable {
       if (!isStep || replaySteps++ < MAX_REPLAY_STEPS) replay.push(m);
       // The panel open now (it may have been closed, or reopened and replayed, since the run began).
       this.o.currentView()?.handleTrainerMessage(m);
-      if (m.type === 'event') {
-        const e = m.event;
-        switch (e.type) {
-          case 'start':
-            record.status = 'running';
-            record.start = e;
-            record.backend = e.backend;
-            record.totalSteps = e.totalSteps;
-            this.o.log.info(`run ${runId}: training ${e.totalSteps} steps on ${e.backend.name}${e.backend.skipped.length ? ` (skipped ${e.backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
-            report(true);
-            break;
-          case 'step':
-            if (firstStep) {
-              firstStep = false;
-              this.o.log.info(`run ${runId}: first step ${Math.round(performance.now() - clicked)} ms after the command (${ahead ? 'in a training process prepared ahead' : 'in a training process started for it'})`);
-            }
-            record.step = e.step;
-            record.lastLoss = e.loss;
-            report();
-            break;
-          case 'eval':
-            if (e.final) record.finalEval = e;
-            break;
-          case 'end':
-            record.end = e;
-            break;
-          case 'error':
-            break;
+      applyToRecord(record, m);
+      if (m.type !== 'event') return;
+      const e = m.event;
+      if (e.type === 'start') {
+        this.o.log.info(`run ${runId}: training ${e.totalSteps} steps on ${e.backend.name}${e.backend.skipped.length ? ` (skipped ${e.backend.skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')})` : ''}`);
+        report(true);
+      } else if (e.type === 'step') {
+        if (firstStep) {
+          firstStep = false;
+          this.o.log.info(`run ${runId}: first step ${Math.round(performance.now() - clicked)} ms after the command (${ahead ? 'in a training process prepared ahead' : 'in a training process started for it'})`);
         }
-      } else if (m.type === 'probe') {
-        record.lastProbe = m.report;
-        record.findings = m.report.findings;
-      } else if (m.type === 'finished') {
-        record.findings = m.findings;
+        report();
       }
     };
 
     // The process prepared ahead when it loaded what this run needs (else it is killed and this run forks its own).
-    const child = c.prepareAhead ? this.warm.take(options, c.maxMemoryMb) : (this.warm.clear('gradientLens.trainingProcess.prepareAhead is off'), undefined);
+    const child = this.takeSpare(options);
     const ahead = child !== undefined;
     if (ahead) this.o.log.info(`run ${runId}: in the training process prepared ahead (pid ${child.pid})`);
     const proc = new TrainerProcess({
       workerPath: this.o.workerPath, runId, spec: req.spec, options, maxMemoryMb: c.maxMemoryMb, onMessage,
-      log: (line, level) => (level === 'info' ? this.o.log.info(line) : level === 'error' ? this.o.log.error(line) : this.o.log.warn(line)),
+      log: this.processLog,
       ...(child ? { child } : {}),
     });
     record.pid = proc.pid;
@@ -761,6 +743,13 @@ export class RunManager implements RunHost, vscode.Disposable {
 }
 
 /** A trainer message's effect on its run's record: status, step, loss, evaluations, probes, findings. */
+/** Where the extension host's time on a run's messages went (RunRecord.hostMs). */
+function countHostMs(record: RunRecord, ms: number): void {
+  record.hostMs.total += ms;
+  record.hostMs.messages++;
+  if (ms > record.hostMs.max) record.hostMs.max = ms;
+}
+
 function applyToRecord(record: RunRecord, m: TrainerToHostMessage): void {
   if (m.type === 'probe') {
     record.lastProbe = m.report;

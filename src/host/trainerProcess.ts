@@ -65,7 +65,6 @@ export class TrainerProcess {
   readonly done: Promise<ProcessOutcome>;
   private readonly child: ChildProcess;
   private stderrTail = '';
-  private stderrPartial = '';
   private finished: Finding[] | undefined;
   private trainerError: { message: string; kind: string } | undefined;
   private protocolError: { message: string; kind: string } | undefined;
@@ -163,20 +162,9 @@ export class TrainerProcess {
    * Whole lines only. TensorFlow's info/warning lines go to the log and stay out of the tail that error
    * messages quote (a crash report should name the crash, not the oneDNN notice); its errors stay in.
    */
-  private onStderr(chunk: string): void {
-    const lines = (this.stderrPartial + chunk).split('\n');
-    this.stderrPartial = lines.pop() ?? '';
-    for (const line of lines) {
-      if (!line.trim()) continue;
-      const sev = tensorFlowLogSeverity(line);
-      if (sev === 'info' || sev === 'warning') {
-        this.o.log(`[tensorflow] ${line}`, sev);
-        continue;
-      }
-      this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_TAIL_CHARS);
-      this.o.log(sev ? `[tensorflow] ${line}` : `[training process] ${line}`, sev ? 'error' : 'warning');
-    }
-  }
+  private readonly onStderr = stderrToLog('training process', (line, level) => this.o.log(line, level), (line) => {
+    this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_TAIL_CHARS);
+  });
 
   private onMessage(m: unknown): void {
     if (isPreparedNotification(m)) return; // a spare's answer to `prepare` that arrived after it was taken
@@ -218,4 +206,27 @@ export class TrainerProcess {
 
 function lastLines(text: string, n: number): string {
   return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(-n).join(' | ');
+}
+
+/**
+ * A training process's stderr, in whole lines, into the log: TensorFlow's own info and warning lines as
+ * `[tensorflow] …` at their severity, its errors as `[tensorflow] …` errors, anything else as `[<name>] …` warnings.
+ * `kept` gets every line but TensorFlow's info and warnings (what an error message may quote).
+ */
+export function stderrToLog(name: string, log: (line: string, level: 'info' | 'warning' | 'error') => void, kept?: (line: string) => void): (chunk: string) => void {
+  let partial = '';
+  return (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      const sev = tensorFlowLogSeverity(line);
+      if (sev === 'info' || sev === 'warning') {
+        log(`[tensorflow] ${line}`, sev);
+        continue;
+      }
+      kept?.(line);
+      log(sev ? `[tensorflow] ${line}` : `[${name}] ${line}`, sev ? 'error' : 'warning');
+    }
+  };
 }

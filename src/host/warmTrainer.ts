@@ -8,8 +8,7 @@
 // after idleMs (10 min) and on dispose; one that died while idle is replaced (at most once a minute) with a log line.
 // No `vscode` here: the benchmark (bench/latency.ts) and the unit tests use it as the extension does.
 import type { ChildProcess } from 'node:child_process';
-import { tensorFlowLogSeverity } from '../core/tfStderr';
-import { forkTrainingProcess } from './trainerProcess';
+import { forkTrainingProcess, stderrToLog } from './trainerProcess';
 import { isPreparedNotification, loadKey, type DidPrepareNotification, type PrepareCommand, type TrainOptions } from '../protocol/training';
 
 /** An idle spare is killed after this long (it holds MNIST and a backend: see docs/performance.md#latency). */
@@ -108,16 +107,7 @@ export class WarmTrainer {
 
   private fork(options: TrainOptions, maxMemoryMb: number, reason: string): void {
     const child = forkTrainingProcess(this.o.workerPath, maxMemoryMb);
-    let partial = '';
-    const onStderr = (chunk: string): void => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (!line.trim()) continue;
-        const sev = tensorFlowLogSeverity(line);
-        this.o.log(sev ? `[tensorflow] ${line}` : `[training process ahead] ${line}`, sev === 'info' ? 'info' : sev === 'error' ? 'error' : 'warning');
-      }
-    };
+    const onStderr = stderrToLog('training process ahead', this.o.log);
     const onStdout = (chunk: string): void => {
       for (const line of chunk.split('\n')) if (line.trim()) this.o.log(`[training process ahead] ${line}`, 'info');
     };

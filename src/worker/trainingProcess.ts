@@ -103,12 +103,36 @@ async function load(runId: string, options: TrainOptions, signal: AbortSignal): 
   }
   await send({ type: 'status', runId, phase: 'loadingData', message: 'Loading MNIST…' });
   // Asynchronous and abortable: a stop that arrives while the files are read is honoured at once.
-  const data = await loadMnistAsync(options.dataDir || undefined, signal);
+  const data = await loadData(options, signal);
   if (signal.aborted) return undefined;
   await send({ type: 'status', runId, phase: 'loadingBackend', message: `Loading the TensorFlow.js backend (${options.backend})…` });
-  const backend = await selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads });
+  const backend = await loadBackend(options);
   if (signal.aborted) return undefined;
   return { data, backend };
+}
+
+/** The MNIST the options name (their data folder, else the embedded copy): for a run, or ahead of one. */
+const loadData = (options: TrainOptions, signal: AbortSignal): Promise<MnistData> => loadMnistAsync(options.dataDir || undefined, signal);
+/** The backend the options name: for a run, or ahead of one. */
+const loadBackend = (options: TrainOptions): Promise<LoadedBackend> => selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads });
+
+/** The memory estimate of a spec on the loaded backend: a warning with the figures (the run goes on). */
+async function warnIfTooBig(runId: string, spec: ModelSpec, backend: LoadedBackend, options: TrainOptions): Promise<void> {
+  const mem = checkTrainingMemory(spec, backend.info.name, { probing: options.probeEvery > 0, shuffle: options.shuffle });
+  if (!mem.ok) await send({ type: 'warning', runId, kind: 'memory', message: mem.message });
+}
+
+/**
+ * What ends a run or a sweep that threw: nothing more when it was stopped while loading, else an error event for
+ * each of its runs (one loop: what ends it ends every variant) at its last step, and the stack on stderr for
+ * anything but bad data, a backend that cannot load or bad thresholds.
+ */
+async function failed(e: unknown, signal: AbortSignal, runs: readonly { runId: string; step: number }[]): Promise<void> {
+  if (isAbort(e) && signal.aborted) return finish(0);
+  const message = e instanceof Error ? e.message : String(e);
+  for (const { runId, step } of runs) await errorEvent(runId, message, errorKind(e), step || undefined);
+  if (!(e instanceof DataError || e instanceof BackendError || e instanceof ThresholdError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
+  return finish(1);
 }
 
 async function run(cmd: StartTrainingCommand): Promise<void> {
@@ -134,8 +158,7 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
     const loaded = await load(runId, options, abort.signal);
     if (!loaded) return finish(0);
     const { data, backend } = loaded;
-    const mem = checkTrainingMemory(spec, backend.info.name, { probing: options.probeEvery > 0, shuffle: options.shuffle });
-    if (!mem.ok) await send({ type: 'warning', runId, kind: 'memory', message: mem.message });
+    await warnIfTooBig(runId, spec, backend, options);
     await send({ type: 'status', runId, phase: 'training', message: `Training on ${backend.info.name}…` });
     const summary = await runWithDiagnostics(spec, {
       ...runOptionsOf(options, data, backend, abort.signal),
@@ -153,11 +176,7 @@ async function run(cmd: StartTrainingCommand): Promise<void> {
     await send({ type: 'finished', runId, findings: summary.findings });
     return finish(0);
   } catch (e) {
-    if (isAbort(e) && abort.signal.aborted) return finish(0); // stopped while loading: nothing more to say
-    const message = e instanceof Error ? e.message : String(e);
-    await errorEvent(runId, message, errorKind(e), lastStep || undefined);
-    if (!(e instanceof DataError || e instanceof BackendError || e instanceof ThresholdError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
-    return finish(1);
+    return failed(e, abort.signal, [{ runId, step: lastStep }]);
   }
 }
 
@@ -191,10 +210,7 @@ async function runSweep(cmd: StartSweepCommand): Promise<void> {
     const loaded = await load(ids[0], options, abort.signal);
     if (!loaded) return finish(0);
     const { data, backend } = loaded;
-    for (const { runId, variant } of trained) {
-      const mem = checkTrainingMemory(variant.spec, backend.info.name, { probing: options.probeEvery > 0, shuffle: options.shuffle });
-      if (!mem.ok) await send({ type: 'warning', runId, kind: 'memory', message: mem.message });
-    }
+    for (const { runId, variant } of trained) await warnIfTooBig(runId, variant.spec, backend, options);
     const specs = trained.map((t) => t.variant.spec);
     const reason = whyNotTogether(specs, specs[0].data?.shuffle ?? options.shuffle ?? false);
     await send({ type: 'sweep', runId: ids[0], runIds: ids, together: !reason, ...(reason ? { reason } : {}) });
@@ -218,12 +234,7 @@ async function runSweep(cmd: StartSweepCommand): Promise<void> {
     for (const [k, v] of summary.variants.entries()) await send({ type: 'finished', runId: ids[k], findings: v.findings });
     return finish(0);
   } catch (e) {
-    if (isAbort(e) && abort.signal.aborted) return finish(0);
-    const message = e instanceof Error ? e.message : String(e);
-    // One loop: what ends it ends every variant.
-    for (const { runId } of trained) await errorEvent(runId, message, errorKind(e), lastStep.get(runId) || undefined);
-    if (!(e instanceof DataError || e instanceof BackendError || e instanceof ThresholdError)) process.stderr.write(`${e instanceof Error ? e.stack : message}\n`);
-    return finish(1);
+    return failed(e, abort.signal, trained.map(({ runId }) => ({ runId, step: lastStep.get(runId) ?? 0 })));
   }
 }
 
@@ -233,8 +244,8 @@ function prepare(cmd: PrepareCommand): void {
   const abort = new AbortController();
   const t0 = performance.now();
   let dataMs = 0;
-  const data = loadMnistAsync(options.dataDir || undefined, abort.signal).then((d) => { dataMs = performance.now() - t0; return d; });
-  const backend = data.then(() => selectBackend(options.backend, {}, { nativePath: options.nativeBackendPath, threads: options.nativeThreads }));
+  const data = loadData(options, abort.signal).then((d) => { dataMs = performance.now() - t0; return d; });
+  const backend = data.then(() => loadBackend(options));
   let backendMs = 0;
   const warm = backend.then(async (b) => {
     backendMs = performance.now() - t0 - dataMs;
