@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { applyFix, fixKey, fixProblem } from '../core/fixes';
 import { preview } from '../core/untrusted';
 import type { Finding, Fix } from '../core/findings';
-import { fixToEdits } from '../core/importers/fixEdits';
+import { editKey, fixToEdits } from '../core/importers/fixEdits';
 import type { ImportResult, TextEdit } from '../core/importers/types';
 import { type EditorDeps, type EditorDiagnostics, MODEL_SELECTOR, RUNTIME_SOURCE, STATIC_SOURCE, toRange } from './editorDiagnostics';
 
@@ -27,7 +27,7 @@ function toWorkspaceEdit(doc: vscode.TextDocument, edits: readonly TextEdit[]): 
   return we;
 }
 
-const editsKey = (edits: readonly TextEdit[]): string => edits.map((e) => `${e.range.line}:${e.range.column}:${e.range.endLine}:${e.range.endColumn}:${e.newText}`).join('\u0000');
+const editsKey = (edits: readonly TextEdit[]): string => edits.map(editKey).join('\u0000');
 
 export class GradientLensCodeActions implements vscode.CodeActionProvider {
   static readonly metadata: vscode.CodeActionProviderMetadata = { providedCodeActionKinds: [vscode.CodeActionKind.QuickFix] };

@@ -20,6 +20,9 @@ function changeFixes(c: LayerChange, label: string): Fix[] {
 const before = (a: SourceRange, line: number, column: number): boolean => a.endLine < line || (a.endLine === line && a.endColumn <= column);
 const startsBefore = (a: SourceRange, b: SourceRange): boolean => a.line < b.line || (a.line === b.line && a.column < b.column);
 
+/** An edit's identity: its range and its text (two fixes that write the same edit are one quick fix). */
+export const editKey = (e: TextEdit): string => `${e.range.line}:${e.range.column}:${e.range.endLine}:${e.range.endColumn}:${e.newText}`;
+
 /**
  * The edits sorted by position, identical ones once; undefined when two of them overlap (one edit would rewrite
  * what another writes: the text cannot take both, so the fix is not offered as an edit).
@@ -27,7 +30,7 @@ const startsBefore = (a: SourceRange, b: SourceRange): boolean => a.line < b.lin
 export function disjointEdits(edits: readonly TextEdit[]): TextEdit[] | undefined {
   const seen = new Set<string>();
   const unique = edits.filter((e) => {
-    const k = `${e.range.line}:${e.range.column}:${e.range.endLine}:${e.range.endColumn}:${e.newText}`;
+    const k = editKey(e);
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
