@@ -308,22 +308,37 @@ export class RunManager implements RunHost, vscode.Disposable {
    */
   private async makeRoomFor(label: string, title: string, reqs: RunRequest[]): Promise<boolean> {
     if (!(await this.memoryAllows(reqs[0]))) return false;
+    return this.stopActive(`Stop it and train the ${reqs.length} variants of "${title}" (${label}) instead? Only one run or sweep trains at a time.`);
+  }
+
+  /** How a message names the run or sweep going on ("…" or The sweep "…" (N variants in one loop)) and its step. */
+  private activeText(): { what: string; where: string } {
+    const a = this.active!;
+    const cur = a.record;
+    // A sweep trains as one: its title, and stopping it stops every variant.
+    const what = a.variants && cur.group ? `The sweep "${cur.group.title}" (${a.variants.length} variants in one loop)` : `"${cur.label}"`;
+    return { what, where: cur.totalSteps ? ` (step ${cur.step}/${cur.totalSteps})` : '' };
+  }
+
+  /**
+   * Room for a new run or sweep: the one going on, if any, stopped and waited for — after a modal question with
+   * `detail` when there is one (a person started it), at once otherwise (code asked to replace it). False: it was
+   * kept (the person said no), or someone started another meanwhile.
+   */
+  private async stopActive(detail: string | undefined): Promise<boolean> {
     if (!this.active) return true;
-    const cur = this.active.record;
-    const where = cur.totalSteps ? ` (step ${cur.step}/${cur.totalSteps})` : '';
-    const replace = 'Stop It and Start New';
-    const pick = await vscode.window.showWarningMessage(
-      `"${cur.label}" is still training${where}.`,
-      { modal: true, detail: `Stop it and train the ${reqs.length} variants of "${title}" (${label}) instead? Only one run or sweep trains at a time.` },
-      replace,
-    );
-    if (pick !== replace) return false;
+    if (detail !== undefined) {
+      const { what, where } = this.activeText();
+      const replace = 'Stop It and Start New';
+      const pick = await vscode.window.showWarningMessage(`${what} is still training${where}.`, { modal: true, detail }, replace);
+      if (pick !== replace) return false;
+    }
     const prev = this.active;
     if (prev) {
       prev.process.stop();
       await prev.done;
     }
-    return !this.active; // someone else started a run meanwhile: keep it
+    return !this.active;
   }
 
   /**
@@ -466,30 +481,13 @@ export class RunManager implements RunHost, vscode.Disposable {
     req = { ...req, requestedAt: req.requestedAt ?? performance.now() };
     if (!(await this.memoryAllows(req))) return undefined;
     if (this.active) {
-      const cur = this.active.record;
-      const where = cur.totalSteps ? ` (step ${cur.step}/${cur.totalSteps})` : '';
-      // A sweep trains as one: its title, and stopping it stops every variant.
-      const what = this.active.variants && cur.group ? `The sweep "${cur.group.title}" (${this.active.variants.length} variants in one loop)` : `"${cur.label}"`;
       const policy = req.ifRunning ?? 'ask';
       if (policy === 'refuse') {
+        const { what, where } = this.activeText();
         void vscode.window.showInformationMessage(`Gradient Lens: ${what} is still training${where}. Stop it first to start "${req.label}".`);
         return undefined;
       }
-      if (policy === 'ask') {
-        const replace = 'Stop It and Start New';
-        const pick = await vscode.window.showWarningMessage(
-          `${what} is still training${where}.`,
-          { modal: true, detail: `Stop it and train "${req.label}" instead? Only one run trains at a time.` },
-          replace,
-        );
-        if (pick !== replace) return undefined;
-      }
-      const prev = this.active;
-      if (prev) {
-        prev.process.stop();
-        await prev.done;
-      }
-      if (this.active) return undefined; // someone else started a run meanwhile
+      if (!(await this.stopActive(policy === 'ask' ? `Stop it and train "${req.label}" instead? Only one run trains at a time.` : undefined))) return undefined;
     }
     return this.launch(req);
   }
